@@ -1,0 +1,49 @@
+import ArgumentParser
+import CarecronConfig
+import CarecronDomain
+import CarecronStore
+import Foundation
+
+public struct CarecronCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "carecron",
+        abstract: "Customer care on a timetable: payment reminders, expiry, birthdays, check-ins.",
+        subcommands: [Validate.self, Import.self, Schedule.self, Demo.self]
+    )
+
+    public init() {}
+}
+
+/// `--config PATH` on every subcommand (default `./config.json`, or `CARECRON_CONFIG`).
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "config.json to use (default: $CARECRON_CONFIG or ./config.json)")
+    var config: String?
+
+    var url: URL { ConfigLoader.configPath(config) }
+
+    /// The configuration, or exit with every problem printed: commands that act need it whole.
+    func loadValid() throws -> (ShopConfig, [JobDefinition]) {
+        let loaded = ConfigLoader.load(url)
+        guard let config = loaded.config, loaded.isValid else {
+            for d in loaded.diagnostics { Console.error(d.description) }
+            Console.error("the configuration has \(loaded.errors.count) error(s); run `carecron validate` after fixing them")
+            throw ExitCode(2)
+        }
+        return (config, loaded.jobs)
+    }
+
+    func openStore(_ config: ShopConfig) throws -> Store {
+        do { return try Store(url: config.database) } catch {
+            Console.error("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+enum Console {
+    static func error(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    static var stderrIsTerminal: Bool { isatty(2) == 1 }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import CarecronConfig
+import Foundation
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check config.json and every job file; print each problem as FILE: json.path: what is wrong.")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() throws {
+        let loaded = ConfigLoader.load(options.url)
+        for d in loaded.diagnostics { print(d.description) }
+        let errors = loaded.errors.count, warnings = loaded.diagnostics.count - errors
+        if errors > 0 {
+            print("\(errors) error(s), \(warnings) warning(s)")
+            throw ExitCode(1)
+        }
+        let enabled = loaded.jobs.filter(\.enabled).map(\.name)
+        print("ok: \(loaded.jobs.count) job(s) (\(enabled.joined(separator: ", ")) enabled), \(warnings) warning(s)")
+    }
+}

@@ -1,0 +1,198 @@
+import CarecronDomain
+import Foundation
+
+/// Everything `carecron` runs on: config.json, the jobs, and what is wrong with them.
+public struct LoadedConfiguration: Sendable {
+    public var config: ShopConfig?
+    public var jobs: [JobDefinition]
+    public var diagnostics: [Diagnostic]
+
+    public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
+    public var isValid: Bool { config != nil && errors.isEmpty }
+}
+
+public enum ConfigLoader {
+    /// `--config`, else `CARECRON_CONFIG`, else `./config.json`.
+    public static func configPath(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        let path = option ?? environment["CARECRON_CONFIG"] ?? "config.json"
+        return URL(fileURLWithPath: path).standardizedFileURL
+    }
+
+    /// Reads and checks config.json and every job file. Never throws: what is wrong comes back
+    /// as diagnostics, so that `validate` can show all of it at once.
+    public static func load(_ file: URL, environment: [String: String] = ProcessInfo.processInfo.environment) -> LoadedConfiguration {
+        let display = displayName(file)
+        let sink = DiagnosticSink(file: display)
+        guard let root = readJSON(file, sink: sink) else {
+            return LoadedConfiguration(config: nil, jobs: [], diagnostics: sink.items)
+        }
+        let config = parseConfig(root, file: file, sink: sink)
+        var diagnostics = sink.items
+        var jobs: [JobDefinition] = []
+        if let config {
+            let loaded = JobLoader.loadAll(config: config)
+            jobs = loaded.jobs
+            diagnostics += loaded.diagnostics
+        }
+        return LoadedConfiguration(config: config, jobs: jobs, diagnostics: diagnostics)
+    }
+
+    /// Paths as the user typed them when inside the working folder, absolute otherwise.
+    static func displayName(_ url: URL) -> String {
+        let cwd = FileManager.default.currentDirectoryPath + "/"
+        return url.path.hasPrefix(cwd) ? String(url.path.dropFirst(cwd.count)) : url.path
+    }
+
+    static func readJSON(_ file: URL, sink: DiagnosticSink) -> Field? {
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            sink.error("$", "cannot read the file (does it exist?)")
+            return nil
+        }
+        do {
+            return Field(value: try JSONReader.parse(data), path: "$", sink: sink)
+        } catch {
+            sink.error("$", error.description)
+            return nil
+        }
+    }
+
+    static func parseConfig(_ root: Field, file: URL, sink: DiagnosticSink) -> ShopConfig? {
+        guard let o = root.object else { return nil }
+        let folder = file.deletingLastPathComponent()
+        o.allow(["$comment"])
+
+        var shop: ShopFacts?
+        if let s = o.required("shop")?.object {
+            let name = s.required("name")?.nonEmptyString, hotline = s.required("hotline")?.nonEmptyString
+            let website = s.optional("website")?.string ?? ""
+            s.finish()
+            if let name, let hotline { shop = ShopFacts(name: name, hotline: hotline, website: website) }
+        }
+        var clock: ShopClock?
+        if let tzField = o.required("timeZone"), let tz = tzField.nonEmptyString {
+            clock = ShopClock(zoneIdentifier: tz)
+            if clock == nil {
+                let hint = Suggest.closest(to: tz, among: TimeZone.knownTimeZoneIdentifiers).map { " (did you mean \($0)?)" } ?? ""
+                tzField.report("unknown time zone \"\(tz)\"\(hint)")
+            }
+        }
+        let database = o.required("database")?.nonEmptyString.map { URL(fileURLWithPath: $0, relativeTo: folder).standardizedFileURL }
+        let jobs = (o.optional("jobs")?.nonEmptyString ?? "jobs").map { URL(fileURLWithPath: $0, relativeTo: folder).standardizedFileURL }
+        let quiet = o.required("quietHours")?.dailySpan
+
+        var marketingHours = DailySpan(from: TimeOfDay(hour: 7), to: TimeOfDay(hour: 22)), cap = 1
+        var optOutLine = "Tu choi nhan tin QC: soan TC gui {{shop.hotline}}"
+        if let m = o.optional("marketing")?.object {
+            if let h = m.optional("hours") { marketingHours = h.dailySpan ?? marketingHours }
+            if let c = m.optional("dailyCap") { cap = c.int(0...3) ?? cap }
+            if let l = m.optional("optOutLine"), let line = l.nonEmptyString {
+                do { _ = try MessageTemplate(line); optOutLine = line } catch { l.report(error.message) }
+                if !MessageRules.endsWithOptOut(line) { l.report("must say how to opt out, e.g. \"Tu choi nhan tin QC: soan TC gui {{shop.hotline}}\"") }
+            }
+            m.finish()
+            let legal = DailySpan(from: TimeOfDay(hour: 7), to: TimeOfDay(hour: 22))
+            if marketingHours.wrapsMidnight || marketingHours.from < legal.from || marketingHours.to > legal.to {
+                sink.error("marketing.hours", "advertising may go out only 07:00–22:00 (Decree 91/2020), found \(marketingHours)")
+            }
+        }
+        var holdFor = TimeSpan.hours(24), honorific = "Bạn"
+        if let orders = o.optional("orders")?.object {
+            if let h = orders.optional("holdFor") { holdFor = h.timeSpan ?? holdFor }
+            orders.finish()
+        }
+        if let c = o.optional("customers")?.object {
+            if let h = c.optional("unknownHonorific") { honorific = h.string ?? honorific }
+            c.finish()
+        }
+        let tiers = o.optional("tiers").map(parseTiers) ?? []
+        let senders = o.required("senders").map(parseSenders) ?? [:]
+        var channels: [ChannelKind: String] = [:]
+        if let ch = o.required("channels")?.object {
+            for key in ch.keys {
+                let f = ch.optional(key)!
+                guard let kind = Field(value: .string(key), path: f.path, sink: sink).oneOf(ChannelKind.self) else { continue }
+                guard let sender = f.nonEmptyString else { continue }
+                if senders[sender] == nil {
+                    let hint = Suggest.closest(to: sender, among: Array(senders.keys)).map { " (did you mean \($0)?)" } ?? ""
+                    f.report("no sender named \"\(sender)\" in senders\(hint)")
+                }
+                channels[kind] = sender
+            }
+        }
+        let dryRun = o.optional("dryRun")?.bool ?? false
+        var logLevel = "info"
+        if let l = o.optional("log")?.object {
+            if let lv = l.optional("level"), let s = lv.string {
+                let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+                if levels.contains(s) { logLevel = s } else { lv.report("\"\(s)\" is not one of \(levels.joined(separator: ", "))") }
+            }
+            l.allow(["format"])
+            l.finish()
+        }
+        o.allow(["http"])
+        o.finish()
+        if let q = quiet, q.length > 16 * 60 {
+            sink.warning("quietHours", "quiet hours of \(q.length / 60) h leave little of the day for messages")
+        }
+        guard let shop, let clock, let database, let jobs, let quiet, !sink.hasErrors else { return nil }
+        return ShopConfig(file: file, shop: shop, clock: clock, database: database, jobsFolder: jobs, quietHours: quiet,
+                          marketingHours: marketingHours, marketingDailyCap: cap, holdFor: holdFor,
+                          unknownHonorific: honorific, tiers: tiers, senders: senders, channels: channels,
+                          dryRun: dryRun, logLevel: logLevel, optOutLine: optOutLine)
+    }
+
+    static func parseTiers(_ f: Field) -> [Tier] {
+        guard let o = f.object else { return [] }
+        var tiers: [Tier] = []
+        for name in o.keys {
+            guard let t = o.optional(name)?.object else { continue }
+            let minSpend = t.required("minSpend")?.int(0...Int(Int32.max) * 1000)
+            let discount = t.optional("discount")?.string ?? ""
+            let gift = t.optional("gift")?.string ?? ""
+            let benefits = t.optional("benefits")?.string ?? ""
+            t.finish()
+            if let minSpend { tiers.append(Tier(name: name, minSpend: minSpend, discount: discount, gift: gift, benefits: benefits)) }
+        }
+        if !tiers.isEmpty, !tiers.contains(where: { $0.minSpend == 0 }) {
+            f.sink.warning(f.path, "no tier starts at minSpend 0: customers below the lowest tier have none")
+        }
+        return tiers
+    }
+
+    static func parseSenders(_ f: Field) -> [String: SenderConfig] {
+        guard let o = f.object else { return [:] }
+        var out: [String: SenderConfig] = [:]
+        for name in o.keys {
+            guard let s = o.optional(name)?.object, let type = s.required("type")?.string else { continue }
+            guard let schema = SenderSchema.types[type] else {
+                let hint = Suggest.closest(to: type, among: Array(SenderSchema.types.keys)).map { " (did you mean \($0)?)" } ?? ""
+                s.required("type")!.report("unknown sender type \"\(type)\"; known: \(SenderSchema.types.keys.sorted().joined(separator: ", "))\(hint)")
+                continue
+            }
+            var secrets: [String: SecretRef] = [:]
+            for key in schema.secrets {
+                guard let v = s.optional(key) else { continue }
+                if let ref = parseSecret(v) { secrets[key] = ref }
+            }
+            s.allow(schema.keys)
+            s.finish()
+            out[name] = SenderConfig(name: name, type: type, settings: s.field.value, secrets: secrets)
+        }
+        return out
+    }
+
+    /// `{"env": "NAME"}`, `{"file": "path"}` or `{"credential": "name"}`; a plain string is refused,
+    /// so a secret never sits in a file that gets copied, committed or shown.
+    static func parseSecret(_ f: Field) -> SecretRef? {
+        if case .string = f.value {
+            return f.fail("secrets are never written into config.json: use {\"env\": \"VARIABLE\"}, {\"file\": \"path\"} or {\"credential\": \"name\"}")
+        }
+        guard let o = f.object else { return nil }
+        let env = o.optional("env")?.nonEmptyString, file = o.optional("file")?.nonEmptyString
+        let cred = o.optional("credential")?.nonEmptyString
+        o.finish()
+        let given = [env.map(SecretRef.env), file.map(SecretRef.file), cred.map(SecretRef.credential)].compactMap { $0 }
+        guard given.count == 1 else { return f.fail("give exactly one of env, file or credential") }
+        return given[0]
+    }
+}

@@ -1,0 +1,154 @@
+import CarecronDomain
+import Foundation
+
+/// One problem found in a configuration file: `FILE: json.path: what is wrong`.
+public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
+    public enum Severity: String, Sendable { case error, warning }
+    public let file: String
+    public let path: String
+    public let message: String
+    public let severity: Severity
+
+    public var description: String {
+        "\(file): \(path): \(severity == .warning ? "warning: " : "")\(message)"
+    }
+}
+
+/// Collects the problems of one file as it is read.
+public final class DiagnosticSink {
+    public let file: String
+    public private(set) var items: [Diagnostic] = []
+
+    public init(file: String) { self.file = file }
+
+    public func error(_ path: String, _ message: String) {
+        items.append(Diagnostic(file: file, path: path, message: message, severity: .error))
+    }
+
+    public func warning(_ path: String, _ message: String) {
+        items.append(Diagnostic(file: file, path: path, message: message, severity: .warning))
+    }
+
+    public var hasErrors: Bool { items.contains { $0.severity == .error } }
+}
+
+/// A value at a JSON path, read with typed accessors that report what is wrong and return nil.
+struct Field {
+    let value: JSONValue
+    let path: String
+    let sink: DiagnosticSink
+
+    func child(_ key: String, _ v: JSONValue) -> Field {
+        Field(value: v, path: path == "$" ? key : "\(path).\(key)", sink: sink)
+    }
+
+    func report(_ message: String) { sink.error(path, message) }
+
+    func fail<T>(_ message: String) -> T? {
+        sink.error(path, message)
+        return nil
+    }
+
+    private func wrongType<T>(_ expected: String) -> T? { fail("must be \(expected), found \(value.kindName)") }
+
+    var string: String? {
+        if case .string(let s) = value { return s }
+        return wrongType("a string")
+    }
+
+    var nonEmptyString: String? {
+        guard let s = string else { return nil }
+        return s.trimmingCharacters(in: .whitespaces).isEmpty ? fail("must not be empty") : s
+    }
+
+    var bool: Bool? {
+        if case .bool(let b) = value { return b }
+        return wrongType("true or false")
+    }
+
+    func int(_ range: ClosedRange<Int>) -> Int? {
+        guard case .number(let d) = value else { return wrongType("a whole number") }
+        guard d == d.rounded(), let n = Int(exactly: d) else { return fail("must be a whole number, found \(d)") }
+        return range.contains(n) ? n : fail("must be between \(range.lowerBound) and \(range.upperBound), found \(n)")
+    }
+
+    var array: [Field]? {
+        guard case .array(let items) = value else { return wrongType("a list") }
+        return items.enumerated().map { Field(value: $1, path: "\(path)[\($0)]", sink: sink) }
+    }
+
+    var object: ObjectField? {
+        guard case .object(let pairs) = value else { return wrongType("an object") }
+        return ObjectField(pairs: pairs, field: self)
+    }
+
+    var timeOfDay: TimeOfDay? {
+        guard let s = string else { return nil }
+        return TimeOfDay(s) ?? fail("\"\(s)\" is not a time of day; write HH:MM on the 24-hour clock, e.g. \"12:00\"")
+    }
+
+    var timeSpan: TimeSpan? {
+        guard let s = string else { return nil }
+        return TimeSpan(s) ?? fail("\"\(s)\" is not a duration; write e.g. \"10m\", \"3h\", \"1h30m\", \"2d\"")
+    }
+
+    var dailySpan: DailySpan? {
+        guard let o = object else { return nil }
+        let from = o.required("from")?.timeOfDay, to = o.required("to")?.timeOfDay
+        o.finish()
+        guard let from, let to else { return nil }
+        return DailySpan(from: from, to: to)
+    }
+
+    var cron: CronSchedule? {
+        guard let s = nonEmptyString else { return nil }
+        do { return try CronSchedule(s) } catch { return fail("invalid schedule \"\(s)\": \(error)") }
+    }
+
+    func oneOf<T: RawRepresentable & CaseIterable>(_: T.Type) -> T? where T.RawValue == String {
+        guard let s = string else { return nil }
+        if let v = T(rawValue: s) { return v }
+        let names = T.allCases.map(\.rawValue)
+        let hint = Suggest.closest(to: s, among: names).map { " (did you mean \($0)?)" } ?? ""
+        return fail("\"\(s)\" is not one of \(names.joined(separator: ", "))\(hint)")
+    }
+}
+
+/// A JSON object whose keys are asked for one by one; `finish()` reports the keys nobody asked
+/// for, with the nearest known key as a suggestion.
+final class ObjectField {
+    let pairs: [(key: String, value: JSONValue)]
+    let field: Field
+    private var known: [String] = []
+
+    init(pairs: [(key: String, value: JSONValue)], field: Field) {
+        self.pairs = pairs
+        self.field = field
+    }
+
+    var path: String { field.path }
+    var sink: DiagnosticSink { field.sink }
+    var keys: [String] { pairs.map(\.key) }
+
+    func optional(_ key: String) -> Field? {
+        known.append(key)
+        guard let v = pairs.first(where: { $0.key == key })?.value, v != .null else { return nil }
+        return field.child(key, v)
+    }
+
+    func required(_ key: String) -> Field? {
+        if let f = optional(key) { return f }
+        sink.error(path, "missing required key \"\(key)\"")
+        return nil
+    }
+
+    /// Marks keys as known without reading them (read elsewhere).
+    func allow(_ keys: [String]) { known.append(contentsOf: keys) }
+
+    func finish() {
+        for (key, _) in pairs where !known.contains(key) {
+            let hint = Suggest.closest(to: key, among: known).map { "; did you mean \($0)?" } ?? ""
+            field.child(key, .null).report("unknown key \"\(key)\"\(hint)")
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import CarecronDomain
+import Foundation
+
+/// The handbook's rules a job must obey, checked by rendering its templates with sample
+/// customers (DOMAIN.md §1.8, §6, §7).
+enum JobChecks {
+    static func check(_ job: JobDefinition, config: ShopConfig, sink: DiagnosticSink) {
+        checkTimes(job, config: config, sink: sink)
+        checkForms(job, sink: sink)
+        let now = Date(timeIntervalSince1970: 1_764_554_400)  // 2025-12-01 09:00 +07:00, any day will do
+        let context = config.messageContext
+        let orders = MessageContext.sampleOrders(now: now)
+        for (index, variant) in job.templates.enumerated() {
+            let path = "templates[\(index)]"
+            for customer in MessageContext.sampleCustomers() {
+                let vars = context.variables(customer: customer, orders: orders, tier: config.tiers.first,
+                                             voucher: ["code": "SN2025", "value": "50.000₫", "validUntil": "31/12/2025"],
+                                             reminder: (index + 1, job.templates.count), now: now)
+                for (form, text) in rendered(variant, vars) {
+                    checkWording(job, form: "\(path).\(form)", text: text, customer: customer, config: config, sink: sink)
+                }
+            }
+        }
+    }
+
+    /// Every rendered form of a variant, keyed by its path inside the variant.
+    static func rendered(_ v: TemplateVariant, _ vars: [String: Any]) -> [(String, String)] {
+        var out = [("text", v.text.render(vars))]
+        if let s = v.sms { out.append(("sms", s.render(vars))) }
+        if let s = v.emailSubject { out.append(("email.subject", s.render(vars))) }
+        if let b = v.emailBody { out.append(("email.body", b.render(vars))) }
+        for (k, p) in v.zaloParams.sorted(by: { $0.key < $1.key }) { out.append(("zalo.params.\(k)", p.render(vars))) }
+        return out
+    }
+
+    private static func checkWording(_ job: JobDefinition, form: String, text: String, customer: CustomerFacts,
+                                     config: ShopConfig, sink: DiagnosticSink) {
+        let reported = Set(sink.items.map { "\($0.path)|\($0.message)" })
+        func once(_ message: String) {
+            if !reported.contains("\(form)|\(message)") { sink.error(form, message) }
+        }
+        for problem in MessageRules.wordingProblems(text) { once(problem) }
+        let isMessageBody = form.hasSuffix("text") || form.hasSuffix("sms")
+        if job.type == .paymentReminder, isMessageBody, !MessageRules.showsNameEarly(text, givenName: customer.name.given) {
+            once("the customer's name must appear within the first 7 characters (handbook §1.8); rendered for \(customer.name.full): \"\(text.prefix(30))…\"")
+        }
+        if job.purpose == .marketing, form.hasSuffix("sms") || (form.hasSuffix("text") && !hasSMSForm(job, form)) {
+            if job.channels.contains(.sms) {
+                if !MessageRules.hasAdvertisingLabel(text) { once("an advertising SMS must start with [QC] (Decree 91/2020)") }
+                if !MessageRules.endsWithOptOut(text) {
+                    once("an advertising SMS must end with how to opt out, e.g. {{optOut}} (Decree 91/2020)")
+                }
+            }
+        }
+        if form.hasSuffix("sms") {
+            let seg = MessageRules.smsSegments(text)
+            if seg.segments > 3 { sink.warning(form, "SMS of \(seg.segments) \(seg.encoding.rawValue) segments for \(customer.name.full): shorten it") }
+        }
+    }
+
+    private static func hasSMSForm(_ job: JobDefinition, _ form: String) -> Bool {
+        guard let open = form.firstIndex(of: "["), let close = form.firstIndex(of: "]"),
+              let i = Int(form[form.index(after: open)..<close]), job.templates.indices.contains(i) else { return false }
+        return job.templates[i].sms != nil
+    }
+
+    private static func checkTimes(_ job: JobDefinition, config: ShopConfig, sink: DiagnosticSink) {
+        switch job.rules {
+        case .paymentReminder(let p, _):
+            for problem in p.windowProblems(quietHours: config.quietHours) { sink.error("rules.windows", problem) }
+            if job.templates.count < p.maxReminders {
+                sink.error("templates", "\(p.maxReminders) reminders need \(p.maxReminders) template variants, one for each (handbook §1.4); found \(job.templates.count)")
+            }
+            if p.minGap.seconds <= 0 { sink.error("rules.minGap", "must be longer than 0") }
+        case .birthday(let at), .postSaleCheckin(_, let at):
+            if config.quietHours.contains(at) { sink.error("rules.at", "\(at) is inside quiet hours \(config.quietHours)") }
+            if job.purpose == .marketing, !config.marketingHours.contains(at) {
+                sink.error("rules.at", "advertising may go out only within \(config.marketingHours)")
+            }
+        case .orderExpiry, .codConfirmation, .tierUpgrade:
+            break
+        }
+        let advertises = job.templates.contains { v in
+            [v.text.source, v.sms?.source ?? "", v.emailBody?.source ?? ""].contains {
+                $0.contains("voucher.") || $0.contains("tier.gift") || $0.contains("tier.discount") || $0.contains("tier.benefits")
+            }
+        }
+        if advertises, job.purpose != .marketing {
+            sink.error("purpose", "a message with a gift, voucher or discount is advertising: purpose must be marketing (DOMAIN.md §7)")
+        }
+        if [.paymentReminder, .orderExpiry, .codConfirmation].contains(job.type), job.purpose == .marketing {
+            sink.warning("purpose", "\(job.type.rawValue) concerns the customer's own order: it is transactional")
+        }
+    }
+
+    private static func checkForms(_ job: JobDefinition, sink: DiagnosticSink) {
+        for (i, v) in job.templates.enumerated() {
+            if job.channels.contains(.zalo), v.zaloTemplateId == nil {
+                sink.error("templates[\(i)]", "channel zalo needs a \"zalo\" form (templateId and params) in every variant")
+            }
+            if job.channels.contains(.email), v.emailSubject == nil {
+                sink.error("templates[\(i)]", "channel email needs an \"email\" form (subject and body) in every variant")
+            }
+        }
+    }
+}

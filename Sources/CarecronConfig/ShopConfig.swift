@@ -1,0 +1,96 @@
+import CarecronDomain
+import Foundation
+
+/// Where a secret comes from: never the JSON itself (DOMAIN.md, issue 2).
+public enum SecretRef: Sendable, Equatable {
+    /// An environment variable.
+    case env(String)
+    /// A file holding the secret (trailing newline ignored), relative to config.json's folder.
+    case file(String)
+    /// A systemd credential (`LoadCredential=`), read from `$CREDENTIALS_DIRECTORY`.
+    case credential(String)
+
+    public struct Missing: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public func resolve(relativeTo base: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        switch self {
+        case .env(let name):
+            guard let v = environment[name], !v.isEmpty else { throw Missing(description: "environment variable \(name) is not set") }
+            return v
+        case .file(let path):
+            return try Self.read(URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL)
+        case .credential(let name):
+            guard let dir = environment["CREDENTIALS_DIRECTORY"] else {
+                throw Missing(description: "credential \(name): CREDENTIALS_DIRECTORY is not set (use LoadCredential= in the unit)")
+            }
+            return try Self.read(URL(fileURLWithPath: dir).appendingPathComponent(name))
+        }
+    }
+
+    private static func read(_ url: URL) throws -> String {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw Missing(description: "secret file \(url.path) cannot be read")
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// One sender of config.json: its type and its settings, checked by type.
+public struct SenderConfig: Sendable {
+    public var name: String
+    public var type: String
+    public var settings: JSONValue
+    public var secrets: [String: SecretRef]
+}
+
+/// config.json: the shop-wide settings.
+public struct ShopConfig: Sendable {
+    public var file: URL
+    public var shop: ShopFacts
+    public var clock: ShopClock
+    public var database: URL
+    public var jobsFolder: URL
+    public var quietHours: DailySpan
+    /// Hours in which advertising may go out (Decree 91/2020: 07:00–22:00).
+    public var marketingHours: DailySpan
+    /// Marketing messages per customer per 24 h.
+    public var marketingDailyCap: Int
+    public var holdFor: TimeSpan
+    public var unknownHonorific: String
+    public var tiers: [Tier]
+    public var senders: [String: SenderConfig]
+    public var channels: [ChannelKind: String]
+    public var dryRun: Bool
+    public var logLevel: String
+    public var optOutLine: String
+
+    public var folder: URL { file.deletingLastPathComponent() }
+
+    public var messageContext: MessageContext {
+        MessageContext(shop: shop, clock: clock, unknownHonorific: unknownHonorific, holdFor: holdFor, optOutLine: optOutLine)
+    }
+
+    /// The tier a total paid spend reaches.
+    public func tier(forSpend spend: Int) -> Tier? {
+        tiers.filter { $0.minSpend <= spend }.max { $0.minSpend < $1.minSpend }
+    }
+
+    public func tier(named name: String?) -> Tier? { tiers.first { $0.name == name } }
+}
+
+/// Sender types carecron knows and the keys each takes (secrets marked).
+enum SenderSchema {
+    static let types: [String: (keys: [String], secrets: [String])] = [
+        "console": (["format"], []),
+        "file": (["path"], []),
+        "webhook": (["url", "headers", "body", "timeout", "concurrency", "ratePerSecond", "maxAttempts"], ["secret", "bearerToken"]),
+        "sms-http": (["url", "method", "headers", "body", "contentType", "successPath", "successValue", "idPath",
+                      "unaccented", "brandname", "timeout", "concurrency", "ratePerSecond", "maxAttempts", "username"],
+                     ["apiKey", "password", "secretKey", "authToken"]),
+        "zalo-zns": (["baseURL", "templates", "timeout", "concurrency", "ratePerSecond", "maxAttempts"], ["accessToken"]),
+        "smtp": (["host", "port", "tls", "from", "fromName", "username", "timeout", "concurrency", "ratePerSecond", "maxAttempts"], ["password"]),
+        "exec": (["command", "arguments", "timeout", "concurrency"], []),
+    ]
+}

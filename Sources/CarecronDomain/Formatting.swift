@@ -1,0 +1,63 @@
+import Foundation
+
+/// How amounts and times are shown to Vietnamese customers.
+public enum VietnameseFormat {
+    /// 1250000 → "1.250.000₫".
+    public static func money(_ dong: Int) -> String {
+        let digits = String(abs(dong))
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(".") }
+            out.append(ch)
+        }
+        return (dong < 0 ? "-" : "") + out + "₫"
+    }
+
+    /// "08:15 ngày 01/12/2026".
+    public static func dateTime(_ instant: Date, clock: ShopClock) -> String {
+        "\(clock.timeOfDay(of: instant)) ngày \(date(clock.localDate(of: instant)))"
+    }
+
+    /// "01/12/2026".
+    public static func date(_ d: LocalDate) -> String { String(format: "%02d/%02d/%04d", d.day, d.month, d.year) }
+}
+
+/// Instants as they appear in files and on the command line.
+public enum InstantFormat {
+    /// ISO 8601 with an offset, or a local shop time without one ("2026-12-01T08:15:00",
+    /// "2026-12-01 08:15"), read in the shop's zone.
+    public static func parse(_ text: String, clock: ShopClock) -> Date? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse(t) { return d }
+        if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(t) { return d }
+        if t.hasSuffix("Z") || t.range(of: #"[+-]\d\d:?\d\d$"#, options: .regularExpression) != nil,
+           t.count > 10, let d = parseOffset(t) { return d }
+        return parseLocal(t, clock: clock)
+    }
+
+    private static func parseOffset(_ t: String) -> Date? {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        for pattern in ["yyyy-MM-dd'T'HH:mmXXXXX", "yyyy-MM-dd HH:mm:ssXXXXX", "yyyy-MM-dd HH:mmXXXXX"] {
+            f.dateFormat = pattern
+            if let d = f.date(from: t) { return d }
+        }
+        return nil
+    }
+
+    private static func parseLocal(_ t: String, clock: ShopClock) -> Date? {
+        let m = t.wholeMatch(of: /(\d{4}-\d{2}-\d{2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?/)
+        guard let m, let date = LocalDate(iso: String(m.1)) else { return nil }
+        let h = m.2.flatMap { Int($0) } ?? 0, min = m.3.flatMap { Int($0) } ?? 0, s = m.4.flatMap { Int($0) } ?? 0
+        guard (0..<24).contains(h), (0..<60).contains(min), (0..<60).contains(s) else { return nil }
+        return clock.instant(of: date, TimeOfDay(hour: h, minute: min)).addingTimeInterval(TimeInterval(s))
+    }
+
+    /// "2026-12-01T12:00:00+07:00" in the shop's zone.
+    public static func format(_ d: Date, clock: ShopClock) -> String {
+        var style = Date.ISO8601FormatStyle(timeZone: clock.zone)
+        style = style.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .colon)
+        let s = d.formatted(style)
+        return s.hasSuffix("Z") ? String(s.dropLast()) + "+00:00" : s
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// The wording rules every message obeys (DOMAIN.md §1.8, §6, §7).
+public enum MessageRules {
+    /// Problems with a rendered message's wording, as sentences for a marketer.
+    public static func wordingProblems(_ text: String) -> [String] {
+        let t = text.precomposedStringWithCanonicalMapping
+        var problems: [String] = []
+        if t.lowercased().contains("bản thân thích là được") {
+            problems.append("uses the forbidden phrase \"bản thân thích là được\"")
+        }
+        // "Thân" as a way of addressing the customer ("Thân gửi", "Thân chào", "Lan thân mến"),
+        // not the word inside "thân thiện" (friendly) or "thân thể".
+        if t.range(of: #"(^|[\s,.!:;])Thân(?=[\s,!.:]|$)(?! (thiện|thương|thể))"#, options: .regularExpression) != nil
+            || t.range(of: #"(?i)\bthân (gửi|chào|mến)\b"#, options: .regularExpression) != nil {
+            problems.append("addresses the customer as \"Thân\", which the handbook forbids")
+        }
+        return problems
+    }
+
+    /// §1.8: the customer's name must appear within the first 7 characters of a reminder. The
+    /// name counts as shown if the given name starts there ("Chị Lan ơi…").
+    public static func showsNameEarly(_ text: String, givenName: String, within limit: Int = 7) -> Bool {
+        let t = text.precomposedStringWithCanonicalMapping
+        guard let r = t.range(of: givenName.precomposedStringWithCanonicalMapping) else { return false }
+        return t.distance(from: t.startIndex, to: r.lowerBound) < limit
+    }
+
+    /// Strips Vietnamese diacritics for gateways that want plain ASCII, including đ/Đ, which
+    /// Unicode decomposition alone leaves alone.
+    public static func unaccented(_ text: String) -> String {
+        let swapped = text.replacingOccurrences(of: "đ", with: "d").replacingOccurrences(of: "Đ", with: "D")
+        return String(String.UnicodeScalarView(swapped.decomposedStringWithCanonicalMapping.unicodeScalars.filter {
+            !(0x0300...0x036F).contains($0.value)
+        }))
+    }
+
+    /// GSM 03.38 basic set, plus the extension characters that cost two septets.
+    static let gsmBasic = Set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà".unicodeScalars)
+    static let gsmExtended = Set("^{}\\[~]|€\u{000C}".unicodeScalars)
+
+    public enum SMSEncoding: String, Sendable { case gsm7 = "GSM-7", ucs2 = "UCS-2" }
+
+    /// Segments an SMS costs: GSM-7 160 per message or 153 per part; UCS-2 70 or 67.
+    public static func smsSegments(_ text: String) -> (encoding: SMSEncoding, segments: Int) {
+        var septets = 0, gsm = true
+        for s in text.unicodeScalars {
+            if gsmBasic.contains(s) { septets += 1 }
+            else if gsmExtended.contains(s) { septets += 2 }
+            else { gsm = false; break }
+        }
+        if gsm { return (.gsm7, septets <= 160 ? 1 : Int((Double(septets) / 153).rounded(.up))) }
+        let units = text.utf16.count
+        return (.ucs2, units <= 70 ? 1 : Int((Double(units) / 67).rounded(.up)))
+    }
+
+    /// §7: an advertising SMS starts with its label.
+    public static func hasAdvertisingLabel(_ text: String) -> Bool {
+        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return t.hasPrefix("[QC]") || t.hasPrefix("[AD]")
+    }
+
+    /// §7: an advertising message ends with how to opt out ("Tu choi: soan TC gui 1900…",
+    /// "Từ chối nhận tin…"). Accepts the usual Vietnamese and English forms on the last line.
+    public static func endsWithOptOut(_ text: String) -> Bool {
+        let last = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            .split(separator: "\n").last.map(String.init) ?? ""
+        let plain = unaccented(last).lowercased()
+        return ["tu choi", "huy nhan", "ngung nhan", "opt out", "unsubscribe", "stop"].contains { plain.contains($0) }
+    }
+}

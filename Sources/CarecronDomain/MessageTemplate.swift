@@ -1,0 +1,158 @@
+import Foundation
+import Mustache
+
+/// The variables a template may name, as a tree: `customer.salutation`, `orders` (a list whose
+/// items have `id`, `amount`, …), `shop.hotline`.
+public indirect enum TemplateVariable: Sendable {
+    case value
+    case object([String: TemplateVariable])
+    case list([String: TemplateVariable])
+
+    static let order: [String: TemplateVariable] = [
+        "id": .value, "amount": .value, "amountValue": .value, "items": .value,
+        "placedAt": .value, "paymentMethod": .value, "expiresAt": .value,
+        "deliveryFrom": .value, "deliveryTo": .value, "deliveredAt": .value,
+    ]
+
+    /// Every variable a message can use (issue 3's list), whatever the job.
+    public static let all: [String: TemplateVariable] = [
+        "customer": .object([
+            "id": .value, "fullName": .value, "givenName": .value, "salutation": .value,
+            "honorific": .value, "tier": .value, "phone": .value, "email": .value,
+        ]),
+        "order": .object(order),
+        "orders": .list(order),
+        "ordersCount": .value,
+        "totalAmount": .value,
+        "shop": .object(["name": .value, "hotline": .value, "website": .value]),
+        "agent": .object(["name": .value]),
+        "tier": .object(["name": .value, "gift": .value, "discount": .value, "benefits": .value]),
+        "voucher": .object(["code": .value, "value": .value, "validUntil": .value]),
+        "reminder": .object(["number": .value, "of": .value]),
+        "optOut": .value,
+        "today": .value,
+    ]
+}
+
+public struct TemplateProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// A Mustache template of one message form, checked against the known variables.
+public struct MessageTemplate: Sendable {
+    public let source: String
+    private let template: MustacheTemplate
+
+    /// Parses `source`; plain text output (no HTML escaping) unless `html` is set.
+    public init(_ source: String, html: Bool = false) throws(TemplateProblem) {
+        self.source = source
+        do {
+            template = try MustacheTemplate(string: "{{% CONTENT_TYPE: \(html ? "HTML" : "TEXT")}}" + source)
+        } catch let e as MustacheTemplate.ParserError {
+            let column = e.context.lineNumber == 1 ? max(1, e.context.columnNumber - 24) : e.context.columnNumber
+            throw TemplateProblem(message: "template does not parse (\(e.error)) at line \(e.context.lineNumber), column \(column)")
+        } catch {
+            throw TemplateProblem(message: "template does not parse (\(error))")
+        }
+        let unknown = Self.unknownVariables(in: source)
+        if !unknown.isEmpty {
+            throw TemplateProblem(message: "unknown variable\(unknown.count > 1 ? "s" : "") \(unknown.map { "{{\($0)}}" }.joined(separator: ", "))"
+                + Self.suggestion(for: unknown[0]))
+        }
+    }
+
+    public func render(_ context: [String: Any]) -> String { template.render(context) }
+
+    /// Names used in tags that no known variable answers, in the order they appear.
+    static func unknownVariables(in source: String, known: [String: TemplateVariable] = TemplateVariable.all) -> [String] {
+        var unknown: [String] = []
+        var scopes: [[String: TemplateVariable]] = [known]
+        let tags = source.matches(of: /\{\{(\{?)\s*([#^\/&!>$<=%]?)\s*([^}]*?)\s*\}?\}\}/)
+        for tag in tags {
+            let sigil = String(tag.2), name = Self.stripTransform(String(tag.3))
+            if ["!", ">", "<", "=", "%", "$"].contains(sigil) { continue }
+            if sigil == "/" {
+                if scopes.count > 1 { scopes.removeLast() }
+                continue
+            }
+            // `.` and the sequence transforms `first()`, `last()`, `index()` need no variable.
+            let found = name == "." || name.hasSuffix("()") ? TemplateVariable.value : Self.resolve(name, in: scopes)
+            if found == nil, !unknown.contains(name) { unknown.append(name) }
+            if sigil == "#" || sigil == "^" {
+                switch found {
+                case .list(let item)?, .object(let item)?: scopes.append(item)
+                default: scopes.append([:])
+                }
+            }
+        }
+        return unknown
+    }
+
+    /// `uppercase(customer.fullName)` names `customer.fullName`.
+    private static func stripTransform(_ name: String) -> String {
+        guard let open = name.firstIndex(of: "("), name.hasSuffix(")"), !name.hasSuffix("()") else { return name }
+        return String(name[name.index(after: open)..<name.index(before: name.endIndex)])
+    }
+
+    private static func resolve(_ name: String, in scopes: [[String: TemplateVariable]]) -> TemplateVariable? {
+        let parts = name.split(separator: ".").map(String.init)
+        guard let head = parts.first else { return nil }
+        // Mustache looks a name's first part up from the innermost section outwards.
+        for scope in scopes.reversed() {
+            guard var node = scope[head] else { continue }
+            for part in parts.dropFirst() {
+                switch node {
+                case .object(let children), .list(let children):
+                    guard let child = children[part] else { return nil }
+                    node = child
+                case .value:
+                    return nil
+                }
+            }
+            return node
+        }
+        return nil
+    }
+
+    private static func allNames(_ tree: [String: TemplateVariable], prefix: String = "") -> [String] {
+        tree.flatMap { key, node -> [String] in
+            switch node {
+            case .value: return [prefix + key]
+            case .object(let c), .list(let c): return [prefix + key] + allNames(c, prefix: prefix + key + ".")
+            }
+        }
+    }
+
+    private static func suggestion(for name: String) -> String {
+        guard let best = Suggest.closest(to: name, among: allNames(TemplateVariable.all)) else { return "" }
+        return " (did you mean {{\(best)}}?)"
+    }
+}
+
+/// "did you mean …?" for names typed by hand.
+public enum Suggest {
+    public static func closest(to word: String, among candidates: [String]) -> String? {
+        let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }
+            .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+        guard let (best, d) = scored.first else { return nil }
+        return d <= max(2, word.count / 3) ? best : nil
+    }
+
+    /// Levenshtein distance.
+    public static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        var row = Array(0...b.count)
+        for i in 1...a.count {
+            var prev = row[0]
+            row[0] = i
+            for j in stride(from: 1, through: b.count, by: 1) {
+                let cur = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+                prev = cur
+            }
+        }
+        return row[b.count]
+    }
+}

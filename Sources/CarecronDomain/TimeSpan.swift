@@ -1,0 +1,44 @@
+import Foundation
+
+/// A length of time written the way marketers write it in job files: "10m", "3h", "1h30m",
+/// "24h", "3d", "45s".
+public struct TimeSpan: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let seconds: Int
+
+    public init(seconds: Int) { self.seconds = seconds }
+    public static func minutes(_ m: Int) -> TimeSpan { TimeSpan(seconds: m * 60) }
+    public static func hours(_ h: Int) -> TimeSpan { TimeSpan(seconds: h * 3600) }
+    public static func days(_ d: Int) -> TimeSpan { TimeSpan(seconds: d * 86_400) }
+
+    public init?(_ text: String) {
+        let units: [Character: Int] = ["d": 86_400, "h": 3600, "m": 60, "s": 1]
+        var total = 0, number = "", sawUnit = false
+        for ch in text.trimmingCharacters(in: .whitespaces) {
+            if ch.isASCII, ch.isNumber {
+                number.append(ch)
+            } else if let unit = units[ch], let n = Int(number) {
+                total += n * unit
+                number = ""
+                sawUnit = true
+            } else {
+                return nil
+            }
+        }
+        guard sawUnit, number.isEmpty else { return nil }
+        seconds = total
+    }
+
+    public var interval: TimeInterval { TimeInterval(seconds) }
+
+    public var description: String {
+        if seconds == 0 { return "0m" }
+        var rest = seconds, out = ""
+        for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] where rest >= size {
+            out += "\(rest / size)\(unit)"
+            rest %= size
+        }
+        return out
+    }
+
+    public static func < (a: TimeSpan, b: TimeSpan) -> Bool { a.seconds < b.seconds }
+}

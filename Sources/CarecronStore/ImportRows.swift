@@ -1,0 +1,176 @@
+import CarecronDomain
+import Foundation
+
+/// A problem with one field of one record: reported as `FILE:LINE: field: reason`.
+public struct FieldProblem: Error, Equatable, CustomStringConvertible {
+    public let field: String
+    public let reason: String
+    public var description: String { "\(field): \(reason)" }
+}
+
+/// A customer as stored, normalised.
+public struct CustomerRow: Equatable, Sendable {
+    public var id: String
+    public var fullName: String
+    public var gender: Gender
+    public var phone: String?
+    public var email: String?
+    public var birthday: String?
+    public var birthMonthDay: String?
+    public var zaloUserId: String?
+    public var tier: String?
+    public var optOut: OptOut
+
+    public static let columns = ["id", "full_name", "gender", "phone", "email", "birthday", "zalo_user_id", "tier", "opt_out"]
+    public static let requiredColumns = ["id", "full_name"]
+}
+
+public enum OptOut: String, Sendable, CaseIterable {
+    /// Takes every message.
+    case none
+    /// No advertising; order messages still go out.
+    case marketing
+    /// Nothing at all.
+    case all
+}
+
+/// An order as stored, normalised. Times are instants.
+public struct OrderRow: Equatable, Sendable {
+    public var id: String
+    public var customerId: String
+    public var placedAt: Date
+    public var amount: Int
+    public var paymentMethod: String
+    public var status: String
+    public var paidAt: Date?
+    public var deliveredAt: Date?
+    public var items: String
+    public var agent: String?
+
+    public static let columns = ["id", "customer_id", "placed_at", "amount", "payment_method", "status", "paid_at",
+                                 "delivered_at", "items", "agent"]
+    public static let requiredColumns = ["id", "customer_id", "placed_at", "amount"]
+    public static let paymentMethods = ["prepaid", "cod", "bank_transfer", "card", "ewallet"]
+    public static let statuses = ["pending", "paid", "delivered", "cancelled", "returned", "expired"]
+}
+
+/// Turns the text fields of an import record into rows, the same way for CSV, JSON Lines
+/// and the HTTP API.
+public struct RowNormaliser: Sendable {
+    public let clock: ShopClock
+
+    public init(clock: ShopClock) { self.clock = clock }
+
+    public func customer(_ f: [String: String]) throws(FieldProblem) -> CustomerRow {
+        let id = try identifier(f, "id")
+        let name = CustomerName(f["full_name"] ?? "")
+        guard !name.full.isEmpty else { throw FieldProblem(field: "full_name", reason: "is empty") }
+        guard let gender = Gender(lenient: f["gender"] ?? "") else {
+            throw FieldProblem(field: "gender", reason: "\"\(f["gender"]!)\" is not female, male or empty")
+        }
+        var phone: String?
+        if let raw = nonEmpty(f["phone"]) {
+            do { phone = try PhoneNumber(parsing: raw).e164 } catch let p as PhoneNumber.Problem {
+                throw FieldProblem(field: "phone", reason: p.description)
+            } catch { throw FieldProblem(field: "phone", reason: "\(error)") }
+        }
+        var email: String?
+        if let raw = nonEmpty(f["email"]) {
+            let e = raw.lowercased()
+            let parts = e.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
+                  !parts[1].hasSuffix("."), !e.contains(where: \.isWhitespace) else {
+                throw FieldProblem(field: "email", reason: "\"\(raw)\" is not an email address")
+            }
+            email = e
+        }
+        var birthday: String?, md: String?
+        if let raw = nonEmpty(f["birthday"]) {
+            guard let b = Self.birthday(raw) else {
+                throw FieldProblem(field: "birthday", reason: "\"\(raw)\" is not a date; write YYYY-MM-DD (or DD/MM/YYYY, or --MM-DD without a year)")
+            }
+            birthday = b.text
+            md = b.monthDay
+        }
+        var zalo: String?
+        if let raw = nonEmpty(f["zalo_user_id"]) {
+            guard raw.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLetter) }) else {
+                throw FieldProblem(field: "zalo_user_id", reason: "\"\(raw)\" is not a Zalo user id")
+            }
+            zalo = raw
+        }
+        let optText = (nonEmpty(f["opt_out"]) ?? "none").lowercased()
+        guard let optOut = OptOut(rawValue: optText) else {
+            throw FieldProblem(field: "opt_out", reason: "\"\(optText)\" is not none, marketing or all")
+        }
+        return CustomerRow(id: id, fullName: name.full, gender: gender, phone: phone, email: email, birthday: birthday,
+                           birthMonthDay: md, zaloUserId: zalo, tier: nonEmpty(f["tier"]).map(nfc), optOut: optOut)
+    }
+
+    public func order(_ f: [String: String]) throws(FieldProblem) -> OrderRow {
+        let id = try identifier(f, "id")
+        let customer = try identifier(f, "customer_id")
+        let placed = try instant(f, "placed_at", required: true)!
+        guard let amountText = nonEmpty(f["amount"]) else { throw FieldProblem(field: "amount", reason: "is empty") }
+        guard let amount = Int(amountText.replacingOccurrences(of: ".", with: "").replacingOccurrences(of: ",", with: "")) else {
+            throw FieldProblem(field: "amount", reason: "\"\(amountText)\" is not a whole number of đồng")
+        }
+        guard amount >= 0 else { throw FieldProblem(field: "amount", reason: "\(amount) is negative") }
+        let method = (nonEmpty(f["payment_method"]) ?? "prepaid").lowercased()
+        guard OrderRow.paymentMethods.contains(method) else {
+            throw FieldProblem(field: "payment_method", reason: "\"\(method)\" is not one of \(OrderRow.paymentMethods.joined(separator: ", "))")
+        }
+        let status = (nonEmpty(f["status"]) ?? "pending").lowercased()
+        guard OrderRow.statuses.contains(status) else {
+            let hint = Suggest.closest(to: status, among: OrderRow.statuses).map { " (did you mean \($0)?)" } ?? ""
+            throw FieldProblem(field: "status", reason: "\"\(status)\" is not one of \(OrderRow.statuses.joined(separator: ", "))\(hint)")
+        }
+        let paid = try instant(f, "paid_at", required: false)
+        let delivered = try instant(f, "delivered_at", required: false)
+        if let paid, paid < placed { throw FieldProblem(field: "paid_at", reason: "is before placed_at") }
+        if let delivered, delivered < placed { throw FieldProblem(field: "delivered_at", reason: "is before placed_at") }
+        return OrderRow(id: id, customerId: customer, placedAt: placed, amount: amount, paymentMethod: method, status: status,
+                        paidAt: paid, deliveredAt: delivered, items: nfc(f["items"] ?? "").trimmingCharacters(in: .whitespaces),
+                        agent: nonEmpty(f["agent"]).map(nfc))
+    }
+
+    private func identifier(_ f: [String: String], _ key: String) throws(FieldProblem) -> String {
+        guard let v = nonEmpty(f[key]) else { throw FieldProblem(field: key, reason: "is empty") }
+        guard v.count <= 64, !v.contains(where: { $0.isNewline }) else {
+            throw FieldProblem(field: key, reason: "must be at most 64 characters on one line")
+        }
+        return v
+    }
+
+    private func instant(_ f: [String: String], _ key: String, required: Bool) throws(FieldProblem) -> Date? {
+        guard let raw = nonEmpty(f[key]) else {
+            if required { throw FieldProblem(field: key, reason: "is empty") }
+            return nil
+        }
+        guard let d = InstantFormat.parse(raw, clock: clock) else {
+            throw FieldProblem(field: key, reason: "\"\(raw)\" is not a time; write e.g. 2026-12-01T08:15:00+07:00 (or without the offset for shop time)")
+        }
+        return d
+    }
+
+    private func nonEmpty(_ s: String?) -> String? {
+        guard let t = s?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
+        return t
+    }
+
+    private func nfc(_ s: String) -> String { s.precomposedStringWithCanonicalMapping }
+
+    /// "1994-12-01", "01/12/1994" or "--12-01" (no year) → the stored text and "MM-DD".
+    static func birthday(_ raw: String) -> (text: String, monthDay: String)? {
+        if raw.hasPrefix("--"), let d = LocalDate(iso: "2000" + raw.dropFirst(1)) {
+            let md = String(format: "%02d-%02d", d.month, d.day)
+            return ("--" + md, md)
+        }
+        var date = LocalDate(iso: raw)
+        if date == nil, let m = raw.wholeMatch(of: /(\d{1,2})\/(\d{1,2})\/(\d{4})/) {
+            date = LocalDate(iso: String(format: "%04d-%02d-%02d", Int(m.3)!, Int(m.2)!, Int(m.1)!))
+        }
+        guard let d = date, d.year >= 1900 else { return nil }
+        return (d.description, String(format: "%02d-%02d", d.month, d.day))
+    }
+}

@@ -1,0 +1,151 @@
+import CarecronDomain
+import Foundation
+import GRDB
+
+public enum ImportKind: String, Sendable, CaseIterable {
+    case customers, orders
+}
+
+public struct ImportReport: Sendable, Equatable {
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var skipped = 0
+    /// `FILE:LINE: field: reason`, in file order.
+    public var problems: [String] = []
+    /// Set when --strict refused the whole file.
+    public var rolledBack = false
+
+    public var summary: String {
+        let counts = "\(inserted) inserted, \(updated) updated, \(unchanged) unchanged, \(skipped) skipped"
+        return rolledBack ? "nothing imported (--strict): \(skipped) bad rows; would have been \(counts)" : counts
+    }
+}
+
+/// Streams a CSV or JSON Lines file into the store in one transaction: a crash leaves either
+/// nothing or the whole file, and upserts by id make a second import of the same file a no-op.
+public struct Importer {
+    public let store: Store
+    public let normaliser: RowNormaliser
+    /// Called now and then with (bytes read, file size), for a progress bar.
+    public var progress: ((Int, Int) -> Void)?
+
+    public init(store: Store, clock: ShopClock, progress: ((Int, Int) -> Void)? = nil) {
+        self.store = store
+        self.normaliser = RowNormaliser(clock: clock)
+        self.progress = progress
+    }
+
+    private struct StrictRollback: Error {}
+
+    public func run(_ kind: ImportKind, file: URL, strict: Bool = false, displayName: String? = nil) throws -> ImportReport {
+        let name = displayName ?? file.path
+        var report = ImportReport()
+        let isJSONL = file.pathExtension.lowercased() == "jsonl"
+        let csv: CSVRecordReader?, jsonl: JSONLinesRecordReader?
+        do {
+            csv = isJSONL ? nil : try CSVRecordReader(file)
+            jsonl = isJSONL ? try JSONLinesRecordReader(file) : nil
+        } catch let e as SourceFileError {
+            throw ImportFailure("\(name):\(e.line): \(e.message)")
+        } catch {
+            throw ImportFailure("\(name): cannot read: \(error.localizedDescription)")
+        }
+        if let csv { try checkHeader(csv.header, kind: kind, name: name) }
+        let now = Int(Date().timeIntervalSince1970)
+        do {
+            try store.db.write { db in
+                try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS import_seen (id TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM import_seen;")
+                defer { try? db.execute(sql: "DROP TABLE IF EXISTS import_seen") }
+                var count = 0
+                while true {
+                    let record: SourceRecord?
+                    do { record = try csv?.next() ?? jsonl?.next() } catch let e as SourceFileError {
+                        // The file's structure is broken from here on: nothing after it can be trusted.
+                        throw ImportFailure("\(name):\(e.line): \(e.message)")
+                    }
+                    guard let record else { break }
+                    do {
+                        let outcome = try apply(kind, record.fields, db: db, now: now)
+                        switch outcome {
+                        case .inserted: report.inserted += 1
+                        case .updated: report.updated += 1
+                        case .unchanged: report.unchanged += 1
+                        }
+                    } catch let p as FieldProblem {
+                        report.skipped += 1
+                        report.problems.append("\(name):\(record.line): \(p)")
+                    }
+                    count += 1
+                    if count % 20_000 == 0, let progress {
+                        let p = csv?.progress ?? jsonl!.progress
+                        progress(p.read, p.total)
+                    }
+                }
+                if strict, report.skipped > 0 { throw StrictRollback() }
+            }
+        } catch is StrictRollback {
+            report.rolledBack = true
+        }
+        return report
+    }
+
+    private func checkHeader(_ header: [String], kind: ImportKind, name: String) throws {
+        let known = kind == .customers ? CustomerRow.columns : OrderRow.columns
+        let required = kind == .customers ? CustomerRow.requiredColumns : OrderRow.requiredColumns
+        var problems: [String] = []
+        for column in header where !known.contains(column) {
+            let hint = Suggest.closest(to: column, among: known).map { " (did you mean \($0)?)" } ?? ""
+            problems.append("\(name):1: \(column): unknown column\(hint); the columns are \(known.joined(separator: ","))")
+        }
+        for column in required where !header.contains(column) {
+            problems.append("\(name):1: \(column): required column is missing")
+        }
+        if Set(header).count != header.count { problems.append("\(name):1: a column appears twice in the header") }
+        if !problems.isEmpty { throw ImportFailure(problems.joined(separator: "\n")) }
+    }
+
+    enum Outcome { case inserted, updated, unchanged }
+
+    private func apply(_ kind: ImportKind, _ fields: [String: String], db: Database, now: Int) throws -> Outcome {
+        let id: String, values: [DatabaseValueConvertible?], columns: [String]
+        switch kind {
+        case .customers:
+            let c = try normaliser.customer(fields)
+            id = c.id
+            columns = ["full_name", "gender", "phone", "email", "birthday", "birth_md", "zalo_user_id", "tier", "opt_out"]
+            values = [c.fullName, c.gender.rawValue, c.phone, c.email, c.birthday, c.birthMonthDay, c.zaloUserId, c.tier, c.optOut.rawValue]
+        case .orders:
+            let o = try normaliser.order(fields)
+            id = o.id
+            let exists = try db.cachedStatement(sql: "SELECT 1 FROM customers WHERE id = ?")
+            guard try Bool.fetchOne(exists, arguments: [o.customerId]) != nil else {
+                throw FieldProblem(field: "customer_id", reason: "unknown customer \"\(o.customerId)\" (import customers first)")
+            }
+            columns = ["customer_id", "placed_at", "amount", "payment_method", "status", "paid_at", "delivered_at", "items", "agent"]
+            values = [o.customerId, Int(o.placedAt.timeIntervalSince1970), o.amount, o.paymentMethod, o.status,
+                      o.paidAt.map { Int($0.timeIntervalSince1970) }, o.deliveredAt.map { Int($0.timeIntervalSince1970) },
+                      o.items, o.agent]
+        }
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO import_seen(id) VALUES (?)").execute(arguments: [id])
+        guard db.changesCount == 1 else { throw FieldProblem(field: "id", reason: "\"\(id)\" appears twice in this file") }
+        let table = kind.rawValue
+        let insert = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO \(table) (id, \(columns.joined(separator: ", ")), created_at, updated_at)
+            VALUES (?, \(columns.map { _ in "?" }.joined(separator: ", ")), ?, ?)
+            """)
+        try insert.execute(arguments: StatementArguments([id] + values + [now, now]))
+        if db.changesCount == 1 { return .inserted }
+        let update = try db.cachedStatement(sql: """
+            UPDATE \(table) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")), updated_at = ?
+            WHERE id = ? AND NOT (\(columns.map { "\($0) IS ?" }.joined(separator: " AND ")))
+            """)
+        try update.execute(arguments: StatementArguments(values + [now, id] + values))
+        return db.changesCount == 1 ? .updated : .unchanged
+    }
+}
+
+public struct ImportFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}

@@ -1,0 +1,149 @@
+import CarecronDomain
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file (WAL, foreign keys on, mode 0600) reached through GRDB.
+public final class Store: Sendable {
+    public let db: DatabasePool
+    public let url: URL
+
+    public struct OpenError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(url: URL, readOnly: Bool = false) throws {
+        self.url = url
+        if !readOnly { try Self.createPrivately(url) }
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.readonly = readOnly
+        // Another process (the service, an import) may hold the write lock for a moment.
+        config.busyMode = .timeout(10)
+        config.label = "carecron"
+        do {
+            db = try DatabasePool(path: url.path, configuration: config)
+        } catch {
+            throw OpenError(description: "cannot open the database \(url.path): \(error)")
+        }
+        if !readOnly { try Schema.migrator.migrate(db) }
+    }
+
+    /// Creates the folder (0700) and the file (0600) before SQLite does, so that customers'
+    /// personal data is never readable by other users, whatever the umask.
+    private static func createPrivately(_ url: URL) throws {
+        let fm = FileManager.default
+        let folder = url.deletingLastPathComponent()
+        if !fm.fileExists(atPath: folder.path) {
+            try fm.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        if !fm.fileExists(atPath: url.path) {
+            let fd = open(url.path, O_CREAT | O_WRONLY | O_EXCL, 0o600)
+            guard fd >= 0 else { throw OpenError(description: "cannot create the database \(url.path): \(String(cString: strerror(errno)))") }
+            close(fd)
+        }
+    }
+}
+
+/// The schema, as versioned migrations. Times are Unix seconds (UTC); money is whole đồng.
+public enum Schema {
+    public static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-core") { db in
+            try db.execute(sql: """
+                CREATE TABLE customers (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    full_name TEXT NOT NULL,
+                    gender TEXT NOT NULL DEFAULT 'unknown' CHECK (gender IN ('female', 'male', 'unknown')),
+                    phone TEXT,
+                    email TEXT,
+                    birthday TEXT,
+                    -- 'MM-DD' of the birthday, indexed: today's birthdays without a scan
+                    birth_md TEXT,
+                    zalo_user_id TEXT,
+                    tier TEXT,
+                    opt_out TEXT NOT NULL DEFAULT 'none' CHECK (opt_out IN ('none', 'marketing', 'all')),
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX customers_birth_md ON customers(birth_md) WHERE birth_md IS NOT NULL;
+                CREATE INDEX customers_phone ON customers(phone);
+
+                CREATE TABLE orders (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                    placed_at INTEGER NOT NULL,
+                    amount INTEGER NOT NULL CHECK (amount >= 0),
+                    payment_method TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    paid_at INTEGER,
+                    delivered_at INTEGER,
+                    cancelled_at INTEGER,
+                    items TEXT NOT NULL DEFAULT '',
+                    agent TEXT,
+                    -- carecron's own bookkeeping, never overwritten by an import
+                    expired_at INTEGER,
+                    paid_after_expiry INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                -- unpaid orders by placement time (reminders, expiry)
+                CREATE INDEX orders_unpaid_placed ON orders(placed_at)
+                    WHERE paid_at IS NULL AND status IN ('pending') AND expired_at IS NULL;
+                CREATE INDEX orders_placed ON orders(placed_at);
+                -- delivered orders by delivery time (post-sale check-in)
+                CREATE INDEX orders_delivered ON orders(delivered_at) WHERE delivered_at IS NOT NULL;
+                CREATE INDEX orders_paid ON orders(paid_at) WHERE paid_at IS NOT NULL;
+                CREATE INDEX orders_customer ON orders(customer_id);
+
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    -- (job, subject, occurrence): the same message is never planned twice
+                    idempotency_key TEXT NOT NULL UNIQUE,
+                    job TEXT NOT NULL,
+                    customer_id TEXT REFERENCES customers(id) ON DELETE CASCADE,
+                    order_ids TEXT NOT NULL DEFAULT '',
+                    reminder INTEGER,
+                    channel TEXT NOT NULL,
+                    sender TEXT,
+                    recipient TEXT NOT NULL,
+                    subject TEXT,
+                    body TEXT NOT NULL,
+                    payload TEXT,
+                    state TEXT NOT NULL DEFAULT 'planned'
+                        CHECK (state IN ('planned', 'sending', 'sent', 'failed', 'dead', 'cancelled')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    due_at INTEGER NOT NULL,
+                    next_attempt_at INTEGER NOT NULL,
+                    last_error TEXT,
+                    provider_message_id TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    sent_at INTEGER
+                );
+                -- due messages: the dispatcher's one query
+                CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state IN ('planned', 'failed', 'sending');
+                CREATE INDEX outbox_customer_sent ON outbox(customer_id, sent_at);
+                CREATE INDEX outbox_state ON outbox(state);
+
+                CREATE TABLE job_runs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    job TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    finished_at INTEGER,
+                    outcome TEXT,
+                    planned INTEGER NOT NULL DEFAULT 0,
+                    detail TEXT
+                );
+                CREATE INDEX job_runs_job ON job_runs(job, started_at);
+
+                -- anonymous counts kept after a customer is forgotten (Decree 13/2023)
+                CREATE TABLE erasures (
+                    day TEXT PRIMARY KEY NOT NULL,
+                    customers INTEGER NOT NULL DEFAULT 0,
+                    messages INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,2 @@
+import CarecronCLI
+CarecronCommand.main()
