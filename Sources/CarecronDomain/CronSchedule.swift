@@ -8,13 +8,15 @@ import Foundation
 /// matches if either matches, as in POSIX cron and croniter.
 ///
 /// Daylight saving time, the rule cron users expect (Vixie cron, cronie):
-/// - spring forward: a firing whose wall time is skipped happens at the instant of the jump
-///   (a daily 02:30 job runs at 03:00 new time), once;
+/// - spring forward: a run whose wall time is skipped happens at the instant of the jump (a
+///   daily 02:30 job runs at 03:00 new time), once; only a job that runs every hour (hour field
+///   `*`) simply has no run in the skipped hour, since its next one follows at once;
 /// - fall back: a job with a fixed hour runs once, at the first occurrence of its wall time;
 ///   a job whose hour field is a wildcard (`*`, `*/2`) runs in both occurrences of the hour,
 ///   like any other hour.
-/// croniter differs on the second point (it runs fixed-hour jobs twice); the oracle test lists
-/// those cases as the one deliberate difference.
+/// croniter differs on the second point (it runs fixed-hour jobs twice), and reads a day field
+/// written as its full range (`0-6`, `1-31`) as `*`, where Vixie cron and carecron count it as
+/// restricted; the oracle test counts both as the documented, deliberate differences.
 public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
     public let expression: String
     let minutes: Set<Int>
@@ -24,8 +26,10 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
     let daysOfWeek: Set<Int>
     let dayOfMonthRestricted: Bool
     let dayOfWeekRestricted: Bool
-    /// Hour field is a wildcard: the job also runs in the repeated hour of a DST overlap.
+    /// Hour field is a wildcard (`*`, `*/2`): the job also runs in the repeated hour of a DST overlap.
     let hourIsWildcard: Bool
+    /// Hour field is exactly `*`: a run in a skipped hour is simply dropped, the next hour's comes.
+    let hourIsEveryHour: Bool
 
     public var description: String { expression }
 
@@ -68,6 +72,7 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
         dayOfMonthRestricted = fields[2] != "*"
         dayOfWeekRestricted = fields[4] != "*"
         hourIsWildcard = fields[1].hasPrefix("*")
+        hourIsEveryHour = fields[1] == "*"
         if !Self.anyDayPossible(daysOfMonth, months), !dayOfWeekRestricted || !dayOfMonthRestricted {
             throw ParseError(message: "day of month and month never meet (e.g. 30 February): the schedule never fires")
         }
@@ -165,7 +170,7 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
     /// The instants at which the wall time fires under the DST rule above.
     private func firings(on day: LocalDate, _ time: TimeOfDay, clock: ShopClock) -> [Date] {
         let all = clock.instants(of: day, time)
-        if all.isEmpty { return [clock.instant(of: day, time)] }
+        if all.isEmpty { return hourIsEveryHour ? [] : [clock.instant(of: day, time)] }
         return hourIsWildcard ? all : [all[0]]
     }
 
@@ -179,4 +184,10 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
         }
         return out
     }
+}
+
+extension CronSchedule {
+    /// The days of the month the expression names (for tests and tooling).
+    var daysOfMonthSet: Set<Int> { daysOfMonth }
+    var daysOfWeekSet: Set<Int> { daysOfWeek }
 }

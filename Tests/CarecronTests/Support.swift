@@ -1,0 +1,93 @@
+import CarecronDomain
+import Foundation
+
+/// Paths and helpers shared by the tests.
+enum TestSupport {
+    /// The package root (this file is Tests/CarecronTests/Support.swift).
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `../shared`, where the handbook's scenarios live (CI has them there too).
+    static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
+    static let basicScenario = shared.appendingPathComponent("scenarios/basic")
+
+    static let saigon = ShopClock(zoneIdentifier: "Asia/Ho_Chi_Minh")!
+    static let berlin = ShopClock(zoneIdentifier: "Europe/Berlin")!
+
+    /// A fresh folder under the system temp dir.
+    static func temporaryFolder(_ name: String = "carecron-test") -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// "2026-12-01T08:15:00+07:00" → instant.
+    static func instant(_ text: String, clock: ShopClock = saigon) -> Date {
+        guard let d = InstantFormat.parse(text, clock: clock) else { fatalError("bad instant in test: \(text)") }
+        return d
+    }
+
+    /// The built `carecron` binary, next to the test bundle.
+    static var binary: URL {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("carecron"),
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("carecron"),
+            packageRoot.appendingPathComponent(".build/debug/carecron"),
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates.last!
+    }
+
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// Runs `carecron` with arguments in a folder and waits for it.
+    @discardableResult
+    static func carecron(_ args: [String], in folder: URL, environment: [String: String] = [:]) throws -> Run {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.currentDirectoryURL = folder
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "CARECRON_CONFIG")
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        // Files rather than pipes: a chatty child can never block on a full pipe.
+        let outURL = temporaryFolder("out").appendingPathComponent("stdout")
+        let errURL = outURL.deletingLastPathComponent().appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        p.standardOutput = try FileHandle(forWritingTo: outURL)
+        p.standardError = try FileHandle(forWritingTo: errURL)
+        try p.run()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+                   stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+    }
+
+    /// A copy of the shipped config.json and jobs/ in a temporary folder, so that tests can
+    /// break them without touching the repository.
+    static func shopFolder() throws -> URL {
+        let dir = temporaryFolder("carecron-shop")
+        let fm = FileManager.default
+        try fm.copyItem(at: packageRoot.appendingPathComponent("config.json"), to: dir.appendingPathComponent("config.json"))
+        try fm.copyItem(at: packageRoot.appendingPathComponent("jobs"), to: dir.appendingPathComponent("jobs"))
+        try fm.copyItem(at: packageRoot.appendingPathComponent("demo"), to: dir.appendingPathComponent("demo"))
+        return dir
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so that random tests repeat exactly.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
