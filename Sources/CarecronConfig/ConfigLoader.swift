@@ -76,8 +76,8 @@ public enum ConfigLoader {
                 tzField.report("unknown time zone \"\(tz)\"\(hint)")
             }
         }
-        let database = o.required("database")?.nonEmptyString.map { URL(fileURLWithPath: $0, relativeTo: folder).standardizedFileURL }
-        let jobs = (o.optional("jobs")?.nonEmptyString ?? "jobs").map { URL(fileURLWithPath: $0, relativeTo: folder).standardizedFileURL }
+        let database = o.required("database")?.nonEmptyString.map { ConfigPaths.resolve($0, against: folder) }
+        let jobs = (o.optional("jobs")?.nonEmptyString ?? "jobs").map { ConfigPaths.resolve($0, against: folder) }
         let quiet = o.required("quietHours")?.dailySpan
 
         var marketingHours = DailySpan(from: TimeOfDay(hour: 7), to: TimeOfDay(hour: 22)), cap = 1

@@ -20,7 +20,7 @@ public enum SecretRef: Sendable, Equatable {
             guard let v = environment[name], !v.isEmpty else { throw Missing(description: "environment variable \(name) is not set") }
             return v
         case .file(let path):
-            return try Self.read(URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL)
+            return try Self.read(ConfigPaths.resolve(path, against: base))
         case .credential(let name):
             guard let dir = environment["CREDENTIALS_DIRECTORY"] else {
                 throw Missing(description: "credential \(name): CREDENTIALS_DIRECTORY is not set (use LoadCredential= in the unit)")
@@ -93,4 +93,12 @@ enum SenderSchema {
         "smtp": (["host", "port", "tls", "from", "fromName", "username", "timeout", "concurrency", "ratePerSecond", "maxAttempts"], ["password"]),
         "exec": (["command", "arguments", "timeout", "concurrency"], []),
     ]
+}
+
+enum ConfigPaths {
+    /// A path from config.json: absolute as written, else relative to config.json's folder.
+    static func resolve(_ path: String, against folder: URL) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path).standardizedFileURL
+                            : folder.appendingPathComponent(path).standardizedFileURL
+    }
 }
