@@ -120,10 +120,10 @@ public enum Schema {
                     updated_at INTEGER NOT NULL,
                     sent_at INTEGER
                 );
-                -- due messages: the dispatcher's one query
-                CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state IN ('planned', 'failed', 'sending');
+                -- due messages (the dispatcher's one query) and counts by state
+                CREATE INDEX outbox_state_due ON outbox(state, next_attempt_at);
+                -- the frequency cap: what a customer was sent lately
                 CREATE INDEX outbox_customer_sent ON outbox(customer_id, sent_at);
-                CREATE INDEX outbox_state ON outbox(state);
 
                 CREATE TABLE job_runs (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
