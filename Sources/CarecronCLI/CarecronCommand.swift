@@ -8,7 +8,7 @@ public struct CarecronCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "carecron",
         abstract: "Customer care on a timetable: payment reminders, expiry, birthdays, check-ins.",
-        subcommands: [Validate.self, Import.self, Schedule.self, Demo.self]
+        subcommands: [Validate.self, Import.self, Simulate.self, Preview.self, Schedule.self, Demo.self]
     )
 
     public init() {}
@@ -30,6 +30,18 @@ struct ConfigOption: ParsableArguments {
             throw ExitCode(2)
         }
         return (config, loaded.jobs)
+    }
+
+    /// The store for commands that only read: never created, never migrated, never written.
+    func openExistingStore(_ config: ShopConfig) throws -> Store {
+        guard FileManager.default.fileExists(atPath: config.database.path) else {
+            Console.error("no database at \(config.database.path): import customers and orders first (carecron import, or carecron demo)")
+            throw ExitCode(1)
+        }
+        do { return try Store(url: config.database, readOnly: true) } catch {
+            Console.error("\(error)")
+            throw ExitCode(1)
+        }
     }
 
     func openStore(_ config: ShopConfig) throws -> Store {

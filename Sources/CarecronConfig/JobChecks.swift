@@ -72,12 +72,9 @@ enum JobChecks {
                 sink.error("templates", "\(p.maxReminders) reminders need \(p.maxReminders) template variants, one for each (handbook §1.4); found \(job.templates.count)")
             }
             if p.minGap.seconds <= 0 { sink.error("rules.minGap", "must be longer than 0") }
-        case .birthday(let at), .postSaleCheckin(_, let at):
-            if config.quietHours.contains(at) { sink.error("rules.at", "\(at) is inside quiet hours \(config.quietHours)") }
-            if job.purpose == .marketing, !config.marketingHours.contains(at) {
-                sink.error("rules.at", "advertising may go out only within \(config.marketingHours)")
-            }
-        case .orderExpiry, .codConfirmation, .tierUpgrade:
+        case .birthday, .postSaleCheckin, .tierUpgrade:
+            checkFiringTimes(job, config: config, sink: sink)
+        case .orderExpiry, .codConfirmation:
             break
         }
         let advertises = job.templates.contains { v in
@@ -90,6 +87,18 @@ enum JobChecks {
         }
         if [.paymentReminder, .orderExpiry, .codConfirmation].contains(job.type), job.purpose == .marketing {
             sink.warning("purpose", "\(job.type.rawValue) concerns the customer's own order: it is transactional")
+        }
+    }
+
+    /// Jobs that send at their schedule's firings must not fire while customers rest.
+    private static func checkFiringTimes(_ job: JobDefinition, config: ShopConfig, sink: DiagnosticSink) {
+        let week = job.schedule.firings(after: Date(timeIntervalSince1970: 1_764_522_000), count: 200, clock: config.clock)
+            .filter { $0.timeIntervalSince1970 < 1_764_522_000 + 8 * 86_400 }
+        let times = Set(week.map { config.clock.timeOfDay(of: $0) }).sorted()
+        if let t = times.first(where: config.quietHours.contains) {
+            sink.error("schedule", "fires at \(t), inside quiet hours \(config.quietHours)")
+        } else if job.purpose == .marketing, let t = times.first(where: { !config.marketingHours.contains($0) }) {
+            sink.error("schedule", "fires at \(t); advertising may go out only within \(config.marketingHours)")
         }
     }
 

@@ -90,10 +90,9 @@ public enum JobLoader {
             }
             return .codConfirmation(sendAfter: after, deliveryDays: days)
         case .birthday:
-            return .birthday(at: r?.optional("at")?.timeOfDay ?? TimeOfDay(hour: 9))
+            return .birthday
         case .postSaleCheckin:
-            let days = r?.optional("afterDays")?.int(1...365) ?? 3
-            return .postSaleCheckin(afterDays: days, at: r?.optional("at")?.timeOfDay ?? TimeOfDay(hour: 10))
+            return .postSaleCheckin(afterDays: r?.optional("afterDays")?.int(1...365) ?? 3)
         case .tierUpgrade:
             if config.tiers.isEmpty { root.sink.error("type", "tier-upgrade needs \"tiers\" in config.json") }
             return .tierUpgrade

@@ -72,12 +72,10 @@ public struct ShopConfig: Sendable {
         MessageContext(shop: shop, clock: clock, unknownHonorific: unknownHonorific, holdFor: holdFor, optOutLine: optOutLine)
     }
 
-    /// The tier a total paid spend reaches.
-    public func tier(forSpend spend: Int) -> Tier? {
-        tiers.filter { $0.minSpend <= spend }.max { $0.minSpend < $1.minSpend }
+    public var policy: CarePolicy {
+        CarePolicy(clock: clock, quietHours: quietHours, marketingHours: marketingHours, marketingDailyCap: marketingDailyCap,
+                   context: messageContext, tiers: tiers, holdFor: holdFor)
     }
-
-    public func tier(named name: String?) -> Tier? { tiers.first { $0.name == name } }
 }
 
 /// Sender types carecron knows and the keys each takes (secrets marked).

@@ -38,3 +38,13 @@ public struct CustomerName: Hashable, Sendable {
         return honorific.isEmpty ? given : "\(honorific) \(given)"
     }
 }
+
+/// What a customer has opted out of (DOMAIN.md §6).
+public enum OptOut: String, Sendable, CaseIterable {
+    /// Takes every message.
+    case none
+    /// No advertising; messages about their own orders still go out.
+    case marketing
+    /// Nothing at all.
+    case all
+}

@@ -59,8 +59,10 @@ public enum JobRules: Sendable {
     case paymentReminder(PaymentReminderPolicy, combineOrders: Bool)
     case orderExpiry(notify: Bool)
     case codConfirmation(sendAfter: TimeSpan, deliveryDays: ClosedRange<Int>)
-    case birthday(at: TimeOfDay)
-    case postSaleCheckin(afterDays: Int, at: TimeOfDay)
+    /// Greets at the schedule's firings; a day missed is caught up the same day, never later.
+    case birthday
+    /// N days after delivery (or payment), at the schedule's firings.
+    case postSaleCheckin(afterDays: Int)
     case tierUpgrade
 }
 

@@ -51,7 +51,7 @@ public struct ShopFacts: Sendable {
 }
 
 /// Builds the variables of TemplateVariable.all for one message.
-public struct MessageContext {
+public struct MessageContext: Sendable {
     public var shop: ShopFacts
     public var clock: ShopClock
     public var unknownHonorific: String

@@ -29,7 +29,9 @@ public enum MessageRules {
     /// Strips Vietnamese diacritics for gateways that want plain ASCII, including đ/Đ, which
     /// Unicode decomposition alone leaves alone.
     public static func unaccented(_ text: String) -> String {
+        // ₫ too: one character outside GSM-7 would make the whole SMS UCS-2, at twice the cost.
         let swapped = text.replacingOccurrences(of: "đ", with: "d").replacingOccurrences(of: "Đ", with: "D")
+            .replacingOccurrences(of: "₫", with: "d")
         return String(String.UnicodeScalarView(swapped.decomposedStringWithCanonicalMapping.unicodeScalars.filter {
             !(0x0300...0x036F).contains($0.value)
         }))

@@ -25,15 +25,6 @@ public struct CustomerRow: Equatable, Sendable {
     public static let requiredColumns = ["id", "full_name"]
 }
 
-public enum OptOut: String, Sendable, CaseIterable {
-    /// Takes every message.
-    case none
-    /// No advertising; order messages still go out.
-    case marketing
-    /// Nothing at all.
-    case all
-}
-
 /// An order as stored, normalised. Times are instants.
 public struct OrderRow: Equatable, Sendable {
     public var id: String

@@ -1,0 +1,71 @@
+import ArgumentParser
+import CarecronConfig
+import CarecronDomain
+import CarecronStore
+import Foundation
+
+extension OutputFormat: ExpressibleByArgument {}
+
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay the shop's timeline over a span and print every event; sends nothing, changes nothing.",
+        discussion: """
+            Orders exist from placed_at, are paid at paid_at and delivered at delivered_at, as the running
+            service would live them. --down FROM/TO imagines the service down in that span.
+            """)
+
+    @Option(help: "start of the span (ISO 8601; without an offset, shop time)") var from: String
+    @Option(help: "end of the span (exclusive)") var to: String
+    @Option(help: "table or jsonl") var format: OutputFormat = .table
+    @Option(help: "only this job") var job: String?
+    @Option(name: .customLong("down"), help: "FROM/TO: the service is down in this span (repeatable)") var down: [String] = []
+    @OptionGroup var options: ConfigOption
+
+    func run() throws {
+        let (config, jobs) = try options.loadValid()
+        let from = try Instants.parse(self.from, "--from", config.clock)
+        let to = try Instants.parse(self.to, "--to", config.clock)
+        guard from < to else { throw ValidationError("--from must be before --to") }
+        let downtime = Downtime(try down.map { try Instants.span($0, config.clock) })
+        let selected = try JobSelection.pick(job, from: jobs)
+        let store = try options.openExistingStore(config)
+        let planner = CarePlanner(policy: config.policy, jobs: selected)
+        let input = try PlanningQueries(store: store).input(from: from, to: to, lookback: planner.lookback,
+                                                           checkinDays: JobSelection.checkinDays(selected), clock: config.clock)
+        EventPrinter(clock: config.clock, format: format).print(planner.plan(input, from: from, to: to, downtime: downtime))
+    }
+}
+
+enum Instants {
+    static func parse(_ text: String, _ option: String, _ clock: ShopClock) throws -> Date {
+        guard let d = InstantFormat.parse(text, clock: clock) else {
+            throw ValidationError("\(option): \"\(text)\" is not an instant; write e.g. 2026-12-01T00:00:00+07:00")
+        }
+        return d
+    }
+
+    static func span(_ text: String, _ clock: ShopClock) throws -> DateInterval {
+        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw ValidationError("--down: \"\(text)\" must be FROM/TO") }
+        let a = try parse(parts[0], "--down", clock), b = try parse(parts[1], "--down", clock)
+        guard a < b else { throw ValidationError("--down: \(text) ends before it starts") }
+        return DateInterval(start: a, end: b)
+    }
+}
+
+enum JobSelection {
+    static func pick(_ name: String?, from jobs: [JobDefinition]) throws -> [JobDefinition] {
+        guard let name else { return jobs }
+        guard let job = jobs.first(where: { $0.name == name }) else {
+            let hint = Suggest.closest(to: name, among: jobs.map(\.name)).map { " (did you mean \($0)?)" } ?? ""
+            throw ValidationError("no job named \"\(name)\"\(hint); jobs: \(jobs.map(\.name).joined(separator: ", "))")
+        }
+        var enabled = job
+        enabled.enabled = true
+        return [enabled]
+    }
+
+    static func checkinDays(_ jobs: [JobDefinition]) -> Int {
+        jobs.compactMap { if case .postSaleCheckin(let d) = $0.rules { return d } else { return nil } }.max() ?? 3
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Renders a job's message for one customer on the first of the job's channels that can reach them.
+public struct MessageComposer: Sendable {
+    public let policy: CarePolicy
+
+    public init(policy: CarePolicy) { self.policy = policy }
+
+    public struct Message: Sendable {
+        public var channel: ChannelKind
+        public var to: String
+        public var subject: String?
+        public var text: String
+        public var params: [String: String]
+    }
+
+    /// The contact a channel uses for this customer, if it has one.
+    public static func contact(for channel: ChannelKind, _ c: CustomerSnapshot) -> String? {
+        switch channel {
+        case .sms: return c.facts.phone
+        case .zalo: return c.facts.phone ?? c.zaloUserId
+        case .email: return c.facts.email
+        case .webhook: return c.id
+        }
+    }
+
+    /// The variant for the n-th message about these orders: variants whose `minAmount` the
+    /// total reaches, taken in turn so that each reminder reads differently (§1.4).
+    public static func variant(_ job: JobDefinition, number: Int, amount: Int) -> Int {
+        let fitting = job.templates.indices.filter { (job.templates[$0].minAmount ?? 0) <= amount }
+        let pool = fitting.isEmpty ? Array(job.templates.indices) : fitting
+        return pool[(max(1, number) - 1) % pool.count]
+    }
+
+    public func compose(_ job: JobDefinition, variant: Int, customer: CustomerSnapshot, orders: [OrderSnapshot],
+                        reminder: (number: Int, of: Int)? = nil, tier: Tier? = nil, at: Date,
+                        skipping: Set<ChannelKind> = []) -> Message? {
+        guard let channel = job.channels.first(where: { !skipping.contains($0) && Self.contact(for: $0, customer) != nil }),
+              let to = Self.contact(for: channel, customer) else { return nil }
+        var vars = policy.context.variables(customer: customer.facts, orders: orders.map(\.facts), tier: tier ?? policy.tier(named: customer.facts.tier),
+                                            reminder: reminder, now: at)
+        if case .codConfirmation(_, let days) = job.rules, var order = vars["order"] as? [String: String] {
+            let today = policy.clock.localDate(of: at)
+            order["deliveryFrom"] = VietnameseFormat.date(today.adding(days: days.lowerBound))
+            order["deliveryTo"] = VietnameseFormat.date(today.adding(days: days.upperBound))
+            vars["order"] = order
+        }
+        let v = job.templates[min(variant, job.templates.count - 1)]
+        var subject: String?, text: String
+        switch channel {
+        case .sms:
+            text = (v.sms ?? v.text).render(vars)
+            if v.smsUnaccented { text = MessageRules.unaccented(text) }
+        case .email:
+            subject = v.emailSubject?.render(vars)
+            text = (v.emailBody ?? v.text).render(vars)
+        case .zalo, .webhook:
+            text = v.text.render(vars)
+        }
+        let params = v.zaloParams.mapValues { $0.render(vars) }
+        return Message(channel: channel, to: to, subject: subject, text: text, params: channel == .zalo ? params : [:])
+    }
+}

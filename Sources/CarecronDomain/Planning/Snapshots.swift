@@ -1,0 +1,185 @@
+import Foundation
+
+/// A customer as the planner sees one.
+public struct CustomerSnapshot: Sendable {
+    public var facts: CustomerFacts
+    public var optOut: OptOut
+    /// "MM-DD" of the birthday, if known.
+    public var birthMonthDay: String?
+    public var zaloUserId: String?
+
+    public init(facts: CustomerFacts, optOut: OptOut = .none, birthMonthDay: String? = nil, zaloUserId: String? = nil) {
+        self.facts = facts
+        self.optOut = optOut
+        self.birthMonthDay = birthMonthDay
+        self.zaloUserId = zaloUserId
+    }
+
+    public var id: String { facts.id }
+
+    /// Whether a message of this purpose may reach the customer at all (DOMAIN.md §6, §7).
+    public func accepts(_ purpose: Purpose) -> Bool {
+        switch optOut {
+        case .none: return true
+        case .marketing: return purpose != .marketing
+        case .all: return false
+        }
+    }
+}
+
+/// An order as the planner sees one: its timeline, so that a simulation can ask what it was at
+/// any instant (placed at `placedAt`, paid at `paidAt`, delivered at `deliveredAt`).
+public struct OrderSnapshot: Sendable {
+    public var id: String
+    public var customerId: String
+    public var placedAt: Date
+    public var amount: Int
+    public var paymentMethod: String
+    public var status: String
+    public var paidAt: Date?
+    public var deliveredAt: Date?
+    public var items: String
+    public var agent: String?
+    /// When carecron first knew of the order (an import or API call after its slot makes it late).
+    public var knownAt: Date
+    /// When carecron marked it expired, if it did.
+    public var expiredAt: Date?
+
+    public init(id: String, customerId: String, placedAt: Date, amount: Int, paymentMethod: String = "prepaid",
+                status: String = "pending", paidAt: Date? = nil, deliveredAt: Date? = nil, items: String = "",
+                agent: String? = nil, knownAt: Date? = nil, expiredAt: Date? = nil) {
+        self.id = id
+        self.customerId = customerId
+        self.placedAt = placedAt
+        self.amount = amount
+        self.paymentMethod = paymentMethod
+        self.status = status
+        self.paidAt = paidAt
+        self.deliveredAt = deliveredAt
+        self.items = items
+        self.agent = agent
+        self.knownAt = knownAt ?? placedAt
+        self.expiredAt = expiredAt
+    }
+
+    public var isCashOnDelivery: Bool { paymentMethod == "cod" }
+
+    /// Paid by instant `t`. An order marked paid without a time counts as paid from the start.
+    public func isPaid(at t: Date) -> Bool {
+        if let paidAt { return paidAt <= t }
+        return ["paid", "delivered"].contains(status) && !isCashOnDelivery
+    }
+
+    /// Cancelled or returned: no message about it any more.
+    public var isWithdrawn: Bool { ["cancelled", "returned"].contains(status) }
+
+    /// Already expired in the shop's own data, or by carecron before `t`.
+    public func isExpired(at t: Date) -> Bool {
+        status == "expired" || (expiredAt.map { $0 <= t } ?? false)
+    }
+
+    public var facts: OrderFacts {
+        OrderFacts(id: id, amount: amount, items: items, placedAt: placedAt, paymentMethod: paymentMethod, agent: agent)
+    }
+}
+
+/// What the planner works on: the customers and orders that matter for a span of time.
+public struct PlanningInput: Sendable {
+    public var customers: [String: CustomerSnapshot]
+    public var orders: [OrderSnapshot]
+
+    public init(customers: [String: CustomerSnapshot], orders: [OrderSnapshot]) {
+        self.customers = customers
+        self.orders = orders
+    }
+}
+
+/// Spans in which the service was (or is imagined to be) down: work due then is done when it
+/// comes back, by the jobs' own rules for lateness and catch-up.
+public struct Downtime: Sendable {
+    public var spans: [DateInterval]
+
+    public init(_ spans: [DateInterval] = []) { self.spans = spans.sorted { $0.start < $1.start } }
+
+    /// When the service can act on something due at `t`: `t` itself, or the end of the outage.
+    public func resume(at t: Date) -> Date {
+        var t = t
+        for span in spans where span.start <= t && t < span.end { t = span.end }
+        return t
+    }
+}
+
+/// The shop-wide rules every job follows (DOMAIN.md §6, §7).
+public struct CarePolicy: Sendable {
+    public var clock: ShopClock
+    public var quietHours: DailySpan
+    public var marketingHours: DailySpan
+    public var marketingDailyCap: Int
+    public var context: MessageContext
+    public var tiers: [Tier]
+    public var holdFor: TimeSpan
+
+    public init(clock: ShopClock, quietHours: DailySpan, marketingHours: DailySpan, marketingDailyCap: Int,
+                context: MessageContext, tiers: [Tier], holdFor: TimeSpan) {
+        self.clock = clock
+        self.quietHours = quietHours
+        self.marketingHours = marketingHours
+        self.marketingDailyCap = marketingDailyCap
+        self.context = context
+        self.tiers = tiers
+        self.holdFor = holdFor
+    }
+
+    /// Whether a message of this purpose may go out at `t`: outside quiet hours, and within
+    /// the advertising hours for marketing.
+    public func allows(_ purpose: Purpose, at t: Date) -> Bool {
+        let time = clock.timeOfDay(of: t)
+        if quietHours.contains(time) { return false }
+        return purpose != .marketing || marketingHours.contains(time)
+    }
+
+    /// The first instant at or after `t` at which a message of this purpose may go out.
+    public func nextAllowed(_ purpose: Purpose, atOrAfter t: Date) -> Date {
+        var t = t
+        for _ in 0..<4 where !allows(purpose, at: t) {
+            let time = clock.timeOfDay(of: t)
+            let reopen = quietHours.contains(time) ? quietHours.to : marketingHours.from
+            t = clock.nextOccurrence(of: reopen, atOrAfter: t)
+        }
+        return t
+    }
+
+    public func tier(named name: String?) -> Tier? { tiers.first { $0.name == name } }
+
+    public func tier(forSpend spend: Int) -> Tier? {
+        tiers.filter { $0.minSpend <= spend }.max { $0.minSpend < $1.minSpend }
+    }
+}
+
+/// One thing the service does: a message it sends, or an order it expires.
+public struct PlannedEvent: Sendable {
+    public enum Kind: String, Sendable { case message, expire }
+
+    public var at: Date
+    public var job: String
+    public var jobType: JobType
+    public var kind: Kind
+    public var customerId: String
+    public var orderIds: [String]
+    /// The lead order's placement and the total amount: the send order of §1.7.
+    public var placedAt: Date?
+    public var amount: Int
+    public var reminder: Int?
+    public var channel: ChannelKind?
+    public var to: String?
+    public var subject: String?
+    public var text: String?
+    /// Zalo template parameters, rendered.
+    public var params: [String: String]
+    /// One idempotency key per (job, subject, occurrence) the event covers.
+    public var keys: [String]
+    /// Why nothing can be sent, if so (no contact for any of the job's channels).
+    public var problem: String?
+
+    public var orderId: String? { orderIds.first }
+}

@@ -1,0 +1,99 @@
+import CarecronDomain
+import Foundation
+import GRDB
+
+/// Loads what the planner needs for a span of time with indexed queries only: orders by placement,
+/// delivery and payment time, customers by id and by birthday month-day. Nothing scans every customer.
+public struct PlanningQueries {
+    public let store: Store
+
+    public init(store: Store) { self.store = store }
+
+    /// Customers and orders that can have events in [from, to), replaying `lookback` before it.
+    /// With `ordersFromPlacement`, orders exist from `placed_at` (simulate); otherwise from when
+    /// carecron learnt of them (the running service).
+    public func input(from: Date, to: Date, lookback: TimeInterval, checkinDays: Int, clock: ShopClock,
+                      ordersFromPlacement: Bool = true) throws -> PlanningInput {
+        let start = from.addingTimeInterval(-lookback)
+        let s = Int(start.timeIntervalSince1970), e = Int(to.timeIntervalSince1970)
+        let checkinStart = s - (checkinDays + 3) * 86_400, checkinEnd = e - checkinDays * 86_400 + 86_400
+        return try store.db.read { db in
+            var orders: [String: OrderSnapshot] = [:]
+            let orderSQL = [
+                "SELECT * FROM orders WHERE placed_at >= \(s - 2 * 86_400) AND placed_at < \(e)",
+                "SELECT * FROM orders WHERE delivered_at IS NOT NULL AND delivered_at >= \(checkinStart) AND delivered_at < \(checkinEnd)",
+                "SELECT * FROM orders WHERE paid_at IS NOT NULL AND paid_at >= \(checkinStart) AND paid_at < \(checkinEnd)",
+                // Every order of a customer who paid in the span: their total spend decides their tier.
+                """
+                SELECT * FROM orders WHERE customer_id IN
+                    (SELECT customer_id FROM orders WHERE paid_at IS NOT NULL AND paid_at >= \(s) AND paid_at < \(e))
+                """,
+            ]
+            for sql in orderSQL {
+                let rows = try Row.fetchCursor(db, sql: sql)
+                while let row = try rows.next() {
+                    let o = Self.order(row, fromPlacement: ordersFromPlacement)
+                    orders[o.id] = o
+                }
+            }
+            var customers: [String: CustomerSnapshot] = [:]
+            let ids = Set(orders.values.map(\.customerId))
+            for chunk in Array(ids).chunked(900) {
+                let sql = "SELECT * FROM customers WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))"
+                let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(chunk))
+                while let row = try rows.next() {
+                    let c = Self.customer(row)
+                    customers[c.id] = c
+                }
+            }
+            let monthDays = Self.monthDays(from: start, to: to, clock: clock)
+            let sql = "SELECT * FROM customers WHERE birth_md IN (\(monthDays.map { "'\($0)'" }.joined(separator: ",")))"
+            let rows = try Row.fetchCursor(db, sql: sql)
+            while let row = try rows.next() {
+                let c = Self.customer(row)
+                customers[c.id] = c
+            }
+            return PlanningInput(customers: customers, orders: orders.values.sorted { $0.id < $1.id })
+        }
+    }
+
+    /// "MM-DD" of every local day in the span, and Feb 29 where Feb 28 stands in for it.
+    static func monthDays(from: Date, to: Date, clock: ShopClock) -> [String] {
+        var out = Set<String>()
+        var day = clock.localDate(of: from)
+        let last = clock.localDate(of: to)
+        while day <= last, out.count < 367 {
+            out.insert(String(format: "%02d-%02d", day.month, day.day))
+            if day.month == 2, day.day == 28 { out.insert("02-29") }
+            day = day.adding(days: 1)
+        }
+        return out.sorted()
+    }
+
+    static func date(_ row: Row, _ column: String) -> Date? {
+        (row[column] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) }
+    }
+
+    static func order(_ row: Row, fromPlacement: Bool) -> OrderSnapshot {
+        let placed = date(row, "placed_at")!
+        return OrderSnapshot(id: row["id"], customerId: row["customer_id"], placedAt: placed, amount: row["amount"],
+                             paymentMethod: row["payment_method"], status: row["status"], paidAt: date(row, "paid_at"),
+                             deliveredAt: date(row, "delivered_at"), items: row["items"], agent: row["agent"],
+                             knownAt: fromPlacement ? placed : max(placed, date(row, "created_at") ?? placed),
+                             expiredAt: fromPlacement ? nil : date(row, "expired_at"))
+    }
+
+    static func customer(_ row: Row) -> CustomerSnapshot {
+        let facts = CustomerFacts(id: row["id"], name: CustomerName(row["full_name"]),
+                                  gender: Gender(rawValue: row["gender"]) ?? .unknown,
+                                  phone: row["phone"], email: row["email"], tier: row["tier"])
+        return CustomerSnapshot(facts: facts, optOut: OptOut(rawValue: row["opt_out"]) ?? .none,
+                                birthMonthDay: row["birth_md"], zaloUserId: row["zalo_user_id"])
+    }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [[Element]] {
+        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+    }
+}
