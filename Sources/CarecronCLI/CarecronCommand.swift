@@ -8,7 +8,7 @@ public struct CarecronCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "carecron",
         abstract: "Customer care on a timetable: payment reminders, expiry, birthdays, check-ins.",
-        subcommands: [Validate.self, Import.self, Simulate.self, Preview.self, Schedule.self, Demo.self]
+        subcommands: [Validate.self, Import.self, Simulate.self, Preview.self, Schedule.self, Demo.self, Bench.self]
     )
 
     public init() {}
