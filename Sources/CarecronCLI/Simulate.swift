@@ -30,9 +30,16 @@ struct Simulate: ParsableCommand {
         let selected = try JobSelection.pick(job, from: jobs)
         let store = try options.openExistingStore(config)
         let planner = CarePlanner(policy: config.policy, jobs: selected)
+        let t0 = Date()
         let input = try PlanningQueries(store: store).input(from: from, to: to, lookback: planner.lookback,
                                                            checkinDays: JobSelection.checkinDays(selected), clock: config.clock)
-        EventPrinter(clock: config.clock, format: format).print(planner.plan(input, from: from, to: to, downtime: downtime))
+        let t1 = Date()
+        let events = planner.plan(input, from: from, to: to, downtime: downtime)
+        let t2 = Date()
+        EventPrinter(clock: config.clock, format: format).print(events)
+        if ProcessInfo.processInfo.environment["CARECRON_TIMINGS"] != nil {
+            Console.error("load \(t1.timeIntervalSince(t0))s (\(input.customers.count) customers, \(input.orders.count) orders), plan \(t2.timeIntervalSince(t1))s, print \(Date().timeIntervalSince(t2))s")
+        }
     }
 }
 

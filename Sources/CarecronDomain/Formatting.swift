@@ -19,7 +19,7 @@ public enum VietnameseFormat {
     }
 
     /// "01/12/2026".
-    public static func date(_ d: LocalDate) -> String { String(format: "%02d/%02d/%04d", d.day, d.month, d.year) }
+    public static func date(_ d: LocalDate) -> String { pad2(d.day) + "/" + pad2(d.month) + "/" + String(d.year) }
 }
 
 /// Instants as they appear in files and on the command line.

@@ -23,7 +23,7 @@ public struct TimeOfDay: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public var hour: Int { minutes / 60 }
     public var minute: Int { minutes % 60 }
-    public var description: String { String(format: "%02d:%02d", hour, minute) }
+    public var description: String { pad2(hour) + ":" + pad2(minute) }
     public static func < (a: TimeOfDay, b: TimeOfDay) -> Bool { a.minutes < b.minutes }
 }
 
@@ -193,6 +193,10 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Seconds since the epoch of this date's midnight read as if it were UTC.
     var naiveSeconds: Double { Double(daysSinceEpoch) * 86_400 }
 
-    public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+    public var description: String { String(year) + "-" + pad2(month) + "-" + pad2(day) }
     public static func < (a: LocalDate, b: LocalDate) -> Bool { a.daysSinceEpoch < b.daysSinceEpoch }
 }
+
+/// "7" → "07": String(format:) goes through Foundation and is slow on hot paths.
+@inline(__always)
+func pad2(_ n: Int) -> String { n < 10 ? "0" + String(n) : String(n) }

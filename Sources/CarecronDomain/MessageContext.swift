@@ -52,12 +52,14 @@ public struct ShopFacts: Sendable {
 
 /// Builds the variables of TemplateVariable.all for one message.
 public struct MessageContext: Sendable {
-    public var shop: ShopFacts
+    public var shop: ShopFacts { didSet { renderedOptOut = Self.render(optOutLine, shop: shop) } }
     public var clock: ShopClock
     public var unknownHonorific: String
     public var holdFor: TimeSpan
     /// How an advertising message tells the customer to opt out; may name `{{shop.hotline}}`.
-    public var optOutLine: String
+    public var optOutLine: String { didSet { renderedOptOut = Self.render(optOutLine, shop: shop) } }
+    /// The line rendered once: it depends on the shop only, and parsing it per message is costly.
+    private var renderedOptOut: String
 
     public init(shop: ShopFacts, clock: ShopClock, unknownHonorific: String = "Bạn", holdFor: TimeSpan = .hours(24),
                 optOutLine: String = "Tu choi nhan tin QC: soan TC gui {{shop.hotline}}") {
@@ -66,6 +68,11 @@ public struct MessageContext: Sendable {
         self.unknownHonorific = unknownHonorific
         self.holdFor = holdFor
         self.optOutLine = optOutLine
+        self.renderedOptOut = Self.render(optOutLine, shop: shop)
+    }
+
+    private static func render(_ line: String, shop: ShopFacts) -> String {
+        (try? MessageTemplate(line))?.render(["shop": ["name": shop.name, "hotline": shop.hotline, "website": shop.website]]) ?? line
     }
 
     public func variables(customer: CustomerFacts, orders: [OrderFacts] = [], tier: Tier? = nil,
@@ -81,7 +88,7 @@ public struct MessageContext: Sendable {
                 "tier": customer.tier ?? "", "phone": customer.phone ?? "", "email": customer.email ?? "",
             ],
             "shop": shopVars,
-            "optOut": (try? MessageTemplate(optOutLine))?.render(["shop": shopVars]) ?? optOutLine,
+            "optOut": renderedOptOut,
             "today": VietnameseFormat.date(clock.localDate(of: now)),
         ]
         let orderMaps = orders.map(orderVariables)

@@ -27,15 +27,30 @@ public enum MessageRules {
     }
 
     /// Strips Vietnamese diacritics for gateways that want plain ASCII, including đ/Đ, which
-    /// Unicode decomposition alone leaves alone.
+    /// Unicode decomposition alone leaves alone, and ₫: one character outside GSM-7 would make
+    /// the whole SMS UCS-2, at twice the cost.
     public static func unaccented(_ text: String) -> String {
-        // ₫ too: one character outside GSM-7 would make the whole SMS UCS-2, at twice the cost.
-        let swapped = text.replacingOccurrences(of: "đ", with: "d").replacingOccurrences(of: "Đ", with: "D")
-            .replacingOccurrences(of: "₫", with: "d")
-        return String(String.UnicodeScalarView(swapped.decomposedStringWithCanonicalMapping.unicodeScalars.filter {
-            !(0x0300...0x036F).contains($0.value)
-        }))
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar.isASCII { out.append(scalar) }
+            else if let base = baseLetters[scalar.value] { if let b = base { out.append(b) } }
+            else { out.append(scalar) }
+        }
+        return String(out)
     }
+
+    /// Every Latin letter with marks (U+00C0–U+1EFF) → its base letter; combining marks → nothing.
+    /// Built once: decomposing each message anew was the planner's hottest path.
+    private static let baseLetters: [UInt32: Unicode.Scalar?] = {
+        var table: [UInt32: Unicode.Scalar?] = [0x0111: "d", 0x0110: "D", 0x20AB: "d"]
+        for v in UInt32(0x00C0)...UInt32(0x1EFF) where table[v] == nil {
+            guard let scalar = Unicode.Scalar(v) else { continue }
+            if (0x0300...0x036F).contains(v) { table[v] = .some(nil); continue }
+            let decomposed = String(scalar).decomposedStringWithCanonicalMapping.unicodeScalars
+            if let first = decomposed.first, first.isASCII { table[v] = first }
+        }
+        return table
+    }()
 
     /// GSM 03.38 basic set, plus the extension characters that cost two septets.
     static let gsmBasic = Set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà".unicodeScalars)

@@ -37,8 +37,13 @@ public struct CarePlanner: Sendable {
                 events += tierUpgrades(job, input, downtime)
             }
         }
-        return applyMarketingCap(events.sorted(by: Self.timeOrder))
+        // Only advertising needs the lookback's events (for the cap); everything else is cut to
+        // the span before sorting, and words are rendered last, for the events shown.
+        let marketing = Set(jobs.filter { $0.purpose == .marketing }.map(\.name))
+        let advertising = applyMarketingCap(events.filter { marketing.contains($0.job) && $0.kind == .message }.sorted(by: Self.timeOrder))
+        let inSpan = (advertising + events.filter { !(marketing.contains($0.job) && $0.kind == .message) })
             .filter { $0.at >= from && $0.at < to }
+        return inSpan.sorted(by: Self.timeOrder).map(composed)
     }
 
     // MARK: - Payment reminders (DOMAIN.md §1)
@@ -244,7 +249,7 @@ public struct CarePlanner: Sendable {
                         events.append(event(job, customer: customer, orders: orders, at: at,
                                             reminder: job.type == .paymentReminder ? (variant + 1, job.templates.count) : nil,
                                             tier: policy.tiers.last, variant: variant, keys: ["sample:\(job.name):\(variant + 1)"],
-                                            skipping: Set(job.channels.filter { $0 != channel })))
+                                            skipping: Set(job.channels.filter { $0 != channel })).composedBy(self))
                     }
                 }
             }
@@ -268,13 +273,13 @@ public struct CarePlanner: Sendable {
 
     /// At most `marketingDailyCap` advertising messages per customer per 24 h: a greeting that
     /// would exceed it is dropped (a birthday is never late), others wait until the cap allows.
+    /// Takes the advertising messages only, in time order.
     func applyMarketingCap(_ events: [PlannedEvent]) -> [PlannedEvent] {
         var sent: [String: [Date]] = [:]
         var out: [PlannedEvent] = []
         var queue = events[...]
         var postponed: [PlannedEvent] = []
         while let e = nextEvent(&queue, &postponed) {
-            guard e.kind == .message, purpose(of: e) == .marketing else { out.append(e); continue }
             let window = (sent[e.customerId] ?? []).filter { $0 > e.at.addingTimeInterval(-86_400) }
             if window.count < policy.marketingDailyCap {
                 sent[e.customerId, default: []].append(e.at)
@@ -294,17 +299,32 @@ public struct CarePlanner: Sendable {
         return queue.popFirst()
     }
 
-    private func purpose(of e: PlannedEvent) -> Purpose? { jobs.first { $0.name == e.job }?.purpose }
-
     func event(_ job: JobDefinition, customer: CustomerSnapshot, orders: [OrderSnapshot], at: Date,
                reminder: (Int, Int)? = nil, tier: Tier? = nil, variant: Int, keys: [String],
                skipping: Set<ChannelKind> = []) -> PlannedEvent {
-        let message = composer.compose(job, variant: variant, customer: customer, orders: orders, reminder: reminder,
-                                       tier: tier, at: at, skipping: skipping)
-        return PlannedEvent(at: at, job: job.name, jobType: job.type, kind: .message, customerId: customer.id,
-                            orderIds: orders.map(\.id), placedAt: orders.first?.placedAt, amount: orders.reduce(0) { $0 + $1.amount }, reminder: reminder?.0, channel: message?.channel, to: message?.to,
-                            subject: message?.subject, text: message?.text, params: message?.params ?? [:], keys: keys,
-                            problem: message == nil ? "no contact for \(job.channels.map(\.rawValue).joined(separator: ", "))" : nil)
+        var e = PlannedEvent(at: at, job: job.name, jobType: job.type, kind: .message, customerId: customer.id,
+                             orderIds: orders.map(\.id), placedAt: orders.first?.placedAt, amount: orders.reduce(0) { $0 + $1.amount },
+                             reminder: reminder?.0, channel: nil, to: nil, subject: nil, text: nil, params: [:], keys: keys, problem: nil)
+        e.draft = MessageDraft(job: job, customer: customer, orders: orders, reminder: reminder, tier: tier, variant: variant, skipping: skipping)
+        return e
+    }
+
+    /// The event with its message rendered on the first channel that reaches the customer.
+    func composed(_ e: PlannedEvent) -> PlannedEvent {
+        guard let d = e.draft else { return e }
+        var e = e
+        e.draft = nil
+        if let m = composer.compose(d.job, variant: d.variant, customer: d.customer, orders: d.orders, reminder: d.reminder,
+                                    tier: d.tier, at: e.at, skipping: d.skipping) {
+            e.channel = m.channel
+            e.to = m.to
+            e.subject = m.subject
+            e.text = m.text
+            e.params = m.params
+        } else {
+            e.problem = "no contact for \(d.job.channels.map(\.rawValue).joined(separator: ", "))"
+        }
+        return e
     }
 
     /// Time order; at one instant, bookkeeping first, then by job, then the most recent order and

@@ -181,5 +181,54 @@ public struct PlannedEvent: Sendable {
     /// Why nothing can be sent, if so (no contact for any of the job's channels).
     public var problem: String?
 
+    public init(at: Date, job: String, jobType: JobType, kind: Kind, customerId: String, orderIds: [String], placedAt: Date?,
+                amount: Int, reminder: Int?, channel: ChannelKind?, to: String?, subject: String?, text: String?,
+                params: [String: String], keys: [String], problem: String?) {
+        self.at = at
+        self.job = job
+        self.jobType = jobType
+        self.kind = kind
+        self.customerId = customerId
+        self.orderIds = orderIds
+        self.placedAt = placedAt
+        self.amount = amount
+        self.reminder = reminder
+        self.channel = channel
+        self.to = to
+        self.subject = subject
+        self.text = text
+        self.params = params
+        self.keys = keys
+        self.problem = problem
+    }
+
     public var orderId: String? { orderIds.first }
+
+    /// What the message is to say, until it is rendered.
+    var draft: MessageDraft?
+
+    func composedBy(_ planner: CarePlanner) -> PlannedEvent { planner.composed(self) }
+}
+
+/// Everything needed to render an event's message, kept until the event is known to be shown.
+/// A class, so that events stay small while they are sorted.
+final class MessageDraft: Sendable {
+    init(job: JobDefinition, customer: CustomerSnapshot, orders: [OrderSnapshot], reminder: (Int, Int)?, tier: Tier?,
+         variant: Int, skipping: Set<ChannelKind>) {
+        self.job = job
+        self.customer = customer
+        self.orders = orders
+        self.reminder = reminder
+        self.tier = tier
+        self.variant = variant
+        self.skipping = skipping
+    }
+
+    let job: JobDefinition
+    let customer: CustomerSnapshot
+    let orders: [OrderSnapshot]
+    let reminder: (Int, Int)?
+    let tier: Tier?
+    let variant: Int
+    let skipping: Set<ChannelKind>
 }
