@@ -31,7 +31,7 @@ enum ImportRunner {
     static func run(_ kind: ImportKind, file: String, strict: Bool, store: Store, config: ShopConfig) throws -> ImportReport {
         let url = URL(fileURLWithPath: file)
         let bar = Console.stderrIsTerminal ? ProgressBar(label: "\(kind.rawValue)") : nil
-        let importer = Importer(store: store, clock: config.clock, progress: bar.map { b in { b.show($0, $1) } })
+        let importer = Importer(store: store, clock: config.clock, holdFor: config.holdFor, progress: bar.map { b in { b.show($0, $1) } })
         let report: ImportReport
         do {
             report = try importer.run(kind, file: url, strict: strict, displayName: file)

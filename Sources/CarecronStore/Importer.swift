@@ -30,9 +30,14 @@ public struct Importer {
     /// Called now and then with (bytes read, file size), for a progress bar.
     public var progress: ((Int, Int) -> Void)?
 
-    public init(store: Store, clock: ShopClock, progress: ((Int, Int) -> Void)? = nil) {
+    /// How long an unpaid order is held (config.json `orders.holdFor`): a payment after it is
+    /// kept and flagged (DOMAIN.md §2).
+    public let holdFor: TimeSpan
+
+    public init(store: Store, clock: ShopClock, holdFor: TimeSpan = .hours(24), progress: ((Int, Int) -> Void)? = nil) {
         self.store = store
         self.normaliser = RowNormaliser(clock: clock)
+        self.holdFor = holdFor
         self.progress = progress
     }
 
@@ -122,10 +127,12 @@ public struct Importer {
             guard try Bool.fetchOne(exists, arguments: [o.customerId]) != nil else {
                 throw FieldProblem(field: "customer_id", reason: "unknown customer \"\(o.customerId)\" (import customers first)")
             }
-            columns = ["customer_id", "placed_at", "amount", "payment_method", "status", "paid_at", "delivered_at", "items", "agent"]
+            let paidAfterExpiry = o.paidAt.map { $0 >= o.placedAt.addingTimeInterval(holdFor.interval) } ?? false
+            columns = ["customer_id", "placed_at", "amount", "payment_method", "status", "paid_at", "delivered_at", "items", "agent",
+                       "paid_after_expiry"]
             values = [o.customerId, Int(o.placedAt.timeIntervalSince1970), o.amount, o.paymentMethod, o.status,
                       o.paidAt.map { Int($0.timeIntervalSince1970) }, o.deliveredAt.map { Int($0.timeIntervalSince1970) },
-                      o.items, o.agent]
+                      o.items, o.agent, paidAfterExpiry ? 1 : 0]
         }
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO import_seen(id) VALUES (?)").execute(arguments: [id])
         guard db.changesCount == 1 else { throw FieldProblem(field: "id", reason: "\"\(id)\" appears twice in this file") }

@@ -103,6 +103,22 @@ struct StoreImportTests {
         }
     }
 
+    /// DOMAIN.md §2: a payment that arrives after expiry is recorded and flagged, never lost.
+    @Test func paymentAfterExpiryIsKeptAndFlagged() throws {
+        let (store, dir) = try freshStore()
+        let importer = Importer(store: store, clock: clock)
+        _ = try importer.run(.customers, file: TestSupport.basicScenario.appendingPathComponent("customers.csv"))
+        let file = try write("""
+            id,customer_id,placed_at,amount,payment_method,status,paid_at,delivered_at,items,agent
+            L1,C001,2026-12-01T08:15:00+07:00,450000,prepaid,paid,2026-12-02T09:00:00+07:00,,Son x1,
+            L2,C001,2026-12-01T08:15:00+07:00,450000,prepaid,paid,2026-12-02T08:00:00+07:00,,Son x1,
+            """, "late.csv", in: dir)
+        #expect(try importer.run(.orders, file: file).inserted == 2)
+        let flags = try store.db.read { try Row.fetchAll($0, sql: "SELECT id, paid_at, paid_after_expiry FROM orders ORDER BY id") }
+        #expect(flags.map { $0["paid_after_expiry"] as Int } == [1, 0])
+        #expect(flags.allSatisfy { ($0["paid_at"] as Int?) != nil })
+    }
+
     @Test func badPhoneIsNamed() throws {
         let (store, dir) = try freshStore()
         let file = try write("""
