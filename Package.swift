@@ -11,6 +11,11 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The shop's rules: time windows, schedules, names, phones, wording. Pure: no I/O.
@@ -25,18 +30,32 @@ let package = Package(
             name: "CarecronStore",
             dependencies: ["CarecronDomain", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Delivery: the senders (console, file, webhook, SMS gateways, Zalo ZNS, SMTP, exec),
+        // the outbox's dispatcher with retries, fallback, concurrency and rate limits.
+        .target(
+            name: "CarecronDelivery",
+            dependencies: [
+                "CarecronDomain", "CarecronConfig", "CarecronStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The subcommands, kept in a library so that the executable stays a one-line main.
         .target(
             name: "CarecronCLI",
             dependencies: [
-                "CarecronDomain", "CarecronConfig", "CarecronStore",
+                "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "carecron", dependencies: ["CarecronCLI"]),
         .testTarget(
             name: "CarecronTests",
-            dependencies: ["CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronCLI"]
+            dependencies: ["CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronCLI"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -144,6 +144,19 @@ public enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v2-outbox-keys") { db in
+            // A message may cover several occurrences (one reminder naming two orders): each
+            // occurrence's key is unique here, so that no occurrence is ever planned twice.
+            try db.execute(sql: """
+                CREATE TABLE outbox_keys (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE
+                ) WITHOUT ROWID;
+                CREATE INDEX outbox_keys_outbox ON outbox_keys(outbox_id);
+                -- renderings for the job's next channels, JSON, tried in order after a permanent failure
+                ALTER TABLE outbox ADD COLUMN fallbacks TEXT NOT NULL DEFAULT '[]';
+                """)
+        }
         return m
     }
 }

@@ -1,0 +1,108 @@
+import CarecronDomain
+import CarecronStore
+import Foundation
+
+/// A message as a sender receives it: one channel, one recipient, its words, its idempotency key.
+public struct OutgoingMessage: Sendable, Codable {
+    public var id: Int64
+    public var idempotencyKey: String
+    public var job: String
+    public var customerId: String?
+    public var orderIds: [String]
+    public var channel: String
+    public var to: String
+    public var subject: String?
+    public var text: String
+    public var params: [String: String]
+    public var templateId: String?
+    public var attempt: Int
+
+    public init(_ m: OutboxMessage) {
+        id = m.id
+        idempotencyKey = m.key
+        job = m.job
+        customerId = m.customerId
+        orderIds = m.orderIds
+        channel = m.rendering.channel
+        to = m.rendering.to
+        subject = m.rendering.subject
+        text = m.rendering.text
+        params = m.rendering.params
+        templateId = m.rendering.templateId
+        attempt = m.attempts
+    }
+
+    public init(id: Int64, idempotencyKey: String, job: String, channel: String, to: String, subject: String? = nil,
+                text: String, params: [String: String] = [:], templateId: String? = nil) {
+        self.id = id
+        self.idempotencyKey = idempotencyKey
+        self.job = job
+        customerId = nil
+        orderIds = []
+        self.channel = channel
+        self.to = to
+        self.subject = subject
+        self.text = text
+        self.params = params
+        self.templateId = templateId
+        attempt = 1
+    }
+
+    /// The message as JSON, for webhooks, files and exec plug-ins.
+    public var json: Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? e.encode(self)) ?? Data()
+    }
+}
+
+/// What became of one attempt.
+public enum SendOutcome: Sendable, Equatable {
+    /// Accepted by the provider, with its id for the message if it gave one.
+    case sent(providerId: String?)
+    /// A transient failure (timeout before sending, 5xx, 429, quota): try again later, after
+    /// `after` seconds if the provider said so.
+    case retry(String, after: TimeInterval?)
+    /// The request may have reached the provider and its answer was lost: retried with the
+    /// same idempotency key.
+    case unknown(String)
+    /// This recipient cannot be reached on this channel (invalid phone, no Zalo account, 4xx):
+    /// the next channel of the job, or dead.
+    case rejected(String)
+    /// The configuration is wrong (unapproved template, bad URL): dead, and an alert.
+    case misconfigured(String)
+    /// The sender itself must stop (an invalid access token): messages wait, ops are alerted.
+    case stopSender(String)
+}
+
+/// How much a sender may do at once.
+public struct SenderLimits: Sendable {
+    public var concurrency: Int
+    public var ratePerSecond: Double?
+    public var maxAttempts: Int
+    public var timeout: TimeInterval
+
+    public init(concurrency: Int = 8, ratePerSecond: Double? = nil, maxAttempts: Int = 6, timeout: TimeInterval = 15) {
+        self.concurrency = concurrency
+        self.ratePerSecond = ratePerSecond
+        self.maxAttempts = maxAttempts
+        self.timeout = timeout
+    }
+}
+
+/// A channel plug-in: adding one touches no job.
+public protocol Sender: Sendable {
+    var name: String { get }
+    var limits: SenderLimits { get }
+    func send(_ message: OutgoingMessage) async -> SendOutcome
+    func shutdown() async
+}
+
+extension Sender {
+    public func shutdown() async {}
+}
+
+public struct SenderSetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}

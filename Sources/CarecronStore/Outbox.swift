@@ -1,0 +1,237 @@
+import CarecronDomain
+import Foundation
+import GRDB
+
+/// One rendering of a message on one channel; the outbox keeps the others for fallback.
+public struct Rendering: Codable, Sendable, Equatable {
+    public var channel: String
+    public var to: String
+    public var subject: String?
+    public var text: String
+    public var params: [String: String]
+    public var templateId: String?
+
+    public init(channel: String, to: String, subject: String?, text: String, params: [String: String], templateId: String?) {
+        self.channel = channel
+        self.to = to
+        self.subject = subject
+        self.text = text
+        self.params = params
+        self.templateId = templateId
+    }
+}
+
+public enum OutboxState: String, Sendable, CaseIterable {
+    case planned, sending, sent, failed, dead, cancelled
+}
+
+/// A row of the outbox.
+public struct OutboxMessage: Sendable {
+    public var id: Int64
+    public var key: String
+    public var job: String
+    public var customerId: String?
+    public var orderIds: [String]
+    public var reminder: Int?
+    public var rendering: Rendering
+    /// Renderings for the job's next channels, tried in order after a permanent failure.
+    public var fallbacks: [Rendering]
+    public var state: OutboxState
+    public var attempts: Int
+    public var dueAt: Date
+    public var nextAttemptAt: Date
+    public var lastError: String?
+    public var providerMessageId: String?
+    public var sentAt: Date?
+}
+
+/// The outbox: every planned message with its state, written before anything is sent, so that a
+/// crash loses nothing and sends nothing twice (README, "Delivery guarantee").
+public struct Outbox: Sendable {
+    public let store: Store
+
+    public init(store: Store) { self.store = store }
+
+    private static let encoder = JSONEncoder()
+    private static let decoder = JSONDecoder()
+
+    /// Adds a message unless one of its occurrence keys is already planned; true if added.
+    @discardableResult
+    public func enqueue(keys: [String], job: String, customerId: String?, orderIds: [String], reminder: Int?,
+                        renderings: [Rendering], dueAt: Date, now: Date) throws -> Bool {
+        guard let first = renderings.first, !keys.isEmpty else { return false }
+        let fallbacks = String(decoding: try Self.encoder.encode(Array(renderings.dropFirst())), as: UTF8.self)
+        let params = String(decoding: try Self.encoder.encode(first), as: UTF8.self)
+        return try store.db.write { db in
+            let placeholders = keys.map { _ in "?" }.joined(separator: ",")
+            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox_keys WHERE key IN (\(placeholders))",
+                                arguments: StatementArguments(keys))! > 0 { return false }
+            let n = Int(now.timeIntervalSince1970), due = Int(dueAt.timeIntervalSince1970)
+            try db.execute(sql: """
+                INSERT INTO outbox (idempotency_key, job, customer_id, order_ids, reminder, channel, recipient, subject, body,
+                                    payload, state, attempts, due_at, next_attempt_at, created_at, updated_at, fallbacks)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', 0, ?, ?, ?, ?, ?)
+                """, arguments: [keys.joined(separator: "+"), job, customerId, orderIds.joined(separator: ","), reminder,
+                                 first.channel, first.to, first.subject, first.text, params, due, due, n, n, fallbacks])
+            let id = db.lastInsertedRowID
+            for key in keys {
+                try db.execute(sql: "INSERT INTO outbox_keys (key, outbox_id) VALUES (?, ?)", arguments: [key, id])
+            }
+            return true
+        }
+    }
+
+    /// Whether an occurrence was ever planned (whatever became of it).
+    public func isPlanned(_ key: String) throws -> Bool {
+        try store.db.read { try Bool.fetchOne($0, sql: "SELECT 1 FROM outbox_keys WHERE key = ?", arguments: [key]) ?? false }
+    }
+
+    /// Takes up to `limit` due messages for sending: they become `sending`, with one more attempt,
+    /// in the same transaction, so that two dispatchers never take the same message.
+    public func claimDue(now: Date, limit: Int) throws -> [OutboxMessage] {
+        let n = Int(now.timeIntervalSince1970)
+        return try store.db.write { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT * FROM outbox WHERE state IN ('planned', 'failed') AND next_attempt_at <= ?
+                ORDER BY next_attempt_at, id LIMIT ?
+                """, arguments: [n, limit])
+            let ids = rows.map { $0["id"] as Int64 }
+            guard !ids.isEmpty else { return [] }
+            try db.execute(sql: """
+                UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ?
+                WHERE id IN (\(ids.map(String.init).joined(separator: ",")))
+                """, arguments: [n])
+            return try rows.map { var m = try Self.message($0); m.state = .sending; m.attempts += 1; return m }
+        }
+    }
+
+    /// After a crash, messages left `sending` have an unknown outcome: they are tried again, with
+    /// the same idempotency key, so that a provider that honours it sends them once.
+    @discardableResult
+    public func recoverInFlight(now: Date) throws -> Int {
+        try store.db.write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET state = 'failed', next_attempt_at = ?, updated_at = ?,
+                    last_error = 'outcome unknown: carecron stopped while sending; retried with the same idempotency key'
+                WHERE state = 'sending'
+                """, arguments: [Int(now.timeIntervalSince1970), Int(now.timeIntervalSince1970)])
+            return db.changesCount
+        }
+    }
+
+    public func markSent(_ id: Int64, providerId: String?, at: Date) throws {
+        try update(id, "state = 'sent', sent_at = ?, provider_message_id = ?, last_error = NULL", [Int(at.timeIntervalSince1970), providerId], at)
+    }
+
+    public func markRetry(_ id: Int64, error: String, at next: Date, now: Date) throws {
+        try update(id, "state = 'failed', last_error = ?, next_attempt_at = ?", [error, Int(next.timeIntervalSince1970)], now)
+    }
+
+    public func markDead(_ id: Int64, error: String, now: Date) throws {
+        try update(id, "state = 'dead', last_error = ?", [error], now)
+    }
+
+    public func markCancelled(_ id: Int64, reason: String, now: Date) throws {
+        try update(id, "state = 'cancelled', last_error = ?", [reason], now)
+    }
+
+    /// Switches a message to its next channel after a permanent failure on this one.
+    public func fallBack(_ m: OutboxMessage, error: String, now: Date) throws -> Bool {
+        guard let next = m.fallbacks.first else { return false }
+        let rest = String(decoding: try Self.encoder.encode(Array(m.fallbacks.dropFirst())), as: UTF8.self)
+        let payload = String(decoding: try Self.encoder.encode(next), as: UTF8.self)
+        try store.db.write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET state = 'planned', channel = ?, recipient = ?, subject = ?, body = ?, payload = ?,
+                    fallbacks = ?, last_error = ?, attempts = 0, next_attempt_at = ?, updated_at = ?, sender = NULL
+                WHERE id = ?
+                """, arguments: [next.channel, next.to, next.subject, next.text, payload, rest,
+                                 "\(m.rendering.channel) failed: \(error); falling back to \(next.channel)",
+                                 Int(now.timeIntervalSince1970), Int(now.timeIntervalSince1970), m.id])
+        }
+        return true
+    }
+
+    public func noteSender(_ id: Int64, sender: String) throws {
+        try store.db.write { try $0.execute(sql: "UPDATE outbox SET sender = ? WHERE id = ?", arguments: [sender, id]) }
+    }
+
+    private func update(_ id: Int64, _ set: String, _ args: [DatabaseValueConvertible?], _ now: Date) throws {
+        try store.db.write { db in
+            try db.execute(sql: "UPDATE outbox SET \(set), updated_at = ? WHERE id = ?",
+                           arguments: StatementArguments(args + [Int(now.timeIntervalSince1970), id]))
+        }
+    }
+
+    // MARK: - For people: outbox list, retry, drop
+
+    public func list(state: OutboxState?, limit: Int = 1000) throws -> [OutboxMessage] {
+        try store.db.read { db in
+            let rows = state == nil
+                ? try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id DESC LIMIT ?", arguments: [limit])
+                : try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE state = ? ORDER BY id DESC LIMIT ?", arguments: [state!.rawValue, limit])
+            return try rows.map(Self.message)
+        }
+    }
+
+    public func message(_ id: Int64) throws -> OutboxMessage? {
+        try store.db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]).map(Self.message) }
+    }
+
+    /// Puts dead or failed messages back in line, now; returns how many.
+    public func retry(ids: [Int64]?, now: Date) throws -> Int {
+        try store.db.write { db in
+            let scope = ids.map { "id IN (\($0.map(String.init).joined(separator: ",")))" } ?? "state = 'dead'"
+            try db.execute(sql: """
+                UPDATE outbox SET state = 'planned', attempts = 0, next_attempt_at = ?, updated_at = ?
+                WHERE \(scope) AND state IN ('dead', 'failed', 'cancelled')
+                """, arguments: [Int(now.timeIntervalSince1970), Int(now.timeIntervalSince1970)])
+            return db.changesCount
+        }
+    }
+
+    /// Gives up on a message that has not been sent: it becomes `cancelled`.
+    public func drop(_ id: Int64, now: Date) throws -> Bool {
+        try store.db.write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET state = 'cancelled', last_error = 'dropped by hand', updated_at = ?
+                WHERE id = ? AND state IN ('planned', 'failed', 'dead')
+                """, arguments: [Int(now.timeIntervalSince1970), id])
+            return db.changesCount == 1
+        }
+    }
+
+    public func counts() throws -> [OutboxState: Int] {
+        try store.db.read { db in
+            var out: [OutboxState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state") {
+                if let s = OutboxState(rawValue: row["state"]) { out[s] = row["n"] }
+            }
+            return out
+        }
+    }
+
+    /// The earliest instant a message is due, for the scheduler's sleep.
+    public func nextDue() throws -> Date? {
+        try store.db.read { db in
+            try Int.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('planned', 'failed')")
+                .map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        }
+    }
+
+    static func message(_ row: Row) throws -> OutboxMessage {
+        let payload: String? = row["payload"]
+        let rendering = try payload.map { try decoder.decode(Rendering.self, from: Data($0.utf8)) }
+            ?? Rendering(channel: row["channel"], to: row["recipient"], subject: row["subject"], text: row["body"], params: [:], templateId: nil)
+        let fallbackJSON: String = row["fallbacks"]
+        let fallbacks = try decoder.decode([Rendering].self, from: Data(fallbackJSON.utf8))
+        func date(_ c: String) -> Date? { (row[c] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) } }
+        let orderIds: String = row["order_ids"]
+        return OutboxMessage(id: row["id"], key: row["idempotency_key"], job: row["job"], customerId: row["customer_id"],
+                             orderIds: orderIds.isEmpty ? [] : orderIds.split(separator: ",").map(String.init),
+                             reminder: row["reminder"], rendering: rendering, fallbacks: fallbacks,
+                             state: OutboxState(rawValue: row["state"]) ?? .planned, attempts: row["attempts"],
+                             dueAt: date("due_at")!, nextAttemptAt: date("next_attempt_at")!, lastError: row["last_error"],
+                             providerMessageId: row["provider_message_id"], sentAt: date("sent_at"))
+    }
+}
