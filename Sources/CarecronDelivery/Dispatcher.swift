@@ -1,0 +1,181 @@
+import CarecronDomain
+import CarecronStore
+import Foundation
+import Logging
+
+/// Backoff for transient failures: exponential with jitter, never sooner than the provider's
+/// `Retry-After`.
+public struct RetryPolicy: Sendable {
+    public var base: TimeInterval
+    public var maximum: TimeInterval
+
+    public init(base: TimeInterval = 30, maximum: TimeInterval = 3600) {
+        self.base = base
+        self.maximum = maximum
+    }
+
+    public func delay(attempt: Int, retryAfter: TimeInterval?) -> TimeInterval {
+        let exponential = min(maximum, base * pow(2, Double(max(0, attempt - 1))))
+        let jittered = exponential * Double.random(in: 0.8...1.2)
+        return max(jittered, retryAfter ?? 0)
+    }
+}
+
+/// A sender's concurrency limit and rate limit (messages per second), so that a gateway's quota
+/// is never exceeded while many messages are in flight up to that limit.
+actor SenderGate {
+    let limits: SenderLimits
+    private var inFlight = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var nextStart = Date.distantPast
+
+    init(_ limits: SenderLimits) { self.limits = limits }
+
+    func acquire() async {
+        if inFlight >= max(1, limits.concurrency) {
+            await withCheckedContinuation { waiters.append($0) }
+        } else {
+            inFlight += 1
+        }
+        if let rate = limits.ratePerSecond, rate > 0 {
+            let start = max(Date(), nextStart)
+            nextStart = start.addingTimeInterval(1 / rate)
+            let wait = start.timeIntervalSinceNow
+            if wait > 0 { try? await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000)) }
+        }
+    }
+
+    func release() {
+        if waiters.isEmpty { inFlight -= 1 } else { waiters.removeFirst().resume() }
+    }
+}
+
+public struct DispatchReport: Sendable, Equatable {
+    public var sent = 0, retried = 0, fellBack = 0, dead = 0, cancelled = 0
+    public var total: Int { sent + retried + fellBack + dead + cancelled }
+
+    public init() {}
+
+    mutating func add(_ o: DispatchReport) {
+        sent += o.sent; retried += o.retried; fellBack += o.fellBack; dead += o.dead; cancelled += o.cancelled
+    }
+}
+
+/// Sends what the outbox holds: re-checks each message, picks its channel's sender, and turns the
+/// outcome into the next state (sent, retried later, next channel, dead).
+public final class Dispatcher: Sendable {
+    let outbox: Outbox
+    let checks: OutboxChecks
+    let senders: [String: any Sender]
+    let channels: [String: String]
+    let gates: [String: SenderGate]
+    let retry: RetryPolicy
+    let now: @Sendable () -> Date
+    let log: Logger
+    let jobs: [String: (type: JobType, purpose: Purpose)]
+
+    public init(outbox: Outbox, senders: [String: any Sender], channels: [ChannelKind: String], jobs: [JobDefinition],
+                retry: RetryPolicy = RetryPolicy(), now: @escaping @Sendable () -> Date = { Date() }, log: Logger) {
+        self.outbox = outbox
+        self.checks = OutboxChecks(store: outbox.store)
+        self.senders = senders
+        self.channels = Dictionary(uniqueKeysWithValues: channels.map { ($0.key.rawValue, $0.value) })
+        self.gates = senders.mapValues { SenderGate($0.limits) }
+        self.retry = retry
+        self.now = now
+        self.log = log
+        self.jobs = Dictionary(jobs.map { ($0.name, ($0.type, $0.purpose)) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Sends every message due now, up to `batch`, concurrently within each sender's limits.
+    public func dispatchDue(batch: Int = 500) async throws -> DispatchReport {
+        let due = try outbox.claimDue(now: now(), limit: batch)
+        return await withTaskGroup(of: DispatchReport.self) { group in
+            for m in due { group.addTask { await self.deliver(m) } }
+            var report = DispatchReport()
+            for await r in group { report.add(r) }
+            return report
+        }
+    }
+
+    /// Sends until nothing is due now; returns when the outbox has nothing more for the moment.
+    public func drain() async throws -> DispatchReport {
+        var total = DispatchReport()
+        while true {
+            let r = try await dispatchDue()
+            if r.total == 0 { return total }
+            total.add(r)
+        }
+    }
+
+    func deliver(_ m: OutboxMessage) async -> DispatchReport {
+        var report = DispatchReport()
+        let job = jobs[m.job]
+        let context = "job=\(m.job) id=\(m.id) orders=\(m.orderIds.joined(separator: ",")) customer=\(m.customerId ?? "-") channel=\(m.rendering.channel) to=\(Masking.contact(m.rendering.to))"
+        do {
+            if let reason = try checks.reasonToCancel(m, type: job?.type, purpose: job?.purpose, now: now()) {
+                try outbox.markCancelled(m.id, reason: reason, now: now())
+                log.info("cancelled: \(reason)", metadata: ["msg": "\(context)"])
+                report.cancelled = 1
+                return report
+            }
+            guard let senderName = channels[m.rendering.channel], let sender = senders[senderName], let gate = gates[senderName] else {
+                return try fallBackOrDie(m, "no sender for channel \(m.rendering.channel)", context, &report)
+            }
+            if m.attempts == 1 { try? outbox.noteSender(m.id, sender: senderName) }
+            await gate.acquire()
+            let outcome = await sender.send(OutgoingMessage(m))
+            await gate.release()
+            switch outcome {
+            case .sent(let providerId):
+                try outbox.markSent(m.id, providerId: providerId, at: now())
+                log.info("sent", metadata: ["msg": "\(context)", "provider_id": "\(providerId ?? "-")"])
+                report.sent = 1
+            case .retry(let why, let after):
+                try retryOrDie(m, why, retryAfter: after, limits: sender.limits, context, &report)
+            case .unknown(let why):
+                // The provider may have it: the retry carries the same idempotency key.
+                try retryOrDie(m, "outcome unknown: \(why)", retryAfter: nil, limits: sender.limits, context, &report)
+            case .rejected(let why):
+                return try fallBackOrDie(m, why, context, &report)
+            case .misconfigured(let why):
+                try outbox.markDead(m.id, error: "configuration: \(why)", now: now())
+                log.critical("configuration error, message dead: \(why)", metadata: ["msg": "\(context)", "sender": "\(senderName)"])
+                report.dead = 1
+            case .stopSender(let why):
+                try outbox.markRetry(m.id, error: "sender \(senderName) stopped: \(why)", at: now().addingTimeInterval(retry.maximum), now: now())
+                log.critical("sender \(senderName) stopped until its configuration is fixed: \(why)", metadata: ["msg": "\(context)"])
+                report.retried = 1
+            }
+        } catch {
+            log.error("outbox error: \(error)", metadata: ["msg": "\(context)"])
+        }
+        return report
+    }
+
+    private func retryOrDie(_ m: OutboxMessage, _ why: String, retryAfter: TimeInterval?, limits: SenderLimits, _ context: String,
+                            _ report: inout DispatchReport) throws {
+        if m.attempts >= limits.maxAttempts {
+            try outbox.markDead(m.id, error: "gave up after \(m.attempts) attempts: \(why)", now: now())
+            log.error("dead after \(m.attempts) attempts: \(why)", metadata: ["msg": "\(context)"])
+            report.dead = 1
+            return
+        }
+        let next = now().addingTimeInterval(retry.delay(attempt: m.attempts, retryAfter: retryAfter))
+        try outbox.markRetry(m.id, error: why, at: next, now: now())
+        log.warning("will retry: \(why)", metadata: ["msg": "\(context)", "attempt": "\(m.attempts)"])
+        report.retried = 1
+    }
+
+    private func fallBackOrDie(_ m: OutboxMessage, _ why: String, _ context: String, _ report: inout DispatchReport) throws -> DispatchReport {
+        if try outbox.fallBack(m, error: why, now: now()) {
+            log.notice("falling back to \(m.fallbacks[0].channel): \(why)", metadata: ["msg": "\(context)"])
+            report.fellBack = 1
+        } else {
+            try outbox.markDead(m.id, error: why, now: now())
+            log.error("dead: \(why)", metadata: ["msg": "\(context)"])
+            report.dead = 1
+        }
+        return report
+    }
+}
