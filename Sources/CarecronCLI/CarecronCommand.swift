@@ -4,11 +4,12 @@ import CarecronDomain
 import CarecronStore
 import Foundation
 
-public struct CarecronCommand: ParsableCommand {
+public struct CarecronCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "carecron",
         abstract: "Customer care on a timetable: payment reminders, expiry, birthdays, check-ins.",
-        subcommands: [Validate.self, Import.self, Simulate.self, Preview.self, Schedule.self, Demo.self, Bench.self]
+        subcommands: [Validate.self, Import.self, Simulate.self, Preview.self, Schedule.self, OutboxCommand.self, SendersCommand.self,
+                      Demo.self, Bench.self]
     )
 
     public init() {}

@@ -129,16 +129,25 @@ public enum ConfigLoader {
             l.allow(["format"])
             l.finish()
         }
+        var retryBase = TimeSpan.seconds(30), retryMax = TimeSpan.hours(1)
+        if let d = o.optional("delivery")?.object {
+            if let r = d.optional("retryBase") { retryBase = r.timeSpan ?? retryBase }
+            if let r = d.optional("retryMax") { retryMax = r.timeSpan ?? retryMax }
+            d.finish()
+        }
         o.allow(["http"])
         o.finish()
         if let q = quiet, q.length > 16 * 60 {
             sink.warning("quietHours", "quiet hours of \(q.length / 60) h leave little of the day for messages")
         }
         guard let shop, let clock, let database, let jobs, let quiet, !sink.hasErrors else { return nil }
-        return ShopConfig(file: file, shop: shop, clock: clock, database: database, jobsFolder: jobs, quietHours: quiet,
-                          marketingHours: marketingHours, marketingDailyCap: cap, holdFor: holdFor,
-                          unknownHonorific: honorific, tiers: tiers, senders: senders, channels: channels,
-                          dryRun: dryRun, logLevel: logLevel, optOutLine: optOutLine)
+        var config = ShopConfig(file: file, shop: shop, clock: clock, database: database, jobsFolder: jobs, quietHours: quiet,
+                                marketingHours: marketingHours, marketingDailyCap: cap, holdFor: holdFor,
+                                unknownHonorific: honorific, tiers: tiers, senders: senders, channels: channels,
+                                dryRun: dryRun, logLevel: logLevel, optOutLine: optOutLine)
+        config.retryBase = retryBase
+        config.retryMax = retryMax
+        return config
     }
 
     static func parseTiers(_ f: Field) -> [Tier] {

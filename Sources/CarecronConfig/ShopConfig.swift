@@ -65,6 +65,9 @@ public struct ShopConfig: Sendable {
     public var dryRun: Bool
     public var logLevel: String
     public var optOutLine: String
+    /// First and longest wait between attempts of a message that failed for a passing reason.
+    public var retryBase: TimeSpan = .seconds(30)
+    public var retryMax: TimeSpan = .hours(1)
 
     public var folder: URL { file.deletingLastPathComponent() }
 

@@ -13,7 +13,16 @@ struct HTTPTransport: Sendable {
 
     let client: HTTPClient
 
-    init(client: HTTPClient = .shared) { self.client = client }
+    init(client: HTTPClient = HTTPTransport.client) { self.client = client }
+
+    /// One client for the process. A refused connection fails the attempt at once (the outbox
+    /// retries it later) instead of being retried inside the client until the deadline.
+    static let client: HTTPClient = {
+        var c = HTTPClient.Configuration()
+        c.connectionPool.retryConnectionEstablishment = false
+        c.timeout.connect = .seconds(5)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
+    }()
 
     /// Sends a request; a failure to send comes back as the outcome it means.
     func send(url: String, method: HTTPMethod, headers: [(String, String)], body: Data?, timeout: TimeInterval) async -> Result<Reply, OutcomeError> {

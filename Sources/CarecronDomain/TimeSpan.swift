@@ -6,6 +6,7 @@ public struct TimeSpan: Hashable, Comparable, Sendable, CustomStringConvertible 
     public let seconds: Int
 
     public init(seconds: Int) { self.seconds = seconds }
+    public static func seconds(_ s: Int) -> TimeSpan { TimeSpan(seconds: s) }
     public static func minutes(_ m: Int) -> TimeSpan { TimeSpan(seconds: m * 60) }
     public static func hours(_ h: Int) -> TimeSpan { TimeSpan(seconds: h * 3600) }
     public static func days(_ d: Int) -> TimeSpan { TimeSpan(seconds: d * 86_400) }

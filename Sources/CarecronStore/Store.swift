@@ -157,6 +157,29 @@ public enum Schema {
                 ALTER TABLE outbox ADD COLUMN fallbacks TEXT NOT NULL DEFAULT '[]';
                 """)
         }
+        m.registerMigration("v3-service") { db in
+            // The running service's own facts: when it was last alive (an outage is the gap).
+            try db.execute(sql: """
+                CREATE TABLE service_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+                """)
+        }
         return m
+    }
+}
+
+extension Store {
+    /// When the service last said it was alive.
+    public func heartbeat() throws -> Date? {
+        try db.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM service_state WHERE key = 'heartbeat'")
+                .flatMap(TimeInterval.init).map { Date(timeIntervalSince1970: $0) }
+        }
+    }
+
+    public func beat(_ at: Date) throws {
+        try db.write { db in
+            try db.execute(sql: "INSERT INTO service_state (key, value) VALUES ('heartbeat', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           arguments: [String(at.timeIntervalSince1970)])
+        }
     }
 }

@@ -1,2 +1,3 @@
 import CarecronCLI
-CarecronCommand.main()
+
+await CarecronCommand.main()

@@ -6,6 +6,8 @@ public struct CarePlanner: Sendable {
     public let policy: CarePolicy
     public let jobs: [JobDefinition]
     let composer: MessageComposer
+    /// Render the message for the job's further channels too (the running service's outbox).
+    public var renderFallbacks = false
 
     public init(policy: CarePolicy, jobs: [JobDefinition]) {
         self.policy = policy
@@ -321,6 +323,13 @@ public struct CarePlanner: Sendable {
             e.subject = m.subject
             e.text = m.text
             e.params = m.params
+            e.templateId = m.templateId
+            var skipping = d.skipping.union([m.channel])
+            while renderFallbacks, let next = composer.compose(d.job, variant: d.variant, customer: d.customer, orders: d.orders,
+                                                              reminder: d.reminder, tier: d.tier, at: e.at, skipping: skipping) {
+                e.fallbacks.append(next)
+                skipping.insert(next.channel)
+            }
         } else {
             e.problem = "no contact for \(d.job.channels.map(\.rawValue).joined(separator: ", "))"
         }

@@ -12,6 +12,7 @@ public struct MessageComposer: Sendable {
         public var subject: String?
         public var text: String
         public var params: [String: String]
+        public var templateId: String?
     }
 
     /// The contact a channel uses for this customer, if it has one.
@@ -58,6 +59,7 @@ public struct MessageComposer: Sendable {
             text = v.text.render(vars)
         }
         let params = v.zaloParams.mapValues { $0.render(vars) }
-        return Message(channel: channel, to: to, subject: subject, text: text, params: channel == .zalo ? params : [:])
+        return Message(channel: channel, to: to, subject: subject, text: text, params: channel == .zalo ? params : [:],
+                       templateId: channel == .zalo ? v.zaloTemplateId : nil)
     }
 }

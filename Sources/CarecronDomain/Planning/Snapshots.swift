@@ -174,8 +174,9 @@ public struct PlannedEvent: Sendable {
     public var to: String?
     public var subject: String?
     public var text: String?
-    /// Zalo template parameters, rendered.
+    /// Zalo template parameters, rendered, and the job's Zalo template.
     public var params: [String: String]
+    public var templateId: String?
     /// One idempotency key per (job, subject, occurrence) the event covers.
     public var keys: [String]
     /// Why nothing can be sent, if so (no contact for any of the job's channels).
@@ -203,6 +204,10 @@ public struct PlannedEvent: Sendable {
     }
 
     public var orderId: String? { orderIds.first }
+
+    /// The message on each further channel of the job that reaches the customer, in order: the
+    /// outbox falls back to them after a permanent failure. Filled only when asked for.
+    public var fallbacks: [MessageComposer.Message] = []
 
     /// What the message is to say, until it is rendered.
     var draft: MessageDraft?

@@ -1,0 +1,173 @@
+import ArgumentParser
+import CarecronConfig
+import CarecronDelivery
+import CarecronDomain
+import CarecronStore
+import Foundation
+import Logging
+
+struct OutboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outbox",
+        abstract: "The messages carecron has planned: list them, retry, drop, send what is due.",
+        subcommands: [OutboxList.self, OutboxRetry.self, OutboxDrop.self, OutboxSend.self])
+}
+
+extension OutboxState: ExpressibleByArgument {}
+
+struct OutboxList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List messages, newest first.")
+    @Option(help: "planned, sending, sent, failed, dead or cancelled") var state: OutboxState?
+    @Option(help: "at most this many") var limit = 100
+    @Option(help: "table or jsonl") var format: OutputFormat = .table
+    @OptionGroup var options: ConfigOption
+
+    func run() throws {
+        let (config, _) = try options.loadValid()
+        let outbox = Outbox(store: try options.openStore(config))
+        let messages = try outbox.list(state: state, limit: limit)
+        for m in messages {
+            let at = InstantFormat.format(m.sentAt ?? m.nextAttemptAt, clock: config.clock)
+            let to = Masking.contact(m.rendering.to)
+            switch format {
+            case .jsonl:
+                var f: [(String, JSONValue)] = [("id", .number(Double(m.id))), ("state", .string(m.state.rawValue)),
+                                                ("job", .string(m.job)), ("key", .string(m.key)), ("channel", .string(m.rendering.channel)),
+                                                ("to", .string(to)), ("attempts", .number(Double(m.attempts))), ("at", .string(at))]
+                if let e = m.lastError { f.append(("error", .string(e))) }
+                if let p = m.providerMessageId { f.append(("providerId", .string(p))) }
+                print(OrderedJSON.encode(f))
+            case .table:
+                print("\(String(m.id).padding(toLength: 6, withPad: " ", startingAt: 0)) \(m.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(at)  \(m.job) \(m.orderIds.joined(separator: ",")) \(m.rendering.channel) \(to) attempts=\(m.attempts)\(m.lastError.map { "  ! \($0)" } ?? "")")
+            }
+        }
+        if messages.isEmpty, format == .table { print("(no messages)") }
+    }
+}
+
+struct OutboxRetry: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "retry", abstract: "Put a message (or every dead one) back in line, now.")
+    @Argument(help: "the message id") var id: Int64?
+    @Flag(help: "every dead message") var dead = false
+    @OptionGroup var options: ConfigOption
+
+    func validate() throws {
+        guard (id == nil) != (!dead) || (id != nil && !dead) else { throw ValidationError("give a message id or --dead") }
+        if id != nil, dead { throw ValidationError("give a message id or --dead, not both") }
+    }
+
+    func run() throws {
+        let (config, _) = try options.loadValid()
+        let n = try Outbox(store: try options.openStore(config)).retry(ids: id.map { [$0] }, now: Date())
+        print("\(n) message(s) back in line")
+        if n == 0, id != nil { throw ExitCode(1) }
+    }
+}
+
+struct OutboxDrop: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "drop", abstract: "Give up on a message that was not sent.")
+    @Argument(help: "the message id") var id: Int64
+    @OptionGroup var options: ConfigOption
+
+    func run() throws {
+        let (config, _) = try options.loadValid()
+        guard try Outbox(store: try options.openStore(config)).drop(id, now: Date()) else {
+            Console.error("message \(id) is not waiting to be sent (already sent, dropped, or unknown)")
+            throw ExitCode(1)
+        }
+        print("message \(id) dropped")
+    }
+}
+
+struct OutboxSend: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send", abstract: "Send every message due now, then exit (the service does this on its own).")
+    @Flag(help: "keep going, waiting for retries, until no message is waiting") var untilEmpty = false
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let (config, jobs) = try options.loadValid()
+        let store = try options.openStore(config)
+        let dispatcher = try Delivery.dispatcher(config, jobs, store: store)
+        let outbox = Outbox(store: store)
+        try outbox.recoverInFlight(now: Date())
+        var report = try await dispatcher.drain()
+        while untilEmpty, let next = try outbox.nextDue() {
+            let wait = next.timeIntervalSinceNow
+            if wait > 0 { try await Task.sleep(nanoseconds: UInt64(min(wait, 60) * 1_000_000_000)) }
+            let r = try await dispatcher.drain()
+            report.sent += r.sent; report.retried += r.retried; report.dead += r.dead
+            report.cancelled += r.cancelled; report.fellBack += r.fellBack
+        }
+        print("sent \(report.sent), retried \(report.retried), fell back \(report.fellBack), dead \(report.dead), cancelled \(report.cancelled)")
+    }
+}
+
+/// Builds the delivery side from the configuration.
+enum Delivery {
+    static func dispatcher(_ config: ShopConfig, _ jobs: [JobDefinition], store: Store) throws -> Dispatcher {
+        Logs.bootstrap(config.logLevel)
+        let (senders, problems) = SenderFactory.build(config)
+        let log = Logger(label: "carecron")
+        for p in problems { log.error("sender not available: \(p)") }
+        return Dispatcher(outbox: Outbox(store: store), senders: senders, channels: config.channels, jobs: jobs,
+                          retry: config.retryPolicy, log: log)
+    }
+}
+
+extension ShopConfig {
+    var retryPolicy: RetryPolicy { RetryPolicy(base: retryBase.interval, maximum: retryMax.interval) }
+}
+
+enum Logs {
+    nonisolated(unsafe) private static var done = false
+
+    static func bootstrap(_ level: String) {
+        guard !done else { return }
+        done = true
+        let l = Logger.Level(rawValue: level) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = l
+            return h
+        }
+    }
+}
+
+struct SendersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "senders", abstract: "The configured senders.",
+                                                    subcommands: [SendersTest.self])
+}
+
+struct SendersTest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test", abstract: "Send one test message through a configured sender and print the outcome.")
+    @Argument(help: "the sender's name in config.json") var name: String
+    @Option(help: "a phone (+84…, 09…) or an email address") var to: String
+    @Option(help: "the Zalo template id, for zalo-zns senders") var template: String?
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let (config, _) = try options.loadValid()
+        guard let sc = config.senders[name] else {
+            let hint = Suggest.closest(to: name, among: Array(config.senders.keys)).map { " (did you mean \($0)?)" } ?? ""
+            throw ValidationError("no sender named \"\(name)\"\(hint)")
+        }
+        let (senders, problems) = SenderFactory.build(config)
+        guard let sender = senders[name] else {
+            Console.error(problems.first { $0.hasPrefix("senders.\(name):") } ?? "sender \(name) cannot be built")
+            throw ExitCode(1)
+        }
+        let contact = to.contains("@") ? to.lowercased() : ((try? PhoneNumber(parsing: to).e164) ?? to)
+        let channel = sc.type == "smtp" ? "email" : sc.type == "zalo-zns" ? "zalo" : sc.type == "webhook" ? "webhook" : "sms"
+        let message = OutgoingMessage(id: 0, idempotencyKey: "test:\(UUID().uuidString.lowercased())", job: "senders-test",
+                                      channel: channel, to: contact, subject: "Tin nhắn thử từ carecron",
+                                      text: "Tin nhắn thử từ carecron (\(config.shop.name)): cấu hình \(name) hoạt động.",
+                                      params: ["message": "Tin nhắn thử"], templateId: template)
+        let outcome = await sender.send(message)
+        print("\(name) → \(Masking.contact(contact)): \(outcome)")
+        await sender.shutdown()
+        if case .sent = outcome { return }
+        throw ExitCode(1)
+    }
+}

@@ -1,0 +1,85 @@
+import CarecronConfig
+import CarecronDomain
+import CarecronStore
+import Foundation
+import GRDB
+
+/// The running service's planning step: the planner over the span since the last step (an
+/// outage in between is lived by the jobs' own lateness and catch-up rules), with every event
+/// due by now written to the outbox once, and due expiries applied to the orders.
+public struct OutboxPlanner: Sendable {
+    public let store: Store
+    public let config: ShopConfig
+    public let jobs: [JobDefinition]
+
+    public init(store: Store, config: ShopConfig, jobs: [JobDefinition]) {
+        self.store = store
+        self.config = config
+        self.jobs = jobs
+    }
+
+    public struct Result: Sendable, Equatable {
+        public var planned = 0
+        public var expired = 0
+        /// The next instant something becomes due, for the scheduler's sleep.
+        public var nextDue: Date?
+    }
+
+    /// Plans what is due at `now`. `upSince` is when this run of the service began; `lastSeen`
+    /// when a previous run was last alive (nil the first time): the gap between is an outage.
+    public func step(now: Date, upSince: Date, lastSeen: Date?, horizon: TimeInterval = 86_400) throws -> Result {
+        var planner = CarePlanner(policy: config.policy, jobs: jobs.filter(\.enabled))
+        planner.renderFallbacks = true
+        let from = lastSeen.map { min($0, upSince) } ?? upSince.addingTimeInterval(-60)
+        let downtime = Downtime(lastSeen.map { $0 < upSince ? [DateInterval(start: $0, end: upSince)] : [] } ?? [])
+        let to = now.addingTimeInterval(horizon)
+        let input = try PlanningQueries(store: store).input(from: from, to: to, lookback: planner.lookback,
+                                                           checkinDays: checkinDays, clock: config.clock, ordersFromPlacement: false)
+        let events = planner.plan(input, from: from, to: to, downtime: downtime)
+        let outbox = Outbox(store: store)
+        var result = Result()
+        for e in events {
+            guard e.at <= now else {
+                result.nextDue = min(result.nextDue ?? e.at, e.at)
+                continue
+            }
+            switch e.kind {
+            case .expire:
+                result.expired += try expire(e.orderIds, at: e.at)
+            case .message:
+                guard let channel = e.channel, let to = e.to, let text = e.text else { continue }
+                let first = Rendering(channel: channel.rawValue, to: to, subject: e.subject, text: text, params: e.params, templateId: e.templateId)
+                let renderings = [first] + e.fallbacks.map(Self.rendering)
+                if try outbox.enqueue(keys: e.keys, job: e.job, customerId: e.customerId, orderIds: e.orderIds, reminder: e.reminder,
+                                      renderings: renderings, dueAt: e.at, now: now) {
+                    result.planned += 1
+                }
+            }
+        }
+        return result
+    }
+
+    var checkinDays: Int {
+        jobs.compactMap { if case .postSaleCheckin(let d) = $0.rules { return d } else { return nil } }.max() ?? 3
+    }
+
+    /// Marks unpaid orders expired, once; a payment already recorded wins.
+    func expire(_ ids: [String], at: Date) throws -> Int {
+        try store.db.write { db in
+            var n = 0
+            for id in ids {
+                try db.execute(sql: """
+                    UPDATE orders SET expired_at = ?, status = 'expired', updated_at = ?
+                    WHERE id = ? AND expired_at IS NULL AND paid_at IS NULL AND status = 'pending'
+                    """, arguments: [Int(at.timeIntervalSince1970), Int(Date().timeIntervalSince1970), id])
+                n += db.changesCount
+            }
+            return n
+        }
+    }
+
+    static func rendering(_ m: MessageComposer.Message) -> Rendering {
+        Rendering(channel: m.channel.rawValue, to: m.to, subject: m.subject, text: m.text, params: m.params, templateId: m.templateId)
+    }
+}
+
