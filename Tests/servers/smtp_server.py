@@ -34,7 +34,8 @@ class Saver:
 def authenticator(server, session, envelope, mechanism, auth_data):
     ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == args.user \
         and auth_data.password.decode() == args.password
-    return AuthResult(success=ok)
+    # handled=False: aiosmtpd answers 535 itself on failure.
+    return AuthResult(success=ok, handled=False)
 
 
 with socket.socket() as s:
