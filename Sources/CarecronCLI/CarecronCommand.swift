@@ -13,6 +13,21 @@ public struct CarecronCommand: AsyncParsableCommand {
     )
 
     public init() {}
+
+    /// The executable's entry. Called from main.swift, `main()` resolves to ArgumentParser's
+    /// synchronous overload, which refuses an async root; this is its async body.
+    public static func start() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// `--config PATH` on every subcommand (default `./config.json`, or `CARECRON_CONFIG`).

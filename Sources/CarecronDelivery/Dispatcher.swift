@@ -88,7 +88,7 @@ public final class Dispatcher: Sendable {
     }
 
     /// Sends every message due now, up to `batch`, concurrently within each sender's limits.
-    public func dispatchDue(batch: Int = 500) async throws -> DispatchReport {
+    public func dispatchDue(batch: Int = 64) async throws -> DispatchReport {
         let due = try outbox.claimDue(now: now(), limit: batch)
         return await withTaskGroup(of: DispatchReport.self) { group in
             for m in due { group.addTask { await self.deliver(m) } }

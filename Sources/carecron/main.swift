@@ -1,3 +1,3 @@
 import CarecronCLI
 
-await CarecronCommand.main()
+await CarecronCommand.start()
