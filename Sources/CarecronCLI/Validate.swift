@@ -1,5 +1,6 @@
 import ArgumentParser
 import CarecronConfig
+import CarecronDelivery
 import Foundation
 
 struct Validate: ParsableCommand {
@@ -11,7 +12,10 @@ struct Validate: ParsableCommand {
     func run() throws {
         let loaded = ConfigLoader.load(options.url)
         for d in loaded.diagnostics { print(d.description) }
-        let errors = loaded.errors.count, warnings = loaded.diagnostics.count - errors
+        // Each sender's own settings (a URL, a required key), checked the way they are built.
+        let senderProblems = loaded.config.map(SenderFactory.settingProblems) ?? []
+        for p in senderProblems { print("\(loaded.config!.file.lastPathComponent): \(p)") }
+        let errors = loaded.errors.count + senderProblems.count, warnings = loaded.diagnostics.count - loaded.errors.count
         if errors > 0 {
             print("\(errors) error(s), \(warnings) warning(s)")
             throw ExitCode(1)

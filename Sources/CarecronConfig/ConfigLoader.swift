@@ -170,8 +170,9 @@ public enum ConfigLoader {
 
     static func parseSenders(_ f: Field) -> [String: SenderConfig] {
         guard let o = f.object else { return [:] }
+        o.allow(["$comment"])
         var out: [String: SenderConfig] = [:]
-        for name in o.keys {
+        for name in o.keys where name != "$comment" {
             guard let s = o.optional(name)?.object, let type = s.required("type")?.string else { continue }
             guard let schema = SenderSchema.types[type] else {
                 let hint = Suggest.closest(to: type, among: Array(SenderSchema.types.keys)).map { " (did you mean \($0)?)" } ?? ""
@@ -183,7 +184,7 @@ public enum ConfigLoader {
                 guard let v = s.optional(key) else { continue }
                 if let ref = parseSecret(v) { secrets[key] = ref }
             }
-            s.allow(schema.keys)
+            s.allow(schema.keys + ["$comment"])
             s.finish()
             out[name] = SenderConfig(name: name, type: type, settings: s.field.value, secrets: secrets)
         }

@@ -90,9 +90,10 @@ enum SenderSchema {
         "sms-http": (["url", "method", "headers", "body", "contentType", "successPath", "successValue", "idPath",
                       "unaccented", "brandname", "timeout", "concurrency", "ratePerSecond", "maxAttempts", "username"],
                      ["apiKey", "password", "secretKey", "authToken"]),
-        "zalo-zns": (["baseURL", "templates", "timeout", "concurrency", "ratePerSecond", "maxAttempts"], ["accessToken"]),
-        "smtp": (["host", "port", "tls", "from", "fromName", "username", "timeout", "concurrency", "ratePerSecond", "maxAttempts"], ["password"]),
-        "exec": (["command", "arguments", "timeout", "concurrency"], []),
+        "zalo-zns": (["baseURL", "retryCodes", "timeout", "concurrency", "ratePerSecond", "maxAttempts"], ["accessToken"]),
+        "smtp": (["host", "port", "tls", "caFile", "from", "fromName", "username", "timeout", "concurrency", "ratePerSecond", "maxAttempts"],
+                 ["password"]),
+        "exec": (["command", "arguments", "timeout", "concurrency", "maxAttempts"], []),
     ]
 }
 
