@@ -17,6 +17,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The shop's rules: time windows, schedules, names, phones, wording. Pure: no I/O.
@@ -46,18 +50,32 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The long-running service: the scheduler loop, signals, the single-instance lock,
+        // systemd notification, the HTTP API with health, metrics and ingest.
+        .target(
+            name: "CarecronService",
+            dependencies: [
+                "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The subcommands, kept in a library so that the executable stays a one-line main.
         .target(
             name: "CarecronCLI",
             dependencies: [
-                "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery",
+                "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "carecron", dependencies: ["CarecronCLI"]),
         .testTarget(
             name: "CarecronTests",
-            dependencies: ["CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronCLI"]
+            dependencies: ["CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronService", "CarecronCLI"]
         ),
     ],
     swiftLanguageModes: [.v6]

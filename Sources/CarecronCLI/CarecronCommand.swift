@@ -8,7 +8,8 @@ public struct CarecronCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "carecron",
         abstract: "Customer care on a timetable: payment reminders, expiry, birthdays, check-ins.",
-        subcommands: [Validate.self, Import.self, Simulate.self, Preview.self, Schedule.self, OutboxCommand.self, SendersCommand.self,
+        subcommands: [Validate.self, Import.self, Run.self, Status.self, Simulate.self, Preview.self, Schedule.self, OutboxCommand.self,
+                      SendersCommand.self, Forget.self,
                       Demo.self, Bench.self]
     )
 

@@ -122,15 +122,44 @@ extension ShopConfig {
 enum Logs {
     nonisolated(unsafe) private static var done = false
 
-    static func bootstrap(_ level: String) {
+    /// One line per event on stderr, for the journal; JSON for log shippers.
+    static func bootstrap(_ level: String, json: Bool = false) {
         guard !done else { return }
         done = true
         let l = Logger.Level(rawValue: level) ?? .info
         LoggingSystem.bootstrap { label in
+            if json { return JSONLogHandler(label: label, logLevel: l) }
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = l
             return h
         }
+    }
+}
+
+/// `--log-format json`: one JSON object a line on stderr.
+struct JSONLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+
+    init(label: String, logLevel: Logger.Level) {
+        self.label = label
+        self.logLevel = logLevel
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
+             file: String, function: String, line: UInt) {
+        var pairs: [(String, JSONValue)] = [("time", .string(ISO8601DateFormatter().string(from: Date()))),
+                                            ("level", .string(level.rawValue)), ("message", .string(message.description))]
+        for (k, v) in self.metadata.merging(extra ?? [:], uniquingKeysWith: { _, b in b }).sorted(by: { $0.key < $1.key }) {
+            pairs.append((k, .string(v.description)))
+        }
+        FileHandle.standardError.write(Data((OrderedJSON.encode(pairs) + "\n").utf8))
     }
 }
 

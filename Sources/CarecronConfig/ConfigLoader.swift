@@ -135,7 +135,22 @@ public enum ConfigLoader {
             if let r = d.optional("retryMax") { retryMax = r.timeSpan ?? retryMax }
             d.finish()
         }
-        o.allow(["http"])
+        var http: HTTPSettings?
+        if let h = o.optional("http")?.object {
+            let listen = h.required("listen")?.nonEmptyString
+            let token = h.required("token").flatMap(parseSecret)
+            let maxBody = h.optional("maxBodyBytes")?.int(1024...16 << 20) ?? 64 * 1024
+            h.finish()
+            if let listen, let token {
+                let parts = listen.split(separator: ":")
+                if parts.count >= 2, let port = Int(parts.last!), (0...65535).contains(port) {
+                    let host = parts.dropLast().joined(separator: ":").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                    http = HTTPSettings(host: host, port: port, token: token, maxBodyBytes: maxBody)
+                } else {
+                    h.field.child("listen", .null).report("\"\(listen)\" must be HOST:PORT, e.g. \"127.0.0.1:8080\"")
+                }
+            }
+        }
         o.finish()
         if let q = quiet, q.length > 16 * 60 {
             sink.warning("quietHours", "quiet hours of \(q.length / 60) h leave little of the day for messages")
@@ -146,6 +161,7 @@ public enum ConfigLoader {
                                 unknownHonorific: honorific, tiers: tiers, senders: senders, channels: channels,
                                 dryRun: dryRun, logLevel: logLevel, optOutLine: optOutLine)
         config.retryBase = retryBase
+        config.http = http
         config.retryMax = retryMax
         return config
     }

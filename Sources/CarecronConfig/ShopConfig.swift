@@ -66,6 +66,7 @@ public struct ShopConfig: Sendable {
     public var logLevel: String
     public var optOutLine: String
     /// First and longest wait between attempts of a message that failed for a passing reason.
+    public var http: HTTPSettings?
     public var retryBase: TimeSpan = .seconds(30)
     public var retryMax: TimeSpan = .hours(1)
 
@@ -79,6 +80,14 @@ public struct ShopConfig: Sendable {
         CarePolicy(clock: clock, quietHours: quietHours, marketingHours: marketingHours, marketingDailyCap: marketingDailyCap,
                    context: messageContext, tiers: tiers, holdFor: holdFor)
     }
+}
+
+/// The HTTP API's settings: off when config.json has no "http".
+public struct HTTPSettings: Sendable {
+    public var host: String
+    public var port: Int
+    public var token: SecretRef
+    public var maxBodyBytes: Int
 }
 
 /// Sender types carecron knows and the keys each takes (secrets marked).

@@ -23,11 +23,18 @@ public struct OutboxPlanner: Sendable {
         public var expired = 0
         /// The next instant something becomes due, for the scheduler's sleep.
         public var nextDue: Date?
+
+        public init(planned: Int = 0, expired: Int = 0, nextDue: Date? = nil) {
+            self.planned = planned
+            self.expired = expired
+            self.nextDue = nextDue
+        }
     }
 
-    /// Plans what is due at `now`. `upSince` is when this run of the service began; `lastSeen`
-    /// when a previous run was last alive (nil the first time): the gap between is an outage.
-    public func step(now: Date, upSince: Date, lastSeen: Date?, horizon: TimeInterval = 86_400) throws -> Result {
+    /// What is due by `now` (and when the next thing is): the planner over the span since the
+    /// last step. `upSince` is when this run of the service began; `lastSeen` when a previous run
+    /// was last alive (nil the first time): the gap between them is an outage.
+    public func due(now: Date, upSince: Date, lastSeen: Date?, horizon: TimeInterval = 3600) throws -> (events: [PlannedEvent], nextDue: Date?) {
         var planner = CarePlanner(policy: config.policy, jobs: jobs.filter(\.enabled))
         planner.renderFallbacks = true
         let from = lastSeen.map { min($0, upSince) } ?? upSince.addingTimeInterval(-60)
@@ -36,13 +43,15 @@ public struct OutboxPlanner: Sendable {
         let input = try PlanningQueries(store: store).input(from: from, to: to, lookback: planner.lookback,
                                                            checkinDays: checkinDays, clock: config.clock, ordersFromPlacement: false)
         let events = planner.plan(input, from: from, to: to, downtime: downtime)
+        return (events.filter { $0.at <= now }, events.first { $0.at > now }?.at)
+    }
+
+    /// Plans what is due at `now` into the outbox (each occurrence once) and applies due expiries.
+    public func step(now: Date, upSince: Date, lastSeen: Date?, horizon: TimeInterval = 3600) throws -> Result {
+        let (events, nextDue) = try due(now: now, upSince: upSince, lastSeen: lastSeen, horizon: horizon)
         let outbox = Outbox(store: store)
-        var result = Result()
+        var result = Result(nextDue: nextDue)
         for e in events {
-            guard e.at <= now else {
-                result.nextDue = min(result.nextDue ?? e.at, e.at)
-                continue
-            }
             switch e.kind {
             case .expire:
                 result.expired += try expire(e.orderIds, at: e.at)

@@ -110,45 +110,12 @@ public struct Importer {
         if !problems.isEmpty { throw ImportFailure(problems.joined(separator: "\n")) }
     }
 
-    enum Outcome { case inserted, updated, unchanged }
-
-    private func apply(_ kind: ImportKind, _ fields: [String: String], db: Database, now: Int) throws -> Outcome {
-        let id: String, values: [DatabaseValueConvertible?], columns: [String]
-        switch kind {
-        case .customers:
-            let c = try normaliser.customer(fields)
-            id = c.id
-            columns = ["full_name", "gender", "phone", "email", "birthday", "birth_md", "zalo_user_id", "tier", "opt_out"]
-            values = [c.fullName, c.gender.rawValue, c.phone, c.email, c.birthday, c.birthMonthDay, c.zaloUserId, c.tier, c.optOut.rawValue]
-        case .orders:
-            let o = try normaliser.order(fields)
-            id = o.id
-            let exists = try db.cachedStatement(sql: "SELECT 1 FROM customers WHERE id = ?")
-            guard try Bool.fetchOne(exists, arguments: [o.customerId]) != nil else {
-                throw FieldProblem(field: "customer_id", reason: "unknown customer \"\(o.customerId)\" (import customers first)")
-            }
-            let paidAfterExpiry = o.paidAt.map { $0 >= o.placedAt.addingTimeInterval(holdFor.interval) } ?? false
-            columns = ["customer_id", "placed_at", "amount", "payment_method", "status", "paid_at", "delivered_at", "items", "agent",
-                       "paid_after_expiry"]
-            values = [o.customerId, Int(o.placedAt.timeIntervalSince1970), o.amount, o.paymentMethod, o.status,
-                      o.paidAt.map { Int($0.timeIntervalSince1970) }, o.deliveredAt.map { Int($0.timeIntervalSince1970) },
-                      o.items, o.agent, paidAfterExpiry ? 1 : 0]
-        }
+    private func apply(_ kind: ImportKind, _ fields: [String: String], db: Database, now: Int) throws -> RecordWriter.Outcome {
+        let writer = RecordWriter(normaliser: normaliser, holdFor: holdFor)
+        let id = try writer.validatedId(fields)
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO import_seen(id) VALUES (?)").execute(arguments: [id])
         guard db.changesCount == 1 else { throw FieldProblem(field: "id", reason: "\"\(id)\" appears twice in this file") }
-        let table = kind.rawValue
-        let insert = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO \(table) (id, \(columns.joined(separator: ", ")), created_at, updated_at)
-            VALUES (?, \(columns.map { _ in "?" }.joined(separator: ", ")), ?, ?)
-            """)
-        try insert.execute(arguments: StatementArguments([id] + values + [now, now]))
-        if db.changesCount == 1 { return .inserted }
-        let update = try db.cachedStatement(sql: """
-            UPDATE \(table) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")), updated_at = ?
-            WHERE id = ? AND NOT (\(columns.map { "\($0) IS ?" }.joined(separator: " AND ")))
-            """)
-        try update.execute(arguments: StatementArguments(values + [now, id] + values))
-        return db.changesCount == 1 ? .updated : .unchanged
+        return try writer.upsert(kind, fields, db: db, now: now)
     }
 }
 

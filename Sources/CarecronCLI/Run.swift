@@ -1,0 +1,103 @@
+import ArgumentParser
+import CarecronConfig
+import CarecronDelivery
+import CarecronDomain
+import CarecronService
+import CarecronStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+enum LogFormat: String, ExpressibleByArgument { case text, json }
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the scheduler (and the HTTP API when config.json has \"http\"): the systemd service.",
+        discussion: """
+            SIGTERM or SIGINT: stop taking work, finish in-flight sends, exit 0. SIGHUP: reload config.json
+            and jobs/; an invalid configuration is refused with its errors in the log and the old one runs on.
+            """)
+
+    @Flag(help: "send nothing: every message goes to the log and var/dry-run.jsonl; no order is changed") var dryRun = false
+    @Option(help: "text or json (for log shippers)") var logFormat: LogFormat = .text
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let (config, jobs) = try options.loadValid()
+        Logs.bootstrap(config.logLevel, json: logFormat == .json)
+        let log = Logger(label: "carecron")
+        let lock: InstanceLock
+        do { lock = try InstanceLock(database: config.database) } catch {
+            Console.error("\(error)")
+            throw ExitCode(1)
+        }
+        let store = try options.openStore(config)
+        _ = Metrics.bootstrap()
+        let dry = dryRun || config.dryRun
+        let runtime = RuntimeBox(try Self.runtime(config, jobs, store: store, dryRun: dry))
+        let wakeup = Wakeup()
+        let service = CareService(store: store, runtime: runtime, wakeup: wakeup, dryRun: dry,
+                                  previewFile: config.database.deletingLastPathComponent().appendingPathComponent("dry-run.jsonl"), log: log)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
+        if let http = config.http {
+            let token: String
+            do { token = try http.token.resolve(relativeTo: config.folder) } catch {
+                Console.error("config.json: http.token: \(error)")
+                throw ExitCode(1)
+            }
+            let api = HTTPAPI(store: store, runtime: runtime, wakeup: wakeup, token: token, maxBody: http.maxBodyBytes)
+            services.append(.init(service: api.application(host: http.host, port: http.port, log: log)))
+            log.info("HTTP API listening", metadata: ["address": "\(http.host):\(http.port)"])
+        }
+        let reloader = Reloader(url: options.url, store: store, runtime: runtime, wakeup: wakeup, dryRun: dry, log: log)
+        signal(SIGHUP, SIG_IGN)
+        let hup = DispatchSource.makeSignalSource(signal: SIGHUP)
+        hup.setEventHandler { Task { await reloader.reload() } }
+        hup.resume()
+        var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
+        groupConfig.maximumGracefulShutdownDuration = .seconds(20)
+        try await ServiceGroup(configuration: groupConfig).run()
+        hup.cancel()
+        withExtendedLifetime(lock) {}
+    }
+
+    static func runtime(_ config: ShopConfig, _ jobs: [JobDefinition], store: Store, dryRun: Bool) throws -> Runtime {
+        Runtime(config: config, jobs: jobs, dispatcher: dryRun ? nil : try Delivery.dispatcher(config, jobs, store: store))
+    }
+}
+
+/// SIGHUP: a valid new configuration takes effect at once; an invalid one is refused, logged,
+/// and the running one stays.
+actor Reloader {
+    let url: URL
+    let store: Store
+    let runtime: RuntimeBox
+    let wakeup: Wakeup
+    let dryRun: Bool
+    let log: Logger
+
+    init(url: URL, store: Store, runtime: RuntimeBox, wakeup: Wakeup, dryRun: Bool, log: Logger) {
+        self.url = url
+        self.store = store
+        self.runtime = runtime
+        self.wakeup = wakeup
+        self.dryRun = dryRun
+        self.log = log
+    }
+
+    func reload() async {
+        let loaded = ConfigLoader.load(url)
+        guard let config = loaded.config, loaded.isValid else {
+            for d in loaded.errors { log.error("reload refused: \(d.description)") }
+            log.error("configuration reload refused: \(loaded.errors.count) error(s); the previous configuration keeps running")
+            return
+        }
+        do {
+            await runtime.replace(try Run.runtime(config, loaded.jobs, store: store, dryRun: dryRun))
+            log.notice("configuration reloaded", metadata: ["jobs": "\(loaded.jobs.filter(\.enabled).map(\.name).joined(separator: ","))"])
+            await wakeup.ring()
+        } catch {
+            log.error("configuration reload refused: \(error)")
+        }
+    }
+}

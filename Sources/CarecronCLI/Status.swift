@@ -1,0 +1,55 @@
+import ArgumentParser
+import CarecronConfig
+import CarecronDomain
+import CarecronStore
+import Foundation
+import GRDB
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Per job its schedule, next run and last message; the outbox by state; dead messages; the heartbeat.")
+    @OptionGroup var options: ConfigOption
+
+    func run() throws {
+        let (config, jobs) = try options.loadValid()
+        let store = try options.openStore(config)
+        let clock = config.clock, now = Date()
+        func fmt(_ d: Date?) -> String { d.map { InstantFormat.format($0, clock: clock) } ?? "never" }
+        let last = try store.db.read { db in
+            try Dictionary(Row.fetchAll(db, sql: "SELECT job, MAX(created_at) AS at, COUNT(*) AS n FROM outbox GROUP BY job").map {
+                ($0["job"] as String, (Date(timeIntervalSince1970: TimeInterval($0["at"] as Int)), $0["n"] as Int))
+            }, uniquingKeysWith: { a, _ in a })
+        }
+        print("jobs:")
+        for job in jobs {
+            let next = job.enabled ? job.schedule.next(after: now, clock: clock) : nil
+            let l = last[job.name]
+            print("  \(job.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(job.enabled ? "enabled " : "disabled") schedule \"\(job.schedule)\"  next \(fmt(next))  last message planned \(fmt(l?.0)) (\(l?.1 ?? 0) in all)")
+        }
+        let counts = try Outbox(store: store).counts()
+        print("outbox: " + OutboxState.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", "))
+        let dead = try Outbox(store: store).list(state: .dead, limit: 10)
+        if !dead.isEmpty {
+            print("dead messages (newest 10; carecron outbox retry ID):")
+            for m in dead { print("  \(m.id) \(m.job) \(m.orderIds.joined(separator: ",")) \(m.rendering.channel): \(m.lastError ?? "")") }
+        }
+        let beat = try store.heartbeat()
+        print("heartbeat: \(fmt(beat))\(beat.map { " (\(Int(now.timeIntervalSince($0))) s ago)" } ?? " (the service has not run)")")
+    }
+}
+
+struct Forget: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Erase a customer's personal data and messages on request (Decree 13/2023), keeping anonymous counts.")
+    @Argument(help: "the customer's id") var customer: String
+    @OptionGroup var options: ConfigOption
+
+    func run() throws {
+        let (config, _) = try options.loadValid()
+        guard try options.openStore(config).forget(customerId: customer) else {
+            Console.error("no customer \(customer)")
+            throw ExitCode(1)
+        }
+        print("customer \(customer) forgotten: personal data, orders and messages erased")
+    }
+}

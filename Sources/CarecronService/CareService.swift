@@ -1,0 +1,159 @@
+import CarecronConfig
+import CarecronDelivery
+import CarecronDomain
+import CarecronStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// What the service runs on; swapped whole when a valid configuration is reloaded.
+public struct Runtime: Sendable {
+    public let config: ShopConfig
+    public let jobs: [JobDefinition]
+    public let dispatcher: Dispatcher?
+    public let loadedAt: Date
+
+    public init(config: ShopConfig, jobs: [JobDefinition], dispatcher: Dispatcher?, loadedAt: Date = Date()) {
+        self.config = config
+        self.jobs = jobs
+        self.dispatcher = dispatcher
+        self.loadedAt = loadedAt
+    }
+}
+
+/// Holds the current runtime for the loop, the HTTP API and reloads.
+public actor RuntimeBox {
+    public private(set) var current: Runtime
+    public init(_ r: Runtime) { current = r }
+    public func replace(_ r: Runtime) { current = r }
+}
+
+/// The scheduler: plans what is due into the outbox, sends it, sleeps until the next due instant
+/// (or until woken by new data or a reload), and says it is alive (heartbeat, systemd watchdog).
+public final class CareService: Service, Sendable {
+    public let store: Store
+    public let runtime: RuntimeBox
+    public let wakeup: Wakeup
+    let dryRun: Bool
+    let log: Logger
+    let notifier = SystemdNotifier()
+    let preview: PreviewSink?
+    let heartbeatInterval: TimeInterval
+
+    public init(store: Store, runtime: RuntimeBox, wakeup: Wakeup, dryRun: Bool, previewFile: URL?, log: Logger,
+                heartbeatInterval: TimeInterval = 60) {
+        self.store = store
+        self.runtime = runtime
+        self.wakeup = wakeup
+        self.dryRun = dryRun
+        self.log = log
+        self.preview = dryRun ? PreviewSink(file: previewFile, log: log) : nil
+        self.heartbeatInterval = heartbeatInterval
+    }
+
+    public func run() async throws {
+        let upSince = Date()
+        let lastSeen = try store.heartbeat()
+        if !dryRun {
+            let recovered = try Outbox(store: store).recoverInFlight(now: upSince)
+            if recovered > 0 { log.warning("\(recovered) message(s) were being sent when carecron stopped: retried with their idempotency keys") }
+        }
+        if let lastSeen, upSince.timeIntervalSince(lastSeen) > heartbeatInterval * 2 {
+            let clock = await runtime.current.config.clock
+            log.notice("catching up after an outage", metadata: ["down_since": "\(InstantFormat.format(lastSeen, clock: clock))"])
+        }
+        notifier.notify("READY=1\nSTATUS=scheduling")
+        log.info("carecron started", metadata: ["dry_run": "\(dryRun)", "database": "\(store.url.path)"])
+        let stopping = StopFlag()
+        let watchdog = SystemdNotifier.watchdogInterval()
+        try await withGracefulShutdownHandler {
+            var seen = lastSeen
+            var previousNow = upSince
+            while !stopping.isSet {
+                let now = Date()
+                let rt = await runtime.current
+                var nextWake = now.addingTimeInterval(min(heartbeatInterval, watchdog.map { $0 / 2 } ?? heartbeatInterval))
+                do {
+                    let planner = OutboxPlanner(store: store, config: rt.config, jobs: rt.jobs)
+                    if let preview {
+                        let (events, next) = try planner.due(now: now, upSince: upSince, lastSeen: seen)
+                        // In a dry run nothing is written: each event is shown once, when it falls due.
+                        for e in events where e.at > previousNow || (seen == nil && e.at >= previousNow.addingTimeInterval(-60)) {
+                            await preview.show(e, clock: rt.config.clock)
+                        }
+                        if let next { nextWake = min(nextWake, next) }
+                    } else {
+                        let step = try planner.step(now: now, upSince: upSince, lastSeen: seen)
+                        if step.planned > 0 || step.expired > 0 {
+                            log.info("planned", metadata: ["messages": "\(step.planned)", "expired_orders": "\(step.expired)"])
+                        }
+                        if let next = step.nextDue { nextWake = min(nextWake, next) }
+                        if let d = rt.dispatcher { _ = try await d.drain() }
+                        if let due = try Outbox(store: store).nextDue() { nextWake = min(nextWake, due) }
+                        Metrics.backlog(try Outbox(store: store).counts())
+                    }
+                    try store.beat(now)
+                    seen = now
+                    previousNow = now
+                } catch {
+                    log.error("scheduler step failed: \(error)")
+                }
+                if watchdog != nil { notifier.notify("WATCHDOG=1") }
+                await wakeup.sleep(max(0, nextWake.timeIntervalSinceNow))
+            }
+        } onGracefulShutdown: {
+            stopping.set()
+            self.notifier.notify("STOPPING=1")
+            Task { await self.wakeup.ring() }
+        }
+        log.info("carecron stopped")
+    }
+}
+
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+/// `--dry-run`'s sender: every message that would go out, logged and written as one JSON line.
+actor PreviewSink {
+    let file: URL?
+    let log: Logger
+
+    init(file: URL?, log: Logger) {
+        self.file = file
+        self.log = log
+    }
+
+    func show(_ e: PlannedEvent, clock: ShopClock) {
+        let at = InstantFormat.format(e.at, clock: clock)
+        if e.kind == .expire {
+            log.info("dry run: would expire", metadata: ["job": "\(e.job)", "order": "\(e.orderId ?? "-")", "at": "\(at)"])
+        } else {
+            log.info("dry run: would send", metadata: ["job": "\(e.job)", "orders": "\(e.orderIds.joined(separator: ","))",
+                                                       "customer": "\(e.customerId)", "channel": "\(e.channel?.rawValue ?? "-")",
+                                                       "to": "\(Masking.contact(e.to ?? ""))", "at": "\(at)"])
+        }
+        guard let file else { return }
+        var o: [String: Any] = ["at": at, "job": e.job, "kind": e.kind.rawValue, "customerId": e.customerId, "orderIds": e.orderIds,
+                                "keys": e.keys]
+        if let r = e.reminder { o["reminder"] = r }
+        if let c = e.channel { o["channel"] = c.rawValue }
+        if let t = e.to { o["to"] = t }
+        if let t = e.text { o["text"] = t }
+        if let s = e.subject { o["subject"] = s }
+        guard var line = try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]) else { return }
+        line.append(0x0A)
+        if !FileManager.default.fileExists(atPath: file.path) {
+            try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        if let h = try? FileHandle(forWritingTo: file) {
+            h.seekToEndOfFile()
+            h.write(line)
+            try? h.close()
+        }
+    }
+}

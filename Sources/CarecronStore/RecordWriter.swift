@@ -1,0 +1,136 @@
+import CarecronDomain
+import Foundation
+import GRDB
+
+/// Writes one customer or order, normalised, by id: the same for CSV, JSON Lines and the HTTP
+/// API. Fields that carecron keeps for itself (expiry) are never overwritten.
+public struct RecordWriter: Sendable {
+    public enum Outcome: String, Sendable { case inserted, updated, unchanged }
+
+    let normaliser: RowNormaliser
+    let holdFor: TimeSpan
+
+    public init(normaliser: RowNormaliser, holdFor: TimeSpan) {
+        self.normaliser = normaliser
+        self.holdFor = holdFor
+    }
+
+    func validatedId(_ fields: [String: String]) throws -> String {
+        guard let id = fields["id"]?.trimmingCharacters(in: .whitespaces), !id.isEmpty else {
+            throw FieldProblem(field: "id", reason: "is empty")
+        }
+        return id
+    }
+
+    public func upsert(_ kind: ImportKind, _ fields: [String: String], db: Database, now: Int) throws -> Outcome {
+        let id: String, values: [DatabaseValueConvertible?], columns: [String]
+        switch kind {
+        case .customers:
+            let c = try normaliser.customer(fields)
+            id = c.id
+            columns = ["full_name", "gender", "phone", "email", "birthday", "birth_md", "zalo_user_id", "tier", "opt_out"]
+            values = [c.fullName, c.gender.rawValue, c.phone, c.email, c.birthday, c.birthMonthDay, c.zaloUserId, c.tier, c.optOut.rawValue]
+        case .orders:
+            let o = try normaliser.order(fields)
+            id = o.id
+            let exists = try db.cachedStatement(sql: "SELECT 1 FROM customers WHERE id = ?")
+            guard try Bool.fetchOne(exists, arguments: [o.customerId]) != nil else {
+                throw FieldProblem(field: "customer_id", reason: "unknown customer \"\(o.customerId)\" (import customers first)")
+            }
+            let paidAfterExpiry = o.paidAt.map { $0 >= o.placedAt.addingTimeInterval(holdFor.interval) } ?? false
+            columns = ["customer_id", "placed_at", "amount", "payment_method", "status", "paid_at", "delivered_at", "items", "agent",
+                       "paid_after_expiry"]
+            values = [o.customerId, Int(o.placedAt.timeIntervalSince1970), o.amount, o.paymentMethod, o.status,
+                      o.paidAt.map { Int($0.timeIntervalSince1970) }, o.deliveredAt.map { Int($0.timeIntervalSince1970) },
+                      o.items, o.agent, paidAfterExpiry ? 1 : 0]
+        }
+        let table = kind.rawValue
+        let insert = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO \(table) (id, \(columns.joined(separator: ", ")), created_at, updated_at)
+            VALUES (?, \(columns.map { _ in "?" }.joined(separator: ", ")), ?, ?)
+            """)
+        try insert.execute(arguments: StatementArguments([id] + values + [now, now]))
+        if db.changesCount == 1 { return .inserted }
+        let update = try db.cachedStatement(sql: """
+            UPDATE \(table) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")), updated_at = ?
+            WHERE id = ? AND NOT (\(columns.map { "\($0) IS ?" }.joined(separator: " AND ")))
+            """)
+        try update.execute(arguments: StatementArguments(values + [now, id] + values))
+        return db.changesCount == 1 ? .updated : .unchanged
+    }
+}
+
+/// Order events from the shop (HTTP API, platform webhooks), with the state rules that make
+/// them safe to retry and refuse the impossible.
+public struct OrderEvents: Sendable {
+    public let store: Store
+    public let holdFor: TimeSpan
+
+    public init(store: Store, holdFor: TimeSpan) {
+        self.store = store
+        self.holdFor = holdFor
+    }
+
+    public enum Failure: Error, Equatable {
+        case notFound(String)
+        case conflict(String)
+    }
+
+    public enum Event: String, Sendable { case payment, delivery, cancel }
+
+    /// Applies an event at `at`; repeating one already applied changes nothing.
+    public func apply(_ event: Event, orderId: String, at: Date) throws -> RecordWriter.Outcome {
+        try store.db.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM orders WHERE id = ?", arguments: [orderId]) else {
+                throw Failure.notFound("no order \(orderId)")
+            }
+            let status: String = row["status"]
+            let t = Int(at.timeIntervalSince1970), now = Int(Date().timeIntervalSince1970)
+            switch event {
+            case .payment:
+                if (row["paid_at"] as Int?) != nil { return .unchanged }
+                if ["cancelled", "returned"].contains(status) { throw Failure.conflict("order \(orderId) was \(status): a payment cannot be recorded") }
+                let placed: Int = row["placed_at"]
+                // A payment after expiry is kept and flagged (DOMAIN.md §2), never lost.
+                let late = (row["expired_at"] as Int?) != nil || t >= placed + holdFor.seconds
+                try db.execute(sql: """
+                    UPDATE orders SET paid_at = ?, status = CASE WHEN status IN ('pending', 'expired') THEN 'paid' ELSE status END,
+                        paid_after_expiry = ?, updated_at = ? WHERE id = ?
+                    """, arguments: [t, late ? 1 : 0, now, orderId])
+            case .delivery:
+                if (row["delivered_at"] as Int?) != nil { return .unchanged }
+                if status == "cancelled" { throw Failure.conflict("order \(orderId) was cancelled: it cannot be delivered") }
+                let cod = (row["payment_method"] as String) == "cod"
+                try db.execute(sql: """
+                    UPDATE orders SET delivered_at = ?, status = 'delivered', paid_at = COALESCE(paid_at, CASE WHEN ? THEN ? END),
+                        updated_at = ? WHERE id = ?
+                    """, arguments: [t, cod, t, now, orderId])
+            case .cancel:
+                if status == "cancelled" { return .unchanged }
+                if (row["delivered_at"] as Int?) != nil { throw Failure.conflict("order \(orderId) was delivered: it is returned, not cancelled") }
+                try db.execute(sql: "UPDATE orders SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE id = ?",
+                               arguments: [t, now, orderId])
+            }
+            return .updated
+        }
+    }
+}
+
+extension Store {
+    /// Erases a customer's personal data and messages on request (Decree 13/2023), keeping only
+    /// anonymous counts in `erasures`. True if there was such a customer.
+    public func forget(customerId: String, now: Date = Date()) throws -> Bool {
+        try db.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM customers WHERE id = ?", arguments: [customerId]) != nil else { return false }
+            let messages = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE customer_id = ?", arguments: [customerId]) ?? 0
+            // Orders and outbox rows go with the customer (ON DELETE CASCADE), and so do their keys.
+            try db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [customerId])
+            let day = String(ISO8601DateFormatter().string(from: now).prefix(10))
+            try db.execute(sql: """
+                INSERT INTO erasures (day, customers, messages) VALUES (?, 1, ?)
+                ON CONFLICT(day) DO UPDATE SET customers = customers + 1, messages = messages + excluded.messages
+                """, arguments: [day, messages])
+            return true
+        }
+    }
+}
