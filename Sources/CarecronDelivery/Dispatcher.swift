@@ -2,6 +2,7 @@ import CarecronDomain
 import CarecronStore
 import Foundation
 import Logging
+import Metrics
 
 /// Backoff for transient failures: exponential with jitter, never sooner than the provider's
 /// `Retry-After`.
@@ -124,8 +125,13 @@ public final class Dispatcher: Sendable {
             }
             if m.attempts == 1 { try? outbox.noteSender(m.id, sender: senderName) }
             await gate.acquire()
+            let started = DispatchTime.now().uptimeNanoseconds
             let outcome = await sender.send(OutgoingMessage(m))
             await gate.release()
+            Timer(label: "carecron_send_duration_seconds", dimensions: [("sender", senderName)], preferredDisplayUnit: .seconds)
+                .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+            Counter(label: "carecron_messages_total", dimensions: [("job", m.job), ("channel", m.rendering.channel),
+                                                                   ("outcome", Self.outcomeName(outcome))]).increment()
             switch outcome {
             case .sent(let providerId):
                 try outbox.markSent(m.id, providerId: providerId, at: now())
@@ -151,6 +157,15 @@ public final class Dispatcher: Sendable {
             log.error("outbox error: \(error)", metadata: ["msg": "\(context)"])
         }
         return report
+    }
+
+    static func outcomeName(_ o: SendOutcome) -> String {
+        switch o {
+        case .sent: return "sent"
+        case .retry, .unknown: return "failed"
+        case .rejected: return "rejected"
+        case .misconfigured, .stopSender: return "dead"
+        }
     }
 
     private func retryOrDie(_ m: OutboxMessage, _ why: String, retryAfter: TimeInterval?, limits: SenderLimits, _ context: String,
