@@ -37,7 +37,9 @@ public struct OutboxPlanner: Sendable {
     public func due(now: Date, upSince: Date, lastSeen: Date?, horizon: TimeInterval = 3600) throws -> (events: [PlannedEvent], nextDue: Date?) {
         var planner = CarePlanner(policy: config.policy, jobs: jobs.filter(\.enabled))
         planner.renderFallbacks = true
-        let from = lastSeen.map { min($0, upSince) } ?? upSince.addingTimeInterval(-60)
+        // An hour before the last step, not the instant of it: an order stored during a step (or
+        // known in whole seconds) is due just before it. The outbox's keys make replanning harmless.
+        let from = (lastSeen.map { min($0, upSince) } ?? upSince).addingTimeInterval(-3600)
         let downtime = Downtime(lastSeen.map { $0 < upSince ? [DateInterval(start: $0, end: upSince)] : [] } ?? [])
         let to = now.addingTimeInterval(horizon)
         let input = try PlanningQueries(store: store).input(from: from, to: to, lookback: planner.lookback,

@@ -68,7 +68,7 @@ public final class CareService: Service, Sendable {
         let watchdog = SystemdNotifier.watchdogInterval()
         try await withGracefulShutdownHandler {
             var seen = lastSeen
-            var previousNow = upSince
+            var shown = Set<String>()
             while !stopping.isSet {
                 let now = Date()
                 let rt = await runtime.current
@@ -78,7 +78,7 @@ public final class CareService: Service, Sendable {
                     if let preview {
                         let (events, next) = try planner.due(now: now, upSince: upSince, lastSeen: seen)
                         // In a dry run nothing is written: each event is shown once, when it falls due.
-                        for e in events where e.at > previousNow || (seen == nil && e.at >= previousNow.addingTimeInterval(-60)) {
+                        for e in events where e.at >= upSince.addingTimeInterval(-60) && shown.insert(e.keys.joined(separator: "+")).inserted {
                             await preview.show(e, clock: rt.config.clock)
                         }
                         if let next { nextWake = min(nextWake, next) }
@@ -94,7 +94,6 @@ public final class CareService: Service, Sendable {
                     }
                     try store.beat(now)
                     seen = now
-                    previousNow = now
                 } catch {
                     log.error("scheduler step failed: \(error)")
                 }
