@@ -43,7 +43,7 @@ enum ImportRunner {
         }
         bar?.clear()
         for p in report.problems { Console.error(p) }
-        print("\(kind.rawValue): \(report.summary)")
+        FileHandle.standardOutput.write(Data("\(kind.rawValue): \(report.summary)\n".utf8))
         return report
     }
 }

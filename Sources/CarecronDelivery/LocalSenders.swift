@@ -16,7 +16,7 @@ public struct ConsoleSender: Sender {
         var masked = m
         masked.to = Masking.contact(m.to)
         let line = json ? String(decoding: masked.json, as: UTF8.self)
-            : "→ \(m.channel) \(masked.to) [\(m.job) \(m.orderIds.joined(separator: ","))]\(m.subject.map { " \($0):" } ?? "") \(m.text)"
+            : "→ \(m.channel) \(masked.to) [\(([m.job] + m.orderIds).joined(separator: " "))]\(m.subject.map { " \($0):" } ?? "") \(m.text)"
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
         return .sent(providerId: nil)
     }
