@@ -45,7 +45,15 @@ struct Run: AsyncParsableCommand {
                 Console.error("config.json: http.token: \(error)")
                 throw ExitCode(1)
             }
-            let api = HTTPAPI(store: store, runtime: runtime, wakeup: wakeup, token: token, maxBody: http.maxBodyBytes)
+            var webhookSecret: String?
+            if let ref = http.webhookSecret {
+                do { webhookSecret = try ref.resolve(relativeTo: config.folder) } catch {
+                    Console.error("config.json: http.webhookSecret: \(error)")
+                    throw ExitCode(1)
+                }
+            }
+            let api = HTTPAPI(store: store, runtime: runtime, wakeup: wakeup, token: token, webhookSecret: webhookSecret,
+                              maxBody: http.maxBodyBytes)
             services.append(.init(service: api.application(host: http.host, port: http.port, log: log)))
             log.info("HTTP API listening", metadata: ["address": "\(http.host):\(http.port)"])
         }

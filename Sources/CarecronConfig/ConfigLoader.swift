@@ -140,12 +140,13 @@ public enum ConfigLoader {
             let listen = h.required("listen")?.nonEmptyString
             let token = h.required("token").flatMap(parseSecret)
             let maxBody = h.optional("maxBodyBytes")?.int(1024...16 << 20) ?? 64 * 1024
+            let webhookSecret = h.optional("webhookSecret").flatMap(parseSecret)
             h.finish()
             if let listen, let token {
                 let parts = listen.split(separator: ":")
                 if parts.count >= 2, let port = Int(parts.last!), (0...65535).contains(port) {
                     let host = parts.dropLast().joined(separator: ":").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-                    http = HTTPSettings(host: host, port: port, token: token, maxBodyBytes: maxBody)
+                    http = HTTPSettings(host: host, port: port, token: token, webhookSecret: webhookSecret, maxBodyBytes: maxBody)
                 } else {
                     h.field.child("listen", .null).report("\"\(listen)\" must be HOST:PORT, e.g. \"127.0.0.1:8080\"")
                 }

@@ -87,6 +87,8 @@ public struct HTTPSettings: Sendable {
     public var host: String
     public var port: Int
     public var token: SecretRef
+    /// The shared secret of Shopify/Haravan webhooks; off without it.
+    public var webhookSecret: SecretRef?
     public var maxBodyBytes: Int
 }
 

@@ -3,6 +3,7 @@ import CarecronDomain
 import CarecronStore
 import Crypto
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -14,13 +15,15 @@ public struct HTTPAPI: Sendable {
     public let runtime: RuntimeBox
     public let wakeup: Wakeup
     public let token: String
+    public let webhookSecret: String?
     public let maxBody: Int
 
-    public init(store: Store, runtime: RuntimeBox, wakeup: Wakeup, token: String, maxBody: Int = 64 * 1024) {
+    public init(store: Store, runtime: RuntimeBox, wakeup: Wakeup, token: String, webhookSecret: String? = nil, maxBody: Int = 64 * 1024) {
         self.store = store
         self.runtime = runtime
         self.wakeup = wakeup
         self.token = token
+        self.webhookSecret = webhookSecret
         self.maxBody = maxBody
     }
 
@@ -49,6 +52,11 @@ public struct HTTPAPI: Sendable {
         }
         for event in [OrderEvents.Event.payment, .delivery, .cancel] {
             v1.post("/orders/:id/\(event.rawValue)") { request, context in try await self.orderEvent(event, request, context) }
+        }
+        if let secret = webhookSecret {
+            for platform in ["shopify", "haravan"] {
+                router.post("/webhooks/\(platform)") { request, _ in try await self.platformWebhook(request, secret: secret) }
+            }
         }
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "carecron"), logger: log)
     }
@@ -106,6 +114,28 @@ public struct HTTPAPI: Sendable {
             return Self.error(.notFound, field: "id", why)
         } catch OrderEvents.Failure.conflict(let why) {
             return Self.error(.conflict, field: "status", why)
+        }
+    }
+
+    func platformWebhook(_ request: Request, secret: String) async throws -> Response {
+        let body = Data(buffer: try await request.body.collect(upTo: maxBody))
+        func header(_ names: [String]) -> String? {
+            names.lazy.compactMap { HTTPField.Name($0).flatMap { request.headers[$0] } }.first
+        }
+        let rt = await runtime.current
+        let outcome = try PlatformWebhooks(store: store, secret: secret).handle(
+            body: body, signature: header(PlatformWebhooks.signatureHeaders), topic: header(PlatformWebhooks.topicHeaders),
+            webhookId: header(PlatformWebhooks.idHeaders), config: rt.config)
+        switch outcome {
+        case .applied:
+            await wakeup.ring()
+            return Self.json(.ok, ["outcome": "applied"])
+        case .duplicate: return Self.json(.ok, ["outcome": "duplicate"])
+        case .ignored(let why): return Self.json(.ok, ["outcome": "ignored", "reason": why])
+        case .unauthorized: return Self.error(.unauthorized, field: "X-Shopify-Hmac-Sha256", "the body's HMAC-SHA256 does not match the shared secret")
+        case .invalid(let field, let reason): return Self.error(.badRequest, field: field, reason)
+        case .conflict(let why): return Self.error(.conflict, field: "status", why)
+        case .notFound(let why): return Self.error(.notFound, field: "id", why)
         }
     }
 

@@ -163,6 +163,12 @@ public enum Schema {
                 CREATE TABLE service_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v4-webhooks") { db in
+            // Shop-platform webhooks already applied, by their id: a redelivery changes nothing.
+            try db.execute(sql: """
+                CREATE TABLE webhook_events (id TEXT PRIMARY KEY NOT NULL, topic TEXT NOT NULL, received_at INTEGER NOT NULL) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

@@ -1,4 +1,7 @@
+import CarecronService
+import CarecronStore
 import Foundation
+import GRDB
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -21,7 +24,8 @@ struct ServiceTests {
             var c = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
             c["senders"] = ["audit": ["type": "file", "path": "var/sent.jsonl"]]
             c["channels"] = ["sms": "audit", "email": "audit", "zalo": "audit"]
-            c["http"] = ["listen": "127.0.0.1:\(port)", "token": ["env": "API_TOKEN"], "maxBodyBytes": 4096]
+            c["http"] = ["listen": "127.0.0.1:\(port)", "token": ["env": "API_TOKEN"], "maxBodyBytes": 4096,
+                         "webhookSecret": ["env": "SHOP_WEBHOOK_SECRET"]]
             c["quietHours"] = ["from": "03:00", "to": "03:01"]
             c["marketing"] = ["hours": ["from": "07:00", "to": "22:00"]]
             try JSONSerialization.data(withJSONObject: c).write(to: url)
@@ -54,6 +58,7 @@ struct ServiceTests {
             p.currentDirectoryURL = folder
             var env = ProcessInfo.processInfo.environment
             env["API_TOKEN"] = "t0k3n"
+            env["SHOP_WEBHOOK_SECRET"] = "whs3cret"
             p.environment = env
             if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
             let h = try FileHandle(forWritingTo: log)
@@ -76,10 +81,12 @@ struct ServiceTests {
 
         struct Reply { let status: Int; let body: [String: Any] }
 
-        func call(_ method: String, _ path: String, _ body: String? = nil, token: String? = "t0k3n") throws -> Reply {
+        func call(_ method: String, _ path: String, _ body: String? = nil, token: String? = "t0k3n",
+                  headers: [String: String] = [:]) throws -> Reply {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
             request.httpMethod = method
             if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+            for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
             request.httpBody = body.map { Data($0.utf8) }
             let done = DispatchSemaphore(value: 0)
             nonisolated(unsafe) var result: Reply?
@@ -171,6 +178,35 @@ struct ServiceTests {
         #expect(keys.sorted() == ["payment-reminder:N1:1", "payment-reminder:N3:1"], "\(keys)")
         let metrics = try String(contentsOf: URL(string: "http://127.0.0.1:\(s.port)/metrics")!, encoding: .utf8)
         #expect(metrics.contains("carecron_outbox_messages{state=\"sent\"}") && metrics.contains("carecron_outbox_messages{state=\"dead\"} 0"))
+        #expect(s.stop() == 0)
+    }
+
+    @Test func shopPlatformWebhooksAreVerifiedAndAppliedOnce() throws {
+        let s = try Service()
+        try s.start()
+        let order = """
+            {"id": 5001, "created_at": "\(Self.placed(minutesAgo: 30))", "total_price": "1250000.00", "financial_status": "pending",
+             "gateway": "bank_transfer", "customer": {"id": 77, "first_name": "Lan", "last_name": "Trần Thị", "phone": "0912 345 678",
+             "email": "LAN@example.vn", "accepts_marketing": true}, "line_items": [{"title": "Kem chống nắng", "quantity": 2}]}
+            """
+        func sign(_ body: String, _ secret: String = "whs3cret") -> String { PlatformWebhooks.signature(Data(body.utf8), secret: secret) }
+        let shopify = ["X-Shopify-Topic": "orders/create", "X-Shopify-Webhook-Id": "w-1"]
+        let forged = try s.call("POST", "/webhooks/shopify", order, token: nil, headers: shopify.merging(["X-Shopify-Hmac-Sha256": sign(order, "wrong")]) { a, _ in a })
+        #expect(forged.status == 401)
+        let store = try Store(url: s.folder.appendingPathComponent("var/carecron.sqlite"), readOnly: true)
+        #expect(try store.db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM orders WHERE id = '5001'") } == 0, "a bad signature stores nothing")
+        let applied = try s.call("POST", "/webhooks/shopify", order, token: nil, headers: shopify.merging(["X-Shopify-Hmac-Sha256": sign(order)]) { a, _ in a })
+        #expect(applied.status == 200 && applied.body["outcome"] as? String == "applied")
+        let again = try s.call("POST", "/webhooks/shopify", order, token: nil, headers: shopify.merging(["X-Shopify-Hmac-Sha256": sign(order)]) { a, _ in a })
+        #expect(again.body["outcome"] as? String == "duplicate")
+        let row = try store.db.read { try Row.fetchOne($0, sql: "SELECT o.amount, o.items, c.full_name, c.phone, c.email FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = '5001'") }
+        #expect(row?["amount"] as Int? == 1_250_000 && row?["full_name"] as String? == "Trần Thị Lan" && row?["phone"] as String? == "+84912345678")
+        #expect(row?["email"] as String? == "lan@example.vn" && row?["items"] as String? == "Kem chống nắng x2")
+        let paid = "{\"id\": 5001, \"processed_at\": \"\(Self.placed(minutesAgo: 1))\"}"
+        let haravan = try s.call("POST", "/webhooks/haravan", paid, token: nil,
+                                 headers: ["X-Haravan-Topic": "orders/paid", "X-Haravan-Hmac-Sha256": sign(paid)])
+        #expect(haravan.status == 200, "\(haravan.body)")
+        #expect(try store.db.read { try Int.fetchOne($0, sql: "SELECT paid_at IS NOT NULL FROM orders WHERE id = '5001'") } == 1)
         #expect(s.stop() == 0)
     }
 
