@@ -3,6 +3,7 @@ import CarecronDomain
 import CarecronStore
 import Foundation
 import GRDB
+import Metrics
 
 /// The running service's planning step: the planner over the span since the last step (an
 /// outage in between is lived by the jobs' own lateness and catch-up rules), with every event
@@ -53,6 +54,9 @@ public struct OutboxPlanner: Sendable {
         let (events, nextDue) = try due(now: now, upSince: upSince, lastSeen: lastSeen, horizon: horizon)
         let outbox = Outbox(store: store)
         var result = Result(nextDue: nextDue)
+        for job in jobs where job.enabled {
+            Gauge(label: "carecron_job_last_run_timestamp_seconds", dimensions: [("job", job.name)]).record(now.timeIntervalSince1970)
+        }
         for e in events {
             switch e.kind {
             case .expire:
@@ -64,6 +68,7 @@ public struct OutboxPlanner: Sendable {
                 if try outbox.enqueue(keys: e.keys, job: e.job, customerId: e.customerId, orderIds: e.orderIds, reminder: e.reminder,
                                       renderings: renderings, dueAt: e.at, now: now) {
                     result.planned += 1
+                    Counter(label: "carecron_messages_planned_total", dimensions: [("job", e.job), ("channel", channel.rawValue)]).increment()
                 }
             }
         }

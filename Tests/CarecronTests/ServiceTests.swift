@@ -233,3 +233,56 @@ struct ServiceTests {
         #expect(p.terminationStatus == 0 && output.isEmpty, "\(output)")
     }
 }
+
+/// The service's other modes and the ops' commands around it.
+@Suite("Dry run, status, forget", .serialized)
+struct ServiceModeTests {
+    @Test func dryRunSendsNothingChangesNoOrderAndLogsJSON() throws {
+        let s = try ServiceTests.Service()
+        let p = Process()
+        p.executableURL = TestSupport.binary
+        p.arguments = ["run", "--dry-run", "--log-format", "json"]
+        p.currentDirectoryURL = s.folder
+        p.environment = ProcessInfo.processInfo.environment.merging(["API_TOKEN": "t0k3n", "SHOP_WEBHOOK_SECRET": "x"]) { _, b in b }
+        FileManager.default.createFile(atPath: s.log.path, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: s.log)
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        s.process = p
+        try s.waitFor("the API") { (try? s.call("GET", "/healthz").status) == 200 }
+        let order = "{\"customer_id\": \"C001\", \"placed_at\": \"\(ServiceTests.placed(minutesAgo: 30))\", \"amount\": 450000}"
+        #expect(try s.call("PUT", "/v1/orders/DRY1", order).status == 201)
+        let preview = s.folder.appendingPathComponent("var/dry-run.jsonl")
+        try s.waitFor("the dry-run line") { ((try? String(contentsOf: preview, encoding: .utf8)) ?? "").contains("DRY1") }
+        #expect(s.sent().isEmpty, "nothing reaches a sender")
+        let outbox = try TestSupport.carecron(["outbox", "list", "--format", "jsonl"], in: s.folder)
+        #expect(outbox.stdout.isEmpty, "no outbox row, so a real run later still sends it")
+        #expect(s.stop() == 0)
+        let lines = s.logText.split(separator: "\n")
+        #expect(!lines.isEmpty && lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil }, "one JSON object a line")
+        #expect(s.logText.contains("dry run: would send"))
+    }
+
+    @Test func statusAndForget() throws {
+        let s = try ServiceTests.Service()
+        let status = try TestSupport.carecron(["status"], in: s.folder)
+        #expect(status.status == 0 && status.stdout.contains("payment-reminder") && status.stdout.contains("outbox: planned 0"))
+        #expect(status.stdout.contains("heartbeat: never (the service has not run)"))
+        try s.start()
+        let order = "{\"customer_id\": \"C001\", \"placed_at\": \"\(ServiceTests.placed(minutesAgo: 30))\", \"amount\": 450000}"
+        #expect(try s.call("PUT", "/v1/orders/F1", order).status == 201)
+        try s.waitFor("the reminder") { !s.sent().isEmpty }
+        #expect(try s.call("DELETE", "/v1/customers/C001").body["outcome"] as? String == "forgotten")
+        #expect(try s.call("DELETE", "/v1/customers/C001").status == 404)
+        #expect(s.stop() == 0)
+        let forget = try TestSupport.carecron(["forget", "C002"], in: s.folder)
+        #expect(forget.status == 0)
+        let store = try Store(url: s.folder.appendingPathComponent("var/carecron.sqlite"), readOnly: true)
+        let left = try store.db.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM customers WHERE id IN ('C001', 'C002')")!,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE customer_id = 'C001'")!,
+             try Int.fetchOne(db, sql: "SELECT SUM(customers) FROM erasures")!)
+        }
+        #expect(left.0 == 0 && left.1 == 0 && left.2 == 2, "\(left)")
+    }
+}
