@@ -52,8 +52,7 @@ struct OutboxRetry: ParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func validate() throws {
-        guard (id == nil) != (!dead) || (id != nil && !dead) else { throw ValidationError("give a message id or --dead") }
-        if id != nil, dead { throw ValidationError("give a message id or --dead, not both") }
+        guard (id != nil) != dead else { throw ValidationError("give a message id or --dead (one of them)") }
     }
 
     func run() throws {
