@@ -26,7 +26,11 @@ struct ServiceTests {
             c["channels"] = ["sms": "audit", "email": "audit", "zalo": "audit"]
             c["http"] = ["listen": "127.0.0.1:\(port)", "token": ["env": "API_TOKEN"], "maxBodyBytes": 4096,
                          "webhookSecret": ["env": "SHOP_WEBHOOK_SECRET"]]
-            c["quietHours"] = ["from": "03:00", "to": "03:01"]
+            // Quiet hours for one minute half a day away: never in the way of the test.
+            let q = DateFormatter()
+            q.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")
+            q.dateFormat = "HH:mm"
+            c["quietHours"] = ["from": q.string(from: Date().addingTimeInterval(12 * 3600)), "to": q.string(from: Date().addingTimeInterval(12 * 3600 + 60))]
             c["marketing"] = ["hours": ["from": "07:00", "to": "22:00"]]
             try JSONSerialization.data(withJSONObject: c).write(to: url)
             // A short test schedule: the reminder slot was five minutes ago, so an order placed
