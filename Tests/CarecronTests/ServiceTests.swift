@@ -30,7 +30,9 @@ struct ServiceTests {
             let q = DateFormatter()
             q.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")
             q.dateFormat = "HH:mm"
-            c["quietHours"] = ["from": q.string(from: Date().addingTimeInterval(12 * 3600)), "to": q.string(from: Date().addingTimeInterval(12 * 3600 + 60))]
+            var quiet = Date().addingTimeInterval(12 * 3600)
+            if q.string(from: quiet).hasSuffix(":00") { quiet.addTimeInterval(120) }  // not on a job's hour
+            c["quietHours"] = ["from": q.string(from: quiet), "to": q.string(from: quiet.addingTimeInterval(60))]
             c["marketing"] = ["hours": ["from": "07:00", "to": "22:00"]]
             try JSONSerialization.data(withJSONObject: c).write(to: url)
             // A short test schedule: the reminder slot was five minutes ago, so an order placed
