@@ -127,7 +127,9 @@ public final class Dispatcher: Sendable {
             await gate.acquire()
             let started = DispatchTime.now().uptimeNanoseconds
             let outcome = await sender.send(OutgoingMessage(m))
-            await gate.release()
+            // The slot is freed only once the outcome is recorded: at a crash, at most
+            // `concurrency` messages per sender can have an unknown outcome.
+            defer { Task { await gate.release() } }
             Timer(label: "carecron_send_duration_seconds", dimensions: [("sender", senderName)], preferredDisplayUnit: .seconds)
                 .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
             Counter(label: "carecron_messages_total", dimensions: [("job", m.job), ("channel", m.rendering.channel),

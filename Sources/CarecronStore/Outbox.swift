@@ -124,7 +124,8 @@ public struct Outbox: Sendable {
     }
 
     public func markRetry(_ id: Int64, error: String, at next: Date, now: Date) throws {
-        try update(id, "state = 'failed', last_error = ?, next_attempt_at = ?", [error, Int(next.timeIntervalSince1970)], now)
+        // Rounded up: whole seconds must never make a retry due before its time.
+        try update(id, "state = 'failed', last_error = ?, next_attempt_at = ?", [error, Int(next.timeIntervalSince1970.rounded(.up))], now)
     }
 
     public func markDead(_ id: Int64, error: String, now: Date) throws {

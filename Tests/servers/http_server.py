@@ -84,6 +84,12 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(args.delay)
             if answer == "slow":
                 time.sleep(args.slow)
+            # Logged before answering, so that whoever got the answer finds the request logged.
+            log.write(json.dumps({
+                "method": self.command, "path": self.path, "headers": {k: v for k, v in self.headers.items()},
+                "body": body.decode("utf-8", "replace"), "answer": answer, "arrived": arrived,
+                "sig_ok": sig_ok, "inflight": inflight,
+            }) + "\n")
             if answer == "close":
                 self.close_connection = True
                 self.connection.shutdown(2)
@@ -109,11 +115,6 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             with lock:
                 state["inflight"] -= 1
-            log.write(json.dumps({
-                "method": self.command, "path": self.path, "headers": {k: v for k, v in self.headers.items()},
-                "body": body.decode("utf-8", "replace"), "answer": answer, "arrived": arrived, "left": time.time(),
-                "sig_ok": sig_ok, "inflight": inflight,
-            }) + "\n")
 
     def zalo(self, body):
         try:
