@@ -1,11 +1,14 @@
 import ArgumentParser
+import CarecronDelivery
 import CarecronDomain
+import CarecronStore
 import Foundation
+import Logging
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks and the synthetic shops they run on.",
-        subcommands: [BenchGenerate.self])
+        subcommands: [BenchGenerate.self, BenchDispatch.self])
 }
 
 /// A deterministic synthetic shop: the same seed writes the same files, byte for byte.
@@ -112,5 +115,40 @@ enum ShopGenerator {
             let agent = g.next() % 4 == 0 ? pick(["Mai", "Hương", "Tùng"], &g) : ""
             return "O\(i),C\(Int(g.next() % UInt64(customers))),\(iso(placed)),\(amount),\(cod ? "cod" : "prepaid"),\(status),\(paid),\(delivered),\(pick(items, &g)),\(agent)"
         }
+    }
+}
+
+/// Figure 3 of issue 6: messages per second through the webhook sender to a local HTTP server.
+struct BenchDispatch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dispatch", abstract: "Send N messages through the webhook sender to URL and print messages per second.")
+
+    @Option(help: "the receiving server, e.g. http://127.0.0.1:8081/hook") var url: String
+    @Option var count = 2000
+    @Option var concurrency = 16
+
+    func run() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("carecron-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try Store(url: folder.appendingPathComponent("bench.sqlite"))
+        let outbox = Outbox(store: store)
+        let now = Date()
+        for i in 0..<count {
+            try outbox.enqueue(keys: ["bench:\(i)"], job: "bench", customerId: nil, orderIds: [], reminder: nil,
+                               renderings: [Rendering(channel: "webhook", to: "+84912345678", subject: nil,
+                                                      text: "Chi Lan oi, don \(i) dang cho thanh toan", params: [:], templateId: nil)],
+                               dueAt: now, now: now)
+        }
+        let sender = try SenderFactory.webhook(name: "bench", url: url, concurrency: concurrency)
+        var log = Logger(label: "bench")
+        log.logLevel = .warning  // a line per message would measure the terminal, not the sender
+        let dispatcher = Dispatcher(outbox: outbox, senders: ["bench": sender], channels: [.webhook: "bench"], jobs: [],
+                                    log: log)
+        let start = Date()
+        let report = try await dispatcher.drain()
+        let seconds = Date().timeIntervalSince(start)
+        print("dispatch_sent: \(report.sent) messages")
+        print("dispatch_rate: \(Int(Double(report.sent) / seconds)) messages/s")
+        print("dispatch_concurrency: \(concurrency)")
     }
 }

@@ -18,6 +18,12 @@ public enum SenderFactory {
         return (senders, problems)
     }
 
+    /// A plain webhook sender, for benchmarks.
+    public static func webhook(name: String, url: String, concurrency: Int) throws -> any Sender {
+        WebhookSender(name: name, url: url, headers: [], body: nil, secret: nil, bearerToken: nil,
+                      limits: SenderLimits(concurrency: concurrency))
+    }
+
     /// What is wrong with the senders' settings, without resolving secrets (for `validate`).
     public static func settingProblems(_ config: ShopConfig) -> [String] {
         config.senders.sorted(by: { $0.key < $1.key }).compactMap { name, sc in
