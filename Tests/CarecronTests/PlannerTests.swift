@@ -227,6 +227,13 @@ struct OtherJobPlanningTests {
 struct BirthdayPlanningTests {
     func shop() -> Shop { Shop(jobs: [.birthday, .tierUpgrade]) }
 
+    @Test func theGreetingCarriesTheCustomersTierGift() {
+        var s = shop()
+        s.customer("G1", birthday: "12-01", tier: "Gold")
+        let text = s.plan(from: "2026-12-01T00:00:00+07:00", to: "2026-12-02T00:00:00+07:00")[0].text!
+        #expect(text.contains("voucher 200.000d va mot phan qua bat ngo"), "\(text)")
+    }
+
     @Test func feb29IsGreetedOnFeb28InOtherYearsAndOnFeb29InLeapYears() {
         var s = shop()
         s.customer("L1", birthday: "02-29")
@@ -240,7 +247,7 @@ struct BirthdayPlanningTests {
         let events = s.plan(from: "2026-12-31T00:00:00+07:00", to: "2027-01-03T00:00:00+07:00")
         #expect(s.summary(events) == ["birthday N1 2027-01-01T09:00:00+07:00"])
         #expect(events[0].keys == ["birthday:N1:2027"])
-        #expect(events[0].text!.contains("voucher 50.000d") || events[0].text!.contains("Tang"), "the tier's gift")
+        #expect(events[0].text!.contains("Tang voucher 50.000d"), "no tier on file: the entry tier's gift")
     }
 
     @Test func caughtUpTheSameDayNeverADayLate() {

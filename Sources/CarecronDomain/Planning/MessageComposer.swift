@@ -38,7 +38,9 @@ public struct MessageComposer: Sendable {
                         skipping: Set<ChannelKind> = []) -> Message? {
         guard let channel = job.channels.first(where: { !skipping.contains($0) && Self.contact(for: $0, customer) != nil }),
               let to = Self.contact(for: channel, customer) else { return nil }
-        var vars = policy.context.variables(customer: customer.facts, orders: orders.map(\.facts), tier: tier ?? policy.tier(named: customer.facts.tier),
+        // A customer without a tier has the entry tier's benefits (the one from 0₫).
+        let tier = tier ?? policy.tier(named: customer.facts.tier) ?? policy.tier(forSpend: 0)
+        var vars = policy.context.variables(customer: customer.facts, orders: orders.map(\.facts), tier: tier,
                                             reminder: reminder, now: at)
         if case .codConfirmation(_, let days) = job.rules, var order = vars["order"] as? [String: String] {
             let today = policy.clock.localDate(of: at)
