@@ -88,9 +88,13 @@ public final class Dispatcher: Sendable {
         self.jobs = Dictionary(jobs.map { ($0.name, ($0.type, $0.purpose)) }, uniquingKeysWith: { a, _ in a })
     }
 
+    /// One batch fills every sender's slots once: small enough that a stop request waits for
+    /// little more than what is on the wire.
+    var batchSize: Int { max(8, senders.values.reduce(0) { $0 + $1.limits.concurrency }) }
+
     /// Sends every message due now, up to `batch`, concurrently within each sender's limits.
-    public func dispatchDue(batch: Int = 64) async throws -> DispatchReport {
-        let due = try outbox.claimDue(now: now(), limit: batch)
+    public func dispatchDue(batch: Int? = nil) async throws -> DispatchReport {
+        let due = try outbox.claimDue(now: now(), limit: batch ?? batchSize)
         return await withTaskGroup(of: DispatchReport.self) { group in
             for m in due { group.addTask { await self.deliver(m) } }
             var report = DispatchReport()
@@ -99,14 +103,16 @@ public final class Dispatcher: Sendable {
         }
     }
 
-    /// Sends until nothing is due now; returns when the outbox has nothing more for the moment.
-    public func drain() async throws -> DispatchReport {
+    /// Sends until nothing is due now (or `keepGoing` says stop, between batches); returns when
+    /// the outbox has nothing more for the moment.
+    public func drain(while keepGoing: @Sendable () -> Bool = { true }) async throws -> DispatchReport {
         var total = DispatchReport()
-        while true {
+        while keepGoing() {
             let r = try await dispatchDue()
             if r.total == 0 { return total }
             total.add(r)
         }
+        return total
     }
 
     func deliver(_ m: OutboxMessage) async -> DispatchReport {

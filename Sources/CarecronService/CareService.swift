@@ -88,7 +88,7 @@ public final class CareService: Service, Sendable {
                             log.info("planned", metadata: ["messages": "\(step.planned)", "expired_orders": "\(step.expired)"])
                         }
                         if let next = step.nextDue { nextWake = min(nextWake, next) }
-                        if let d = rt.dispatcher { _ = try await d.drain() }
+                        if let d = rt.dispatcher { _ = try await d.drain(while: { !stopping.isSet }) }
                         if let due = try Outbox(store: store).nextDue() { nextWake = min(nextWake, due) }
                         Metrics.backlog(try Outbox(store: store).counts())
                     }
