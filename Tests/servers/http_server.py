@@ -43,14 +43,15 @@ log = open(args.log, "a", buffering=1)
 
 
 def next_answer():
+    """The answer for the next request, and that request's own number (for provider ids)."""
     with lock:
         i = state["n"]
         state["n"] += 1
         if i < len(script):
-            return script[i]
+            return script[i], i
         if args.fail_rate and rng.random() < args.fail_rate:
-            return rng.choice(["500", "429", "slow", "close"])
-        return "ok"
+            return rng.choice(["500", "429", "slow", "close"]), i
+        return "ok", i
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -73,7 +74,7 @@ class Handler(BaseHTTPRequestHandler):
             state["inflight"] += 1
             state["max_inflight"] = max(state["max_inflight"], state["inflight"])
             inflight = state["inflight"]
-        answer = next_answer()
+        answer, number = next_answer()
         sig = self.headers.get("X-Carecron-Signature")
         sig_ok = None
         if args.secret and sig is not None:
@@ -94,7 +95,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return
-            status, headers, reply = 200, {}, b'{"id": "msg-%d"}' % state["n"]
+            status, headers, reply = 200, {}, b'{"id": "msg-%d"}' % number
             if answer == "500":
                 status, reply = 500, b'{"error": "boom"}'
             elif answer == "429":
@@ -102,9 +103,9 @@ class Handler(BaseHTTPRequestHandler):
             elif answer.isdigit():
                 status, reply = int(answer), b'{"error": "refused"}'
             elif args.zalo:
-                reply = self.zalo(body)
+                reply = self.zalo(body, number)
             elif args.esms:
-                reply = json.dumps({"CodeResult": "100", "SMSID": "esms-%d" % state["n"]}).encode()
+                reply = json.dumps({"CodeResult": "100", "SMSID": "esms-%d" % number}).encode()
             self.send_response(status)
             for k, v in headers.items():
                 self.send_header(k, v)
@@ -116,7 +117,7 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 state["inflight"] -= 1
 
-    def zalo(self, body):
+    def zalo(self, body, number):
         try:
             phone = json.loads(body).get("phone", "")
         except ValueError:
@@ -125,7 +126,7 @@ class Handler(BaseHTTPRequestHandler):
             if phone.endswith(code):
                 return json.dumps({"error": -int(code), "message": "error %s" % code}).encode()
         return json.dumps({"error": 0, "message": "Success", "data": {
-            "msg_id": "zns-%d" % state["n"], "sent_time": str(int(time.time() * 1000)),
+            "msg_id": "zns-%d" % number, "sent_time": str(int(time.time() * 1000)),
             "quota": {"dailyQuota": "5000", "remainingQuota": "4999"}}}).encode()
 
 
