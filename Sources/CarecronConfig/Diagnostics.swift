@@ -58,7 +58,7 @@ struct Field {
 
     var nonEmptyString: String? {
         guard let s = string else { return nil }
-        return s.trimmingCharacters(in: .whitespaces).isEmpty ? fail("must not be empty") : s
+        return s.trimmedSpaces.isEmpty ? fail("must not be empty") : s
     }
 
     var bool: Bool? {

@@ -67,7 +67,7 @@ struct HTTPTransport: Sendable {
 
     /// `Retry-After` in seconds or as an HTTP date.
     static func retryAfter(_ headers: HTTPHeaders) -> TimeInterval? {
-        guard let v = headers.first(name: "Retry-After")?.trimmingCharacters(in: .whitespaces) else { return nil }
+        guard let v = headers.first(name: "Retry-After")?.trimmedSpaces else { return nil }
         if let s = TimeInterval(v) { return max(0, s) }
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")

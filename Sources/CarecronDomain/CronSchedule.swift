@@ -47,7 +47,7 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
     private static let dayNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
 
     public init(_ text: String) throws {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmedSpaces
         expression = trimmed
         let expanded: String
         if trimmed.hasPrefix("@") {

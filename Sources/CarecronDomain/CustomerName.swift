@@ -5,7 +5,7 @@ public enum Gender: String, Sendable, CaseIterable, Codable {
 
     /// Reads the values shops put in their exports: female/male, f/m, nữ/nam; empty is unknown.
     public init?(lenient text: String) {
-        switch text.trimmingCharacters(in: .whitespaces).lowercased().precomposedStringWithCanonicalMapping {
+        switch text.trimmedSpaces.lowercased().precomposedStringWithCanonicalMapping {
         case "female", "f", "nữ", "nu", "woman": self = .female
         case "male", "m", "nam", "man": self = .male
         case "", "unknown", "other", "khác": self = .unknown

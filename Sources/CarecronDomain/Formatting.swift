@@ -27,7 +27,7 @@ public enum InstantFormat {
     /// ISO 8601 with an offset, or a local shop time without one ("2026-12-01T08:15:00",
     /// "2026-12-01 08:15"), read in the shop's zone.
     public static func parse(_ text: String, clock: ShopClock) -> Date? {
-        let t = text.trimmingCharacters(in: .whitespaces)
+        let t = text.trimmedSpaces
         if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse(t) { return d }
         if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(t) { return d }
         if t.hasSuffix("Z") || t.range(of: #"[+-]\d\d:?\d\d$"#, options: .regularExpression) != nil,

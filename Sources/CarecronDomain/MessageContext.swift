@@ -84,7 +84,7 @@ public struct MessageContext: Sendable {
             "customer": [
                 "id": customer.id, "fullName": customer.name.full, "givenName": customer.name.given,
                 "salutation": salutation,
-                "honorific": salutation.dropLast(customer.name.given.count).trimmingCharacters(in: .whitespaces),
+                "honorific": salutation.dropLast(customer.name.given.count).trimmedSpaces,
                 "tier": customer.tier ?? "", "phone": customer.phone ?? "", "email": customer.email ?? "",
             ],
             "shop": shopVars,

@@ -39,7 +39,7 @@ public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
     public init(e164: String) { self.e164 = e164 }
 
     public init(parsing raw: String) throws {
-        let text = raw.trimmingCharacters(in: .whitespaces)
+        let text = raw.trimmedSpaces
         guard !text.isEmpty else { throw Problem.empty }
         var digits = ""
         for (i, ch) in text.enumerated() {

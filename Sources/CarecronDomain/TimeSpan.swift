@@ -14,7 +14,7 @@ public struct TimeSpan: Hashable, Comparable, Sendable, CustomStringConvertible 
     public init?(_ text: String) {
         let units: [Character: Int] = ["d": 86_400, "h": 3600, "m": 60, "s": 1]
         var total = 0, number = "", sawUnit = false
-        for ch in text.trimmingCharacters(in: .whitespaces) {
+        for ch in text.trimmedSpaces {
             if ch.isASCII, ch.isNumber {
                 number.append(ch)
             } else if let unit = units[ch], let n = Int(number) {

@@ -76,7 +76,7 @@ public struct PlatformWebhooks: Sendable {
             return .invalid(field: "customer", reason: "the order has no customer")
         }
         let first = customer["first_name"] as? String ?? "", last = customer["last_name"] as? String ?? ""
-        var c: [String: String] = ["id": "\(cid)", "full_name": "\(last) \(first)".trimmingCharacters(in: .whitespaces)]
+        var c: [String: String] = ["id": "\(cid)", "full_name": "\(last) \(first)".trimmedSpaces]
         c["email"] = customer["email"] as? String
         c["phone"] = (customer["phone"] as? String) ?? ((o["shipping_address"] as? [String: Any])?["phone"] as? String)
         c["opt_out"] = (customer["accepts_marketing"] as? Bool) == true ? "none" : "marketing"

@@ -121,7 +121,7 @@ public struct RowNormaliser: Sendable {
         if let paid, paid < placed { throw FieldProblem(field: "paid_at", reason: "is before placed_at") }
         if let delivered, delivered < placed { throw FieldProblem(field: "delivered_at", reason: "is before placed_at") }
         return OrderRow(id: id, customerId: customer, placedAt: placed, amount: amount, paymentMethod: method, status: status,
-                        paidAt: paid, deliveredAt: delivered, items: nfc(f["items"] ?? "").trimmingCharacters(in: .whitespaces),
+                        paidAt: paid, deliveredAt: delivered, items: nfc(f["items"] ?? "").trimmedSpaces,
                         agent: nonEmpty(f["agent"]).map(nfc))
     }
 
@@ -145,7 +145,7 @@ public struct RowNormaliser: Sendable {
     }
 
     private func nonEmpty(_ s: String?) -> String? {
-        guard let t = s?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
+        guard let t = s?.trimmedSpaces, !t.isEmpty else { return nil }
         return t
     }
 
@@ -154,7 +154,7 @@ public struct RowNormaliser: Sendable {
     /// "1994-12-01", "01/12/1994" or "--12-01" (no year) → the stored text and "MM-DD".
     static func birthday(_ raw: String) -> (text: String, monthDay: String)? {
         if raw.hasPrefix("--"), let d = LocalDate(iso: "2000" + raw.dropFirst(1)) {
-            let md = String(format: "%02d-%02d", d.month, d.day)
+            let md = d.monthDay
             return ("--" + md, md)
         }
         var date = LocalDate(iso: raw)
@@ -162,6 +162,6 @@ public struct RowNormaliser: Sendable {
             date = LocalDate(iso: String(format: "%04d-%02d-%02d", Int(m.3)!, Int(m.2)!, Int(m.1)!))
         }
         guard let d = date, d.year >= 1900 else { return nil }
-        return (d.description, String(format: "%02d-%02d", d.month, d.day))
+        return (d.description, d.monthDay)
     }
 }

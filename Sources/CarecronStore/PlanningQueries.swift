@@ -63,7 +63,7 @@ public struct PlanningQueries {
         var day = clock.localDate(of: from)
         let last = clock.localDate(of: to)
         while day <= last, out.count < 367 {
-            out.insert(String(format: "%02d-%02d", day.month, day.day))
+            out.insert(day.monthDay)
             if day.month == 2, day.day == 28 { out.insert("02-29") }
             day = day.adding(days: 1)
         }

@@ -49,7 +49,7 @@ final class CSVRecordReader {
     init(_ url: URL) throws {
         file = try ChunkedFile(url)
         guard let first = try nextRow() else { throw SourceFileError(line: 1, message: "the file is empty: a header row is expected") }
-        header = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        header = first.fields.map { $0.trimmedSpaces }
         if let h = header.first, h.hasPrefix("\u{FEFF}") { header[0] = String(h.dropFirst()) }
     }
 

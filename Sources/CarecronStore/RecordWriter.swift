@@ -16,7 +16,7 @@ public struct RecordWriter: Sendable {
     }
 
     func validatedId(_ fields: [String: String]) throws -> String {
-        guard let id = fields["id"]?.trimmingCharacters(in: .whitespaces), !id.isEmpty else {
+        guard let id = fields["id"]?.trimmedSpaces, !id.isEmpty else {
             throw FieldProblem(field: "id", reason: "is empty")
         }
         return id

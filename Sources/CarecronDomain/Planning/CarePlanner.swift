@@ -149,7 +149,7 @@ public struct CarePlanner: Sendable {
         }
         var events: [PlannedEvent] = []
         for (day, at) in sameDayRuns(job, from: from, to: to, downtime) {
-            var monthDays = [String(format: "%02d-%02d", day.month, day.day)]
+            var monthDays = [day.monthDay]
             // Feb 29 birthdays are greeted on Feb 28 in other years.
             if day.month == 2, day.day == 28, !LocalDate.isLeap(day.year) { monthDays.append("02-29") }
             for customer in monthDays.flatMap({ byMonthDay[$0] ?? [] }).sorted(by: { $0.id < $1.id }) {
