@@ -5,7 +5,7 @@ public enum Gender: String, Sendable, CaseIterable, Codable {
 
     /// Reads the values shops put in their exports: female/male, f/m, nữ/nam; empty is unknown.
     public init?(lenient text: String) {
-        switch text.trimmedSpaces.lowercased().precomposedStringWithCanonicalMapping {
+        switch text.trimmedSpaces.lowercased().nfc {
         case "female", "f", "nữ", "nu", "woman": self = .female
         case "male", "m", "nam", "man": self = .male
         case "", "unknown", "other", "khác": self = .unknown
@@ -21,7 +21,7 @@ public struct CustomerName: Hashable, Sendable {
     /// Trims, collapses inner spaces and composes to NFC, so that "Lan" typed on any keyboard
     /// compares equal.
     public init(_ raw: String) {
-        full = raw.split(whereSeparator: \.isWhitespace).joined(separator: " ").precomposedStringWithCanonicalMapping
+        full = raw.split(whereSeparator: \.isWhitespace).joined(separator: " ").nfc
     }
 
     /// "Trần Thị Lan" → "Lan".

@@ -208,9 +208,22 @@ extension StringProtocol {
     /// Without leading and trailing spaces and tabs. Foundation's trimmingCharacters(in:) was a
     /// fifth of an import's time; most fields have nothing to trim, and this returns them at once.
     public var trimmedSpaces: String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\u{00A0}" }
-        guard let first = firstIndex(where: { !isSpace($0) }) else { return "" }
-        let last = lastIndex(where: { !isSpace($0) })!
-        return String(self[first...last])
+        let scalars = unicodeScalars
+        let isSpace: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\u{00A0}" }
+        guard let first = scalars.first, let last = scalars.last else { return "" }
+        if !isSpace(first), !isSpace(last) { return String(self) }
+        guard let start = scalars.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let end = scalars.lastIndex(where: { !isSpace($0) })!
+        return String(String.UnicodeScalarView(scalars[start...end]))
+    }
+}
+
+extension String {
+    /// Unicode NFC, so that text typed on any keyboard compares equal. Text made only of scalars
+    /// below U+0300 and of Latin Extended Additional (precomposed Vietnamese letters) is already
+    /// NFC; Foundation's conversion is skipped for it, as it was an import's slowest step.
+    public var nfc: String {
+        if unicodeScalars.allSatisfy({ $0.value < 0x300 || (0x1E00...0x1EFF).contains($0.value) }) { return self }
+        return precomposedStringWithCanonicalMapping
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 public enum MessageRules {
     /// Problems with a rendered message's wording, as sentences for a marketer.
     public static func wordingProblems(_ text: String) -> [String] {
-        let t = text.precomposedStringWithCanonicalMapping
+        let t = text.nfc
         var problems: [String] = []
         if t.lowercased().contains("bản thân thích là được") {
             problems.append("uses the forbidden phrase \"bản thân thích là được\"")
@@ -21,8 +21,8 @@ public enum MessageRules {
     /// §1.8: the customer's name must appear within the first 7 characters of a reminder. The
     /// name counts as shown if the given name starts there ("Chị Lan ơi…").
     public static func showsNameEarly(_ text: String, givenName: String, within limit: Int = 7) -> Bool {
-        let t = text.precomposedStringWithCanonicalMapping
-        guard let r = t.range(of: givenName.precomposedStringWithCanonicalMapping) else { return false }
+        let t = text.nfc
+        guard let r = t.range(of: givenName.nfc) else { return false }
         return t.distance(from: t.startIndex, to: r.lowerBound) < limit
     }
 

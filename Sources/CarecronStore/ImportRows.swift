@@ -149,7 +149,7 @@ public struct RowNormaliser: Sendable {
         return t
     }
 
-    private func nfc(_ s: String) -> String { s.precomposedStringWithCanonicalMapping }
+    private func nfc(_ s: String) -> String { s.nfc }
 
     /// "1994-12-01", "01/12/1994" or "--12-01" (no year) → the stored text and "MM-DD".
     static func birthday(_ raw: String) -> (text: String, monthDay: String)? {
