@@ -68,9 +68,8 @@ public struct MessageTemplate: Sendable {
     static func unknownVariables(in source: String, known: [String: TemplateVariable] = TemplateVariable.all) -> [String] {
         var unknown: [String] = []
         var scopes: [[String: TemplateVariable]] = [known]
-        let tags = source.matches(of: /\{\{(\{?)\s*([#^\/&!>$<=%]?)\s*([^}]*?)\s*\}?\}\}/)
-        for tag in tags {
-            let sigil = String(tag.2), name = Self.stripTransform(String(tag.3))
+        for (sigil, rawName) in Self.tags(in: source) {
+            let name = Self.stripTransform(rawName)
             if ["!", ">", "<", "=", "%", "$"].contains(sigil) { continue }
             if sigil == "/" {
                 if scopes.count > 1 { scopes.removeLast() }
@@ -87,6 +86,28 @@ public struct MessageTemplate: Sendable {
             }
         }
         return unknown
+    }
+
+    /// The tags of a template as (sigil, name): `{{#orders}}` is ("#", "orders"). A plain scan:
+    /// the regex engine crashed on some malformed job files the fuzz test made.
+    static func tags(in source: String) -> [(sigil: String, name: String)] {
+        var out: [(sigil: String, name: String)] = []
+        var rest = Substring(source)
+        while let open = rest.range(of: "{{") {
+            var after = rest[open.upperBound...]
+            let triple = after.first == "{"
+            if triple { after = after.dropFirst() }
+            guard let close = after.range(of: triple ? "}}}" : "}}") else { break }
+            var inner = after[..<close.lowerBound].trimmedSpaces
+            var sigil = ""
+            if let first = inner.first, "#^/&!>$<=%".contains(first) {
+                sigil = String(first)
+                inner = String(inner.dropFirst()).trimmedSpaces
+            }
+            out.append((sigil, inner))
+            rest = after[close.upperBound...]
+        }
+        return out
     }
 
     /// `uppercase(customer.fullName)` names `customer.fullName`.
