@@ -36,7 +36,7 @@ struct OutboxList: ParsableCommand {
                                                 ("to", .string(to)), ("attempts", .number(Double(m.attempts))), ("at", .string(at))]
                 if let e = m.lastError { f.append(("error", .string(e))) }
                 if let p = m.providerMessageId { f.append(("providerId", .string(p))) }
-                print(OrderedJSON.encode(f))
+                print(JSONValue.ordered(f).encoded)
             case .table:
                 print("\(String(m.id).padding(toLength: 6, withPad: " ", startingAt: 0)) \(m.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(at)  \(m.job) \(m.orderIds.joined(separator: ",")) \(m.rendering.channel) \(to) attempts=\(m.attempts)\(m.lastError.map { "  ! \($0)" } ?? "")")
             }
@@ -158,7 +158,7 @@ struct JSONLogHandler: LogHandler {
         for (k, v) in self.metadata.merging(extra ?? [:], uniquingKeysWith: { _, b in b }).sorted(by: { $0.key < $1.key }) {
             pairs.append((k, .string(v.description)))
         }
-        FileHandle.standardError.write(Data((OrderedJSON.encode(pairs) + "\n").utf8))
+        FileHandle.standardError.write(Data((JSONValue.ordered(pairs).encoded + "\n").utf8))
     }
 }
 

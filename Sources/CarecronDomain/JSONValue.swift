@@ -36,6 +36,48 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// A scalar as the text of an import field (numbers without a needless ".0"); nil for lists
+    /// and objects. The same for JSON Lines files and the HTTP API.
+    public var fieldText: String? {
+        switch self {
+        case .null: return ""
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+        case .string(let s): return s
+        case .array, .object: return nil
+        }
+    }
+
+    /// Compact JSON, keys in the order given.
+    public var encoded: String {
+        switch self {
+        case .null: return "null"
+        case .bool, .number: return fieldText!
+        case .string(let s): return Self.quote(s)
+        case .array(let items): return "[" + items.map(\.encoded).joined(separator: ",") + "]"
+        case .object(let pairs): return "{" + pairs.map { Self.quote($0.key) + ":" + $0.value.encoded }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// An object from ordered pairs.
+    public static func ordered(_ pairs: [(String, JSONValue)]) -> JSONValue { .object(pairs.map { (key: $0.0, value: $0.1) }) }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
     public subscript(key: String) -> JSONValue? {
         if case .object(let pairs) = self { return pairs.first { $0.key == key }?.value }
         return nil

@@ -136,14 +136,7 @@ actor PreviewSink {
                                                        "to": "\(Masking.contact(e.to ?? ""))", "at": "\(at)"])
         }
         guard let file else { return }
-        var o: [String: Any] = ["at": at, "job": e.job, "kind": e.kind.rawValue, "customerId": e.customerId, "orderIds": e.orderIds,
-                                "keys": e.keys]
-        if let r = e.reminder { o["reminder"] = r }
-        if let c = e.channel { o["channel"] = c.rawValue }
-        if let t = e.to { o["to"] = t }
-        if let t = e.text { o["text"] = t }
-        if let s = e.subject { o["subject"] = s }
-        guard var line = try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]) else { return }
+        var line = Data(JSONValue.ordered(e.jsonFields(clock: clock)).encoded.utf8)
         line.append(0x0A)
         if !FileManager.default.fileExists(atPath: file.path) {
             try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)

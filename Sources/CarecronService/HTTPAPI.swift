@@ -68,13 +68,8 @@ public struct HTTPAPI: Sendable {
         guard let value = try? JSONReader.parse(Data(buffer: buffer)), case .object(let pairs) = value else { return nil }
         var out: [String: String] = [:]
         for (k, v) in pairs {
-            switch v {
-            case .string(let s): out[k] = s
-            case .number(let d): out[k] = d == d.rounded() ? String(Int64(d)) : String(d)
-            case .bool(let b): out[k] = String(b)
-            case .null: out[k] = ""
-            default: return nil
-            }
+            guard let text = v.fieldText else { return nil }
+            out[k] = text
         }
         return out
     }

@@ -38,8 +38,11 @@ public struct Importer {
         self.store = store
         self.normaliser = RowNormaliser(clock: clock)
         self.holdFor = holdFor
+        self.writer = RecordWriter(normaliser: normaliser, holdFor: holdFor)
         self.progress = progress
     }
+
+    private let writer: RecordWriter
 
     private struct StrictRollback: Error {}
 
@@ -111,7 +114,6 @@ public struct Importer {
     }
 
     private func apply(_ kind: ImportKind, _ fields: [String: String], db: Database, now: Int) throws -> RecordWriter.Outcome {
-        let writer = RecordWriter(normaliser: normaliser, holdFor: holdFor)
         let id = try writer.validatedId(fields)
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO import_seen(id) VALUES (?)").execute(arguments: [id])
         guard db.changesCount == 1 else { throw FieldProblem(field: "id", reason: "\"\(id)\" appears twice in this file") }

@@ -152,13 +152,8 @@ final class JSONLinesRecordReader {
             guard case .object(let pairs) = value else { throw SourceFileError(line: line, message: "must be a JSON object") }
             var fields: [String: String] = [:]
             for (k, v) in pairs {
-                switch v {
-                case .null: fields[k] = ""
-                case .string(let s): fields[k] = s
-                case .bool(let b): fields[k] = b ? "true" : "false"
-                case .number(let d): fields[k] = d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
-                case .array, .object: throw SourceFileError(line: line, message: "\(k): must be a string or a number")
-                }
+                guard let text = v.fieldText else { throw SourceFileError(line: line, message: "\(k): must be a string or a number") }
+                fields[k] = text
             }
             return SourceRecord(line: line, fields: fields)
         }

@@ -94,3 +94,17 @@ struct FuzzTests {
         }
     }
 }
+
+@Suite("JSON writing")
+struct JSONWritingTests {
+    @Test func encodedJSONReadsBackTheSame() throws {
+        var g = SeededGenerator(seed: 10)
+        let alphabet: [Unicode.Scalar] = ["a", "\"", "\\", "\n", "\r", "\t", "\u{01}", "\u{1F}", "đ", "₫", "/", " "]
+        for _ in 0..<2000 {
+            let s = String(String.UnicodeScalarView((0..<Int.random(in: 0...12, using: &g)).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &g)] }))
+            let value = JSONValue.ordered([("text", .string(s)), ("n", .number(Double(Int.random(in: -5...5, using: &g)) / 2)),
+                                           ("list", .array([.bool(true), .null]))])
+            #expect(try JSONReader.parse(value.encoded) == value)
+        }
+    }
+}
