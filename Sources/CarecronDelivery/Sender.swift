@@ -2,20 +2,23 @@ import CarecronDomain
 import CarecronStore
 import Foundation
 
-/// A message as a sender receives it: one channel, one recipient, its words, its idempotency key.
-public struct OutgoingMessage: Sendable, Codable {
+/// A message as a sender receives it: one rendering (channel, recipient, words) with the
+/// outbox's identity of it (id, idempotency key, job, attempt).
+public struct OutgoingMessage: Sendable {
     public var id: Int64
     public var idempotencyKey: String
     public var job: String
     public var customerId: String?
     public var orderIds: [String]
-    public var channel: String
-    public var to: String
-    public var subject: String?
-    public var text: String
-    public var params: [String: String]
-    public var templateId: String?
+    public var rendering: Rendering
     public var attempt: Int
+
+    public var channel: String { rendering.channel }
+    public var to: String { get { rendering.to } set { rendering.to = newValue } }
+    public var subject: String? { rendering.subject }
+    public var text: String { get { rendering.text } set { rendering.text = newValue } }
+    public var params: [String: String] { rendering.params }
+    public var templateId: String? { rendering.templateId }
 
     public init(_ m: OutboxMessage) {
         id = m.id
@@ -23,12 +26,7 @@ public struct OutgoingMessage: Sendable, Codable {
         job = m.job
         customerId = m.customerId
         orderIds = m.orderIds
-        channel = m.rendering.channel
-        to = m.rendering.to
-        subject = m.rendering.subject
-        text = m.rendering.text
-        params = m.rendering.params
-        templateId = m.rendering.templateId
+        rendering = m.rendering
         attempt = m.attempts
     }
 
@@ -39,20 +37,22 @@ public struct OutgoingMessage: Sendable, Codable {
         self.job = job
         customerId = nil
         orderIds = []
-        self.channel = channel
-        self.to = to
-        self.subject = subject
-        self.text = text
-        self.params = params
-        self.templateId = templateId
+        rendering = Rendering(channel: channel, to: to, subject: subject, text: text, params: params, templateId: templateId)
         attempt = 1
     }
 
-    /// The message as JSON, for webhooks, files and exec plug-ins.
+    /// The message as JSON, one flat object with sorted keys, for webhooks, files and exec plug-ins.
     public var json: Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? e.encode(self)) ?? Data()
+        var fields: [(String, JSONValue)] = [
+            ("attempt", .number(Double(attempt))), ("channel", .string(channel)), ("id", .number(Double(id))),
+            ("idempotencyKey", .string(idempotencyKey)), ("job", .string(job)), ("orderIds", .array(orderIds.map(JSONValue.string))),
+            ("params", .ordered(params.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })), ("text", .string(text)),
+            ("to", .string(to)),
+        ]
+        if let customerId { fields.append(("customerId", .string(customerId))) }
+        if let subject { fields.append(("subject", .string(subject))) }
+        if let templateId { fields.append(("templateId", .string(templateId))) }
+        return Data(JSONValue.ordered(fields.sorted { $0.0 < $1.0 }).encoded.utf8)
     }
 }
 
