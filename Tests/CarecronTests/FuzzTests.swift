@@ -85,12 +85,13 @@ struct FuzzTests {
         let alphabet = Array("0123456789*/-,@ abcdefjmnorsuwy+()".utf8)
         for _ in 0..<3000 {
             let text = String(decoding: (0..<Int.random(in: 0...20, using: &g)).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &g)] }, as: UTF8.self)
-            if let s = try? CronSchedule(text) {
-                _ = s.next(after: Date(timeIntervalSince1970: 1_780_000_000), clock: TestSupport.berlin)
+            let start = Date(timeIntervalSince1970: 1_780_000_000)
+            if let s = try? CronSchedule(text), let next = s.next(after: start, clock: TestSupport.berlin) {
+                #expect(next > start, "\(text)")
             }
-            _ = try? PhoneNumber(parsing: text)
-            _ = TimeSpan(text)
-            _ = TimeOfDay(text)
+            if let p = try? PhoneNumber(parsing: text) { #expect(p.e164.hasPrefix("+84") && p.e164.dropFirst().allSatisfy(\.isNumber), "\(text)") }
+            if let t = TimeSpan(text) { #expect(t.seconds >= 0, "\(text)") }
+            if let t = TimeOfDay(text) { #expect((0..<1440).contains(t.minutes), "\(text)") }
         }
     }
 }
