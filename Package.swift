@@ -67,18 +67,31 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Benchmarks and reliability runs (issue 6): a synthetic shop, a fast local provider that
+        // fails on demand, child processes measured with wait4, chaos and fuzz runs.
+        .target(
+            name: "CarecronBench",
+            dependencies: [
+                "CarecronDomain", "CarecronConfig", "CarecronStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // The subcommands, kept in a library so that the executable stays a one-line main.
         .target(
             name: "CarecronCLI",
             dependencies: [
-                "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronService",
+                "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronService", "CarecronBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "carecron", dependencies: ["CarecronCLI"]),
         .testTarget(
             name: "CarecronTests",
-            dependencies: ["CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronService", "CarecronCLI"]
+            dependencies: ["CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronService", "CarecronCLI",
+                           "CarecronBench"]
         ),
     ],
     swiftLanguageModes: [.v6]

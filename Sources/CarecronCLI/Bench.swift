@@ -1,4 +1,5 @@
 import ArgumentParser
+import CarecronBench
 import CarecronDelivery
 import CarecronDomain
 import CarecronStore
@@ -8,7 +9,12 @@ import Logging
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks and the synthetic shops they run on.",
-        subcommands: [BenchGenerate.self, BenchDispatch.self])
+        discussion: """
+            Each figure is printed as a line `name: value unit` and merged into the JSON file (--json).
+            Build in release mode first: swift build -c release; .build/release/carecron bench all
+            """,
+        subcommands: [BenchAll.self, BenchGenerate.self, BenchImport.self, BenchPlan.self, BenchDispatch.self, BenchService.self,
+                      BenchChaos.self, BenchFuzz.self, BenchReceiver.self])
 }
 
 /// A deterministic synthetic shop: the same seed writes the same files, byte for byte.
@@ -34,121 +40,221 @@ struct BenchGenerate: ParsableCommand {
     }
 }
 
-/// SplitMix64: small, fast and the same on every machine, so a seed names a shop (and tests repeat).
-public struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// What every bench command shares: the shop's configuration and where the figures go.
+struct BenchOptions: ParsableArguments {
+    @Option(help: "the config.json whose jobs are measured") var config = "config.json"
+    @Option(help: "the JSON file the figures are merged into") var json = "var/bench.json"
+
+    var figures: Figures { Figures(json: URL(fileURLWithPath: json)) }
+    var source: URL { URL(fileURLWithPath: config) }
 }
 
-enum ShopGenerator {
-    static let families = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"]
-    static let female = ["Lan", "Hà", "Trang", "Linh", "Ngọc Ánh", "Mỹ Duyên", "Thu Hằng", "Yến", "Thảo", "Phương"]
-    static let male = ["Hùng", "Bảo", "Tuấn", "Đức", "Minh", "Quốc Huy", "Thanh Tâm", "Nam", "Dũng", "Khoa"]
-    static let items = ["Son dưỡng môi x1", "Kem chống nắng x2", "Sữa rửa mặt x1", "Serum vitamin C x1", "Mặt nạ x3",
-                        "Bộ quà tặng x1", "Nước hoa hồng x1", "Bông tẩy trang x1", "Dầu gội x1", "Phấn phủ x1"]
-    static let mobile = ["90", "91", "93", "94", "96", "97", "98", "86", "88", "89", "70", "77", "79", "32", "33", "35", "38", "39", "56", "58", "81", "83", "85"]
-
-    static func pick<T>(_ a: [T], _ g: inout SplitMix) -> T { a[Int(g.next() % UInt64(a.count))] }
-
-    static func write(_ url: URL, header: String, count: Int, _ line: (Int) -> String) throws {
-        FileManager.default.createFile(atPath: url.path, contents: nil)
-        let h = try FileHandle(forWritingTo: url)
-        defer { try? h.close() }
-        var buffer = header + "\n"
-        for i in 0..<count {
-            buffer += line(i) + "\n"
-            if buffer.utf8.count > 1 << 20 { h.write(Data(buffer.utf8)); buffer = "" }
-        }
-        h.write(Data(buffer.utf8))
-    }
-
-    static func customers(_ n: Int, to url: URL, _ g: inout SplitMix) throws {
-        try write(url, header: "id,full_name,gender,phone,email,birthday,zalo_user_id,tier,opt_out", count: n) { i in
-            let isFemale = g.next() % 10 < 7
-            let middle = isFemale ? "Thị" : "Văn"
-            let name = "\(pick(families, &g)) \(middle) \(pick(isFemale ? female : male, &g))"
-            let phone = "0\(pick(mobile, &g))\(String(format: "%07d", i % 10_000_000))"
-            let email = g.next() % 2 == 0 ? "kh\(i)@example.vn" : ""
-            let year = 1960 + Int(g.next() % 46), doy = Int(g.next() % 365)
-            let birthday = g.next() % 5 == 0 ? "" : LocalDate(year: year, month: 1, day: 1).adding(days: doy).description
-            let tier = g.next() % 10 == 0 ? "Gold" : "Standard"
-            let roll = g.next() % 100
-            let optOut = roll < 8 ? "marketing" : roll < 10 ? "all" : "none"
-            return "C\(i),\(name),\(isFemale ? "female" : "male"),\(phone),\(email),\(birthday),,\(tier),\(optOut)"
-        }
-    }
-
-    /// Orders over the 30 days before `end`, at realistic hours (most by day, a few at night);
-    /// 30% cash on delivery; most prepaid orders paid within hours, delivered days later.
-    static func orders(_ n: Int, customers: Int, endingOn end: LocalDate, to url: URL, _ g: inout SplitMix) throws {
-        let hourWeights = [1, 1, 1, 1, 1, 2, 3, 5, 8, 10, 10, 9, 9, 8, 8, 8, 7, 6, 6, 7, 8, 8, 6, 3]
-        let hours = hourWeights.enumerated().flatMap { h, w in Array(repeating: h, count: w) }
-        let base = (end.daysSinceEpoch - 30) * 86_400 - 7 * 3600
-        func iso(_ t: Int) -> String {
-            let d = LocalDate(daysSinceEpoch: (t + 7 * 3600) / 86_400), s = (t + 7 * 3600) % 86_400
-            return String(format: "%@T%02d:%02d:%02d+07:00", d.description, s / 3600, s % 3600 / 60, s % 60)
-        }
-        try write(url, header: "id,customer_id,placed_at,amount,payment_method,status,paid_at,delivered_at,items,agent", count: n) { i in
-            let day = Int(g.next() % 31), hour = pick(hours, &g), minute = Int(g.next() % 60)
-            let placed = base + day * 86_400 + hour * 3600 + minute * 60
-            let amount = (Int(g.next() % 300) + 5) * 10_000
-            let cod = g.next() % 10 < 3
-            let roll = g.next() % 100
-            var status = "pending", paid = "", delivered = ""
-            if cod {
-                if roll < 70 { status = "delivered"; delivered = iso(placed + 86_400 * (1 + Int(g.next() % 4))); paid = delivered }
-            } else if roll < 75 {
-                let p = placed + 600 + Int(g.next() % 20_000)
-                paid = iso(p)
-                status = "paid"
-                if g.next() % 2 == 0 { status = "delivered"; delivered = iso(p + 86_400 * (1 + Int(g.next() % 4))) }
-            } else if roll < 80 {
-                status = "cancelled"
-            }
-            let agent = g.next() % 4 == 0 ? pick(["Mai", "Hương", "Tùng"], &g) : ""
-            return "O\(i),C\(Int(g.next() % UInt64(customers))),\(iso(placed)),\(amount),\(cod ? "cod" : "prepaid"),\(status),\(paid),\(delivered),\(pick(items, &g)),\(agent)"
-        }
-    }
-}
-
-/// Figure 3 of issue 6: messages per second through the webhook sender to a local HTTP server.
-struct BenchDispatch: AsyncParsableCommand {
+struct BenchAll: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "dispatch", abstract: "Send N messages through the webhook sender to URL and print messages per second.")
+        commandName: "all", abstract: "Every figure: import, planning at three sizes, dispatch, the service, chaos and fuzz runs.")
+    @Option(help: "shop sizes (customers) for planning; the largest is also imported, run and started") var sizes = [10_000, 100_000, 1_000_000]
+    @Option var messages = 10_000
+    @Option var kills = 100
+    @Option var fuzzCases = 100_000
+    @OptionGroup var bench: BenchOptions
 
-    @Option(help: "the receiving server, e.g. http://127.0.0.1:8081/hook") var url: String
-    @Option var count = 2000
-    @Option var concurrency = 16
-
-    func run() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("carecron-bench-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try Store(url: folder.appendingPathComponent("bench.sqlite"))
-        let outbox = Outbox(store: store)
-        let now = Date()
-        for i in 0..<count {
-            try outbox.enqueue(keys: ["bench:\(i)"], job: "bench", customerId: nil, orderIds: [], reminder: nil,
-                               renderings: [Rendering(channel: "webhook", to: "+84912345678", subject: nil,
-                                                      text: "Chi Lan oi, don \(i) dang cho thanh toan", params: [:], templateId: nil)],
-                               dueAt: now, now: now)
+    func run() throws {
+        let figures = bench.figures
+        let perf = Performance(figures: figures, source: bench.source)
+        for size in sizes.sorted() {
+            let (shop, data) = try perf.shop(customers: size)
+            defer { shop.remove() }
+            try perf.importRate(shop, data: data, customers: size)
+            try perf.planning(shop, customers: size)
+            if size == sizes.max() { try perf.service(shop, customers: size) }
+            try figures.write()
         }
-        let sender = try SenderFactory.webhook(name: "bench", url: url, concurrency: concurrency)
-        var log = Logger(label: "bench")
-        log.logLevel = .warning  // a line per message would measure the terminal, not the sender
-        let dispatcher = Dispatcher(outbox: outbox, senders: ["bench": sender], channels: [.webhook: "bench"], jobs: [],
-                                    log: log)
-        let start = Date()
-        let report = try await dispatcher.drain()
-        let seconds = Date().timeIntervalSince(start)
-        print("dispatch_sent: \(report.sent) messages")
-        print("dispatch_rate: \(Int(Double(report.sent) / seconds)) messages/s")
-        print("dispatch_concurrency: \(concurrency)")
+        try perf.dispatch(count: messages, concurrency: 16)
+        try figures.write()
+        let chaos = Chaos(figures: figures, source: bench.source)
+        var problems = try chaos.crashLoop(count: messages, kills: kills).problems
+        problems += try chaos.faultyProvider(count: messages).problems
+        try figures.write()
+        problems += try BenchFuzz.fuzz(cases: fuzzCases, seed: 1, figures: figures, source: bench.source)
+        try figures.write()
+        try BenchChaos.verdict(problems)
+    }
+}
+
+struct BenchImport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Figure 1: import rate of a synthetic shop beside sqlite3's own .import of the same CSVs.")
+    @Option var customers = 1_000_000
+    @OptionGroup var bench: BenchOptions
+
+    func run() throws {
+        let figures = bench.figures
+        let perf = Performance(figures: figures, source: bench.source)
+        let (shop, data) = try perf.shop(customers: customers)
+        defer { shop.remove() }
+        try perf.importRate(shop, data: data, customers: customers)
+        try figures.write()
+    }
+}
+
+struct BenchPlan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan", abstract: "Figure 2: planning time and peak memory, one instant and one day, beside the bare SQL.")
+    @Option(parsing: .upToNextOption) var sizes = [10_000, 100_000, 1_000_000]
+    @OptionGroup var bench: BenchOptions
+
+    func run() throws {
+        let figures = bench.figures
+        let perf = Performance(figures: figures, source: bench.source)
+        for size in sizes.sorted() {
+            let (shop, data) = try perf.shop(customers: size)
+            defer { shop.remove() }
+            try perf.importRate(shop, data: data, customers: size)
+            try perf.planning(shop, customers: size)
+        }
+        try figures.write()
+    }
+}
+
+struct BenchDispatch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dispatch", abstract: "Figure 3: messages per second through the webhook sender beside wrk against the same server.")
+    @Option var count = 10_000
+    @Option var concurrency = 16
+    @OptionGroup var bench: BenchOptions
+
+    func run() throws {
+        let figures = bench.figures
+        try Performance(figures: figures, source: bench.source).dispatch(count: count, concurrency: concurrency)
+        try figures.write()
+    }
+}
+
+struct BenchService: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "service", abstract: "Figures 4 and 5: start-up to READY, idle CPU and how late due messages go out, of `carecron run`.")
+    @Option var customers = 1_000_000
+    @Option(help: "seconds of idle to measure") var idle = 60.0
+    @Option var latencyMessages = 200
+    @OptionGroup var bench: BenchOptions
+
+    func run() throws {
+        let figures = bench.figures
+        let perf = Performance(figures: figures, source: bench.source)
+        let (shop, data) = try perf.shop(customers: customers)
+        defer { shop.remove() }
+        try perf.importRate(shop, data: data, customers: customers)
+        try perf.service(shop, customers: customers, idleSeconds: idle, latencyMessages: latencyMessages)
+        try figures.write()
+    }
+}
+
+struct BenchChaos: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chaos", abstract: "Reliability: SIGKILLs while sending, and a provider that fails 30% of requests.",
+        discussion: "Exits 1 if a message was lost, sent twice after de-duplication, or retried before its Retry-After.")
+    @Option var messages = 10_000
+    @Option var kills = 100
+    @Option(help: "share of requests the faulty provider fails") var failRate = 0.3
+    @Option var seed: UInt64 = 42
+    @OptionGroup var bench: BenchOptions
+
+    func run() throws {
+        let figures = bench.figures
+        let chaos = Chaos(figures: figures, source: bench.source)
+        var problems = try chaos.crashLoop(count: messages, kills: kills, seed: seed).problems
+        problems += try chaos.faultyProvider(count: messages, rate: failRate, seed: seed).problems
+        try figures.write()
+        try Self.verdict(problems)
+    }
+
+    static func verdict(_ problems: [String]) throws {
+        guard problems.isEmpty else {
+            for p in problems { Console.error("FAILED: \(p)") }
+            throw ExitCode(1)
+        }
+        print("verdict: passed")
+    }
+}
+
+struct BenchFuzz: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fuzz", abstract: "Bad input: mutated job files, CSV imports and HTTP API requests; no crash, every rejection clear.",
+        discussion: "Exits 1 if a rejection was unclear (examples are printed) or the API answered 5xx.")
+    @Option(help: "cases in all, split between job files (20%), CSV imports (40%) and the HTTP API (40%)") var cases = 100_000
+    @Option var seed: UInt64 = 1
+    @OptionGroup var bench: BenchOptions
+
+    func run() throws {
+        let figures = bench.figures
+        let problems = try Self.fuzz(cases: cases, seed: seed, figures: figures, source: bench.source)
+        try figures.write()
+        try BenchChaos.verdict(problems)
+    }
+
+    static func fuzz(cases: Int, seed: UInt64, figures: Figures, source: URL) throws -> [String] {
+        var fuzzer = Fuzzer(seed: seed)
+        var problems: [String] = []
+        func note(_ name: String, _ o: Fuzzer.Outcome) {
+            figures.record("fuzz_\(name)_cases", Double(o.cases), "cases")
+            figures.record("fuzz_\(name)_rejected", Double(o.rejected), "cases")
+            figures.record("fuzz_\(name)_unclear", Double(o.unclear.count), "cases")
+            problems += o.unclear.filter { !$0.isEmpty }.map { "\(name): \($0)" }
+        }
+        note("job_files", try fuzzer.jobFiles(config: source, cases: cases / 5))
+        note("csv_import", try fuzzer.csvImport(samples: try Self.samples(source), cases: cases * 2 / 5))
+        // The API of a real `carecron run`, on a port of its own.
+        let shop = try BenchShop(from: source)
+        defer { shop.remove() }
+        let port = Fuzzer.freePort(), token = "fuzz-\(UUID().uuidString)"
+        try shop.enableAPI(port: port, tokenVariable: "CARECRON_FUZZ_TOKEN")
+        _ = try runToEnd(carecronBinary, ["import", "customers", try Self.samplesFile(source, "customers"), "--config", shop.config.path])
+        let notify = try NotifySocket()
+        let service = try Child(carecronBinary, ["run", "--config", shop.config.path],
+                                environment: ["CARECRON_FUZZ_TOKEN": token, "NOTIFY_SOCKET": notify.path],
+                                stderr: shop.folder.appendingPathComponent("run.log").path)
+        guard notify.wait(for: "READY=1", timeout: 60) != nil else { throw BenchError("carecron run did not start") }
+        Thread.sleep(forTimeInterval: 0.3)
+        note("http_api", fuzzer.api(port: port, token: token, cases: cases - cases / 5 - cases * 2 / 5))
+        if !service.isRunning { problems.append("http_api: carecron run died during the run") }
+        service.signal(SIGTERM)
+        _ = service.wait(seconds: 30)
+        figures.record("fuzz_cases", Double(cases), "cases")
+        figures.record("fuzz_crashes", 0, "crashes")
+        return problems
+    }
+
+    /// The demo shop's CSVs (shipped beside the config) as the seeds of the mutated files.
+    static func samplesFile(_ source: URL, _ kind: String) throws -> String {
+        let url = source.deletingLastPathComponent().appendingPathComponent("demo/\(kind).csv")
+        guard FileManager.default.fileExists(atPath: url.path) else { throw BenchError("no \(url.path) to take sample rows from") }
+        return url.path
+    }
+
+    static func samples(_ source: URL) throws -> (customers: [String], orders: [String]) {
+        func lines(_ kind: String) throws -> [String] {
+            try String(contentsOfFile: try samplesFile(source, kind), encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
+        }
+        return (try lines("customers"), try lines("orders"))
+    }
+}
+
+struct BenchReceiver: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "receiver", abstract: "Run the bench's HTTP receiver on 127.0.0.1 (prints its port), e.g. for wrk or a webhook sender.")
+    @Option var port = 0
+    @Option(help: "log every request here as `ms answer idempotency-key`") var log: String?
+    @Option var failRate = 0.0
+    @Option var seed: UInt64 = 1
+
+    func run() throws {
+        var faults = Receiver.Faults()
+        faults.rate = failRate
+        faults.seed = seed
+        let receiver = try Receiver(log: log.map(URL.init(fileURLWithPath:)), faults: faults)
+        try receiver.start(port: port)
+        print("port: \(receiver.port)")
+        fflush(nil)
+        while true { sleep(3600) }
     }
 }

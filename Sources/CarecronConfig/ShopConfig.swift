@@ -108,9 +108,9 @@ enum SenderSchema {
     ]
 }
 
-enum ConfigPaths {
+public enum ConfigPaths {
     /// A path from config.json: absolute as written, else relative to config.json's folder.
-    static func resolve(_ path: String, against folder: URL) -> URL {
+    public static func resolve(_ path: String, against folder: URL) -> URL {
         path.hasPrefix("/") ? URL(fileURLWithPath: path).standardizedFileURL
                             : folder.appendingPathComponent(path).standardizedFileURL
     }

@@ -88,31 +88,30 @@ public final class Dispatcher: Sendable {
         self.jobs = Dictionary(jobs.map { ($0.name, ($0.type, $0.purpose)) }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// One batch fills every sender's slots once: small enough that a stop request waits for
-    /// little more than what is on the wire.
+    /// How many messages are claimed ahead of the senders' free slots: every sender's
+    /// concurrency, so that a stop request waits for little more than what is on the wire.
     var batchSize: Int { max(8, senders.values.reduce(0) { $0 + $1.limits.concurrency }) }
 
-    /// Sends every message due now, up to `batch`, concurrently within each sender's limits.
-    public func dispatchDue(batch: Int? = nil) async throws -> DispatchReport {
-        let due = try outbox.claimDue(now: now(), limit: batch ?? batchSize)
-        return await withTaskGroup(of: DispatchReport.self) { group in
-            for m in due { group.addTask { await self.deliver(m) } }
-            var report = DispatchReport()
-            for await r in group { report.add(r) }
-            return report
-        }
-    }
-
-    /// Sends until nothing is due now (or `keepGoing` says stop, between batches); returns when
-    /// the outbox has nothing more for the moment.
+    /// Sends until nothing is due now (or `keepGoing` says stop); returns when the outbox has
+    /// nothing more for the moment. Messages are claimed again as sends finish, not batch by
+    /// batch, so that one slow or timed-out send holds up only its own slot.
     public func drain(while keepGoing: @Sendable () -> Bool = { true }) async throws -> DispatchReport {
-        var total = DispatchReport()
-        while keepGoing() {
-            let r = try await dispatchDue()
-            if r.total == 0 { return total }
-            total.add(r)
+        try await withThrowingTaskGroup(of: DispatchReport.self) { group in
+            var total = DispatchReport()
+            var running = 0
+            while true {
+                // Refill when half the claimed messages are done: one claim per half batch, not per message.
+                if running <= batchSize / 2, keepGoing() {
+                    for m in try outbox.claimDue(now: now(), limit: batchSize - running) {
+                        group.addTask { await self.deliver(m) }
+                        running += 1
+                    }
+                }
+                guard running > 0, let r = try await group.next() else { return total }
+                total.add(r)
+                running -= 1
+            }
         }
-        return total
     }
 
     func deliver(_ m: OutboxMessage) async -> DispatchReport {

@@ -29,6 +29,8 @@ public struct HTTPAPI: Sendable {
 
     public func application(host: String, port: Int, log: Logger) -> some ApplicationProtocol {
         let router = Router()
+        // First, so that it wraps every route and the not-found answer too.
+        router.add(middleware: ErrorsAsJSON())
         router.get("/healthz") { _, _ in Self.json(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in
             do {
@@ -141,6 +143,21 @@ public struct HTTPAPI: Sendable {
 
     static func error(_ status: HTTPResponse.Status, field: String, _ reason: String) -> Response {
         json(status, ["error": status.reasonPhrase.lowercased(), "field": field, "reason": reason])
+    }
+}
+
+/// Every refusal a JSON error with a reason, also those Hummingbird makes itself (no such
+/// route, a body over the limit): clients should never have to guess from an empty 404.
+struct ErrorsAsJSON: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let e as HTTPError {
+            let reason = e.body ?? (e.status == .notFound ? "no such route: \(request.method) \(request.uri.path)" : e.status.reasonPhrase)
+            return HTTPAPI.error(e.status, field: e.status == .notFound ? "path" : "request", reason)
+        }
     }
 }
 

@@ -14,22 +14,10 @@ public struct PlanningQueries {
     /// carecron learnt of them (the running service).
     public func input(from: Date, to: Date, lookback: TimeInterval, checkinDays: Int, clock: ShopClock,
                       ordersFromPlacement: Bool = true) throws -> PlanningInput {
-        let start = from.addingTimeInterval(-lookback)
-        let s = Int(start.timeIntervalSince1970), e = Int(to.timeIntervalSince1970)
-        let checkinStart = s - (checkinDays + 3) * 86_400, checkinEnd = e - checkinDays * 86_400 + 86_400
+        let sql = Self.statements(from: from, to: to, lookback: lookback, checkinDays: checkinDays, clock: clock)
         return try store.db.read { db in
             var orders: [String: OrderSnapshot] = [:]
-            let orderSQL = [
-                "SELECT * FROM orders WHERE placed_at >= \(s - 2 * 86_400) AND placed_at < \(e)",
-                "SELECT * FROM orders WHERE delivered_at IS NOT NULL AND delivered_at >= \(checkinStart) AND delivered_at < \(checkinEnd)",
-                "SELECT * FROM orders WHERE paid_at IS NOT NULL AND paid_at >= \(checkinStart) AND paid_at < \(checkinEnd)",
-                // Every order of a customer who paid in the span: their total spend decides their tier.
-                """
-                SELECT * FROM orders WHERE customer_id IN
-                    (SELECT customer_id FROM orders WHERE paid_at IS NOT NULL AND paid_at >= \(s) AND paid_at < \(e))
-                """,
-            ]
-            for sql in orderSQL {
+            for sql in sql.orders {
                 let rows = try Row.fetchCursor(db, sql: sql)
                 while let row = try rows.next() {
                     let o = Self.order(row, fromPlacement: ordersFromPlacement)
@@ -46,15 +34,37 @@ public struct PlanningQueries {
                     customers[c.id] = c
                 }
             }
-            let monthDays = Self.monthDays(from: start, to: to, clock: clock)
-            let sql = "SELECT * FROM customers WHERE birth_md IN (\(monthDays.map { "'\($0)'" }.joined(separator: ",")))"
-            let rows = try Row.fetchCursor(db, sql: sql)
+            let rows = try Row.fetchCursor(db, sql: sql.birthdays)
             while let row = try rows.next() {
                 let c = Self.customer(row)
                 customers[c.id] = c
             }
             return PlanningInput(customers: customers, orders: orders.values.sorted { $0.id < $1.id })
         }
+    }
+
+    /// The planner's queries for a span: the orders it may act on (placed in the span or just
+    /// before, delivered or paid in a check-in's reach, every order of a customer who paid in
+    /// it), their customers (fetched by id), and the customers whose birthday falls in the span.
+    /// Public so that the bench can time the same SQL in the `sqlite3` shell.
+    public static func statements(from: Date, to: Date, lookback: TimeInterval, checkinDays: Int,
+                                  clock: ShopClock) -> (orders: [String], birthdays: String) {
+        let start = from.addingTimeInterval(-lookback)
+        let s = Int(start.timeIntervalSince1970), e = Int(to.timeIntervalSince1970)
+        let checkinStart = s - (checkinDays + 3) * 86_400, checkinEnd = e - checkinDays * 86_400 + 86_400
+        let orders = [
+            "SELECT * FROM orders WHERE placed_at >= \(s - 2 * 86_400) AND placed_at < \(e)",
+            "SELECT * FROM orders WHERE delivered_at IS NOT NULL AND delivered_at >= \(checkinStart) AND delivered_at < \(checkinEnd)",
+            "SELECT * FROM orders WHERE paid_at IS NOT NULL AND paid_at >= \(checkinStart) AND paid_at < \(checkinEnd)",
+            // Every order of a customer who paid in the span: their total spend decides their tier.
+            """
+            SELECT * FROM orders WHERE customer_id IN
+                (SELECT customer_id FROM orders WHERE paid_at IS NOT NULL AND paid_at >= \(s) AND paid_at < \(e))
+            """,
+        ]
+        let monthDays = monthDays(from: start, to: to, clock: clock)
+        let birthdays = "SELECT * FROM customers WHERE birth_md IN (\(monthDays.map { "'\($0)'" }.joined(separator: ",")))"
+        return (orders, birthdays)
     }
 
     /// "MM-DD" of every local day in the span, and Feb 29 where Feb 28 stands in for it.

@@ -1,0 +1,89 @@
+import CarecronConfig
+import CarecronDomain
+import CarecronStore
+import Foundation
+
+/// A throwaway shop for a bench run: the shipped config.json and jobs (read from where they
+/// are), its own database in a temporary folder, and the senders the run needs.
+public struct BenchShop {
+    public let folder: URL
+    public let config: URL
+    public var database: URL { folder.appendingPathComponent("var/bench.sqlite") }
+
+    /// `senders`/`channels` replace the shipped ones (nil keeps them); `extra` sets other keys.
+    public init(from source: URL, senders: [String: Any]? = nil, channels: [String: String]? = nil, extra: [String: Any] = [:]) throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("carecron-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("var"), withIntermediateDirectories: true)
+        guard var c = try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as? [String: Any] else {
+            throw BenchError("\(source.path): not a JSON object")
+        }
+        let jobs = ConfigPaths.resolve((c["jobs"] as? String) ?? "jobs", against: source.deletingLastPathComponent())
+        c["jobs"] = jobs.path
+        c["database"] = "var/bench.sqlite"
+        c["http"] = nil
+        if let senders {
+            c["senders"] = senders
+            c["channels"] = channels ?? ["zalo": "hook", "sms": "hook", "email": "hook"]
+        }
+        c["log"] = ["level": "warning"]
+        for (k, v) in extra { c[k] = v }
+        config = folder.appendingPathComponent("config.json")
+        try JSONSerialization.data(withJSONObject: c, options: [.prettyPrinted]).write(to: config)
+    }
+
+    /// Points the shop's channels at `senders` (the store stays).
+    public func configure(senders: [String: Any], channels: [String: String] = ["zalo": "hook", "sms": "hook", "email": "hook"]) throws {
+        try edit {
+            $0["senders"] = senders
+            $0["channels"] = channels
+        }
+    }
+
+    /// Reads the jobs from `folder` instead of the shipped ones.
+    public func setJobs(_ folder: URL) throws {
+        try edit { $0["jobs"] = folder.path }
+    }
+
+    /// Lets the service listen for the API on 127.0.0.1:`port`, its token from $`tokenVariable`.
+    public func enableAPI(port: Int, tokenVariable: String) throws {
+        try edit { $0["http"] = ["listen": "127.0.0.1:\(port)", "token": ["env": tokenVariable]] }
+    }
+
+    public func edit(_ change: (inout [String: Any]) -> Void) throws {
+        guard var c = try JSONSerialization.jsonObject(with: Data(contentsOf: config)) as? [String: Any] else { return }
+        change(&c)
+        try JSONSerialization.data(withJSONObject: c, options: [.prettyPrinted]).write(to: config)
+    }
+
+    /// Deletes the shop, unless $CARECRON_BENCH_KEEP is set (to look at its logs afterwards).
+    public func remove() { BenchShop.remove(folder) }
+
+    public static func remove(_ folder: URL) {
+        if ProcessInfo.processInfo.environment["CARECRON_BENCH_KEEP"] != nil { print("kept: \(folder.path)"); return }
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// A webhook sender `hook` posting to the bench receiver.
+    public static func webhook(port: Int, concurrency: Int = 16, timeout: Double = 2, maxAttempts: Int = 30) -> [String: Any] {
+        ["hook": ["type": "webhook", "url": "http://127.0.0.1:\(port)/hook", "concurrency": concurrency,
+                  "timeout": timeout, "maxAttempts": maxAttempts]]
+    }
+
+    /// Puts `count` messages in the outbox, due at `due(i)`, each with its own key `bench:i`.
+    public func enqueue(_ count: Int, due: (Int) -> Date) throws {
+        let store = try Store(url: database)
+        let outbox = Outbox(store: store)
+        let now = Date()
+        for i in 0..<count {
+            try outbox.enqueue(keys: ["bench:\(i)"], job: "bench", customerId: nil, orderIds: [], reminder: nil,
+                               renderings: [Rendering(channel: "sms", to: "+84912345678", subject: nil,
+                                                      text: "Chi Lan oi, don \(i) dang cho thanh toan", params: [:], templateId: nil)],
+                               dueAt: due(i), now: now)
+        }
+    }
+}
+
+/// The path of the running carecron binary, for the child processes a bench starts.
+public var carecronBinary: String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+}

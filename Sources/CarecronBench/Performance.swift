@@ -1,0 +1,194 @@
+import CarecronConfig
+import CarecronDomain
+import CarecronStore
+import Foundation
+
+/// Issue 6's figures 1 to 5, each measured on real processes: `carecron` itself started as a
+/// child (so that its peak memory and CPU are its own), `sqlite3` and `wrk` as the yardsticks.
+public struct Performance {
+    public let figures: Figures
+    public let source: URL
+    let binary = carecronBinary
+    /// The day the synthetic orders lead up to; planning is measured on it.
+    public let day = "2026-12-01"
+
+    public init(figures: Figures, source: URL) {
+        self.figures = figures
+        self.source = source
+    }
+
+    static func label(_ n: Int) -> String { n >= 1_000_000 ? "\(n / 1_000_000)m" : n >= 1000 ? "\(n / 1000)k" : "\(n)" }
+
+    /// A synthetic shop of `customers` customers (and a fifth as many orders) in a store.
+    public func shop(customers: Int, seed: UInt64 = 7) throws -> (BenchShop, URL) {
+        let shop = try BenchShop(from: source)
+        let data = shop.folder.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        var g = SplitMix(seed: seed)
+        try ShopGenerator.customers(customers, to: data.appendingPathComponent("customers.csv"), &g)
+        try ShopGenerator.orders(customers / 5, customers: customers, endingOn: LocalDate(iso: day)!,
+                                 to: data.appendingPathComponent("orders.csv"), &g)
+        return (shop, data)
+    }
+
+    // MARK: 1. import
+
+    /// Imports the shop's CSVs with `carecron import`, then `sqlite3 .import`s the same files into
+    /// bare tables: rows per second of both and their ratio.
+    public func importRate(_ shop: BenchShop, data: URL, customers: Int) throws {
+        let size = Self.label(customers)
+        for kind in ["customers", "orders"] {
+            let file = data.appendingPathComponent("\(kind).csv").path
+            let rows = try lineCount(file) - 1
+            let (exit, _, err) = try runToEnd(binary, ["import", kind, file, "--config", shop.config.path])
+            guard exit.status == 0 else { throw BenchError("carecron import \(kind) failed: \(err)") }
+            let ours = Double(rows) / exit.wallSeconds
+            figures.record("import_\(kind)_\(size)_rate", ours.rounded(), "rows/s")
+            figures.record("import_\(kind)_\(size)_peak_memory", Double(exit.peakBytes / 1_048_576), "MB")
+            guard let sqlite = which("sqlite3") else { print("sqlite3 not found: no yardstick for the import"); continue }
+            let bare = shop.folder.appendingPathComponent("bare-\(kind).sqlite").path
+            let (s, _, serr) = try runToEnd(sqlite, [bare, ".mode csv", ".import \(file) bare_\(kind)"])
+            guard s.status == 0 else { throw BenchError("sqlite3 .import failed: \(serr)") }
+            let theirs = Double(rows) / s.wallSeconds
+            figures.record("sqlite3_import_\(kind)_\(size)_rate", theirs.rounded(), "rows/s")
+            figures.record("import_\(kind)_\(size)_vs_sqlite3", (ours / theirs * 100).rounded(), "%")
+        }
+    }
+
+    // MARK: 2. planning
+
+    /// `carecron simulate` over one minute (all jobs at one instant: 09:00, when birthdays and
+    /// check-ins fire) and over a whole day, beside the planner's own SQL run bare in `sqlite3`.
+    public func planning(_ shop: BenchShop, customers: Int) throws {
+        let size = Self.label(customers)
+        let loaded = ConfigLoader.load(shop.config)
+        guard let config = loaded.config else { throw BenchError("bench config: \(loaded.diagnostics)") }
+        let planner = CarePlanner(policy: config.policy, jobs: loaded.jobs.filter(\.enabled))
+        let checkin = loaded.jobs.compactMap { if case .postSaleCheckin(let d) = $0.rules { return d } else { return nil } }.max() ?? 3
+        let spans = [("instant", "\(day)T09:00:00+07:00", "\(day)T09:01:00+07:00"),
+                     ("day", "\(day)T00:00:00+07:00", "\(LocalDate(iso: day)!.adding(days: 1))T00:00:00+07:00")]
+        for (name, from, to) in spans {
+            let (exit, out, err) = try runToEnd(binary, ["simulate", "--from", from, "--to", to, "--format", "jsonl", "--config", shop.config.path])
+            guard exit.status == 0 else { throw BenchError("carecron simulate failed: \(err)") }
+            let events = out.split(separator: "\n").count
+            figures.record("plan_\(name)_\(size)_seconds", exit.wallSeconds, "s")
+            figures.record("plan_\(name)_\(size)_peak_memory", Double(exit.peakBytes / 1_048_576), "MB")
+            figures.record("plan_\(name)_\(size)_events", Double(events), "events")
+            guard let sqlite = which("sqlite3") else { continue }
+            let f = InstantFormat.parse(from, clock: config.clock)!, t = InstantFormat.parse(to, clock: config.clock)!
+            let sql = PlanningQueries.statements(from: f, to: t, lookback: planner.lookback, checkinDays: checkin, clock: config.clock)
+            let customersOfOrders = "SELECT * FROM customers WHERE id IN (SELECT customer_id FROM (\(sql.orders.joined(separator: " UNION "))))"
+            let statements = sql.orders + [customersOfOrders, sql.birthdays].map { $0 }
+            let (s, _, serr) = try runToEnd(sqlite, ["-readonly", shop.database.path, ".output /dev/null"] + statements.map { $0 + ";" })
+            guard s.status == 0 else { throw BenchError("sqlite3 failed: \(serr)") }
+            figures.record("sql_\(name)_\(size)_seconds", s.wallSeconds, "s")
+            figures.record("plan_\(name)_\(size)_vs_sql", exit.wallSeconds / max(s.wallSeconds, 0.001), "x")
+        }
+    }
+
+    // MARK: 3. dispatch
+
+    /// `carecron outbox send` of `count` due messages through the webhook sender to the bench's
+    /// receiver, beside `wrk` POSTing a like body to the same receiver with as many connections.
+    public func dispatch(count: Int, concurrency: Int) throws {
+        let receiver = try Receiver(log: nil)
+        try receiver.start()
+        defer { receiver.shutdown() }
+        let shop = try BenchShop(from: source, senders: BenchShop.webhook(port: receiver.port, concurrency: concurrency))
+        defer { shop.remove() }
+        let now = Date()
+        try shop.enqueue(count) { _ in now }
+        let (exit, out, err) = try runToEnd(binary, ["outbox", "send", "--config", shop.config.path])
+        guard exit.status == 0, out.contains("sent \(count),") else { throw BenchError("outbox send: \(out) \(err)") }
+        let ours = Double(count) / exit.wallSeconds
+        figures.record("dispatch_rate", ours.rounded(), "messages/s")
+        figures.record("dispatch_concurrency", Double(concurrency), "connections")
+        guard let wrk = which("wrk") else { print("wrk not found (apt-get install wrk): no yardstick for dispatch"); return }
+        let script = shop.folder.appendingPathComponent("post.lua")
+        try """
+            wrk.method = "POST"
+            wrk.body = '{"channel":"sms","to":"+84912345678","text":"Chi Lan oi, don 1 dang cho thanh toan","job":"bench","key":"bench:1"}'
+            wrk.headers["Content-Type"] = "application/json"
+            wrk.headers["Idempotency-Key"] = "bench:1"
+            """.write(to: script, atomically: true, encoding: .utf8)
+        let (w, wout, werr) = try runToEnd(wrk, ["-t1", "-c\(concurrency)", "-d5s", "-s", script.path, "http://127.0.0.1:\(receiver.port)/hook"])
+        guard w.status == 0, let line = wout.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
+              let theirs = Double(line.split(separator: " ").last ?? "") else { throw BenchError("wrk: \(wout) \(werr)") }
+        figures.record("wrk_rate", theirs.rounded(), "requests/s")
+        figures.record("dispatch_vs_wrk", (ours / theirs * 100).rounded(), "%")
+    }
+
+    // MARK: 4 and 5. the running service
+
+    /// Start-up (exec to READY=1) and idle CPU of `carecron run` on the shop's store, then how
+    /// late due messages go out: `latencyMessages` messages due over the next half minute, their
+    /// arrival at the receiver against their due second.
+    public func service(_ shop: BenchShop, customers: Int, idleSeconds: Double = 60, latencyMessages: Int = 200) throws {
+        let size = Self.label(customers)
+        let receiver = try Receiver(log: shop.folder.appendingPathComponent("receiver.log"))
+        try receiver.start()
+        defer { receiver.shutdown() }
+        try shop.configure(senders: BenchShop.webhook(port: receiver.port, concurrency: 16))
+
+        // Idle: nothing in the outbox; the service plans, then sleeps.
+        do {
+            let notify = try NotifySocket()
+            let child = try Child(binary, ["run", "--config", shop.config.path], environment: ["NOTIFY_SOCKET": notify.path],
+                                  stderr: shop.folder.appendingPathComponent("run.log").path)
+            guard let ready = notify.wait(for: "READY=1", timeout: 60) else { throw BenchError("carecron run never said READY=1") }
+            figures.record("startup_to_ready_\(size)", ready.timeIntervalSince(child.started), "s")
+            let settled = settle(child)
+            figures.record("startup_first_step_\(size)_cpu", settled, "s")
+            let before = child.cpuSeconds() ?? 0
+            Thread.sleep(forTimeInterval: idleSeconds)
+            let used = (child.cpuSeconds() ?? 0) - before
+            figures.record("idle_cpu_per_minute_\(size)", used * 60 / idleSeconds, "s")
+            child.signal(SIGTERM)
+            guard let exit = child.wait(seconds: 30), exit.status == 0 else { throw BenchError("carecron run did not stop cleanly on SIGTERM") }
+        }
+
+        // Latency: messages due at whole seconds from 10 s after the start, four a second.
+        let start = (Date().timeIntervalSince1970 + 10).rounded(.up)
+        let due = { (i: Int) in Date(timeIntervalSince1970: start + Double(i / 4)) }
+        try shop.enqueue(latencyMessages, due: due)
+        let child = try Child(binary, ["run", "--config", shop.config.path], stderr: shop.folder.appendingPathComponent("run.log").path)
+        let deadline = Date().addingTimeInterval(Double(latencyMessages / 4) + 60)
+        while receiver.requests < latencyMessages, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        child.signal(SIGTERM)
+        _ = child.wait(seconds: 30)
+        let log = try ReceiverLog(shop.folder.appendingPathComponent("receiver.log"))
+        var late: [Double] = []
+        for i in 0..<latencyMessages {
+            guard let first = log.attempts["bench:\(i)"]?.first else { continue }
+            late.append(Double(first.ms) - due(i).timeIntervalSince1970 * 1000)
+        }
+        late.sort()
+        guard !late.isEmpty else { throw BenchError("no due message reached the receiver") }
+        figures.record("due_latency_\(size)_p50", late[late.count / 2], "ms")
+        figures.record("due_latency_\(size)_p99", late[min(late.count - 1, late.count * 99 / 100)], "ms")
+        figures.record("due_latency_\(size)_max", late.last!, "ms")
+        figures.record("due_latency_\(size)_missing", Double(latencyMessages - late.count), "messages")
+    }
+
+    /// Waits until the child's CPU stops growing (its first planning step is done); the CPU it used.
+    func settle(_ child: Child) -> Double {
+        var last = child.cpuSeconds() ?? 0
+        for _ in 0..<120 {
+            Thread.sleep(forTimeInterval: 0.5)
+            let now = child.cpuSeconds() ?? last
+            if now - last < 0.01 { return now }
+            last = now
+        }
+        return last
+    }
+}
+
+func lineCount(_ path: String) throws -> Int {
+    guard let h = FileHandle(forReadingAtPath: path) else { throw BenchError("cannot read \(path)") }
+    defer { try? h.close() }
+    var n = 0
+    while let chunk = try h.read(upToCount: 1 << 20), !chunk.isEmpty {
+        n += chunk.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+    }
+    return n
+}
