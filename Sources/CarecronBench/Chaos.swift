@@ -92,7 +92,7 @@ public struct Chaos {
         try receiver.start()
         defer { receiver.shutdown(); BenchShop.remove(folder) }
         let shop = try BenchShop(from: source, senders: BenchShop.webhook(port: receiver.port, concurrency: 16, timeout: 1, maxAttempts: 40),
-                                 extra: ["delivery": ["retryBase": "1s", "retryMax": "4s"]])
+                                 extra: ["delivery": ["retryBase": "1s", "retryMax": "2s"]])
         defer { shop.remove() }
         let now = Date()
         try shop.enqueue(count) { _ in now }

@@ -19,14 +19,15 @@ public struct Performance {
 
     static func label(_ n: Int) -> String { n >= 1_000_000 ? "\(n / 1_000_000)m" : n >= 1000 ? "\(n / 1000)k" : "\(n)" }
 
-    /// A synthetic shop of `customers` customers (and a fifth as many orders) in a store.
-    public func shop(customers: Int, seed: UInt64 = 7) throws -> (BenchShop, URL) {
+    /// A synthetic shop of `customers` customers (and a fifth as many orders, over the 30 days
+    /// before `day`, default the bench's fixed day) in a store.
+    public func shop(customers: Int, seed: UInt64 = 7, day: String? = nil) throws -> (BenchShop, URL) {
         let shop = try BenchShop(from: source)
         let data = shop.folder.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         var g = SplitMix(seed: seed)
         try ShopGenerator.customers(customers, to: data.appendingPathComponent("customers.csv"), &g)
-        try ShopGenerator.orders(customers / 5, customers: customers, endingOn: LocalDate(iso: day)!,
+        try ShopGenerator.orders(customers / 5, customers: customers, endingOn: LocalDate(iso: day ?? self.day)!,
                                  to: data.appendingPathComponent("orders.csv"), &g)
         return (shop, data)
     }
@@ -35,13 +36,15 @@ public struct Performance {
 
     /// Imports the shop's CSVs with `carecron import`, then `sqlite3 .import`s the same files into
     /// bare tables: rows per second of both and their ratio.
-    public func importRate(_ shop: BenchShop, data: URL, customers: Int) throws {
+    /// With `record` false, only imports (a shop for another figure).
+    public func importRate(_ shop: BenchShop, data: URL, customers: Int, record: Bool = true) throws {
         let size = Self.label(customers)
         for kind in ["customers", "orders"] {
             let file = data.appendingPathComponent("\(kind).csv").path
             let rows = try lineCount(file) - 1
             let (exit, _, err) = try runToEnd(binary, ["import", kind, file, "--config", shop.config.path])
             guard exit.status == 0 else { throw BenchError("carecron import \(kind) failed: \(err)") }
+            guard record else { continue }
             let ours = Double(rows) / exit.wallSeconds
             figures.record("import_\(kind)_\(size)_rate", ours.rounded(), "rows/s")
             figures.record("import_\(kind)_\(size)_peak_memory", Double(exit.peakBytes / 1_048_576), "MB")
@@ -122,7 +125,8 @@ public struct Performance {
 
     /// Start-up (exec to READY=1) and idle CPU of `carecron run` on the shop's store, then how
     /// late due messages go out: `latencyMessages` messages due over the next half minute, their
-    /// arrival at the receiver against their due second.
+    /// arrival at the receiver against their due second. The shop should be a live one (orders
+    /// up to today, `liveDay`): what falls due during the idle minute is counted and shown.
     public func service(_ shop: BenchShop, customers: Int, idleSeconds: Double = 60, latencyMessages: Int = 200) throws {
         let size = Self.label(customers)
         let receiver = try Receiver(log: shop.folder.appendingPathComponent("receiver.log"))
@@ -139,10 +143,11 @@ public struct Performance {
             figures.record("startup_to_ready_\(size)", ready.timeIntervalSince(child.started), "s")
             let settled = settle(child)
             figures.record("startup_first_step_\(size)_cpu", settled, "s")
-            let before = child.cpuSeconds() ?? 0
+            let before = child.cpuSeconds() ?? 0, sentBefore = receiver.requests
             Thread.sleep(forTimeInterval: idleSeconds)
             let used = (child.cpuSeconds() ?? 0) - before
             figures.record("idle_cpu_per_minute_\(size)", used * 60 / idleSeconds, "s")
+            figures.record("idle_window_messages_\(size)", Double(receiver.requests - sentBefore), "messages")
             child.signal(SIGTERM)
             guard let exit = child.wait(seconds: 30), exit.status == 0 else { throw BenchError("carecron run did not stop cleanly on SIGTERM") }
         }
@@ -153,7 +158,7 @@ public struct Performance {
         try shop.enqueue(latencyMessages, due: due)
         let child = try Child(binary, ["run", "--config", shop.config.path], stderr: shop.folder.appendingPathComponent("run.log").path)
         let deadline = Date().addingTimeInterval(Double(latencyMessages / 4) + 60)
-        while receiver.requests < latencyMessages, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        while receiver.benchRequests < latencyMessages, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
         child.signal(SIGTERM)
         _ = child.wait(seconds: 30)
         let log = try ReceiverLog(shop.folder.appendingPathComponent("receiver.log"))
@@ -168,6 +173,12 @@ public struct Performance {
         figures.record("due_latency_\(size)_p99", late[min(late.count - 1, late.count * 99 / 100)], "ms")
         figures.record("due_latency_\(size)_max", late.last!, "ms")
         figures.record("due_latency_\(size)_missing", Double(latencyMessages - late.count), "messages")
+    }
+
+    /// Today in the shop's time zone: a service bench's shop has its orders leading up to it.
+    public var liveDay: String {
+        let clock = ConfigLoader.load(source).config?.clock ?? ShopClock(zoneIdentifier: "Asia/Ho_Chi_Minh")!
+        return clock.localDate(of: Date()).description
     }
 
     /// Waits until the child's CPU stops growing (its first planning step is done); the CPU it used.

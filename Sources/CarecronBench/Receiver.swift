@@ -32,6 +32,7 @@ public final class Receiver: @unchecked Sendable {
     struct State {
         var rng: SplitMix
         var count = 0
+        var benchKeys = 0
     }
 
     public init(log: URL?, faults: Faults = Faults()) throws {
@@ -78,10 +79,13 @@ public final class Receiver: @unchecked Sendable {
     }
 
     public var requests: Int { state.withLockedValue { $0.count } }
+    /// Requests for the bench's own messages (keys `bench:N`), not the shop's.
+    public var benchRequests: Int { state.withLockedValue { $0.benchKeys } }
 
     func answer(key: String?) -> Answer {
         let a: Answer = state.withLockedValue { s in
             s.count += 1
+            if key?.hasPrefix("bench:") == true { s.benchKeys += 1 }
             guard faults.rate > 0, Double(s.rng.next() % 1_000_000) / 1_000_000 < faults.rate else { return .ok }
             return [Answer.e500, .e429, .slow, .close][Int(s.rng.next() % 4)]
         }

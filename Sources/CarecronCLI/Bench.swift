@@ -56,6 +56,7 @@ struct BenchAll: ParsableCommand {
     @Option var messages = 10_000
     @Option var kills = 100
     @Option var fuzzCases = 100_000
+    @Option(help: "seconds of idle service to measure") var idle = 60.0
     @OptionGroup var bench: BenchOptions
 
     func run() throws {
@@ -66,7 +67,13 @@ struct BenchAll: ParsableCommand {
             defer { shop.remove() }
             try perf.importRate(shop, data: data, customers: size)
             try perf.planning(shop, customers: size)
-            if size == sizes.max() { try perf.service(shop, customers: size) }
+            try figures.write()
+        }
+        if let size = sizes.max() {
+            let (shop, data) = try perf.shop(customers: size, day: perf.liveDay)
+            defer { shop.remove() }
+            try perf.importRate(shop, data: data, customers: size, record: false)
+            try perf.service(shop, customers: size, idleSeconds: idle)
             try figures.write()
         }
         try perf.dispatch(count: messages, concurrency: 16)
@@ -141,9 +148,9 @@ struct BenchService: ParsableCommand {
     func run() throws {
         let figures = bench.figures
         let perf = Performance(figures: figures, source: bench.source)
-        let (shop, data) = try perf.shop(customers: customers)
+        let (shop, data) = try perf.shop(customers: customers, day: perf.liveDay)
         defer { shop.remove() }
-        try perf.importRate(shop, data: data, customers: customers)
+        try perf.importRate(shop, data: data, customers: customers, record: false)
         try perf.service(shop, customers: customers, idleSeconds: idle, latencyMessages: latencyMessages)
         try figures.write()
     }

@@ -32,10 +32,35 @@ public struct OutboxPlanner: Sendable {
         }
     }
 
+    /// What is due by `now` from the last plan, while nothing it was made from has changed:
+    /// planning a big shop costs a second of CPU, and an idle service wakes every minute.
+    /// `fresh` says the caller knows of news (data from the API, a reload, a stop); writes by other
+    /// processes are seen through the database's data version.
+    public func due(now: Date, upSince: Date, lastSeen: Date?, memo: inout PlanMemo?, fresh: Bool,
+                    horizon: TimeInterval = 3600) throws -> (events: [PlannedEvent], nextDue: Date?) {
+        let version = try store.dataVersion()
+        if !fresh, var m = memo, m.version == version, now < m.validUntil {
+            let split = m.pending.partitioningIndex { $0.at > now }
+            let due = Array(m.pending[..<split])
+            m.pending.removeFirst(split)
+            memo = m
+            return (due, m.pending.first?.at)
+        }
+        let (events, future) = try plan(now: now, upSince: upSince, lastSeen: lastSeen, horizon: horizon)
+        memo = PlanMemo(pending: future, validUntil: now.addingTimeInterval(horizon - 300), version: version)
+        return (events, future.first?.at)
+    }
+
     /// What is due by `now` (and when the next thing is): the planner over the span since the
     /// last step. `upSince` is when this run of the service began; `lastSeen` when a previous run
     /// was last alive (nil the first time): the gap between them is an outage.
     public func due(now: Date, upSince: Date, lastSeen: Date?, horizon: TimeInterval = 3600) throws -> (events: [PlannedEvent], nextDue: Date?) {
+        let (due, future) = try plan(now: now, upSince: upSince, lastSeen: lastSeen, horizon: horizon)
+        return (due, future.first?.at)
+    }
+
+    /// The planner over [the last step − 1 h, now + horizon): what is due by now, and the rest in time order.
+    func plan(now: Date, upSince: Date, lastSeen: Date?, horizon: TimeInterval) throws -> (due: [PlannedEvent], future: [PlannedEvent]) {
         var planner = CarePlanner(policy: config.policy, jobs: jobs.filter(\.enabled))
         planner.renderFallbacks = true
         // An hour before the last step, not the instant of it: an order stored during a step (or
@@ -45,13 +70,21 @@ public struct OutboxPlanner: Sendable {
         let to = now.addingTimeInterval(horizon)
         let input = try PlanningQueries(store: store).input(from: from, to: to, lookback: planner.lookback,
                                                            checkinDays: checkinDays, clock: config.clock, ordersFromPlacement: false)
-        let events = planner.plan(input, from: from, to: to, downtime: downtime)
-        return (events.filter { $0.at <= now }, events.first { $0.at > now }?.at)
+        let events = planner.plan(input, from: from, to: to, downtime: downtime).sorted { $0.at < $1.at }
+        let split = events.partitioningIndex { $0.at > now }
+        return (Array(events[..<split]), Array(events[split...]))
     }
 
     /// Plans what is due at `now` into the outbox (each occurrence once) and applies due expiries.
     public func step(now: Date, upSince: Date, lastSeen: Date?, horizon: TimeInterval = 3600) throws -> Result {
-        let (events, nextDue) = try due(now: now, upSince: upSince, lastSeen: lastSeen, horizon: horizon)
+        var memo: PlanMemo?
+        return try step(now: now, upSince: upSince, lastSeen: lastSeen, memo: &memo, fresh: true, horizon: horizon)
+    }
+
+    /// `step`, reusing the last plan while nothing changed (see `due(…memo:fresh:)`).
+    public func step(now: Date, upSince: Date, lastSeen: Date?, memo: inout PlanMemo?, fresh: Bool,
+                     horizon: TimeInterval = 3600) throws -> Result {
+        let (events, nextDue) = try due(now: now, upSince: upSince, lastSeen: lastSeen, memo: &memo, fresh: fresh, horizon: horizon)
         let outbox = Outbox(store: store)
         var result = Result(nextDue: nextDue)
         for job in jobs where job.enabled {
@@ -99,3 +132,22 @@ public struct OutboxPlanner: Sendable {
     }
 }
 
+
+/// The future part of the service's last plan, and what it was made from.
+public struct PlanMemo: Sendable {
+    var pending: [PlannedEvent]
+    let validUntil: Date
+    let version: Int
+}
+
+extension Array {
+    /// The first index whose element satisfies `belongs` (which must be false, then true, along the array).
+    func partitioningIndex(where belongs: (Element) -> Bool) -> Int {
+        var lo = 0, hi = count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if belongs(self[mid]) { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
+    }
+}

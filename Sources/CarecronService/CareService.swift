@@ -69,21 +69,23 @@ public final class CareService: Service, Sendable {
         try await withGracefulShutdownHandler {
             var seen = lastSeen
             var shown = Set<String>()
+            var memo: PlanMemo?
             while !stopping.isSet {
                 let now = Date()
                 let rt = await runtime.current
                 var nextWake = now.addingTimeInterval(min(heartbeatInterval, watchdog.map { $0 / 2 } ?? heartbeatInterval))
                 do {
                     let planner = OutboxPlanner(store: store, config: rt.config, jobs: rt.jobs)
+                    let fresh = await wakeup.takeNews()
                     if let preview {
-                        let (events, next) = try planner.due(now: now, upSince: upSince, lastSeen: seen)
+                        let (events, next) = try planner.due(now: now, upSince: upSince, lastSeen: seen, memo: &memo, fresh: fresh)
                         // In a dry run nothing is written: each event is shown once, when it falls due.
                         for e in events where e.at >= upSince.addingTimeInterval(-60) && shown.insert(e.keys.joined(separator: "+")).inserted {
                             await preview.show(e, clock: rt.config.clock)
                         }
                         if let next { nextWake = min(nextWake, next) }
                     } else {
-                        let step = try planner.step(now: now, upSince: upSince, lastSeen: seen)
+                        let step = try planner.step(now: now, upSince: upSince, lastSeen: seen, memo: &memo, fresh: fresh)
                         if step.planned > 0 || step.expired > 0 {
                             log.info("planned", metadata: ["messages": "\(step.planned)", "expired_orders": "\(step.expired)"])
                         }
@@ -95,6 +97,7 @@ public final class CareService: Service, Sendable {
                     try store.beat(now)
                     seen = now
                 } catch {
+                    memo = nil
                     log.error("scheduler step failed: \(error)")
                 }
                 if watchdog != nil { notifier.notify("WATCHDOG=1") }

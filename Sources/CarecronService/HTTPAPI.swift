@@ -50,6 +50,7 @@ public struct HTTPAPI: Sendable {
         v1.delete("/customers/:id") { _, context in
             let id = try context.parameters.require("id")
             guard try store.forget(customerId: id) else { return Self.error(.notFound, field: "id", "no customer \(id)") }
+            await wakeup.ring()
             return Self.json(.ok, ["id": id, "outcome": "forgotten"])
         }
         for event in [OrderEvents.Event.payment, .delivery, .cancel] {

@@ -5,11 +5,24 @@ import Foundation
 public actor Wakeup {
     private var waiter: CheckedContinuation<Void, Never>?
     private var pending = false
+    private var news = false
 
     public init() {}
 
-    /// Wakes the sleeper now (or makes its next sleep return at once).
+    /// Wakes the sleeper now (or makes its next sleep return at once): new data, a reload or a
+    /// stop, which the scheduler must not answer from its last plan.
     public func ring() {
+        news = true
+        resume()
+    }
+
+    /// Whether anything rang since the last call (a timer running out does not count).
+    public func takeNews() -> Bool {
+        defer { news = false }
+        return news
+    }
+
+    private func resume() {
         if let w = waiter {
             waiter = nil
             w.resume()
@@ -24,7 +37,7 @@ public actor Wakeup {
         guard seconds > 0 else { return }
         let timer = Task { [weak self] in
             try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
-            await self?.ring()
+            await self?.resume()
         }
         await withCheckedContinuation { waiter = $0 }
         pending = false

@@ -5,6 +5,12 @@ import GRDB
 /// The embedded store: one SQLite file (WAL, foreign keys on, mode 0600) reached through GRDB.
 public final class Store: Sendable {
     public let db: DatabasePool
+
+    /// Changes whenever another connection (another process: an import, `carecron forget`)
+    /// commits to the database; this process's own writes leave it as it was.
+    public func dataVersion() throws -> Int {
+        try db.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA data_version") ?? 0 }
+    }
     public let url: URL
 
     public struct OpenError: Error, CustomStringConvertible {

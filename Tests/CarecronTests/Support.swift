@@ -1,4 +1,4 @@
-import CarecronCLI
+import CarecronBench
 import CarecronDomain
 import Foundation
 

@@ -1,0 +1,86 @@
+import CarecronBench
+import CarecronDomain
+import Foundation
+import Testing
+
+/// Issue 6's runs in their small versions, on every submission: the real `carecron bench`
+/// commands (which start real `carecron` processes, a real HTTP receiver, sqlite3 and wrk), read
+/// back from the lines they print and the JSON file they write.
+@Suite("Benchmarks and reliability runs", .serialized)
+struct BenchTests {
+    struct Output {
+        let run: TestSupport.Run
+        let figures: [String: Double]
+        let json: [String: Any]
+    }
+
+    func bench(_ args: [String]) throws -> Output {
+        let folder = TestSupport.temporaryFolder("bench")
+        let json = folder.appendingPathComponent("figures.json")
+        let run = try TestSupport.carecron(["bench"] + args + ["--config", TestSupport.packageRoot.appendingPathComponent("config.json").path,
+                                                                "--json", json.path], in: folder)
+        var figures: [String: Double] = [:]
+        for line in run.stdout.split(separator: "\n") {
+            // name: value unit
+            let parts = line.split(separator: " ")
+            if parts.count == 3, parts[0].hasSuffix(":"), let v = Double(parts[1]) { figures[String(parts[0].dropLast())] = v }
+        }
+        let doc = (try? JSONSerialization.jsonObject(with: Data(contentsOf: json))) as? [String: Any] ?? [:]
+        return Output(run: run, figures: figures, json: (doc["figures"] as? [String: Any]) ?? [:])
+    }
+
+    @Test func crashLoopLosesNothingAndFaultyProviderDeliversEverythingOnce() throws {
+        let out = try bench(["chaos", "--messages", "1000", "--kills", "5"])
+        #expect(out.run.status == 0, "\(out.run.stdout)\n\(out.run.stderr)")
+        let f = out.figures
+        #expect(f["chaos_crash_kills"] == 5, "the sender was killed mid-run five times")
+        #expect(f["chaos_crash_lost"] == 0)
+        #expect(f["chaos_crash_duplicates_after_dedup"] == 0)
+        #expect((f["chaos_crash_raw_duplicates"] ?? .infinity) <= 5 * 8, "at most what was on the wire at the kills")
+        #expect((f["chaos_faulty_failed_requests"] ?? 0) > 150, "about 30% of requests failed")
+        #expect(f["chaos_faulty_refused_windows"] == 3)
+        #expect(f["chaos_faulty_lost"] == 0)
+        #expect(f["chaos_faulty_duplicates_after_dedup"] == 0)
+        #expect(f["chaos_faulty_retry_after_violations"] == 0)
+        #expect(out.run.stdout.contains("verdict: passed"))
+        #expect((out.json["chaos_crash_lost"] as? [String: Any])?["unit"] as? String == "messages", "figures reach the JSON file")
+    }
+
+    @Test func fuzzRunFindsNoCrashAndNoUnclearRejection() throws {
+        let out = try bench(["fuzz", "--cases", "10000", "--seed", "3"])
+        #expect(out.run.status == 0, "\(out.run.stdout)\n\(out.run.stderr)")
+        let f = out.figures
+        #expect(f["fuzz_cases"] == 10_000)
+        for target in ["job_files", "csv_import", "http_api"] {
+            #expect(f["fuzz_\(target)_unclear"] == 0, "\(target)")
+            #expect((f["fuzz_\(target)_rejected"] ?? 0) > (f["fuzz_\(target)_cases"] ?? 0) / 2, "most mutations of \(target) are caught")
+        }
+    }
+
+    @Test func everyFigureIsMeasuredAndWritten() throws {
+        let out = try bench(["all", "--sizes", "2000", "--messages", "300", "--kills", "2", "--fuzz-cases", "1000", "--idle", "3"])
+        #expect(out.run.status == 0, "\(out.run.stdout)\n\(out.run.stderr)")
+        let names = ["import_customers_2k_rate", "sqlite3_import_customers_2k_rate", "import_customers_2k_vs_sqlite3",
+                     "import_orders_2k_rate", "plan_instant_2k_seconds", "plan_instant_2k_peak_memory", "plan_day_2k_seconds",
+                     "sql_instant_2k_seconds", "plan_day_2k_vs_sql", "dispatch_rate", "wrk_rate", "dispatch_vs_wrk",
+                     "startup_to_ready_2k", "idle_cpu_per_minute_2k", "due_latency_2k_p50", "due_latency_2k_p99",
+                     "chaos_crash_lost", "chaos_faulty_lost", "fuzz_cases"]
+        for name in names {
+            #expect(out.figures[name] != nil, "printed: \(name)")
+            #expect(out.json[name] != nil, "in the JSON file: \(name)")
+        }
+        #expect(out.figures["due_latency_2k_missing"] == 0)
+        #expect((out.figures["due_latency_2k_p99"] ?? .infinity) < 1000, "due messages go out within a second")
+        #expect((out.figures["startup_to_ready_2k"] ?? .infinity) < 5)
+        #expect((out.figures["plan_day_2k_events"] ?? 0) > 0, "the synthetic shop has something to plan")
+    }
+
+    @Test func generatorIsDeterministic() throws {
+        var a = SplitMix(seed: 5), b = SplitMix(seed: 5)
+        let folder = TestSupport.temporaryFolder("gen")
+        let x = folder.appendingPathComponent("a.csv"), y = folder.appendingPathComponent("b.csv")
+        try ShopGenerator.orders(500, customers: 100, endingOn: LocalDate(iso: "2026-12-01")!, to: x, &a)
+        try ShopGenerator.orders(500, customers: 100, endingOn: LocalDate(iso: "2026-12-01")!, to: y, &b)
+        #expect(try Data(contentsOf: x) == Data(contentsOf: y))
+    }
+}
