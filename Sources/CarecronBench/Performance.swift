@@ -92,9 +92,17 @@ public struct Performance {
     // MARK: 3. dispatch
 
     /// `carecron outbox send` of `count` due messages through the webhook sender to the bench's
-    /// receiver, beside `wrk` POSTing a like body to the same receiver with as many connections.
+    /// receiver, beside `wrk` POSTing a like body to the same receiver with as many connections:
+    /// once answering at once, once answering after 50 ms, like a real provider.
     public func dispatch(count: Int, concurrency: Int) throws {
-        let receiver = try Receiver(log: nil)
+        try dispatch(count: count, concurrency: concurrency, providerDelay: 0, suffix: "")
+        try dispatch(count: max(200, count / 10), concurrency: concurrency, providerDelay: 0.05, suffix: "_50ms")
+    }
+
+    func dispatch(count: Int, concurrency: Int, providerDelay: Double, suffix: String) throws {
+        var faults = Receiver.Faults()
+        faults.delaySeconds = providerDelay
+        let receiver = try Receiver(log: nil, faults: faults)
         try receiver.start()
         defer { receiver.shutdown() }
         let shop = try BenchShop(from: source, senders: BenchShop.webhook(port: receiver.port, concurrency: concurrency))
@@ -104,8 +112,8 @@ public struct Performance {
         let (exit, out, err) = try runToEnd(binary, ["outbox", "send", "--config", shop.config.path])
         guard exit.status == 0, out.contains("sent \(count),") else { throw BenchError("outbox send: \(out) \(err)") }
         let ours = Double(count) / exit.wallSeconds
-        figures.record("dispatch_rate", ours.rounded(), "messages/s")
-        figures.record("dispatch_concurrency", Double(concurrency), "connections")
+        figures.record("dispatch\(suffix)_rate", ours.rounded(), "messages/s")
+        figures.record("dispatch\(suffix)_concurrency", Double(concurrency), "connections")
         guard let wrk = which("wrk") else { print("wrk not found (apt-get install wrk): no yardstick for dispatch"); return }
         let script = shop.folder.appendingPathComponent("post.lua")
         try """
@@ -117,8 +125,8 @@ public struct Performance {
         let (w, wout, werr) = try runToEnd(wrk, ["-t1", "-c\(concurrency)", "-d5s", "-s", script.path, "http://127.0.0.1:\(receiver.port)/hook"])
         guard w.status == 0, let line = wout.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }),
               let theirs = Double(line.split(separator: " ").last ?? "") else { throw BenchError("wrk: \(wout) \(werr)") }
-        figures.record("wrk_rate", theirs.rounded(), "requests/s")
-        figures.record("dispatch_vs_wrk", (ours / theirs * 100).rounded(), "%")
+        figures.record("wrk\(suffix)_rate", theirs.rounded(), "requests/s")
+        figures.record("dispatch\(suffix)_vs_wrk", (ours / theirs * 100).rounded(), "%")
     }
 
     // MARK: 4 and 5. the running service

@@ -16,6 +16,8 @@ public final class Receiver: @unchecked Sendable {
         public var seed: UInt64 = 1
         public var retryAfter = 1
         public var slowSeconds: Double = 3
+        /// Every answer held this long: a provider's own latency.
+        public var delaySeconds: Double = 0
         public init() {}
     }
 
@@ -116,6 +118,11 @@ public final class Receiver: @unchecked Sendable {
             case .end:
                 let answer = receiver.answer(key: key)
                 switch answer {
+                case .ok where receiver.faults.delaySeconds > 0:
+                    let loop = context.eventLoop, ctx = NIOLoopBound(context, eventLoop: loop), id = receiver.requests
+                    loop.scheduleTask(in: .milliseconds(Int64(receiver.faults.delaySeconds * 1000))) {
+                        self.respond(ctx.value, .ok, body: "{\"id\":\"r\(id)\"}")
+                    }
                 case .ok: respond(context, .ok, body: "{\"id\":\"r\(receiver.requests)\"}")
                 case .e500: respond(context, .internalServerError, body: "{\"error\":\"provider failure\"}")
                 case .e429: respond(context, .tooManyRequests, body: "{\"error\":\"slow down\"}",

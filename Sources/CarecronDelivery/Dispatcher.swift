@@ -88,8 +88,8 @@ public final class Dispatcher: Sendable {
         self.jobs = Dictionary(jobs.map { ($0.name, ($0.type, $0.purpose)) }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// How many messages are claimed ahead of the senders' free slots: every sender's
-    /// concurrency, so that a stop request waits for little more than what is on the wire.
+    /// Every sender's concurrency: up to twice this many messages are claimed at a time, so that
+    /// a stop request waits for little more than what is on the wire.
     var batchSize: Int { max(8, senders.values.reduce(0) { $0 + $1.limits.concurrency }) }
 
     /// Sends until nothing is due now (or `keepGoing` says stop); returns when the outbox has
@@ -100,9 +100,10 @@ public final class Dispatcher: Sendable {
             var total = DispatchReport()
             var running = 0
             while true {
-                // Refill when half the claimed messages are done: one claim per half batch, not per message.
-                if running <= batchSize / 2, keepGoing() {
-                    for m in try outbox.claimDue(now: now(), limit: batchSize - running) {
+                // Claimed ahead up to two batches, refilled once a batch is done: the senders'
+                // slots stay full, and a claim (a write) serves many messages, not one.
+                if running <= batchSize, keepGoing() {
+                    for m in try outbox.claimDue(now: now(), limit: 2 * batchSize - running) {
                         group.addTask { await self.deliver(m) }
                         running += 1
                     }

@@ -21,6 +21,9 @@ struct HTTPTransport: Sendable {
         var c = HTTPClient.Configuration()
         c.connectionPool.retryConnectionEstablishment = false
         c.timeout.connect = .seconds(5)
+        // The client's default (8 connections a host) would cap a sender below its own
+        // `concurrency`; the senders' gates are what limit us.
+        c.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
     }()
 
