@@ -27,7 +27,7 @@ public struct PlanningQueries {
             var customers: [String: CustomerSnapshot] = [:]
             let ids = Set(orders.values.map(\.customerId))
             for chunk in Array(ids).chunked(900) {
-                let sql = "SELECT * FROM customers WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))"
+                let sql = "SELECT \(Self.customerColumns) FROM customers WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))"
                 let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(chunk))
                 while let row = try rows.next() {
                     let c = Self.customer(row)
@@ -53,17 +53,17 @@ public struct PlanningQueries {
         let s = Int(start.timeIntervalSince1970), e = Int(to.timeIntervalSince1970)
         let checkinStart = s - (checkinDays + 3) * 86_400, checkinEnd = e - checkinDays * 86_400 + 86_400
         let orders = [
-            "SELECT * FROM orders WHERE placed_at >= \(s - 2 * 86_400) AND placed_at < \(e)",
-            "SELECT * FROM orders WHERE delivered_at IS NOT NULL AND delivered_at >= \(checkinStart) AND delivered_at < \(checkinEnd)",
-            "SELECT * FROM orders WHERE paid_at IS NOT NULL AND paid_at >= \(checkinStart) AND paid_at < \(checkinEnd)",
+            "SELECT \(orderColumns) FROM orders WHERE placed_at >= \(s - 2 * 86_400) AND placed_at < \(e)",
+            "SELECT \(orderColumns) FROM orders WHERE delivered_at IS NOT NULL AND delivered_at >= \(checkinStart) AND delivered_at < \(checkinEnd)",
+            "SELECT \(orderColumns) FROM orders WHERE paid_at IS NOT NULL AND paid_at >= \(checkinStart) AND paid_at < \(checkinEnd)",
             // Every order of a customer who paid in the span: their total spend decides their tier.
             """
-            SELECT * FROM orders WHERE customer_id IN
+            SELECT \(orderColumns) FROM orders WHERE customer_id IN
                 (SELECT customer_id FROM orders WHERE paid_at IS NOT NULL AND paid_at >= \(s) AND paid_at < \(e))
             """,
         ]
         let monthDays = monthDays(from: start, to: to, clock: clock)
-        let birthdays = "SELECT * FROM customers WHERE birth_md IN (\(monthDays.map { "'\($0)'" }.joined(separator: ",")))"
+        let birthdays = "SELECT \(customerColumns) FROM customers WHERE birth_md IN (\(monthDays.map { "'\($0)'" }.joined(separator: ",")))"
         return (orders, birthdays)
     }
 
@@ -80,25 +80,28 @@ public struct PlanningQueries {
         return out.sorted()
     }
 
-    static func date(_ row: Row, _ column: String) -> Date? {
-        (row[column] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) }
-    }
+
+    // Columns named once and read by position: at a million customers, looking each column up
+    // by name was a fifth of the loading time.
+    static let orderColumns = "id, customer_id, placed_at, amount, payment_method, status, paid_at, delivered_at, items, agent, created_at, expired_at"
+    static let customerColumns = "id, full_name, gender, phone, email, tier, opt_out, birth_md, zalo_user_id"
 
     static func order(_ row: Row, fromPlacement: Bool) -> OrderSnapshot {
-        let placed = date(row, "placed_at")!
-        return OrderSnapshot(id: row["id"], customerId: row["customer_id"], placedAt: placed, amount: row["amount"],
-                             paymentMethod: row["payment_method"], status: row["status"], paidAt: date(row, "paid_at"),
-                             deliveredAt: date(row, "delivered_at"), items: row["items"], agent: row["agent"],
-                             knownAt: fromPlacement ? placed : max(placed, date(row, "created_at") ?? placed),
-                             expiredAt: fromPlacement ? nil : date(row, "expired_at"))
+        func date(_ i: Int) -> Date? { (row[i] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) } }
+        let placed = date(2)!
+        return OrderSnapshot(id: row[0], customerId: row[1], placedAt: placed, amount: row[3],
+                             paymentMethod: row[4], status: row[5], paidAt: date(6),
+                             deliveredAt: date(7), items: row[8], agent: row[9],
+                             knownAt: fromPlacement ? placed : max(placed, date(10) ?? placed),
+                             expiredAt: fromPlacement ? nil : date(11))
     }
 
     static func customer(_ row: Row) -> CustomerSnapshot {
-        let facts = CustomerFacts(id: row["id"], name: CustomerName(row["full_name"]),
-                                  gender: Gender(rawValue: row["gender"]) ?? .unknown,
-                                  phone: row["phone"], email: row["email"], tier: row["tier"])
-        return CustomerSnapshot(facts: facts, optOut: OptOut(rawValue: row["opt_out"]) ?? .none,
-                                birthMonthDay: row["birth_md"], zaloUserId: row["zalo_user_id"])
+        let facts = CustomerFacts(id: row[0], name: CustomerName(row[1]),
+                                  gender: Gender(rawValue: row[2]) ?? .unknown,
+                                  phone: row[3], email: row[4], tier: row[5])
+        return CustomerSnapshot(facts: facts, optOut: OptOut(rawValue: row[6]) ?? .none,
+                                birthMonthDay: row[7], zaloUserId: row[8])
     }
 }
 

@@ -198,8 +198,9 @@ public struct CarePlanner: Sendable {
                 pending += dueOn[lastDay] ?? []
                 lastDay = lastDay.adding(days: 1)
             }
-            let ready = pending.filter { ($0.deliveredAt ?? $0.paidAt ?? at) <= at }
-            pending.removeAll { o in ready.contains { $0.id == o.id } }
+            let isReady = { (o: OrderSnapshot) in (o.deliveredAt ?? o.paidAt ?? at) <= at }
+            let ready = pending.filter(isReady)
+            pending.removeAll(where: isReady)
             // One message per customer per day, naming every order that qualifies.
             for (customerId, orders) in Dictionary(grouping: ready, by: \.customerId).sorted(by: { $0.key < $1.key }) {
                 guard let customer = input.customers[customerId], customer.accepts(job.purpose) else { continue }
