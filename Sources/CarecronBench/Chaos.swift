@@ -100,14 +100,14 @@ public struct Chaos {
         try shop.edit { $0["log"] = ["level": "info"] }
         let child = try Child(binary, ["outbox", "send", "--until-empty", "--config", shop.config.path],
                               stdout: folder.appendingPathComponent("send.out").path, stderr: folder.appendingPathComponent("send.err").path)
-        // Connections refused: the provider goes away for a second, three times.
+        // Connections reset: the provider goes away for a second, three times.
         var refusals = 0
         for _ in 0..<3 {
             if child.wait(seconds: 1.5) != nil { break }
-            receiver.stop()
+            receiver.refuseConnections(true)
             refusals += 1
             Thread.sleep(forTimeInterval: 1)
-            try receiver.start(port: receiver.port)
+            receiver.refuseConnections(false)
         }
         let exit = child.wait(seconds: 600)
         var verdict = Verdict()
@@ -122,7 +122,7 @@ public struct Chaos {
         figures.record("chaos_faulty_messages", Double(count), "messages")
         figures.record("chaos_faulty_requests", Double(log.total), "requests")
         figures.record("chaos_faulty_failed_requests", Double(failed), "requests")
-        figures.record("chaos_faulty_refused_windows", Double(refusals), "windows")
+        figures.record("chaos_faulty_down_windows", Double(refusals), "windows")
         figures.record("chaos_faulty_lost", Double(lost), "messages")
         figures.record("chaos_faulty_raw_duplicates", Double(log.rawDuplicates), "requests")
         figures.record("chaos_faulty_duplicates_after_dedup", Double(unexpected), "messages")

@@ -29,6 +29,7 @@ public final class Receiver: @unchecked Sendable {
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private var channel: Channel?
     private let connections = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
+    private let refusing = NIOLockedValueBox(false)
     public private(set) var port = 0
 
     struct State {
@@ -48,14 +49,14 @@ public final class Receiver: @unchecked Sendable {
         }
     }
 
-    /// Listens on 127.0.0.1:`port` (0: any free port); again on the same port after `stop()`.
+    /// Listens on 127.0.0.1:`port` (0: any free port).
     public func start(port: Int = 0) throws {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
+                if self.refusing.withLockedValue({ $0 }) { return Self.reset(channel) }
                 self.connections.withLockedValue { $0[ObjectIdentifier(channel)] = channel }
                 channel.closeFuture.whenComplete { _ in _ = self.connections.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(channel)) } }
                 return channel.pipeline.configureHTTPServerPipeline().flatMap {
@@ -67,15 +68,23 @@ public final class Receiver: @unchecked Sendable {
         self.port = c.localAddress?.port ?? port
     }
 
-    /// Stops listening and drops every connection (new ones are refused) until `start(port:)` again.
-    public func stop() {
-        try? channel?.close().wait()
-        for c in connections.withLockedValue({ Array($0.values) }) { try? c.close().wait() }
-        channel = nil
+    /// While on, every connection is reset as soon as it is made, and those open are reset
+    /// too: the provider is down. (Closing the listening socket instead would leave the port
+    /// unusable for a moment on Linux, so the provider could not come back where it was.)
+    public func refuseConnections(_ on: Bool) {
+        refusing.withLockedValue { $0 = on }
+        guard on else { return }
+        for c in connections.withLockedValue({ Array($0.values) }) { try? Self.reset(c).wait() }
+    }
+
+    static func reset(_ channel: Channel) -> EventLoopFuture<Void> {
+        // SO_LINGER 0: the close is a reset, as a host with nothing listening answers.
+        guard let provider = channel as? SocketOptionProvider else { return channel.close() }
+        return provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).flatMap { channel.close() }
     }
 
     public func shutdown() {
-        stop()
+        try? channel?.close().wait()
         try? group.syncShutdownGracefully()
         if logFD >= 0 { close(logFD) }
     }

@@ -38,7 +38,7 @@ struct BenchTests {
         #expect(f["chaos_crash_duplicates_after_dedup"] == 0)
         #expect((f["chaos_crash_raw_duplicates"] ?? .infinity) <= 5 * 8, "at most what was on the wire at the kills")
         #expect((f["chaos_faulty_failed_requests"] ?? 0) > 150, "about 30% of requests failed")
-        #expect(f["chaos_faulty_refused_windows"] == 3)
+        #expect(f["chaos_faulty_down_windows"] == 3)
         #expect(f["chaos_faulty_lost"] == 0)
         #expect(f["chaos_faulty_duplicates_after_dedup"] == 0)
         #expect(f["chaos_faulty_retry_after_violations"] == 0)
