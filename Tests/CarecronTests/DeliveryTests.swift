@@ -261,3 +261,47 @@ struct DeliveryTests {
                                          dueAt: Date(), now: Date()), "a combined message sharing one occurrence")
     }
 }
+
+/// The running service plans once and reuses the plan while nothing it was made from changes:
+/// news from this process (the API, a reload) comes as `fresh`, writes by other processes
+/// through SQLite's data version. Both must lead to a new plan, and nothing else should.
+@Suite("The service's plan memo")
+struct PlanMemoTests {
+    func addCustomer(_ id: String, to store: Store, clock: ShopClock) throws {
+        let csv = TestSupport.temporaryFolder("memo").appendingPathComponent("c.csv")
+        try "id,full_name,gender,phone,birthday,opt_out\n\(id),Lê Thị Hoa,female,0912000\(id.suffix(3)),1990-12-01,none\n"
+            .write(to: csv, atomically: true, encoding: .utf8)
+        _ = try Importer(store: store, clock: clock).run(.customers, file: csv)
+    }
+
+    @Test func newDataIsPlannedWhetherItCameFromThisProcessOrAnother() throws {
+        let shop = try DeliveryShop(senders: [:], channels: [:])
+        let planner = OutboxPlanner(store: shop.store, config: shop.config, jobs: shop.jobs)
+        let up = TestSupport.instant("2026-12-01T08:30:00+07:00")
+        var memo: PlanMemo?
+        _ = try planner.step(now: up, upSince: up, lastSeen: nil, memo: &memo, fresh: true)
+        #expect(memo != nil)
+
+        // This process adds a customer born on 1 December, but says nothing: the memo is used.
+        try addCustomer("N101", to: shop.store, clock: shop.config.clock)
+        let nine = TestSupport.instant("2026-12-01T09:00:30+07:00")
+        _ = try planner.step(now: nine, upSince: up, lastSeen: up, memo: &memo, fresh: false)
+        #expect(try shop.outbox.isPlanned("birthday:C001:2026"), "the plan's own events come due")
+        #expect(try !shop.outbox.isPlanned("birthday:N101:2026"), "no new plan without news")
+
+        // Another process (its own connection) adds one: its write is seen, and a new plan made.
+        try addCustomer("N102", to: try Store(url: shop.config.database), clock: shop.config.clock)
+        let later = nine.addingTimeInterval(30)
+        _ = try planner.step(now: later, upSince: up, lastSeen: nine, memo: &memo, fresh: false)
+        #expect(try shop.outbox.isPlanned("birthday:N102:2026"))
+        #expect(try shop.outbox.isPlanned("birthday:N101:2026"))
+
+        // News from this process (the API rings the scheduler) makes a new plan too.
+        try addCustomer("N103", to: shop.store, clock: shop.config.clock)
+        let then = later.addingTimeInterval(30)
+        _ = try planner.step(now: then, upSince: up, lastSeen: later, memo: &memo, fresh: false)
+        #expect(try !shop.outbox.isPlanned("birthday:N103:2026"))
+        _ = try planner.step(now: then, upSince: up, lastSeen: later, memo: &memo, fresh: true)
+        #expect(try shop.outbox.isPlanned("birthday:N103:2026"))
+    }
+}
