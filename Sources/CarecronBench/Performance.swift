@@ -32,6 +32,26 @@ public struct Performance {
         return (shop, data)
     }
 
+    /// Figures 1 and 2 at each size: a shop generated, imported, planned; written after each.
+    public func importAndPlan(sizes: [Int]) throws {
+        for size in sizes.sorted() {
+            let (shop, data) = try self.shop(customers: size)
+            defer { shop.remove() }
+            try importRate(shop, data: data, customers: size)
+            try planning(shop, customers: size)
+            try figures.write()
+        }
+    }
+
+    /// Figures 4 and 5 on a live shop (orders up to today) of `customers` customers.
+    public func liveService(customers: Int, idleSeconds: Double = 60, latencyMessages: Int = 200) throws {
+        let (shop, data) = try self.shop(customers: customers, day: liveDay)
+        defer { shop.remove() }
+        try importRate(shop, data: data, customers: customers, record: false)
+        try service(shop, customers: customers, idleSeconds: idleSeconds, latencyMessages: latencyMessages)
+        try figures.write()
+    }
+
     // MARK: 1. import
 
     /// Imports the shop's CSVs with `carecron import`, then `sqlite3 .import`s the same files into

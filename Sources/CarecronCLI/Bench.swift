@@ -52,7 +52,7 @@ struct BenchOptions: ParsableArguments {
 struct BenchAll: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "all", abstract: "Every figure: import, planning at three sizes, dispatch, the service, chaos and fuzz runs.")
-    @Option(help: "shop sizes (customers) for planning; the largest is also imported, run and started") var sizes = [10_000, 100_000, 1_000_000]
+    @Option(parsing: .upToNextOption, help: "shop sizes (customers) for planning; the largest is also run and started") var sizes = [10_000, 100_000, 1_000_000]
     @Option var messages = 10_000
     @Option var kills = 100
     @Option var fuzzCases = 100_000
@@ -62,20 +62,8 @@ struct BenchAll: ParsableCommand {
     func run() throws {
         let figures = bench.figures
         let perf = Performance(figures: figures, source: bench.source)
-        for size in sizes.sorted() {
-            let (shop, data) = try perf.shop(customers: size)
-            defer { shop.remove() }
-            try perf.importRate(shop, data: data, customers: size)
-            try perf.planning(shop, customers: size)
-            try figures.write()
-        }
-        if let size = sizes.max() {
-            let (shop, data) = try perf.shop(customers: size, day: perf.liveDay)
-            defer { shop.remove() }
-            try perf.importRate(shop, data: data, customers: size, record: false)
-            try perf.service(shop, customers: size, idleSeconds: idle)
-            try figures.write()
-        }
+        try perf.importAndPlan(sizes: sizes)
+        if let size = sizes.max() { try perf.liveService(customers: size, idleSeconds: idle) }
         try perf.dispatch(count: messages, concurrency: 16)
         try figures.write()
         let chaos = Chaos(figures: figures, source: bench.source)
@@ -112,14 +100,7 @@ struct BenchPlan: ParsableCommand {
 
     func run() throws {
         let figures = bench.figures
-        let perf = Performance(figures: figures, source: bench.source)
-        for size in sizes.sorted() {
-            let (shop, data) = try perf.shop(customers: size)
-            defer { shop.remove() }
-            try perf.importRate(shop, data: data, customers: size)
-            try perf.planning(shop, customers: size)
-        }
-        try figures.write()
+        try Performance(figures: figures, source: bench.source).importAndPlan(sizes: sizes)
     }
 }
 
@@ -147,12 +128,8 @@ struct BenchService: ParsableCommand {
 
     func run() throws {
         let figures = bench.figures
-        let perf = Performance(figures: figures, source: bench.source)
-        let (shop, data) = try perf.shop(customers: customers, day: perf.liveDay)
-        defer { shop.remove() }
-        try perf.importRate(shop, data: data, customers: customers, record: false)
-        try perf.service(shop, customers: customers, idleSeconds: idle, latencyMessages: latencyMessages)
-        try figures.write()
+        try Performance(figures: figures, source: bench.source)
+            .liveService(customers: customers, idleSeconds: idle, latencyMessages: latencyMessages)
     }
 }
 

@@ -95,7 +95,7 @@ public final class Dispatcher: Sendable {
     /// Sends until nothing is due now (or `keepGoing` says stop); returns when the outbox has
     /// nothing more for the moment. Messages are claimed again as sends finish, not batch by
     /// batch, so that one slow or timed-out send holds up only its own slot.
-    public func drain(while keepGoing: @Sendable () -> Bool = { true }) async throws -> DispatchReport {
+    public func drain(while keepGoing: @escaping @Sendable () -> Bool = { true }) async throws -> DispatchReport {
         try await withThrowingTaskGroup(of: DispatchReport.self) { group in
             var total = DispatchReport()
             var running = 0
@@ -104,7 +104,7 @@ public final class Dispatcher: Sendable {
                 // slots stay full, and a claim (a write) serves many messages, not one.
                 if running <= batchSize, keepGoing() {
                     for m in try outbox.claimDue(now: now(), limit: 2 * batchSize - running) {
-                        group.addTask { await self.deliver(m) }
+                        group.addTask { await self.deliver(m, while: keepGoing) }
                         running += 1
                     }
                 }
@@ -115,7 +115,9 @@ public final class Dispatcher: Sendable {
         }
     }
 
-    func deliver(_ m: OutboxMessage) async -> DispatchReport {
+    /// Sends one claimed message. If `keepGoing` turns false while it waits for a slot, it is
+    /// handed back to the outbox unsent: at a stop, only what is on the wire finishes.
+    func deliver(_ m: OutboxMessage, while keepGoing: @Sendable () -> Bool = { true }) async -> DispatchReport {
         var report = DispatchReport()
         let job = jobs[m.job]
         let context = "job=\(m.job) id=\(m.id) orders=\(m.orderIds.joined(separator: ",")) customer=\(m.customerId ?? "-") channel=\(m.rendering.channel) to=\(Masking.contact(m.rendering.to))"
@@ -131,6 +133,11 @@ public final class Dispatcher: Sendable {
             }
             if m.attempts == 1 { try? outbox.noteSender(m.id, sender: senderName) }
             await gate.acquire()
+            guard keepGoing() else {
+                await gate.release()
+                try outbox.unclaim(m.id)
+                return report
+            }
             let started = DispatchTime.now().uptimeNanoseconds
             let outcome = await sender.send(OutgoingMessage(m))
             // The slot is freed only once the outcome is recorded: at a crash, at most

@@ -105,6 +105,16 @@ public struct Outbox: Sendable {
         }
     }
 
+    /// Hands back a claimed message that was never sent: as it was before `claimDue` took it.
+    public func unclaim(_ id: Int64) throws {
+        try store.db.write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET state = CASE WHEN attempts <= 1 THEN 'planned' ELSE 'failed' END, attempts = attempts - 1
+                WHERE id = ? AND state = 'sending'
+                """, arguments: [id])
+        }
+    }
+
     /// After a crash, messages left `sending` have an unknown outcome: they are tried again, with
     /// the same idempotency key, so that a provider that honours it sends them once.
     @discardableResult
