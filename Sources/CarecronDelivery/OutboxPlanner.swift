@@ -32,8 +32,11 @@ public struct OutboxPlanner: Sendable {
         }
     }
 
-    /// What is due by `now` from the last plan, while nothing it was made from has changed:
-    /// planning a big shop costs a second of CPU, and an idle service wakes every minute.
+    /// What is due by `now` (and when the next thing is): the planner over the span since the
+    /// last step. `upSince` is when this run of the service began; `lastSeen` when a previous run
+    /// was last alive (nil the first time): the gap between them is an outage.
+    /// The last plan (`memo`) is reused while nothing it was made from has changed: planning a
+    /// big shop costs a second of CPU, and an idle service wakes every minute.
     /// `fresh` says the caller knows of news (data from the API, a reload, a stop); writes by other
     /// processes are seen through the database's data version.
     public func due(now: Date, upSince: Date, lastSeen: Date?, memo: inout PlanMemo?, fresh: Bool,
@@ -49,14 +52,6 @@ public struct OutboxPlanner: Sendable {
         let (events, future) = try plan(now: now, upSince: upSince, lastSeen: lastSeen, horizon: horizon)
         memo = PlanMemo(pending: future, validUntil: now.addingTimeInterval(horizon - 300), version: version)
         return (events, future.first?.at)
-    }
-
-    /// What is due by `now` (and when the next thing is): the planner over the span since the
-    /// last step. `upSince` is when this run of the service began; `lastSeen` when a previous run
-    /// was last alive (nil the first time): the gap between them is an outage.
-    public func due(now: Date, upSince: Date, lastSeen: Date?, horizon: TimeInterval = 3600) throws -> (events: [PlannedEvent], nextDue: Date?) {
-        let (due, future) = try plan(now: now, upSince: upSince, lastSeen: lastSeen, horizon: horizon)
-        return (due, future.first?.at)
     }
 
     /// The planner over [the last step − 1 h, now + horizon): what is due by now, and the rest in time order.
@@ -75,13 +70,8 @@ public struct OutboxPlanner: Sendable {
         return (Array(events[..<split]), Array(events[split...]))
     }
 
-    /// Plans what is due at `now` into the outbox (each occurrence once) and applies due expiries.
-    public func step(now: Date, upSince: Date, lastSeen: Date?, horizon: TimeInterval = 3600) throws -> Result {
-        var memo: PlanMemo?
-        return try step(now: now, upSince: upSince, lastSeen: lastSeen, memo: &memo, fresh: true, horizon: horizon)
-    }
-
-    /// `step`, reusing the last plan while nothing changed (see `due(…memo:fresh:)`).
+    /// Plans what is due at `now` into the outbox (each occurrence once) and applies due
+    /// expiries, reusing the last plan while nothing changed (see `due`).
     public func step(now: Date, upSince: Date, lastSeen: Date?, memo: inout PlanMemo?, fresh: Bool,
                      horizon: TimeInterval = 3600) throws -> Result {
         let (events, nextDue) = try due(now: now, upSince: upSince, lastSeen: lastSeen, memo: &memo, fresh: fresh, horizon: horizon)
