@@ -23,12 +23,11 @@ public struct RecordWriter: Sendable {
     }
 
     public func upsert(_ kind: ImportKind, _ fields: [String: String], db: Database, now: Int) throws -> Outcome {
-        let id: String, values: [DatabaseValueConvertible?], columns: [String]
+        let id: String, values: [DatabaseValueConvertible?]
         switch kind {
         case .customers:
             let c = try normaliser.customer(fields)
             id = c.id
-            columns = ["full_name", "gender", "phone", "email", "birthday", "birth_md", "zalo_user_id", "tier", "opt_out"]
             values = [c.fullName, c.gender.rawValue, c.phone, c.email, c.birthday, c.birthMonthDay, c.zaloUserId, c.tier, c.optOut.rawValue]
         case .orders:
             let o = try normaliser.order(fields)
@@ -38,26 +37,36 @@ public struct RecordWriter: Sendable {
                 throw FieldProblem(field: "customer_id", reason: "unknown customer \"\(o.customerId)\" (import customers first)")
             }
             let paidAfterExpiry = o.paidAt.map { $0 >= o.placedAt.addingTimeInterval(holdFor.interval) } ?? false
-            columns = ["customer_id", "placed_at", "amount", "payment_method", "status", "paid_at", "delivered_at", "items", "agent",
-                       "paid_after_expiry"]
             values = [o.customerId, Int(o.placedAt.timeIntervalSince1970), o.amount, o.paymentMethod, o.status,
                       o.paidAt.map { Int($0.timeIntervalSince1970) }, o.deliveredAt.map { Int($0.timeIntervalSince1970) },
                       o.items, o.agent, paidAfterExpiry ? 1 : 0]
         }
-        let table = kind.rawValue
-        let insert = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO \(table) (id, \(columns.joined(separator: ", ")), created_at, updated_at)
-            VALUES (?, \(columns.map { _ in "?" }.joined(separator: ", ")), ?, ?)
-            """)
-        try insert.execute(arguments: StatementArguments([id] + values + [now, now]))
+        let sql = Self.statements[kind]!
+        try db.cachedStatement(sql: sql.insert).execute(arguments: StatementArguments([id] + values + [now, now]))
         if db.changesCount == 1 { return .inserted }
-        let update = try db.cachedStatement(sql: """
-            UPDATE \(table) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")), updated_at = ?
-            WHERE id = ? AND NOT (\(columns.map { "\($0) IS ?" }.joined(separator: " AND ")))
-            """)
-        try update.execute(arguments: StatementArguments(values + [now, id] + values))
+        try db.cachedStatement(sql: sql.update).execute(arguments: StatementArguments(values + [now, id] + values))
         return db.changesCount == 1 ? .updated : .unchanged
     }
+
+    /// The columns an import writes, in the order of `upsert`'s values.
+    static let columns: [ImportKind: [String]] = [
+        .customers: ["full_name", "gender", "phone", "email", "birthday", "birth_md", "zalo_user_id", "tier", "opt_out"],
+        .orders: ["customer_id", "placed_at", "amount", "payment_method", "status", "paid_at", "delivered_at", "items", "agent",
+                  "paid_after_expiry"],
+    ]
+
+    /// Insert if new; else update only if a value differs (so that a re-import says "unchanged").
+    /// Built once: a million rows should not join the same strings a million times.
+    static let statements = Dictionary(uniqueKeysWithValues: ImportKind.allCases.map { kind -> (ImportKind, (insert: String, update: String)) in
+        let table = kind.rawValue, columns = Self.columns[kind]!
+        return (kind, ("""
+            INSERT OR IGNORE INTO \(table) (id, \(columns.joined(separator: ", ")), created_at, updated_at)
+            VALUES (?, \(columns.map { _ in "?" }.joined(separator: ", ")), ?, ?)
+            """, """
+            UPDATE \(table) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")), updated_at = ?
+            WHERE id = ? AND NOT (\(columns.map { "\($0) IS ?" }.joined(separator: " AND ")))
+            """))
+    })
 }
 
 /// Order events from the shop (HTTP API, platform webhooks), with the state rules that make
