@@ -120,3 +120,24 @@ struct TemplateTests {
         } throws: { e in "\(e)".contains("does not parse") && "\(e)".contains("line 1") }
     }
 }
+
+/// Zones whose offset has not changed since 2000 take an arithmetic shortcut; it must agree with
+/// Foundation's calendar to the minute, both ways.
+@Suite("Wall clock in a fixed-offset zone")
+struct FixedOffsetClockTests {
+    @Test func shortcutAgreesWithTheCalendar() {
+        let clock = ShopClock(zoneIdentifier: "Asia/Ho_Chi_Minh")!
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = clock.zone
+        var g = SeededGenerator(seed: 12)
+        for _ in 0..<5000 {
+            let t = Date(timeIntervalSince1970: Double.random(in: 946_684_800...4_000_000_000, using: &g))
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: t)
+            let day = clock.localDate(of: t), time = clock.timeOfDay(of: t)
+            #expect(day == LocalDate(year: c.year!, month: c.month!, day: c.day!), "\(t)")
+            #expect(time == TimeOfDay(hour: c.hour!, minute: c.minute!), "\(t)")
+            let back = calendar.date(from: DateComponents(year: c.year, month: c.month, day: c.day, hour: c.hour, minute: c.minute))!
+            #expect(clock.instant(of: day, time) == back, "\(t)")
+        }
+    }
+}

@@ -1,12 +1,13 @@
 import Foundation
 
-/// A customer as the planner sees one.
-public struct CustomerSnapshot: Sendable {
-    public var facts: CustomerFacts
-    public var optOut: OptOut
+/// A customer as the planner sees one. A class, immutable: the planner passes tens of thousands
+/// of these around, and a copy of a struct of strings costs a retain per string.
+public final class CustomerSnapshot: Sendable {
+    public let facts: CustomerFacts
+    public let optOut: OptOut
     /// "MM-DD" of the birthday, if known.
-    public var birthMonthDay: String?
-    public var zaloUserId: String?
+    public let birthMonthDay: String?
+    public let zaloUserId: String?
 
     public init(facts: CustomerFacts, optOut: OptOut = .none, birthMonthDay: String? = nil, zaloUserId: String? = nil) {
         self.facts = facts
@@ -28,22 +29,23 @@ public struct CustomerSnapshot: Sendable {
 }
 
 /// An order as the planner sees one: its timeline, so that a simulation can ask what it was at
-/// any instant (placed at `placedAt`, paid at `paidAt`, delivered at `deliveredAt`).
-public struct OrderSnapshot: Sendable {
-    public var id: String
-    public var customerId: String
-    public var placedAt: Date
-    public var amount: Int
-    public var paymentMethod: String
-    public var status: String
-    public var paidAt: Date?
-    public var deliveredAt: Date?
-    public var items: String
-    public var agent: String?
+/// any instant (placed at `placedAt`, paid at `paidAt`, delivered at `deliveredAt`). A class,
+/// immutable, for the same reason as `CustomerSnapshot`.
+public final class OrderSnapshot: Sendable {
+    public let id: String
+    public let customerId: String
+    public let placedAt: Date
+    public let amount: Int
+    public let paymentMethod: String
+    public let status: String
+    public let paidAt: Date?
+    public let deliveredAt: Date?
+    public let items: String
+    public let agent: String?
     /// When carecron first knew of the order (an import or API call after its slot makes it late).
-    public var knownAt: Date
+    public let knownAt: Date
     /// When carecron marked it expired, if it did.
-    public var expiredAt: Date?
+    public let expiredAt: Date?
 
     public init(id: String, customerId: String, placedAt: Date, amount: Int, paymentMethod: String = "prepaid",
                 status: String = "pending", paidAt: Date? = nil, deliveredAt: Date? = nil, items: String = "",
@@ -67,11 +69,11 @@ public struct OrderSnapshot: Sendable {
     /// Paid by instant `t`. An order marked paid without a time counts as paid from the start.
     public func isPaid(at t: Date) -> Bool {
         if let paidAt { return paidAt <= t }
-        return ["paid", "delivered"].contains(status) && !isCashOnDelivery
+        return (status == "paid" || status == "delivered") && !isCashOnDelivery
     }
 
     /// Cancelled or returned: no message about it any more.
-    public var isWithdrawn: Bool { ["cancelled", "returned"].contains(status) }
+    public var isWithdrawn: Bool { status == "cancelled" || status == "returned" }
 
     /// Already expired in the shop's own data, or by carecron before `t`.
     public func isExpired(at t: Date) -> Bool {
