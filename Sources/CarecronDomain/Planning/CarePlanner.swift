@@ -26,7 +26,9 @@ public struct CarePlanner: Sendable {
         for job in jobs where job.enabled {
             switch job.rules {
             case .paymentReminder(let rules, let combine):
-                events += paymentReminders(job, rules, combine: combine, input, downtime)
+                // Advertising needs the lookback's reminders for its cap; otherwise only the span's.
+                events += paymentReminders(job, rules, combine: combine, input, downtime,
+                                           notBefore: job.purpose == .marketing ? nil : from)
             case .orderExpiry(let notify):
                 events += expiries(job, notify: notify, input, downtime)
             case .codConfirmation(let after, _):
@@ -56,10 +58,13 @@ public struct CarePlanner: Sendable {
         let at: Date
     }
 
+    /// `notBefore`: reminders before it are not wanted; an order that expired by then (every
+    /// reminder comes before expiry) is not followed at all.
     func paymentReminders(_ job: JobDefinition, _ rules: PaymentReminderPolicy, combine: Bool,
-                          _ input: PlanningInput, _ downtime: Downtime) -> [PlannedEvent] {
+                          _ input: PlanningInput, _ downtime: Downtime, notBefore: Date? = nil) -> [PlannedEvent] {
         var sends: [ReminderSend] = []
         for order in input.orders where !order.isCashOnDelivery && !order.isWithdrawn {
+            if let notBefore, rules.expiry(placedAt: order.placedAt) <= notBefore { continue }
             guard let customer = input.customers[order.customerId], customer.accepts(job.purpose) else { continue }
             sends += reminderChain(order, rules, downtime, purpose: job.purpose)
         }
