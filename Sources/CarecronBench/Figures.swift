@@ -22,8 +22,6 @@ public final class Figures: @unchecked Sendable {
         fflush(nil)
     }
 
-    public func value(_ name: String) -> Double? { lock.withLock { all.last { $0.name == name }?.value } }
-
     static func format(_ v: Double) -> String {
         if v == v.rounded(), abs(v) < 1e15 { return String(Int(v)) }
         return abs(v) >= 100 ? String(format: "%.1f", v) : abs(v) >= 1 ? String(format: "%.3f", v) : String(format: "%.4f", v)

@@ -127,26 +127,25 @@ public final class Receiver: @unchecked Sendable {
             case .end:
                 let answer = receiver.answer(key: key)
                 switch answer {
-                case .ok where receiver.faults.delaySeconds > 0:
-                    let loop = context.eventLoop, ctx = NIOLoopBound(context, eventLoop: loop), id = receiver.requests
-                    loop.scheduleTask(in: .milliseconds(Int64(receiver.faults.delaySeconds * 1000))) {
-                        self.respond(ctx.value, .ok, body: "{\"id\":\"r\(id)\"}")
-                    }
-                case .ok: respond(context, .ok, body: "{\"id\":\"r\(receiver.requests)\"}")
+                case .ok: respond(context, .ok, body: "{\"id\":\"r\(receiver.requests)\"}", after: receiver.faults.delaySeconds)
                 case .e500: respond(context, .internalServerError, body: "{\"error\":\"provider failure\"}")
                 case .e429: respond(context, .tooManyRequests, body: "{\"error\":\"slow down\"}",
                                     extra: [("Retry-After", "\(receiver.faults.retryAfter)")])
-                case .slow:
-                    let loop = context.eventLoop, ctx = NIOLoopBound(context, eventLoop: loop)
-                    loop.scheduleTask(in: .milliseconds(Int64(receiver.faults.slowSeconds * 1000))) {
-                        self.respond(ctx.value, .ok, body: "{\"id\":\"late\"}")
-                    }
+                case .slow: respond(context, .ok, body: "{\"id\":\"late\"}", after: receiver.faults.slowSeconds)
                 case .close: context.close(promise: nil)
                 }
             }
         }
 
-        func respond(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, body: String, extra: [(String, String)] = []) {
+        func respond(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, body: String, extra: [(String, String)] = [],
+                     after delay: Double = 0) {
+            if delay > 0 {
+                let ctx = NIOLoopBound(context, eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(in: .milliseconds(Int64(delay * 1000))) {
+                    self.respond(ctx.value, status, body: body, extra: extra)
+                }
+                return
+            }
             guard context.channel.isActive else { return }
             var headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", "\(body.utf8.count)")])
             headers.add(contentsOf: extra)
