@@ -10,8 +10,8 @@ public struct BenchShop {
     public let config: URL
     public var database: URL { folder.appendingPathComponent("var/bench.sqlite") }
 
-    /// `senders`/`channels` replace the shipped ones (nil keeps them); `extra` sets other keys.
-    public init(from source: URL, senders: [String: Any]? = nil, channels: [String: String]? = nil, extra: [String: Any] = [:]) throws {
+    /// `extra` sets other keys of config.json (`configure` points the channels elsewhere).
+    public init(from source: URL, extra: [String: Any] = [:]) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("carecron-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("var"), withIntermediateDirectories: true)
         guard var c = try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as? [String: Any] else {
@@ -21,10 +21,6 @@ public struct BenchShop {
         c["jobs"] = jobs.path
         c["database"] = "var/bench.sqlite"
         c["http"] = nil
-        if let senders {
-            c["senders"] = senders
-            c["channels"] = channels ?? ["zalo": "hook", "sms": "hook", "email": "hook"]
-        }
         c["log"] = ["level": "warning"]
         for (k, v) in extra { c[k] = v }
         config = folder.appendingPathComponent("config.json")
@@ -64,10 +60,33 @@ public struct BenchShop {
     }
 
     /// A webhook sender `hook` posting to the bench receiver.
-    public static func webhook(port: Int, concurrency: Int = 16, timeout: Double = 2, maxAttempts: Int = 30) -> [String: Any] {
-        ["hook": ["type": "webhook", "url": "http://127.0.0.1:\(port)/hook", "concurrency": concurrency,
-                  "timeout": timeout, "maxAttempts": maxAttempts]]
+    public static func webhook(port: Int, concurrency: Int = 16, timeout: Double = 2, maxAttempts: Int = 30,
+                               ratePerSecond: Double? = nil) -> [String: Any] {
+        var hook: [String: Any] = ["type": "webhook", "url": "http://127.0.0.1:\(port)/hook", "concurrency": concurrency,
+                                   "timeout": timeout, "maxAttempts": maxAttempts]
+        hook["ratePerSecond"] = ratePerSecond
+        return ["hook": hook]
     }
+
+    /// A shop whose channels all go to a receiver of its own (which logs into the shop's folder,
+    /// `receiver.log`, when `logged`), with `count` messages `bench:0…` due now.
+    public static func sending(_ count: Int, from source: URL, faults: Receiver.Faults = Receiver.Faults(), logged: Bool,
+                               extra: [String: Any] = [:], sender: (Int) -> [String: Any]) throws -> (BenchShop, Receiver) {
+        let shop = try BenchShop(from: source, extra: extra)
+        do {
+            let receiver = try Receiver(log: logged ? shop.receiverLog : nil, faults: faults)
+            try receiver.start()
+            try shop.configure(senders: sender(receiver.port))
+            let now = Date()
+            try shop.enqueue(count) { _ in now }
+            return (shop, receiver)
+        } catch {
+            shop.remove()
+            throw error
+        }
+    }
+
+    public var receiverLog: URL { folder.appendingPathComponent("receiver.log") }
 
     /// Puts `count` messages in the outbox, due at `due(i)`, each with its own key `bench:i`.
     public func enqueue(_ count: Int, due: (Int) -> Date) throws {

@@ -13,9 +13,14 @@ public struct Fuzzer {
     public struct Outcome {
         public var cases = 0
         public var rejected = 0
-        public var unclear: [String] = []
+        public var unclear = 0
+        /// The first few unclear cases, to show.
+        public var examples: [String] = []
         public init() {}
-        mutating func unclear(_ example: @autoclosure () -> String) { if unclear.count < 20 { unclear.append(example()) } else { unclear.append("") } }
+        mutating func unclear(_ example: @autoclosure () -> String) {
+            unclear += 1
+            if examples.count < 20 { examples.append(example()) }
+        }
     }
 
     public var g: SplitMix
@@ -37,6 +42,58 @@ public struct Fuzzer {
             }
         }
         return b
+    }
+
+    /// The whole run: `cases` split between job files (20%), CSV imports (40%) and the HTTP API
+    /// of a real `carecron run` (40%); each target's counts recorded as `fuzz_NAME_*`. Returns
+    /// the problems found (examples of unclear rejections, a dead service).
+    public static func run(cases: Int, seed: UInt64, figures: Figures, source: URL) throws -> [String] {
+        var fuzzer = Fuzzer(seed: seed)
+        var problems: [String] = []
+        func note(_ name: String, _ o: Outcome) {
+            figures.record("fuzz_\(name)_cases", Double(o.cases), "cases")
+            figures.record("fuzz_\(name)_rejected", Double(o.rejected), "cases")
+            figures.record("fuzz_\(name)_unclear", Double(o.unclear), "cases")
+            problems += o.examples.map { "\(name): \($0)" }
+        }
+        note("job_files", try fuzzer.jobFiles(config: source, cases: cases / 5))
+        note("csv_import", try fuzzer.csvImport(samples: try samples(source), cases: cases * 2 / 5))
+
+        let shop = try BenchShop(from: source)
+        defer { shop.remove() }
+        let port = freePort(), token = "fuzz-\(UUID().uuidString)"
+        try shop.enableAPI(port: port, tokenVariable: "CARECRON_FUZZ_TOKEN")
+        _ = try runToEnd(carecronBinary, ["import", "customers", try samplesFile(source, "customers"), "--config", shop.config.path])
+        let service = try Child(carecronBinary, ["run", "--config", shop.config.path], environment: ["CARECRON_FUZZ_TOKEN": token],
+                                stderr: shop.folder.appendingPathComponent("run.log").path)
+        let deadline = Date().addingTimeInterval(60)
+        while exchange(port: port, Self.healthz)?.status != 200 {
+            guard Date() < deadline, service.isRunning else { throw BenchError("carecron run did not start its API") }
+            usleep(50_000)
+        }
+        note("http_api", fuzzer.api(port: port, token: token, cases: cases - cases / 5 - cases * 2 / 5))
+        // A crash of the in-process targets ends this run itself; the service's is counted here.
+        let died = !service.isRunning
+        if died { problems.append("http_api: carecron run died during the run") }
+        service.signal(SIGTERM)
+        _ = service.wait(seconds: 30)
+        figures.record("fuzz_cases", Double(cases), "cases")
+        figures.record("fuzz_crashes", died ? 1 : 0, "crashes")
+        return problems
+    }
+
+    /// The demo shop's CSVs (shipped beside the config) as the seeds of the mutated files.
+    static func samplesFile(_ source: URL, _ kind: String) throws -> String {
+        let url = source.deletingLastPathComponent().appendingPathComponent("demo/\(kind).csv")
+        guard FileManager.default.fileExists(atPath: url.path) else { throw BenchError("no \(url.path) to take sample rows from") }
+        return url.path
+    }
+
+    static func samples(_ source: URL) throws -> (customers: [String], orders: [String]) {
+        func lines(_ kind: String) throws -> [String] {
+            try String(contentsOfFile: try samplesFile(source, kind), encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
+        }
+        return (try lines("customers"), try lines("orders"))
     }
 
     // MARK: job files
@@ -169,11 +226,13 @@ public struct Fuzzer {
                 }
             }
         }
-        if Self.exchange(port: port, Array("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))?.status != 200 {
+        if Self.exchange(port: port, Self.healthz)?.status != 200 {
             out.unclear("the service does not answer /healthz after the run")
         }
         return out
     }
+
+    static let healthz = Array("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
 
     /// One request on its own connection; the status and body, or nil if nothing came back.
     static func exchange(port: Int, _ request: [UInt8]) -> (status: Int, body: String)? {

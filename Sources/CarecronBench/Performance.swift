@@ -122,13 +122,10 @@ public struct Performance {
     func dispatch(count: Int, concurrency: Int, providerDelay: Double, suffix: String) throws {
         var faults = Receiver.Faults()
         faults.delaySeconds = providerDelay
-        let receiver = try Receiver(log: nil, faults: faults)
-        try receiver.start()
-        defer { receiver.shutdown() }
-        let shop = try BenchShop(from: source, senders: BenchShop.webhook(port: receiver.port, concurrency: concurrency))
-        defer { shop.remove() }
-        let now = Date()
-        try shop.enqueue(count) { _ in now }
+        let (shop, receiver) = try BenchShop.sending(count, from: source, faults: faults, logged: false) {
+            BenchShop.webhook(port: $0, concurrency: concurrency)
+        }
+        defer { receiver.shutdown(); shop.remove() }
         let (exit, out, err) = try runToEnd(binary, ["outbox", "send", "--config", shop.config.path])
         guard exit.status == 0, out.contains("sent \(count),") else { throw BenchError("outbox send: \(out) \(err)") }
         let ours = Double(count) / exit.wallSeconds
@@ -157,7 +154,7 @@ public struct Performance {
     /// up to today, `liveDay`): what falls due during the idle minute is counted and shown.
     public func service(_ shop: BenchShop, customers: Int, idleSeconds: Double = 60, latencyMessages: Int = 200) throws {
         let size = Self.label(customers)
-        let receiver = try Receiver(log: shop.folder.appendingPathComponent("receiver.log"))
+        let receiver = try Receiver(log: shop.receiverLog)
         try receiver.start()
         defer { receiver.shutdown() }
         try shop.configure(senders: BenchShop.webhook(port: receiver.port, concurrency: 16))
@@ -189,7 +186,7 @@ public struct Performance {
         while receiver.benchRequests < latencyMessages, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
         child.signal(SIGTERM)
         _ = child.wait(seconds: 30)
-        let log = try ReceiverLog(shop.folder.appendingPathComponent("receiver.log"))
+        let log = try ReceiverLog(shop.receiverLog)
         var late: [Double] = []
         for i in 0..<latencyMessages {
             guard let first = log.attempts["bench:\(i)"]?.first else { continue }

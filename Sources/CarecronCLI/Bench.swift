@@ -70,7 +70,7 @@ struct BenchAll: ParsableCommand {
         var problems = try chaos.crashLoop(count: messages, kills: kills).problems
         problems += try chaos.faultyProvider(count: messages).problems
         try figures.write()
-        problems += try BenchFuzz.fuzz(cases: fuzzCases, seed: 1, figures: figures, source: bench.source)
+        problems += try Fuzzer.run(cases: fuzzCases, seed: 1, figures: figures, source: bench.source)
         try figures.write()
         try BenchChaos.verdict(problems)
     }
@@ -171,55 +171,9 @@ struct BenchFuzz: ParsableCommand {
 
     func run() throws {
         let figures = bench.figures
-        let problems = try Self.fuzz(cases: cases, seed: seed, figures: figures, source: bench.source)
+        let problems = try Fuzzer.run(cases: cases, seed: seed, figures: figures, source: bench.source)
         try figures.write()
         try BenchChaos.verdict(problems)
-    }
-
-    static func fuzz(cases: Int, seed: UInt64, figures: Figures, source: URL) throws -> [String] {
-        var fuzzer = Fuzzer(seed: seed)
-        var problems: [String] = []
-        func note(_ name: String, _ o: Fuzzer.Outcome) {
-            figures.record("fuzz_\(name)_cases", Double(o.cases), "cases")
-            figures.record("fuzz_\(name)_rejected", Double(o.rejected), "cases")
-            figures.record("fuzz_\(name)_unclear", Double(o.unclear.count), "cases")
-            problems += o.unclear.filter { !$0.isEmpty }.map { "\(name): \($0)" }
-        }
-        note("job_files", try fuzzer.jobFiles(config: source, cases: cases / 5))
-        note("csv_import", try fuzzer.csvImport(samples: try Self.samples(source), cases: cases * 2 / 5))
-        // The API of a real `carecron run`, on a port of its own.
-        let shop = try BenchShop(from: source)
-        defer { shop.remove() }
-        let port = Fuzzer.freePort(), token = "fuzz-\(UUID().uuidString)"
-        try shop.enableAPI(port: port, tokenVariable: "CARECRON_FUZZ_TOKEN")
-        _ = try runToEnd(carecronBinary, ["import", "customers", try Self.samplesFile(source, "customers"), "--config", shop.config.path])
-        let notify = try NotifySocket()
-        let service = try Child(carecronBinary, ["run", "--config", shop.config.path],
-                                environment: ["CARECRON_FUZZ_TOKEN": token, "NOTIFY_SOCKET": notify.path],
-                                stderr: shop.folder.appendingPathComponent("run.log").path)
-        guard notify.wait(for: "READY=1", timeout: 60) != nil else { throw BenchError("carecron run did not start") }
-        Thread.sleep(forTimeInterval: 0.3)
-        note("http_api", fuzzer.api(port: port, token: token, cases: cases - cases / 5 - cases * 2 / 5))
-        if !service.isRunning { problems.append("http_api: carecron run died during the run") }
-        service.signal(SIGTERM)
-        _ = service.wait(seconds: 30)
-        figures.record("fuzz_cases", Double(cases), "cases")
-        figures.record("fuzz_crashes", 0, "crashes")
-        return problems
-    }
-
-    /// The demo shop's CSVs (shipped beside the config) as the seeds of the mutated files.
-    static func samplesFile(_ source: URL, _ kind: String) throws -> String {
-        let url = source.deletingLastPathComponent().appendingPathComponent("demo/\(kind).csv")
-        guard FileManager.default.fileExists(atPath: url.path) else { throw BenchError("no \(url.path) to take sample rows from") }
-        return url.path
-    }
-
-    static func samples(_ source: URL) throws -> (customers: [String], orders: [String]) {
-        func lines(_ kind: String) throws -> [String] {
-            try String(contentsOfFile: try samplesFile(source, kind), encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
-        }
-        return (try lines("customers"), try lines("orders"))
     }
 }
 

@@ -120,16 +120,15 @@ public final class Dispatcher: Sendable {
     func deliver(_ m: OutboxMessage, while keepGoing: @Sendable () -> Bool = { true }) async -> DispatchReport {
         var report = DispatchReport()
         let job = jobs[m.job]
-        let context = "job=\(m.job) id=\(m.id) orders=\(m.orderIds.joined(separator: ",")) customer=\(m.customerId ?? "-") channel=\(m.rendering.channel) to=\(Masking.contact(m.rendering.to))"
         do {
             if let reason = try checks.reasonToCancel(m, type: job?.type, purpose: job?.purpose, now: now()) {
                 try outbox.markCancelled(m.id, reason: reason, now: now())
-                log.info("cancelled: \(reason)", metadata: ["msg": "\(context)"])
+                log.info("cancelled: \(reason)", metadata: ["msg": "\(m.logContext)"])
                 report.cancelled = 1
                 return report
             }
             guard let senderName = channels[m.rendering.channel], let sender = senders[senderName], let gate = gates[senderName] else {
-                return try fallBackOrDie(m, "no sender for channel \(m.rendering.channel)", context, &report)
+                return try fallBackOrDie(m, "no sender for channel \(m.rendering.channel)", &report)
             }
             if m.attempts == 1 { try? outbox.noteSender(m.id, sender: senderName) }
             await gate.acquire()
@@ -150,26 +149,26 @@ public final class Dispatcher: Sendable {
             switch outcome {
             case .sent(let providerId):
                 try outbox.markSent(m.id, providerId: providerId, at: now())
-                log.info("sent", metadata: ["msg": "\(context)", "provider_id": "\(providerId ?? "-")"])
+                log.info("sent", metadata: ["msg": "\(m.logContext)", "provider_id": "\(providerId ?? "-")"])
                 report.sent = 1
             case .retry(let why, let after):
-                try retryOrDie(m, why, retryAfter: after, limits: sender.limits, context, &report)
+                try retryOrDie(m, why, retryAfter: after, limits: sender.limits, &report)
             case .unknown(let why):
                 // The provider may have it: the retry carries the same idempotency key.
-                try retryOrDie(m, "outcome unknown: \(why)", retryAfter: nil, limits: sender.limits, context, &report)
+                try retryOrDie(m, "outcome unknown: \(why)", retryAfter: nil, limits: sender.limits, &report)
             case .rejected(let why):
-                return try fallBackOrDie(m, why, context, &report)
+                return try fallBackOrDie(m, why, &report)
             case .misconfigured(let why):
                 try outbox.markDead(m.id, error: "configuration: \(why)", now: now())
-                log.critical("configuration error, message dead: \(why)", metadata: ["msg": "\(context)", "sender": "\(senderName)"])
+                log.critical("configuration error, message dead: \(why)", metadata: ["msg": "\(m.logContext)", "sender": "\(senderName)"])
                 report.dead = 1
             case .stopSender(let why):
                 try outbox.markRetry(m.id, error: "sender \(senderName) stopped: \(why)", at: now().addingTimeInterval(retry.maximum), now: now())
-                log.critical("sender \(senderName) stopped until its configuration is fixed: \(why)", metadata: ["msg": "\(context)"])
+                log.critical("sender \(senderName) stopped until its configuration is fixed: \(why)", metadata: ["msg": "\(m.logContext)"])
                 report.retried = 1
             }
         } catch {
-            log.error("outbox error: \(error)", metadata: ["msg": "\(context)"])
+            log.error("outbox error: \(error)", metadata: ["msg": "\(m.logContext)"])
         }
         return report
     }
@@ -183,29 +182,37 @@ public final class Dispatcher: Sendable {
         }
     }
 
-    private func retryOrDie(_ m: OutboxMessage, _ why: String, retryAfter: TimeInterval?, limits: SenderLimits, _ context: String,
+    private func retryOrDie(_ m: OutboxMessage, _ why: String, retryAfter: TimeInterval?, limits: SenderLimits,
                             _ report: inout DispatchReport) throws {
         if m.attempts >= limits.maxAttempts {
             try outbox.markDead(m.id, error: "gave up after \(m.attempts) attempts: \(why)", now: now())
-            log.error("dead after \(m.attempts) attempts: \(why)", metadata: ["msg": "\(context)"])
+            log.error("dead after \(m.attempts) attempts: \(why)", metadata: ["msg": "\(m.logContext)"])
             report.dead = 1
             return
         }
         let next = now().addingTimeInterval(retry.delay(attempt: m.attempts, retryAfter: retryAfter))
         try outbox.markRetry(m.id, error: why, at: next, now: now())
-        log.warning("will retry: \(why)", metadata: ["msg": "\(context)", "attempt": "\(m.attempts)"])
+        log.warning("will retry: \(why)", metadata: ["msg": "\(m.logContext)", "attempt": "\(m.attempts)"])
         report.retried = 1
     }
 
-    private func fallBackOrDie(_ m: OutboxMessage, _ why: String, _ context: String, _ report: inout DispatchReport) throws -> DispatchReport {
+    private func fallBackOrDie(_ m: OutboxMessage, _ why: String, _ report: inout DispatchReport) throws -> DispatchReport {
         if try outbox.fallBack(m, error: why, now: now()) {
-            log.notice("falling back to \(m.fallbacks[0].channel): \(why)", metadata: ["msg": "\(context)"])
+            log.notice("falling back to \(m.fallbacks[0].channel): \(why)", metadata: ["msg": "\(m.logContext)"])
             report.fellBack = 1
         } else {
             try outbox.markDead(m.id, error: why, now: now())
-            log.error("dead: \(why)", metadata: ["msg": "\(context)"])
+            log.error("dead: \(why)", metadata: ["msg": "\(m.logContext)"])
             report.dead = 1
         }
         return report
+    }
+}
+
+extension OutboxMessage {
+    /// How a message is named in the log. Used inside the log calls' autoclosures, so that it is
+    /// built only for lines actually written, not for every message sent.
+    var logContext: String {
+        "job=\(job) id=\(id) orders=\(orderIds.joined(separator: ",")) customer=\(customerId ?? "-") channel=\(rendering.channel) to=\(Masking.contact(rendering.to))"
     }
 }

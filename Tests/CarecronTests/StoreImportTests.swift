@@ -13,6 +13,14 @@ struct StoreImportTests {
         return (try Store(url: dir.appendingPathComponent("var/carecron.sqlite")), dir)
     }
 
+    /// A fresh store holding the basic scenario's customers, for the order-import tests.
+    func storeWithScenarioCustomers() throws -> (Store, URL, Importer) {
+        let (store, dir) = try freshStore()
+        let importer = Importer(store: store, clock: clock)
+        _ = try importer.run(.customers, file: TestSupport.basicScenario.appendingPathComponent("customers.csv"))
+        return (store, dir, importer)
+    }
+
     func write(_ text: String, _ name: String, in dir: URL) throws -> URL {
         let url = dir.appendingPathComponent(name)
         try text.write(to: url, atomically: true, encoding: .utf8)
@@ -73,9 +81,7 @@ struct StoreImportTests {
     }
 
     @Test func badRowsAreReportedWithFileLineAndFieldAndSkipped() throws {
-        let (store, dir) = try freshStore()
-        let importer = Importer(store: store, clock: clock)
-        _ = try importer.run(.customers, file: TestSupport.basicScenario.appendingPathComponent("customers.csv"))
+        let (store, dir, importer) = try storeWithScenarioCustomers()
         let file = try write("""
             id,customer_id,placed_at,amount,payment_method,status,paid_at,delivered_at,items,agent
             X1,C001,2026-12-01T08:15:00+07:00,450000,prepaid,pending,,,Son x1,
@@ -105,9 +111,7 @@ struct StoreImportTests {
 
     /// DOMAIN.md §2: a payment that arrives after expiry is recorded and flagged, never lost.
     @Test func paymentAfterExpiryIsKeptAndFlagged() throws {
-        let (store, dir) = try freshStore()
-        let importer = Importer(store: store, clock: clock)
-        _ = try importer.run(.customers, file: TestSupport.basicScenario.appendingPathComponent("customers.csv"))
+        let (store, dir, importer) = try storeWithScenarioCustomers()
         let file = try write("""
             id,customer_id,placed_at,amount,payment_method,status,paid_at,delivered_at,items,agent
             L1,C001,2026-12-01T08:15:00+07:00,450000,prepaid,paid,2026-12-02T09:00:00+07:00,,Son x1,
