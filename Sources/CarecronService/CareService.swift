@@ -91,8 +91,9 @@ public final class CareService: Service, Sendable {
                         }
                         if let next = step.nextDue { nextWake = min(nextWake, next) }
                         if let d = rt.dispatcher { _ = try await d.drain(while: { !stopping.isSet }) }
-                        if let due = try Outbox(store: store).nextDue() { nextWake = min(nextWake, due) }
-                        Metrics.backlog(try Outbox(store: store).counts())
+                        let outbox = Outbox(store: store)
+                        if let due = try outbox.nextDue() { nextWake = min(nextWake, due) }
+                        Metrics.backlog(try outbox.counts())
                     }
                     try store.beat(now)
                     seen = now
