@@ -8,6 +8,7 @@ public struct CarecronCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "carecron",
         abstract: "Customer care on a timetable: payment reminders, expiry, birthdays, check-ins.",
+        version: CarecronVersion.description,
         subcommands: [Validate.self, Import.self, Run.self, Status.self, Simulate.self, Preview.self, Schedule.self, OutboxCommand.self,
                       SendersCommand.self, Forget.self,
                       Demo.self, Bench.self]
@@ -49,20 +50,30 @@ struct ConfigOption: ParsableArguments {
         return (config, loaded.jobs)
     }
 
-    /// The store for commands that only read: never created, never migrated, never written.
+    /// The store for commands that only read: never created, never migrated, never written,
+    /// opened read-only so that it works on a read-only file and beside a running service.
     func openExistingStore(_ config: ShopConfig) throws -> Store {
-        guard FileManager.default.fileExists(atPath: config.database.path) else {
-            Console.error("no database at \(config.database.path): import customers and orders first (carecron import, or carecron demo)")
-            throw ExitCode(1)
-        }
-        do { return try Store(url: config.database, readOnly: true) } catch {
-            Console.error("\(error)")
+        try requireDatabase(config)
+        return try open { try Store(url: config.database, readOnly: true) }
+    }
+
+    /// The store for commands that write. Only those that bring data (import, demo) and the
+    /// service create it; the others refuse a missing database rather than make an empty one.
+    func openStore(_ config: ShopConfig, creating: Bool = false) throws -> Store {
+        if !creating { try requireDatabase(config) }
+        return try open { try Store(url: config.database) }
+    }
+
+    private func requireDatabase(_ config: ShopConfig) throws {
+        do { try StoreFile.checkExists(config.database) } catch let e as Store.OpenError {
+            let missing = e.description.hasPrefix("no database")
+            Console.error(missing ? "no database at \(config.database.path): import customers and orders first (carecron import, or carecron demo)" : e.description)
             throw ExitCode(1)
         }
     }
 
-    func openStore(_ config: ShopConfig) throws -> Store {
-        do { return try Store(url: config.database) } catch {
+    private func open(_ body: () throws -> Store) throws -> Store {
+        do { return try body() } catch {
             Console.error("\(error)")
             throw ExitCode(1)
         }

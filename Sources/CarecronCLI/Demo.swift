@@ -15,7 +15,7 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         let (config, jobs) = try options.loadValid()
-        let store = try options.openStore(config)
+        let store = try options.openStore(config, creating: true)
         let folder = config.folder.appendingPathComponent("demo")
         for kind in ImportKind.allCases {
             let file = folder.appendingPathComponent("\(kind.rawValue).csv").path

@@ -29,8 +29,16 @@ struct EventPrinter {
         if let c = e.channel, let to = e.to { line += " \(c.rawValue) \(to)" }
         if let text = e.text { line += "\n    " + (e.subject.map { "[\($0)] " } ?? "") + text.replacingOccurrences(of: "\n", with: "\n    ") }
         if let p = e.problem { line += "\n    ! \(p)" }
-        for (k, v) in extra { line += "\n    \(k): \(v.encoded)" }
+        for (k, v) in extra { line += "\n    \(k): \(Self.plain(v))" }
         return line
     }
-}
 
+    /// A value as a person reads it: text without JSON's quotes, lists one item after another.
+    static func plain(_ v: JSONValue) -> String {
+        switch v {
+        case .string(let s): return s
+        case .array(let items): return items.map(plain).joined(separator: "; ")
+        default: return v.encoded
+        }
+    }
+}

@@ -18,7 +18,7 @@ struct Import: ParsableCommand {
 
     func run() throws {
         let (config, _) = try options.loadValid()
-        let store = try options.openStore(config)
+        let store = try options.openStore(config, creating: true)
         let report = try ImportRunner.run(kind, file: file, strict: strict, store: store, config: config)
         if report.skipped > 0 { throw ExitCode(1) }
     }

@@ -24,7 +24,7 @@ struct OutboxList: ParsableCommand {
 
     func run() throws {
         let (config, _) = try options.loadValid()
-        let outbox = Outbox(store: try options.openStore(config))
+        let outbox = Outbox(store: try options.openExistingStore(config))
         let messages = try outbox.list(state: state, limit: limit)
         for m in messages {
             let at = InstantFormat.format(m.sentAt ?? m.nextAttemptAt, clock: config.clock)
@@ -86,8 +86,10 @@ struct OutboxSend: AsyncParsableCommand {
 
     func run() async throws {
         let (config, jobs) = try options.loadValid()
+        let built = SenderFactory.build(config)
+        try Delivery.refuseUnbuildableChannels(config, built, command: "outbox send")
         let store = try options.openStore(config)
-        let dispatcher = try Delivery.dispatcher(config, jobs, store: store)
+        let dispatcher = Delivery.dispatcher(config, jobs, store: store, built: built)
         let outbox = Outbox(store: store)
         try outbox.recoverInFlight(now: Date())
         var report = try await dispatcher.drain()
@@ -105,12 +107,30 @@ struct OutboxSend: AsyncParsableCommand {
 /// Builds the delivery side from the configuration.
 enum Delivery {
     static func dispatcher(_ config: ShopConfig, _ jobs: [JobDefinition], store: Store) throws -> Dispatcher {
+        dispatcher(config, jobs, store: store, built: SenderFactory.build(config))
+    }
+
+    /// The dispatcher over senders already built; those that could not be are unavailable: their
+    /// messages wait (and `/readyz` fails) until a reload brings them back.
+    static func dispatcher(_ config: ShopConfig, _ jobs: [JobDefinition], store: Store,
+                           built: (senders: [String: any Sender], problems: [SenderProblem])) -> Dispatcher {
         Logs.bootstrap(config.logLevel)
-        let (senders, problems) = SenderFactory.build(config)
         let log = Logger(label: "carecron")
-        for p in problems { log.error("sender not available: \(p)") }
-        return Dispatcher(outbox: Outbox(store: store), senders: senders, channels: config.channels, jobs: jobs,
+        for p in built.problems { log.error("sender unavailable, its messages wait: \(config.file.lastPathComponent): \(p.line)") }
+        return Dispatcher(outbox: Outbox(store: store), senders: built.senders, channels: config.channels, jobs: jobs,
+                          unavailable: Dictionary(built.problems.map { ($0.sender, $0.reason) }, uniquingKeysWith: { a, _ in a }),
                           retry: config.retryPolicy, log: log)
+    }
+
+    /// `outbox send` and `run` refuse to start when a sender a channel uses cannot be built:
+    /// better no service than one whose messages pile up unseen.
+    static func refuseUnbuildableChannels(_ config: ShopConfig, _ built: (senders: [String: any Sender], problems: [SenderProblem]),
+                                          command: String) throws {
+        let lines = SenderFactory.channelProblems(config, built.problems)
+        guard !lines.isEmpty else { return }
+        for l in lines { Console.error(l) }
+        Console.error("carecron \(command): \(lines.count) sender(s) used by config.json's channels cannot be built; not starting (run `carecron validate`)")
+        throw ExitCode(2)
     }
 }
 
@@ -183,13 +203,14 @@ struct SendersTest: AsyncParsableCommand {
         }
         let (senders, problems) = SenderFactory.build(config)
         guard let sender = senders[name] else {
-            Console.error(problems.first { $0.hasPrefix("senders.\(name):") } ?? "sender \(name) cannot be built")
+            Console.error(problems.first { $0.sender == name }.map { "\(config.file.lastPathComponent): \($0.line)" } ?? "sender \(name) cannot be built")
             throw ExitCode(1)
         }
         let contact = to.contains("@") ? to.lowercased() : ((try? PhoneNumber(parsing: to).e164) ?? to)
         let channel = sc.type == "smtp" ? "email" : sc.type == "zalo-zns" ? "zalo" : sc.type == "webhook" ? "webhook" : "sms"
+        // A subject only where the channel has one: the console prints "subject: text".
         let message = OutgoingMessage(id: 0, idempotencyKey: "test:\(UUID().uuidString.lowercased())", job: "senders-test",
-                                      channel: channel, to: contact, subject: "Tin nhắn thử từ carecron",
+                                      channel: channel, to: contact, subject: channel == "email" ? "Tin nhắn thử từ carecron" : nil,
                                       text: "Tin nhắn thử từ carecron (\(config.shop.name)): cấu hình \(name) hoạt động.",
                                       params: ["message": "Tin nhắn thử"], templateId: template)
         let outcome = await sender.send(message)

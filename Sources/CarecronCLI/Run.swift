@@ -26,32 +26,28 @@ struct Run: AsyncParsableCommand {
         let (config, jobs) = try options.loadValid()
         Logs.bootstrap(config.logLevel, json: logFormat == .json)
         let log = Logger(label: "carecron")
+        let dry = dryRun || config.dryRun
+        let built = dry ? nil : SenderFactory.build(config)
+        if let built { try Delivery.refuseUnbuildableChannels(config, built, command: "run") }
+        let httpSecrets = try Self.httpSecrets(config)
         let lock: InstanceLock
-        do { lock = try InstanceLock(database: config.database) } catch {
+        do {
+            // A fresh folder has no var/ yet: the service creates its database as import does.
+            try Store.createIfMissing(config.database)
+            lock = try InstanceLock(database: config.database)
+        } catch {
             Console.error("\(error)")
             throw ExitCode(1)
         }
-        let store = try options.openStore(config)
+        let store = try options.openStore(config, creating: true)
         _ = Metrics.bootstrap()
-        let dry = dryRun || config.dryRun
-        let runtime = RuntimeBox(try Self.runtime(config, jobs, store: store, dryRun: dry))
+        let runtime = RuntimeBox(Runtime(config: config, jobs: jobs,
+                                         dispatcher: built.map { Delivery.dispatcher(config, jobs, store: store, built: $0) }))
         let wakeup = Wakeup()
         let service = CareService(store: store, runtime: runtime, wakeup: wakeup, dryRun: dry,
                                   previewFile: config.database.deletingLastPathComponent().appendingPathComponent("dry-run.jsonl"), log: log)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
-        if let http = config.http {
-            let token: String
-            do { token = try http.token.resolve(relativeTo: config.folder) } catch {
-                Console.error("config.json: http.token: \(error)")
-                throw ExitCode(1)
-            }
-            var webhookSecret: String?
-            if let ref = http.webhookSecret {
-                do { webhookSecret = try ref.resolve(relativeTo: config.folder) } catch {
-                    Console.error("config.json: http.webhookSecret: \(error)")
-                    throw ExitCode(1)
-                }
-            }
+        if let http = config.http, let (token, webhookSecret) = httpSecrets {
             let api = HTTPAPI(store: store, runtime: runtime, wakeup: wakeup, token: token, webhookSecret: webhookSecret,
                               maxBody: http.maxBodyBytes)
             services.append(.init(service: api.application(host: http.host, port: http.port, log: log)))
@@ -71,6 +67,20 @@ struct Run: AsyncParsableCommand {
 
     static func runtime(_ config: ShopConfig, _ jobs: [JobDefinition], store: Store, dryRun: Bool) throws -> Runtime {
         Runtime(config: config, jobs: jobs, dispatcher: dryRun ? nil : try Delivery.dispatcher(config, jobs, store: store))
+    }
+
+    /// The API's token and webhook secret; a missing one stops the start with the line
+    /// `validate` warns with.
+    static func httpSecrets(_ config: ShopConfig) throws -> (token: String, webhookSecret: String?)? {
+        guard let http = config.http else { return nil }
+        func resolve(_ ref: SecretRef, _ path: String) throws -> String {
+            do { return try ref.resolve(relativeTo: config.folder) } catch {
+                Console.error("\(config.file.lastPathComponent): \(path): \(error)")
+                Console.error("carecron run: a secret of the HTTP API cannot be resolved; not starting (run `carecron validate`)")
+                throw ExitCode(2)
+            }
+        }
+        return (try resolve(http.token, "http.token"), try http.webhookSecret.map { try resolve($0, "http.webhookSecret") })
     }
 }
 

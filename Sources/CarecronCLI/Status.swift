@@ -12,7 +12,7 @@ struct Status: ParsableCommand {
 
     func run() throws {
         let (config, jobs) = try options.loadValid()
-        let store = try options.openStore(config)
+        let store = try options.openExistingStore(config)
         let clock = config.clock, now = Date()
         func fmt(_ d: Date?) -> String { d.map { InstantFormat.format($0, clock: clock) } ?? "never" }
         let last = try store.db.read { db in

@@ -15,7 +15,11 @@ struct Validate: ParsableCommand {
         // Each sender's own settings (a URL, a required key), checked the way they are built.
         let senderProblems = loaded.config.map(SenderFactory.settingProblems) ?? []
         for p in senderProblems { print("\(loaded.config!.file.lastPathComponent): \(p)") }
-        let errors = loaded.errors.count + senderProblems.count, warnings = loaded.diagnostics.count - loaded.errors.count
+        // Secrets this environment cannot resolve: `run` here would refuse to start on them.
+        let secrets = loaded.config.map { SecretCheck.unresolved($0) } ?? []
+        for d in secrets { print(d.description) }
+        let errors = loaded.errors.count + senderProblems.count
+        let warnings = loaded.diagnostics.count - loaded.errors.count + secrets.count
         if errors > 0 {
             print("\(errors) error(s), \(warnings) warning(s)")
             throw ExitCode(1)

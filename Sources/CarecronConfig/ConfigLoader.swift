@@ -72,7 +72,7 @@ public enum ConfigLoader {
         if let tzField = o.required("timeZone"), let tz = tzField.nonEmptyString {
             clock = ShopClock(zoneIdentifier: tz)
             if clock == nil {
-                let hint = Suggest.closest(to: tz, among: TimeZone.knownTimeZoneIdentifiers).map { " (did you mean \($0)?)" } ?? ""
+                let hint = ZoneSuggestion.closest(to: tz).map { " (did you mean \($0)?)" } ?? ""
                 tzField.report("unknown time zone \"\(tz)\"\(hint)")
             }
         }

@@ -74,10 +74,18 @@ public final class Dispatcher: Sendable {
     let now: @Sendable () -> Date
     let log: Logger
     let jobs: [String: (type: JobType, purpose: Purpose)]
+    /// Senders config.json names that could not be built (a secret missing after a reload), with
+    /// why: their messages wait, never die for it, and `/readyz` says so.
+    public let unavailable: [String: String]
+
+    /// How long a message for an unavailable sender waits before it is looked at again.
+    static let unavailableWait: TimeInterval = 60
 
     public init(outbox: Outbox, senders: [String: any Sender], channels: [ChannelKind: String], jobs: [JobDefinition],
+                unavailable: [String: String] = [:],
                 retry: RetryPolicy = RetryPolicy(), now: @escaping @Sendable () -> Date = { Date() }, log: Logger) {
         self.outbox = outbox
+        self.unavailable = unavailable
         self.checks = OutboxChecks(store: outbox.store)
         self.senders = senders
         self.channels = Dictionary(uniqueKeysWithValues: channels.map { ($0.key.rawValue, $0.value) })
@@ -125,6 +133,11 @@ public final class Dispatcher: Sendable {
                 try outbox.markCancelled(m.id, reason: reason, now: now())
                 log.info("cancelled: \(reason)", metadata: ["msg": "\(m.logContext)"])
                 report.cancelled = 1
+                return report
+            }
+            if let senderName = channels[m.rendering.channel], let why = unavailable[senderName] {
+                try outbox.postpone(m.id, reason: "sender \(senderName) unavailable: \(why)", until: now().addingTimeInterval(Self.unavailableWait))
+                log.debug("waiting for sender \(senderName): \(why)", metadata: ["msg": "\(m.logContext)"])
                 return report
             }
             guard let senderName = channels[m.rendering.channel], let sender = senders[senderName], let gate = gates[senderName] else {

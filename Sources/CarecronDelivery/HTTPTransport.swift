@@ -59,7 +59,8 @@ struct HTTPTransport: Sendable {
     /// What a non-2xx status means; nil for success.
     static func classify(_ reply: Reply) -> SendOutcome? {
         let s = reply.status
-        let detail = "HTTP \(s): \(String(decoding: reply.body.prefix(200), as: UTF8.self))"
+        let body = String(decoding: reply.body.prefix(200), as: UTF8.self).trimmedSpaces
+        let detail = "HTTP \(s) \(HTTPResponseStatus(statusCode: s).reasonPhrase)" + (body.isEmpty ? "" : ": \(body)")
         switch s {
         case 200..<300: return nil
         case 408, 425, 429, 500..<600: return .retry(detail, after: retryAfter(reply.headers))

@@ -75,6 +75,21 @@ public enum SendOutcome: Sendable, Equatable {
     case stopSender(String)
 }
 
+extension SendOutcome: CustomStringConvertible {
+    /// The outcome as a sentence, for `senders test` and the log.
+    public var description: String {
+        switch self {
+        case .sent(let id): return "sent" + (id.map { " (provider's id \($0))" } ?? "")
+        case .retry(let why, let after):
+            return "not sent, will be tried again" + (after.map { " in \(Int($0.rounded(.up))) s, as the provider asked" } ?? "") + ": \(why)"
+        case .unknown(let why): return "outcome unknown (the provider may have it; tried again with the same idempotency key): \(why)"
+        case .rejected(let why): return "refused for this recipient (the job's next channel is tried): \(why)"
+        case .misconfigured(let why): return "configuration error, fix config.json: \(why)"
+        case .stopSender(let why): return "the sender stops until its configuration is fixed: \(why)"
+        }
+    }
+}
+
 /// How much a sender may do at once.
 public struct SenderLimits: Sendable {
     public var concurrency: Int
@@ -104,5 +119,19 @@ extension Sender {
 
 public struct SenderSetupError: Error, CustomStringConvertible {
     public let description: String
-    public init(_ d: String) { description = d }
+    /// The setting at fault, when it is a secret that cannot be resolved.
+    public let key: String?
+    public init(_ d: String, key: String? = nil) {
+        description = d
+        self.key = key
+    }
+}
+
+/// A sender that cannot be built, and why: `senders.NAME.KEY: reason`.
+public struct SenderProblem: Sendable, Equatable {
+    public let sender: String
+    public let key: String?
+    public let reason: String
+
+    public var line: String { "senders.\(sender)\(key.map { ".\($0)" } ?? ""): \(reason)" }
 }

@@ -5,14 +5,16 @@ import NIOHTTP1
 
 /// Builds the senders config.json names, resolving their secrets.
 public enum SenderFactory {
-    /// Every sender of the configuration; a sender that cannot be built is reported, not fatal,
-    /// so that one missing SMTP password does not stop the Zalo messages.
+    /// Every sender of the configuration; a sender that cannot be built is reported, not fatal
+    /// here: the service refuses to start if a channel needs it, and after a reload its messages
+    /// wait (Dispatcher) while `/readyz` says why.
     public static func build(_ config: ShopConfig, environment: [String: String] = ProcessInfo.processInfo.environment)
-        -> (senders: [String: any Sender], problems: [String]) {
-        var senders: [String: any Sender] = [:], problems: [String] = []
+        -> (senders: [String: any Sender], problems: [SenderProblem]) {
+        var senders: [String: any Sender] = [:], problems: [SenderProblem] = []
         for (name, sc) in config.senders.sorted(by: { $0.key < $1.key }) {
             do { senders[name] = try build(sc, config: config, environment: environment) } catch {
-                problems.append("senders.\(name): \(error)")
+                let e = error as? SenderSetupError
+                problems.append(SenderProblem(sender: name, key: e?.key, reason: e?.description ?? "\(error)"))
             }
         }
         return (senders, problems)
@@ -33,13 +35,20 @@ public enum SenderFactory {
         }
     }
 
+    /// The channels' senders that cannot be built, as `FILE: senders.NAME.KEY: reason` lines:
+    /// `run` refuses to start on them, with the lines `validate` prints as warnings.
+    public static func channelProblems(_ config: ShopConfig, _ problems: [SenderProblem]) -> [String] {
+        let used = Set(config.channels.values)
+        return problems.filter { used.contains($0.sender) }.map { "\(config.file.lastPathComponent): \($0.line)" }
+    }
+
     static func build(_ sc: SenderConfig, config: ShopConfig, environment: [String: String], resolveSecrets: Bool = true) throws -> any Sender {
         let s = Settings(sc.settings, name: sc.name)
         var secrets: [String: String] = [:]
         for (key, ref) in sc.secrets {
             if resolveSecrets {
                 do { secrets[key] = try ref.resolve(relativeTo: config.folder, environment: environment) } catch {
-                    throw SenderSetupError("secret \(key): \(error)")
+                    throw SenderSetupError("\(error)", key: key)
                 }
             } else {
                 secrets[key] = "unresolved"

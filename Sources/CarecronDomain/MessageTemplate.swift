@@ -51,9 +51,9 @@ public struct MessageTemplate: Sendable {
             template = try MustacheTemplate(string: "{{% CONTENT_TYPE: \(html ? "HTML" : "TEXT")}}" + source)
         } catch let e as MustacheTemplate.ParserError {
             let column = e.context.lineNumber == 1 ? max(1, e.context.columnNumber - 24) : e.context.columnNumber
-            throw TemplateProblem(message: "template does not parse (\(e.error)) at line \(e.context.lineNumber), column \(column)")
+            throw TemplateProblem(message: TemplateSyntax.explain(e.error, in: source, line: e.context.lineNumber, column: column))
         } catch {
-            throw TemplateProblem(message: "template does not parse (\(error))")
+            throw TemplateProblem(message: "the template cannot be read")
         }
         let unknown = Self.unknownVariables(in: source)
         if !unknown.isEmpty {
@@ -154,6 +154,8 @@ public struct MessageTemplate: Sendable {
 /// "did you mean …?" for names typed by hand.
 public enum Suggest {
     public static func closest(to word: String, among candidates: [String]) -> String? {
+        // The distance is quadratic in the lengths: a mistyped name is short, a 1 MB one is not a typo.
+        guard word.count <= 64 else { return nil }
         let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }
             .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
         guard let (best, d) = scored.first else { return nil }

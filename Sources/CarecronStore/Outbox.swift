@@ -115,6 +115,18 @@ public struct Outbox: Sendable {
         }
     }
 
+    /// Hands back a claimed message that cannot be sent yet for a reason of carecron's own (its
+    /// sender is unavailable): the attempt is not counted, so it never dies of waiting.
+    public func postpone(_ id: Int64, reason: String, until next: Date) throws {
+        try store.db.write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET state = CASE WHEN attempts <= 1 THEN 'planned' ELSE 'failed' END, attempts = attempts - 1,
+                    last_error = ?, next_attempt_at = ?
+                WHERE id = ? AND state = 'sending'
+                """, arguments: [reason, Int(next.timeIntervalSince1970.rounded(.up)), id])
+        }
+    }
+
     /// After a crash, messages left `sending` have an unknown outcome: they are tried again, with
     /// the same idempotency key, so that a provider that honours it sends them once.
     @discardableResult

@@ -19,7 +19,7 @@ public final class Store: Sendable {
 
     public init(url: URL, readOnly: Bool = false) throws {
         self.url = url
-        if !readOnly { try Self.createPrivately(url) }
+        if readOnly { try StoreFile.checkReadable(url) } else { try Self.createIfMissing(url) }
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.readonly = readOnly
@@ -27,16 +27,17 @@ public final class Store: Sendable {
         config.busyMode = .timeout(10)
         config.label = "carecron"
         do {
-            db = try DatabasePool(path: url.path, configuration: config)
+            db = try DatabasePool(path: readOnly ? StoreFile.readOnlyPath(url) : url.path, configuration: config)
         } catch {
-            throw OpenError(description: "cannot open the database \(url.path): \(error)")
+            throw OpenError(description: "cannot open the database \(url.path): \(StoreFile.explain(error, url))")
         }
         if !readOnly { try Schema.migrator.migrate(db) }
     }
 
     /// Creates the folder (0700) and the file (0600) before SQLite does, so that customers'
-    /// personal data is never readable by other users, whatever the umask.
-    private static func createPrivately(_ url: URL) throws {
+    /// personal data is never readable by other users, whatever the umask. The service calls it
+    /// before taking its lock, whose file lives in the same folder.
+    public static func createIfMissing(_ url: URL) throws {
         let fm = FileManager.default
         let folder = url.deletingLastPathComponent()
         if !fm.fileExists(atPath: folder.path) {

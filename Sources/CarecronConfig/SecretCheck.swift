@@ -1,0 +1,23 @@
+import Foundation
+
+/// Every secret config.json refers to that cannot be resolved in an environment: `validate`
+/// warns with these (a marketer's laptop has no production secrets), `run` refuses to start on
+/// those its channels and API need.
+public enum SecretCheck {
+    public static func unresolved(_ config: ShopConfig, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> [Diagnostic] {
+        var refs: [(path: String, ref: SecretRef)] = []
+        for (name, sender) in config.senders.sorted(by: { $0.key < $1.key }) {
+            for (key, ref) in sender.secrets.sorted(by: { $0.key < $1.key }) { refs.append(("senders.\(name).\(key)", ref)) }
+        }
+        if let http = config.http {
+            refs.append(("http.token", http.token))
+            if let w = http.webhookSecret { refs.append(("http.webhookSecret", w)) }
+        }
+        return refs.compactMap { path, ref in
+            do { _ = try ref.resolve(relativeTo: config.folder, environment: environment); return nil } catch {
+                return Diagnostic(file: config.file.lastPathComponent, path: path, message: "\(error)", severity: .warning)
+            }
+        }
+    }
+}
