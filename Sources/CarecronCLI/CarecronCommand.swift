@@ -10,7 +10,7 @@ public struct CarecronCommand: AsyncParsableCommand {
         abstract: "Customer care on a timetable: payment reminders, expiry, birthdays, check-ins.",
         version: CarecronVersion.description,
         subcommands: [Validate.self, Import.self, Run.self, Status.self, Simulate.self, Preview.self, Schedule.self, OutboxCommand.self,
-                      SendersCommand.self, Forget.self,
+                      SendersCommand.self, Forget.self, Backup.self,
                       Demo.self, Bench.self]
     )
 
@@ -27,6 +27,11 @@ public struct CarecronCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
+            // The store's errors as sentences, never SQLite's numbered codes and SQL text.
+            if let sentence = StoreFile.sentence(error) {
+                Console.error("carecron: \(sentence)")
+                exit(withError: ExitCode(1))
+            }
             exit(withError: error)
         }
     }

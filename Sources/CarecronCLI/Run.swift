@@ -43,13 +43,14 @@ struct Run: AsyncParsableCommand {
         _ = Metrics.bootstrap()
         let runtime = RuntimeBox(Runtime(config: config, jobs: jobs,
                                          dispatcher: built.map { Delivery.dispatcher(config, jobs, store: store, built: $0) }))
-        let wakeup = Wakeup()
+        let wakeup = Wakeup(), health = ServiceHealth()
         let service = CareService(store: store, runtime: runtime, wakeup: wakeup, dryRun: dry,
-                                  previewFile: config.database.deletingLastPathComponent().appendingPathComponent("dry-run.jsonl"), log: log)
+                                  previewFile: config.database.deletingLastPathComponent().appendingPathComponent("dry-run.jsonl"), log: log,
+                                  health: health)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: service)]
         if let http = config.http, let (token, webhookSecret) = httpSecrets {
             let api = HTTPAPI(store: store, runtime: runtime, wakeup: wakeup, token: token, webhookSecret: webhookSecret,
-                              maxBody: http.maxBodyBytes)
+                              maxBody: http.maxBodyBytes, health: health)
             services.append(.init(service: api.application(host: http.host, port: http.port, log: log)))
             log.info("HTTP API listening", metadata: ["address": "\(http.host):\(http.port)"])
         }
@@ -60,7 +61,10 @@ struct Run: AsyncParsableCommand {
         hup.resume()
         var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
         groupConfig.maximumGracefulShutdownDuration = .seconds(20)
-        try await ServiceGroup(configuration: groupConfig).run()
+        do { try await ServiceGroup(configuration: groupConfig).run() } catch let e as DatabaseDamaged {
+            Console.error("carecron run: \(e.description)")
+            throw ExitCode(1)
+        }
         hup.cancel()
         withExtendedLifetime(lock) {}
     }

@@ -13,6 +13,13 @@ struct Status: ParsableCommand {
     func run() throws {
         let (config, jobs) = try options.loadValid()
         let store = try options.openExistingStore(config)
+        do { try show(config, jobs, store) } catch where StoreFile.isDamage(error) {
+            print("database: DAMAGED: \(StoreFile.explain(error, store.url))")
+            throw ExitCode(1)
+        }
+    }
+
+    private func show(_ config: ShopConfig, _ jobs: [JobDefinition], _ store: Store) throws {
         let clock = config.clock, now = Date()
         func fmt(_ d: Date?) -> String { d.map { InstantFormat.format($0, clock: clock) } ?? "never" }
         let last = try store.db.read { db in
@@ -33,8 +40,14 @@ struct Status: ParsableCommand {
             print("dead messages (newest 10; carecron outbox retry ID):")
             for m in dead { print("  \(m.id) \(m.job) \(m.orderIds.joined(separator: ",")) \(m.rendering.channel): \(m.lastError ?? "")") }
         }
+        let check = try store.lastIntegrity()
+        if let check {
+            print(check.problems.isEmpty ? "database: sound (integrity check at \(fmt(check.at)))"
+                  : "database: DAMAGED (integrity check at \(fmt(check.at))): \(check.problems.prefix(3).joined(separator: "; ")); stop the service and restore the last backup (README, \"Backup and restore\")")
+        }
         let beat = try store.heartbeat()
         print("heartbeat: \(fmt(beat))\(beat.map { " (\(Int(now.timeIntervalSince($0))) s ago)" } ?? " (the service has not run)")")
+        if check?.problems.isEmpty == false { throw ExitCode(1) }
     }
 }
 

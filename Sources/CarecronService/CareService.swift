@@ -39,10 +39,12 @@ public final class CareService: Service, Sendable {
     let notifier = SystemdNotifier()
     let preview: PreviewSink?
     let heartbeatInterval: TimeInterval
+    public let health: ServiceHealth
 
     public init(store: Store, runtime: RuntimeBox, wakeup: Wakeup, dryRun: Bool, previewFile: URL?, log: Logger,
-                heartbeatInterval: TimeInterval = 60) {
+                health: ServiceHealth = ServiceHealth(), heartbeatInterval: TimeInterval = 60) {
         self.store = store
+        self.health = health
         self.runtime = runtime
         self.wakeup = wakeup
         self.dryRun = dryRun
@@ -64,6 +66,11 @@ public final class CareService: Service, Sendable {
         }
         notifier.notify("READY=1\nSTATUS=scheduling")
         log.info("carecron started", metadata: ["dry_run": "\(dryRun)", "database": "\(store.url.path)"])
+        let integrity = Task.detached { [store, health, log, wakeup] in
+            await IntegrityCheck.run(store: store, health: health, log: log)
+            await wakeup.ring()
+        }
+        defer { integrity.cancel() }
         let stopping = StopFlag()
         let watchdog = SystemdNotifier.watchdogInterval()
         try await withGracefulShutdownHandler {
@@ -74,6 +81,13 @@ public final class CareService: Service, Sendable {
                 let now = Date()
                 let rt = await runtime.current
                 var nextWake = now.addingTimeInterval(min(heartbeatInterval, watchdog.map { $0 / 2 } ?? heartbeatInterval))
+                if await health.databaseDamage != nil {
+                    // Nothing is planned or sent from a damaged store; /readyz and status say why.
+                    notifier.notify("STATUS=database damaged: restore the last backup")
+                    if watchdog != nil { notifier.notify("WATCHDOG=1") }
+                    await wakeup.sleep(max(0, nextWake.timeIntervalSinceNow))
+                    continue
+                }
                 do {
                     let planner = OutboxPlanner(store: store, config: rt.config, jobs: rt.jobs)
                     let fresh = await wakeup.takeNews()
@@ -97,6 +111,11 @@ public final class CareService: Service, Sendable {
                     }
                     try store.beat(now)
                     seen = now
+                } catch where StoreFile.isDamage(error) {
+                    let why = StoreFile.explain(error, store.url)
+                    log.critical("cannot work: \(why)", metadata: ["database": "\(store.url.path)"])
+                    await health.damaged(why)
+                    throw DatabaseDamaged(description: why)
                 } catch {
                     memo = nil
                     log.error("scheduler step failed: \(error)")
@@ -111,6 +130,11 @@ public final class CareService: Service, Sendable {
         }
         log.info("carecron stopped")
     }
+}
+
+/// The scheduler met a damaged page: `run` exits non-zero rather than plan from what it can read.
+public struct DatabaseDamaged: Error, CustomStringConvertible {
+    public let description: String
 }
 
 final class StopFlag: @unchecked Sendable {

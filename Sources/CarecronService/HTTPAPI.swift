@@ -17,9 +17,12 @@ public struct HTTPAPI: Sendable {
     public let token: String
     public let webhookSecret: String?
     public let maxBody: Int
+    public let health: ServiceHealth
 
-    public init(store: Store, runtime: RuntimeBox, wakeup: Wakeup, token: String, webhookSecret: String? = nil, maxBody: Int = 64 * 1024) {
+    public init(store: Store, runtime: RuntimeBox, wakeup: Wakeup, token: String, webhookSecret: String? = nil, maxBody: Int = 64 * 1024,
+                health: ServiceHealth = ServiceHealth()) {
         self.store = store
+        self.health = health
         self.runtime = runtime
         self.wakeup = wakeup
         self.token = token
@@ -33,13 +36,10 @@ public struct HTTPAPI: Sendable {
         router.add(middleware: ErrorsAsJSON())
         router.get("/healthz") { _, _ in Self.json(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in
-            do {
-                _ = try await store.db.read { try Int.fetchOne($0, sql: "SELECT 1") }
-                let rt = await runtime.current
-                return Self.json(.ok, ["status": "ready", "jobs": "\(rt.jobs.count)", "configLoadedAt": ISO8601DateFormatter().string(from: rt.loadedAt)])
-            } catch {
-                return Self.json(.serviceUnavailable, ["status": "not ready", "reason": "database: \(error)"])
-            }
+            let problems = await health.problems(store: store, runtime: runtime)
+            guard problems.isEmpty else { return Self.json(.serviceUnavailable, ["status": "not ready", "reason": problems.joined(separator: "; ")]) }
+            let rt = await runtime.current
+            return Self.json(.ok, ["status": "ready", "jobs": "\(rt.jobs.count)", "configLoadedAt": ISO8601DateFormatter().string(from: rt.loadedAt)])
         }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: Metrics.emit())))

@@ -1,0 +1,27 @@
+import ArgumentParser
+import CarecronStore
+import Foundation
+
+struct Backup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a consistent copy of the live database to FILE (the service may keep running), and check it.",
+        discussion: "To restore: stop the service, put the copy in place of the database, start it (README, \"Backup and restore\").")
+
+    @Argument(help: "the new file to write (never overwritten)") var file: String
+    @OptionGroup var options: ConfigOption
+
+    func run() throws {
+        let (config, _) = try options.loadValid()
+        let store = try options.openExistingStore(config)
+        let target = URL(fileURLWithPath: file).standardizedFileURL
+        let started = Date()
+        do {
+            let r = try store.backup(to: target)
+            print("backup written to \(r.file.path): \(r.customers) customers, \(r.orders) orders, \(r.messages) messages, "
+                  + "\(r.bytes / 1024) KiB; integrity check passed (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}
