@@ -50,6 +50,7 @@ public struct Importer {
         let name = displayName ?? file.path
         var report = ImportReport()
         let isJSONL = file.pathExtension.lowercased() == "jsonl"
+        try Self.checkReadable(file, name: name)
         let csv: CSVRecordReader?, jsonl: JSONLinesRecordReader?
         do {
             csv = isJSONL ? nil : try CSVRecordReader(file)
@@ -57,10 +58,11 @@ public struct Importer {
         } catch let e as SourceFileError {
             throw ImportFailure("\(name):\(e.line): \(e.message)")
         } catch {
-            throw ImportFailure("\(name): cannot read: \(error.localizedDescription)")
+            throw ImportFailure("\(name): cannot be read")
         }
         if let csv { try checkHeader(csv.header, kind: kind, name: name) }
         let now = Int(Date().timeIntervalSince1970)
+        var rows = 0
         do {
             try store.db.write { db in
                 try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS import_seen (id TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM import_seen;")
@@ -73,6 +75,12 @@ public struct Importer {
                         throw ImportFailure("\(name):\(e.line): \(e.message)")
                     }
                     guard let record else { break }
+                    rows += 1
+                    if let problem = record.problem {
+                        report.skipped += 1
+                        report.problems.append("\(name):\(record.line): \(problem)")
+                        continue
+                    }
                     do {
                         let outcome = try apply(kind, record.fields, db: db, now: now)
                         switch outcome {
@@ -94,8 +102,23 @@ public struct Importer {
             }
         } catch is StrictRollback {
             report.rolledBack = true
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_FULL {
+            // The transaction is rolled back whole: what was stored before stays as it was.
+            throw ImportFailure("\(name): disk full after \(rows) rows; nothing imported")
         }
         return report
+    }
+
+    /// A path that is no file says so in words, before a reader turns it into Cocoa's codes.
+    static func checkReadable(_ file: URL, name: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory) else {
+            throw ImportFailure("\(name): no such file")
+        }
+        if isDirectory.boolValue { throw ImportFailure("\(name): is a directory, not a CSV or .jsonl file") }
+        if access(file.path, R_OK) != 0 {
+            throw ImportFailure("\(name): cannot be read: \(String(cString: strerror(errno))) (\(StoreFile.ownership(file.path)))")
+        }
     }
 
     private func checkHeader(_ header: [String], kind: ImportKind, name: String) throws {
@@ -104,7 +127,7 @@ public struct Importer {
         var problems: [String] = []
         for column in header where !known.contains(column) {
             let hint = Suggest.closest(to: column, among: known).map { " (did you mean \($0)?)" } ?? ""
-            problems.append("\(name):1: \(column): unknown column\(hint); the columns are \(known.joined(separator: ","))")
+            problems.append("\(name):1: \(SourceLimits.cut(column)): unknown column\(hint); the columns are \(known.joined(separator: ","))")
         }
         for column in required where !header.contains(column) {
             problems.append("\(name):1: \(column): required column is missing")

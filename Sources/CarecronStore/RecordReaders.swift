@@ -1,10 +1,25 @@
 import CarecronDomain
 import Foundation
 
-/// One record of an import file, with the line it starts on.
+/// One record of an import file, with the line it starts on. A record whose shape is wrong
+/// (too many or too few fields, a field over the limit) carries the problem instead: it is
+/// reported and skipped, and the rest of the file is read on.
 public struct SourceRecord {
     public let line: Int
     public let fields: [String: String]
+    public var problem: String? = nil
+}
+
+/// How long a field and a column name may be: a shop's data never comes near, and a broken or
+/// hostile file must not make carecron hold megabytes per field or compare them.
+public enum SourceLimits {
+    public static let fieldBytes = 64 * 1024
+    public static let columnNameBytes = 4 * 1024
+
+    /// A long name or value as messages show it: its start, and how long it was.
+    public static func cut(_ text: String, to length: Int = 40) -> String {
+        text.count <= length ? text : "\(text.prefix(length))… (\(text.utf8.count) bytes)"
+    }
 }
 
 public struct SourceFileError: Error, CustomStringConvertible {
@@ -49,6 +64,9 @@ final class CSVRecordReader {
     init(_ url: URL) throws {
         file = try ChunkedFile(url)
         guard let first = try nextRow() else { throw SourceFileError(line: 1, message: "the file is empty: a header row is expected") }
+        if let index = first.fields.firstIndex(where: { $0.utf8.count > SourceLimits.columnNameBytes }) {
+            throw SourceFileError(line: 1, message: "column \(index + 1) of the header is longer than \(SourceLimits.columnNameBytes / 1024) KB (it starts \"\(first.fields[index].prefix(40))…\"): is the first line the header?")
+        }
         header = first.fields.map { $0.trimmedSpaces }
         if let h = header.first, h.hasPrefix("\u{FEFF}") { header[0] = String(h.dropFirst()) }
     }
@@ -56,9 +74,13 @@ final class CSVRecordReader {
     /// The next record keyed by header names, or nil at the end.
     func next() throws -> SourceRecord? {
         while let row = try nextRow() {
-            if row.fields.count == 1, row.fields[0].isEmpty { continue }  // blank line
+            if row.fields.count == 1, row.fields[0].isEmpty, row.tooLong == nil { continue }  // blank line
+            if let index = row.tooLong {
+                let column = index < header.count ? header[index] : "field \(index + 1)"
+                return SourceRecord(line: row.line, fields: [:], problem: "\(column): longer than \(SourceLimits.fieldBytes / 1024) KB")
+            }
             guard row.fields.count == header.count else {
-                throw SourceFileError(line: row.line, message: "\(row.fields.count) fields where the header has \(header.count)")
+                return SourceRecord(line: row.line, fields: [:], problem: "\(row.fields.count) fields where the header has \(header.count)")
             }
             var dict: [String: String] = [:]
             for (k, v) in zip(header, row.fields) { dict[k] = v }
@@ -80,12 +102,15 @@ final class CSVRecordReader {
         return buffer[pos]
     }
 
-    private func nextRow() throws -> (line: Int, fields: [String])? {
+    /// The next physical record; `tooLong` is the index of the first field cut at the limit.
+    private func nextRow() throws -> (line: Int, fields: [String], tooLong: Int?)? {
         guard try peek() != nil else { return nil }
         let startLine = line
         var fields: [String] = []
         var field: [UInt8] = []
         var quoted = false, wasQuoted = false
+        var tooLong: Int?
+        let limit = SourceLimits.fieldBytes
         func finishField() throws {
             guard let s = String(validating: field, as: UTF8.self) else {
                 throw SourceFileError(line: startLine, message: "field \(fields.count + 1) is not valid UTF-8")
@@ -96,6 +121,12 @@ final class CSVRecordReader {
         }
         while let b = try peek() {
             pos += 1
+            if field.count >= limit {
+                // Read on to the field's end without keeping it: the row is reported, not stored.
+                if tooLong == nil { tooLong = fields.count }
+                field.removeAll(keepingCapacity: true)
+                field.append(UInt8(ascii: "x"))  // not empty: a quote after this is not a field's opening one
+            }
             if quoted {
                 if b == UInt8(ascii: "\"") {
                     if try peek() == UInt8(ascii: "\"") { pos += 1; field.append(b) } else { quoted = false }
@@ -119,14 +150,14 @@ final class CSVRecordReader {
             case 0x0A:
                 line += 1
                 try finishField()
-                return (startLine, fields)
+                return (startLine, fields, tooLong)
             default:
                 field.append(b)
             }
         }
         if quoted { throw SourceFileError(line: startLine, message: "a quoted field is never closed") }
         try finishField()
-        return (startLine, fields)
+        return (startLine, fields, tooLong)
     }
 }
 
@@ -152,7 +183,10 @@ final class JSONLinesRecordReader {
             guard case .object(let pairs) = value else { throw SourceFileError(line: line, message: "must be a JSON object") }
             var fields: [String: String] = [:]
             for (k, v) in pairs {
-                guard let text = v.fieldText else { throw SourceFileError(line: line, message: "\(k): must be a string or a number") }
+                guard let text = v.fieldText else { throw SourceFileError(line: line, message: "\(SourceLimits.cut(k)): must be a string or a number") }
+                if text.utf8.count > SourceLimits.fieldBytes {
+                    return SourceRecord(line: line, fields: [:], problem: "\(SourceLimits.cut(k)): longer than \(SourceLimits.fieldBytes / 1024) KB")
+                }
                 fields[k] = text
             }
             return SourceRecord(line: line, fields: fields)
