@@ -1,5 +1,7 @@
 import CarecronDomain
 import Foundation
+import Subprocess
+import SystemPackage
 
 /// Prints each message: for demos and dry runs. Recipients are masked, as in every log.
 public struct ConsoleSender: Sender {
@@ -55,12 +57,16 @@ public actor FileSender: Sender {
 /// Runs a program the ops name with the message as JSON on standard input: a plug-in in any
 /// language. Exit 0 is sent (the first line of its output, if any, is the provider's id);
 /// 75 (EX_TEMPFAIL) is try again; 65 (EX_DATAERR) is this recipient cannot be reached; anything
-/// else, or a timeout, is a failure tried again.
+/// else, or a timeout, is a failure tried again. Its output is read while it runs, so a chatty
+/// plug-in never blocks on a full pipe; only the first line is kept.
 public struct ExecSender: Sender {
     public let name: String
     public let limits: SenderLimits
     let command: String
     let arguments: [String]
+
+    /// The provider's id is the first line; anything after it is read and dropped.
+    static let idBytes = 1024
 
     public init(name: String, command: String, arguments: [String], limits: SenderLimits) {
         self.name = name
@@ -70,29 +76,57 @@ public struct ExecSender: Sender {
     }
 
     public func send(_ m: OutgoingMessage) async -> SendOutcome {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: command)
-        p.arguments = arguments
-        let input = Pipe(), output = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return .misconfigured("cannot run \(command): \(error.localizedDescription)") }
-        let writer = input.fileHandleForWriting
-        try? writer.write(contentsOf: m.json)
-        try? writer.close()
-        let deadline = Date().addingTimeInterval(limits.timeout)
-        while p.isRunning, Date() < deadline { try? await Task.sleep(nanoseconds: 5_000_000) }
-        if p.isRunning {
-            p.terminate()
-            return .unknown("\(command) timed out after \(Int(limits.timeout)) s")
+        let command = self.command, arguments = self.arguments, input = m.json, timeout = limits.timeout
+        let result: (status: TerminationStatus, firstLine: String)?
+        do {
+            result = try await withThrowingTaskGroup(of: (status: TerminationStatus, firstLine: String)?.self) { group in
+                group.addTask {
+                    let r = try await Subprocess.run(.path(FilePath(command)), arguments: Arguments(arguments), input: .data(input),
+                                                     output: .sequence, error: .discarded) { execution in
+                        try await Self.firstLine(of: execution.standardOutput)
+                    }
+                    return (r.terminationStatus, r.closureResult)
+                }
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(timeout * 1_000_000_000))
+                    return nil
+                }
+                // Whichever ends first; cancelling the other tears the plug-in down (SIGKILL).
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+        } catch {
+            return .misconfigured("cannot run \(command): \(Self.reason(error))")
         }
-        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        switch p.terminationStatus {
-        case 0: return .sent(providerId: out.split(separator: "\n").first.map(String.init))
-        case 75: return .retry("\(command) asked to try again (exit 75)", after: nil)
-        case 65: return .rejected("\(command) refused the recipient (exit 65)")
-        default: return .retry("\(command) failed with exit \(p.terminationStatus)", after: nil)
+        guard let result else { return .unknown("\(command) timed out after \(Int(timeout)) s") }
+        switch result.status {
+        case .exited(0): return .sent(providerId: result.firstLine.isEmpty ? nil : result.firstLine)
+        case .exited(75): return .retry("\(command) asked to try again (exit 75)", after: nil)
+        case .exited(65): return .rejected("\(command) refused the recipient (exit 65)")
+        case .exited(let code): return .retry("\(command) failed with exit \(code)", after: nil)
+        case .signaled(let signal): return .unknown("\(command) was killed by signal \(signal)")
         }
+    }
+
+    /// Reads the whole output as it comes, keeping its first line.
+    static func firstLine(of output: SubprocessOutputSequence) async throws -> String {
+        var line: [UInt8] = [], ended = false
+        for try await chunk in output where !ended {
+            chunk.withUnsafeBytes { bytes in
+                for b in bytes {
+                    if b == 0x0A || line.count >= idBytes { ended = true; break }
+                    line.append(b)
+                }
+            }
+        }
+        return String(decoding: line, as: UTF8.self).trimmedSpaces
+    }
+
+    static func reason(_ error: Error) -> String {
+        if let e = error as? SubprocessError, let errno = e.underlyingError?.rawValue {
+            return String(cString: strerror(errno))
+        }
+        return "it could not be started"
     }
 }
