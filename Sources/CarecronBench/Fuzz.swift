@@ -173,10 +173,10 @@ public struct Fuzzer {
         return out
     }
 
-    /// `in.csv:LINE: field: reason`
+    /// `in.csv:LINE: field: reason`, or `in.csv:LINE: reason` for a row whose shape is wrong.
     static func isRowProblem(_ p: String) -> Bool {
-        let parts = p.split(separator: ":", maxSplits: 3)
-        return parts.count == 4 && parts[0] == "in.csv" && Int(parts[1]) != nil && !parts[3].trimmingCharacters(in: .whitespaces).isEmpty
+        let parts = p.split(separator: ":", maxSplits: 2)
+        return parts.count == 3 && parts[0] == "in.csv" && Int(parts[1]) != nil && !parts[2].trimmingCharacters(in: .whitespaces).isEmpty
     }
 
     // MARK: HTTP API

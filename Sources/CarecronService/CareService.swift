@@ -71,6 +71,14 @@ public final class CareService: Service, Sendable {
             await wakeup.ring()
         }
         defer { integrity.cancel() }
+        // A small store's verdict is in before the first step (none is planned from a damaged
+        // file); a large one's arrives while the service runs. READY was sent already.
+        await withTaskGroup(of: Void.self) { race in
+            race.addTask { await integrity.value }
+            race.addTask { try? await Task.sleep(nanoseconds: 500_000_000) }
+            await race.next()
+            race.cancelAll()
+        }
         let stopping = StopFlag()
         let watchdog = SystemdNotifier.watchdogInterval()
         try await withGracefulShutdownHandler {

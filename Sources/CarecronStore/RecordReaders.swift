@@ -80,7 +80,7 @@ final class CSVRecordReader {
                 return SourceRecord(line: row.line, fields: [:], problem: "\(column): longer than \(SourceLimits.fieldBytes / 1024) KB")
             }
             guard row.fields.count == header.count else {
-                return SourceRecord(line: row.line, fields: [:], problem: "\(row.fields.count) fields where the header has \(header.count)")
+                return SourceRecord(line: row.line, fields: [:], problem: "\(row.fields.count) field\(row.fields.count == 1 ? "" : "s") where the header has \(header.count)")
             }
             var dict: [String: String] = [:]
             for (k, v) in zip(header, row.fields) { dict[k] = v }
@@ -176,14 +176,17 @@ final class JSONLinesRecordReader {
     func next() throws -> SourceRecord? {
         while let raw = try nextLine() {
             if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            // Each line stands alone: a bad one is reported and skipped, the next is read.
             let value: JSONValue
             do { value = try JSONReader.parse(Data(raw)) } catch {
-                throw SourceFileError(line: line, message: "not valid JSON: \(error.reason) at column \(error.column)")
+                return SourceRecord(line: line, fields: [:], problem: "not valid JSON: \(error.reason) at column \(error.column)")
             }
-            guard case .object(let pairs) = value else { throw SourceFileError(line: line, message: "must be a JSON object") }
+            guard case .object(let pairs) = value else { return SourceRecord(line: line, fields: [:], problem: "must be a JSON object") }
             var fields: [String: String] = [:]
             for (k, v) in pairs {
-                guard let text = v.fieldText else { throw SourceFileError(line: line, message: "\(SourceLimits.cut(k)): must be a string or a number") }
+                guard let text = v.fieldText else {
+                    return SourceRecord(line: line, fields: [:], problem: "\(SourceLimits.cut(k)): must be a string or a number")
+                }
                 if text.utf8.count > SourceLimits.fieldBytes {
                     return SourceRecord(line: line, fields: [:], problem: "\(SourceLimits.cut(k)): longer than \(SourceLimits.fieldBytes / 1024) KB")
                 }
