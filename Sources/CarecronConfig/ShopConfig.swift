@@ -25,9 +25,17 @@ public enum SecretRef: Sendable, Equatable {
             guard let dir = environment["CREDENTIALS_DIRECTORY"] else {
                 throw Missing(description: "credential \(name): CREDENTIALS_DIRECTORY is not set (use LoadCredential= in the unit)")
             }
-            return try Self.read(URL(fileURLWithPath: dir).appendingPathComponent(name))
+            let folder = URL(fileURLWithPath: dir)
+            // The unit loads /etc/carecron/credentials whole: systemd names each file carecron_FILE.
+            for candidate in [name, Self.folderPrefix + name] where FileManager.default.fileExists(atPath: folder.appendingPathComponent(candidate).path) {
+                return try Self.read(folder.appendingPathComponent(candidate))
+            }
+            throw Missing(description: "credential \(name) is not loaded (no file /etc/carecron/credentials/\(name), or no LoadCredential= for it)")
         }
     }
+
+    /// The id the shipped unit gives its credentials folder (`LoadCredential=carecron:/etc/carecron/credentials`).
+    public static let folderPrefix = "carecron_"
 
     private static func read(_ url: URL) throws -> String {
         guard let data = FileManager.default.contents(atPath: url.path) else {

@@ -86,7 +86,8 @@ public struct OutboxPlanner: Sendable {
                 result.expired += try expire(e.orderIds, at: e.at)
             case .message:
                 guard let channel = e.channel, let to = e.to, let text = e.text else { continue }
-                let first = Rendering(channel: channel.rawValue, to: to, subject: e.subject, text: text, params: e.params, templateId: e.templateId)
+                let first = Rendering(channel: channel.rawValue, to: to, subject: e.subject, text: text, params: e.params, templateId: e.templateId,
+                                      html: e.html)
                 let renderings = [first] + e.fallbacks.map(Self.rendering)
                 if try outbox.enqueue(keys: e.keys, job: e.job, customerId: e.customerId, orderIds: e.orderIds, reminder: e.reminder,
                                       renderings: renderings, dueAt: e.at, now: now) {
@@ -118,7 +119,8 @@ public struct OutboxPlanner: Sendable {
     }
 
     static func rendering(_ m: MessageComposer.Message) -> Rendering {
-        Rendering(channel: m.channel.rawValue, to: m.to, subject: m.subject, text: m.text, params: m.params, templateId: m.templateId)
+        Rendering(channel: m.channel.rawValue, to: m.to, subject: m.subject, text: m.text, params: m.params, templateId: m.templateId,
+                  html: m.html)
     }
 }
 

@@ -169,7 +169,9 @@ public struct SMTPSender: Sender {
     }
 }
 
-/// An RFC 5322 message with a UTF-8 subject (RFC 2047) and a base64 text/plain body.
+/// An RFC 5322 message with a UTF-8 subject (RFC 2047) and a base64 text/plain body, or, when
+/// the template has an HTML form, `multipart/alternative` with the plain and the HTML parts
+/// (RFC 2046: the plain one first, the preferred one last).
 enum EmailMessage {
     static func encodedWord(_ s: String) -> String {
         s.allSatisfy { $0.isASCII && !$0.isNewline } ? s : "=?UTF-8?B?\(Data(s.utf8).base64EncodedString())?="
@@ -185,8 +187,6 @@ enum EmailMessage {
 
     static func render(_ m: OutgoingMessage, from: String, fromName: String?, host: String, date: Date = Date()) -> String {
         let domain = from.split(separator: "@").last.map(String.init) ?? "carecron.local"
-        let body = Data(m.text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf8)
-            .base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
         let safeKey = m.idempotencyKey.filter { $0.isLetter || $0.isNumber || "-.:+_".contains($0) }
         let headers = [
             "From: " + (fromName.map { "\(encodedWord($0)) <\(from)>" } ?? "<\(from)>"),
@@ -196,9 +196,25 @@ enum EmailMessage {
             "Message-ID: <\(UUID().uuidString.lowercased())@\(domain)>",
             "X-Carecron-Key: \(safeKey)",
             "MIME-Version: 1.0",
-            "Content-Type: text/plain; charset=UTF-8",
-            "Content-Transfer-Encoding: base64",
         ]
-        return headers.joined(separator: "\r\n") + "\r\n\r\n" + body + "\r\n.\r\n"
+        let content: String
+        if let html = m.html {
+            // Base64 lines never hold "--", so the boundary cannot occur inside a part.
+            let boundary = "carecron-\(UUID().uuidString.lowercased())"
+            content = "Content-Type: multipart/alternative; boundary=\"\(boundary)\"\r\n\r\n"
+                + "--\(boundary)\r\n" + part("text/plain", m.text) + "\r\n"
+                + "--\(boundary)\r\n" + part("text/html", html) + "\r\n"
+                + "--\(boundary)--"
+        } else {
+            content = part("text/plain", m.text)
+        }
+        return headers.joined(separator: "\r\n") + "\r\n" + content + "\r\n.\r\n"
+    }
+
+    /// A UTF-8 part's headers and base64 body, CRLF line ends.
+    static func part(_ type: String, _ text: String) -> String {
+        let body = Data(text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf8)
+            .base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        return "Content-Type: \(type); charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" + body
     }
 }

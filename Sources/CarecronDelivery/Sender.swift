@@ -19,6 +19,7 @@ public struct OutgoingMessage: Sendable {
     public var text: String { get { rendering.text } set { rendering.text = newValue } }
     public var params: [String: String] { rendering.params }
     public var templateId: String? { rendering.templateId }
+    public var html: String? { rendering.html }
 
     public init(_ m: OutboxMessage) {
         id = m.id

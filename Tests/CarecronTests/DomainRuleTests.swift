@@ -117,7 +117,10 @@ struct TemplateTests {
     @Test func unparseableTemplateSaysWhere() {
         #expect {
             try MessageTemplate("Chị {{#orders}} không đóng")
-        } throws: { e in "\(e)".contains("does not parse") && "\(e)".contains("line 1") }
+        } throws: { e in "\(e)" == "the section {{#orders}} opened at line 1, column 5 is never closed: add {{/orders}}" }
+        #expect {
+            try MessageTemplate("{{#orders}}{{id}}\n{{#agent}}{{name}}{{/orders}}{{/agent}}")
+        } throws: { e in "\(e)".hasPrefix("{{/orders}} at line 2, column 19 closes {{#agent}}, opened at line 2, column 1") }
     }
 }
 

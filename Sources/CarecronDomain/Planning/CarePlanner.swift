@@ -330,6 +330,7 @@ public struct CarePlanner: Sendable {
             e.text = m.text
             e.params = m.params
             e.templateId = m.templateId
+            e.html = m.html
             var skipping = d.skipping.union([m.channel])
             while renderFallbacks, let next = composer.compose(d.job, variant: d.variant, customer: d.customer, orders: d.orders,
                                                               reminder: d.reminder, tier: d.tier, at: e.at, skipping: skipping) {

@@ -13,6 +13,8 @@ public struct MessageComposer: Sendable {
         public var text: String
         public var params: [String: String]
         public var templateId: String?
+        /// An email's HTML form, when the template has `email.html`.
+        public var html: String?
     }
 
     /// The contact a channel uses for this customer, if it has one.
@@ -49,7 +51,7 @@ public struct MessageComposer: Sendable {
             vars["order"] = order
         }
         let v = job.templates[min(variant, job.templates.count - 1)]
-        var subject: String?, text: String
+        var subject: String?, text: String, html: String?
         switch channel {
         case .sms:
             text = (v.sms ?? v.text).render(vars)
@@ -57,11 +59,12 @@ public struct MessageComposer: Sendable {
         case .email:
             subject = v.emailSubject?.render(vars)
             text = (v.emailBody ?? v.text).render(vars)
+            html = v.emailHTML?.render(vars)
         case .zalo, .webhook:
             text = v.text.render(vars)
         }
         let params = v.zaloParams.mapValues { $0.render(vars) }
         return Message(channel: channel, to: to, subject: subject, text: text, params: channel == .zalo ? params : [:],
-                       templateId: channel == .zalo ? v.zaloTemplateId : nil)
+                       templateId: channel == .zalo ? v.zaloTemplateId : nil, html: html)
     }
 }

@@ -179,6 +179,8 @@ public struct PlannedEvent: Sendable {
     /// Zalo template parameters, rendered, and the job's Zalo template.
     public var params: [String: String]
     public var templateId: String?
+    /// An email's HTML form, beside `text`.
+    public var html: String?
     /// One idempotency key per (job, subject, occurrence) the event covers.
     public var keys: [String]
     /// Why nothing can be sent, if so (no contact for any of the job's channels).
