@@ -101,7 +101,7 @@ public struct Performance {
             let f = InstantFormat.parse(from, clock: config.clock)!, t = InstantFormat.parse(to, clock: config.clock)!
             let sql = PlanningQueries.statements(from: f, to: t, lookback: planner.lookback, checkinDays: checkin, clock: config.clock)
             let customersOfOrders = "SELECT * FROM customers WHERE id IN (SELECT customer_id FROM (\(sql.orders.joined(separator: " UNION "))))"
-            let statements = sql.orders + [customersOfOrders, sql.birthdays]
+            let statements = sql.orders + [customersOfOrders, sql.birthdays, sql.remindersSent]
             let (s, _, serr) = try runToEnd(sqlite, ["-readonly", shop.database.path, ".output /dev/null"] + statements.map { $0 + ";" })
             guard s.status == 0 else { throw BenchError("sqlite3 failed: \(serr)") }
             figures.record("sql_\(name)_\(size)_seconds", s.wallSeconds, "s")

@@ -53,12 +53,15 @@ actor SenderGate {
 
 public struct DispatchReport: Sendable, Equatable {
     public var sent = 0, retried = 0, fellBack = 0, dead = 0, cancelled = 0
+    /// Payment reminders among `sent`: the next one is timed from their real sending.
+    public var sentReminders = 0
     public var total: Int { sent + retried + fellBack + dead + cancelled }
 
     public init() {}
 
     mutating func add(_ o: DispatchReport) {
         sent += o.sent; retried += o.retried; fellBack += o.fellBack; dead += o.dead; cancelled += o.cancelled
+        sentReminders += o.sentReminders
     }
 }
 
@@ -164,6 +167,7 @@ public final class Dispatcher: Sendable {
                 try outbox.markSent(m.id, providerId: providerId, at: now())
                 log.info("sent", metadata: ["msg": "\(m.logContext)", "provider_id": "\(providerId ?? "-")"])
                 report.sent = 1
+                if m.reminder != nil { report.sentReminders = 1 }
             case .retry(let why, let after):
                 try retryOrDie(m, why, retryAfter: after, limits: sender.limits, &report)
             case .unknown(let why):

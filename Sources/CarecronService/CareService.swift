@@ -112,7 +112,10 @@ public final class CareService: Service, Sendable {
                             log.info("planned", metadata: ["messages": "\(step.planned)", "expired_orders": "\(step.expired)"])
                         }
                         if let next = step.nextDue { nextWake = min(nextWake, next) }
-                        if let d = rt.dispatcher { _ = try await d.drain(while: { !stopping.isSet }) }
+                        if let d = rt.dispatcher, try await d.drain(while: { !stopping.isSet }).sentReminders > 0 {
+                            // The next reminders are timed from these real sendings: plan anew.
+                            memo = nil
+                        }
                         let outbox = Outbox(store: store)
                         if let due = try outbox.nextDue() { nextWake = min(nextWake, due) }
                         Metrics.backlog(try outbox.counts())

@@ -39,7 +39,10 @@ public struct PlanningQueries {
                 let c = Self.customer(row)
                 customers[c.id] = c
             }
-            return PlanningInput(customers: customers, orders: orders.values.sorted { $0.id < $1.id })
+            var sent: [String: Date] = [:]
+            let reminders = try Row.fetchCursor(db, sql: sql.remindersSent)
+            while let row = try reminders.next() { sent[row[0]] = Date(timeIntervalSince1970: TimeInterval(row[1] as Int64)) }
+            return PlanningInput(customers: customers, orders: orders.values.sorted { $0.id < $1.id }, reminderSentAt: sent)
         }
     }
 
@@ -48,7 +51,7 @@ public struct PlanningQueries {
     /// it), their customers (fetched by id), and the customers whose birthday falls in the span.
     /// Public so that the bench can time the same SQL in the `sqlite3` shell.
     public static func statements(from: Date, to: Date, lookback: TimeInterval, checkinDays: Int,
-                                  clock: ShopClock) -> (orders: [String], birthdays: String) {
+                                  clock: ShopClock) -> (orders: [String], birthdays: String, remindersSent: String) {
         let start = from.addingTimeInterval(-lookback)
         let s = Int(start.timeIntervalSince1970), e = Int(to.timeIntervalSince1970)
         let checkinStart = s - (checkinDays + 3) * 86_400, checkinEnd = e - checkinDays * 86_400 + 86_400
@@ -64,7 +67,12 @@ public struct PlanningQueries {
         ]
         let monthDays = monthDays(from: start, to: to, clock: clock)
         let birthdays = "SELECT \(customerColumns) FROM customers WHERE birth_md IN (\(monthDays.map { "'\($0)'" }.joined(separator: ",")))"
-        return (orders, birthdays)
+        // Reminders sent since the orders' window began (outbox_reminders_sent), by occurrence key.
+        let remindersSent = """
+            SELECT k.key, o.sent_at FROM outbox o JOIN outbox_keys k ON k.outbox_id = o.id
+            WHERE o.reminder IS NOT NULL AND o.sent_at IS NOT NULL AND o.sent_at >= \(s - 2 * 86_400)
+            """
+        return (orders, birthdays, remindersSent)
     }
 
     /// "MM-DD" of every local day in the span, and Feb 29 where Feb 28 stands in for it.

@@ -176,6 +176,12 @@ public enum Schema {
                 CREATE TABLE webhook_events (id TEXT PRIMARY KEY NOT NULL, topic TEXT NOT NULL, received_at INTEGER NOT NULL) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v5-reminders-sent") { db in
+            // Reminders by their real sending time: the planner times the next one from it.
+            try db.execute(sql: """
+                CREATE INDEX outbox_reminders_sent ON outbox(sent_at) WHERE reminder IS NOT NULL AND sent_at IS NOT NULL;
+                """)
+        }
         return m
     }
 }

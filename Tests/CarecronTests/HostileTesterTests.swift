@@ -415,4 +415,97 @@ struct HostileTesterTests {
         #expect(timedOut.status == 1 && timedOut.stdout.contains("timed out after 1 s"), "\(timedOut.stdout)")
         #expect(Date().timeIntervalSince(started) < 10, "the plug-in is torn down at its timeout")
     }
+
+    // MARK: 8. The systemd unit's credentials
+
+    @Test func theUnitLoadsTheCredentialsFolderWholeAndEachFileIsFound() throws {
+        let unit = try String(contentsOf: TestSupport.packageRoot.appendingPathComponent("systemd/carecron.service"), encoding: .utf8)
+        let loads = unit.split(separator: "\n").filter { $0.hasPrefix("LoadCredential=") }
+        #expect(loads == ["LoadCredential=carecron:/etc/carecron/credentials"], "one folder, no file a shop must create empty: \(loads)")
+        // What systemd makes of that folder: one credential per file, named carecron_FILE.
+        let dir = try TestSupport.shopFolder()
+        let credentials = TestSupport.temporaryFolder("credentials")
+        try "t0k3n\n".write(to: credentials.appendingPathComponent("carecron_api-token"), atomically: true, encoding: .utf8)
+        try Self.config(dir) { $0["http"] = ["listen": "127.0.0.1:\(closedPort())", "token": ["credential": "api-token"]] }
+        let validate = try TestSupport.carecron(["validate"], in: dir, environment: ["CREDENTIALS_DIRECTORY": credentials.path])
+        #expect(validate.status == 0 && validate.stdout.contains("0 warning(s)"), "\(validate.stdout)")
+        let missing = try TestSupport.carecron(["validate"], in: dir, environment: ["CREDENTIALS_DIRECTORY": TestSupport.temporaryFolder().path])
+        #expect(missing.stdout.contains("config.json: http.token: warning: credential api-token is not loaded"), "\(missing.stdout)")
+    }
+
+    // MARK: 9. Left from the last round
+
+    @Test func theSecondReminderIsTimedFromTheFirstOnesRealSending() throws {
+        let dir = try TestSupport.shopFolder()
+        #expect(try TestSupport.carecron(["import", "customers", "demo/customers.csv"], in: dir).status == 0)
+        try "id,customer_id,placed_at,amount,payment_method,status\nO1,C001,2026-12-01T13:00:00+07:00,450000,prepaid,pending\n"
+            .write(to: dir.appendingPathComponent("o.csv"), atomically: true, encoding: .utf8)
+        #expect(try TestSupport.carecron(["import", "orders", "o.csv"], in: dir).status == 0)
+        func reminders() throws -> [String] {
+            let r = try TestSupport.carecron(["simulate", "--from", "2026-12-01", "--to", "2026-12-03", "--job", "payment-reminder",
+                                              "--format", "jsonl"], in: dir)
+            return r.stdout.split(separator: "\n").compactMap { line in
+                let e = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                return e.map { "\($0["reminder"] ?? "-") \($0["at"] ?? "")" }
+            }
+        }
+        #expect(try reminders() == ["1 2026-12-01T16:00:00+07:00", "2 2026-12-01T19:30:00+07:00"])
+        // The first went out 45 minutes late (within lateness): 19:30 would leave less than minGap (3 h).
+        let store = try Store(url: dir.appendingPathComponent("var/carecron.sqlite"))
+        let outbox = Outbox(store: store)
+        let planned = TestSupport.instant("2026-12-01T16:00:00+07:00"), sent = TestSupport.instant("2026-12-01T16:45:00+07:00")
+        try outbox.enqueue(keys: ["payment-reminder:O1:1"], job: "payment-reminder", customerId: "C001", orderIds: ["O1"], reminder: 1,
+                           renderings: [Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "x", params: [:], templateId: nil)],
+                           dueAt: planned, now: planned)
+        let claimed = try outbox.claimDue(now: sent, limit: 1)
+        try outbox.markSent(claimed[0].id, providerId: nil, at: sent)
+        #expect(try reminders() == ["1 2026-12-01T16:00:00+07:00", "2 2026-12-02T10:00:00+07:00"])
+    }
+
+    @Test func anHTMLEmailGoesOutAsMultipartAlternative() throws {
+        let tls = TestSupport.temporaryFolder("tls")
+        _ = try SMTPTests.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem",
+                               "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"], in: tls)
+        let mailbox = TestSupport.temporaryFolder("mailbox")
+        let server = try TestServer("smtp_server.py", ["--dir", mailbox.path, "--cert", tls.appendingPathComponent("cert.pem").path,
+                                                       "--key", tls.appendingPathComponent("key.pem").path])
+        let s = try ServiceTests.Service()
+        try s.editConfig { c in
+            c["senders"] = ["mail": ["type": "smtp", "host": "localhost", "port": server.port, "tls": "starttls",
+                                     "caFile": tls.appendingPathComponent("cert.pem").path, "from": "cskh@hoasen.vn", "username": "shop",
+                                     "password": ["env": "SMTP_PASSWORD"]],
+                            "audit": ["type": "file", "path": "var/sent.jsonl"]]
+            c["channels"] = ["email": "mail", "sms": "audit", "zalo": "audit"]
+        }
+        try s.editJob("payment-reminder") { j in
+            j["channels"] = ["email"]
+            let variant: [String: Any] = ["text": "{{customer.salutation}} ơi, đơn {{order.id}} đang chờ thanh toán.",
+                                          "email": ["subject": "Đơn {{order.id}} đang chờ thanh toán",
+                                                    "body": "{{customer.salutation}} ơi, đơn {{order.id}} ({{order.amount}}) đang chờ thanh toán.",
+                                                    "html": "<p><b>{{customer.salutation}}</b> ơi, đơn {{order.id}} ({{order.amount}}) đang chờ thanh toán.</p>"]]
+            j["templates"] = [variant, variant]
+        }
+        setenv("SMTP_PASSWORD", "secret", 1)
+        defer { unsetenv("SMTP_PASSWORD") }
+        try s.start()
+        let order = "{\"customer_id\": \"C001\", \"placed_at\": \"\(ServiceTests.placed(minutesAgo: 30))\", \"amount\": 450000}"
+        #expect(try s.call("PUT", "/v1/orders/H1", order).status == 201)
+        try s.waitFor("the email") { !(try FileManager.default.contentsOfDirectory(atPath: mailbox.path)).isEmpty }
+        #expect(s.stop() == 0)
+        let file = try FileManager.default.contentsOfDirectory(at: mailbox, includingPropertiesForKeys: nil)[0]
+        let decoded = try SMTPTests.run(["python3", "-c", """
+            import email, email.policy, json, sys
+            m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)
+            parts = [(p.get_content_type(), p.get_content_charset(), p.get_content()) for p in m.iter_parts()]
+            print(json.dumps({"type": m.get_content_type(), "subject": m['Subject'], "parts": parts,
+                              "html": m.get_body(('html',)).get_content(), "plain": m.get_body(('plain',)).get_content()}))
+            """, file.path], in: mailbox)
+        let got = try JSONSerialization.jsonObject(with: Data(decoded.utf8)) as! [String: Any]
+        #expect(got["type"] as? String == "multipart/alternative", "\(decoded)")
+        #expect(got["subject"] as? String == "Đơn H1 đang chờ thanh toán")
+        let parts = (got["parts"] as? [[Any]])?.map { "\($0[0]) \($0[1])" }
+        #expect(parts == ["text/plain utf-8", "text/html utf-8"], "plain first, the preferred HTML last: \(decoded)")
+        #expect((got["plain"] as? String)?.hasPrefix("Chị Lan ơi, đơn H1 (450.000₫) đang chờ thanh toán.") == true, "\(decoded)")
+        #expect((got["html"] as? String)?.hasPrefix("<p><b>Chị Lan</b> ơi, đơn H1 (450.000₫) đang chờ thanh toán.</p>") == true, "\(decoded)")
+    }
 }

@@ -66,7 +66,7 @@ public struct CarePlanner: Sendable {
         for order in input.orders where !order.isCashOnDelivery && !order.isWithdrawn {
             if let notBefore, rules.expiry(placedAt: order.placedAt) <= notBefore { continue }
             guard let customer = input.customers[order.customerId], customer.accepts(job.purpose) else { continue }
-            sends += reminderChain(order, rules, downtime, purpose: job.purpose)
+            sends += reminderChain(order, rules, downtime, purpose: job.purpose) { input.reminderSentAt["\(job.name):\(order.id):\($0)"] }
         }
         // One message per customer per instant, naming every order due then (§1, issue 3).
         let groups = Dictionary(grouping: sends) { combine ? "\($0.order.customerId)|\($0.at.timeIntervalSince1970)" : "\($0.order.id)|\($0.number)" }
@@ -83,16 +83,19 @@ public struct CarePlanner: Sendable {
 
     /// The reminders one order gets: each due by the rules, moved by lateness and quiet hours,
     /// and sent only if the order is still unpaid, not withdrawn and not expired at that moment.
+    /// `sentAt` gives a reminder's real sending time once the outbox has it: a first reminder
+    /// sent late (within lateness) still leaves `minGap` before the second.
     func reminderChain(_ order: OrderSnapshot, _ rules: PaymentReminderPolicy, _ downtime: Downtime,
-                       purpose: Purpose = .transactional) -> [ReminderSend] {
+                       purpose: Purpose = .transactional, sentAt: (Int) -> Date? = { _ in nil }) -> [ReminderSend] {
         var sends: [ReminderSend] = []
         var due = rules.firstDue(placedAt: order.placedAt, clock: policy.clock)
         var number = 1
         while let d = due, let at = reminderTime(due: d, order: order, rules, downtime, purpose: purpose) {
             if order.isPaid(at: at) || order.isExpired(at: at) { break }
             sends.append(ReminderSend(order: order, number: number, at: at))
+            let went = sentAt(number) ?? at
             number += 1
-            due = rules.nextDue(number: number, previousSentAt: at, placedAt: order.placedAt, clock: policy.clock)
+            due = rules.nextDue(number: number, previousSentAt: went, placedAt: order.placedAt, clock: policy.clock)
         }
         return sends
     }

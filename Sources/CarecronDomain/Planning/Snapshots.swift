@@ -89,10 +89,14 @@ public final class OrderSnapshot: Sendable {
 public struct PlanningInput: Sendable {
     public var customers: [String: CustomerSnapshot]
     public var orders: [OrderSnapshot]
+    /// When reminders already went out, by occurrence key (`job:order:number`), from the outbox:
+    /// the next reminder's gap is counted from the real sending, not the planned one (§1.3).
+    public var reminderSentAt: [String: Date]
 
-    public init(customers: [String: CustomerSnapshot], orders: [OrderSnapshot]) {
+    public init(customers: [String: CustomerSnapshot], orders: [OrderSnapshot], reminderSentAt: [String: Date] = [:]) {
         self.customers = customers
         self.orders = orders
+        self.reminderSentAt = reminderSentAt
     }
 }
 
