@@ -171,11 +171,11 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
         var pairs: [(String, JSONValue)] = [("time", .string(ISO8601DateFormatter().string(from: Date()))),
-                                            ("level", .string(level.rawValue)), ("message", .string(message.description))]
-        for (k, v) in self.metadata.merging(extra ?? [:], uniquingKeysWith: { _, b in b }).sorted(by: { $0.key < $1.key }) {
+                                            ("level", .string(event.level.rawValue)), ("message", .string(event.message.description))]
+        if let error = event.error { pairs.append(("error", .string("\(error)"))) }
+        for (k, v) in self.metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, b in b }).sorted(by: { $0.key < $1.key }) {
             pairs.append((k, .string(v.description)))
         }
         FileHandle.standardError.write(Data((JSONValue.ordered(pairs).encoded + "\n").utf8))
