@@ -27,18 +27,18 @@ struct Run: AsyncParsableCommand {
         Logs.bootstrap(config.logLevel, json: logFormat == .json)
         let log = Logger(label: "carecron")
         let dry = dryRun || config.dryRun
-        let built = dry ? nil : SenderFactory.build(config)
-        if let built { try Delivery.refuseUnbuildableChannels(config, built, command: "run") }
-        let httpSecrets = try Self.httpSecrets(config)
         let lock: InstanceLock
         do {
-            // A fresh folder has no var/ yet: the service creates its database as import does.
-            try Store.createIfMissing(config.database)
+            // A fresh folder has no var/ yet: the service makes it (and its database) as import does.
+            try Store.createFolderIfMissing(config.database)
             lock = try InstanceLock(database: config.database)
         } catch {
             Console.error("\(error)")
             throw ExitCode(1)
         }
+        let built = dry ? nil : SenderFactory.build(config)
+        if let built { try Delivery.refuseUnbuildableChannels(config, built, command: "run") }
+        let httpSecrets = try Self.httpSecrets(config)
         let store = try options.openStore(config, creating: true)
         _ = Metrics.bootstrap()
         let runtime = RuntimeBox(Runtime(config: config, jobs: jobs,

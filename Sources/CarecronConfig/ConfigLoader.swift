@@ -119,6 +119,12 @@ public enum ConfigLoader {
                 channels[kind] = sender
             }
         }
+        var currency = "VND"
+        if let c = o.optional("currency"), let code = c.nonEmptyString {
+            if code.count == 3, code.allSatisfy({ $0.isASCII && $0.isUppercase }) { currency = code } else {
+                c.report("\"\(code)\" is not an ISO 4217 currency code such as \"VND\"")
+            }
+        }
         let dryRun = o.optional("dryRun")?.bool ?? false
         var logLevel = "info"
         if let l = o.optional("log")?.object {
@@ -164,6 +170,7 @@ public enum ConfigLoader {
         config.retryBase = retryBase
         config.http = http
         config.retryMax = retryMax
+        config.currency = currency
         return config
     }
 

@@ -77,6 +77,8 @@ public struct ShopConfig: Sendable {
     public var http: HTTPSettings?
     public var retryBase: TimeSpan = .seconds(30)
     public var retryMax: TimeSpan = .hours(1)
+    /// The currency of every amount (ISO 4217): an order in another is refused, never relabelled.
+    public var currency = "VND"
 
     public var folder: URL { file.deletingLastPathComponent() }
 

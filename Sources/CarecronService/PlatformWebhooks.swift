@@ -3,11 +3,10 @@ import CarecronDomain
 import CarecronStore
 import Crypto
 import Foundation
-import GRDB
 
-/// Shopify and Haravan order webhooks (orders/create, orders/paid, orders/fulfilled,
-/// orders/cancelled): verified by the base64 HMAC-SHA256 of the raw body, applied once per
-/// webhook id, turned into the same records and events as the API.
+/// Shopify and Haravan order webhooks: verified by the base64 HMAC-SHA256 of the raw body,
+/// applied once per webhook id, never older than what is stored (their `updated_at`), the status
+/// only moving forward. What each topic changes is in the README ("Shop platforms").
 public struct PlatformWebhooks: Sendable {
     public let store: Store
     public let secret: String
@@ -22,6 +21,9 @@ public struct PlatformWebhooks: Sendable {
     public static let topicHeaders = ["X-Shopify-Topic", "X-Haravan-Topic"]
     public static let idHeaders = ["X-Shopify-Webhook-Id", "X-Haravan-Webhook-Id"]
 
+    /// The order topics carecron acts on; any other is answered `ignored` and touches nothing.
+    static let orderTopics: Set<String> = ["orders/create", "orders/updated", "orders/edited", "orders/paid", "orders/fulfilled", "orders/cancelled"]
+
     public static func signature(_ body: Data, secret: String) -> String {
         Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))).base64EncodedString()
     }
@@ -29,82 +31,134 @@ public struct PlatformWebhooks: Sendable {
     public func handle(body: Data, signature: String?, topic: String?, webhookId: String?, config: ShopConfig) throws -> Outcome {
         guard let signature, ConstantTime.equal(signature, Self.signature(body, secret: secret)) else { return .unauthorized }
         guard let topic else { return .invalid(field: "topic", reason: "no X-Shopify-Topic or X-Haravan-Topic header") }
-        guard let order = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let rawId = order["id"] else {
-            return .invalid(field: "body", reason: "not an order object with an id")
+        guard Self.orderTopics.contains(topic) else { return .ignored("topic \(topic) is not one carecron acts on") }
+        guard let payload = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+            return .invalid(field: "body", reason: "not a JSON object")
         }
-        let orderId = "\(rawId)"
+        if topic == "orders/edited", payload["order_edit"] != nil {
+            // Shopify's edit names the changed lines only; the new totals come with the orders/updated it is followed by.
+            return .ignored("an order edit is applied from the orders/updated that follows it")
+        }
+        guard let rawId = payload["id"] else { return .invalid(field: "body", reason: "not an order object with an id") }
+        let orders = PlatformOrders(store: store, clock: config.clock, holdFor: config.holdFor)
         // Without an id header, the body itself identifies the delivery.
         let eventId = webhookId ?? "\(topic):" + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
-        let seen = try store.db.read { try Bool.fetchOne($0, sql: "SELECT 1 FROM webhook_events WHERE id = ?", arguments: [eventId]) ?? false }
-        if seen { return .duplicate }
+        if try orders.seen(webhook: eventId) { return .duplicate }
+        let order = PlatformOrder(payload, id: "\(rawId)", config: config)
+        if let refusal = order.currencyRefusal { return refusal }
         let outcome: Outcome
         switch topic {
-        case "orders/create", "orders/updated":
-            outcome = try upsert(order, orderId: orderId, config: config)
         case "orders/paid", "orders/fulfilled", "orders/cancelled":
-            let event: OrderEvents.Event = topic == "orders/paid" ? .payment : topic == "orders/fulfilled" ? .delivery : .cancel
-            if try orderExists(orderId) == false { _ = try upsert(order, orderId: orderId, config: config) }
-            let at = (order[event == .cancel ? "cancelled_at" : event == .payment ? "processed_at" : "updated_at"] as? String)
-                .flatMap { InstantFormat.parse($0, clock: config.clock) } ?? Date()
-            do {
-                _ = try OrderEvents(store: store, holdFor: config.holdFor).apply(event, orderId: orderId, at: at)
-                outcome = .applied
-            } catch OrderEvents.Failure.conflict(let why) {
-                outcome = .conflict(why)
-            } catch OrderEvents.Failure.notFound(let why) {
-                outcome = .notFound(why)
-            }
+            outcome = try event(topic, order, orders, config: config)
         default:
-            outcome = .ignored("topic \(topic) is not handled")
+            outcome = try upsert(order, orders)
         }
         // An invalid delivery is not remembered, so that the platform's retry of a fixed one applies.
         if case .invalid = outcome { return outcome }
-        try store.db.write {
-            try $0.execute(sql: "INSERT OR IGNORE INTO webhook_events (id, topic, received_at) VALUES (?, ?, ?)",
-                           arguments: [eventId, topic, Int(Date().timeIntervalSince1970)])
-        }
+        try orders.remember(webhook: eventId, topic: topic)
         return outcome
     }
 
-    private func orderExists(_ id: String) throws -> Bool {
-        try store.db.read { try Bool.fetchOne($0, sql: "SELECT 1 FROM orders WHERE id = ?", arguments: [id]) ?? false }
+    /// orders/create, orders/updated, orders/edited: the whole order, merged with what is stored.
+    private func upsert(_ order: PlatformOrder, _ orders: PlatformOrders) throws -> Outcome {
+        let update: PlatformOrderUpdate
+        switch order.update() {
+        case .success(let u): update = u
+        case .failure(let refusal): return refusal.outcome
+        }
+        do {
+            if case .stale(let stored) = try orders.apply(update) {
+                return .ignored("older than the stored order (its updated_at \(ISO8601DateFormatter().string(from: stored)))")
+            }
+            return .applied
+        } catch let p as FieldProblem {
+            return .invalid(field: p.field, reason: p.reason)
+        }
     }
 
-    /// The order (and its customer) as import records.
-    private func upsert(_ o: [String: Any], orderId: String, config: ShopConfig) throws -> Outcome {
-        guard let customer = o["customer"] as? [String: Any], let cid = customer["id"] else {
-            return .invalid(field: "customer", reason: "the order has no customer")
+    /// orders/paid, orders/fulfilled, orders/cancelled: the event at the platform's time of it,
+    /// with the state rules of the API's events (a payment on a cancelled order is a conflict).
+    private func event(_ topic: String, _ order: PlatformOrder, _ orders: PlatformOrders, config: ShopConfig) throws -> Outcome {
+        if try !orders.exists(orderId: order.id) {
+            let outcome = try upsert(order, orders)
+            if outcome != .applied { return outcome }
+        }
+        if let at = order.updatedAt, let stored = try orders.storedUpdatedAt(orderId: order.id), at < stored {
+            return .ignored("older than the stored order (its updated_at \(ISO8601DateFormatter().string(from: stored)))")
+        }
+        let event: OrderEvents.Event = topic == "orders/paid" ? .payment : topic == "orders/fulfilled" ? .delivery : .cancel
+        let at = order.time(event == .cancel ? "cancelled_at" : event == .payment ? "processed_at" : "updated_at") ?? Date()
+        do {
+            _ = try OrderEvents(store: store, holdFor: config.holdFor).apply(event, orderId: order.id, at: at)
+            try orders.noteUpdated(orderId: order.id, at: order.updatedAt)
+            return .applied
+        } catch OrderEvents.Failure.conflict(let why) {
+            return .conflict(why)
+        } catch OrderEvents.Failure.notFound(let why) {
+            return .notFound(why)
+        }
+    }
+}
+
+/// A Shopify or Haravan order body read as carecron's records.
+struct PlatformOrder {
+    let body: [String: Any]
+    let id: String
+    let config: ShopConfig
+
+    init(_ body: [String: Any], id: String, config: ShopConfig) {
+        self.body = body
+        self.id = id
+        self.config = config
+    }
+
+    struct Refusal: Error {
+        let outcome: PlatformWebhooks.Outcome
+    }
+
+    func string(_ key: String) -> String? {
+        guard let v = body[key], !(v is NSNull) else { return nil }
+        return v as? String ?? "\(v)"
+    }
+
+    func time(_ key: String) -> Date? { string(key).flatMap { InstantFormat.parse($0, clock: config.clock) } }
+
+    var updatedAt: Date? { time("updated_at") }
+
+    /// An amount in another currency is never stored as đồng.
+    var currencyRefusal: PlatformWebhooks.Outcome? {
+        guard let currency = string("currency")?.uppercased(), currency != config.currency else { return nil }
+        return .invalid(field: "currency", reason: "the order is in \(currency) and the shop's currency is \(config.currency) (config.json \"currency\"): not stored, never relabelled")
+    }
+
+    /// Haravan says cancelled and closed also in words.
+    var isCancelled: Bool { string("cancelled_at") != nil || string("cancelled_status") == "cancelled" }
+    var isClosed: Bool { string("closed_at") != nil || string("closed_status") == "closed" }
+
+    func update() -> Result<PlatformOrderUpdate, Refusal> {
+        guard let customer = body["customer"] as? [String: Any], let cid = customer["id"], !(cid is NSNull) else {
+            return .failure(Refusal(outcome: .invalid(field: "customer", reason: "the order has no customer")))
+        }
+        let status: String
+        do { status = try OrderLifecycle.status(financial: string("financial_status"), cancelled: isCancelled, closed: isClosed) } catch {
+            let known = OrderLifecycle.financialStatuses.keys.sorted().joined(separator: ", ")
+            return .failure(Refusal(outcome: .invalid(field: "financial_status", reason: "\"\(error.value)\" is not one of \(known)")))
         }
         let first = customer["first_name"] as? String ?? "", last = customer["last_name"] as? String ?? ""
         var c: [String: String] = ["id": "\(cid)", "full_name": "\(last) \(first)".trimmedSpaces]
         c["email"] = customer["email"] as? String
-        c["phone"] = (customer["phone"] as? String) ?? ((o["shipping_address"] as? [String: Any])?["phone"] as? String)
+        c["phone"] = (customer["phone"] as? String) ?? ((body["shipping_address"] as? [String: Any])?["phone"] as? String)
         c["opt_out"] = (customer["accepts_marketing"] as? Bool) == true ? "none" : "marketing"
-        let gateways = ((o["payment_gateway_names"] as? [String]) ?? []) + [(o["gateway"] as? String) ?? ""]
+        let gateways = ((body["payment_gateway_names"] as? [String]) ?? []) + [string("gateway") ?? ""]
         let cod = gateways.contains { $0.lowercased().contains("cod") || $0.lowercased().contains("cash on delivery") }
-        let financial = (o["financial_status"] as? String) ?? "pending"
-        let items = ((o["line_items"] as? [[String: Any]]) ?? []).map { "\($0["title"] ?? "") x\($0["quantity"] ?? 1)" }
-        var r: [String: String] = [
-            "id": orderId, "customer_id": "\(cid)", "placed_at": (o["created_at"] as? String) ?? "",
-            "amount": String(Int((Double("\(o["total_price"] ?? "0")") ?? 0).rounded())),
-            "payment_method": cod ? "cod" : "prepaid", "status": financial == "paid" ? "paid" : "pending",
-            "items": items.joined(separator: "; "),
+        let items = ((body["line_items"] as? [[String: Any]]) ?? []).map { "\($0["title"] ?? "") x\($0["quantity"] ?? 1)" }
+        let order: [String: String] = [
+            "id": id, "customer_id": "\(cid)", "placed_at": string("created_at") ?? "",
+            "amount": String(Int((Double(string("total_price") ?? "0") ?? 0).rounded())),
+            "payment_method": cod ? "cod" : "prepaid", "items": items.joined(separator: "; "),
         ]
-        if financial == "paid" { r["paid_at"] = (o["processed_at"] as? String) ?? (o["created_at"] as? String) }
-        let writer = RecordWriter(normaliser: RowNormaliser(clock: config.clock), holdFor: config.holdFor)
-        do {
-            try store.db.write { db in
-                let now = Int(Date().timeIntervalSince1970)
-                do { _ = try writer.upsert(.customers, c, db: db, now: now) } catch let p as FieldProblem where p.field == "phone" || p.field == "email" {
-                    // A platform's contact we cannot read must not lose the order: keep the customer without it.
-                    c[p.field] = nil
-                    _ = try writer.upsert(.customers, c, db: db, now: now)
-                }
-                _ = try writer.upsert(.orders, r, db: db, now: now)
-            }
-        } catch let p as FieldProblem {
-            return .invalid(field: p.field, reason: p.reason)
-        }
-        return .applied
+        return .success(PlatformOrderUpdate(customer: c, order: order, status: status,
+                                            paidAt: time("processed_at") ?? time("created_at"),
+                                            cancelledAt: time("cancelled_at") ?? time("closed_at"), updatedAt: updatedAt))
     }
 }

@@ -34,15 +34,19 @@ public final class Store: Sendable {
         if !readOnly { try Schema.migrator.migrate(db) }
     }
 
-    /// Creates the folder (0700) and the file (0600) before SQLite does, so that customers'
-    /// personal data is never readable by other users, whatever the umask. The service calls it
-    /// before taking its lock, whose file lives in the same folder.
-    public static func createIfMissing(_ url: URL) throws {
-        let fm = FileManager.default
+    /// The database's folder (0700), where the service also keeps its lock file.
+    public static func createFolderIfMissing(_ url: URL) throws {
         let folder = url.deletingLastPathComponent()
-        if !fm.fileExists(atPath: folder.path) {
-            try fm.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if !FileManager.default.fileExists(atPath: folder.path) {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
+    }
+
+    /// Creates the folder (0700) and the file (0600) before SQLite does, so that customers'
+    /// personal data is never readable by other users, whatever the umask.
+    static func createIfMissing(_ url: URL) throws {
+        let fm = FileManager.default
+        try createFolderIfMissing(url)
         if !fm.fileExists(atPath: url.path) {
             let fd = open(url.path, O_CREAT | O_WRONLY | O_EXCL, 0o600)
             guard fd >= 0 else { throw OpenError(description: "cannot create the database \(url.path): \(String(cString: strerror(errno)))") }
@@ -181,6 +185,10 @@ public enum Schema {
             try db.execute(sql: """
                 CREATE INDEX outbox_reminders_sent ON outbox(sent_at) WHERE reminder IS NOT NULL AND sent_at IS NOT NULL;
                 """)
+        }
+        m.registerMigration("v6-platform-updated") { db in
+            // A platform's own updated_at of each order: a webhook older than it is not applied.
+            try db.execute(sql: "ALTER TABLE orders ADD COLUMN source_updated_at INTEGER")
         }
         return m
     }

@@ -1,3 +1,4 @@
+import CarecronService
 import CarecronStore
 import Foundation
 import GRDB
@@ -507,5 +508,124 @@ struct HostileTesterTests {
         #expect(parts == ["text/plain utf-8", "text/html utf-8"], "plain first, the preferred HTML last: \(decoded)")
         #expect((got["plain"] as? String)?.hasPrefix("Chị Lan ơi, đơn H1 (450.000₫) đang chờ thanh toán.") == true, "\(decoded)")
         #expect((got["html"] as? String)?.hasPrefix("<p><b>Chị Lan</b> ơi, đơn H1 (450.000₫) đang chờ thanh toán.</p>") == true, "\(decoded)")
+    }
+
+    // MARK: 12. Shop platforms' own sample webhooks
+
+    static func fixture(_ name: String) throws -> [String: Any] {
+        let url = TestSupport.packageRoot.appendingPathComponent("Tests/fixtures/\(name)")
+        return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    }
+
+    /// Posts a platform webhook, signed as the platform signs it.
+    static func post(_ s: ServiceTests.Service, _ platform: String, topic: String, _ body: [String: Any], id: String) throws -> ServiceTests.Service.Reply {
+        let data = try JSONSerialization.data(withJSONObject: body)
+        let text = String(decoding: data, as: UTF8.self)
+        let prefix = platform == "shopify" ? "X-Shopify" : "X-Haravan"
+        return try s.call("POST", "/webhooks/\(platform)", text, token: nil,
+                          headers: ["\(prefix)-Topic": topic, "\(prefix)-Webhook-Id": id,
+                                    platform == "shopify" ? "X-Shopify-Hmac-Sha256" : "X-Haravan-Hmac-Sha256":
+                                        PlatformWebhooks.signature(data, secret: "whs3cret")])
+    }
+
+    static func order(_ s: ServiceTests.Service, _ id: String) throws -> Row? {
+        let store = try Store(url: s.folder.appendingPathComponent("var/carecron.sqlite"), readOnly: true)
+        return try store.db.read { try Row.fetchOne($0, sql: "SELECT status, amount, paid_at, cancelled_at FROM orders WHERE id = ?", arguments: [id]) }
+    }
+
+    @Test func shopifysOwnSampleIsNeitherRelabelledNorRemindedAndStaleWebhooksChangeNothing() throws {
+        let s = try ServiceTests.Service()
+        try s.start()
+        let sample = try Self.fixture("shopify-orders-create-sample.json")
+        // 403.00 USD in a VND shop: refused, nothing stored.
+        let usd = try Self.post(s, "shopify", topic: "orders/create", sample, id: "sample-1")
+        #expect(usd.status == 400 && usd.body["field"] as? String == "currency", "\(usd.body)")
+        #expect((usd.body["reason"] as? String ?? "").contains("the order is in USD and the shop's currency is VND"))
+        #expect(try Self.order(s, "820982911946154508") == nil)
+        #expect(s.stop() == 0)
+        // A USD shop: the voided, cancelled sample is stored cancelled, never pending.
+        try s.editConfig { $0["currency"] = "USD" }
+        try s.start()
+        let stored = try Self.post(s, "shopify", topic: "orders/create", sample, id: "sample-2")
+        #expect(stored.status == 200 && stored.body["outcome"] as? String == "applied", "\(stored.body)")
+        let row = try #require(try Self.order(s, "820982911946154508"))
+        #expect(row["status"] as String? == "cancelled" && row["cancelled_at"] as Int64? != nil && row["amount"] as Int? == 403)
+
+        // Out of order: created (pending) at 10:00, cancelled at 10:20, then the 10:10 update arrives.
+        var o = sample
+        o["id"] = 7001
+        o["financial_status"] = "pending"
+        o["cancelled_at"] = NSNull()
+        o["created_at"] = "2026-11-27T10:00:00+07:00"
+        o["updated_at"] = "2026-11-27T10:00:00+07:00"
+        #expect(try Self.post(s, "shopify", topic: "orders/create", o, id: "o-1").body["outcome"] as? String == "applied")
+        #expect(try Self.order(s, "7001")?["status"] as String? == "pending")
+        var cancelled = o
+        cancelled["cancelled_at"] = "2026-11-27T10:20:00+07:00"
+        cancelled["updated_at"] = "2026-11-27T10:20:00+07:00"
+        #expect(try Self.post(s, "shopify", topic: "orders/cancelled", cancelled, id: "o-3").body["outcome"] as? String == "applied")
+        var stale = o
+        stale["updated_at"] = "2026-11-27T10:10:00+07:00"
+        stale["total_price"] = "999.00"
+        let late = try Self.post(s, "shopify", topic: "orders/updated", stale, id: "o-2")
+        #expect(late.status == 200 && late.body["outcome"] as? String == "ignored" && (late.body["reason"] as? String ?? "").contains("older"), "\(late.body)")
+        let after = try #require(try Self.order(s, "7001"))
+        #expect(after["status"] as String? == "cancelled" && after["cancelled_at"] as Int64? != nil && after["amount"] as Int? == 403)
+        // Even without timestamps, paid never goes back to pending.
+        var paid = o
+        paid["id"] = 7002
+        paid["financial_status"] = "paid"
+        paid["processed_at"] = "2026-11-27T10:05:00+07:00"
+        paid["updated_at"] = NSNull()
+        #expect(try Self.post(s, "shopify", topic: "orders/create", paid, id: "p-1").body["outcome"] as? String == "applied")
+        var pending = paid
+        pending["financial_status"] = "pending"
+        #expect(try Self.post(s, "shopify", topic: "orders/updated", pending, id: "p-2").status == 200)
+        let paidRow = try #require(try Self.order(s, "7002"))
+        #expect(paidRow["status"] as String? == "paid" && paidRow["paid_at"] as Int64? != nil)
+
+        // Every financial status, on purpose.
+        let expected = ["pending": "pending", "authorized": "paid", "partially_paid": "paid", "paid": "paid",
+                        "partially_refunded": "paid", "refunded": "returned", "voided": "cancelled"]
+        for (i, (financial, status)) in expected.sorted(by: { $0.key < $1.key }).enumerated() {
+            var each = o
+            each["id"] = 7100 + i
+            each["financial_status"] = financial
+            #expect(try Self.post(s, "shopify", topic: "orders/create", each, id: "f-\(i)").status == 200)
+            let r = try Self.order(s, "\(7100 + i)")
+            #expect(r?["status"] as String? == status, "\(financial) → \(String(describing: r?["status"] as String?))")
+            #expect((r?["paid_at"] as Int64? != nil) == ["paid", "returned"].contains(status), "\(financial): paid_at follows the status")
+        }
+        var unknown = o
+        unknown["id"] = 7200
+        unknown["financial_status"] = "bartered"
+        let refused = try Self.post(s, "shopify", topic: "orders/create", unknown, id: "u-1")
+        #expect(refused.status == 400 && refused.body["field"] as? String == "financial_status")
+
+        // Topics carecron does not act on: 200 ignored, nothing stored, not even the delivery.
+        let other = try Self.post(s, "shopify", topic: "customers/create", ["id": 1, "email": "x@example.vn"], id: "c-1")
+        #expect(other.status == 200 && other.body["outcome"] as? String == "ignored")
+        let edit = try Self.post(s, "shopify", topic: "orders/edited", ["order_edit": ["id": 1, "order_id": 7001]], id: "e-1")
+        #expect(edit.status == 200 && edit.body["outcome"] as? String == "ignored")
+        #expect(s.stop() == 0)
+        let store = try Store(url: s.folder.appendingPathComponent("var/carecron.sqlite"), readOnly: true)
+        #expect(try store.db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM webhook_events WHERE id IN ('c-1', 'e-1')") } == 0)
+    }
+
+    /// A Haravan-shaped order (Haravan publishes no sample payload we could fetch here; its
+    /// fields follow Shopify's, with cancelled_status and closed_status in words, amounts in VND).
+    @Test func haravanOrdersMapTheSameWay() throws {
+        let s = try ServiceTests.Service()
+        try s.start()
+        var o = try Self.fixture("haravan-orders-updated.json")
+        #expect(try Self.post(s, "haravan", topic: "orders/updated", o, id: "h-1").body["outcome"] as? String == "applied")
+        let row = try #require(try Self.order(s, "1001234567"))
+        #expect(row["status"] as String? == "pending" && row["amount"] as Int? == 785_000)
+        o["closed_status"] = "closed"
+        o["updated_at"] = "2026-11-27T10:00:00.000Z"
+        #expect(try Self.post(s, "haravan", topic: "orders/updated", o, id: "h-2").body["outcome"] as? String == "applied")
+        let closed = try #require(try Self.order(s, "1001234567"))
+        #expect(closed["status"] as String? == "cancelled" && closed["cancelled_at"] as Int64? != nil, "an unpaid order the shop closed gets no reminder")
+        #expect(s.stop() == 0)
     }
 }

@@ -1,0 +1,128 @@
+import CarecronDomain
+import Foundation
+import GRDB
+
+/// An order as a shop platform (Shopify, Haravan) states it: the import's fields, the status its
+/// financial and cancel/close facts mean (OrderLifecycle), and when the platform last changed it.
+public struct PlatformOrderUpdate: Sendable {
+    /// The customer's import fields (id, full_name, phone, email, opt_out).
+    public var customer: [String: String]
+    /// The order's import fields (id, customer_id, placed_at, amount, payment_method, items).
+    public var order: [String: String]
+    public var status: String
+    public var paidAt: Date?
+    public var cancelledAt: Date?
+    /// The platform's `updated_at`: a delivery older than what is stored changes nothing.
+    public var updatedAt: Date?
+
+    public init(customer: [String: String], order: [String: String], status: String, paidAt: Date?, cancelledAt: Date?, updatedAt: Date?) {
+        self.customer = customer
+        self.order = order
+        self.status = status
+        self.paidAt = paidAt
+        self.cancelledAt = cancelledAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// The platforms' orders in the store: applied only if not older than what is stored, the status
+/// moved only forward, paid and cancelled times kept consistent with it; and the webhook
+/// deliveries already applied, by id.
+public struct PlatformOrders: Sendable {
+    public let store: Store
+    let normaliser: RowNormaliser
+    let holdFor: TimeSpan
+
+    public init(store: Store, clock: ShopClock, holdFor: TimeSpan) {
+        self.store = store
+        self.normaliser = RowNormaliser(clock: clock)
+        self.holdFor = holdFor
+    }
+
+    public enum Outcome: Equatable, Sendable {
+        case inserted, updated, unchanged
+        /// The stored order is newer (its platform `updated_at`).
+        case stale(storedUpdatedAt: Date)
+    }
+
+    public func apply(_ u: PlatformOrderUpdate, now: Date = Date()) throws -> Outcome {
+        let order = try normaliser.order(u.order)
+        let writer = RecordWriter(normaliser: normaliser, holdFor: holdFor)
+        return try store.db.write { db in
+            var customer = u.customer
+            do { _ = try writer.upsert(.customers, customer, db: db, now: Int(now.timeIntervalSince1970)) } catch let p as FieldProblem where p.field == "phone" || p.field == "email" {
+                // A platform's contact we cannot read must not lose the order: keep the customer without it.
+                customer[p.field] = nil
+                _ = try writer.upsert(.customers, customer, db: db, now: Int(now.timeIntervalSince1970))
+            }
+            let stored = try Row.fetchOne(db, sql: "SELECT status, paid_at, cancelled_at, expired_at, source_updated_at FROM orders WHERE id = ?",
+                                          arguments: [order.id])
+            if let last = stored?["source_updated_at"] as Int64?, let incoming = u.updatedAt, Int64(incoming.timeIntervalSince1970) < last {
+                return .stale(storedUpdatedAt: Date(timeIntervalSince1970: TimeInterval(last)))
+            }
+            let status = stored.map { OrderLifecycle.merge(stored: $0["status"], incoming: u.status) } ?? u.status
+            let storedPaid = stored?["paid_at"] as Int64?, storedCancelled = stored?["cancelled_at"] as Int64?
+            let fallback = u.updatedAt ?? now
+            func seconds(_ d: Date?) -> Int64? { d.map { Int64($0.timeIntervalSince1970) } }
+            // Times follow the status: paid orders have paid_at, cancelled ones cancelled_at, pending ones neither.
+            let paidAt: Int64? = ["paid", "delivered", "returned"].contains(status) ? storedPaid ?? seconds(u.paidAt ?? fallback)
+                : status == "cancelled" ? storedPaid : nil
+            let cancelledAt: Int64? = status == "cancelled" ? storedCancelled ?? seconds(u.cancelledAt ?? fallback) : nil
+            let placed = Int64(order.placedAt.timeIntervalSince1970)
+            let late = paidAt.map { (stored?["expired_at"] as Int64?) != nil || $0 >= placed + Int64(holdFor.seconds) } ?? false
+            let values: [DatabaseValueConvertible?] = [order.customerId, placed, order.amount, order.paymentMethod, status, paidAt,
+                                                       cancelledAt, order.items, late ? 1 : 0, seconds(u.updatedAt)]
+            let n = Int64(now.timeIntervalSince1970)
+            if stored == nil {
+                try db.execute(sql: """
+                    INSERT INTO orders (id, customer_id, placed_at, amount, payment_method, status, paid_at, cancelled_at, items,
+                                        paid_after_expiry, source_updated_at, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: StatementArguments([order.id] + values + [n, n]))
+                return .inserted
+            }
+            // Delivery, the care agent and carecron's expiry are not the platform's to overwrite here.
+            try db.execute(sql: """
+                UPDATE orders SET customer_id = ?, placed_at = ?, amount = ?, payment_method = ?, status = ?, paid_at = ?,
+                    cancelled_at = ?, items = ?, paid_after_expiry = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
+                WHERE id = ? AND NOT (customer_id IS ? AND placed_at IS ? AND amount IS ? AND payment_method IS ? AND status IS ?
+                    AND paid_at IS ? AND cancelled_at IS ? AND items IS ? AND paid_after_expiry IS ? AND source_updated_at IS COALESCE(?, source_updated_at))
+                """, arguments: StatementArguments(values + [n, order.id] + values))
+            return db.changesCount == 1 ? .updated : .unchanged
+        }
+    }
+
+    /// When the platform last changed a stored order, if it said.
+    public func storedUpdatedAt(orderId: String) throws -> Date? {
+        try store.db.read { db in
+            try Int64.fetchOne(db, sql: "SELECT source_updated_at FROM orders WHERE id = ?", arguments: [orderId])
+                .map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        }
+    }
+
+    /// Records the platform's `updated_at` after an event (paid, fulfilled, cancelled) was applied.
+    public func noteUpdated(orderId: String, at: Date?) throws {
+        guard let at else { return }
+        try store.db.write { db in
+            try db.execute(sql: "UPDATE orders SET source_updated_at = MAX(COALESCE(source_updated_at, 0), ?) WHERE id = ?",
+                           arguments: [Int64(at.timeIntervalSince1970), orderId])
+        }
+    }
+
+    public func exists(orderId: String) throws -> Bool {
+        try store.db.read { try Bool.fetchOne($0, sql: "SELECT 1 FROM orders WHERE id = ?", arguments: [orderId]) ?? false }
+    }
+
+    // MARK: Deliveries already applied
+
+    public func seen(webhook id: String) throws -> Bool {
+        try store.db.read { try Bool.fetchOne($0, sql: "SELECT 1 FROM webhook_events WHERE id = ?", arguments: [id]) ?? false }
+    }
+
+    public func remember(webhook id: String, topic: String, at: Date = Date()) throws {
+        try store.db.write {
+            try $0.execute(sql: "INSERT OR IGNORE INTO webhook_events (id, topic, received_at) VALUES (?, ?, ?)",
+                           arguments: [id, topic, Int(at.timeIntervalSince1970)])
+        }
+    }
+}
