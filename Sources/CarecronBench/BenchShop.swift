@@ -14,7 +14,10 @@ public struct BenchShop {
     public init(from source: URL, extra: [String: Any] = [:]) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("carecron-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("var"), withIntermediateDirectories: true)
-        guard var c = try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as? [String: Any] else {
+        guard let data = FileManager.default.contents(atPath: source.path) else {
+            throw BenchError("\(source.path): no such file (run the bench in the shop's folder, or give --config)")
+        }
+        guard var c = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw BenchError("\(source.path): not a JSON object")
         }
         let jobs = ConfigPaths.resolve((c["jobs"] as? String) ?? "jobs", against: source.deletingLastPathComponent())

@@ -115,7 +115,7 @@ struct ConfigValidationTests {
         let dir = try TestSupport.shopFolder()
         try setFirstTemplate(dir, job: "order-expiry", "{{customer.salutation}} ơi {{#orders}} đơn")
         try setFirstTemplate(dir, job: "cod-confirmation", "{{customer.salutation}} ơi, đơn {{order.amout}}")
-        expectProblem(dir, "jobs/order-expiry.json: templates[0].text: template does not parse")
+        expectProblem(dir, "jobs/order-expiry.json: templates[0].text: the section {{#orders}} opened at line 1, column 28 is never closed")
         expectProblem(dir, "jobs/cod-confirmation.json: templates[0].text: unknown variable {{order.amout}}", "did you mean {{order.amount}}?")
     }
 
