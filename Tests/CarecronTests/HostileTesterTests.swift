@@ -131,20 +131,7 @@ struct HostileTesterTests {
     }
 
     static func asNobody(_ binary: String, _ args: [String], in folder: URL) throws -> TestSupport.Run {
-        let out = TestSupport.temporaryFolder("nobody")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + args
-        p.currentDirectoryURL = folder
-        let o = out.appendingPathComponent("o"), e = out.appendingPathComponent("e")
-        FileManager.default.createFile(atPath: o.path, contents: nil)
-        FileManager.default.createFile(atPath: e.path, contents: nil)
-        p.standardOutput = try FileHandle(forWritingTo: o)
-        p.standardError = try FileHandle(forWritingTo: e)
-        try p.run()
-        p.waitUntilExit()
-        return TestSupport.Run(status: p.terminationStatus, stdout: (try? String(contentsOf: o, encoding: .utf8)) ?? "",
-                               stderr: (try? String(contentsOf: e, encoding: .utf8)) ?? "")
+        try TestSupport.run(URL(fileURLWithPath: "/usr/bin/setpriv"), ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + args, in: folder)
     }
 
     @Test(.enabled(if: getuid() == 0, "needs root to run a command as another user (CI runs as root)"))

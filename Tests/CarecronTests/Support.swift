@@ -47,8 +47,13 @@ enum TestSupport {
     /// Runs `carecron` with arguments in a folder and waits for it.
     @discardableResult
     static func carecron(_ args: [String], in folder: URL, environment: [String: String] = [:]) throws -> Run {
+        try run(binary, args, in: folder, environment: environment)
+    }
+
+    /// Runs a program with arguments in a folder and waits for it.
+    static func run(_ program: URL, _ args: [String], in folder: URL, environment: [String: String] = [:]) throws -> Run {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = program
         p.arguments = args
         p.currentDirectoryURL = folder
         var env = ProcessInfo.processInfo.environment
