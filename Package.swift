@@ -63,6 +63,7 @@ let package = Package(
             dependencies: [
                 "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -16,9 +16,9 @@ public struct CarecronCommand: AsyncParsableCommand {
 
     public init() {}
 
-    /// The executable's entry. Called from main.swift, `main()` resolves to ArgumentParser's
-    /// synchronous overload, which refuses an async root; this is its async body.
-    public static func start() async {
+    /// The executable's entry (`@main` in Sources/carecron): ArgumentParser's own, with the
+    /// store's errors turned into sentences.
+    public static func main() async {
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CarecronConfig
 import CarecronDelivery
 import CarecronDomain
+import CarecronService
 import CarecronStore
 import Foundation
 import Logging
@@ -86,10 +87,14 @@ struct OutboxSend: AsyncParsableCommand {
 
     func run() async throws {
         let (config, jobs) = try options.loadValid()
+        Logs.bootstrap(config.logLevel)
         let built = SenderFactory.build(config)
-        try Delivery.refuseUnbuildableChannels(config, built, command: "outbox send")
+        do { try DeliveryAssembly.refuseUnbuildableChannels(config, built, command: "outbox send") } catch {
+            for line in error.lines { Console.error(line) }
+            throw ExitCode(error.exitCode)
+        }
         let store = try options.openStore(config)
-        let dispatcher = Delivery.dispatcher(config, jobs, store: store, built: built)
+        let dispatcher = DeliveryAssembly.dispatcher(config, jobs, store: store, built: built, log: Logger(label: "carecron"))
         let outbox = Outbox(store: store)
         try outbox.recoverInFlight(now: Date())
         var report = try await dispatcher.drain()
@@ -102,40 +107,6 @@ struct OutboxSend: AsyncParsableCommand {
         }
         print("sent \(report.sent), retried \(report.retried), fell back \(report.fellBack), dead \(report.dead), cancelled \(report.cancelled)")
     }
-}
-
-/// Builds the delivery side from the configuration.
-enum Delivery {
-    static func dispatcher(_ config: ShopConfig, _ jobs: [JobDefinition], store: Store) throws -> Dispatcher {
-        dispatcher(config, jobs, store: store, built: SenderFactory.build(config))
-    }
-
-    /// The dispatcher over senders already built; those that could not be are unavailable: their
-    /// messages wait (and `/readyz` fails) until a reload brings them back.
-    static func dispatcher(_ config: ShopConfig, _ jobs: [JobDefinition], store: Store,
-                           built: (senders: [String: any Sender], problems: [SenderProblem])) -> Dispatcher {
-        Logs.bootstrap(config.logLevel)
-        let log = Logger(label: "carecron")
-        for p in built.problems { log.error("sender unavailable, its messages wait: \(config.file.lastPathComponent): \(p.line)") }
-        return Dispatcher(outbox: Outbox(store: store), senders: built.senders, channels: config.channels, jobs: jobs,
-                          unavailable: Dictionary(built.problems.map { ($0.sender, $0.reason) }, uniquingKeysWith: { a, _ in a }),
-                          retry: config.retryPolicy, log: log)
-    }
-
-    /// `outbox send` and `run` refuse to start when a sender a channel uses cannot be built:
-    /// better no service than one whose messages pile up unseen.
-    static func refuseUnbuildableChannels(_ config: ShopConfig, _ built: (senders: [String: any Sender], problems: [SenderProblem]),
-                                          command: String) throws {
-        let lines = SenderFactory.channelProblems(config, built.problems)
-        guard !lines.isEmpty else { return }
-        for l in lines { Console.error(l) }
-        Console.error("carecron \(command): \(lines.count) sender(s) used by config.json's channels cannot be built; not starting (run `carecron validate`)")
-        throw ExitCode(2)
-    }
-}
-
-extension ShopConfig {
-    var retryPolicy: RetryPolicy { RetryPolicy(base: retryBase.interval, maximum: retryMax.interval) }
 }
 
 enum Logs {

@@ -1,3 +1,4 @@
+import CarecronConfig
 import CarecronDomain
 import CarecronStore
 import Foundation
@@ -20,6 +21,11 @@ public struct RetryPolicy: Sendable {
         let jittered = exponential * Double.random(in: 0.8...1.2)
         return max(jittered, retryAfter ?? 0)
     }
+}
+
+extension ShopConfig {
+    /// `delivery.retryBase` and `delivery.retryMax` of config.json.
+    public var retryPolicy: RetryPolicy { RetryPolicy(base: retryBase.interval, maximum: retryMax.interval) }
 }
 
 /// A sender's concurrency limit and rate limit (messages per second), so that a gateway's quota

@@ -72,10 +72,6 @@ struct DeliveryShop {
     }
 }
 
-extension ShopConfig {
-    var retryPolicy: RetryPolicy { RetryPolicy(base: retryBase.interval, maximum: retryMax.interval) }
-}
-
 @Suite("Delivery through real servers on 127.0.0.1", .serialized)
 struct DeliveryTests {
     @Test func webhookIsSignedCarriesTheIdempotencyKeyAndIsSentOnce() async throws {

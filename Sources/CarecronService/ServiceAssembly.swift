@@ -1,0 +1,168 @@
+import CarecronConfig
+import CarecronDelivery
+import CarecronDomain
+import CarecronStore
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Why the service does not start: the lines to print, as `validate` words them, and the exit code.
+public struct StartRefusal: Error, Sendable {
+    public let lines: [String]
+    public let exitCode: Int32
+}
+
+/// What `carecron run` runs, assembled in one place (the CLI, the tests and the console use it):
+/// the instance lock, the store, the senders and dispatcher, the scheduler, the HTTP API, and the
+/// reload on SIGHUP.
+public final class AssembledService: Sendable {
+    public let store: Store
+    public let runtime: RuntimeBox
+    public let wakeup: Wakeup
+    public let health: ServiceHealth
+    let services: [any Service]
+    let lock: InstanceLock
+    let log: Logger
+
+    init(store: Store, runtime: RuntimeBox, wakeup: Wakeup, health: ServiceHealth, services: [any Service], lock: InstanceLock, log: Logger) {
+        self.store = store
+        self.runtime = runtime
+        self.wakeup = wakeup
+        self.health = health
+        self.services = services
+        self.lock = lock
+        self.log = log
+    }
+
+    /// Takes the instance lock, builds the senders (refusing to start when a channel's sender or
+    /// an API secret cannot be had), opens (and on first start creates) the store, and wires the
+    /// scheduler, the API and the reload.
+    public static func assemble(configURL: URL, config: ShopConfig, jobs: [JobDefinition], dryRun: Bool,
+                                log: Logger) throws(StartRefusal) -> AssembledService {
+        let lock: InstanceLock
+        do {
+            // A fresh folder has no var/ yet: the service makes it (and its database) as import does.
+            try Store.createFolderIfMissing(config.database)
+            lock = try InstanceLock(database: config.database)
+        } catch {
+            throw StartRefusal(lines: ["\(error)"], exitCode: 1)
+        }
+        let built = dryRun ? nil : SenderFactory.build(config)
+        if let built { try DeliveryAssembly.refuseUnbuildableChannels(config, built, command: "run") }
+        let secrets = try httpSecrets(config)
+        let store: Store
+        do { store = try Store(url: config.database) } catch {
+            throw StartRefusal(lines: ["\(error)"], exitCode: 1)
+        }
+        _ = Metrics.bootstrap()
+        let runtime = RuntimeBox(Runtime(config: config, jobs: jobs,
+                                         dispatcher: built.map { DeliveryAssembly.dispatcher(config, jobs, store: store, built: $0, log: log) }))
+        let wakeup = Wakeup(), health = ServiceHealth()
+        var services: [any Service] = [
+            CareService(store: store, runtime: runtime, wakeup: wakeup, dryRun: dryRun,
+                        previewFile: config.database.deletingLastPathComponent().appendingPathComponent("dry-run.jsonl"), log: log,
+                        health: health),
+            ReloadOnHangup(reloader: Reloader(url: configURL, store: store, runtime: runtime, wakeup: wakeup, dryRun: dryRun, log: log)),
+        ]
+        if let http = config.http, let (token, webhookSecret) = secrets {
+            let api = HTTPAPI(store: store, runtime: runtime, wakeup: wakeup, token: token, webhookSecret: webhookSecret,
+                              maxBody: http.maxBodyBytes, health: health)
+            services.append(api.application(host: http.host, port: http.port, log: log))
+            log.info("HTTP API listening", metadata: ["address": "\(http.host):\(http.port)"])
+        }
+        return AssembledService(store: store, runtime: runtime, wakeup: wakeup, health: health, services: services, lock: lock, log: log)
+    }
+
+    /// Runs until SIGTERM or SIGINT (in-flight sends finish, 20 s at most). Throws
+    /// `DatabaseDamaged` when the scheduler meets a damaged page.
+    public func run() async throws {
+        var config = ServiceGroupConfiguration(services: services.map { .init(service: $0) },
+                                               gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
+        config.maximumGracefulShutdownDuration = .seconds(20)
+        try await ServiceGroup(configuration: config).run()
+        withExtendedLifetime(lock) {}
+    }
+
+    /// The API's token and webhook secret; a missing one stops the start with the line
+    /// `validate` warns with.
+    static func httpSecrets(_ config: ShopConfig) throws(StartRefusal) -> (token: String, webhookSecret: String?)? {
+        guard let http = config.http else { return nil }
+        func resolve(_ ref: SecretRef, _ path: String) throws(StartRefusal) -> String {
+            do { return try ref.resolve(relativeTo: config.folder) } catch {
+                throw StartRefusal(lines: ["\(config.file.lastPathComponent): \(path): \(error)",
+                                           "carecron run: a secret of the HTTP API cannot be resolved; not starting (run `carecron validate`)"],
+                                   exitCode: 2)
+            }
+        }
+        let token = try resolve(http.token, "http.token")
+        return (token, try http.webhookSecret.map { ref throws(StartRefusal) in try resolve(ref, "http.webhookSecret") })
+    }
+}
+
+/// The delivery side built from the configuration, for the service and `outbox send`.
+public enum DeliveryAssembly {
+    /// The dispatcher over senders already built; those that could not be are unavailable: their
+    /// messages wait (and `/readyz` fails) until a reload brings them back.
+    public static func dispatcher(_ config: ShopConfig, _ jobs: [JobDefinition], store: Store,
+                                  built: (senders: [String: any Sender], problems: [SenderProblem]), log: Logger) -> Dispatcher {
+        for p in built.problems { log.error("sender unavailable, its messages wait: \(config.file.lastPathComponent): \(p.line)") }
+        return Dispatcher(outbox: Outbox(store: store), senders: built.senders, channels: config.channels, jobs: jobs,
+                          unavailable: Dictionary(built.problems.map { ($0.sender, $0.reason) }, uniquingKeysWith: { a, _ in a }),
+                          retry: config.retryPolicy, log: log)
+    }
+
+    /// Refuses to start when a sender a channel uses cannot be built: better no service than one
+    /// whose messages pile up unseen.
+    public static func refuseUnbuildableChannels(_ config: ShopConfig, _ built: (senders: [String: any Sender], problems: [SenderProblem]),
+                                                 command: String) throws(StartRefusal) {
+        let lines = SenderFactory.channelProblems(config, built.problems)
+        guard !lines.isEmpty else { return }
+        throw StartRefusal(lines: lines + ["carecron \(command): \(lines.count) sender(s) used by config.json's channels cannot be built; not starting (run `carecron validate`)"],
+                           exitCode: 2)
+    }
+}
+
+/// SIGHUP, through ServiceLifecycle's signal sequence: reload `config.json` and `jobs/`.
+struct ReloadOnHangup: Service {
+    let reloader: Reloader
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            await reloader.reload()
+        }
+    }
+}
+
+/// SIGHUP: a valid new configuration takes effect at once; an invalid one is refused, logged,
+/// and the running one stays.
+actor Reloader {
+    let url: URL
+    let store: Store
+    let runtime: RuntimeBox
+    let wakeup: Wakeup
+    let dryRun: Bool
+    let log: Logger
+
+    init(url: URL, store: Store, runtime: RuntimeBox, wakeup: Wakeup, dryRun: Bool, log: Logger) {
+        self.url = url
+        self.store = store
+        self.runtime = runtime
+        self.wakeup = wakeup
+        self.dryRun = dryRun
+        self.log = log
+    }
+
+    func reload() async {
+        let loaded = ConfigLoader.load(url)
+        guard let config = loaded.config, loaded.isValid else {
+            for d in loaded.errors { log.error("reload refused: \(d.description)") }
+            log.error("configuration reload refused: \(loaded.errors.count) error(s); the previous configuration keeps running")
+            return
+        }
+        let dispatcher = dryRun ? nil : DeliveryAssembly.dispatcher(config, loaded.jobs, store: store, built: SenderFactory.build(config), log: log)
+        await runtime.replace(Runtime(config: config, jobs: loaded.jobs, dispatcher: dispatcher))
+        log.notice("configuration reloaded", metadata: ["jobs": "\(loaded.jobs.filter(\.enabled).map(\.name).joined(separator: ","))"])
+        await wakeup.ring()
+    }
+}

@@ -1,3 +1,0 @@
-import CarecronCLI
-
-await CarecronCommand.start()
