@@ -1,0 +1,114 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Who made a request, once a middleware has checked it: the API's bearer token today, a
+/// console user next.
+public enum Caller: Sendable, Equatable {
+    case apiToken
+}
+
+/// The request context of every route: Hummingbird's core, the authenticated caller, and JSON
+/// written with sorted keys (the bodies clients have seen since the API began).
+public struct APIRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var caller: Caller?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        caller = nil
+    }
+
+    public var responseEncoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
+}
+
+/// Every refusal of the API: its status and `{"error", "field", "reason"}`, thrown from any route
+/// and rendered by Hummingbird.
+public struct APIError: HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let field: String
+    public let reason: String
+
+    public init(_ status: HTTPResponse.Status, field: String, _ reason: String) {
+        self.status = status
+        self.field = field
+        self.reason = reason
+    }
+
+    struct Body: Encodable {
+        let error: String
+        let field: String
+        let reason: String
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = Body(error: status.reasonPhrase.lowercased(), field: field, reason: reason)
+        return try APIRequestContext.encoder.encode(body, from: request, context: context).with(status: status)
+    }
+}
+
+/// A body with a status other than 200 (201 created, 503 not ready).
+struct WithStatus<Body: ResponseEncodable>: ResponseGenerator {
+    let status: HTTPResponse.Status
+    let body: Body
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        try body.response(from: request, context: context).with(status: status)
+    }
+}
+
+extension APIRequestContext {
+    /// The encoder for responses made outside a route's own context (errors).
+    static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
+}
+
+extension Response {
+    func with(status: HTTPResponse.Status) -> Response {
+        var r = self
+        r.status = status
+        return r
+    }
+}
+
+/// Every refusal a JSON error with a reason, also those Hummingbird makes itself (no such
+/// route, a body over the limit): clients should never have to guess from an empty 404.
+struct ErrorsAsJSON: RouterMiddleware {
+    typealias Context = APIRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let e as HTTPError {
+            let reason = e.body ?? (e.status == .notFound ? "no such route: \(request.method) \(request.uri.path)" : e.status.reasonPhrase)
+            throw APIError(e.status, field: e.status == .notFound ? "path" : "request", reason)
+        } catch let e as any HTTPResponseError where !(e is APIError) {
+            // A body over the limit (NIO's too-many-bytes error) and the like.
+            let reason = e.status == .contentTooLarge ? "the body is larger than http.maxBodyBytes allows" : e.status.reasonPhrase
+            throw APIError(e.status, field: "request", reason)
+        }
+    }
+}
+
+/// `Authorization: Bearer <token>`, compared in constant time; the caller is then known.
+struct BearerAuth: RouterMiddleware {
+    typealias Context = APIRequestContext
+    let token: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let given = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
+        guard !token.isEmpty, ConstantTime.equal(given, token) else {
+            throw APIError(.unauthorized, field: "Authorization", "a bearer token is required (Authorization: Bearer …)")
+        }
+        var context = context
+        context.caller = .apiToken
+        return try await next(request, context)
+    }
+}

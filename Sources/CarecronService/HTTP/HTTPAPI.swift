@@ -1,0 +1,74 @@
+import CarecronConfig
+import CarecronDomain
+import CarecronStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The HTTP API: one router over route collections (ops, ingest `/v1`, platform webhooks), each
+/// in its own file; a new capability (the console) adds its own collection here.
+public struct HTTPAPI: Sendable {
+    public let store: Store
+    public let runtime: RuntimeBox
+    public let wakeup: Wakeup
+    public let token: String
+    public let webhookSecret: String?
+    public let maxBody: Int
+    public let health: ServiceHealth
+
+    public init(store: Store, runtime: RuntimeBox, wakeup: Wakeup, token: String, webhookSecret: String? = nil, maxBody: Int = 64 * 1024,
+                health: ServiceHealth = ServiceHealth()) {
+        self.store = store
+        self.health = health
+        self.runtime = runtime
+        self.wakeup = wakeup
+        self.token = token
+        self.webhookSecret = webhookSecret
+        self.maxBody = maxBody
+    }
+
+    /// Every route, for the server and for in-process tests (HummingbirdTesting).
+    public func router() -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        // First, so that it wraps every route and the not-found answer too.
+        router.add(middleware: ErrorsAsJSON())
+        router.addRoutes(OpsRoutes(store: store, runtime: runtime, health: health).routes)
+        router.addRoutes(IngestRoutes(store: store, runtime: runtime, wakeup: wakeup, token: token, maxBody: maxBody).routes, atPath: "/v1")
+        if let webhookSecret {
+            router.addRoutes(PlatformWebhookRoutes(store: store, runtime: runtime, wakeup: wakeup, secret: webhookSecret, maxBody: maxBody).routes,
+                             atPath: "/webhooks")
+        }
+        return router
+    }
+
+    public func application(host: String, port: Int, log: Logger) -> some ApplicationProtocol {
+        Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "carecron"), logger: log)
+    }
+}
+
+/// A request body as the text fields of an import record (numbers and booleans as text).
+enum RequestFields {
+    static func read(_ request: Request, maxBody: Int) async throws -> [String: String] {
+        let buffer = try await request.body.collect(upTo: maxBody)
+        guard buffer.readableBytes > 0 else { return [:] }
+        guard let value = try? JSONReader.parse(Data(buffer: buffer)), case .object(let pairs) = value else {
+            throw APIError(.badRequest, field: "body", "must be a JSON object of strings and numbers")
+        }
+        var out: [String: String] = [:]
+        for (k, v) in pairs {
+            guard let text = v.fieldText else { throw APIError(.badRequest, field: "body", "must be a JSON object of strings and numbers") }
+            out[k] = text
+        }
+        return out
+    }
+}
+
+enum ConstantTime {
+    static func equal(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var diff = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<max(x.count, y.count) { diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0) }
+        return diff == 0
+    }
+}

@@ -1,0 +1,92 @@
+import CarecronConfig
+import CarecronService
+import CarecronStore
+import Foundation
+import Hummingbird
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// The API's route collections in process (HummingbirdTesting's router framework: no socket),
+/// on a real SQLite file; ServiceTests keep the end-to-end checks through a running `carecron run`.
+@Suite("HTTP routes, in process")
+struct RouteTests {
+    static func api() throws -> HTTPAPI {
+        let dir = try TestSupport.shopFolder()
+        let loaded = ConfigLoader.load(dir.appendingPathComponent("config.json"))
+        let config = try #require(loaded.config)
+        let store = try Store(url: dir.appendingPathComponent("var/carecron.sqlite"))
+        _ = try Importer(store: store, clock: config.clock).run(.customers, file: dir.appendingPathComponent("demo/customers.csv"))
+        return HTTPAPI(store: store, runtime: RuntimeBox(Runtime(config: config, jobs: loaded.jobs, dispatcher: nil)), wakeup: Wakeup(),
+                       token: "t0k3n", webhookSecret: "whs3cret", maxBody: 4096)
+    }
+
+    static func json(_ body: ByteBuffer) -> [String: String] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: String]) ?? [:]
+    }
+
+    static let auth: HTTPFields = [.authorization: "Bearer t0k3n"]
+
+    @Test func opsRoutesAnswerWithoutAToken() async throws {
+        try await Application(router: try Self.api().router()).test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { r in
+                #expect(r.status == .ok && Self.json(r.body) == ["status": "ok"])
+            }
+            try await client.execute(uri: "/readyz", method: .get) { r in
+                #expect(r.status == .ok && Self.json(r.body)["status"] == "ready" && Self.json(r.body)["jobs"] == "6")
+            }
+            try await client.execute(uri: "/metrics", method: .get) { r in
+                #expect(r.status == .ok && r.headers[.contentType] == "text/plain; version=0.0.4")
+            }
+            try await client.execute(uri: "/nowhere", method: .get) { r in
+                #expect(r.status == .notFound && Self.json(r.body) == ["error": "not found", "field": "path", "reason": "no such route: GET /nowhere"])
+            }
+        }
+    }
+
+    @Test func ingestNeedsTheTokenAndNamesTheField() async throws {
+        try await Application(router: try Self.api().router()).test(.router) { client in
+            try await client.execute(uri: "/v1/customers/X1", method: .put, body: ByteBuffer(string: "{}")) { r in
+                #expect(r.status == .unauthorized && Self.json(r.body)["field"] == "Authorization")
+            }
+            try await client.execute(uri: "/v1/customers/X1", method: .put, headers: Self.auth,
+                                     body: ByteBuffer(string: "{\"full_name\": \"Ngô Thị Ánh\", \"phone\": \"12\"}")) { r in
+                #expect(r.status == .badRequest && Self.json(r.body)["field"] == "phone" && Self.json(r.body)["error"] == "bad request")
+            }
+            try await client.execute(uri: "/v1/customers/X1", method: .put, headers: Self.auth, body: ByteBuffer(string: "not json")) { r in
+                #expect(r.status == .badRequest && Self.json(r.body)["field"] == "body")
+            }
+            let order = "{\"customer_id\": \"C001\", \"placed_at\": \"2026-12-01T08:15:00+07:00\", \"amount\": 450000}"
+            try await client.execute(uri: "/v1/orders/R1", method: .put, headers: Self.auth, body: ByteBuffer(string: order)) { r in
+                #expect(r.status == .created && Self.json(r.body) == ["id": "R1", "outcome": "inserted"])
+            }
+            try await client.execute(uri: "/v1/orders/R1", method: .put, headers: Self.auth, body: ByteBuffer(string: order)) { r in
+                #expect(r.status == .ok && Self.json(r.body)["outcome"] == "unchanged")
+            }
+            try await client.execute(uri: "/v1/orders/NOPE/payment", method: .post, headers: Self.auth, body: ByteBuffer(string: "{}")) { r in
+                #expect(r.status == .notFound && Self.json(r.body)["field"] == "id")
+            }
+            try await client.execute(uri: "/v1/customers/X2", method: .put, headers: Self.auth,
+                                     body: ByteBuffer(string: "{\"full_name\": \"\(String(repeating: "a", count: 5000))\"}")) { r in
+                #expect(r.status == .contentTooLarge && Self.json(r.body)["field"] == "request", "\(String(buffer: r.body))")
+            }
+        }
+    }
+
+    @Test func platformWebhooksAreSignedNotTokened() async throws {
+        try await Application(router: try Self.api().router()).test(.router) { client in
+            let body = "{\"id\": 1, \"email\": \"x@example.vn\"}"
+            try await client.execute(uri: "/webhooks/shopify", method: .post,
+                                     headers: [HTTPField.Name("X-Shopify-Topic")!: "customers/create", HTTPField.Name("X-Shopify-Hmac-Sha256")!: "forged"],
+                                     body: ByteBuffer(string: body)) { r in
+                #expect(r.status == .unauthorized && Self.json(r.body)["field"] == "X-Shopify-Hmac-Sha256")
+            }
+            let signature = PlatformWebhooks.signature(Data(body.utf8), secret: "whs3cret")
+            try await client.execute(uri: "/webhooks/haravan", method: .post,
+                                     headers: [HTTPField.Name("X-Haravan-Topic")!: "customers/create", HTTPField.Name("X-Haravan-Hmac-Sha256")!: signature],
+                                     body: ByteBuffer(string: body)) { r in
+                #expect(r.status == .ok && Self.json(r.body)["outcome"] == "ignored")
+            }
+        }
+    }
+}
