@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-algorithms", from: "1.2.1"),
     ],
     targets: [
         // The shop's rules: time windows, schedules, names, phones, wording. Pure: no I/O.
@@ -36,7 +37,8 @@ let package = Package(
         // The embedded SQLite store (GRDB): schema, migrations, records, CSV/JSONL import.
         .target(
             name: "CarecronStore",
-            dependencies: ["CarecronDomain", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["CarecronDomain", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Algorithms", package: "swift-algorithms")]
         ),
         // Delivery: the senders (console, file, webhook, SMS gateways, Zalo ZNS, SMTP, exec),
         // the outbox's dispatcher with retries, fallback, concurrency and rate limits.
@@ -44,6 +46,9 @@ let package = Package(
             name: "CarecronDelivery",
             dependencies: [
                 "CarecronDomain", "CarecronConfig", "CarecronStore",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Algorithms", package: "swift-algorithms"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -90,6 +95,7 @@ let package = Package(
             dependencies: [
                 "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronService", "CarecronBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "carecron", dependencies: ["CarecronCLI"]),
@@ -99,7 +105,9 @@ let package = Package(
                            "CarecronBench",
                            .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "HTTPTypes", package: "swift-http-types")]
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

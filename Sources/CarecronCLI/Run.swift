@@ -6,7 +6,6 @@ import CarecronService
 import CarecronStore
 import Foundation
 import Logging
-import ServiceLifecycle
 
 enum LogFormat: String, ExpressibleByArgument { case text, json }
 

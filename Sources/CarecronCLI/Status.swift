@@ -3,7 +3,6 @@ import CarecronConfig
 import CarecronDomain
 import CarecronStore
 import Foundation
-import GRDB
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,11 +21,7 @@ struct Status: ParsableCommand {
     private func show(_ config: ShopConfig, _ jobs: [JobDefinition], _ store: Store) throws {
         let clock = config.clock, now = Date()
         func fmt(_ d: Date?) -> String { d.map { InstantFormat.format($0, clock: clock) } ?? "never" }
-        let last = try store.db.read { db in
-            try Dictionary(Row.fetchAll(db, sql: "SELECT job, MAX(created_at) AS at, COUNT(*) AS n FROM outbox GROUP BY job").map {
-                ($0["job"] as String, (Date(timeIntervalSince1970: TimeInterval($0["at"] as Int)), $0["n"] as Int))
-            }, uniquingKeysWith: { a, _ in a })
-        }
+        let last = try Outbox(store: store).lastPlannedByJob()
         print("jobs:")
         for job in jobs {
             let next = job.enabled ? job.schedule.next(after: now, clock: clock) : nil

@@ -1,8 +1,8 @@
+import Algorithms
 import CarecronConfig
 import CarecronDomain
 import CarecronStore
 import Foundation
-import GRDB
 import Metrics
 
 /// The running service's planning step: the planner over the span since the last step (an
@@ -103,20 +103,7 @@ public struct OutboxPlanner: Sendable {
         jobs.compactMap { if case .postSaleCheckin(let d) = $0.rules { return d } else { return nil } }.max() ?? 3
     }
 
-    /// Marks unpaid orders expired, once; a payment already recorded wins.
-    func expire(_ ids: [String], at: Date) throws -> Int {
-        try store.db.write { db in
-            var n = 0
-            for id in ids {
-                try db.execute(sql: """
-                    UPDATE orders SET expired_at = ?, status = 'expired', updated_at = ?
-                    WHERE id = ? AND expired_at IS NULL AND paid_at IS NULL AND status = 'pending'
-                    """, arguments: [Int(at.timeIntervalSince1970), Int(Date().timeIntervalSince1970), id])
-                n += db.changesCount
-            }
-            return n
-        }
-    }
+    func expire(_ ids: [String], at: Date) throws -> Int { try store.expire(orderIds: ids, at: at) }
 
     static func rendering(_ m: MessageComposer.Message) -> Rendering {
         Rendering(channel: m.channel.rawValue, to: m.to, subject: m.subject, text: m.text, params: m.params, templateId: m.templateId,
@@ -130,16 +117,4 @@ public struct PlanMemo: Sendable {
     var pending: [PlannedEvent]
     let validUntil: Date
     let version: Int
-}
-
-extension Array {
-    /// The first index whose element satisfies `belongs` (which must be false, then true, along the array).
-    func partitioningIndex(where belongs: (Element) -> Bool) -> Int {
-        var lo = 0, hi = count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if belongs(self[mid]) { hi = mid } else { lo = mid + 1 }
-        }
-        return lo
-    }
 }

@@ -29,7 +29,10 @@ public struct PlatformWebhooks: Sendable {
     }
 
     public func handle(body: Data, signature: String?, topic: String?, webhookId: String?, config: ShopConfig) throws -> Outcome {
-        guard let signature, ConstantTime.equal(signature, Self.signature(body, secret: secret)) else { return .unauthorized }
+        guard let signature, let code = Data(base64Encoded: signature),
+              HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: body, using: SymmetricKey(data: Data(secret.utf8))) else {
+            return .unauthorized
+        }
         guard let topic else { return .invalid(field: "topic", reason: "no X-Shopify-Topic or X-Haravan-Topic header") }
         guard Self.orderTopics.contains(topic) else { return .ignored("topic \(topic) is not one carecron acts on") }
         guard let payload = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {

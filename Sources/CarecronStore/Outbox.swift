@@ -238,6 +238,17 @@ public struct Outbox: Sendable {
         }
     }
 
+    /// Per job, when its last message was planned and how many it planned in all (`status`).
+    public func lastPlannedByJob() throws -> [String: (Date, Int)] {
+        try store.db.read { db in
+            var out: [String: (Date, Int)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT job, MAX(created_at) AS at, COUNT(*) AS n FROM outbox GROUP BY job") {
+                out[row["job"]] = (Date(timeIntervalSince1970: TimeInterval(row["at"] as Int)), row["n"])
+            }
+            return out
+        }
+    }
+
     /// The earliest instant a message is due, for the scheduler's sleep.
     public func nextDue() throws -> Date? {
         try store.db.read { db in

@@ -1,3 +1,4 @@
+import Algorithms
 import CarecronDomain
 import Foundation
 import GRDB
@@ -26,7 +27,7 @@ public struct PlanningQueries {
             }
             var customers: [String: CustomerSnapshot] = [:]
             let ids = Set(orders.values.map(\.customerId))
-            for chunk in Array(ids).chunked(900) {
+            for chunk in Array(ids).chunks(ofCount: 900).map(Array.init) {
                 let sql = "SELECT \(Self.customerColumns) FROM customers WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))"
                 let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(chunk))
                 while let row = try rows.next() {
@@ -113,8 +114,3 @@ public struct PlanningQueries {
     }
 }
 
-extension Array {
-    func chunked(_ size: Int) -> [[Element]] {
-        stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
-    }
-}

@@ -126,6 +126,21 @@ public struct OrderEvents: Sendable {
 }
 
 extension Store {
+    /// Marks unpaid orders expired, once; a payment already recorded wins. Returns how many.
+    public func expire(orderIds ids: [String], at: Date, now: Date = Date()) throws -> Int {
+        try db.write { db in
+            var n = 0
+            for id in ids {
+                try db.execute(sql: """
+                    UPDATE orders SET expired_at = ?, status = 'expired', updated_at = ?
+                    WHERE id = ? AND expired_at IS NULL AND paid_at IS NULL AND status = 'pending'
+                    """, arguments: [Int(at.timeIntervalSince1970), Int(now.timeIntervalSince1970), id])
+                n += db.changesCount
+            }
+            return n
+        }
+    }
+
     /// Erases a customer's personal data and messages on request (Decree 13/2023), keeping only
     /// anonymous counts in `erasures`. True if there was such a customer.
     public func forget(customerId: String, now: Date = Date()) throws -> Bool {

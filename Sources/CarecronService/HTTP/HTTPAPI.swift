@@ -1,6 +1,7 @@
 import CarecronConfig
 import CarecronDomain
 import CarecronStore
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -65,10 +66,9 @@ enum RequestFields {
 }
 
 enum ConstantTime {
+    /// Compares secrets without leaking where they differ: swift-crypto compares digests in
+    /// constant time, and hashing first hides the lengths too.
     static func equal(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var diff = UInt8(x.count == y.count ? 0 : 1)
-        for i in 0..<max(x.count, y.count) { diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0) }
-        return diff == 0
+        SHA256.hash(data: Data(a.utf8)) == SHA256.hash(data: Data(b.utf8))
     }
 }
