@@ -126,9 +126,8 @@ public struct CarePlanner: Sendable {
             let due = order.placedAt.addingTimeInterval(policy.holdFor.interval)
             let at = downtime.resume(at: max(due, order.knownAt))
             guard !order.isPaid(at: at) else { continue }
-            events.append(PlannedEvent(at: at, job: job.name, jobType: job.type, kind: .expire, customerId: order.customerId,
-                                       orderIds: [order.id], placedAt: order.placedAt, amount: order.amount, reminder: nil, channel: nil, to: nil, subject: nil, text: nil,
-                                       params: [:], keys: ["\(job.name):\(order.id)"], problem: nil))
+            events.append(PlannedEvent(at: at, job: job, kind: .expire, customerId: order.customerId, orders: [order],
+                                       keys: ["\(job.name):\(order.id)"]))
             guard notify, let customer = input.customers[order.customerId], customer.accepts(job.purpose),
                   let when = deliverable(job, at: at, downtime) else { continue }
             events.append(event(job, customer: customer, orders: [order], at: when, variant: 0, keys: ["\(job.name):\(order.id):notice"]))
@@ -313,9 +312,7 @@ public struct CarePlanner: Sendable {
     func event(_ job: JobDefinition, customer: CustomerSnapshot, orders: [OrderSnapshot], at: Date,
                reminder: (Int, Int)? = nil, tier: Tier? = nil, variant: Int, keys: [String],
                skipping: Set<ChannelKind> = []) -> PlannedEvent {
-        var e = PlannedEvent(at: at, job: job.name, jobType: job.type, kind: .message, customerId: customer.id,
-                             orderIds: orders.map(\.id), placedAt: orders.first?.placedAt, amount: orders.reduce(0) { $0 + $1.amount },
-                             reminder: reminder?.0, channel: nil, to: nil, subject: nil, text: nil, params: [:], keys: keys, problem: nil)
+        var e = PlannedEvent(at: at, job: job, kind: .message, customerId: customer.id, orders: orders, reminder: reminder?.0, keys: keys)
         e.draft = MessageDraft(job: job, customer: customer, orders: orders, reminder: reminder, tier: tier, variant: variant, skipping: skipping)
         return e
     }

@@ -190,25 +190,21 @@ public struct PlannedEvent: Sendable {
     /// Why nothing can be sent, if so (no contact for any of the job's channels).
     public var problem: String?
 
-    public init(at: Date, job: String, jobType: JobType, kind: Kind, customerId: String, orderIds: [String], placedAt: Date?,
-                amount: Int, reminder: Int?, channel: ChannelKind?, to: String?, subject: String?, text: String?,
-                params: [String: String], keys: [String], problem: String?) {
+    /// An event of `job` about a customer's orders; its message (channel, recipient, words) is
+    /// filled in when it is composed.
+    public init(at: Date, job: JobDefinition, kind: Kind, customerId: String, orders: [OrderSnapshot], reminder: Int? = nil,
+                keys: [String]) {
         self.at = at
-        self.job = job
-        self.jobType = jobType
+        self.job = job.name
+        self.jobType = job.type
         self.kind = kind
         self.customerId = customerId
-        self.orderIds = orderIds
-        self.placedAt = placedAt
-        self.amount = amount
+        self.orderIds = orders.map(\.id)
+        self.placedAt = orders.first?.placedAt
+        self.amount = orders.reduce(0) { $0 + $1.amount }
         self.reminder = reminder
-        self.channel = channel
-        self.to = to
-        self.subject = subject
-        self.text = text
-        self.params = params
+        self.params = [:]
         self.keys = keys
-        self.problem = problem
     }
 
     public var orderId: String? { orderIds.first }
