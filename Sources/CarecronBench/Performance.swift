@@ -87,7 +87,7 @@ public struct Performance {
         let loaded = ConfigLoader.load(shop.config)
         guard let config = loaded.config else { throw BenchError("bench config: \(loaded.diagnostics)") }
         let planner = CarePlanner(policy: config.policy, jobs: loaded.jobs.filter(\.enabled))
-        let checkin = loaded.jobs.compactMap { if case .postSaleCheckin(let d) = $0.rules { return d } else { return nil } }.max() ?? 3
+        let checkin = loaded.jobs.longestCheckinDelay
         let spans = [("instant", "\(day)T09:00:00+07:00", "\(day)T09:01:00+07:00"),
                      ("day", "\(day)T00:00:00+07:00", "\(LocalDate(iso: day)!.adding(days: 1))T00:00:00+07:00")]
         for (name, from, to) in spans {

@@ -27,7 +27,7 @@ struct Demo: AsyncParsableCommand {
         let from = config.clock.startOfDay(date), to = config.clock.startOfDay(date.adding(days: 1))
         let planner = CarePlanner(policy: config.policy, jobs: jobs)
         let input = try PlanningQueries(store: store).input(from: from, to: to, lookback: planner.lookback,
-                                                           checkinDays: JobSelection.checkinDays(jobs), clock: config.clock)
+                                                           checkinDays: jobs.longestCheckinDelay, clock: config.clock)
         say("\nfast-forwarding \(date) (shop time), as the console sender would print it:\n")
         let console = ConsoleSender(name: "console")
         for e in planner.plan(input, from: from, to: to) {

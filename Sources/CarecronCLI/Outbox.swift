@@ -178,7 +178,7 @@ struct SendersTest: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let contact = to.contains("@") ? to.lowercased() : ((try? PhoneNumber(parsing: to).e164) ?? to)
-        let channel = sc.type == "smtp" ? "email" : sc.type == "zalo-zns" ? "zalo" : sc.type == "webhook" ? "webhook" : "sms"
+        let channel = sc.channel.rawValue
         // A subject only where the channel has one: the console prints "subject: text".
         let message = OutgoingMessage(id: 0, idempotencyKey: "test:\(UUID().uuidString.lowercased())", job: "senders-test",
                                       channel: channel, to: contact, subject: channel == "email" ? "Tin nhắn thử từ carecron" : nil,

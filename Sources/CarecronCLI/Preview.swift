@@ -30,7 +30,7 @@ struct Preview: ParsableCommand {
         let planner = CarePlanner(policy: config.policy, jobs: selected)
         let to = at.addingTimeInterval(span.interval)
         let input = try PlanningQueries(store: store).input(from: at, to: to, lookback: planner.lookback,
-                                                           checkinDays: JobSelection.checkinDays(selected), clock: config.clock)
+                                                           checkinDays: selected.longestCheckinDelay, clock: config.clock)
         printer.print(planner.plan(input, from: at, to: to), extra: lint)
     }
 

@@ -32,7 +32,7 @@ struct Simulate: ParsableCommand {
         let planner = CarePlanner(policy: config.policy, jobs: selected)
         let t0 = Date()
         let input = try PlanningQueries(store: store).input(from: from, to: to, lookback: planner.lookback,
-                                                           checkinDays: JobSelection.checkinDays(selected), clock: config.clock)
+                                                           checkinDays: selected.longestCheckinDelay, clock: config.clock)
         let t1 = Date()
         let events = planner.plan(input, from: from, to: to, downtime: downtime)
         let t2 = Date()
@@ -72,7 +72,4 @@ enum JobSelection {
         return [enabled]
     }
 
-    static func checkinDays(_ jobs: [JobDefinition]) -> Int {
-        jobs.compactMap { if case .postSaleCheckin(let d) = $0.rules { return d } else { return nil } }.max() ?? 3
-    }
 }

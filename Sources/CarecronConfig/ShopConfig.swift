@@ -51,6 +51,9 @@ public struct SenderConfig: Sendable {
     public var type: String
     public var settings: JSONValue
     public var secrets: [String: SecretRef]
+
+    /// The channel a sender of this type carries (a test message is shaped for it).
+    public var channel: ChannelKind { SenderSchema.channels[type] ?? .sms }
 }
 
 /// config.json: the shop-wide settings.
@@ -116,6 +119,9 @@ enum SenderSchema {
                  ["password"]),
         "exec": (["command", "arguments", "timeout", "concurrency", "maxAttempts"], []),
     ]
+
+    /// The channel each type carries; the others (SMS gateways, console, file, exec) carry SMS-shaped text.
+    static let channels: [String: ChannelKind] = ["smtp": .email, "zalo-zns": .zalo, "webhook": .webhook]
 }
 
 public enum ConfigPaths {

@@ -64,7 +64,7 @@ public struct OutboxPlanner: Sendable {
         let downtime = Downtime(lastSeen.map { $0 < upSince ? [DateInterval(start: $0, end: upSince)] : [] } ?? [])
         let to = now.addingTimeInterval(horizon)
         let input = try PlanningQueries(store: store).input(from: from, to: to, lookback: planner.lookback,
-                                                           checkinDays: checkinDays, clock: config.clock, ordersFromPlacement: false)
+                                                           checkinDays: jobs.longestCheckinDelay, clock: config.clock, ordersFromPlacement: false)
         let events = planner.plan(input, from: from, to: to, downtime: downtime).sorted { $0.at < $1.at }
         let split = events.partitioningIndex { $0.at > now }
         return (Array(events[..<split]), Array(events[split...]))
@@ -97,10 +97,6 @@ public struct OutboxPlanner: Sendable {
             }
         }
         return result
-    }
-
-    var checkinDays: Int {
-        jobs.compactMap { if case .postSaleCheckin(let d) = $0.rules { return d } else { return nil } }.max() ?? 3
     }
 
     func expire(_ ids: [String], at: Date) throws -> Int { try store.expire(orderIds: ids, at: at) }

@@ -111,3 +111,11 @@ public struct Tier: Sendable, Hashable {
         self.benefits = benefits
     }
 }
+
+extension Array where Element == JobDefinition {
+    /// The longest `afterDays` of the post-sale check-ins (3 without one): how far back the
+    /// planner's queries look for delivered and paid orders.
+    public var longestCheckinDelay: Int {
+        compactMap { if case .postSaleCheckin(let d) = $0.rules { return d } else { return nil } }.max() ?? 3
+    }
+}
