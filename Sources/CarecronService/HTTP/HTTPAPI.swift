@@ -29,16 +29,18 @@ public struct HTTPAPI: Sendable {
         self.maxBody = maxBody
     }
 
+    /// What every route collection works with.
+    var shared: APIShared { APIShared(store: store, runtime: runtime, wakeup: wakeup, health: health, maxBody: maxBody) }
+
     /// Every route, for the server and for in-process tests (HummingbirdTesting).
     public func router() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         // First, so that it wraps every route and the not-found answer too.
         router.add(middleware: ErrorsAsJSON())
-        router.addRoutes(OpsRoutes(store: store, runtime: runtime, health: health).routes)
-        router.addRoutes(IngestRoutes(store: store, runtime: runtime, wakeup: wakeup, token: token, maxBody: maxBody).routes, atPath: "/v1")
+        router.addRoutes(OpsRoutes(api: shared).routes)
+        router.addRoutes(IngestRoutes(api: shared, token: token).routes, atPath: "/v1")
         if let webhookSecret {
-            router.addRoutes(PlatformWebhookRoutes(store: store, runtime: runtime, wakeup: wakeup, secret: webhookSecret, maxBody: maxBody).routes,
-                             atPath: "/webhooks")
+            router.addRoutes(PlatformWebhookRoutes(api: shared, secret: webhookSecret).routes, atPath: "/webhooks")
         }
         return router
     }
@@ -46,6 +48,16 @@ public struct HTTPAPI: Sendable {
     public func application(host: String, port: Int, log: Logger) -> some ApplicationProtocol {
         Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "carecron"), logger: log)
     }
+}
+
+/// The service's parts the routes use: the store, the running configuration, the scheduler's
+/// wake-up, its health, and the body limit.
+struct APIShared: Sendable {
+    let store: Store
+    let runtime: RuntimeBox
+    let wakeup: Wakeup
+    let health: ServiceHealth
+    let maxBody: Int
 }
 
 /// A request body as the text fields of an import record (numbers and booleans as text).

@@ -9,11 +9,8 @@ import Hummingbird
 /// and normalisation, order events with their state rules, erasure; each change wakes the
 /// scheduler so that a new unpaid order is planned at once.
 struct IngestRoutes {
-    let store: Store
-    let runtime: RuntimeBox
-    let wakeup: Wakeup
+    let api: APIShared
     let token: String
-    let maxBody: Int
 
     struct Outcome: ResponseEncodable {
         let id: String
@@ -26,8 +23,8 @@ struct IngestRoutes {
         routes.put("/orders/:id") { request, context in try await put(.orders, request, context) }
         routes.delete("/customers/:id") { _, context in
             let id = try context.parameters.require("id")
-            guard try store.forget(customerId: id) else { throw APIError(.notFound, field: "id", "no customer \(id)") }
-            await wakeup.ring()
+            guard try api.store.forget(customerId: id) else { throw APIError(.notFound, field: "id", "no customer \(id)") }
+            await api.wakeup.ring()
             return Outcome(id: id, outcome: "forgotten")
         }
         for event in [OrderEvents.Event.payment, .delivery, .cancel] {
@@ -38,15 +35,15 @@ struct IngestRoutes {
 
     func put(_ kind: ImportKind, _ request: Request, _ context: APIRequestContext) async throws -> WithStatus<Outcome> {
         let id = try context.parameters.require("id")
-        var f = try await RequestFields.read(request, maxBody: maxBody)
+        var f = try await RequestFields.read(request, maxBody: api.maxBody)
         if let bodyId = f["id"], !bodyId.isEmpty, bodyId != id { throw APIError(.badRequest, field: "id", "\"\(bodyId)\" differs from the path's \"\(id)\"") }
         f["id"] = id
-        let rt = await runtime.current
+        let rt = await api.runtime.current
         let writer = RecordWriter(normaliser: RowNormaliser(clock: rt.config.clock), holdFor: rt.config.holdFor)
         do {
             let record = f
-            let outcome = try await store.db.write { try writer.upsert(kind, record, db: $0, now: Int(Date().timeIntervalSince1970)) }
-            if outcome != .unchanged { await wakeup.ring() }
+            let outcome = try await api.store.db.write { try writer.upsert(kind, record, db: $0, now: Int(Date().timeIntervalSince1970)) }
+            if outcome != .unchanged { await api.wakeup.ring() }
             return WithStatus(status: outcome == .inserted ? .created : .ok, body: Outcome(id: id, outcome: outcome.rawValue))
         } catch let p as FieldProblem {
             throw APIError(.badRequest, field: p.field, p.reason)
@@ -56,10 +53,10 @@ struct IngestRoutes {
     func orderEvent(_ event: OrderEvents.Event, _ request: Request, _ context: APIRequestContext) async throws -> Outcome {
         let id = try context.parameters.require("id")
         let f: [String: String]
-        do { f = try await RequestFields.read(request, maxBody: maxBody) } catch let e as APIError where e.field == "body" {
+        do { f = try await RequestFields.read(request, maxBody: api.maxBody) } catch let e as APIError where e.field == "body" {
             throw APIError(.badRequest, field: "body", "must be a JSON object")
         }
-        let rt = await runtime.current
+        let rt = await api.runtime.current
         let key = event == .payment ? "paid_at" : event == .delivery ? "delivered_at" : "cancelled_at"
         var at = Date()
         if let text = f[key], !text.isEmpty {
@@ -67,8 +64,8 @@ struct IngestRoutes {
             at = d
         }
         do {
-            let outcome = try OrderEvents(store: store, holdFor: rt.config.holdFor).apply(event, orderId: id, at: at)
-            await wakeup.ring()
+            let outcome = try OrderEvents(store: api.store, holdFor: rt.config.holdFor).apply(event, orderId: id, at: at)
+            await api.wakeup.ring()
             return Outcome(id: id, outcome: outcome.rawValue)
         } catch OrderEvents.Failure.notFound(let why) {
             throw APIError(.notFound, field: "id", why)

@@ -5,9 +5,7 @@ import Hummingbird
 
 /// For ops: liveness, readiness with its reasons, Prometheus metrics. No token.
 struct OpsRoutes {
-    let store: Store
-    let runtime: RuntimeBox
-    let health: ServiceHealth
+    let api: APIShared
 
     struct Status: ResponseEncodable {
         let status: String
@@ -24,11 +22,11 @@ struct OpsRoutes {
         let routes = RouteCollection(context: APIRequestContext.self)
         routes.get("/healthz") { _, _ in Status(status: "ok") }
         routes.get("/readyz") { _, _ -> WithStatus<Readiness> in
-            let problems = await health.problems(store: store, runtime: runtime)
+            let problems = await api.health.problems(store: api.store, runtime: api.runtime)
             guard problems.isEmpty else {
                 return WithStatus(status: .serviceUnavailable, body: Readiness(status: "not ready", reason: problems.joined(separator: "; ")))
             }
-            let rt = await runtime.current
+            let rt = await api.runtime.current
             return WithStatus(status: .ok, body: Readiness(status: "ready", jobs: "\(rt.jobs.count)",
                                                            configLoadedAt: ISO8601DateFormatter().string(from: rt.loadedAt)))
         }

@@ -6,11 +6,8 @@ import Hummingbird
 /// `/webhooks/shopify` and `/webhooks/haravan`: signed by the platform (no bearer token), applied
 /// by `PlatformWebhooks`.
 struct PlatformWebhookRoutes {
-    let store: Store
-    let runtime: RuntimeBox
-    let wakeup: Wakeup
+    let api: APIShared
     let secret: String
-    let maxBody: Int
 
     struct Outcome: ResponseEncodable {
         let outcome: String
@@ -26,17 +23,17 @@ struct PlatformWebhookRoutes {
     }
 
     func receive(_ request: Request) async throws -> Outcome {
-        let body = Data(buffer: try await request.body.collect(upTo: maxBody))
+        let body = Data(buffer: try await request.body.collect(upTo: api.maxBody))
         func header(_ names: [String]) -> String? {
             names.lazy.compactMap { HTTPField.Name($0).flatMap { request.headers[$0] } }.first
         }
-        let rt = await runtime.current
-        let outcome = try PlatformWebhooks(store: store, secret: secret).handle(
+        let rt = await api.runtime.current
+        let outcome = try PlatformWebhooks(store: api.store, secret: secret).handle(
             body: body, signature: header(PlatformWebhooks.signatureHeaders), topic: header(PlatformWebhooks.topicHeaders),
             webhookId: header(PlatformWebhooks.idHeaders), config: rt.config)
         switch outcome {
         case .applied:
-            await wakeup.ring()
+            await api.wakeup.ring()
             return Outcome(outcome: "applied")
         case .duplicate: return Outcome(outcome: "duplicate")
         case .ignored(let why): return Outcome(outcome: "ignored", reason: why)
