@@ -1,4 +1,5 @@
 import ArgumentParser
+import CarecronDomain
 import CarecronStore
 import Foundation
 
@@ -14,11 +15,11 @@ struct Backup: ParsableCommand {
         let (config, _) = try options.loadValid()
         let store = try options.openExistingStore(config)
         let target = URL(fileURLWithPath: file).standardizedFileURL
-        let started = Date()
+        let started = ContinuousClock.now
         do {
             let r = try store.backup(to: target)
             print("backup written to \(r.file.path): \(r.customers) customers, \(r.orders) orders, \(r.messages) messages, "
-                  + "\(r.bytes / 1024) KiB; integrity check passed (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
+                  + "\(r.bytes / 1024) KiB; integrity check passed (\(String(format: "%.1f", (ContinuousClock.now - started).seconds)) s)")
         } catch {
             Console.error("\(error)")
             throw ExitCode(1)

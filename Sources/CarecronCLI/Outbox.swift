@@ -58,7 +58,7 @@ struct OutboxRetry: ParsableCommand {
 
     func run() throws {
         let (config, _) = try options.loadValid()
-        let n = try Outbox(store: try options.openStore(config)).retry(ids: id.map { [$0] }, now: Date())
+        let n = try Outbox(store: try options.openStore(config)).retry(ids: id.map { [$0] }, now: WallClock.system.now())
         print("\(n) message(s) back in line")
         if n == 0, id != nil { throw ExitCode(1) }
     }
@@ -71,7 +71,7 @@ struct OutboxDrop: ParsableCommand {
 
     func run() throws {
         let (config, _) = try options.loadValid()
-        guard try Outbox(store: try options.openStore(config)).drop(id, now: Date()) else {
+        guard try Outbox(store: try options.openStore(config)).drop(id, now: WallClock.system.now()) else {
             Console.error("message \(id) is not waiting to be sent (already sent, dropped, or unknown)")
             throw ExitCode(1)
         }
@@ -96,7 +96,7 @@ struct OutboxSend: AsyncParsableCommand {
         let store = try options.openStore(config)
         let dispatcher = DeliveryAssembly.dispatcher(config, jobs, store: store, built: built, log: Logger(label: "carecron"))
         let outbox = Outbox(store: store)
-        try outbox.recoverInFlight(now: Date())
+        try outbox.recoverInFlight(now: WallClock.system.now())
         var report = try await dispatcher.drain()
         while untilEmpty, let next = try outbox.nextDue() {
             let wait = next.timeIntervalSinceNow
@@ -143,7 +143,7 @@ struct JSONLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var pairs: [(String, JSONValue)] = [("time", .string(ISO8601DateFormatter().string(from: Date()))),
+        var pairs: [(String, JSONValue)] = [("time", .string(ISO8601DateFormatter().string(from: WallClock.system.now()))),
                                             ("level", .string(event.level.rawValue)), ("message", .string(event.message.description))]
         if let error = event.error { pairs.append(("error", .string("\(error)"))) }
         for (k, v) in self.metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, b in b }).sorted(by: { $0.key < $1.key }) {

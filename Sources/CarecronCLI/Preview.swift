@@ -19,7 +19,7 @@ struct Preview: ParsableCommand {
     func run() throws {
         let (config, jobs) = try options.loadValid()
         let selected = try JobSelection.pick(job, from: jobs)
-        let at = try self.at.map { try Instants.parse($0, "--at", config.clock) } ?? Date()
+        let at = try self.at.map { try Instants.parse($0, "--at", config.clock) } ?? WallClock.system.now()
         let printer = EventPrinter(clock: config.clock, format: format)
         if sample {
             printer.print(CarePlanner(policy: config.policy, jobs: selected).samples(at: at), extra: lint)

@@ -20,7 +20,7 @@ struct Schedule: ParsableCommand {
         }
         let schedule: CronSchedule
         do { schedule = try CronSchedule(expression) } catch { throw ValidationError("invalid schedule \"\(expression)\": \(error)") }
-        var start = Date()
+        var start = WallClock.system.now()
         if let from {
             guard let d = InstantFormat.parse(from, clock: clock) else { throw ValidationError("--from: \"\(from)\" is not an instant") }
             start = d

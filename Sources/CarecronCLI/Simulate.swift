@@ -30,15 +30,15 @@ struct Simulate: ParsableCommand {
         let selected = try JobSelection.pick(job, from: jobs)
         let store = try options.openExistingStore(config)
         let planner = CarePlanner(policy: config.policy, jobs: selected)
-        let t0 = Date()
+        let t0 = ContinuousClock.now
         let input = try PlanningQueries(store: store).input(from: from, to: to, lookback: planner.lookback,
                                                            checkinDays: selected.longestCheckinDelay, clock: config.clock)
-        let t1 = Date()
+        let t1 = ContinuousClock.now
         let events = planner.plan(input, from: from, to: to, downtime: downtime)
-        let t2 = Date()
+        let t2 = ContinuousClock.now
         EventPrinter(clock: config.clock, format: format).print(events)
         if ProcessInfo.processInfo.environment["CARECRON_TIMINGS"] != nil {
-            Console.error("load \(t1.timeIntervalSince(t0))s (\(input.customers.count) customers, \(input.orders.count) orders), plan \(t2.timeIntervalSince(t1))s, print \(Date().timeIntervalSince(t2))s")
+            Console.error("load \((t1 - t0).seconds)s (\(input.customers.count) customers, \(input.orders.count) orders), plan \((t2 - t1).seconds)s, print \((ContinuousClock.now - t2).seconds)s")
         }
     }
 }

@@ -19,7 +19,7 @@ struct Status: ParsableCommand {
     }
 
     private func show(_ config: ShopConfig, _ jobs: [JobDefinition], _ store: Store) throws {
-        let clock = config.clock, now = Date()
+        let clock = config.clock, now = WallClock.system.now()
         func fmt(_ d: Date?) -> String { d.map { InstantFormat.format($0, clock: clock) } ?? "never" }
         let last = try Outbox(store: store).lastPlannedByJob()
         print("jobs:")
@@ -54,7 +54,7 @@ struct Forget: ParsableCommand {
 
     func run() throws {
         let (config, _) = try options.loadValid()
-        guard try options.openStore(config).forget(customerId: customer) else {
+        guard try options.openStore(config).forget(customerId: customer, now: WallClock.system.now()) else {
             Console.error("no customer \(customer)")
             throw ExitCode(1)
         }

@@ -32,11 +32,15 @@ extension ShopConfig {
 /// is never exceeded while many messages are in flight up to that limit.
 actor SenderGate {
     let limits: SenderLimits
+    let clock: WallClock
     private var inFlight = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var nextStart = Date.distantPast
 
-    init(_ limits: SenderLimits) { self.limits = limits }
+    init(_ limits: SenderLimits, clock: WallClock = .system) {
+        self.limits = limits
+        self.clock = clock
+    }
 
     func acquire() async {
         if inFlight >= max(1, limits.concurrency) {
@@ -45,9 +49,10 @@ actor SenderGate {
             inFlight += 1
         }
         if let rate = limits.ratePerSecond, rate > 0 {
-            let start = max(Date(), nextStart)
+            let now = clock.now()
+            let start = max(now, nextStart)
             nextStart = start.addingTimeInterval(1 / rate)
-            let wait = start.timeIntervalSinceNow
+            let wait = start.timeIntervalSince(now)
             if wait > 0 { try? await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000)) }
         }
     }
@@ -92,7 +97,7 @@ public final class Dispatcher: Sendable {
 
     public init(outbox: Outbox, senders: [String: any Sender], channels: [ChannelKind: String], jobs: [JobDefinition],
                 unavailable: [String: String] = [:],
-                retry: RetryPolicy = RetryPolicy(), now: @escaping @Sendable () -> Date = { Date() }, log: Logger) {
+                retry: RetryPolicy = RetryPolicy(), now: @escaping @Sendable () -> Date = WallClock.system.now, log: Logger) {
         self.outbox = outbox
         self.unavailable = unavailable
         self.checks = OutboxChecks(store: outbox.store)

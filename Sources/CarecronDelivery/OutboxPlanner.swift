@@ -83,7 +83,7 @@ public struct OutboxPlanner: Sendable {
         for e in events {
             switch e.kind {
             case .expire:
-                result.expired += try expire(e.orderIds, at: e.at)
+                result.expired += try expire(e.orderIds, at: e.at, now: now)
             case .message:
                 guard let channel = e.channel, let to = e.to, let text = e.text else { continue }
                 let first = Rendering(channel: channel.rawValue, to: to, subject: e.subject, text: text, params: e.params, templateId: e.templateId,
@@ -99,7 +99,7 @@ public struct OutboxPlanner: Sendable {
         return result
     }
 
-    func expire(_ ids: [String], at: Date) throws -> Int { try store.expire(orderIds: ids, at: at) }
+    func expire(_ ids: [String], at: Date, now: Date) throws -> Int { try store.expire(orderIds: ids, at: at, now: now) }
 
     static func rendering(_ m: MessageComposer.Message) -> Rendering {
         Rendering(channel: m.channel.rawValue, to: m.to, subject: m.subject, text: m.text, params: m.params, templateId: m.templateId,

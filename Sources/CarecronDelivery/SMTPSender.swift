@@ -185,7 +185,7 @@ enum EmailMessage {
         return f.string(from: d)
     }
 
-    static func render(_ m: OutgoingMessage, from: String, fromName: String?, host: String, date: Date = Date()) -> String {
+    static func render(_ m: OutgoingMessage, from: String, fromName: String?, host: String, date: Date = WallClock.system.now()) -> String {
         let domain = from.split(separator: "@").last.map(String.init) ?? "carecron.local"
         let safeKey = m.idempotencyKey.filter { $0.isLetter || $0.isNumber || "-.:+_".contains($0) }
         let headers = [

@@ -13,7 +13,7 @@ public struct Runtime: Sendable {
     public let dispatcher: Dispatcher?
     public let loadedAt: Date
 
-    public init(config: ShopConfig, jobs: [JobDefinition], dispatcher: Dispatcher?, loadedAt: Date = Date()) {
+    public init(config: ShopConfig, jobs: [JobDefinition], dispatcher: Dispatcher?, loadedAt: Date = WallClock.system.now()) {
         self.config = config
         self.jobs = jobs
         self.dispatcher = dispatcher
@@ -40,10 +40,12 @@ public final class CareService: Service, Sendable {
     let preview: PreviewSink?
     let heartbeatInterval: TimeInterval
     public let health: ServiceHealth
+    let clock: WallClock
 
     public init(store: Store, runtime: RuntimeBox, wakeup: Wakeup, dryRun: Bool, previewFile: URL?, log: Logger,
-                health: ServiceHealth = ServiceHealth(), heartbeatInterval: TimeInterval = 60) {
+                health: ServiceHealth = ServiceHealth(), heartbeatInterval: TimeInterval = 60, clock: WallClock = .system) {
         self.store = store
+        self.clock = clock
         self.health = health
         self.runtime = runtime
         self.wakeup = wakeup
@@ -54,7 +56,7 @@ public final class CareService: Service, Sendable {
     }
 
     public func run() async throws {
-        let upSince = Date()
+        let upSince = clock.now()
         let lastSeen = try store.heartbeat()
         if !dryRun {
             let recovered = try Outbox(store: store).recoverInFlight(now: upSince)
@@ -66,8 +68,8 @@ public final class CareService: Service, Sendable {
         }
         notifier.notify("READY=1\nSTATUS=scheduling")
         log.info("carecron started", metadata: ["dry_run": "\(dryRun)", "database": "\(store.url.path)"])
-        let integrity = Task.detached { [store, health, log, wakeup] in
-            await IntegrityCheck.run(store: store, health: health, log: log)
+        let integrity = Task.detached { [store, health, log, wakeup, clock] in
+            await IntegrityCheck.run(store: store, health: health, log: log, clock: clock)
             await wakeup.ring()
         }
         defer { integrity.cancel() }
@@ -86,7 +88,7 @@ public final class CareService: Service, Sendable {
             var shown = Set<String>()
             var memo: PlanMemo?
             while !stopping.isSet {
-                let now = Date()
+                let now = clock.now()
                 let rt = await runtime.current
                 var nextWake = now.addingTimeInterval(min(heartbeatInterval, watchdog.map { $0 / 2 } ?? heartbeatInterval))
                 if await health.databaseDamage != nil {

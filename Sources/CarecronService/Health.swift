@@ -1,3 +1,4 @@
+import CarecronDomain
 import CarecronStore
 import Foundation
 import Logging
@@ -29,15 +30,15 @@ public actor ServiceHealth {
 /// The integrity check at start-up: in the background, so that READY is not delayed (a
 /// million-customer store takes seconds), with its verdict kept in the store for `status`.
 enum IntegrityCheck {
-    static func run(store: Store, health: ServiceHealth, log: Logger) async {
-        let started = Date()
+    static func run(store: Store, health: ServiceHealth, log: Logger, clock: WallClock) async {
+        let started = ContinuousClock.now
         let problems: [String]
         do { problems = try store.integrityProblems() } catch {
             problems = [StoreFile.explain(error, nil)]
         }
-        try? store.recordIntegrity(problems, at: Date())
+        try? store.recordIntegrity(problems, at: clock.now())
         if problems.isEmpty {
-            log.info("database integrity check passed", metadata: ["seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
+            log.info("database integrity check passed", metadata: ["seconds": "\(String(format: "%.2f", (ContinuousClock.now - started).seconds))"])
             return
         }
         let summary = problems.prefix(3).joined(separator: "; ")

@@ -10,6 +10,13 @@ import Foundation
 public struct PlatformWebhooks: Sendable {
     public let store: Store
     public let secret: String
+    public let clock: WallClock
+
+    public init(store: Store, secret: String, clock: WallClock = .system) {
+        self.store = store
+        self.secret = secret
+        self.clock = clock
+    }
 
     public enum Outcome: Equatable, Sendable {
         case applied, duplicate, ignored(String)
@@ -58,7 +65,7 @@ public struct PlatformWebhooks: Sendable {
         }
         // An invalid delivery is not remembered, so that the platform's retry of a fixed one applies.
         if case .invalid = outcome { return outcome }
-        try orders.remember(webhook: eventId, topic: topic)
+        try orders.remember(webhook: eventId, topic: topic, at: clock.now())
         return outcome
     }
 
@@ -70,7 +77,7 @@ public struct PlatformWebhooks: Sendable {
         case .failure(let refusal): return refusal.outcome
         }
         do {
-            if case .stale(let stored) = try orders.apply(update) {
+            if case .stale(let stored) = try orders.apply(update, now: clock.now()) {
                 return .ignored("older than the stored order (its updated_at \(ISO8601DateFormatter().string(from: stored)))")
             }
             return .applied
@@ -90,9 +97,9 @@ public struct PlatformWebhooks: Sendable {
             return .ignored("older than the stored order (its updated_at \(ISO8601DateFormatter().string(from: stored)))")
         }
         let event: OrderEvents.Event = topic == "orders/paid" ? .payment : topic == "orders/fulfilled" ? .delivery : .cancel
-        let at = order.time(event == .cancel ? "cancelled_at" : event == .payment ? "processed_at" : "updated_at") ?? Date()
+        let at = order.time(event == .cancel ? "cancelled_at" : event == .payment ? "processed_at" : "updated_at") ?? clock.now()
         do {
-            _ = try OrderEvents(store: store, holdFor: config.holdFor).apply(event, orderId: order.id, at: at)
+            _ = try OrderEvents(store: store, holdFor: config.holdFor, clock: clock).apply(event, orderId: order.id, at: at)
             try orders.noteUpdated(orderId: order.id, at: order.updatedAt)
             return .applied
         } catch OrderEvents.Failure.conflict(let why) {

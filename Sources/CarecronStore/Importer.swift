@@ -34,8 +34,13 @@ public struct Importer {
     /// kept and flagged (DOMAIN.md §2).
     public let holdFor: TimeSpan
 
-    public init(store: Store, clock: ShopClock, holdFor: TimeSpan = .hours(24), progress: ((Int, Int) -> Void)? = nil) {
+    /// When the rows were written (`created_at`, `updated_at`).
+    public let now: WallClock
+
+    public init(store: Store, clock: ShopClock, holdFor: TimeSpan = .hours(24), now: WallClock = .system,
+                progress: ((Int, Int) -> Void)? = nil) {
         self.store = store
+        self.now = now
         self.normaliser = RowNormaliser(clock: clock)
         self.holdFor = holdFor
         self.writer = RecordWriter(normaliser: normaliser, holdFor: holdFor)
@@ -61,7 +66,7 @@ public struct Importer {
             throw ImportFailure("\(name): cannot be read")
         }
         if let csv { try checkHeader(csv.header, kind: kind, name: name) }
-        let now = Int(Date().timeIntervalSince1970)
+        let now = Int(self.now.now().timeIntervalSince1970)
         var rows = 0
         do {
             try store.db.write { db in

@@ -45,7 +45,7 @@ public struct PlatformOrders: Sendable {
         case stale(storedUpdatedAt: Date)
     }
 
-    public func apply(_ u: PlatformOrderUpdate, now: Date = Date()) throws -> Outcome {
+    public func apply(_ u: PlatformOrderUpdate, now: Date) throws -> Outcome {
         let order = try normaliser.order(u.order)
         let writer = RecordWriter(normaliser: normaliser, holdFor: holdFor)
         return try store.db.write { db in
@@ -119,7 +119,7 @@ public struct PlatformOrders: Sendable {
         try store.db.read { try Bool.fetchOne($0, sql: "SELECT 1 FROM webhook_events WHERE id = ?", arguments: [id]) ?? false }
     }
 
-    public func remember(webhook id: String, topic: String, at: Date = Date()) throws {
+    public func remember(webhook id: String, topic: String, at: Date) throws {
         try store.db.write {
             try $0.execute(sql: "INSERT OR IGNORE INTO webhook_events (id, topic, received_at) VALUES (?, ?, ?)",
                            arguments: [id, topic, Int(at.timeIntervalSince1970)])

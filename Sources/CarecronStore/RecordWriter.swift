@@ -74,10 +74,12 @@ public struct RecordWriter: Sendable {
 public struct OrderEvents: Sendable {
     public let store: Store
     public let holdFor: TimeSpan
+    public let clock: WallClock
 
-    public init(store: Store, holdFor: TimeSpan) {
+    public init(store: Store, holdFor: TimeSpan, clock: WallClock = .system) {
         self.store = store
         self.holdFor = holdFor
+        self.clock = clock
     }
 
     public enum Failure: Error, Equatable {
@@ -94,7 +96,7 @@ public struct OrderEvents: Sendable {
                 throw Failure.notFound("no order \(orderId)")
             }
             let status: String = row["status"]
-            let t = Int(at.timeIntervalSince1970), now = Int(Date().timeIntervalSince1970)
+            let t = Int(at.timeIntervalSince1970), now = Int(clock.now().timeIntervalSince1970)
             switch event {
             case .payment:
                 if (row["paid_at"] as Int?) != nil { return .unchanged }
@@ -127,7 +129,7 @@ public struct OrderEvents: Sendable {
 
 extension Store {
     /// Marks unpaid orders expired, once; a payment already recorded wins. Returns how many.
-    public func expire(orderIds ids: [String], at: Date, now: Date = Date()) throws -> Int {
+    public func expire(orderIds ids: [String], at: Date, now: Date) throws -> Int {
         try db.write { db in
             var n = 0
             for id in ids {
@@ -143,7 +145,7 @@ extension Store {
 
     /// Erases a customer's personal data and messages on request (Decree 13/2023), keeping only
     /// anonymous counts in `erasures`. True if there was such a customer.
-    public func forget(customerId: String, now: Date = Date()) throws -> Bool {
+    public func forget(customerId: String, now: Date) throws -> Bool {
         try db.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM customers WHERE id = ?", arguments: [customerId]) != nil else { return false }
             let messages = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE customer_id = ?", arguments: [customerId]) ?? 0

@@ -17,10 +17,12 @@ public struct HTTPAPI: Sendable {
     public let webhookSecret: String?
     public let maxBody: Int
     public let health: ServiceHealth
+    public let clock: WallClock
 
     public init(store: Store, runtime: RuntimeBox, wakeup: Wakeup, token: String, webhookSecret: String? = nil, maxBody: Int = 64 * 1024,
-                health: ServiceHealth = ServiceHealth()) {
+                health: ServiceHealth = ServiceHealth(), clock: WallClock = .system) {
         self.store = store
+        self.clock = clock
         self.health = health
         self.runtime = runtime
         self.wakeup = wakeup
@@ -30,7 +32,7 @@ public struct HTTPAPI: Sendable {
     }
 
     /// What every route collection works with.
-    var shared: APIShared { APIShared(store: store, runtime: runtime, wakeup: wakeup, health: health, maxBody: maxBody) }
+    var shared: APIShared { APIShared(store: store, runtime: runtime, wakeup: wakeup, health: health, maxBody: maxBody, clock: clock) }
 
     /// Every route, for the server and for in-process tests (HummingbirdTesting).
     public func router() -> Router<APIRequestContext> {
@@ -51,13 +53,14 @@ public struct HTTPAPI: Sendable {
 }
 
 /// The service's parts the routes use: the store, the running configuration, the scheduler's
-/// wake-up, its health, and the body limit.
+/// wake-up, its health, the body limit and the clock.
 struct APIShared: Sendable {
     let store: Store
     let runtime: RuntimeBox
     let wakeup: Wakeup
     let health: ServiceHealth
     let maxBody: Int
+    let clock: WallClock
 }
 
 /// A request body as the text fields of an import record (numbers and booleans as text).

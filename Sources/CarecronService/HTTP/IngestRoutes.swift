@@ -23,7 +23,7 @@ struct IngestRoutes {
         routes.put("/orders/:id") { request, context in try await put(.orders, request, context) }
         routes.delete("/customers/:id") { _, context in
             let id = try context.parameters.require("id")
-            guard try api.store.forget(customerId: id) else { throw APIError(.notFound, field: "id", "no customer \(id)") }
+            guard try api.store.forget(customerId: id, now: api.clock.now()) else { throw APIError(.notFound, field: "id", "no customer \(id)") }
             await api.wakeup.ring()
             return Outcome(id: id, outcome: "forgotten")
         }
@@ -40,9 +40,10 @@ struct IngestRoutes {
         f["id"] = id
         let rt = await api.runtime.current
         let writer = RecordWriter(normaliser: RowNormaliser(clock: rt.config.clock), holdFor: rt.config.holdFor)
+        let now = api.clock.now()
         do {
             let record = f
-            let outcome = try await api.store.db.write { try writer.upsert(kind, record, db: $0, now: Int(Date().timeIntervalSince1970)) }
+            let outcome = try await api.store.db.write { try writer.upsert(kind, record, db: $0, now: Int(now.timeIntervalSince1970)) }
             if outcome != .unchanged { await api.wakeup.ring() }
             return WithStatus(status: outcome == .inserted ? .created : .ok, body: Outcome(id: id, outcome: outcome.rawValue))
         } catch let p as FieldProblem {
@@ -58,13 +59,13 @@ struct IngestRoutes {
         }
         let rt = await api.runtime.current
         let key = event == .payment ? "paid_at" : event == .delivery ? "delivered_at" : "cancelled_at"
-        var at = Date()
+        var at = api.clock.now()
         if let text = f[key], !text.isEmpty {
             guard let d = InstantFormat.parse(text, clock: rt.config.clock) else { throw APIError(.badRequest, field: key, "\"\(text)\" is not a time") }
             at = d
         }
         do {
-            let outcome = try OrderEvents(store: api.store, holdFor: rt.config.holdFor).apply(event, orderId: id, at: at)
+            let outcome = try OrderEvents(store: api.store, holdFor: rt.config.holdFor, clock: api.clock).apply(event, orderId: id, at: at)
             await api.wakeup.ring()
             return Outcome(id: id, outcome: outcome.rawValue)
         } catch OrderEvents.Failure.notFound(let why) {
