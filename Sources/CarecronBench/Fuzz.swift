@@ -142,7 +142,7 @@ public struct Fuzzer {
         // The samples' first customers, stored before any mutated file: none may go.
         try Data(samples.customers.joined(separator: "\n").utf8).write(to: file)
         _ = try importer.run(.customers, file: file)
-        let kept = try store.db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM customers") } ?? 0
+        let kept = try store.customerCount()
         var out = Outcome()
         for i in 0..<cases {
             let kind: ImportKind = i % 2 == 0 ? .customers : .orders
@@ -168,7 +168,7 @@ public struct Fuzzer {
                 if !text.contains("in.csv") { out.unclear(text) }
             }
         }
-        let left = try store.db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM customers") } ?? 0
+        let left = try store.customerCount()
         if left < kept { out.unclear("customers stored before the run: \(kept), after: \(left)") }
         return out
     }

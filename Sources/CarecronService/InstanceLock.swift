@@ -2,6 +2,8 @@ import Foundation
 
 /// One scheduler per database: an exclusive `flock` on a file beside it. The kernel drops the
 /// lock when the process dies, however it dies, so a crash never leaves it stale.
+/// Single-node assumption: it holds for an SQLite file on this machine; several nodes on a
+/// shared database elect a leader instead.
 public final class InstanceLock: Sendable {
     let fd: Int32
     public let path: String

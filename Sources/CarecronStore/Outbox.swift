@@ -60,6 +60,8 @@ public struct Outbox: Sendable {
     private static let decoder = JSONDecoder()
 
     /// Adds a message unless one of its occurrence keys is already planned; true if added.
+    /// Guarantee: the count of existing keys and the inserts are one write transaction, and
+    /// `outbox_keys.key` is unique, so no occurrence is ever planned twice, whoever plans.
     @discardableResult
     public func enqueue(keys: [String], job: String, customerId: String?, orderIds: [String], reminder: Int?,
                         renderings: [Rendering], dueAt: Date, now: Date) throws -> Bool {
@@ -92,6 +94,9 @@ public struct Outbox: Sendable {
 
     /// Takes up to `limit` due messages for sending: they become `sending`, with one more attempt,
     /// in the same transaction, so that two dispatchers never take the same message.
+    /// Single-node assumption: SQLite serialises writers, so select-then-update in one
+    /// transaction is a claim; a shared database needs a lease (`FOR UPDATE SKIP LOCKED`, an
+    /// owner and a token) and fenced updates.
     public func claimDue(now: Date, limit: Int) throws -> [OutboxMessage] {
         let n = Int(now.timeIntervalSince1970)
         return try store.db.write { db in

@@ -128,6 +128,17 @@ public struct OrderEvents: Sendable {
 }
 
 extension Store {
+    /// Upserts one customer or order (the HTTP API's PUT), normalised as an import row.
+    public func upsert(_ kind: ImportKind, _ fields: [String: String], clock: ShopClock, holdFor: TimeSpan, now: Date) throws -> RecordWriter.Outcome {
+        let writer = RecordWriter(normaliser: RowNormaliser(clock: clock), holdFor: holdFor)
+        return try db.write { try writer.upsert(kind, fields, db: $0, now: Int(now.timeIntervalSince1970)) }
+    }
+
+    /// How many customers are stored (the fuzz run checks that none is lost).
+    public func customerCount() throws -> Int {
+        try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM customers") } ?? 0
+    }
+
     /// Marks unpaid orders expired, once; a payment already recorded wins. Returns how many.
     public func expire(orderIds ids: [String], at: Date, now: Date) throws -> Int {
         try db.write { db in

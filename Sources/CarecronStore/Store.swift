@@ -4,10 +4,14 @@ import GRDB
 
 /// The embedded store: one SQLite file (WAL, foreign keys on, mode 0600) reached through GRDB.
 public final class Store: Sendable {
-    public let db: DatabasePool
+    /// GRDB stays inside this module: other modules use the store's methods. Tests reach the
+    /// pool through `@_spi(Testing) import CarecronStore` to check what was written.
+    @_spi(Testing) public let db: DatabasePool
 
     /// Changes whenever another connection (another process: an import, `carecron forget`)
     /// commits to the database; this process's own writes leave it as it was.
+    /// Single-node assumption: SQLite's `PRAGMA data_version` is "something changed"; a shared
+    /// database needs its own signal (a change counter, LISTEN/NOTIFY).
     public func dataVersion() throws -> Int {
         try db.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA data_version") ?? 0 }
     }

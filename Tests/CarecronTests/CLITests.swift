@@ -1,4 +1,4 @@
-import CarecronStore
+@_spi(Testing) import CarecronStore
 import Foundation
 import GRDB
 import Testing

@@ -1,7 +1,7 @@
 import CarecronConfig
 @testable import CarecronDelivery
 import CarecronDomain
-import CarecronStore
+@_spi(Testing) import CarecronStore
 import Foundation
 import GRDB
 import Logging

@@ -1,5 +1,5 @@
 import CarecronService
-import CarecronStore
+@_spi(Testing) import CarecronStore
 import Foundation
 import GRDB
 import Testing

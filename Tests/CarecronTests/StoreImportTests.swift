@@ -1,5 +1,5 @@
 import CarecronDomain
-@testable import CarecronStore
+@testable @_spi(Testing) import CarecronStore
 import Foundation
 import GRDB
 import Testing

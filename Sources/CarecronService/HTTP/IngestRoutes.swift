@@ -39,11 +39,8 @@ struct IngestRoutes {
         if let bodyId = f["id"], !bodyId.isEmpty, bodyId != id { throw APIError(.badRequest, field: "id", "\"\(bodyId)\" differs from the path's \"\(id)\"") }
         f["id"] = id
         let rt = await api.runtime.current
-        let writer = RecordWriter(normaliser: RowNormaliser(clock: rt.config.clock), holdFor: rt.config.holdFor)
-        let now = api.clock.now()
         do {
-            let record = f
-            let outcome = try await api.store.db.write { try writer.upsert(kind, record, db: $0, now: Int(now.timeIntervalSince1970)) }
+            let outcome = try api.store.upsert(kind, f, clock: rt.config.clock, holdFor: rt.config.holdFor, now: api.clock.now())
             if outcome != .unchanged { await api.wakeup.ring() }
             return WithStatus(status: outcome == .inserted ? .created : .ok, body: Outcome(id: id, outcome: outcome.rawValue))
         } catch let p as FieldProblem {
