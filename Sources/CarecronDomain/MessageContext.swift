@@ -25,10 +25,10 @@ public struct OrderFacts: Sendable {
     public var amount: Int
     public var items: String
     public var placedAt: Date
-    public var paymentMethod: String
+    public var paymentMethod: PaymentMethod
     public var agent: String?
 
-    public init(id: String, amount: Int, items: String, placedAt: Date, paymentMethod: String = "prepaid", agent: String? = nil) {
+    public init(id: String, amount: Int, items: String, placedAt: Date, paymentMethod: PaymentMethod = .prepaid, agent: String? = nil) {
         self.id = id
         self.amount = amount
         self.items = items
@@ -109,7 +109,7 @@ public struct MessageContext: Sendable {
         [
             "id": o.id, "amount": VietnameseFormat.money(o.amount), "amountValue": String(o.amount),
             "items": o.items, "placedAt": VietnameseFormat.dateTime(o.placedAt, clock: clock),
-            "paymentMethod": o.paymentMethod,
+            "paymentMethod": o.paymentMethod.rawValue,
             "expiresAt": VietnameseFormat.dateTime(o.placedAt.addingTimeInterval(holdFor.interval), clock: clock),
         ]
     }

@@ -149,7 +149,7 @@ struct PlatformOrder {
         guard let customer = body["customer"] as? [String: Any], let cid = customer["id"], !(cid is NSNull) else {
             return .failure(Refusal(outcome: .invalid(field: "customer", reason: "the order has no customer")))
         }
-        let status: String
+        let status: OrderStatus
         do { status = try OrderLifecycle.status(financial: string("financial_status"), cancelled: isCancelled, closed: isClosed) } catch {
             let known = OrderLifecycle.financialStatuses.keys.sorted().joined(separator: ", ")
             return .failure(Refusal(outcome: .invalid(field: "financial_status", reason: "\"\(error.value)\" is not one of \(known)")))

@@ -31,8 +31,8 @@ public struct OrderRow: Equatable, Sendable {
     public var customerId: String
     public var placedAt: Date
     public var amount: Int
-    public var paymentMethod: String
-    public var status: String
+    public var paymentMethod: PaymentMethod
+    public var status: OrderStatus
     public var paidAt: Date?
     public var deliveredAt: Date?
     public var items: String
@@ -41,8 +41,8 @@ public struct OrderRow: Equatable, Sendable {
     public static let columns = ["id", "customer_id", "placed_at", "amount", "payment_method", "status", "paid_at",
                                  "delivered_at", "items", "agent"]
     public static let requiredColumns = ["id", "customer_id", "placed_at", "amount"]
-    public static let paymentMethods = ["prepaid", "cod", "bank_transfer", "card", "ewallet"]
-    public static let statuses = ["pending", "paid", "delivered", "cancelled", "returned", "expired"]
+    public static let paymentMethods = PaymentMethod.allCases.map(\.rawValue)
+    public static let statuses = OrderStatus.allCases.map(\.rawValue)
 }
 
 /// Turns the text fields of an import record into rows, the same way for CSV, JSON Lines
@@ -107,12 +107,14 @@ public struct RowNormaliser: Sendable {
             throw FieldProblem(field: "amount", reason: "\"\(amountText)\" is not a whole number of đồng")
         }
         guard amount >= 0 else { throw FieldProblem(field: "amount", reason: "\(amount) is negative") }
-        let method = (nonEmpty(f["payment_method"]) ?? "prepaid").lowercased()
-        guard OrderRow.paymentMethods.contains(method) else {
+        let methodText = (nonEmpty(f["payment_method"]) ?? "prepaid").lowercased()
+        guard let method = PaymentMethod(rawValue: methodText) else {
+            let method = methodText
             throw FieldProblem(field: "payment_method", reason: "\"\(method)\" is not one of \(OrderRow.paymentMethods.joined(separator: ", "))")
         }
-        let status = (nonEmpty(f["status"]) ?? "pending").lowercased()
-        guard OrderRow.statuses.contains(status) else {
+        let statusText = (nonEmpty(f["status"]) ?? "pending").lowercased()
+        guard let status = OrderStatus(rawValue: statusText) else {
+            let status = statusText
             let hint = Suggest.closest(to: status, among: OrderRow.statuses).map { " (did you mean \($0)?)" } ?? ""
             throw FieldProblem(field: "status", reason: "\"\(status)\" is not one of \(OrderRow.statuses.joined(separator: ", "))\(hint)")
         }

@@ -99,7 +99,7 @@ public struct PlanningQueries {
         func date(_ i: Int) -> Date? { (row[i] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) } }
         let placed = date(2)!
         return OrderSnapshot(id: row[0], customerId: row[1], placedAt: placed, amount: row[3],
-                             paymentMethod: row[4], status: row[5], paidAt: date(6),
+                             paymentMethod: PaymentMethod(rawValue: row[4]) ?? .prepaid, status: OrderStatus(rawValue: row[5]) ?? .pending, paidAt: date(6),
                              deliveredAt: date(7), items: row[8], agent: row[9],
                              knownAt: fromPlacement ? placed : max(placed, date(10) ?? placed),
                              expiredAt: fromPlacement ? nil : date(11))
@@ -114,3 +114,6 @@ public struct PlanningQueries {
     }
 }
 
+// Stored as their raw values, as the files spell them.
+extension OrderStatus: DatabaseValueConvertible {}
+extension PaymentMethod: DatabaseValueConvertible {}

@@ -9,13 +9,13 @@ public struct PlatformOrderUpdate: Sendable {
     public var customer: [String: String]
     /// The order's import fields (id, customer_id, placed_at, amount, payment_method, items).
     public var order: [String: String]
-    public var status: String
+    public var status: OrderStatus
     public var paidAt: Date?
     public var cancelledAt: Date?
     /// The platform's `updated_at`: a delivery older than what is stored changes nothing.
     public var updatedAt: Date?
 
-    public init(customer: [String: String], order: [String: String], status: String, paidAt: Date?, cancelledAt: Date?, updatedAt: Date?) {
+    public init(customer: [String: String], order: [String: String], status: OrderStatus, paidAt: Date?, cancelledAt: Date?, updatedAt: Date?) {
         self.customer = customer
         self.order = order
         self.status = status
@@ -60,14 +60,13 @@ public struct PlatformOrders: Sendable {
             if let last = stored?["source_updated_at"] as Int64?, let incoming = u.updatedAt, Int64(incoming.timeIntervalSince1970) < last {
                 return .stale(storedUpdatedAt: Date(timeIntervalSince1970: TimeInterval(last)))
             }
-            let status = stored.map { OrderLifecycle.merge(stored: $0["status"], incoming: u.status) } ?? u.status
+            let status = stored.map { OrderLifecycle.merge(stored: OrderStatus(rawValue: $0["status"]) ?? .pending, incoming: u.status) } ?? u.status
             let storedPaid = stored?["paid_at"] as Int64?, storedCancelled = stored?["cancelled_at"] as Int64?
             let fallback = u.updatedAt ?? now
             func seconds(_ d: Date?) -> Int64? { d.map { Int64($0.timeIntervalSince1970) } }
             // Times follow the status: paid orders have paid_at, cancelled ones cancelled_at, pending ones neither.
-            let paidAt: Int64? = ["paid", "delivered", "returned"].contains(status) ? storedPaid ?? seconds(u.paidAt ?? fallback)
-                : status == "cancelled" ? storedPaid : nil
-            let cancelledAt: Int64? = status == "cancelled" ? storedCancelled ?? seconds(u.cancelledAt ?? fallback) : nil
+            let paidAt: Int64? = status.isPaid ? storedPaid ?? seconds(u.paidAt ?? fallback) : status == .cancelled ? storedPaid : nil
+            let cancelledAt: Int64? = status == .cancelled ? storedCancelled ?? seconds(u.cancelledAt ?? fallback) : nil
             let placed = Int64(order.placedAt.timeIntervalSince1970)
             let late = paidAt.map { (stored?["expired_at"] as Int64?) != nil || $0 >= placed + Int64(holdFor.seconds) } ?? false
             let values: [DatabaseValueConvertible?] = [order.customerId, placed, order.amount, order.paymentMethod, status, paidAt,

@@ -36,8 +36,8 @@ struct Shop {
 
     mutating func order(_ id: String, _ customer: String, placed: String, amount: Int = 450_000, method: String = "prepaid",
                         status: String = "pending", paid: String? = nil, delivered: String? = nil, known: String? = nil) {
-        orders.append(OrderSnapshot(id: id, customerId: customer, placedAt: t(placed), amount: amount, paymentMethod: method,
-                                    status: status, paidAt: paid.map(t), deliveredAt: delivered.map(t), items: "Son dưỡng môi x1",
+        orders.append(OrderSnapshot(id: id, customerId: customer, placedAt: t(placed), amount: amount, paymentMethod: PaymentMethod(rawValue: method)!,
+                                    status: OrderStatus(rawValue: status)!, paidAt: paid.map(t), deliveredAt: delivered.map(t), items: "Son dưỡng môi x1",
                                     knownAt: known.map(t)))
     }
 

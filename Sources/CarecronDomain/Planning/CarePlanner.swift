@@ -122,7 +122,7 @@ public struct CarePlanner: Sendable {
 
     func expiries(_ job: JobDefinition, notify: Bool, _ input: PlanningInput, _ downtime: Downtime) -> [PlannedEvent] {
         var events: [PlannedEvent] = []
-        for order in input.orders where !order.isCashOnDelivery && !order.isWithdrawn && order.status != "expired" {
+        for order in input.orders where !order.isCashOnDelivery && !order.isWithdrawn && order.status != .expired {
             let due = order.placedAt.addingTimeInterval(policy.holdFor.interval)
             let at = downtime.resume(at: max(due, order.knownAt))
             guard !order.isPaid(at: at) else { continue }

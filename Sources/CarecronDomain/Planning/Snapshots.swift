@@ -36,8 +36,8 @@ public final class OrderSnapshot: Sendable {
     public let customerId: String
     public let placedAt: Date
     public let amount: Int
-    public let paymentMethod: String
-    public let status: String
+    public let paymentMethod: PaymentMethod
+    public let status: OrderStatus
     public let paidAt: Date?
     public let deliveredAt: Date?
     public let items: String
@@ -47,8 +47,8 @@ public final class OrderSnapshot: Sendable {
     /// When carecron marked it expired, if it did.
     public let expiredAt: Date?
 
-    public init(id: String, customerId: String, placedAt: Date, amount: Int, paymentMethod: String = "prepaid",
-                status: String = "pending", paidAt: Date? = nil, deliveredAt: Date? = nil, items: String = "",
+    public init(id: String, customerId: String, placedAt: Date, amount: Int, paymentMethod: PaymentMethod = .prepaid,
+                status: OrderStatus = .pending, paidAt: Date? = nil, deliveredAt: Date? = nil, items: String = "",
                 agent: String? = nil, knownAt: Date? = nil, expiredAt: Date? = nil) {
         self.id = id
         self.customerId = customerId
@@ -64,20 +64,20 @@ public final class OrderSnapshot: Sendable {
         self.expiredAt = expiredAt
     }
 
-    public var isCashOnDelivery: Bool { paymentMethod == "cod" }
+    public var isCashOnDelivery: Bool { paymentMethod == .cod }
 
     /// Paid by instant `t`. An order marked paid without a time counts as paid from the start.
     public func isPaid(at t: Date) -> Bool {
         if let paidAt { return paidAt <= t }
-        return (status == "paid" || status == "delivered") && !isCashOnDelivery
+        return (status == .paid || status == .delivered) && !isCashOnDelivery
     }
 
     /// Cancelled or returned: no message about it any more.
-    public var isWithdrawn: Bool { status == "cancelled" || status == "returned" }
+    public var isWithdrawn: Bool { status.isWithdrawn }
 
     /// Already expired in the shop's own data, or by carecron before `t`.
     public func isExpired(at t: Date) -> Bool {
-        status == "expired" || (expiredAt.map { $0 <= t } ?? false)
+        status == .expired || (expiredAt.map { $0 <= t } ?? false)
     }
 
     public var facts: OrderFacts {
