@@ -10,7 +10,8 @@ public enum SecretRef: Sendable, Equatable {
     /// A systemd credential (`LoadCredential=`), read from `$CREDENTIALS_DIRECTORY`.
     case credential(String)
 
-    public struct Missing: Error, CustomStringConvertible {
+    public struct Missing: CodedError, CustomStringConvertible {
+        public var code: ErrorCode { .secretMissing }
         public let description: String
     }
 

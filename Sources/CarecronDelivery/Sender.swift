@@ -118,7 +118,8 @@ extension Sender {
     public func shutdown() async {}
 }
 
-public struct SenderSetupError: Error, CustomStringConvertible {
+public struct SenderSetupError: CodedError, CustomStringConvertible {
+    public var code: ErrorCode { .senderSetup }
     public let description: String
     /// The setting at fault, when it is a secret that cannot be resolved.
     public let key: String?

@@ -34,7 +34,8 @@ public indirect enum TemplateVariable: Sendable {
     ]
 }
 
-public struct TemplateProblem: Error, Equatable, Sendable, CustomStringConvertible {
+public struct TemplateProblem: CodedError, Equatable, Sendable, CustomStringConvertible {
+    public var code: ErrorCode { .templateInvalid }
     public let message: String
     public var description: String { message }
 }

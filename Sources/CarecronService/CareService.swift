@@ -146,7 +146,8 @@ public final class CareService: Service, Sendable {
 }
 
 /// The scheduler met a damaged page: `run` exits non-zero rather than plan from what it can read.
-public struct DatabaseDamaged: Error, CustomStringConvertible {
+public struct DatabaseDamaged: CodedError, CustomStringConvertible {
+    public var code: ErrorCode { .databaseDamaged }
     public let description: String
 }
 

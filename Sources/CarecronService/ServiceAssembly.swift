@@ -8,7 +8,8 @@ import ServiceLifecycle
 import UnixSignals
 
 /// Why the service does not start: the lines to print, as `validate` words them, and the exit code.
-public struct StartRefusal: Error, Sendable {
+public struct StartRefusal: CodedError, Sendable {
+    public var code: ErrorCode { .startRefused }
     public let lines: [String]
     public let exitCode: Int32
 }

@@ -2,7 +2,8 @@ import CarecronDomain
 import Foundation
 
 /// A problem with one field of one record: reported as `FILE:LINE: field: reason`.
-public struct FieldProblem: Error, Equatable, CustomStringConvertible {
+public struct FieldProblem: CodedError, Equatable, CustomStringConvertible {
+    public var code: ErrorCode { .invalidField }
     public let field: String
     public let reason: String
     public var description: String { "\(field): \(reason)" }

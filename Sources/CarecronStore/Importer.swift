@@ -149,7 +149,8 @@ public struct Importer {
     }
 }
 
-public struct ImportFailure: Error, CustomStringConvertible {
+public struct ImportFailure: CodedError, CustomStringConvertible {
+    public var code: ErrorCode { .importRefused }
     public let description: String
     public init(_ d: String) { description = d }
 }

@@ -82,9 +82,16 @@ public struct OrderEvents: Sendable {
         self.clock = clock
     }
 
-    public enum Failure: Error, Equatable {
+    public enum Failure: CodedError, Equatable {
         case notFound(String)
         case conflict(String)
+
+        public var code: ErrorCode {
+            switch self {
+            case .notFound: return .notFound
+            case .conflict: return .conflict
+            }
+        }
     }
 
     public enum Event: String, Sendable { case payment, delivery, cancel }

@@ -17,7 +17,8 @@ public final class Store: Sendable {
     }
     public let url: URL
 
-    public struct OpenError: Error, CustomStringConvertible {
+    public struct OpenError: CodedError, CustomStringConvertible {
+        public var code: ErrorCode { .storeUnavailable }
         public let description: String
     }
 

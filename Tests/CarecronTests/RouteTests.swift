@@ -1,4 +1,5 @@
 import CarecronConfig
+import CarecronDomain
 import CarecronService
 import CarecronStore
 import Foundation
@@ -88,5 +89,20 @@ struct RouteTests {
                 #expect(r.status == .ok && Self.json(r.body)["outcome"] == "ignored")
             }
         }
+    }
+}
+
+/// Every refusal says what kind it is, by a code clients can map.
+@Suite("Error codes")
+struct ErrorCodeTests {
+    @Test func refusalsCarryTheirKind() throws {
+        #expect(throws: FieldProblem.self) { try RowNormaliser(clock: TestSupport.saigon).customer(["id": "A", "full_name": "Lan", "phone": "12"]) }
+        do { _ = try RowNormaliser(clock: TestSupport.saigon).customer(["id": "A", "full_name": "Lan", "phone": "12"]) } catch {
+            #expect(error.code == .invalidField && error.field == "phone")
+        }
+        #expect(OrderEvents.Failure.conflict("x").code == .conflict)
+        #expect(APIError(.unauthorized, field: "Authorization", "x").code == .unauthorized)
+        #expect(APIError(.badRequest, field: "phone", "x", code: .invalidField).code == .invalidField)
+        #expect(Set(ErrorCode.allCases.map(\.rawValue)).count == ErrorCode.allCases.count)
     }
 }

@@ -1,3 +1,4 @@
+import CarecronDomain
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -28,15 +29,28 @@ public struct APIRequestContext: RequestContext {
 
 /// Every refusal of the API: its status and `{"error", "field", "reason"}`, thrown from any route
 /// and rendered by Hummingbird.
-public struct APIError: HTTPResponseError, Sendable {
+public struct APIError: HTTPResponseError, CodedError, Sendable {
     public let status: HTTPResponse.Status
     public let field: String
     public let reason: String
+    /// What kind of refusal it is, for clients that map kinds rather than statuses.
+    public let code: ErrorCode
 
-    public init(_ status: HTTPResponse.Status, field: String, _ reason: String) {
+    public init(_ status: HTTPResponse.Status, field: String, _ reason: String, code: ErrorCode? = nil) {
         self.status = status
         self.field = field
         self.reason = reason
+        self.code = code ?? Self.code(for: status)
+    }
+
+    static func code(for status: HTTPResponse.Status) -> ErrorCode {
+        switch status {
+        case .unauthorized: return .unauthorized
+        case .notFound: return .notFound
+        case .conflict: return .conflict
+        case .serviceUnavailable: return .storeUnavailable
+        default: return .badRequest
+        }
     }
 
     struct Body: Encodable {

@@ -44,7 +44,7 @@ struct IngestRoutes {
             if outcome != .unchanged { await api.wakeup.ring() }
             return WithStatus(status: outcome == .inserted ? .created : .ok, body: Outcome(id: id, outcome: outcome.rawValue))
         } catch let p as FieldProblem {
-            throw APIError(.badRequest, field: p.field, p.reason)
+            throw APIError(.badRequest, field: p.field, p.reason, code: p.code)
         }
     }
 
