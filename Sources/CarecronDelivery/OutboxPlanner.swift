@@ -88,7 +88,7 @@ public struct OutboxPlanner: Sendable {
                 guard let channel = e.channel, let to = e.to, let text = e.text else { continue }
                 let first = Rendering(channel: channel.rawValue, to: to, subject: e.subject, text: text, params: e.params, templateId: e.templateId,
                                       html: e.html)
-                let renderings = [first] + e.fallbacks.map(Self.rendering)
+                let renderings = [first] + e.fallbacks
                 if try outbox.enqueue(keys: e.keys, job: e.job, customerId: e.customerId, orderIds: e.orderIds, reminder: e.reminder,
                                       renderings: renderings, dueAt: e.at, now: now) {
                     result.planned += 1
@@ -101,10 +101,6 @@ public struct OutboxPlanner: Sendable {
 
     func expire(_ ids: [String], at: Date, now: Date) throws -> Int { try store.expire(orderIds: ids, at: at, now: now) }
 
-    static func rendering(_ m: MessageComposer.Message) -> Rendering {
-        Rendering(channel: m.channel.rawValue, to: m.to, subject: m.subject, text: m.text, params: m.params, templateId: m.templateId,
-                  html: m.html)
-    }
 }
 
 

@@ -1,5 +1,6 @@
 import CarecronService
 @_spi(Testing) import CarecronStore
+import CarecronDomain
 import Foundation
 import GRDB
 import Testing

@@ -324,18 +324,18 @@ public struct CarePlanner: Sendable {
         e.draft = nil
         if let m = composer.compose(d.job, variant: d.variant, customer: d.customer, orders: d.orders, reminder: d.reminder,
                                     tier: d.tier, at: e.at, skipping: d.skipping) {
-            e.channel = m.channel
+            e.channel = m.kind
             e.to = m.to
             e.subject = m.subject
             e.text = m.text
             e.params = m.params
             e.templateId = m.templateId
             e.html = m.html
-            var skipping = d.skipping.union([m.channel])
+            var skipping = d.skipping.union(m.kind.map { [$0] } ?? [])
             while renderFallbacks, let next = composer.compose(d.job, variant: d.variant, customer: d.customer, orders: d.orders,
                                                               reminder: d.reminder, tier: d.tier, at: e.at, skipping: skipping) {
                 e.fallbacks.append(next)
-                skipping.insert(next.channel)
+                if let kind = next.kind { skipping.insert(kind) }
             }
         } else {
             e.problem = "no contact for \(d.job.channels.map(\.rawValue).joined(separator: ", "))"

@@ -6,17 +6,6 @@ public struct MessageComposer: Sendable {
 
     public init(policy: CarePolicy) { self.policy = policy }
 
-    public struct Message: Sendable {
-        public var channel: ChannelKind
-        public var to: String
-        public var subject: String?
-        public var text: String
-        public var params: [String: String]
-        public var templateId: String?
-        /// An email's HTML form, when the template has `email.html`.
-        public var html: String?
-    }
-
     /// The contact a channel uses for this customer, if it has one.
     public static func contact(for channel: ChannelKind, _ c: CustomerSnapshot) -> String? {
         switch channel {
@@ -37,7 +26,7 @@ public struct MessageComposer: Sendable {
 
     public func compose(_ job: JobDefinition, variant: Int, customer: CustomerSnapshot, orders: [OrderSnapshot],
                         reminder: (number: Int, of: Int)? = nil, tier: Tier? = nil, at: Date,
-                        skipping: Set<ChannelKind> = []) -> Message? {
+                        skipping: Set<ChannelKind> = []) -> Rendering? {
         guard let channel = job.channels.first(where: { !skipping.contains($0) && Self.contact(for: $0, customer) != nil }),
               let to = Self.contact(for: channel, customer) else { return nil }
         // A customer without a tier has the entry tier's benefits (the one from 0₫).
@@ -64,7 +53,7 @@ public struct MessageComposer: Sendable {
             text = v.text.render(vars)
         }
         let params = v.zaloParams.mapValues { $0.render(vars) }
-        return Message(channel: channel, to: to, subject: subject, text: text, params: channel == .zalo ? params : [:],
-                       templateId: channel == .zalo ? v.zaloTemplateId : nil, html: html)
+        return Rendering(channel: channel.rawValue, to: to, subject: subject, text: text, params: channel == .zalo ? params : [:],
+                         templateId: channel == .zalo ? v.zaloTemplateId : nil, html: html)
     }
 }

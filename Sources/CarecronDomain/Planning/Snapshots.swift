@@ -211,7 +211,7 @@ public struct PlannedEvent: Sendable {
 
     /// The message on each further channel of the job that reaches the customer, in order: the
     /// outbox falls back to them after a permanent failure. Filled only when asked for.
-    public var fallbacks: [MessageComposer.Message] = []
+    public var fallbacks: [Rendering] = []
 
     /// What the message is to say, until it is rendered.
     var draft: MessageDraft?
