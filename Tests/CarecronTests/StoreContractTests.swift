@@ -1,0 +1,144 @@
+import CarecronDomain
+import CarecronStore
+import Foundation
+import Testing
+
+/// The store's contract, written against its protocols only (`StoreProtocols.swift`): a second
+/// implementation (PostgreSQL) runs this same suite by adding itself to `StoreUnderTest.make`.
+struct StoreUnderTest {
+    let customers: any CustomerOrderStore
+    let outbox: any OutboxStore
+    let planning: any PlanningSource
+    let state: any ServiceStateStore
+    /// A write by another process, which `dataVersion` must notice.
+    let writeElsewhere: () throws -> Void
+
+    static let implementations = ["sqlite"]
+
+    static func make(_ name: String) throws -> StoreUnderTest {
+        switch name {
+        case "sqlite":
+            let file = TestSupport.temporaryFolder("contract").appendingPathComponent("carecron.sqlite")
+            let store = try Store(url: file)
+            return StoreUnderTest(customers: store, outbox: Outbox(store: store), planning: store, state: store) {
+                // Another connection, as another process would have.
+                let other = try Store(url: file)
+                _ = try other.upsert(.customers, ["id": "ELSEWHERE", "full_name": "Lê Văn Tám"], clock: TestSupport.saigon,
+                                     holdFor: .hours(24), now: Date())
+            }
+        default:
+            throw TestServer.ServerError(message: "no store implementation \(name)")
+        }
+    }
+}
+
+@Suite("Store contract")
+struct StoreContractTests {
+    let now = TestSupport.instant("2026-12-01T10:00:00+07:00")
+    let clock = TestSupport.saigon
+
+    func seed(_ s: StoreUnderTest) async throws {
+        #expect(try await s.customers.upsert(.customers, ["id": "C1", "full_name": "Trần Thị Lan", "phone": "0912345678"],
+                                             clock: clock, holdFor: .hours(24), now: now) == .inserted)
+    }
+
+    func message(_ key: String) -> [Rendering] {
+        [Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "tin \(key)", params: [:], templateId: nil),
+         Rendering(channel: "email", to: "lan@example.vn", subject: "Đơn", text: "thư \(key)", params: [:], templateId: nil)]
+    }
+
+    @Test(arguments: StoreUnderTest.implementations)
+    func upsertsAreIdempotentAndValidated(_ name: String) async throws {
+        let s = try StoreUnderTest.make(name)
+        try await seed(s)
+        let again = try await s.customers.upsert(.customers, ["id": "C1", "full_name": "Trần Thị Lan", "phone": "0912345678"],
+                                                 clock: clock, holdFor: .hours(24), now: now)
+        #expect(again == .unchanged)
+        let changed = try await s.customers.upsert(.customers, ["id": "C1", "full_name": "Trần Thị Lan", "phone": "0912345679"],
+                                                   clock: clock, holdFor: .hours(24), now: now)
+        #expect(changed == .updated)
+        await #expect(throws: FieldProblem.self) {
+            try await s.customers.upsert(.customers, ["id": "C2", "full_name": "Mai", "phone": "12"], clock: clock, holdFor: .hours(24), now: now)
+        }
+        #expect(try await s.customers.customerCount() == 1)
+    }
+
+    @Test(arguments: StoreUnderTest.implementations)
+    func anOccurrenceIsPlannedOnceAndClaimedByOneCaller(_ name: String) async throws {
+        let s = try StoreUnderTest.make(name)
+        try await seed(s)
+        for i in 0..<10 {
+            #expect(try await s.outbox.enqueue(keys: ["job:O\(i):1"], job: "job", customerId: "C1", orderIds: ["O\(i)"], reminder: 1,
+                                               renderings: message("\(i)"), dueAt: now, now: now))
+        }
+        #expect(try await !s.outbox.enqueue(keys: ["job:O0:1"], job: "job", customerId: "C1", orderIds: ["O0"], reminder: 1,
+                                            renderings: message("x"), dueAt: now, now: now), "same key")
+        #expect(try await !s.outbox.enqueue(keys: ["job:NEW:1", "job:O1:1"], job: "job", customerId: "C1", orderIds: ["NEW", "O1"],
+                                            reminder: 1, renderings: message("y"), dueAt: now, now: now), "one key already planned")
+        let outbox = s.outbox, now = self.now
+        async let a = outbox.claimDue(now: now, limit: 10)
+        async let b = outbox.claimDue(now: now, limit: 10)
+        let (first, second) = try await (a, b)
+        let ids = first.map(\.id) + second.map(\.id)
+        #expect(ids.count == 10 && Set(ids).count == 10, "every message claimed once: \(ids)")
+        #expect(try await s.outbox.counts()[.sending] == 10)
+        #expect(try await s.outbox.claimDue(now: now, limit: 10).isEmpty)
+    }
+
+    @Test(arguments: StoreUnderTest.implementations)
+    func outcomesMoveMessagesAsTheGuaranteeSays(_ name: String) async throws {
+        let s = try StoreUnderTest.make(name)
+        try await seed(s)
+        for i in 0..<4 {
+            try await s.outbox.enqueue(keys: ["job:O\(i):1"], job: "job", customerId: "C1", orderIds: ["O\(i)"], reminder: 1,
+                                       renderings: message("\(i)"), dueAt: now, now: now)
+        }
+        let claimed = try await s.outbox.claimDue(now: now, limit: 4).sorted { $0.id < $1.id }
+        #expect(claimed.map(\.attempts) == [1, 1, 1, 1])
+        try await s.outbox.markSent(claimed[0].id, providerId: "p-1", at: now)
+        try await s.outbox.postpone(claimed[1].id, reason: "sender unavailable", until: now.addingTimeInterval(60))
+        #expect(try await s.outbox.fallBack(claimed[2], error: "no Zalo", now: now))
+        // claimed[3] stays `sending`: a crash; recovery makes it a retry with the same key.
+        #expect(try await s.outbox.recoverInFlight(now: now) == 1)
+        let all = try await s.outbox.list(state: nil, limit: 10)
+        func row(_ id: Int64) -> OutboxMessage { all.first { $0.id == id }! }
+        #expect(row(claimed[0].id).state == .sent && row(claimed[0].id).providerMessageId == "p-1")
+        #expect(row(claimed[1].id).state == .planned && row(claimed[1].id).attempts == 0, "a put-off message keeps its attempts")
+        #expect(row(claimed[2].id).rendering.channel == "email" && row(claimed[2].id).attempts == 0 && row(claimed[2].id).fallbacks.isEmpty)
+        #expect(row(claimed[3].id).state == .failed && row(claimed[3].id).key == claimed[3].key)
+        #expect(try await s.outbox.nextDue() == now)
+        #expect(try await s.outbox.drop(claimed[3].id, now: now))
+        #expect(try await !s.outbox.drop(claimed[0].id, now: now), "a sent message cannot be dropped")
+        try await s.outbox.markDead(claimed[2].id, error: "refused", now: now)
+        #expect(try await s.outbox.retry(ids: nil, now: now) == 1, "every dead one back in line")
+    }
+
+    @Test(arguments: StoreUnderTest.implementations)
+    func planningSeesOrdersAndOtherWriters(_ name: String) async throws {
+        let s = try StoreUnderTest.make(name)
+        try await seed(s)
+        #expect(try await s.customers.upsert(.orders, ["id": "O1", "customer_id": "C1", "placed_at": "2026-12-01T08:15:00+07:00",
+                                                       "amount": "450000"], clock: clock, holdFor: .hours(24), now: now) == .inserted)
+        let input = try await s.planning.planningInput(from: now, to: now.addingTimeInterval(3600), lookback: 86_400, checkinDays: 3,
+                                                       clock: clock, ordersFromPlacement: true)
+        #expect(input.orders.map(\.id) == ["O1"] && input.customers["C1"] != nil)
+        let before = try await s.planning.dataVersion()
+        try s.writeElsewhere()
+        #expect(try await s.planning.dataVersion() != before, "another writer's commit is seen")
+        #expect(try await s.customers.expire(orderIds: ["O1"], at: now, now: now) == 1)
+        #expect(try await s.customers.expire(orderIds: ["O1"], at: now, now: now) == 0, "once")
+        #expect(try await s.customers.forget(customerId: "C1", now: now))
+        #expect(try await !s.customers.forget(customerId: "C1", now: now))
+    }
+
+    @Test(arguments: StoreUnderTest.implementations)
+    func serviceStateRoundTrips(_ name: String) async throws {
+        let s = try StoreUnderTest.make(name)
+        #expect(try await s.state.heartbeat() == nil)
+        try await s.state.beat(now)
+        #expect(try await s.state.heartbeat() == now)
+        try await s.state.recordIntegrity(["page 7 is damaged"], at: now)
+        let check = try await s.state.lastIntegrity()
+        #expect(check?.at == now && check?.problems == ["page 7 is damaged"])
+    }
+}
