@@ -39,10 +39,9 @@ public enum StoreFile {
     }
 
     /// Where a read-only command opens the file. A file this user may not write (or in a folder
-    /// they may not write), with no
-    /// write-ahead log beside it (no writer has it open), is opened `immutable`: SQLite then
-    /// needs no `-shm` file, which such a user could not create (a read-only folder) or would
-    /// leave behind, owned by them, in the service's way.
+    /// they may not write), with no write-ahead log beside it (no writer has it open), is opened
+    /// `immutable`: SQLite then needs no `-shm` file, which such a user could not create (a
+    /// read-only folder) or would leave behind, owned by them, in the service's way.
     static func readOnlyPath(_ url: URL) -> String {
         let path = url.path, folder = url.deletingLastPathComponent().path
         guard access(path, W_OK) != 0 || access(folder, W_OK) != 0, !FileManager.default.fileExists(atPath: path + "-wal") else { return path }
