@@ -71,8 +71,7 @@ struct ConfigOption: ParsableArguments {
 
     private func requireDatabase(_ config: ShopConfig) throws {
         do { try StoreFile.checkExists(config.database) } catch let e as Store.OpenError {
-            let missing = e.description.hasPrefix("no database")
-            Console.error(missing ? "no database at \(config.database.path): import customers and orders first (carecron import, or carecron demo)" : e.description)
+            Console.error(e.isMissing ? "no database at \(config.database.path): import customers and orders first (carecron import, or carecron demo)" : e.description)
             throw ExitCode(1)
         }
     }

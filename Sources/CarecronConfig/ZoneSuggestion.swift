@@ -15,7 +15,7 @@ enum ZoneSuggestion {
 
     static func closest(to name: String) -> String? {
         let key = name.trimmedSpaces.lowercased()
-        if vietnameseAliases.contains(key) || key.hasPrefix("asia/ha") && key.contains("noi") { return vietnam }
+        if vietnameseAliases.contains(key) { return vietnam }
         return Suggest.closest(to: name, among: TimeZone.knownTimeZoneIdentifiers)
     }
 }

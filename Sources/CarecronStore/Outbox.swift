@@ -92,24 +92,21 @@ public struct Outbox: Sendable {
     }
 
     /// Hands back a claimed message that was never sent: as it was before `claimDue` took it.
-    public func unclaim(_ id: Int64) throws {
-        try store.db.write { db in
-            try db.execute(sql: """
-                UPDATE outbox SET state = CASE WHEN attempts <= 1 THEN 'planned' ELSE 'failed' END, attempts = attempts - 1
-                WHERE id = ? AND state = 'sending'
-                """, arguments: [id])
-        }
-    }
+    public func unclaim(_ id: Int64) throws { try handBack(id, reason: nil, until: nil) }
 
     /// Hands back a claimed message that cannot be sent yet for a reason of carecron's own (its
     /// sender is unavailable): the attempt is not counted, so it never dies of waiting.
-    public func postpone(_ id: Int64, reason: String, until next: Date) throws {
+    public func postpone(_ id: Int64, reason: String, until next: Date) throws { try handBack(id, reason: reason, until: next) }
+
+    /// A claimed message back as it was before the claim (the attempt not counted), with a
+    /// reason and a later time if given.
+    private func handBack(_ id: Int64, reason: String?, until next: Date?) throws {
         try store.db.write { db in
             try db.execute(sql: """
                 UPDATE outbox SET state = CASE WHEN attempts <= 1 THEN 'planned' ELSE 'failed' END, attempts = attempts - 1,
-                    last_error = ?, next_attempt_at = ?
+                    last_error = COALESCE(?, last_error), next_attempt_at = COALESCE(?, next_attempt_at)
                 WHERE id = ? AND state = 'sending'
-                """, arguments: [reason, Int(next.timeIntervalSince1970.rounded(.up)), id])
+                """, arguments: [reason, next.map { Int($0.timeIntervalSince1970.rounded(.up)) }, id])
         }
     }
 

@@ -20,6 +20,8 @@ public final class Store: Sendable {
     public struct OpenError: CodedError, CustomStringConvertible {
         public var code: ErrorCode { .storeUnavailable }
         public let description: String
+        /// No database there (as opposed to one that cannot be opened).
+        public var isMissing = false
     }
 
     public init(url: URL, readOnly: Bool = false) throws {

@@ -22,13 +22,13 @@ public enum StoreFile {
         let path = url.path, folder = url.deletingLastPathComponent().path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
-            throw Store.OpenError(description: "no database at \(path): the folder \(folder) does not exist")
+            throw Store.OpenError(description: "no database at \(path): the folder \(folder) does not exist", isMissing: true)
         }
         if access(folder, X_OK) != 0 {
             throw Store.OpenError(description: "permission denied: the folder \(folder) (\(ownership(folder))) cannot be entered by \(userName(geteuid())); run as its owner or root")
         }
         guard FileManager.default.fileExists(atPath: path) else {
-            throw Store.OpenError(description: "no database at \(path)")
+            throw Store.OpenError(description: "no database at \(path)", isMissing: true)
         }
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             throw Store.OpenError(description: "\(path) is a directory, not a database")

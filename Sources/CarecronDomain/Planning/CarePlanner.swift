@@ -66,7 +66,8 @@ public struct CarePlanner: Sendable {
         for order in input.orders where !order.isCashOnDelivery && !order.isWithdrawn {
             if let notBefore, rules.expiry(placedAt: order.placedAt) <= notBefore { continue }
             guard let customer = input.customers[order.customerId], customer.accepts(job.purpose) else { continue }
-            sends += reminderChain(order, rules, downtime, purpose: job.purpose) { input.reminderSentAt["\(job.name):\(order.id):\($0)"] }
+            let sent = input.reminderSentAt
+            sends += reminderChain(order, rules, downtime, purpose: job.purpose) { sent.isEmpty ? nil : sent["\(job.name):\(order.id):\($0)"] }
         }
         // One message per customer per instant, naming every order due then (§1, issue 3).
         let groups = Dictionary(grouping: sends) { combine ? "\($0.order.customerId)|\($0.at.timeIntervalSince1970)" : "\($0.order.id)|\($0.number)" }

@@ -20,11 +20,7 @@ public struct APIRequestContext: RequestContext {
         caller = nil
     }
 
-    public var responseEncoder: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return e
-    }
+    public var responseEncoder: JSONEncoder { Self.encoder }
 }
 
 /// Every refusal of the API: its status and `{"error", "field", "reason"}`, thrown from any route
@@ -76,7 +72,7 @@ struct WithStatus<Body: ResponseEncodable>: ResponseGenerator {
 }
 
 extension APIRequestContext {
-    /// The encoder for responses made outside a route's own context (errors).
+    /// Sorted keys, for the routes' bodies and the errors made outside a route's context.
     static var encoder: JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]

@@ -65,15 +65,15 @@ struct APIShared: Sendable {
 
 /// A request body as the text fields of an import record (numbers and booleans as text).
 enum RequestFields {
-    static func read(_ request: Request, maxBody: Int) async throws -> [String: String] {
+    static func read(_ request: Request, maxBody: Int, refusal: String = "must be a JSON object of strings and numbers") async throws -> [String: String] {
         let buffer = try await request.body.collect(upTo: maxBody)
         guard buffer.readableBytes > 0 else { return [:] }
         guard let value = try? JSONReader.parse(Data(buffer: buffer)), case .object(let pairs) = value else {
-            throw APIError(.badRequest, field: "body", "must be a JSON object of strings and numbers")
+            throw APIError(.badRequest, field: "body", refusal)
         }
         var out: [String: String] = [:]
         for (k, v) in pairs {
-            guard let text = v.fieldText else { throw APIError(.badRequest, field: "body", "must be a JSON object of strings and numbers") }
+            guard let text = v.fieldText else { throw APIError(.badRequest, field: "body", refusal) }
             out[k] = text
         }
         return out

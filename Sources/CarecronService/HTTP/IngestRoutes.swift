@@ -50,10 +50,7 @@ struct IngestRoutes {
 
     func orderEvent(_ event: OrderEvents.Event, _ request: Request, _ context: APIRequestContext) async throws -> Outcome {
         let id = try context.parameters.require("id")
-        let f: [String: String]
-        do { f = try await RequestFields.read(request, maxBody: api.maxBody) } catch let e as APIError where e.field == "body" {
-            throw APIError(.badRequest, field: "body", "must be a JSON object")
-        }
+        let f = try await RequestFields.read(request, maxBody: api.maxBody, refusal: "must be a JSON object")
         let rt = await api.runtime.current
         let key = event == .payment ? "paid_at" : event == .delivery ? "delivered_at" : "cancelled_at"
         var at = api.clock.now()
