@@ -87,7 +87,7 @@ public struct Performance {
         let loaded = ConfigLoader.load(shop.config)
         guard let config = loaded.config else { throw BenchError("bench config: \(loaded.diagnostics)") }
         let planner = CarePlanner(policy: config.policy, jobs: loaded.jobs.filter(\.enabled))
-        let checkin = loaded.jobs.longestCheckinDelay
+        let checkin = loaded.jobs.orderHistoryDays
         let spans = [("instant", "\(day)T09:00:00+07:00", "\(day)T09:01:00+07:00"),
                      ("day", "\(day)T00:00:00+07:00", "\(LocalDate(iso: day)!.adding(days: 1))T00:00:00+07:00")]
         for (name, from, to) in spans {
@@ -99,9 +99,7 @@ public struct Performance {
             figures.record("plan_\(name)_\(size)_events", Double(events), "events")
             guard let sqlite = which("sqlite3") else { continue }
             let f = InstantFormat.parse(from, clock: config.clock)!, t = InstantFormat.parse(to, clock: config.clock)!
-            let sql = PlanningQueries.statements(from: f, to: t, lookback: planner.lookback, checkinDays: checkin, clock: config.clock)
-            let customersOfOrders = "SELECT * FROM customers WHERE id IN (SELECT customer_id FROM (\(sql.orders.joined(separator: " UNION "))))"
-            let statements = sql.orders + [customersOfOrders, sql.birthdays, sql.remindersSent]
+            let statements = PlanningQueries.shellStatements(from: f, to: t, lookback: planner.lookback, checkinDays: checkin, clock: config.clock)
             let (s, _, serr) = try runToEnd(sqlite, ["-readonly", shop.database.path, ".output /dev/null"] + statements.map { $0 + ";" })
             guard s.status == 0 else { throw BenchError("sqlite3 failed: \(serr)") }
             figures.record("sql_\(name)_\(size)_seconds", s.wallSeconds, "s")

@@ -26,8 +26,7 @@ struct Demo: AsyncParsableCommand {
         guard let date = LocalDate(iso: day) else { throw ValidationError("--day: \"\(day)\" is not YYYY-MM-DD") }
         let from = config.clock.startOfDay(date), to = config.clock.startOfDay(date.adding(days: 1))
         let planner = CarePlanner(policy: config.policy, jobs: jobs)
-        let input = try PlanningQueries(store: store).input(from: from, to: to, lookback: planner.lookback,
-                                                           checkinDays: jobs.longestCheckinDelay, clock: config.clock)
+        let input = try await store.planningInput(for: planner, from: from, to: to)
         say("\nfast-forwarding \(date) (shop time), as the console sender would print it:\n")
         let console = ConsoleSender(name: "console")
         for e in planner.plan(input, from: from, to: to) {

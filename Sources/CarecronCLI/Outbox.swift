@@ -16,17 +16,16 @@ struct OutboxCommand: AsyncParsableCommand {
 
 extension OutboxState: ExpressibleByArgument {}
 
-struct OutboxList: ParsableCommand {
+struct OutboxList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List messages, newest first.")
     @Option(help: "planned, sending, sent, failed, dead or cancelled") var state: OutboxState?
     @Option(help: "at most this many") var limit = 100
     @Option(help: "table or jsonl") var format: OutputFormat = .table
     @OptionGroup var options: ConfigOption
 
-    func run() throws {
+    func run() async throws {
         let (config, _) = try options.loadValid()
-        let outbox = Outbox(store: try options.openExistingStore(config))
-        let messages = try outbox.list(state: state, limit: limit)
+        let messages = try await options.openExistingStore(config).outbox.list(state: state, limit: limit)
         for m in messages {
             let at = InstantFormat.format(m.sentAt ?? m.nextAttemptAt, clock: config.clock)
             let to = Masking.contact(m.rendering.to)
@@ -46,7 +45,7 @@ struct OutboxList: ParsableCommand {
     }
 }
 
-struct OutboxRetry: ParsableCommand {
+struct OutboxRetry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "retry", abstract: "Put a message (or every dead one) back in line, now.")
     @Argument(help: "the message id") var id: Int64?
     @Flag(help: "every dead message") var dead = false
@@ -56,22 +55,22 @@ struct OutboxRetry: ParsableCommand {
         guard (id != nil) != dead else { throw ValidationError("give a message id or --dead (one of them)") }
     }
 
-    func run() throws {
+    func run() async throws {
         let (config, _) = try options.loadValid()
-        let n = try Outbox(store: try options.openStore(config)).retry(ids: id.map { [$0] }, now: WallClock.system.now())
+        let n = try await options.openStore(config).outbox.retry(ids: id.map { [$0] }, now: WallClock.system.now())
         print("\(n) message(s) back in line")
         if n == 0, id != nil { throw ExitCode(1) }
     }
 }
 
-struct OutboxDrop: ParsableCommand {
+struct OutboxDrop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "drop", abstract: "Give up on a message that was not sent.")
     @Argument(help: "the message id") var id: Int64
     @OptionGroup var options: ConfigOption
 
-    func run() throws {
+    func run() async throws {
         let (config, _) = try options.loadValid()
-        guard try Outbox(store: try options.openStore(config)).drop(id, now: WallClock.system.now()) else {
+        guard try await options.openStore(config).outbox.drop(id, now: WallClock.system.now()) else {
             Console.error("message \(id) is not waiting to be sent (already sent, dropped, or unknown)")
             throw ExitCode(1)
         }
@@ -95,10 +94,10 @@ struct OutboxSend: AsyncParsableCommand {
         }
         let store = try options.openStore(config)
         let dispatcher = DeliveryAssembly.dispatcher(config, jobs, store: store, built: built, log: Logger(label: "carecron"))
-        let outbox = Outbox(store: store)
-        try outbox.recoverInFlight(now: WallClock.system.now())
+        let outbox = store.outbox
+        try await outbox.recoverInFlight(now: WallClock.system.now())
         var report = try await dispatcher.drain()
-        while untilEmpty, let next = try outbox.nextDue() {
+        while untilEmpty, let next = try await outbox.nextDue() {
             let wait = next.timeIntervalSinceNow
             if wait > 0 { try await Task.sleep(nanoseconds: UInt64(min(wait, 60) * 1_000_000_000)) }
             let r = try await dispatcher.drain()

@@ -4,7 +4,7 @@ import CarecronDomain
 import CarecronStore
 import Foundation
 
-struct Preview: ParsableCommand {
+struct Preview: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show what would be sent at an instant, rendered per channel; sends nothing, changes nothing.",
         discussion: "With --sample, render each template of JOB for sample customers, for editing wording.")
@@ -16,7 +16,7 @@ struct Preview: ParsableCommand {
     @Flag(help: "render the job's templates with sample customers") var sample = false
     @OptionGroup var options: ConfigOption
 
-    func run() throws {
+    func run() async throws {
         let (config, jobs) = try options.loadValid()
         let selected = try JobSelection.pick(job, from: jobs)
         let at = try self.at.map { try Instants.parse($0, "--at", config.clock) } ?? WallClock.system.now()
@@ -29,8 +29,7 @@ struct Preview: ParsableCommand {
         let store = try options.openExistingStore(config)
         let planner = CarePlanner(policy: config.policy, jobs: selected)
         let to = at.addingTimeInterval(span.interval)
-        let input = try PlanningQueries(store: store).input(from: at, to: to, lookback: planner.lookback,
-                                                           checkinDays: selected.longestCheckinDelay, clock: config.clock)
+        let input = try await store.planningInput(for: planner, from: at, to: to)
         printer.print(planner.plan(input, from: at, to: to), extra: lint)
     }
 

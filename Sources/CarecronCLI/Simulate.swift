@@ -6,7 +6,7 @@ import Foundation
 
 extension OutputFormat: ExpressibleByArgument {}
 
-struct Simulate: ParsableCommand {
+struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Replay the shop's timeline over a span and print every event; sends nothing, changes nothing.",
         discussion: """
@@ -21,7 +21,7 @@ struct Simulate: ParsableCommand {
     @Option(name: .customLong("down"), help: "FROM/TO: the service is down in this span (repeatable)") var down: [String] = []
     @OptionGroup var options: ConfigOption
 
-    func run() throws {
+    func run() async throws {
         let (config, jobs) = try options.loadValid()
         let from = try Instants.parse(self.from, "--from", config.clock)
         let to = try Instants.parse(self.to, "--to", config.clock)
@@ -31,8 +31,7 @@ struct Simulate: ParsableCommand {
         let store = try options.openExistingStore(config)
         let planner = CarePlanner(policy: config.policy, jobs: selected)
         let t0 = ContinuousClock.now
-        let input = try PlanningQueries(store: store).input(from: from, to: to, lookback: planner.lookback,
-                                                           checkinDays: selected.longestCheckinDelay, clock: config.clock)
+        let input = try await store.planningInput(for: planner, from: from, to: to)
         let t1 = ContinuousClock.now
         let events = planner.plan(input, from: from, to: to, downtime: downtime)
         let t2 = ContinuousClock.now

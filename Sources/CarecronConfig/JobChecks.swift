@@ -5,7 +5,7 @@ import Foundation
 /// customers (DOMAIN.md §1.8, §6, §7).
 enum JobChecks {
     static func check(_ job: JobDefinition, config: ShopConfig, sink: DiagnosticSink) {
-        checkTimes(job, config: config, sink: sink)
+        checkRules(job, config: config, sink: sink)
         checkForms(job, sink: sink)
         let now = Date(timeIntervalSince1970: 1_764_554_400)  // 2025-12-01 09:00 +07:00, any day will do
         let context = config.messageContext
@@ -40,9 +40,8 @@ enum JobChecks {
             if !reported.contains("\(form)|\(message)") { sink.error(form, message) }
         }
         for problem in MessageRules.wordingProblems(text) { once(problem) }
-        let isMessageBody = form.hasSuffix("text") || form.hasSuffix("sms")
-        if job.type == .paymentReminder, isMessageBody, !MessageRules.showsNameEarly(text, givenName: customer.name.given) {
-            once("the customer's name must appear within the first 7 characters (handbook §1.8); rendered for \(customer.name.full): \"\(text.prefix(30))…\"")
+        if form.hasSuffix("text") || form.hasSuffix("sms") {
+            for problem in job.rules.messageProblems(text, customer: customer) { once(problem) }
         }
         if job.purpose == .marketing, form.hasSuffix("sms") || (form.hasSuffix("text") && !hasSMSForm(job, form)) {
             if job.channels.contains(.sms) {
@@ -64,19 +63,8 @@ enum JobChecks {
         return job.templates[i].sms != nil
     }
 
-    private static func checkTimes(_ job: JobDefinition, config: ShopConfig, sink: DiagnosticSink) {
-        switch job.rules {
-        case .paymentReminder(let p, _):
-            for problem in p.windowProblems(quietHours: config.quietHours) { sink.error("rules.windows", problem) }
-            if job.templates.count < p.maxReminders {
-                sink.error("templates", "\(p.maxReminders) reminders need \(p.maxReminders) template variants, one for each (handbook §1.4); found \(job.templates.count)")
-            }
-            if p.minGap.seconds <= 0 { sink.error("rules.minGap", "must be longer than 0") }
-        case .birthday, .postSaleCheckin, .tierUpgrade:
-            checkFiringTimes(job, config: config, sink: sink)
-        case .orderExpiry, .codConfirmation:
-            break
-        }
+    private static func checkRules(_ job: JobDefinition, config: ShopConfig, sink: DiagnosticSink) {
+        job.rules.check(job, shop: config.policy, sink: sink)
         let advertises = job.templates.contains { v in
             [v.text.source, v.sms?.source ?? "", v.emailBody?.source ?? ""].contains {
                 $0.contains("voucher.") || $0.contains("tier.gift") || $0.contains("tier.discount") || $0.contains("tier.benefits")
@@ -85,20 +73,8 @@ enum JobChecks {
         if advertises, job.purpose != .marketing {
             sink.error("purpose", "a message with a gift, voucher or discount is advertising: purpose must be marketing (DOMAIN.md §7)")
         }
-        if [.paymentReminder, .orderExpiry, .codConfirmation].contains(job.type), job.purpose == .marketing {
+        if job.rules.concernsOwnOrder, job.purpose == .marketing {
             sink.warning("purpose", "\(job.type.rawValue) concerns the customer's own order: it is transactional")
-        }
-    }
-
-    /// Jobs that send at their schedule's firings must not fire while customers rest.
-    private static func checkFiringTimes(_ job: JobDefinition, config: ShopConfig, sink: DiagnosticSink) {
-        let week = job.schedule.firings(after: Date(timeIntervalSince1970: 1_764_522_000), count: 200, clock: config.clock)
-            .filter { $0.timeIntervalSince1970 < 1_764_522_000 + 8 * 86_400 }
-        let times = Set(week.map { config.clock.timeOfDay(of: $0) }).sorted()
-        if let t = times.first(where: config.quietHours.contains) {
-            sink.error("schedule", "fires at \(t), inside quiet hours \(config.quietHours)")
-        } else if job.purpose == .marketing, let t = times.first(where: { !config.marketingHours.contains($0) }) {
-            sink.error("schedule", "fires at \(t); advertising may go out only within \(config.marketingHours)")
         }
     }
 

@@ -47,73 +47,19 @@ public enum JobLoader {
         }
         let quiet = o.optional("duringQuietHours")?.oneOf(QuietHoursAction.self) ?? .wait
         let templates = o.required("templates").flatMap(parseTemplates)
-        var rules: JobRules?
-        if let type {
+        var rules: (any JobRules)?
+        if let type, let plugin = JobTypeRegistry.rules(for: type) {
             let r = o.optional("rules")?.object
-            rules = parseRules(type, r, root: o, config: config)
+            rules = plugin.parse(r, job: o, shop: config.policy)
             r?.finish()
         } else {
             o.allow(["rules"])
         }
         o.finish()
-        guard let type, let enabled, let schedule, let purpose, let channels, let templates, let rules,
+        guard let enabled, let schedule, let purpose, let channels, let templates, let rules,
               !root.sink.hasErrors else { return nil }
-        return JobDefinition(name: name, type: type, description: description, enabled: enabled, schedule: schedule,
+        return JobDefinition(name: name, description: description, enabled: enabled, schedule: schedule,
                              purpose: purpose, channels: channels, duringQuietHours: quiet, templates: templates, rules: rules)
-    }
-
-    /// Each type's `rules`, with the handbook's defaults for what is left out.
-    static func parseRules(_ type: JobType, _ r: ObjectField?, root: ObjectField, config: ShopConfig) -> JobRules? {
-        switch type {
-        case .paymentReminder:
-            var p = PaymentReminderPolicy(expiresAfter: config.holdFor)
-            if let r {
-                if let f = r.optional("minAge") { p.minAge = f.timeSpan ?? p.minAge }
-                if let f = r.optional("maxReminders") { p.maxReminders = f.int(1...5) ?? p.maxReminders }
-                if let f = r.optional("minGap") { p.minGap = f.timeSpan ?? p.minGap }
-                if let f = r.optional("lateness") { p.lateness = f.timeSpan ?? p.lateness }
-                if let f = r.optional("windows") { p.windows = parseWindows(f) ?? p.windows }
-            }
-            let combine = r?.optional("combineOrders")?.bool ?? true
-            return .paymentReminder(p, combineOrders: combine)
-        case .orderExpiry:
-            return .orderExpiry(notify: r?.optional("notify")?.bool ?? true)
-        case .codConfirmation:
-            let after = r?.optional("sendAfter")?.timeSpan ?? .minutes(10)
-            var days = 1...3
-            if let d = r?.optional("deliveryDays")?.object {
-                let lo = d.required("min")?.int(0...60), hi = d.required("max")?.int(0...60)
-                d.finish()
-                if let lo, let hi {
-                    if lo <= hi { days = lo...hi } else { d.field.report("min must not be greater than max") }
-                }
-            }
-            return .codConfirmation(sendAfter: after, deliveryDays: days)
-        case .birthday:
-            return .birthday
-        case .postSaleCheckin:
-            return .postSaleCheckin(afterDays: r?.optional("afterDays")?.int(1...365) ?? 3)
-        case .tierUpgrade:
-            if config.tiers.isEmpty { root.sink.error("type", "tier-upgrade needs \"tiers\" in config.json") }
-            return .tierUpgrade
-        }
-    }
-
-    static func parseWindows(_ f: Field) -> [PaymentWindow]? {
-        guard let list = f.array else { return nil }
-        if list.isEmpty { return f.fail("list at least one window") }
-        var windows: [PaymentWindow] = []
-        for item in list {
-            guard let w = item.object else { continue }
-            let name = w.required("name")?.nonEmptyString, from = w.required("from")?.timeOfDay
-            let to = w.required("to")?.timeOfDay, remindAt = w.required("remindAt")?.timeOfDay
-            let deadline = w.optional("deadline")?.timeOfDay
-            w.finish()
-            if let name, let from, let to, let remindAt {
-                windows.append(PaymentWindow(name: name, span: DailySpan(from: from, to: to), remindAt: remindAt, deadline: deadline))
-            }
-        }
-        return windows.count == list.count ? windows : nil
     }
 
     static func parseTemplates(_ f: Field) -> [TemplateVariant]? {

@@ -1,3 +1,4 @@
+import CarecronDomain
 import Foundation
 
 /// Every secret config.json refers to that cannot be resolved in an environment: `validate`

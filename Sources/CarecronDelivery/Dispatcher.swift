@@ -79,15 +79,15 @@ public struct DispatchReport: Sendable, Equatable {
 /// Sends what the outbox holds: re-checks each message, picks its channel's sender, and turns the
 /// outcome into the next state (sent, retried later, next channel, dead).
 public final class Dispatcher: Sendable {
-    let outbox: Outbox
-    let checks: OutboxChecks
+    let store: any CareStore
+    let outbox: any OutboxStore
     let senders: [String: any Sender]
     let channels: [String: String]
     let gates: [String: SenderGate]
     let retry: RetryPolicy
     let now: @Sendable () -> Date
     let log: Logger
-    let jobs: [String: (type: JobType, purpose: Purpose)]
+    let jobs: [String: (rules: any JobRules, purpose: Purpose)]
     /// Senders config.json names that could not be built (a secret missing after a reload), with
     /// why: their messages wait, never die for it, and `/readyz` says so.
     public let unavailable: [String: String]
@@ -95,19 +95,19 @@ public final class Dispatcher: Sendable {
     /// How long a message for an unavailable sender waits before it is looked at again.
     static let unavailableWait: TimeInterval = 60
 
-    public init(outbox: Outbox, senders: [String: any Sender], channels: [ChannelKind: String], jobs: [JobDefinition],
+    public init(store: any CareStore, senders: [String: any Sender], channels: [ChannelKind: String], jobs: [JobDefinition],
                 unavailable: [String: String] = [:],
                 retry: RetryPolicy = RetryPolicy(), now: @escaping @Sendable () -> Date = WallClock.system.now, log: Logger) {
-        self.outbox = outbox
+        self.store = store
+        self.outbox = store.outbox
         self.unavailable = unavailable
-        self.checks = OutboxChecks(store: outbox.store)
         self.senders = senders
         self.channels = Dictionary(uniqueKeysWithValues: channels.map { ($0.key.rawValue, $0.value) })
         self.gates = senders.mapValues { SenderGate($0.limits) }
         self.retry = retry
         self.now = now
         self.log = log
-        self.jobs = Dictionary(jobs.map { ($0.name, ($0.type, $0.purpose)) }, uniquingKeysWith: { a, _ in a })
+        self.jobs = Dictionary(jobs.map { ($0.name, ($0.rules, $0.purpose)) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Every sender's concurrency: up to twice this many messages are claimed at a time, so that
@@ -125,7 +125,7 @@ public final class Dispatcher: Sendable {
                 // Claimed ahead up to two batches, refilled once a batch is done: the senders'
                 // slots stay full, and a claim (a write) serves many messages, not one.
                 if running <= batchSize, keepGoing() {
-                    for m in try outbox.claimDue(now: now(), limit: 2 * batchSize - running) {
+                    for m in try await outbox.claimDue(now: now(), limit: 2 * batchSize - running) {
                         group.addTask { await self.deliver(m, while: keepGoing) }
                         running += 1
                     }
@@ -143,25 +143,27 @@ public final class Dispatcher: Sendable {
         var report = DispatchReport()
         let job = jobs[m.job]
         do {
-            if let reason = try checks.reasonToCancel(m, type: job?.type, purpose: job?.purpose, now: now()) {
-                try outbox.markCancelled(m.id, reason: reason, now: now())
+            let facts = try await store.sendingFacts(customerId: m.customerId, orderIds: m.orderIds)
+            if let reason = StillWanted.reasonToCancel(customerId: m.customerId, orderIds: m.orderIds, facts: facts,
+                                                       rules: job?.rules, purpose: job?.purpose, now: now()) {
+                try await outbox.markCancelled(m.id, reason: reason, now: now())
                 log.info("cancelled: \(reason)", metadata: ["msg": "\(m.logContext)"])
                 report.cancelled = 1
                 return report
             }
             if let senderName = channels[m.rendering.channel], let why = unavailable[senderName] {
-                try outbox.postpone(m.id, reason: "sender \(senderName) unavailable: \(why)", until: now().addingTimeInterval(Self.unavailableWait))
+                try await outbox.postpone(m.id, reason: "sender \(senderName) unavailable: \(why)", until: now().addingTimeInterval(Self.unavailableWait))
                 log.debug("waiting for sender \(senderName): \(why)", metadata: ["msg": "\(m.logContext)"])
                 return report
             }
             guard let senderName = channels[m.rendering.channel], let sender = senders[senderName], let gate = gates[senderName] else {
-                return try fallBackOrDie(m, "no sender for channel \(m.rendering.channel)", &report)
+                return try await fallBackOrDie(m, "no sender for channel \(m.rendering.channel)", &report)
             }
-            if m.attempts == 1 { try? outbox.noteSender(m.id, sender: senderName) }
+            if m.attempts == 1 { try? await outbox.noteSender(m.id, sender: senderName) }
             await gate.acquire()
             guard keepGoing() else {
                 await gate.release()
-                try outbox.unclaim(m.id)
+                try await outbox.unclaim(m.id)
                 return report
             }
             let started = DispatchTime.now().uptimeNanoseconds
@@ -175,23 +177,23 @@ public final class Dispatcher: Sendable {
                                                                    ("outcome", Self.outcomeName(outcome))]).increment()
             switch outcome {
             case .sent(let providerId):
-                try outbox.markSent(m.id, providerId: providerId, at: now())
+                try await outbox.markSent(m.id, providerId: providerId, at: now())
                 log.info("sent", metadata: ["msg": "\(m.logContext)", "provider_id": "\(providerId ?? "-")"])
                 report.sent = 1
                 if m.reminder != nil { report.sentReminders = 1 }
             case .retry(let why, let after):
-                try retryOrDie(m, why, retryAfter: after, limits: sender.limits, &report)
+                try await retryOrDie(m, why, retryAfter: after, limits: sender.limits, &report)
             case .unknown(let why):
                 // The provider may have it: the retry carries the same idempotency key.
-                try retryOrDie(m, "outcome unknown: \(why)", retryAfter: nil, limits: sender.limits, &report)
+                try await retryOrDie(m, "outcome unknown: \(why)", retryAfter: nil, limits: sender.limits, &report)
             case .rejected(let why):
-                return try fallBackOrDie(m, why, &report)
+                return try await fallBackOrDie(m, why, &report)
             case .misconfigured(let why):
-                try outbox.markDead(m.id, error: "configuration: \(why)", now: now())
+                try await outbox.markDead(m.id, error: "configuration: \(why)", now: now())
                 log.critical("configuration error, message dead: \(why)", metadata: ["msg": "\(m.logContext)", "sender": "\(senderName)"])
                 report.dead = 1
             case .stopSender(let why):
-                try outbox.markRetry(m.id, error: "sender \(senderName) stopped: \(why)", at: now().addingTimeInterval(retry.maximum), now: now())
+                try await outbox.markRetry(m.id, error: "sender \(senderName) stopped: \(why)", at: now().addingTimeInterval(retry.maximum), now: now())
                 log.critical("sender \(senderName) stopped until its configuration is fixed: \(why)", metadata: ["msg": "\(m.logContext)"])
                 report.retried = 1
             }
@@ -211,25 +213,25 @@ public final class Dispatcher: Sendable {
     }
 
     private func retryOrDie(_ m: OutboxMessage, _ why: String, retryAfter: TimeInterval?, limits: SenderLimits,
-                            _ report: inout DispatchReport) throws {
+                            _ report: inout DispatchReport) async throws {
         if m.attempts >= limits.maxAttempts {
-            try outbox.markDead(m.id, error: "gave up after \(m.attempts) attempts: \(why)", now: now())
+            try await outbox.markDead(m.id, error: "gave up after \(m.attempts) attempts: \(why)", now: now())
             log.error("dead after \(m.attempts) attempts: \(why)", metadata: ["msg": "\(m.logContext)"])
             report.dead = 1
             return
         }
         let next = now().addingTimeInterval(retry.delay(attempt: m.attempts, retryAfter: retryAfter))
-        try outbox.markRetry(m.id, error: why, at: next, now: now())
+        try await outbox.markRetry(m.id, error: why, at: next, now: now())
         log.warning("will retry: \(why)", metadata: ["msg": "\(m.logContext)", "attempt": "\(m.attempts)"])
         report.retried = 1
     }
 
-    private func fallBackOrDie(_ m: OutboxMessage, _ why: String, _ report: inout DispatchReport) throws -> DispatchReport {
-        if try outbox.fallBack(m, error: why, now: now()) {
+    private func fallBackOrDie(_ m: OutboxMessage, _ why: String, _ report: inout DispatchReport) async throws -> DispatchReport {
+        if try await outbox.fallBack(m, error: why, now: now()) {
             log.notice("falling back to \(m.fallbacks[0].channel): \(why)", metadata: ["msg": "\(m.logContext)"])
             report.fellBack = 1
         } else {
-            try outbox.markDead(m.id, error: why, now: now())
+            try await outbox.markDead(m.id, error: why, now: now())
             log.error("dead: \(why)", metadata: ["msg": "\(m.logContext)"])
             report.dead = 1
         }

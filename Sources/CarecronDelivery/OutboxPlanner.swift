@@ -9,11 +9,11 @@ import Metrics
 /// outage in between is lived by the jobs' own lateness and catch-up rules), with every event
 /// due by now written to the outbox once, and due expiries applied to the orders.
 public struct OutboxPlanner: Sendable {
-    public let store: Store
+    public let store: any CareStore
     public let config: ShopConfig
     public let jobs: [JobDefinition]
 
-    public init(store: Store, config: ShopConfig, jobs: [JobDefinition]) {
+    public init(store: any CareStore, config: ShopConfig, jobs: [JobDefinition]) {
         self.store = store
         self.config = config
         self.jobs = jobs
@@ -40,8 +40,8 @@ public struct OutboxPlanner: Sendable {
     /// `fresh` says the caller knows of news (data from the API, a reload, a stop); writes by other
     /// processes are seen through the database's data version.
     public func due(now: Date, upSince: Date, lastSeen: Date?, memo: inout PlanMemo?, fresh: Bool,
-                    horizon: TimeInterval = 3600) throws -> (events: [PlannedEvent], nextDue: Date?) {
-        let version = try store.dataVersion()
+                    horizon: TimeInterval = 3600) async throws -> (events: [PlannedEvent], nextDue: Date?) {
+        let version = try await store.dataVersion()
         if !fresh, var m = memo, m.version == version, now < m.validUntil {
             let split = m.pending.partitioningIndex { $0.at > now }
             let due = Array(m.pending[..<split])
@@ -49,13 +49,13 @@ public struct OutboxPlanner: Sendable {
             memo = m
             return (due, m.pending.first?.at)
         }
-        let (events, future) = try plan(now: now, upSince: upSince, lastSeen: lastSeen, horizon: horizon)
+        let (events, future) = try await plan(now: now, upSince: upSince, lastSeen: lastSeen, horizon: horizon)
         memo = PlanMemo(pending: future, validUntil: now.addingTimeInterval(horizon - 300), version: version)
         return (events, future.first?.at)
     }
 
     /// The planner over [the last step − 1 h, now + horizon): what is due by now, and the rest in time order.
-    func plan(now: Date, upSince: Date, lastSeen: Date?, horizon: TimeInterval) throws -> (due: [PlannedEvent], future: [PlannedEvent]) {
+    func plan(now: Date, upSince: Date, lastSeen: Date?, horizon: TimeInterval) async throws -> (due: [PlannedEvent], future: [PlannedEvent]) {
         var planner = CarePlanner(policy: config.policy, jobs: jobs.filter(\.enabled))
         planner.renderFallbacks = true
         // An hour before the last step, not the instant of it: an order stored during a step (or
@@ -63,8 +63,7 @@ public struct OutboxPlanner: Sendable {
         let from = (lastSeen.map { min($0, upSince) } ?? upSince).addingTimeInterval(-3600)
         let downtime = Downtime(lastSeen.map { $0 < upSince ? [DateInterval(start: $0, end: upSince)] : [] } ?? [])
         let to = now.addingTimeInterval(horizon)
-        let input = try PlanningQueries(store: store).input(from: from, to: to, lookback: planner.lookback,
-                                                           checkinDays: jobs.longestCheckinDelay, clock: config.clock, ordersFromPlacement: false)
+        let input = try await store.planningInput(for: planner, jobs: jobs, from: from, to: to, ordersFromPlacement: false)
         let events = planner.plan(input, from: from, to: to, downtime: downtime).sorted { $0.at < $1.at }
         let split = events.partitioningIndex { $0.at > now }
         return (Array(events[..<split]), Array(events[split...]))
@@ -73,9 +72,9 @@ public struct OutboxPlanner: Sendable {
     /// Plans what is due at `now` into the outbox (each occurrence once) and applies due
     /// expiries, reusing the last plan while nothing changed (see `due`).
     public func step(now: Date, upSince: Date, lastSeen: Date?, memo: inout PlanMemo?, fresh: Bool,
-                     horizon: TimeInterval = 3600) throws -> Result {
-        let (events, nextDue) = try due(now: now, upSince: upSince, lastSeen: lastSeen, memo: &memo, fresh: fresh, horizon: horizon)
-        let outbox = Outbox(store: store)
+                     horizon: TimeInterval = 3600) async throws -> Result {
+        let (events, nextDue) = try await due(now: now, upSince: upSince, lastSeen: lastSeen, memo: &memo, fresh: fresh, horizon: horizon)
+        let outbox = store.outbox
         var result = Result(nextDue: nextDue)
         for job in jobs where job.enabled {
             Gauge(label: "carecron_job_last_run_timestamp_seconds", dimensions: [("job", job.name)]).record(now.timeIntervalSince1970)
@@ -83,13 +82,13 @@ public struct OutboxPlanner: Sendable {
         for e in events {
             switch e.kind {
             case .expire:
-                result.expired += try expire(e.orderIds, at: e.at, now: now)
+                result.expired += try await store.expire(orderIds: e.orderIds, at: e.at, now: now)
             case .message:
                 guard let channel = e.channel, let to = e.to, let text = e.text else { continue }
                 let first = Rendering(channel: channel.rawValue, to: to, subject: e.subject, text: text, params: e.params, templateId: e.templateId,
                                       html: e.html)
                 let renderings = [first] + e.fallbacks
-                if try outbox.enqueue(keys: e.keys, job: e.job, customerId: e.customerId, orderIds: e.orderIds, reminder: e.reminder,
+                if try await outbox.enqueue(keys: e.keys, job: e.job, customerId: e.customerId, orderIds: e.orderIds, reminder: e.reminder,
                                       renderings: renderings, dueAt: e.at, now: now) {
                     result.planned += 1
                     Counter(label: "carecron_messages_planned_total", dimensions: [("job", e.job), ("channel", channel.rawValue)]).increment()
@@ -98,8 +97,6 @@ public struct OutboxPlanner: Sendable {
         }
         return result
     }
-
-    func expire(_ ids: [String], at: Date, now: Date) throws -> Int { try store.expire(orderIds: ids, at: at, now: now) }
 
 }
 

@@ -1,15 +1,5 @@
 import Foundation
 
-/// The kinds of job carecron runs (DOMAIN.md §1–§5).
-public enum JobType: String, Sendable, CaseIterable, Codable {
-    case paymentReminder = "payment-reminder"
-    case orderExpiry = "order-expiry"
-    case codConfirmation = "cod-confirmation"
-    case birthday
-    case postSaleCheckin = "post-sale-checkin"
-    case tierUpgrade = "tier-upgrade"
-}
-
 /// What the law makes of a message (DOMAIN.md §7).
 public enum Purpose: String, Sendable, CaseIterable, Codable {
     case transactional, care, marketing
@@ -54,22 +44,9 @@ public struct TemplateVariant: Sendable {
     }
 }
 
-/// Each job type's own rules.
-public enum JobRules: Sendable {
-    case paymentReminder(PaymentReminderPolicy, combineOrders: Bool)
-    case orderExpiry(notify: Bool)
-    case codConfirmation(sendAfter: TimeSpan, deliveryDays: ClosedRange<Int>)
-    /// Greets at the schedule's firings; a day missed is caught up the same day, never later.
-    case birthday
-    /// N days after delivery (or payment), at the schedule's firings.
-    case postSaleCheckin(afterDays: Int)
-    case tierUpgrade
-}
-
 /// One file of `jobs/`, checked and typed.
 public struct JobDefinition: Sendable {
     public var name: String
-    public var type: JobType
     public var description: String
     public var enabled: Bool
     public var schedule: CronSchedule
@@ -77,13 +54,15 @@ public struct JobDefinition: Sendable {
     public var channels: [ChannelKind]
     public var duringQuietHours: QuietHoursAction
     public var templates: [TemplateVariant]
-    public var rules: JobRules
+    /// Its type's rules: what the type plans and checks (JobTypes/).
+    public var rules: any JobRules
 
-    public init(name: String, type: JobType, description: String, enabled: Bool, schedule: CronSchedule,
+    public var type: JobType { rules.type }
+
+    public init(name: String, description: String, enabled: Bool, schedule: CronSchedule,
                 purpose: Purpose, channels: [ChannelKind], duringQuietHours: QuietHoursAction,
-                templates: [TemplateVariant], rules: JobRules) {
+                templates: [TemplateVariant], rules: any JobRules) {
         self.name = name
-        self.type = type
         self.description = description
         self.enabled = enabled
         self.schedule = schedule
@@ -113,9 +92,9 @@ public struct Tier: Sendable, Hashable {
 }
 
 extension Array where Element == JobDefinition {
-    /// The longest `afterDays` of the post-sale check-ins (3 without one): how far back the
-    /// planner's queries look for delivered and paid orders.
-    public var longestCheckinDelay: Int {
-        compactMap { if case .postSaleCheckin(let d) = $0.rules { return d } else { return nil } }.max() ?? 3
+    /// How far back the planner's queries look for delivered and paid orders: the longest any
+    /// job needs (a post-sale check-in's delay), 3 days without one.
+    public var orderHistoryDays: Int {
+        compactMap(\.rules.orderHistoryDays).max() ?? 3
     }
 }

@@ -31,7 +31,7 @@ public actor RuntimeBox {
 /// The scheduler: plans what is due into the outbox, sends it, sleeps until the next due instant
 /// (or until woken by new data or a reload), and says it is alive (heartbeat, systemd watchdog).
 public final class CareService: Service, Sendable {
-    public let store: Store
+    public let store: any CareStore
     public let runtime: RuntimeBox
     public let wakeup: Wakeup
     let dryRun: Bool
@@ -42,7 +42,7 @@ public final class CareService: Service, Sendable {
     public let health: ServiceHealth
     let clock: WallClock
 
-    public init(store: Store, runtime: RuntimeBox, wakeup: Wakeup, dryRun: Bool, previewFile: URL?, log: Logger,
+    public init(store: any CareStore, runtime: RuntimeBox, wakeup: Wakeup, dryRun: Bool, previewFile: URL?, log: Logger,
                 health: ServiceHealth = ServiceHealth(), heartbeatInterval: TimeInterval = 60, clock: WallClock = .system) {
         self.store = store
         self.clock = clock
@@ -57,9 +57,9 @@ public final class CareService: Service, Sendable {
 
     public func run() async throws {
         let upSince = clock.now()
-        let lastSeen = try store.heartbeat()
+        let lastSeen = try await store.heartbeat()
         if !dryRun {
-            let recovered = try Outbox(store: store).recoverInFlight(now: upSince)
+            let recovered = try await store.outbox.recoverInFlight(now: upSince)
             if recovered > 0 { log.warning("\(recovered) message(s) were being sent when carecron stopped: retried with their idempotency keys") }
         }
         if let lastSeen, upSince.timeIntervalSince(lastSeen) > heartbeatInterval * 2 {
@@ -67,7 +67,7 @@ public final class CareService: Service, Sendable {
             log.notice("catching up after an outage", metadata: ["down_since": "\(InstantFormat.format(lastSeen, clock: clock))"])
         }
         notifier.notify("READY=1\nSTATUS=scheduling")
-        log.info("carecron started", metadata: ["dry_run": "\(dryRun)", "database": "\(store.url.path)"])
+        log.info("carecron started", metadata: ["dry_run": "\(dryRun)", "database": "\(store.location)"])
         let integrity = Task.detached { [store, health, log, wakeup, clock] in
             await IntegrityCheck.run(store: store, health: health, log: log, clock: clock)
             await wakeup.ring()
@@ -102,14 +102,14 @@ public final class CareService: Service, Sendable {
                     let planner = OutboxPlanner(store: store, config: rt.config, jobs: rt.jobs)
                     let fresh = await wakeup.takeNews()
                     if let preview {
-                        let (events, next) = try planner.due(now: now, upSince: upSince, lastSeen: seen, memo: &memo, fresh: fresh)
+                        let (events, next) = try await planner.due(now: now, upSince: upSince, lastSeen: seen, memo: &memo, fresh: fresh)
                         // In a dry run nothing is written: each event is shown once, when it falls due.
                         for e in events where e.at >= upSince.addingTimeInterval(-60) && shown.insert(e.keys.joined(separator: "+")).inserted {
                             await preview.show(e, clock: rt.config.clock)
                         }
                         if let next { nextWake = min(nextWake, next) }
                     } else {
-                        let step = try planner.step(now: now, upSince: upSince, lastSeen: seen, memo: &memo, fresh: fresh)
+                        let step = try await planner.step(now: now, upSince: upSince, lastSeen: seen, memo: &memo, fresh: fresh)
                         if step.planned > 0 || step.expired > 0 {
                             log.info("planned", metadata: ["messages": "\(step.planned)", "expired_orders": "\(step.expired)"])
                         }
@@ -118,15 +118,15 @@ public final class CareService: Service, Sendable {
                             // The next reminders are timed from these real sendings: plan anew.
                             memo = nil
                         }
-                        let outbox = Outbox(store: store)
-                        if let due = try outbox.nextDue() { nextWake = min(nextWake, due) }
-                        Metrics.backlog(try outbox.counts())
+                        let outbox = store.outbox
+                        if let due = try await outbox.nextDue() { nextWake = min(nextWake, due) }
+                        Metrics.backlog(try await outbox.counts())
                     }
-                    try store.beat(now)
+                    try await store.beat(now)
                     seen = now
-                } catch where StoreFile.isDamage(error) {
-                    let why = StoreFile.explain(error, store.url)
-                    log.critical("cannot work: \(why)", metadata: ["database": "\(store.url.path)"])
+                } catch where store.isDamage(error) {
+                    let why = store.explain(error)
+                    log.critical("cannot work: \(why)", metadata: ["database": "\(store.location)"])
                     await health.damaged(why)
                     throw DatabaseDamaged(description: why)
                 } catch {

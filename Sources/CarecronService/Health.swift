@@ -13,10 +13,10 @@ public actor ServiceHealth {
     func damaged(_ what: String) { databaseDamage = what }
 
     /// Every reason not to be ready, each a sentence; empty when ready.
-    public func problems(store: Store, runtime: RuntimeBox) async -> [String] {
+    public func problems(store: any CareStore, runtime: RuntimeBox) async -> [String] {
         var out: [String] = []
-        do { _ = try store.isReachable() } catch {
-            out.append("database: \(StoreFile.explain(error, store.url))")
+        do { _ = try await store.isReachable() } catch {
+            out.append("database: \(store.explain(error))")
         }
         if let databaseDamage { out.append("database damaged: \(databaseDamage)") }
         let rt = await runtime.current
@@ -30,13 +30,13 @@ public actor ServiceHealth {
 /// The integrity check at start-up: in the background, so that READY is not delayed (a
 /// million-customer store takes seconds), with its verdict kept in the store for `status`.
 enum IntegrityCheck {
-    static func run(store: Store, health: ServiceHealth, log: Logger, clock: WallClock) async {
+    static func run(store: any CareStore, health: ServiceHealth, log: Logger, clock: WallClock) async {
         let started = ContinuousClock.now
         let problems: [String]
-        do { problems = try store.integrityProblems() } catch {
-            problems = [StoreFile.explain(error, nil)]
+        do { problems = try await store.integrityProblems(limit: 10) } catch {
+            problems = [store.explain(error)]
         }
-        try? store.recordIntegrity(problems, at: clock.now())
+        try? await store.recordIntegrity(problems, at: clock.now())
         if problems.isEmpty {
             log.info("database integrity check passed", metadata: ["seconds": "\(String(format: "%.2f", (ContinuousClock.now - started).seconds))"])
             return
@@ -44,6 +44,6 @@ enum IntegrityCheck {
         let summary = problems.prefix(3).joined(separator: "; ")
         await health.damaged(summary)
         log.error("the database is damaged (\(summary)): carecron stops planning and sending; stop the service and restore the last backup (README, \"Backup and restore\")",
-                  metadata: ["database": "\(store.url.path)"])
+                  metadata: ["database": "\(store.location)"])
     }
 }

@@ -8,11 +8,11 @@ import Foundation
 /// applied once per webhook id, never older than what is stored (their `updated_at`), the status
 /// only moving forward. What each topic changes is in the README ("Shop platforms").
 public struct PlatformWebhooks: Sendable {
-    public let store: Store
+    public let store: any CareStore
     public let secret: String
     public let clock: WallClock
 
-    public init(store: Store, secret: String, clock: WallClock = .system) {
+    public init(store: any CareStore, secret: String, clock: WallClock = .system) {
         self.store = store
         self.secret = secret
         self.clock = clock
@@ -35,7 +35,7 @@ public struct PlatformWebhooks: Sendable {
         Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))).base64EncodedString()
     }
 
-    public func handle(body: Data, signature: String?, topic: String?, webhookId: String?, config: ShopConfig) throws -> Outcome {
+    public func handle(body: Data, signature: String?, topic: String?, webhookId: String?, config: ShopConfig) async throws -> Outcome {
         guard let signature, let code = Data(base64Encoded: signature),
               HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: body, using: SymmetricKey(data: Data(secret.utf8))) else {
             return .unauthorized
@@ -50,34 +50,34 @@ public struct PlatformWebhooks: Sendable {
             return .ignored("an order edit is applied from the orders/updated that follows it")
         }
         guard let rawId = payload["id"] else { return .invalid(field: "body", reason: "not an order object with an id") }
-        let orders = PlatformOrders(store: store, clock: config.clock, holdFor: config.holdFor)
+        let orders = store.platformOrders(clock: config.clock, holdFor: config.holdFor)
         // Without an id header, the body itself identifies the delivery.
         let eventId = webhookId ?? "\(topic):" + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
-        if try orders.seen(webhook: eventId) { return .duplicate }
+        if try await orders.seen(webhook: eventId) { return .duplicate }
         let order = PlatformOrder(payload, id: "\(rawId)", config: config)
         if let refusal = order.currencyRefusal { return refusal }
         let outcome: Outcome
         switch topic {
         case "orders/paid", "orders/fulfilled", "orders/cancelled":
-            outcome = try event(topic, order, orders, config: config)
+            outcome = try await event(topic, order, orders, config: config)
         default:
-            outcome = try upsert(order, orders)
+            outcome = try await upsert(order, orders)
         }
         // An invalid delivery is not remembered, so that the platform's retry of a fixed one applies.
         if case .invalid = outcome { return outcome }
-        try orders.remember(webhook: eventId, topic: topic, at: clock.now())
+        try await orders.remember(webhook: eventId, topic: topic, at: clock.now())
         return outcome
     }
 
     /// orders/create, orders/updated, orders/edited: the whole order, merged with what is stored.
-    private func upsert(_ order: PlatformOrder, _ orders: PlatformOrders) throws -> Outcome {
+    private func upsert(_ order: PlatformOrder, _ orders: any PlatformOrderStore) async throws -> Outcome {
         let update: PlatformOrderUpdate
         switch order.update() {
         case .success(let u): update = u
         case .failure(let refusal): return refusal.outcome
         }
         do {
-            if case .stale(let stored) = try orders.apply(update, now: clock.now()) {
+            if case .stale(let stored) = try await orders.apply(update, now: clock.now()) {
                 return .ignored("older than the stored order (its updated_at \(ISO8601DateFormatter().string(from: stored)))")
             }
             return .applied
@@ -88,19 +88,19 @@ public struct PlatformWebhooks: Sendable {
 
     /// orders/paid, orders/fulfilled, orders/cancelled: the event at the platform's time of it,
     /// with the state rules of the API's events (a payment on a cancelled order is a conflict).
-    private func event(_ topic: String, _ order: PlatformOrder, _ orders: PlatformOrders, config: ShopConfig) throws -> Outcome {
-        if try !orders.exists(orderId: order.id) {
-            let outcome = try upsert(order, orders)
+    private func event(_ topic: String, _ order: PlatformOrder, _ orders: any PlatformOrderStore, config: ShopConfig) async throws -> Outcome {
+        if try await !orders.exists(orderId: order.id) {
+            let outcome = try await upsert(order, orders)
             if outcome != .applied { return outcome }
         }
-        if let at = order.updatedAt, let stored = try orders.storedUpdatedAt(orderId: order.id), at < stored {
+        if let at = order.updatedAt, let stored = try await orders.storedUpdatedAt(orderId: order.id), at < stored {
             return .ignored("older than the stored order (its updated_at \(ISO8601DateFormatter().string(from: stored)))")
         }
         let event: OrderEvents.Event = topic == "orders/paid" ? .payment : topic == "orders/fulfilled" ? .delivery : .cancel
         let at = order.time(event == .cancel ? "cancelled_at" : event == .payment ? "processed_at" : "updated_at") ?? clock.now()
         do {
-            _ = try OrderEvents(store: store, holdFor: config.holdFor, clock: clock).apply(event, orderId: order.id, at: at)
-            try orders.noteUpdated(orderId: order.id, at: order.updatedAt)
+            _ = try await store.apply(event, orderId: order.id, at: at, holdFor: config.holdFor, now: clock.now())
+            try await orders.noteUpdated(orderId: order.id, at: order.updatedAt)
             return .applied
         } catch OrderEvents.Failure.conflict(let why) {
             return .conflict(why)

@@ -18,7 +18,7 @@ public struct StartRefusal: CodedError, Sendable {
 /// the instance lock, the store, the senders and dispatcher, the scheduler, the HTTP API, and the
 /// reload on SIGHUP.
 public final class AssembledService: Sendable {
-    public let store: Store
+    public let store: any CareStore
     public let runtime: RuntimeBox
     public let wakeup: Wakeup
     public let health: ServiceHealth
@@ -26,7 +26,7 @@ public final class AssembledService: Sendable {
     let lock: InstanceLock
     let log: Logger
 
-    init(store: Store, runtime: RuntimeBox, wakeup: Wakeup, health: ServiceHealth, services: [any Service], lock: InstanceLock, log: Logger) {
+    init(store: any CareStore, runtime: RuntimeBox, wakeup: Wakeup, health: ServiceHealth, services: [any Service], lock: InstanceLock, log: Logger) {
         self.store = store
         self.runtime = runtime
         self.wakeup = wakeup
@@ -52,7 +52,7 @@ public final class AssembledService: Sendable {
         let built = dryRun ? nil : SenderFactory.build(config)
         if let built { try DeliveryAssembly.refuseUnbuildableChannels(config, built, command: "run") }
         let secrets = try httpSecrets(config)
-        let store: Store
+        let store: any CareStore
         do { store = try Store(url: config.database) } catch {
             throw StartRefusal(lines: ["\(error)"], exitCode: 1)
         }
@@ -105,10 +105,10 @@ public final class AssembledService: Sendable {
 public enum DeliveryAssembly {
     /// The dispatcher over senders already built; those that could not be are unavailable: their
     /// messages wait (and `/readyz` fails) until a reload brings them back.
-    public static func dispatcher(_ config: ShopConfig, _ jobs: [JobDefinition], store: Store,
+    public static func dispatcher(_ config: ShopConfig, _ jobs: [JobDefinition], store: any CareStore,
                                   built: (senders: [String: any Sender], problems: [SenderProblem]), log: Logger) -> Dispatcher {
         for p in built.problems { log.error("sender unavailable, its messages wait: \(config.file.lastPathComponent): \(p.line)") }
-        return Dispatcher(outbox: Outbox(store: store), senders: built.senders, channels: config.channels, jobs: jobs,
+        return Dispatcher(store: store, senders: built.senders, channels: config.channels, jobs: jobs,
                           unavailable: Dictionary(built.problems.map { ($0.sender, $0.reason) }, uniquingKeysWith: { a, _ in a }),
                           retry: config.retryPolicy, log: log)
     }
@@ -139,13 +139,13 @@ struct ReloadOnHangup: Service {
 /// and the running one stays.
 actor Reloader {
     let url: URL
-    let store: Store
+    let store: any CareStore
     let runtime: RuntimeBox
     let wakeup: Wakeup
     let dryRun: Bool
     let log: Logger
 
-    init(url: URL, store: Store, runtime: RuntimeBox, wakeup: Wakeup, dryRun: Bool, log: Logger) {
+    init(url: URL, store: any CareStore, runtime: RuntimeBox, wakeup: Wakeup, dryRun: Bool, log: Logger) {
         self.url = url
         self.store = store
         self.runtime = runtime

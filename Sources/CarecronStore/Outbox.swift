@@ -69,26 +69,24 @@ public struct Outbox: Sendable {
         try store.db.read { try Bool.fetchOne($0, sql: "SELECT 1 FROM outbox_keys WHERE key = ?", arguments: [key]) ?? false }
     }
 
-    /// Takes up to `limit` due messages for sending: they become `sending`, with one more attempt,
-    /// in the same transaction, so that two dispatchers never take the same message.
-    /// Single-node assumption: SQLite serialises writers, so select-then-update in one
-    /// transaction is a claim; a shared database needs a lease (`FOR UPDATE SKIP LOCKED`, an
-    /// owner and a token) and fenced updates.
+    /// Takes up to `limit` due messages for sending: they become `sending`, with one more attempt.
+    /// Guarantee: one `UPDATE … RETURNING` statement, so two dispatchers never take the same
+    /// message. Single-node assumption: SQLite runs one writer at a time, so the subquery's rows
+    /// are still due when they are changed; a shared database needs `FOR UPDATE SKIP LOCKED` in
+    /// the subquery, and a lease (an owner and an expiry) for a node that dies holding a claim.
     public func claimDue(now: Date, limit: Int) throws -> [OutboxMessage] {
         let n = Int(now.timeIntervalSince1970)
-        return try store.db.write { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT * FROM outbox WHERE state IN ('planned', 'failed') AND next_attempt_at <= ?
-                ORDER BY next_attempt_at, id LIMIT ?
-                """, arguments: [n, limit])
-            let ids = rows.map { $0["id"] as Int64 }
-            guard !ids.isEmpty else { return [] }
-            try db.execute(sql: """
+        // One statement: the rows chosen are the rows changed, whoever else claims at the same time.
+        let rows = try store.db.write { db in
+            try Row.fetchAll(db, sql: """
                 UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ?
-                WHERE id IN (\(ids.map(String.init).joined(separator: ",")))
-                """, arguments: [n])
-            return try rows.map { var m = try Self.message($0); m.state = .sending; m.attempts += 1; return m }
+                WHERE id IN (SELECT id FROM outbox WHERE state IN ('planned', 'failed') AND next_attempt_at <= ?
+                             ORDER BY next_attempt_at, id LIMIT ?)
+                RETURNING *
+                """, arguments: [n, n, limit])
         }
+        // RETURNING gives no order: the claim's order is the due order.
+        return try rows.map(Self.message).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
     }
 
     /// Hands back a claimed message that was never sent: as it was before `claimDue` took it.

@@ -47,11 +47,18 @@ public struct PlanningQueries {
         }
     }
 
+    /// Every query the planner runs for a span as plain SQL, the customers fetched by id as one
+    /// subquery: what the bench times bare in the `sqlite3` shell beside `carecron simulate`.
+    public static func shellStatements(from: Date, to: Date, lookback: TimeInterval, checkinDays: Int, clock: ShopClock) -> [String] {
+        let sql = statements(from: from, to: to, lookback: lookback, checkinDays: checkinDays, clock: clock)
+        let customersOfOrders = "SELECT * FROM customers WHERE id IN (SELECT customer_id FROM (\(sql.orders.joined(separator: " UNION "))))"
+        return sql.orders + [customersOfOrders, sql.birthdays, sql.remindersSent]
+    }
+
     /// The planner's queries for a span: the orders it may act on (placed in the span or just
     /// before, delivered or paid in a check-in's reach, every order of a customer who paid in
     /// it), their customers (fetched by id), and the customers whose birthday falls in the span.
-    /// Public so that the bench can time the same SQL in the `sqlite3` shell.
-    public static func statements(from: Date, to: Date, lookback: TimeInterval, checkinDays: Int,
+    static func statements(from: Date, to: Date, lookback: TimeInterval, checkinDays: Int,
                                   clock: ShopClock) -> (orders: [String], birthdays: String, remindersSent: String) {
         let start = from.addingTimeInterval(-lookback)
         let s = Int(start.timeIntervalSince1970), e = Int(to.timeIntervalSince1970)

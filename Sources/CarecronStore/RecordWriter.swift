@@ -135,6 +135,11 @@ public struct OrderEvents: Sendable {
 }
 
 extension Store {
+    /// Applies an order event (payment, delivery, cancellation) at `at`; repeating it changes nothing.
+    public func apply(_ event: OrderEvents.Event, orderId: String, at: Date, holdFor: TimeSpan, now: Date) throws -> RecordWriter.Outcome {
+        try OrderEvents(store: self, holdFor: holdFor, clock: WallClock { now }).apply(event, orderId: orderId, at: at)
+    }
+
     /// Upserts one customer or order (the HTTP API's PUT), normalised as an import row.
     public func upsert(_ kind: ImportKind, _ fields: [String: String], clock: ShopClock, holdFor: TimeSpan, now: Date) throws -> RecordWriter.Outcome {
         let writer = RecordWriter(normaliser: RowNormaliser(clock: clock), holdFor: holdFor)

@@ -9,11 +9,29 @@ import Foundation
 public protocol CustomerOrderStore: Sendable {
     /// Upserts one customer or order, normalised as an import row; repeating it changes nothing.
     func upsert(_ kind: ImportKind, _ fields: [String: String], clock: ShopClock, holdFor: TimeSpan, now: Date) async throws -> RecordWriter.Outcome
+    /// Applies an order event (payment, delivery, cancellation) with the order's state rules;
+    /// repeating it changes nothing; an impossible one throws `OrderEvents.Failure`.
+    func apply(_ event: OrderEvents.Event, orderId: String, at: Date, holdFor: TimeSpan, now: Date) async throws -> RecordWriter.Outcome
     /// Marks unpaid orders expired, once (a payment recorded first wins); how many it marked.
     func expire(orderIds: [String], at: Date, now: Date) async throws -> Int
     /// Erases a customer with their orders and messages, keeping anonymous counts.
     func forget(customerId: String, now: Date) async throws -> Bool
     func customerCount() async throws -> Int
+    /// A message's customer and orders as they are now, read at one moment (the re-check at sending).
+    func sendingFacts(customerId: String?, orderIds: [String]) async throws -> SendingFacts
+}
+
+/// Orders as shop platforms (Shopify, Haravan) report them, and the webhook deliveries applied.
+public protocol PlatformOrderStore: Sendable {
+    /// Applies one platform order (customer first), the status only moving forward.
+    func apply(_ u: PlatformOrderUpdate, now: Date) async throws -> PlatformOrders.Outcome
+    /// When the platform last changed a stored order, if it said.
+    func storedUpdatedAt(orderId: String) async throws -> Date?
+    func noteUpdated(orderId: String, at: Date?) async throws
+    func exists(orderId: String) async throws -> Bool
+    /// Whether a webhook delivery was already applied; `remember` records one (repeating it changes nothing).
+    func seen(webhook id: String) async throws -> Bool
+    func remember(webhook id: String, topic: String, at: Date) async throws
 }
 
 /// The outbox: every planned message, written before anything is sent (README, "Delivery guarantee").
@@ -31,12 +49,16 @@ public protocol OutboxStore: Sendable {
     func markRetry(_ id: Int64, error: String, at next: Date, now: Date) async throws
     func markDead(_ id: Int64, error: String, now: Date) async throws
     func markCancelled(_ id: Int64, reason: String, now: Date) async throws
+    /// Records which sender took a message's first attempt (shown by `outbox list`).
+    func noteSender(_ id: Int64, sender: String) async throws
     func fallBack(_ m: OutboxMessage, error: String, now: Date) async throws -> Bool
     func list(state: OutboxState?, limit: Int) async throws -> [OutboxMessage]
     func retry(ids: [Int64]?, now: Date) async throws -> Int
     func drop(_ id: Int64, now: Date) async throws -> Bool
     func counts() async throws -> [OutboxState: Int]
     func nextDue() async throws -> Date?
+    /// Each job's last planned message: when, and how many the job planned in all.
+    func lastPlannedByJob() async throws -> [String: (Date, Int)]
 }
 
 /// What the planner reads for a span, and a token that changes when others write.
@@ -53,9 +75,44 @@ public protocol ServiceStateStore: Sendable {
     func beat(_ at: Date) async throws
     func recordIntegrity(_ problems: [String], at: Date) async throws
     func lastIntegrity() async throws -> (at: Date, problems: [String])?
+    /// Throws when the database cannot be reached now (for `/readyz`).
+    func isReachable() async throws -> Bool
+    /// What an integrity check finds wrong with the stored data (empty when sound).
+    func integrityProblems(limit: Int) async throws -> [String]
 }
 
-extension Store: CustomerOrderStore, PlanningSource, ServiceStateStore {
+/// Everything the service, the CLI and the HTTP API use: one store, named for the shop's data.
+public protocol CareStore: CustomerOrderStore, PlanningSource, ServiceStateStore {
+    var outbox: any OutboxStore { get }
+    /// The platforms' orders, read with the shop's clock and hold time.
+    func platformOrders(clock: ShopClock, holdFor: TimeSpan) -> any PlatformOrderStore
+    /// Where the data lives, for logs and messages (a file's path).
+    var location: String { get }
+    /// An error of this store in words for ops (naming the file, the permission, the full disk).
+    func explain(_ error: any Error) -> String
+    /// Whether an error means the stored data is damaged (as opposed to unreachable).
+    func isDamage(_ error: any Error) -> Bool
+}
+
+extension PlanningSource {
+    /// The planner's input for [from, to): what its jobs need, replayed over its lookback, with
+    /// orders known as far back as `jobs` (the planner's own by default) need them.
+    public func planningInput(for planner: CarePlanner, jobs: [JobDefinition]? = nil, from: Date, to: Date,
+                              ordersFromPlacement: Bool = true) async throws -> PlanningInput {
+        try await planningInput(from: from, to: to, lookback: planner.lookback, checkinDays: (jobs ?? planner.jobs).orderHistoryDays,
+                                clock: planner.policy.clock, ordersFromPlacement: ordersFromPlacement)
+    }
+}
+
+extension Store: CareStore {
+    public var outbox: any OutboxStore { Outbox(store: self) }
+    public func platformOrders(clock: ShopClock, holdFor: TimeSpan) -> any PlatformOrderStore {
+        PlatformOrders(store: self, clock: clock, holdFor: holdFor)
+    }
+    public var location: String { url.path }
+    public func explain(_ error: any Error) -> String { StoreFile.explain(error, url) }
+    public func isDamage(_ error: any Error) -> Bool { StoreFile.isDamage(error) }
+
     public func planningInput(from: Date, to: Date, lookback: TimeInterval, checkinDays: Int, clock: ShopClock,
                               ordersFromPlacement: Bool) throws -> PlanningInput {
         try PlanningQueries(store: self).input(from: from, to: to, lookback: lookback, checkinDays: checkinDays, clock: clock,
@@ -64,3 +121,4 @@ extension Store: CustomerOrderStore, PlanningSource, ServiceStateStore {
 }
 
 extension Outbox: OutboxStore {}
+extension PlatformOrders: PlatformOrderStore {}

@@ -52,7 +52,7 @@ struct DeliveryShop {
         let (senders, problems) = SenderFactory.build(config, environment: environment)
         precondition(problems.isEmpty, "\(problems)")
         let clock = self.clock
-        return Dispatcher(outbox: outbox, senders: senders, channels: config.channels, jobs: jobs,
+        return Dispatcher(store: store, senders: senders, channels: config.channels, jobs: jobs,
                           retry: config.retryPolicy, now: { clock.now }, log: Logger(label: "test"))
     }
 
@@ -270,34 +270,34 @@ struct PlanMemoTests {
         _ = try Importer(store: store, clock: clock).run(.customers, file: csv)
     }
 
-    @Test func newDataIsPlannedWhetherItCameFromThisProcessOrAnother() throws {
+    @Test func newDataIsPlannedWhetherItCameFromThisProcessOrAnother() async throws {
         let shop = try DeliveryShop(senders: [:], channels: [:])
         let planner = OutboxPlanner(store: shop.store, config: shop.config, jobs: shop.jobs)
         let up = TestSupport.instant("2026-12-01T08:30:00+07:00")
         var memo: PlanMemo?
-        _ = try planner.step(now: up, upSince: up, lastSeen: nil, memo: &memo, fresh: true)
+        _ = try await planner.step(now: up, upSince: up, lastSeen: nil, memo: &memo, fresh: true)
         #expect(memo != nil)
 
         // This process adds a customer born on 1 December, but says nothing: the memo is used.
         try addCustomer("N101", to: shop.store, clock: shop.config.clock)
         let nine = TestSupport.instant("2026-12-01T09:00:30+07:00")
-        _ = try planner.step(now: nine, upSince: up, lastSeen: up, memo: &memo, fresh: false)
+        _ = try await planner.step(now: nine, upSince: up, lastSeen: up, memo: &memo, fresh: false)
         #expect(try shop.outbox.isPlanned("birthday:C001:2026"), "the plan's own events come due")
         #expect(try !shop.outbox.isPlanned("birthday:N101:2026"), "no new plan without news")
 
         // Another process (its own connection) adds one: its write is seen, and a new plan made.
         try addCustomer("N102", to: try Store(url: shop.config.database), clock: shop.config.clock)
         let later = nine.addingTimeInterval(30)
-        _ = try planner.step(now: later, upSince: up, lastSeen: nine, memo: &memo, fresh: false)
+        _ = try await planner.step(now: later, upSince: up, lastSeen: nine, memo: &memo, fresh: false)
         #expect(try shop.outbox.isPlanned("birthday:N102:2026"))
         #expect(try shop.outbox.isPlanned("birthday:N101:2026"))
 
         // News from this process (the API rings the scheduler) makes a new plan too.
         try addCustomer("N103", to: shop.store, clock: shop.config.clock)
         let then = later.addingTimeInterval(30)
-        _ = try planner.step(now: then, upSince: up, lastSeen: later, memo: &memo, fresh: false)
+        _ = try await planner.step(now: then, upSince: up, lastSeen: later, memo: &memo, fresh: false)
         #expect(try !shop.outbox.isPlanned("birthday:N103:2026"))
-        _ = try planner.step(now: then, upSince: up, lastSeen: later, memo: &memo, fresh: true)
+        _ = try await planner.step(now: then, upSince: up, lastSeen: later, memo: &memo, fresh: true)
         #expect(try shop.outbox.isPlanned("birthday:N103:2026"))
     }
 }

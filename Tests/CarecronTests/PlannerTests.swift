@@ -177,7 +177,7 @@ struct ReminderPlanningTests {
 struct OtherJobPlanningTests {
     @Test func expiryIsExactIgnoresQuietHoursAndNotTheirNoticeWhichWaits() {
         var s = Shop(jobs: [.orderExpiry]) { job in
-            if case .orderExpiry = job.rules { job.rules = .orderExpiry(notify: true) }
+            if job.rules is OrderExpiryRules { job.rules = OrderExpiryRules(notify: true) }
         }
         s.customer("C1")
         s.order("D1", "C1", placed: "2026-12-01T02:10:00+07:00")

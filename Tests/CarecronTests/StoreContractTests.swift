@@ -6,10 +6,11 @@ import Testing
 /// The store's contract, written against its protocols only (`StoreProtocols.swift`): a second
 /// implementation (PostgreSQL) runs this same suite by adding itself to `StoreUnderTest.make`.
 struct StoreUnderTest {
-    let customers: any CustomerOrderStore
-    let outbox: any OutboxStore
-    let planning: any PlanningSource
-    let state: any ServiceStateStore
+    let store: any CareStore
+    var customers: any CustomerOrderStore { store }
+    var outbox: any OutboxStore { store.outbox }
+    var planning: any PlanningSource { store }
+    var state: any ServiceStateStore { store }
     /// A write by another process, which `dataVersion` must notice.
     let writeElsewhere: () throws -> Void
 
@@ -20,7 +21,7 @@ struct StoreUnderTest {
         case "sqlite":
             let file = TestSupport.temporaryFolder("contract").appendingPathComponent("carecron.sqlite")
             let store = try Store(url: file)
-            return StoreUnderTest(customers: store, outbox: Outbox(store: store), planning: store, state: store) {
+            return StoreUnderTest(store: store) {
                 // Another connection, as another process would have.
                 let other = try Store(url: file)
                 _ = try other.upsert(.customers, ["id": "ELSEWHERE", "full_name": "Lê Văn Tám"], clock: TestSupport.saigon,
@@ -140,5 +141,57 @@ struct StoreContractTests {
         try await s.state.recordIntegrity(["page 7 is damaged"], at: now)
         let check = try await s.state.lastIntegrity()
         #expect(check?.at == now && check?.problems == ["page 7 is damaged"])
+    }
+
+    @Test(arguments: StoreUnderTest.implementations)
+    func claimsComeInDueOrderAndOneAtATimePerMessage(_ name: String) async throws {
+        let s = try StoreUnderTest.make(name)
+        try await seed(s)
+        // Planned in the reverse of their due order: the claim takes the earliest first.
+        for i in (0..<5).reversed() {
+            try await s.outbox.enqueue(keys: ["job:D\(i):1"], job: "job", customerId: "C1", orderIds: ["D\(i)"], reminder: 1,
+                                       renderings: message("\(i)"), dueAt: now.addingTimeInterval(Double(i * 60)), now: now)
+        }
+        let later = now.addingTimeInterval(600)
+        let first = try await s.outbox.claimDue(now: later, limit: 3)
+        #expect(first.map(\.orderIds) == [["D0"], ["D1"], ["D2"]] && first.allSatisfy { $0.state == .sending && $0.attempts == 1 })
+        #expect(try await s.outbox.claimDue(now: now.addingTimeInterval(170), limit: 5).map(\.orderIds) == [],
+                "D3 is due at 180 s, not before")
+        #expect(try await s.outbox.claimDue(now: later, limit: 5).map(\.orderIds) == [["D3"], ["D4"]])
+    }
+
+    @Test(arguments: StoreUnderTest.implementations)
+    func sendingFactsAreTheCustomerAndOrdersAsTheyAreNow(_ name: String) async throws {
+        let s = try StoreUnderTest.make(name)
+        try await seed(s)
+        for (id, status) in [("P1", "pending"), ("P2", "paid")] {
+            try await s.customers.upsert(.orders, ["id": id, "customer_id": "C1", "placed_at": "2026-12-01T08:15:00+07:00",
+                                                   "amount": "450000", "status": status], clock: clock, holdFor: .hours(24), now: now)
+        }
+        let facts = try await s.customers.sendingFacts(customerId: "C1", orderIds: ["P1", "P2", "GONE"])
+        #expect(facts.optOut == OptOut.none)
+        #expect(facts.orders.sorted { $0.id < $1.id }.map { "\($0.id) \($0.status?.rawValue ?? "?")" } == ["P1 pending", "P2 paid"])
+        #expect(try await s.customers.apply(.cancel, orderId: "P1", at: now, holdFor: .hours(24), now: now) == .updated)
+        #expect(try await s.customers.apply(.cancel, orderId: "P1", at: now, holdFor: .hours(24), now: now) == .unchanged)
+        await #expect(throws: OrderEvents.Failure.self) {
+            try await s.customers.apply(.payment, orderId: "P1", at: now, holdFor: .hours(24), now: now)
+        }
+        let cancelled = try await s.customers.sendingFacts(customerId: "C1", orderIds: ["P1"])
+        #expect(cancelled.orders.first?.status == .cancelled)
+        try await s.customers.upsert(.customers, ["id": "C1", "full_name": "Trần Thị Lan", "phone": "0912345678", "opt_out": "marketing"],
+                                     clock: clock, holdFor: .hours(24), now: now)
+        #expect(try await s.customers.sendingFacts(customerId: "C1", orderIds: []).optOut == .marketing)
+        #expect(try await s.customers.sendingFacts(customerId: "NOBODY", orderIds: []).optOut == nil, "a missing customer has no opt-out")
+    }
+
+    @Test(arguments: StoreUnderTest.implementations)
+    func platformDeliveriesAreRememberedOnce(_ name: String) async throws {
+        let s = try StoreUnderTest.make(name)
+        let orders = s.store.platformOrders(clock: clock, holdFor: .hours(24))
+        #expect(try await !orders.seen(webhook: "w-1"))
+        try await orders.remember(webhook: "w-1", topic: "orders/create", at: now)
+        try await orders.remember(webhook: "w-1", topic: "orders/create", at: now)
+        #expect(try await orders.seen(webhook: "w-1"))
+        #expect(try await !orders.exists(orderId: "SHOP-1"))
     }
 }

@@ -33,12 +33,7 @@ public struct MessageComposer: Sendable {
         let tier = tier ?? policy.tier(named: customer.facts.tier) ?? policy.tier(forSpend: 0)
         var vars = policy.context.variables(customer: customer.facts, orders: orders.map(\.facts), tier: tier,
                                             reminder: reminder, now: at)
-        if case .codConfirmation(_, let days) = job.rules, var order = vars["order"] as? [String: String] {
-            let today = policy.clock.localDate(of: at)
-            order["deliveryFrom"] = VietnameseFormat.date(today.adding(days: days.lowerBound))
-            order["deliveryTo"] = VietnameseFormat.date(today.adding(days: days.upperBound))
-            vars["order"] = order
-        }
+        job.rules.addVariables(&vars, at: at, clock: policy.clock)
         let v = job.templates[min(variant, job.templates.count - 1)]
         var subject: String?, text: String, html: String?
         switch channel {

@@ -10,7 +10,7 @@ import Logging
 /// The HTTP API: one router over route collections (ops, ingest `/v1`, platform webhooks), each
 /// in its own file; a new capability (the console) adds its own collection here.
 public struct HTTPAPI: Sendable {
-    public let store: Store
+    public let store: any CareStore
     public let runtime: RuntimeBox
     public let wakeup: Wakeup
     public let token: String
@@ -19,7 +19,7 @@ public struct HTTPAPI: Sendable {
     public let health: ServiceHealth
     public let clock: WallClock
 
-    public init(store: Store, runtime: RuntimeBox, wakeup: Wakeup, token: String, webhookSecret: String? = nil, maxBody: Int = 64 * 1024,
+    public init(store: any CareStore, runtime: RuntimeBox, wakeup: Wakeup, token: String, webhookSecret: String? = nil, maxBody: Int = 64 * 1024,
                 health: ServiceHealth = ServiceHealth(), clock: WallClock = .system) {
         self.store = store
         self.clock = clock
@@ -55,7 +55,7 @@ public struct HTTPAPI: Sendable {
 /// The service's parts the routes use: the store, the running configuration, the scheduler's
 /// wake-up, its health, the body limit and the clock.
 struct APIShared: Sendable {
-    let store: Store
+    let store: any CareStore
     let runtime: RuntimeBox
     let wakeup: Wakeup
     let health: ServiceHealth

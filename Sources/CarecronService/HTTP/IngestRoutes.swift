@@ -23,7 +23,7 @@ struct IngestRoutes {
         routes.put("/orders/:id") { request, context in try await put(.orders, request, context) }
         routes.delete("/customers/:id") { _, context in
             let id = try context.parameters.require("id")
-            guard try api.store.forget(customerId: id, now: api.clock.now()) else { throw APIError(.notFound, field: "id", "no customer \(id)") }
+            guard try await api.store.forget(customerId: id, now: api.clock.now()) else { throw APIError(.notFound, field: "id", "no customer \(id)") }
             await api.wakeup.ring()
             return Outcome(id: id, outcome: "forgotten")
         }
@@ -40,7 +40,7 @@ struct IngestRoutes {
         f["id"] = id
         let rt = await api.runtime.current
         do {
-            let outcome = try api.store.upsert(kind, f, clock: rt.config.clock, holdFor: rt.config.holdFor, now: api.clock.now())
+            let outcome = try await api.store.upsert(kind, f, clock: rt.config.clock, holdFor: rt.config.holdFor, now: api.clock.now())
             if outcome != .unchanged { await api.wakeup.ring() }
             return WithStatus(status: outcome == .inserted ? .created : .ok, body: Outcome(id: id, outcome: outcome.rawValue))
         } catch let p as FieldProblem {
@@ -59,7 +59,7 @@ struct IngestRoutes {
             at = d
         }
         do {
-            let outcome = try OrderEvents(store: api.store, holdFor: rt.config.holdFor, clock: api.clock).apply(event, orderId: id, at: at)
+            let outcome = try await api.store.apply(event, orderId: id, at: at, holdFor: rt.config.holdFor, now: api.clock.now())
             await api.wakeup.ring()
             return Outcome(id: id, outcome: outcome.rawValue)
         } catch OrderEvents.Failure.notFound(let why) {

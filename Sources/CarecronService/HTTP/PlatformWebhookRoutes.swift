@@ -28,7 +28,7 @@ struct PlatformWebhookRoutes {
             names.lazy.compactMap { HTTPField.Name($0).flatMap { request.headers[$0] } }.first
         }
         let rt = await api.runtime.current
-        let outcome = try PlatformWebhooks(store: api.store, secret: secret, clock: api.clock).handle(
+        let outcome = try await PlatformWebhooks(store: api.store, secret: secret, clock: api.clock).handle(
             body: body, signature: header(PlatformWebhooks.signatureHeaders), topic: header(PlatformWebhooks.topicHeaders),
             webhookId: header(PlatformWebhooks.idHeaders), config: rt.config)
         switch outcome {

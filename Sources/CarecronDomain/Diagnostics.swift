@@ -1,4 +1,3 @@
-import CarecronDomain
 import Foundation
 
 /// One problem found in a configuration file: `FILE: json.path: what is wrong`.
@@ -8,6 +7,13 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
     public let path: String
     public let message: String
     public let severity: Severity
+
+    public init(file: String, path: String, message: String, severity: Severity) {
+        self.file = file
+        self.path = path
+        self.message = message
+        self.severity = severity
+    }
 
     public var description: String {
         "\(file): \(path): \(severity == .warning ? "warning: " : "")\(message)"
@@ -33,66 +39,72 @@ public final class DiagnosticSink {
 }
 
 /// A value at a JSON path, read with typed accessors that report what is wrong and return nil.
-struct Field {
-    let value: JSONValue
-    let path: String
-    let sink: DiagnosticSink
+public struct Field {
+    public let value: JSONValue
+    public let path: String
+    public let sink: DiagnosticSink
 
-    func child(_ key: String, _ v: JSONValue) -> Field {
+    public init(value: JSONValue, path: String, sink: DiagnosticSink) {
+        self.value = value
+        self.path = path
+        self.sink = sink
+    }
+
+    public func child(_ key: String, _ v: JSONValue) -> Field {
         Field(value: v, path: path == "$" ? key : "\(path).\(key)", sink: sink)
     }
 
-    func report(_ message: String) { sink.error(path, message) }
+    public func report(_ message: String) { sink.error(path, message) }
 
-    func fail<T>(_ message: String) -> T? {
+    public func fail<T>(_ message: String) -> T? {
         sink.error(path, message)
         return nil
     }
 
     private func wrongType<T>(_ expected: String) -> T? { fail("must be \(expected), found \(value.kindName)") }
 
-    var string: String? {
+    public var string: String? {
         if case .string(let s) = value { return s }
         return wrongType("a string")
     }
 
-    var nonEmptyString: String? {
+    public var nonEmptyString: String? {
         guard let s = string else { return nil }
         return s.trimmedSpaces.isEmpty ? fail("must not be empty") : s
     }
 
-    var bool: Bool? {
+    public var bool: Bool? {
         if case .bool(let b) = value { return b }
         return wrongType("true or false")
     }
 
-    func int(_ range: ClosedRange<Int>) -> Int? {
+    public func int(_ range: ClosedRange<Int>) -> Int? {
         guard case .number(let d) = value else { return wrongType("a whole number") }
         guard d == d.rounded(), let n = Int(exactly: d) else { return fail("must be a whole number, found \(d)") }
         return range.contains(n) ? n : fail("must be between \(range.lowerBound) and \(range.upperBound), found \(n)")
     }
 
-    var array: [Field]? {
+    public var array: [Field]? {
         guard case .array(let items) = value else { return wrongType("a list") }
         return items.enumerated().map { Field(value: $1, path: "\(path)[\($0)]", sink: sink) }
     }
 
-    var object: ObjectField? {
+    public var object: ObjectField? {
         guard case .object(let pairs) = value else { return wrongType("an object") }
         return ObjectField(pairs: pairs, field: self)
     }
 
-    var timeOfDay: TimeOfDay? {
+    public var timeOfDay: TimeOfDay? {
         guard let s = string else { return nil }
         return TimeOfDay(s) ?? fail("\"\(s)\" is not a time of day; write HH:MM on the 24-hour clock, e.g. \"12:00\"")
     }
 
-    var timeSpan: TimeSpan? {
+    public var timeSpan: TimeSpan? {
         guard let s = string else { return nil }
         return TimeSpan(s) ?? fail("\"\(s)\" is not a duration; write e.g. \"10m\", \"3h\", \"1h30m\", \"2d\"")
     }
 
-    var dailySpan: DailySpan? {
+    public var dailySpan: DailySpan? {
         guard let o = object else { return nil }
         let from = o.required("from")?.timeOfDay, to = o.required("to")?.timeOfDay
         o.finish()
@@ -100,15 +112,16 @@ struct Field {
         return DailySpan(from: from, to: to)
     }
 
-    var cron: CronSchedule? {
+    public var cron: CronSchedule? {
         guard let s = nonEmptyString else { return nil }
         do { return try CronSchedule(s) } catch { return fail("invalid schedule \"\(s)\": \(error)") }
     }
 
-    func oneOf<T: RawRepresentable & CaseIterable>(_: T.Type) -> T? where T.RawValue == String {
+    public func oneOf<T: RawRepresentable & CaseIterable>(_: T.Type) -> T? where T.RawValue == String {
         guard let s = string else { return nil }
-        if let v = T(rawValue: s) { return v }
         let names = T.allCases.map(\.rawValue)
+        // A struct with an open set of values (JobType) accepts any raw value: only listed ones count.
+        if let v = T(rawValue: s), names.contains(s) { return v }
         let hint = Suggest.closest(to: s, among: names).map { " (did you mean \($0)?)" } ?? ""
         return fail("\"\(s)\" is not one of \(names.joined(separator: ", "))\(hint)")
     }
@@ -116,36 +129,36 @@ struct Field {
 
 /// A JSON object whose keys are asked for one by one; `finish()` reports the keys nobody asked
 /// for, with the nearest known key as a suggestion.
-final class ObjectField {
-    let pairs: [(key: String, value: JSONValue)]
-    let field: Field
+public final class ObjectField {
+    public let pairs: [(key: String, value: JSONValue)]
+    public let field: Field
     private var known: [String] = []
 
-    init(pairs: [(key: String, value: JSONValue)], field: Field) {
+    public init(pairs: [(key: String, value: JSONValue)], field: Field) {
         self.pairs = pairs
         self.field = field
     }
 
-    var path: String { field.path }
-    var sink: DiagnosticSink { field.sink }
-    var keys: [String] { pairs.map(\.key) }
+    public var path: String { field.path }
+    public var sink: DiagnosticSink { field.sink }
+    public var keys: [String] { pairs.map(\.key) }
 
-    func optional(_ key: String) -> Field? {
+    public func optional(_ key: String) -> Field? {
         known.append(key)
         guard let v = pairs.first(where: { $0.key == key })?.value, v != .null else { return nil }
         return field.child(key, v)
     }
 
-    func required(_ key: String) -> Field? {
+    public func required(_ key: String) -> Field? {
         if let f = optional(key) { return f }
         sink.error(path, "missing required key \"\(key)\"")
         return nil
     }
 
     /// Marks keys as known without reading them (read elsewhere).
-    func allow(_ keys: [String]) { known.append(contentsOf: keys) }
+    public func allow(_ keys: [String]) { known.append(contentsOf: keys) }
 
-    func finish() {
+    public func finish() {
         for (key, _) in pairs where !known.contains(key) {
             let hint = Suggest.closest(to: key, among: known).map { "; did you mean \($0)?" } ?? ""
             field.child(key, .null).report("unknown key \"\(key)\"\(hint)")

@@ -1,0 +1,58 @@
+import Foundation
+
+/// Cash-on-delivery orders are confirmed with the customer before dispatch (DOMAIN.md §1.9).
+public struct CodConfirmationRules: JobRules {
+    public static let type = JobType(rawValue: "cod-confirmation")
+
+    public var sendAfter: TimeSpan
+    /// The delivery estimate the message quotes, in days from the day it is sent.
+    public var deliveryDays: ClosedRange<Int>
+
+    public init(sendAfter: TimeSpan = .minutes(10), deliveryDays: ClosedRange<Int> = 1...3) {
+        self.sendAfter = sendAfter
+        self.deliveryDays = deliveryDays
+    }
+
+    public static func parse(_ r: ObjectField?, job: ObjectField, shop: CarePolicy) -> Self? {
+        var rules = Self()
+        if let after = r?.optional("sendAfter")?.timeSpan { rules.sendAfter = after }
+        if let d = r?.optional("deliveryDays")?.object {
+            let lo = d.required("min")?.int(0...60), hi = d.required("max")?.int(0...60)
+            d.finish()
+            if let lo, let hi {
+                if lo <= hi { rules.deliveryDays = lo...hi } else { d.field.report("min must not be greater than max") }
+            }
+        }
+        return rules
+    }
+
+    public var concernsOwnOrder: Bool { true }
+
+    public func reasonToCancel(_ order: OrderAtSending, now: Date) -> String? {
+        if let delivered = order.deliveredAt, delivered <= now { return "order \(order.id) was already delivered" }
+        return nil
+    }
+
+    public func addVariables(_ vars: inout [String: Any], at: Date, clock: ShopClock) {
+        guard var order = vars["order"] as? [String: String] else { return }
+        let today = clock.localDate(of: at)
+        order["deliveryFrom"] = VietnameseFormat.date(today.adding(days: deliveryDays.lowerBound))
+        order["deliveryTo"] = VietnameseFormat.date(today.adding(days: deliveryDays.upperBound))
+        vars["order"] = order
+    }
+
+    public func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent] {
+        span.input.orders.compactMap { order in
+            guard order.isCashOnDelivery, !order.isWithdrawn, let customer = span.input.customers[order.customerId],
+                  customer.accepts(job.purpose),
+                  let at = span.planner.deliverable(job, at: max(order.placedAt.addingTimeInterval(sendAfter.interval), order.knownAt),
+                                                    span.downtime),
+                  order.deliveredAt.map({ $0 > at }) ?? true else { return nil }
+            return span.planner.event(job, customer: customer, orders: [order], at: at, variant: 0, keys: ["\(job.name):\(order.id)"])
+        }
+    }
+}
+
+extension JobType {
+    public static let codConfirmation = CodConfirmationRules.type
+}

@@ -1,0 +1,127 @@
+import Foundation
+
+/// A job's type as job files spell it ("payment-reminder"). Each type's file declares its own
+/// name; the registry says which exist.
+public struct JobType: RawRepresentable, Hashable, Sendable, CaseIterable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static var allCases: [JobType] { JobTypeRegistry.all.map { $0.type } }
+    public var description: String { rawValue }
+}
+
+/// Everything one type of job knows, held as the `rules` of a job of that type: how its file's
+/// `rules` read, what `validate` checks for it, how far back it needs orders, what it plans, and
+/// whether its message is still wanted at sending. What all jobs share (quiet hours, the
+/// advertising cap, rendering, ordering) stays in `CarePlanner`; the checks every job gets stay
+/// in `JobChecks`.
+///
+/// A new type is one file with a type conforming to this protocol, and its line in
+/// `JobTypeRegistry.all`.
+public protocol JobRules: Sendable {
+    /// The name job files use in `"type"`.
+    static var type: JobType { get }
+
+    /// Reads a job file's `rules` object (nil when the file has none), with the handbook's
+    /// defaults for what is left out. Problems go to the file's sink, at their path; nil then.
+    static func parse(_ rules: ObjectField?, job: ObjectField, shop: CarePolicy) -> Self?
+
+    /// `validate`'s checks that only this type has.
+    func check(_ job: JobDefinition, shop: CarePolicy, sink: DiagnosticSink)
+
+    /// Problems of one rendered message body (text or SMS) for a sample customer, beyond the
+    /// wording rules every message obeys.
+    func messageProblems(_ text: String, customer: CustomerFacts) -> [String]
+
+    /// The job's events (messages and bookkeeping) in the planner's span.
+    func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent]
+
+    /// How many days back delivered or paid orders still matter to it: the planner's queries
+    /// reach that far. Nil when it only needs the span's own orders.
+    var orderHistoryDays: Int? { get }
+
+    /// At sending, about one of the message's orders as it is now: why the message is no longer
+    /// wanted for it, or nil. (A withdrawn order, a missing customer and opt-outs are checked for
+    /// every job, in `StillWanted`.)
+    func reasonToCancel(_ order: OrderAtSending, now: Date) -> String?
+
+    /// Variables only this type's messages have (added to the shared ones before rendering).
+    func addVariables(_ vars: inout [String: Any], at: Date, clock: ShopClock)
+
+    /// An advertising message over the daily cap waits until the cap allows (true), or is
+    /// dropped (a greeting belongs to its day).
+    var waitsForMarketingCap: Bool { get }
+
+    /// Its messages concern the customer's own order: transactional by nature.
+    var concernsOwnOrder: Bool { get }
+
+    /// It reminds in turns and may name several orders (previews number the variants and list
+    /// every sample order).
+    var remindsInTurns: Bool { get }
+}
+
+extension JobRules {
+    public var type: JobType { Self.type }
+    public func check(_ job: JobDefinition, shop: CarePolicy, sink: DiagnosticSink) {}
+    public func messageProblems(_ text: String, customer: CustomerFacts) -> [String] { [] }
+    public var orderHistoryDays: Int? { nil }
+    public func reasonToCancel(_ order: OrderAtSending, now: Date) -> String? { nil }
+    public func addVariables(_ vars: inout [String: Any], at: Date, clock: ShopClock) {}
+    public var waitsForMarketingCap: Bool { true }
+    public var concernsOwnOrder: Bool { false }
+    public var remindsInTurns: Bool { false }
+}
+
+/// What a job type plans from: the planner's shared policies and helpers, its input, and the
+/// span (with the lookback's start before it, and the outages in it).
+public struct PlanningSpan {
+    let planner: CarePlanner
+    public let input: PlanningInput
+    /// The span asked for.
+    public let from: Date
+    public let to: Date
+    /// `from` minus the planner's lookback: events from here shape the span (a first reminder,
+    /// the advertising cap) but are not shown.
+    public let start: Date
+    public let downtime: Downtime
+
+    var policy: CarePolicy { planner.policy }
+}
+
+/// An order as it stands at the moment of sending (the outbox's re-check).
+public struct OrderAtSending: Sendable {
+    public let id: String
+    public let status: OrderStatus?
+    public let paidAt: Date?
+    public let expiredAt: Date?
+    public let deliveredAt: Date?
+
+    public init(id: String, status: OrderStatus?, paidAt: Date?, expiredAt: Date?, deliveredAt: Date?) {
+        self.id = id
+        self.status = status
+        self.paidAt = paidAt
+        self.expiredAt = expiredAt
+        self.deliveredAt = deliveredAt
+    }
+
+    /// Paid by `now`, by its payment time or its status.
+    func isPaid(by now: Date) -> Bool {
+        if let paidAt, paidAt <= now { return true }
+        return status == .paid || status == .delivered
+    }
+}
+
+extension CarePolicy {
+    /// Problems of a job that sends at its schedule's firings: customers must not be woken, and
+    /// advertising keeps to its hours.
+    func firingTimeProblems(_ job: JobDefinition) -> [(path: String, message: String)] {
+        let week = job.schedule.firings(after: Date(timeIntervalSince1970: 1_764_522_000), count: 200, clock: clock)
+            .filter { $0.timeIntervalSince1970 < 1_764_522_000 + 8 * 86_400 }
+        let times = Set(week.map { clock.timeOfDay(of: $0) }).sorted()
+        if let t = times.first(where: quietHours.contains) {
+            return [("schedule", "fires at \(t), inside quiet hours \(quietHours)")]
+        } else if job.purpose == .marketing, let t = times.first(where: { !marketingHours.contains($0) }) {
+            return [("schedule", "fires at \(t); advertising may go out only within \(marketingHours)")]
+        }
+        return []
+    }
+}

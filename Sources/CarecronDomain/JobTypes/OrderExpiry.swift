@@ -1,0 +1,40 @@
+import Foundation
+
+/// Unpaid prepaid orders expire after the hold time, with a notice to the customer (DOMAIN.md §2).
+public struct OrderExpiryRules: JobRules {
+    public static let type = JobType(rawValue: "order-expiry")
+
+    public var notify: Bool
+
+    public init(notify: Bool = true) { self.notify = notify }
+
+    public static func parse(_ r: ObjectField?, job: ObjectField, shop: CarePolicy) -> Self? {
+        Self(notify: r?.optional("notify")?.bool ?? true)
+    }
+
+    public var concernsOwnOrder: Bool { true }
+
+    public func reasonToCancel(_ order: OrderAtSending, now: Date) -> String? {
+        order.isPaid(by: now) ? "order \(order.id) was paid" : nil
+    }
+
+    public func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent] {
+        var events: [PlannedEvent] = []
+        for order in span.input.orders where !order.isCashOnDelivery && !order.isWithdrawn && order.status != .expired {
+            let due = order.placedAt.addingTimeInterval(span.policy.holdFor.interval)
+            let at = span.downtime.resume(at: max(due, order.knownAt))
+            guard !order.isPaid(at: at) else { continue }
+            events.append(PlannedEvent(at: at, job: job, kind: .expire, customerId: order.customerId, orders: [order],
+                                       keys: ["\(job.name):\(order.id)"]))
+            guard notify, let customer = span.input.customers[order.customerId], customer.accepts(job.purpose),
+                  let when = span.planner.deliverable(job, at: at, span.downtime) else { continue }
+            events.append(span.planner.event(job, customer: customer, orders: [order], at: when, variant: 0,
+                                             keys: ["\(job.name):\(order.id):notice"]))
+        }
+        return events
+    }
+}
+
+extension JobType {
+    public static let orderExpiry = OrderExpiryRules.type
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Congratulates a customer whose spend reaches a higher membership tier (`003_…txt`).
+public struct TierUpgradeRules: JobRules {
+    public static let type = JobType(rawValue: "tier-upgrade")
+
+    public init() {}
+
+    public static func parse(_ r: ObjectField?, job: ObjectField, shop: CarePolicy) -> Self? {
+        if shop.tiers.isEmpty { job.sink.error("type", "tier-upgrade needs \"tiers\" in config.json") }
+        return Self()
+    }
+
+    public func check(_ job: JobDefinition, shop: CarePolicy, sink: DiagnosticSink) {
+        for p in shop.firingTimeProblems(job) { sink.error(p.path, p.message) }
+    }
+
+    public func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent] {
+        let policy = span.policy
+        var events: [PlannedEvent] = []
+        for (customerId, orders) in Dictionary(grouping: span.input.orders, by: \.customerId) {
+            guard let customer = span.input.customers[customerId], customer.accepts(job.purpose) else { continue }
+            var spend = 0
+            var reached = policy.tier(named: customer.facts.tier)?.minSpend ?? 0
+            let paid = orders.filter { $0.paidAt != nil && !$0.isWithdrawn }.sorted { $0.paidAt! < $1.paidAt! }
+            for order in paid {
+                spend += order.amount
+                guard let tier = policy.tier(forSpend: spend), tier.minSpend > reached else { continue }
+                reached = tier.minSpend
+                guard let firing = job.schedule.next(after: order.paidAt!.addingTimeInterval(-1), clock: policy.clock),
+                      let at = span.planner.deliverable(job, at: firing, span.downtime) else { continue }
+                events.append(span.planner.event(job, customer: customer, orders: [order], at: at, tier: tier, variant: 0,
+                                                 keys: ["\(job.name):\(customerId):\(tier.name)"]))
+            }
+        }
+        return events
+    }
+}
+
+extension JobType {
+    public static let tierUpgrade = TierUpgradeRules.type
+}

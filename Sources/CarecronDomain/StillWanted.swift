@@ -1,0 +1,37 @@
+import Foundation
+
+/// What the store knows, at the moment of sending, about a message's customer and orders.
+public struct SendingFacts: Sendable {
+    /// The customer's opt-out; nil when the customer no longer exists.
+    public var optOut: OptOut?
+    /// The message's orders that still exist, as they are now.
+    public var orders: [OrderAtSending]
+
+    public init(optOut: OptOut?, orders: [OrderAtSending]) {
+        self.optOut = optOut
+        self.orders = orders
+    }
+}
+
+/// The check made again at the moment of sending (DOMAIN.md §1.5, §6): is the message still
+/// wanted? What every job shares is here; what one type adds is its `reasonToCancel`.
+public enum StillWanted {
+    /// A reason to cancel the message, or nil. `rules` and `purpose` are nil for a message whose
+    /// job is gone from `jobs/`: only the customer is checked then.
+    public static func reasonToCancel(customerId: String?, orderIds: [String], facts: SendingFacts,
+                                      rules: (any JobRules)?, purpose: Purpose?, now: Date) -> String? {
+        if let customerId {
+            guard let optOut = facts.optOut else { return "customer \(customerId) no longer exists" }
+            if optOut == .all { return "customer opted out of all messages" }
+            if optOut == .marketing, purpose == .marketing { return "customer opted out of marketing" }
+        }
+        guard let rules, !orderIds.isEmpty else { return nil }
+        if facts.orders.isEmpty { return "the order no longer exists" }
+        let reasons = facts.orders.compactMap { order -> String? in
+            if let status = order.status, status.isWithdrawn { return "order \(order.id) was \(status.rawValue)" }
+            return rules.reasonToCancel(order, now: now)
+        }
+        // A message naming several orders still goes out while one of them needs it.
+        return reasons.count == facts.orders.count ? reasons.joined(separator: "; ") : nil
+    }
+}

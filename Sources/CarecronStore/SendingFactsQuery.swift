@@ -1,0 +1,27 @@
+import CarecronDomain
+import Foundation
+import GRDB
+
+extension Store {
+    /// The customer and orders of a message as they are now, for the re-check at sending
+    /// (`StillWanted`). One read transaction: both come from the same moment.
+    public func sendingFacts(customerId: String?, orderIds: [String]) throws -> SendingFacts {
+        try db.read { db in
+            var optOut: OptOut?
+            if let customerId {
+                optOut = try String.fetchOne(db, sql: "SELECT opt_out FROM customers WHERE id = ?", arguments: [customerId])
+                    .map { OptOut(rawValue: $0) ?? .none }
+            }
+            guard !orderIds.isEmpty else { return SendingFacts(optOut: optOut, orders: []) }
+            func date(_ v: Int64?) -> Date? { v.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, status, paid_at, expired_at, delivered_at FROM orders WHERE id IN (\(orderIds.map { _ in "?" }.joined(separator: ",")))
+                """, arguments: StatementArguments(orderIds))
+            let orders = rows.map { r in
+                OrderAtSending(id: r["id"], status: OrderStatus(rawValue: r["status"]), paidAt: date(r["paid_at"]),
+                               expiredAt: date(r["expired_at"]), deliveredAt: date(r["delivered_at"]))
+            }
+            return SendingFacts(optOut: optOut, orders: orders)
+        }
+    }
+}
