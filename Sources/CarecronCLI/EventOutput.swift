@@ -24,13 +24,20 @@ struct EventPrinter {
         let d = clock.localDate(of: e.at), t = clock.timeOfDay(of: e.at)
         var what = e.job + (e.reminder.map { " #\($0)" } ?? "")
         if e.kind == .expire { what += " (expire)" }
+        if e.kind == .skip { what += " (not sent)" }
         let subject = e.orderIds.isEmpty ? e.customerId : "\(e.orderIds.joined(separator: ","))/\(e.customerId)"
-        var line = "\(d) \(t)  \(what.padding(toLength: 22, withPad: " ", startingAt: 0)) \(subject.padding(toLength: 14, withPad: " ", startingAt: 0))"
+        var line = "\(d) \(t)  \(Self.column(what, 22)) \(Self.column(subject, 14))"
         if let c = e.channel, let to = e.to { line += " \(c.rawValue) \(to)" }
         if let text = e.text { line += "\n    " + (e.subject.map { "[\($0)] " } ?? "") + text.replacingOccurrences(of: "\n", with: "\n    ") }
-        if let p = e.problem { line += "\n    ! \(p)" }
+        if let p = e.problem, e.reason == nil { line += "\n    ! \(p)" }
+        if let r = e.reason { line += "\n    - \(r)" }
         for (k, v) in extra { line += "\n    \(k): \(Self.plain(v))" }
         return line
+    }
+
+    /// Text padded to a column's width, never cut: a long job name pushes the row along.
+    static func column(_ text: String, _ width: Int) -> String {
+        text + String(repeating: " ", count: max(0, width - text.count))
     }
 
     /// A value as a person reads it: text without JSON's quotes, lists one item after another.

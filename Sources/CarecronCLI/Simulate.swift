@@ -19,6 +19,7 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "table or jsonl") var format: OutputFormat = .table
     @Option(help: "only this job") var job: String?
     @Option(name: .customLong("down"), help: "FROM/TO: the service is down in this span (repeatable)") var down: [String] = []
+    @Flag(help: "also print every candidate not sent then, with why (kind \"skip\" and a reason)") var explain = false
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
@@ -29,7 +30,8 @@ struct Simulate: AsyncParsableCommand {
         let downtime = Downtime(try down.map { try Instants.span($0, config.clock) })
         let selected = try JobSelection.pick(job, from: jobs)
         let store = try options.openExistingStore(config)
-        let planner = CarePlanner(policy: config.policy, jobs: selected)
+        var planner = CarePlanner(policy: config.policy, jobs: selected)
+        planner.explain = explain
         let t0 = ContinuousClock.now
         let input = try await store.planningInput(for: planner, from: from, to: to)
         let t1 = ContinuousClock.now

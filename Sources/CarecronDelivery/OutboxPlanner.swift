@@ -81,6 +81,8 @@ public struct OutboxPlanner: Sendable {
         }
         for e in events {
             switch e.kind {
+            case .skip:
+                continue
             case .expire:
                 result.expired += try await store.expire(orderIds: e.orderIds, at: e.at, now: now)
             case .message:

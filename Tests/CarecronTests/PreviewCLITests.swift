@@ -31,6 +31,25 @@ struct PreviewCLITests {
         #expect(d01.count == 2 && d01[1].contains("\"at\":\"2026-12-01T16:00:00+07:00\""), "the second still 3 h after the first")
     }
 
+    /// `--explain` adds a line per decision (`kind: "skip"`, `reason`); without it, nothing changes.
+    @Test func explainListsWhatIsNotSentAndWhy() throws {
+        let dir = try demoShop()
+        let args = ["simulate", "--from", "2026-12-01T00:00:00+07:00", "--to", "2026-12-03T00:00:00+07:00", "--format", "jsonl"]
+        let plain = try TestSupport.carecron(args, in: dir), explained = try TestSupport.carecron(args + ["--explain"], in: dir)
+        #expect(plain.status == 0 && explained.status == 0, "\(explained.stderr)")
+        let lines = explained.stdout.split(separator: "\n").map(String.init)
+        let skips = lines.filter { $0.contains("\"kind\":\"skip\"") }
+        #expect(skips.allSatisfy { $0.contains("\"reason\":\"") })
+        #expect(skips.contains { $0.contains("\"at\":\"2026-12-01T12:00:00+07:00\"") && $0.contains("\"orderId\":\"D11\"")
+            && $0.contains("reminder #1: order D11 was paid before the slot") }, "\(skips)")
+        #expect(skips.contains { $0.contains("\"job\":\"birthday\"") && $0.contains("opted out of marketing") }, "\(skips)")
+        #expect(lines.filter { !$0.contains("\"kind\":\"skip\"") } == plain.stdout.split(separator: "\n").map(String.init),
+                "the events sent are the same, explained or not")
+        let table = try TestSupport.carecron(["simulate", "--from", "2026-12-01T00:00:00+07:00", "--to", "2026-12-02T00:00:00+07:00", "--explain"], in: dir)
+        #expect(table.stdout.contains("payment-reminder (not sent) D11/C011") && table.stdout.contains("    - reminder #1: order D11 was paid before the slot"),
+                "\(table.stdout)")
+    }
+
     @Test func simulateChangesNothing() throws {
         let dir = try demoShop()
         let db = dir.appendingPathComponent("var/carecron.sqlite")

@@ -18,7 +18,7 @@ public struct BirthdayRules: JobRules {
 
     public func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent] {
         var byMonthDay: [String: [CustomerSnapshot]] = [:]
-        for c in span.input.customers.values where c.accepts(job.purpose) {
+        for c in span.input.customers.values where c.accepts(job.purpose) || span.decisions != nil {
             if let md = c.birthMonthDay { byMonthDay[md, default: []].append(c) }
         }
         var events: [PlannedEvent] = []
@@ -26,7 +26,8 @@ public struct BirthdayRules: JobRules {
             var monthDays = [day.monthDay]
             // Feb 29 birthdays are greeted on Feb 28 in other years.
             if day.month == 2, day.day == 28, !LocalDate.isLeap(day.year) { monthDays.append("02-29") }
-            for customer in monthDays.flatMap({ byMonthDay[$0] ?? [] }).sorted(by: { $0.id < $1.id }) {
+            for customer in monthDays.flatMap({ byMonthDay[$0] ?? [] }).sorted(by: { $0.id < $1.id })
+            where span.reaches(customer, job, customerId: customer.id, orders: [], at: at) {
                 events.append(span.planner.event(job, customer: customer, orders: [], at: at, variant: 0,
                                                  keys: ["\(job.name):\(customer.id):\(day.year)"]))
             }

@@ -43,11 +43,19 @@ public struct CodConfirmationRules: JobRules {
 
     public func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent] {
         span.input.orders.compactMap { order in
-            guard order.isCashOnDelivery, !order.isWithdrawn, let customer = span.input.customers[order.customerId],
-                  customer.accepts(job.purpose),
-                  let at = span.planner.deliverable(job, at: max(order.placedAt.addingTimeInterval(sendAfter.interval), order.knownAt),
-                                                    span.downtime),
-                  order.deliveredAt.map({ $0 > at }) ?? true else { return nil }
+            guard order.isCashOnDelivery else { return nil }
+            let due = max(order.placedAt.addingTimeInterval(sendAfter.interval), order.knownAt)
+            if order.isWithdrawn {
+                span.skip(job, customerId: order.customerId, orders: [order], at: due, "order \(order.id) was \(order.status.rawValue)")
+                return nil
+            }
+            guard span.reaches(span.input.customers[order.customerId], job, customerId: order.customerId, orders: [order], at: due),
+                  let customer = span.input.customers[order.customerId],
+                  let at = span.deliverable(job, at: due, customerId: order.customerId, orders: [order]) else { return nil }
+            if let delivered = order.deliveredAt, delivered <= at {
+                span.skip(job, customerId: order.customerId, orders: [order], at: at, "order \(order.id) was delivered before the confirmation")
+                return nil
+            }
             return span.planner.event(job, customer: customer, orders: [order], at: at, variant: 0, keys: ["\(job.name):\(order.id)"])
         }
     }

@@ -83,8 +83,49 @@ public struct PlanningSpan {
     /// the advertising cap) but are not shown.
     public let start: Date
     public let downtime: Downtime
+    /// Where candidates not sent are recorded, when the planner explains itself.
+    let decisions: Decisions?
 
     var policy: CarePolicy { planner.policy }
+
+    /// Records a candidate the rules considered and did not send at `at`, and why.
+    func skip(_ job: JobDefinition, customerId: String, orders: [OrderSnapshot], at: Date, _ reason: @autoclosure () -> String) {
+        guard let decisions else { return }
+        decisions.skipped.append(PlannedEvent(at: at, job: job, kind: .message, customerId: customerId, orders: orders, keys: [])
+            .skipped(reason()))
+    }
+
+    /// Whether the customer takes this job's messages; when not, the candidate is recorded as skipped.
+    func reaches(_ customer: CustomerSnapshot?, _ job: JobDefinition, customerId: String, orders: [OrderSnapshot], at: Date) -> Bool {
+        guard let customer else {
+            skip(job, customerId: customerId, orders: orders, at: at, "customer \(customerId) is not in the store")
+            return false
+        }
+        if customer.accepts(job.purpose) { return true }
+        skip(job, customerId: customerId, orders: orders, at: at,
+             customer.optOut == .all ? "the customer opted out of all messages" : "the customer opted out of marketing")
+        return false
+    }
+
+    /// When a message due at `t` goes out (`CarePlanner.deliverable`), recording a move out of
+    /// quiet hours, or a drop, as a decision.
+    func deliverable(_ job: JobDefinition, at t: Date, customerId: String, orders: [OrderSnapshot]) -> Date? {
+        let at = planner.deliverable(job, at: t, downtime)
+        if decisions != nil {
+            let due = downtime.resume(at: t)
+            if let at, at > due {
+                skip(job, customerId: customerId, orders: orders, at: due, "quiet hours: moved to \(InstantFormat.format(at, clock: policy.clock))")
+            } else if at == nil {
+                skip(job, customerId: customerId, orders: orders, at: due, "quiet hours: the job drops what falls due then")
+            }
+        }
+        return at
+    }
+}
+
+/// The candidates a planning run did not send, when it explains itself.
+final class Decisions {
+    var skipped: [PlannedEvent] = []
 }
 
 /// An order as it stands at the moment of sending (the outbox's re-check).

@@ -23,11 +23,15 @@ public struct OrderExpiryRules: JobRules {
         for order in span.input.orders where !order.isCashOnDelivery && !order.isWithdrawn && order.status != .expired {
             let due = order.placedAt.addingTimeInterval(span.policy.holdFor.interval)
             let at = span.downtime.resume(at: max(due, order.knownAt))
-            guard !order.isPaid(at: at) else { continue }
+            guard !order.isPaid(at: at) else {
+                span.skip(job, customerId: order.customerId, orders: [order], at: at, "order \(order.id) was paid before it could expire")
+                continue
+            }
             events.append(PlannedEvent(at: at, job: job, kind: .expire, customerId: order.customerId, orders: [order],
                                        keys: ["\(job.name):\(order.id)"]))
-            guard notify, let customer = span.input.customers[order.customerId], customer.accepts(job.purpose),
-                  let when = span.planner.deliverable(job, at: at, span.downtime) else { continue }
+            guard notify, span.reaches(span.input.customers[order.customerId], job, customerId: order.customerId, orders: [order], at: at),
+                  let customer = span.input.customers[order.customerId],
+                  let when = span.deliverable(job, at: at, customerId: order.customerId, orders: [order]) else { continue }
             events.append(span.planner.event(job, customer: customer, orders: [order], at: when, variant: 0,
                                              keys: ["\(job.name):\(order.id):notice"]))
         }

@@ -82,11 +82,20 @@ public struct PaymentReminderRules: JobRules {
     func reminders(_ job: JobDefinition, _ span: PlanningSpan, notBefore: Date?) -> [PlannedEvent] {
         let input = span.input
         var sends: [Send] = []
-        for order in input.orders where !order.isCashOnDelivery && !order.isWithdrawn {
+        for order in input.orders where !order.isCashOnDelivery {
             if let notBefore, policy.expiry(placedAt: order.placedAt) <= notBefore { continue }
-            guard let customer = input.customers[order.customerId], customer.accepts(job.purpose) else { continue }
+            let firstDue = { policy.firstDue(placedAt: order.placedAt, clock: span.policy.clock) ?? order.placedAt }
+            if order.isWithdrawn {
+                span.skip(job, customerId: order.customerId, orders: [order], at: firstDue(), "order \(order.id) was \(order.status.rawValue)")
+                continue
+            }
+            guard span.reaches(input.customers[order.customerId], job, customerId: order.customerId, orders: [order],
+                               at: span.decisions == nil ? order.placedAt : firstDue()) else { continue }
             let sent = input.reminderSentAt
-            sends += chain(order, span.policy, span.downtime, purpose: job.purpose) { sent.isEmpty ? nil : sent["\(job.name):\(order.id):\($0)"] }
+            let skip = { (at: Date, why: String) in span.skip(job, customerId: order.customerId, orders: [order], at: at, why) }
+            sends += chain(order, span.policy, span.downtime, purpose: job.purpose, skip: span.decisions == nil ? nil : skip) {
+                sent.isEmpty ? nil : sent["\(job.name):\(order.id):\($0)"]
+            }
         }
         let groups = Dictionary(grouping: sends) { combineOrders ? "\($0.order.customerId)|\($0.at.timeIntervalSince1970)" : "\($0.order.id)|\($0.number)" }
         return groups.values.compactMap { group in
@@ -103,14 +112,26 @@ public struct PaymentReminderRules: JobRules {
     /// The reminders one order gets: each due by the rules, moved by lateness and quiet hours,
     /// and sent only if the order is still unpaid, not withdrawn and not expired at that moment.
     /// `sentAt` gives a reminder's real sending time once the outbox has it: a first reminder
-    /// sent late (within lateness) still leaves `minGap` before the second.
-    func chain(_ order: OrderSnapshot, _ shop: CarePolicy, _ downtime: Downtime,
-               purpose: Purpose, sentAt: (Int) -> Date? = { _ in nil }) -> [Send] {
+    /// sent late (within lateness) still leaves `minGap` before the second. `skip` hears of
+    /// each reminder not sent when due, and why (when the planner explains itself).
+    func chain(_ order: OrderSnapshot, _ shop: CarePolicy, _ downtime: Downtime, purpose: Purpose,
+               skip: ((Date, String) -> Void)? = nil, sentAt: (Int) -> Date? = { _ in nil }) -> [Send] {
         var sends: [Send] = []
         var due = policy.firstDue(placedAt: order.placedAt, clock: shop.clock)
         var number = 1
-        while let d = due, let at = sendingTime(due: d, order: order, shop, downtime, purpose: purpose) {
-            if order.isPaid(at: at) || order.isExpired(at: at) { break }
+        while let d = due {
+            guard let at = sendingTime(due: d, order: order, shop, downtime, purpose: purpose, skip: skip) else {
+                skip?(d, "reminder #\(number): no slot left before the order expires")
+                break
+            }
+            if order.isPaid(at: at) {
+                skip?(at, "reminder #\(number): order \(order.id) was paid before the slot")
+                break
+            }
+            if order.isExpired(at: at) {
+                skip?(at, "reminder #\(number): order \(order.id) expired before the slot")
+                break
+            }
             sends.append(Send(order: order, number: number, at: at))
             let went = sentAt(number) ?? at
             number += 1
@@ -121,16 +142,20 @@ public struct PaymentReminderRules: JobRules {
 
     /// When a reminder due at `due` actually goes out: on time, or late within `lateness`, or at
     /// the next slot; never in quiet hours, never at or after expiry.
-    func sendingTime(due: Date, order: OrderSnapshot, _ shop: CarePolicy, _ downtime: Downtime, purpose: Purpose) -> Date? {
+    func sendingTime(due: Date, order: OrderSnapshot, _ shop: CarePolicy, _ downtime: Downtime, purpose: Purpose,
+                     skip: ((Date, String) -> Void)? = nil) -> Date? {
         var due = due
+        var quiet: Date?
         for _ in 0..<16 {
             let now = downtime.resume(at: max(due, order.knownAt))
             guard let at = policy.deliveryTime(due: due, now: now, placedAt: order.placedAt, clock: shop.clock) else { return nil }
             if at > now { due = at; continue }  // moved to a later slot: that one may fall in an outage too
             if !shop.allows(purpose, at: at) {
+                quiet = quiet ?? at
                 due = policy.nextSlot(atOrAfter: shop.nextAllowed(purpose, atOrAfter: at), clock: shop.clock)
                 continue
             }
+            if let quiet, let skip { skip(quiet, "quiet hours: moved to \(InstantFormat.format(at, clock: shop.clock))") }
             return at
         }
         return nil

@@ -42,8 +42,9 @@ public struct PostSaleCheckinRules: JobRules {
             pending.removeAll(where: isReady)
             // One message per customer per day, naming every order that qualifies.
             for (customerId, orders) in Dictionary(grouping: ready, by: \.customerId).sorted(by: { $0.key < $1.key }) {
-                guard let customer = span.input.customers[customerId], customer.accepts(job.purpose) else { continue }
                 let sorted = orders.sorted { $0.placedAt > $1.placedAt }
+                guard span.reaches(span.input.customers[customerId], job, customerId: customerId, orders: sorted, at: at),
+                      let customer = span.input.customers[customerId] else { continue }
                 events.append(span.planner.event(job, customer: customer, orders: sorted, at: at, variant: 0,
                                                  keys: sorted.map { "\(job.name):\($0.id)" }))
             }

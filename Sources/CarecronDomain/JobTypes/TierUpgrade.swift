@@ -28,7 +28,7 @@ public struct TierUpgradeRules: JobRules {
                 guard let tier = policy.tier(forSpend: spend), tier.minSpend > reached else { continue }
                 reached = tier.minSpend
                 guard let firing = job.schedule.next(after: order.paidAt!.addingTimeInterval(-1), clock: policy.clock),
-                      let at = span.planner.deliverable(job, at: firing, span.downtime) else { continue }
+                      let at = span.deliverable(job, at: firing, customerId: customerId, orders: [order]) else { continue }
                 events.append(span.planner.event(job, customer: customer, orders: [order], at: at, tier: tier, variant: 0,
                                                  keys: ["\(job.name):\(customerId):\(tier.name)"]))
             }

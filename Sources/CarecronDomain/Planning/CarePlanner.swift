@@ -8,6 +8,9 @@ public struct CarePlanner: Sendable {
     let composer: MessageComposer
     /// Render the message for the job's further channels too (the running service's outbox).
     public var renderFallbacks = false
+    /// Also report every candidate the rules considered and did not send then, as `skip` events
+    /// with a reason (`simulate --explain`, the console's plan). Off, it costs nothing.
+    public var explain = false
 
     public init(policy: CarePolicy, jobs: [JobDefinition]) {
         self.policy = policy
@@ -23,15 +26,23 @@ public struct CarePlanner: Sendable {
     public func plan(_ input: PlanningInput, from: Date, to: Date, downtime: Downtime = Downtime()) -> [PlannedEvent] {
         let start = from.addingTimeInterval(-lookback)
         var events: [PlannedEvent] = []
-        let span = PlanningSpan(planner: self, input: input, from: from, to: to, start: start, downtime: downtime)
+        let decisions = explain ? Decisions() : nil
+        let span = PlanningSpan(planner: self, input: input, from: from, to: to, start: start, downtime: downtime, decisions: decisions)
         for job in jobs where job.enabled {
             events += job.rules.plan(job, span)
+        }
+        if let decisions {
+            // A disabled job's candidates, each with that reason.
+            let quiet = PlanningSpan(planner: self, input: input, from: from, to: to, start: start, downtime: downtime, decisions: nil)
+            for job in jobs where !job.enabled {
+                decisions.skipped += job.rules.plan(job, quiet).map { $0.skipped("job \(job.name) is disabled") }
+            }
         }
         // Only advertising needs the lookback's events (for the cap); everything else is cut to
         // the span before sorting, and words are rendered last, for the events shown.
         let marketing = Set(jobs.filter { $0.purpose == .marketing }.map(\.name))
         let advertising = applyMarketingCap(events.filter { marketing.contains($0.job) && $0.kind == .message }.sorted(by: Self.timeOrder))
-        let inSpan = (advertising + events.filter { !(marketing.contains($0.job) && $0.kind == .message) })
+        let inSpan = (advertising + events.filter { !(marketing.contains($0.job) && $0.kind == .message) } + (decisions?.skipped ?? []))
             .filter { $0.at >= from && $0.at < to }
         return inSpan.sorted(by: Self.timeOrder).map(composed)
     }
@@ -115,6 +126,9 @@ public struct CarePlanner: Sendable {
                 later.at = policy.nextAllowed(.marketing, atOrAfter: oldest.addingTimeInterval(86_400))
                 postponed.append(later)
                 postponed.sort(by: Self.timeOrder)
+                if explain { out.append(e.skipped("marketing cap reached (\(policy.marketingDailyCap) in 24 h): moved to \(InstantFormat.format(later.at, clock: policy.clock))")) }
+            } else if explain {
+                out.append(e.skipped("marketing cap reached (\(policy.marketingDailyCap) in 24 h): dropped, a greeting is never late"))
             }
         }
         return out
@@ -155,6 +169,7 @@ public struct CarePlanner: Sendable {
             }
         } else {
             e.problem = "no contact for \(d.job.channels.map(\.rawValue).joined(separator: ", "))"
+            if explain { e = e.skipped("no address for any channel (\(d.job.channels.map(\.rawValue).joined(separator: ", ")))") }
         }
         return e
     }
@@ -163,7 +178,7 @@ public struct CarePlanner: Sendable {
     /// the larger amount first (§1.7).
     static func timeOrder(_ a: PlannedEvent, _ b: PlannedEvent) -> Bool {
         if a.at != b.at { return a.at < b.at }
-        if a.kind != b.kind { return a.kind == .expire }
+        if a.kind != b.kind { return a.kind.order < b.kind.order }
         if a.job != b.job { return a.job < b.job }
         if a.placedAt != b.placedAt { return (a.placedAt ?? .distantPast) > (b.placedAt ?? .distantPast) }
         if a.amount != b.amount { return a.amount > b.amount }

@@ -19,6 +19,7 @@ extension PlannedEvent {
         if let text { f.append(("text", .string(text))) }
         if !params.isEmpty { f.append(("params", .ordered(params.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))) }
         if let problem { f.append(("problem", .string(problem))) }
+        if let reason { f.append(("reason", .string(reason))) }
         f.append(("keys", .array(keys.map(JSONValue.string))))
         return f
     }

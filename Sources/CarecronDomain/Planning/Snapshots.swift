@@ -164,7 +164,14 @@ public struct CarePolicy: Sendable {
 
 /// One thing the service does: a message it sends, or an order it expires.
 public struct PlannedEvent: Sendable {
-    public enum Kind: String, Sendable { case message, expire }
+    /// `skip`: a candidate the rules considered and did not send then, with its `reason` (only
+    /// when the planner explains itself: `simulate --explain`, the console's plan).
+    public enum Kind: String, Sendable {
+        case message, expire, skip
+
+        /// At one instant: bookkeeping first, then messages, then what was not sent.
+        var order: Int { self == .expire ? 0 : self == .message ? 1 : 2 }
+    }
 
     public var at: Date
     public var job: String
@@ -189,6 +196,8 @@ public struct PlannedEvent: Sendable {
     public var keys: [String]
     /// Why nothing can be sent, if so (no contact for any of the job's channels).
     public var problem: String?
+    /// Why a `skip` was not sent then.
+    public var reason: String?
 
     /// An event of `job` about a customer's orders; its message (channel, recipient, words) is
     /// filled in when it is composed.
@@ -208,6 +217,16 @@ public struct PlannedEvent: Sendable {
     }
 
     public var orderId: String? { orderIds.first }
+
+    /// This candidate as one the rules did not send then, and why.
+    func skipped(_ why: String) -> PlannedEvent {
+        var e = self
+        e.kind = .skip
+        e.reason = why
+        e.draft = nil
+        e.keys = []
+        return e
+    }
 
     /// The message on each further channel of the job that reaches the customer, in order: the
     /// outbox falls back to them after a permanent failure. Filled only when asked for.
