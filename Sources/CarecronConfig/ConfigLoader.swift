@@ -147,17 +147,20 @@ public enum ConfigLoader {
             let token = h.required("token").flatMap(parseSecret)
             let maxBody = h.optional("maxBodyBytes")?.int(1024...16 << 20) ?? 64 * 1024
             let webhookSecret = h.optional("webhookSecret").flatMap(parseSecret)
+            let console = h.optional("console")?.bool ?? true
             h.finish()
             if let listen, let token {
                 let parts = listen.split(separator: ":")
                 if parts.count >= 2, let port = Int(parts.last!), (0...65535).contains(port) {
                     let host = parts.dropLast().joined(separator: ":").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-                    http = HTTPSettings(host: host, port: port, token: token, webhookSecret: webhookSecret, maxBodyBytes: maxBody)
+                    http = HTTPSettings(host: host, port: port, token: token, webhookSecret: webhookSecret, maxBodyBytes: maxBody,
+                                        console: console)
                 } else {
                     h.field.child("listen", .null).report("\"\(listen)\" must be HOST:PORT, e.g. \"127.0.0.1:8080\"")
                 }
             }
         }
+        let console = o.optional("console").map(ConsoleSettings.parse) ?? ConsoleSettings()
         o.finish()
         if let q = quiet, q.length > 16 * 60 {
             sink.warning("quietHours", "quiet hours of \(q.length / 60) h leave little of the day for messages")
@@ -171,6 +174,7 @@ public enum ConfigLoader {
         config.http = http
         config.retryMax = retryMax
         config.currency = currency
+        config.console = console ?? ConsoleSettings()
         return config
     }
 

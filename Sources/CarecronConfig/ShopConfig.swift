@@ -79,6 +79,8 @@ public struct ShopConfig: Sendable {
     public var optOutLine: String
     /// First and longest wait between attempts of a message that failed for a passing reason.
     public var http: HTTPSettings?
+    /// The marketers' console: users, roles, test recipients.
+    public var console = ConsoleSettings()
     public var retryBase: TimeSpan = .seconds(30)
     public var retryMax: TimeSpan = .hours(1)
     /// The currency of every amount (ISO 4217): an order in another is refused, never relabelled.
@@ -104,6 +106,8 @@ public struct HTTPSettings: Sendable {
     /// The shared secret of Shopify/Haravan webhooks; off without it.
     public var webhookSecret: SecretRef?
     public var maxBodyBytes: Int
+    /// The marketers' console under /console (on unless `"console": false`).
+    public var console = true
 }
 
 /// Sender types carecron knows and the keys each takes (secrets marked).

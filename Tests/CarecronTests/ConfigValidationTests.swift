@@ -161,6 +161,31 @@ struct ConfigValidationTests {
         #expect(!problems(dir).contains { $0.contains("senders.zns") })
     }
 
+    /// The console's users: a role, and a bcrypt hash (never a password); test recipients normalised.
+    @Test func consoleUsersNeedARoleAndAHashNotAPassword() throws {
+        let dir = try TestSupport.shopFolder()
+        let hash = "$2b$12$" + String(repeating: "a", count: 53)
+        try edit(dir, "config.json") { c in
+            c["console"] = ["users": ["lan": ["role": "editor", "passwordHash": hash],
+                                      "minh": ["role": "viewr", "passwordHash": ["env": "MINH_HASH"]],
+                                      "tam": ["role": "viewer", "passwordHash": "hunter2"]],
+                            "testRecipients": ["0912 345 678", "lan@example.vn", "12345"]]
+        }
+        expectProblem(dir, "config.json: console.users.minh.role: \"viewr\" is not one of viewer, editor", "did you mean viewer?")
+        expectProblem(dir, "config.json: console.users.tam.passwordHash: must be a bcrypt hash", "carecron console passwd USER")
+        expectProblem(dir, "config.json: console.testRecipients[2]", "\"12345\" is neither a Vietnamese phone number")
+        try edit(dir, "config.json") { c in
+            c["console"] = ["users": ["lan": ["role": "editor", "passwordHash": hash],
+                                      "minh": ["role": "viewer", "passwordHash": ["env": "MINH_HASH"]]],
+                            "testRecipients": ["0912 345 678", "lan@example.vn"]]
+        }
+        let console = try #require(ConfigLoader.load(dir.appendingPathComponent("config.json")).config).console
+        let users = console.users.sorted { $0.name < $1.name }
+        #expect(users.map { "\($0.name) \($0.role)" } == ["lan editor", "minh viewer"])
+        #expect(users[0].passwordHash == .literal(hash) && users[1].passwordHash == .secret(.env("MINH_HASH")))
+        #expect(console.testRecipients == ["+84912345678", "lan@example.vn"])
+    }
+
     @Test func secretsResolveFromEnvironmentFileAndCredential() throws {
         let dir = TestSupport.temporaryFolder()
         try "s3cret\n".write(to: dir.appendingPathComponent("token"), atomically: true, encoding: .utf8)
