@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-algorithms", from: "1.2.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         // The shop's rules: time windows, schedules, names, phones, wording. Pure: no I/O.
@@ -66,7 +67,7 @@ let package = Package(
         .target(
             name: "CarecronService",
             dependencies: [
-                "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery",
+                "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronConsole",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -76,6 +77,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        // The marketers' console (issue 12): server-rendered pages under /console, sessions,
+        // roles, the plan with its reasons; Mustache templates, one stylesheet and the
+        // catalogues of words are resources.
+        .target(
+            name: "CarecronConsole",
+            dependencies: [
+                "CarecronDomain", "CarecronConfig", "CarecronStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources")]
         ),
         // Benchmarks and reliability runs (issue 6): a synthetic shop, a fast local provider that
         // fails on demand, child processes measured with wait4, chaos and fuzz runs.
@@ -94,7 +111,9 @@ let package = Package(
             name: "CarecronCLI",
             dependencies: [
                 "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronService", "CarecronBench",
+                "CarecronConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -102,7 +121,8 @@ let package = Package(
         .testTarget(
             name: "CarecronTests",
             dependencies: ["CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronService", "CarecronCLI",
-                           "CarecronBench",
+                           "CarecronBench", "CarecronConsole",
+                           .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                            .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),

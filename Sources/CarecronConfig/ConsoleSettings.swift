@@ -17,6 +17,12 @@ public struct ConsoleSettings: Sendable {
         /// A bcrypt hash (`carecron console passwd USER` prints one), written as is or kept
         /// outside config.json like any secret.
         public var passwordHash: PasswordHash
+
+        public init(name: String, role: Role, passwordHash: PasswordHash) {
+            self.name = name
+            self.role = role
+            self.passwordHash = passwordHash
+        }
     }
 
     public enum PasswordHash: Sendable, Equatable {

@@ -67,8 +67,9 @@ public final class AssembledService: Sendable {
             ReloadOnHangup(reloader: Reloader(url: configURL, store: store, runtime: runtime, wakeup: wakeup, dryRun: dryRun, log: log)),
         ]
         if let http = config.http, let (token, webhookSecret) = secrets {
+            let console = ConsoleAssembly.console(config, http: http, store: store, runtime: runtime, log: log)
             let api = HTTPAPI(store: store, runtime: runtime, wakeup: wakeup, token: token, webhookSecret: webhookSecret,
-                              maxBody: http.maxBodyBytes, health: health)
+                              maxBody: http.maxBodyBytes, health: health, console: console)
             services.append(api.application(host: http.host, port: http.port, log: log))
             log.info("HTTP API listening", metadata: ["address": "\(http.host):\(http.port)"])
         }

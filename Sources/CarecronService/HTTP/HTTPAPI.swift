@@ -1,4 +1,5 @@
 import CarecronConfig
+import CarecronConsole
 import CarecronDomain
 import CarecronStore
 import Crypto
@@ -18,10 +19,13 @@ public struct HTTPAPI: Sendable {
     public let maxBody: Int
     public let health: ServiceHealth
     public let clock: WallClock
+    /// The marketers' console under /console, when it is served.
+    public let console: Console?
 
     public init(store: any CareStore, runtime: RuntimeBox, wakeup: Wakeup, token: String, webhookSecret: String? = nil, maxBody: Int = 64 * 1024,
-                health: ServiceHealth = ServiceHealth(), clock: WallClock = .system) {
+                health: ServiceHealth = ServiceHealth(), clock: WallClock = .system, console: Console? = nil) {
         self.store = store
+        self.console = console
         self.clock = clock
         self.health = health
         self.runtime = runtime
@@ -44,6 +48,7 @@ public struct HTTPAPI: Sendable {
         if let webhookSecret {
             router.addRoutes(PlatformWebhookRoutes(api: shared, secret: webhookSecret).routes, atPath: "/webhooks")
         }
+        console?.mount(on: router)
         return router
     }
 

@@ -1,0 +1,22 @@
+import CarecronConfig
+import CarecronDomain
+import CarecronStore
+import Foundation
+
+/// What the console works with: the store, the shop's current configuration and jobs (the
+/// running service's, which a reload replaces), and the clock.
+public struct ConsoleEnvironment: Sendable {
+    public let store: any CareStore
+    public let current: @Sendable () async -> (config: ShopConfig, jobs: [JobDefinition])
+    public let clock: WallClock
+    /// Served over TLS (by a proxy in front): the session cookie is then `Secure`.
+    public let secureCookies: Bool
+
+    public init(store: any CareStore, clock: WallClock = .system, secureCookies: Bool = false,
+                current: @escaping @Sendable () async -> (config: ShopConfig, jobs: [JobDefinition])) {
+        self.store = store
+        self.current = current
+        self.clock = clock
+        self.secureCookies = secureCookies
+    }
+}

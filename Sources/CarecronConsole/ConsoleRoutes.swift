@@ -1,0 +1,112 @@
+import CarecronConfig
+import CarecronDomain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdAuth
+
+/// The console's routes, mounted under `/console` on any router (the API's server, or the
+/// standalone `carecron console`).
+public struct Console: Sendable {
+    let environment: ConsoleEnvironment
+    let users: ConsoleUsers
+    let views: Views
+    let sessions: MemoryPersistDriver<ContinuousClock>
+
+    public init(environment: ConsoleEnvironment, users: ConsoleUsers, views: Views) {
+        self.environment = environment
+        self.users = users
+        self.views = views
+        self.sessions = MemoryPersistDriver()
+    }
+
+    /// Adds the console under `/console` to a router whose context is `Parent`.
+    public func mount<Parent: RequestContext>(on router: some RouterMethods<Parent>) {
+        let group = router.group("console", context: ConsoleContext<Parent>.self)
+        group.add(middleware: SessionMiddleware(
+            storage: sessions,
+            configuration: .init(sessionCookieParameters: .init(name: "carecron_console", path: "/console",
+                                                                secure: environment.secureCookies, sameSite: .strict),
+                                 defaultSessionExpiration: .seconds(8 * 3600))))
+        group.get("static/console.css") { _, _ in
+            var r = Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: views.stylesheet)))
+            Views.secure(&r.headers)
+            return r
+        }
+        group.get("login") { request, context in
+            if users.isEmpty { return Response.redirect(to: "/console/plan") }
+            return views.page("login", [:], language: Views.language(request), session: context.session)
+        }
+        group.post("login") { request, context in try await login(request, context) }
+        group.post("logout") { request, context in
+            guard let session = context.session else { return Response.redirect(to: "/console/login") }
+            try await checkForgery(request, session)
+            context.sessions.clearSession()
+            return Response.redirect(to: "/console/login")
+        }
+        group.get("") { _, _ in Response.redirect(to: "/console/plan") }
+        group.get("plan") { request, context in
+            guard let session = signedIn(context) else { return Response.redirect(to: "/console/login") }
+            let (config, jobs) = await environment.current()
+            let today = config.clock.localDate(of: environment.clock.now())
+            let query = PlanPage.Query(Self.parameters(request), today: today)
+            let model = try await PlanPage(config: config, jobs: jobs, store: environment.store).model(query)
+            return views.page("plan", model, language: Views.language(request), session: session)
+        }
+        group.get("jobs") { request, context in
+            guard let session = signedIn(context) else { return Response.redirect(to: "/console/login") }
+            let (config, jobs) = await environment.current()
+            return views.page("jobs", JobsPage(config: config, jobs: jobs).model(now: environment.clock.now()),
+                              language: Views.language(request), session: session)
+        }
+    }
+
+    /// The session of a logged-in user; with no user configured (a loopback-only console) every
+    /// visitor is the local editor.
+    func signedIn<Parent>(_ context: ConsoleContext<Parent>) -> ConsoleSession? {
+        if let session = context.session { return session }
+        guard users.isEmpty else { return nil }
+        let local = ConsoleSession(user: "local", role: ConsoleSettings.Role.editor.rawValue, csrf: Self.token())
+        context.sessions.setSession(local)
+        return local
+    }
+
+    func login<Parent>(_ request: Request, _ context: ConsoleContext<Parent>) async throws -> Response {
+        let form = try await Self.form(request)
+        let language = Views.language(request)
+        guard let user = form["user"], let password = form["password"],
+              let role = users.verify(user: user, password: password) else {
+            return views.page("login", ["failed": true, "name": form["user"] ?? ""], language: language, session: nil, status: .unauthorized)
+        }
+        context.sessions.setSession(ConsoleSession(user: user, role: role.rawValue, csrf: Self.token()))
+        return Response.redirect(to: "/console/plan")
+    }
+
+    /// A form posted without the session's token did not come from the console's own page.
+    func checkForgery(_ request: Request, _ session: ConsoleSession) async throws {
+        let form = try await Self.form(request)
+        guard let token = form["csrf"], Self.same(token, session.csrf) else {
+            throw HTTPError(.forbidden, message: "this form is stale or did not come from the console: reload the page")
+        }
+    }
+
+    static func token() -> String {
+        (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+
+    static func same(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    static func parameters(_ request: Request) -> [String: String] {
+        var out: [String: String] = [:]
+        for (k, v) in request.uri.queryParameters { out[String(k)] = String(v) }
+        return out
+    }
+
+    /// A URL-encoded form body (at most 64 KB).
+    static func form(_ request: Request) async throws -> [String: String] {
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        return try URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: body))
+    }
+}

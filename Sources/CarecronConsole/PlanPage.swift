@@ -1,0 +1,100 @@
+import CarecronConfig
+import CarecronDomain
+import CarecronStore
+import Foundation
+
+/// The plan: every message of the coming days by day and hour, and every candidate not sent
+/// with its reason; the same planner as `simulate --explain`, over the live store.
+struct PlanPage {
+    struct Query {
+        var from: LocalDate
+        var days = 7
+        var job: String?
+        var channel: String?
+        var customer: String?
+        var order: String?
+
+        init(_ parameters: [String: String], today: LocalDate) {
+            from = parameters["from"].flatMap { LocalDate(iso: $0) } ?? today
+            days = parameters["days"].flatMap { Int($0) }.map { min(max($0, 1), 31) } ?? 7
+            func given(_ key: String) -> String? { parameters[key].flatMap { $0.isEmpty ? nil : $0 } }
+            job = given("job")
+            channel = given("channel")
+            customer = given("customer")
+            order = given("order")
+        }
+
+        func keeps(_ e: PlannedEvent) -> Bool {
+            (job == nil || e.job == job) && (channel == nil || e.channel?.rawValue == channel || e.kind != .message)
+                && (customer == nil || e.customerId == customer) && (order == nil || e.orderIds.contains(order!))
+        }
+    }
+
+    let config: ShopConfig
+    let jobs: [JobDefinition]
+    let store: any CareStore
+
+    /// The events of the span, explained, filtered by the query.
+    func events(_ q: Query) async throws -> [PlannedEvent] {
+        let clock = config.clock
+        let from = clock.startOfDay(q.from), to = clock.startOfDay(q.from.adding(days: q.days))
+        var planner = CarePlanner(policy: config.policy, jobs: jobs)
+        planner.explain = true
+        let input = try await store.planningInput(for: planner, from: from, to: to)
+        return planner.plan(input, from: from, to: to).filter(q.keeps)
+    }
+
+    func model(_ q: Query) async throws -> [String: Any] {
+        let events = try await events(q)
+        let clock = config.clock
+        let sent = events.filter { $0.kind != .skip }
+        var days: [[String: Any]] = []
+        for (day, ofDay) in Dictionary(grouping: sent, by: { clock.localDate(of: $0.at) }).sorted(by: { $0.key < $1.key }) {
+            let hours = Dictionary(grouping: ofDay, by: { clock.timeOfDay(of: $0.at).hour }).sorted { $0.key < $1.key }.map { hour, list in
+                ["hour": String(format: "%02d:00", hour), "rows": list.map(row)] as [String: Any]
+            }
+            days.append(["day": VietnameseFormat.date(day), "iso": day.description, "count": ofDay.count, "hours": hours])
+        }
+        var counts: [String: Int] = [:]
+        for e in sent where e.kind == .message { counts["\(e.job)|\(e.channel?.rawValue ?? "-")", default: 0] += 1 }
+        let smsSegments = sent.reduce(0) { $0 + (segments($1)?.segments ?? 0) }
+        return [
+            "from": q.from.description, "days": q.days, "to": q.from.adding(days: q.days - 1).description,
+            "job": q.job ?? "", "channel": q.channel ?? "", "customer": q.customer ?? "", "order": q.order ?? "",
+            "jobs": jobs.map { ["name": $0.name, "selected": $0.name == q.job] as [String: Any] },
+            "channels": ChannelKind.allCases.map { ["name": $0.rawValue, "selected": $0.rawValue == q.channel] as [String: Any] },
+            "planDays": days,
+            "messageCount": sent.filter { $0.kind == .message }.count,
+            "expiryCount": sent.filter { $0.kind == .expire }.count,
+            "smsSegments": smsSegments,
+            "counts": counts.sorted { $0.key < $1.key }.map { key, n in
+                let parts = key.split(separator: "|").map(String.init)
+                return ["job": parts[0], "channel": parts[1], "count": n] as [String: Any]
+            },
+            "skips": events.filter { $0.kind == .skip }.map(row),
+            "skipCount": events.filter { $0.kind == .skip }.count,
+        ]
+    }
+
+    func segments(_ e: PlannedEvent) -> (encoding: MessageRules.SMSEncoding, segments: Int)? {
+        guard e.channel == .sms, let text = e.text else { return nil }
+        return MessageRules.smsSegments(text)
+    }
+
+    func row(_ e: PlannedEvent) -> [String: Any] {
+        var r: [String: Any] = [
+            "time": config.clock.timeOfDay(of: e.at).description,
+            "date": VietnameseFormat.date(config.clock.localDate(of: e.at)),
+            "job": e.job, "kind": e.kind.rawValue, "expire": e.kind == .expire,
+            "customerId": e.customerId, "orders": e.orderIds.joined(separator: ", "),
+        ]
+        if let n = e.reminder { r["reminder"] = n }
+        if let c = e.channel { r["channel"] = c.rawValue }
+        if let s = e.subject { r["subject"] = s }
+        if let t = e.text { r["text"] = t }
+        if let reason = e.reason { r["reason"] = reason }
+        if let p = e.problem, e.reason == nil { r["problem"] = p }
+        if let seg = segments(e) { r["segments"] = "\(seg.segments) × \(seg.encoding.rawValue)" }
+        return r
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+
+/// The console's pages: Mustache templates and the words of each language, read from the
+/// package's resources once.
+public struct Views: Sendable {
+    let library: MustacheLibrary
+    let words: [Language: [String: String]]
+    let stylesheet: String
+
+    public enum Language: String, Sendable, CaseIterable {
+        case vi, en
+    }
+
+    public static func load() throws -> Views {
+        guard let resources = Bundle.module.url(forResource: "Resources", withExtension: nil) else {
+            throw ConsoleError("the console's resources are missing from this build")
+        }
+        var library = MustacheLibrary()
+        let templates = resources.appendingPathComponent("templates")
+        for file in try FileManager.default.contentsOfDirectory(atPath: templates.path) where file.hasSuffix(".mustache") {
+            let text = try String(contentsOf: templates.appendingPathComponent(file), encoding: .utf8)
+            try library.register(text, named: String(file.dropLast(".mustache".count)))
+        }
+        var words: [Language: [String: String]] = [:]
+        for language in Language.allCases {
+            let data = try Data(contentsOf: resources.appendingPathComponent("words/\(language.rawValue).json"))
+            words[language] = try JSONDecoder().decode([String: String].self, from: data)
+        }
+        let css = try String(contentsOf: resources.appendingPathComponent("static/console.css"), encoding: .utf8)
+        return Views(library: library, words: words, stylesheet: css)
+    }
+
+    /// `?lang=en` first, then the browser's `Accept-Language`; Vietnamese otherwise.
+    static func language(_ request: Request) -> Language {
+        if let asked = request.uri.queryParameters.get("lang"), let l = Language(rawValue: asked) { return l }
+        let accept = request.headers[.acceptLanguage] ?? ""
+        let first = accept.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return first.hasPrefix("en") ? .en : .vi
+    }
+
+    /// A whole page: the template with the words of the language, the user and the CSRF token.
+    func page(_ template: String, _ values: [String: Any], language: Language, session: ConsoleSession?,
+              status: HTTPResponse.Status = .ok) -> Response {
+        var object = values
+        object["t"] = words[language] ?? [:]
+        object["lang"] = language.rawValue
+        if let session {
+            object["user"] = session.user
+            object["role"] = session.role
+            object["csrf"] = session.csrf
+            object["editor"] = session.role == "editor"
+        }
+        let html = library.render(object, withTemplate: template) ?? "template \(template) is missing"
+        var response = Response(status: status, headers: [.contentType: "text/html; charset=utf-8"],
+                                body: .init(byteBuffer: ByteBuffer(string: html)))
+        Self.secure(&response.headers)
+        return response
+    }
+
+    /// No script but the console's own, no framing, no content sniffing.
+    static func secure(_ headers: inout HTTPFields) {
+        headers[.contentSecurityPolicy] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[.referrerPolicy] = "same-origin"
+        headers[.cacheControl] = "no-store"
+    }
+}
+
+struct ConsoleError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension HTTPField.Name {
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
+    static let referrerPolicy = Self("Referrer-Policy")!
+}

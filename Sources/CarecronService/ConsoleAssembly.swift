@@ -1,0 +1,86 @@
+import CarecronConfig
+import CarecronConsole
+import CarecronDomain
+import CarecronStore
+import Foundation
+import Hummingbird
+import Logging
+
+/// Whether `run` serves the marketers' console beside the API, and the console it serves.
+public enum ConsoleAssembly {
+    /// The console for the running service, or nil (with the reason logged): off by
+    /// `"http": {"console": false}`, and off on a non-loopback address while no user is configured.
+    static func console(_ config: ShopConfig, http: HTTPSettings, store: any CareStore, runtime: RuntimeBox, log: Logger) -> Console? {
+        guard http.console else { return nil }
+        let users = ConsoleUsers(config.console, relativeTo: config.folder)
+        for p in users.problems { log.error("console user cannot log in: \(config.file.lastPathComponent): \(p)") }
+        if let why = refusal(host: http.host, users: users) {
+            log.warning("console off: \(why)")
+            return nil
+        }
+        do {
+            let environment = ConsoleEnvironment(store: store) {
+                let rt = await runtime.current
+                return (rt.config, rt.jobs)
+            }
+            let console = Console(environment: environment, users: users, views: try Views.load())
+            log.info("console served", metadata: ["url": "http://\(http.host):\(http.port)/console/"])
+            return console
+        } catch {
+            log.error("console off: \(error)")
+            return nil
+        }
+    }
+
+    /// Why the console may not be served on `host`: without users it is for this machine only.
+    public static func refusal(host: String, users: ConsoleUsers) -> String? {
+        guard users.isEmpty, !isLoopback(host) else { return nil }
+        return "no user in config.json \"console\".\"users\", and \(host) is not a loopback address: add a user (`carecron console passwd USER` prints the hash) or listen on 127.0.0.1"
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}
+
+/// `carecron console`: the console alone, for a marketer's laptop. It reads the store and the
+/// job files (read again at each page, so that edits show), and sends nothing.
+public struct StandaloneConsole: Sendable {
+    public let url: String
+    let console: Console
+    let host: String
+    let port: Int
+
+    public init(configURL: URL, config: ShopConfig, store: any CareStore, host: String, port: Int) throws(StartRefusal) {
+        let users = ConsoleUsers(config.console, relativeTo: config.folder)
+        if let why = ConsoleAssembly.refusal(host: host, users: users) { throw StartRefusal(lines: ["carecron console: \(why)"], exitCode: 2) }
+        let last = LastGoodConfiguration(config: config)
+        let environment = ConsoleEnvironment(store: store) {
+            let loaded = ConfigLoader.load(configURL)
+            if let config = loaded.config, loaded.isValid { await last.keep(config, loaded.jobs) }
+            return await last.current
+        }
+        do { console = Console(environment: environment, users: users, views: try Views.load()) } catch {
+            throw StartRefusal(lines: ["carecron console: \(error)"], exitCode: 1)
+        }
+        self.host = host
+        self.port = port
+        self.url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/console/"
+    }
+
+    public func application(log: Logger) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("/") { _, _ in Response.redirect(to: "/console/plan") }
+        console.mount(on: router)
+        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "carecron"), logger: log)
+    }
+}
+
+/// The configuration last read without errors: a half-typed job file does not blank the console.
+actor LastGoodConfiguration {
+    private(set) var current: (config: ShopConfig, jobs: [JobDefinition])
+
+    init(config: ShopConfig) { current = (config, ConfigLoader.load(config.file).jobs) }
+
+    func keep(_ config: ShopConfig, _ jobs: [JobDefinition]) { current = (config, jobs) }
+}

@@ -1,0 +1,154 @@
+import CarecronConfig
+import CarecronConsole
+import CarecronDomain
+import CarecronService
+import CarecronStore
+import Foundation
+import Hummingbird
+import HTTPTypes
+import HummingbirdBcrypt
+import HummingbirdTesting
+import Testing
+
+/// The marketers' console in process (HummingbirdTesting, no socket) on the basic scenario's
+/// real SQLite file: logging in, roles, the plan with its reasons, escaping, headers.
+@Suite("Console routes, in process")
+struct ConsoleRouteTests {
+    /// Cost 4: the test hashes quickly; the service's own hashes are cost 12.
+    static let lanHash = Bcrypt.hash("mat-khau-lan", cost: 4)
+    static let minhHash = Bcrypt.hash("mat-khau-minh", cost: 4)
+
+    static func router(users: Bool = true) throws -> Router<BasicRequestContext> {
+        let dir = try TestSupport.shopFolder()
+        let loaded = ConfigLoader.load(dir.appendingPathComponent("config.json"))
+        let config = try #require(loaded.config)
+        let store = try Store(url: dir.appendingPathComponent("var/carecron.sqlite"))
+        let importer = Importer(store: store, clock: config.clock)
+        _ = try importer.run(.customers, file: TestSupport.basicScenario.appendingPathComponent("customers.csv"))
+        _ = try importer.run(.orders, file: TestSupport.basicScenario.appendingPathComponent("orders.csv"))
+        // A customer whose name is markup: shown as text, never run.
+        let now = TestSupport.instant("2026-11-30T10:00:00+07:00")
+        _ = try store.upsert(.customers, ["id": "X1", "full_name": "<script>alert(1)</script>", "phone": "0912000111"],
+                             clock: config.clock, holdFor: .hours(24), now: now)
+        _ = try store.upsert(.orders, ["id": "X1-1", "customer_id": "X1", "placed_at": "2026-12-01T08:30:00+07:00", "amount": "120000"],
+                             clock: config.clock, holdFor: .hours(24), now: now)
+        let settings = ConsoleSettings(users: users ? [.init(name: "lan", role: .editor, passwordHash: .literal(lanHash)),
+                                                       .init(name: "minh", role: .viewer, passwordHash: .literal(minhHash))] : [])
+        let jobs = loaded.jobs
+        let environment = ConsoleEnvironment(store: store, clock: WallClock { now }) { (config, jobs) }
+        let console = Console(environment: environment, users: ConsoleUsers(settings, relativeTo: dir), views: try Views.load())
+        let router = Router()
+        console.mount(on: router)
+        return router
+    }
+
+    static func text(_ body: ByteBuffer) -> String { String(buffer: body) }
+
+    /// Logs in and returns the `Cookie` header that carries the session.
+    static func logIn(_ client: some TestClientProtocol, _ user: String, _ password: String) async throws -> HTTPFields {
+        try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                 body: ByteBuffer(string: "user=\(user)&password=\(password)")) { r in
+            #expect(r.status == .seeOther && r.headers[.location] == "/console/plan")
+            let cookie = try #require(r.headers[.setCookie])
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/console"))
+            return [.cookie: String(cookie.split(separator: ";")[0])]
+        }
+    }
+
+    static func csrf(_ page: String) -> String? {
+        guard let r = page.range(of: "name=\"csrf\" value=\"") else { return nil }
+        return String(page[r.upperBound...].prefix { $0 != "\"" })
+    }
+
+    @Test func everyPageNeedsALoginAndAWrongPasswordIsRefused() async throws {
+        try await Application(router: try Self.router()).test(.router) { client in
+            try await client.execute(uri: "/console/plan", method: .get) { r in
+                #expect(r.status == .seeOther && r.headers[.location] == "/console/login")
+            }
+            try await client.execute(uri: "/console/login", method: .get) { r in
+                #expect(r.status == .ok && Self.text(r.body).contains("Đăng nhập"))
+            }
+            try await client.execute(uri: "/console/login?lang=en", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                     body: ByteBuffer(string: "user=lan&password=wrong")) { r in
+                #expect(r.status == .unauthorized && Self.text(r.body).contains("Wrong user or password."))
+                #expect(r.headers[.setCookie] == nil)
+            }
+            try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                     body: ByteBuffer(string: "user=nobody&password=mat-khau-lan")) { r in
+                #expect(r.status == .unauthorized)
+            }
+        }
+    }
+
+    @Test func thePlanShowsTheNoonReminderAndWhatIsNotSentWithItsReason() async throws {
+        try await Application(router: try Self.router()).test(.router) { client in
+            let cookie = try await Self.logIn(client, "minh", "mat-khau-minh")
+            try await client.execute(uri: "/console/plan?from=2026-12-01&days=1", method: .get, headers: cookie) { r in
+                #expect(r.status == .ok)
+                let page = Self.text(r.body)
+                #expect(page.contains("<h3>12:00</h3>"))
+                #expect(page.contains("<td class=\"time\">12:00</td>\n      <td>payment-reminder #1</td>\n      <td>C001</td>\n      <td>D01</td>"), "\(page)")
+                #expect(page.contains("Chi Lan oi, don D01 (450.000d)"))
+                #expect(page.contains("reminder #1: order D11 was paid before the slot"))
+                #expect(page.contains("the customer opted out of marketing"))
+                #expect(page.contains("minh (viewer)"))
+            }
+            try await client.execute(uri: "/console/plan?from=2026-12-01&days=1&job=birthday&lang=en", method: .get, headers: cookie) { r in
+                let page = Self.text(r.body)
+                #expect(page.contains("Messages to be sent") && !page.contains("payment-reminder #1"))
+            }
+        }
+    }
+
+    @Test func customerDataIsTextAndTheHeadersForbidScriptsAndFrames() async throws {
+        try await Application(router: try Self.router()).test(.router) { client in
+            let cookie = try await Self.logIn(client, "lan", "mat-khau-lan")
+            try await client.execute(uri: "/console/plan?from=2026-12-01&days=2", method: .get, headers: cookie) { r in
+                let page = Self.text(r.body)
+                #expect(page.contains("X1-1"), "the order of the customer named with markup is planned")
+                #expect(!page.contains("<script>alert(1)</script>"))
+                let csp = r.headers[.contentSecurityPolicy] ?? ""
+                #expect(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"))
+                #expect(r.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+            }
+        }
+    }
+
+    @Test func loggingOutNeedsTheFormsTokenAndEndsTheSession() async throws {
+        try await Application(router: try Self.router()).test(.router) { client in
+            let cookie = try await Self.logIn(client, "lan", "mat-khau-lan")
+            let token = try await client.execute(uri: "/console/jobs", method: .get, headers: cookie) { r in
+                #expect(r.status == .ok && Self.text(r.body).contains("payment-reminder"))
+                return try #require(Self.csrf(Self.text(r.body)))
+            }
+            var form = cookie
+            form[.contentType] = "application/x-www-form-urlencoded"
+            try await client.execute(uri: "/console/logout", method: .post, headers: form, body: ByteBuffer(string: "csrf=forged")) { r in
+                #expect(r.status == .forbidden)
+            }
+            try await client.execute(uri: "/console/logout", method: .post, headers: form, body: ByteBuffer(string: "")) { r in
+                #expect(r.status == .forbidden)
+            }
+            try await client.execute(uri: "/console/logout", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(token)")) { r in
+                #expect(r.status == .seeOther && r.headers[.location] == "/console/login")
+            }
+            try await client.execute(uri: "/console/plan", method: .get, headers: cookie) { r in
+                #expect(r.status == .seeOther, "the session is gone")
+            }
+        }
+    }
+
+    @Test func withoutUsersItIsForThisMachineOnly() async throws {
+        try await Application(router: try Self.router(users: false)).test(.router) { client in
+            try await client.execute(uri: "/console/plan?from=2026-12-01&days=1", method: .get) { r in
+                #expect(r.status == .ok && Self.text(r.body).contains("local (editor)"))
+            }
+        }
+        let none = ConsoleUsers(ConsoleSettings(), relativeTo: TestSupport.packageRoot)
+        #expect(ConsoleAssembly.refusal(host: "127.0.0.1", users: none) == nil)
+        #expect(ConsoleAssembly.refusal(host: "0.0.0.0", users: none)?.contains("carecron console passwd USER") == true)
+        let some = ConsoleUsers(ConsoleSettings(users: [.init(name: "lan", role: .editor, passwordHash: .literal(Self.lanHash))]),
+                                relativeTo: TestSupport.packageRoot)
+        #expect(ConsoleAssembly.refusal(host: "0.0.0.0", users: some) == nil)
+    }
+}
