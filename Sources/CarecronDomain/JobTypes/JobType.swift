@@ -89,34 +89,36 @@ public struct PlanningSpan {
     var policy: CarePolicy { planner.policy }
 
     /// Records a candidate the rules considered and did not send at `at`, and why.
-    func skip(_ job: JobDefinition, customerId: String, orders: [OrderSnapshot], at: Date, _ reason: @autoclosure () -> String) {
+    func skip(_ job: JobDefinition, customerId: String, orders: @autoclosure () -> [OrderSnapshot], at: @autoclosure () -> Date,
+              _ reason: @autoclosure () -> String) {
         guard let decisions else { return }
-        decisions.skipped.append(PlannedEvent(at: at, job: job, kind: .message, customerId: customerId, orders: orders, keys: [])
+        decisions.skipped.append(PlannedEvent(at: at(), job: job, kind: .message, customerId: customerId, orders: orders(), keys: [])
             .skipped(reason()))
     }
 
     /// Whether the customer takes this job's messages; when not, the candidate is recorded as skipped.
-    func reaches(_ customer: CustomerSnapshot?, _ job: JobDefinition, customerId: String, orders: [OrderSnapshot], at: Date) -> Bool {
+    func reaches(_ customer: CustomerSnapshot?, _ job: JobDefinition, customerId: String, orders: @autoclosure () -> [OrderSnapshot],
+                 at: @autoclosure () -> Date) -> Bool {
         guard let customer else {
-            skip(job, customerId: customerId, orders: orders, at: at, "customer \(customerId) is not in the store")
+            skip(job, customerId: customerId, orders: orders(), at: at(), "customer \(customerId) is not in the store")
             return false
         }
         if customer.accepts(job.purpose) { return true }
-        skip(job, customerId: customerId, orders: orders, at: at,
+        skip(job, customerId: customerId, orders: orders(), at: at(),
              customer.optOut == .all ? "the customer opted out of all messages" : "the customer opted out of marketing")
         return false
     }
 
     /// When a message due at `t` goes out (`CarePlanner.deliverable`), recording a move out of
     /// quiet hours, or a drop, as a decision.
-    func deliverable(_ job: JobDefinition, at t: Date, customerId: String, orders: [OrderSnapshot]) -> Date? {
+    func deliverable(_ job: JobDefinition, at t: Date, customerId: String, orders: @autoclosure () -> [OrderSnapshot]) -> Date? {
         let at = planner.deliverable(job, at: t, downtime)
         if decisions != nil {
             let due = downtime.resume(at: t)
             if let at, at > due {
-                skip(job, customerId: customerId, orders: orders, at: due, "quiet hours: moved to \(InstantFormat.format(at, clock: policy.clock))")
+                skip(job, customerId: customerId, orders: orders(), at: due, "quiet hours: moved to \(InstantFormat.format(at, clock: policy.clock))")
             } else if at == nil {
-                skip(job, customerId: customerId, orders: orders, at: due, "quiet hours: the job drops what falls due then")
+                skip(job, customerId: customerId, orders: orders(), at: due, "quiet hours: the job drops what falls due then")
             }
         }
         return at

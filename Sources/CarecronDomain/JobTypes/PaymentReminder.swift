@@ -82,18 +82,22 @@ public struct PaymentReminderRules: JobRules {
     func reminders(_ job: JobDefinition, _ span: PlanningSpan, notBefore: Date?) -> [PlannedEvent] {
         let input = span.input
         var sends: [Send] = []
+        let clock = span.policy.clock
         for order in input.orders where !order.isCashOnDelivery {
             if let notBefore, policy.expiry(placedAt: order.placedAt) <= notBefore { continue }
-            let firstDue = { policy.firstDue(placedAt: order.placedAt, clock: span.policy.clock) ?? order.placedAt }
             if order.isWithdrawn {
-                span.skip(job, customerId: order.customerId, orders: [order], at: firstDue(), "order \(order.id) was \(order.status.rawValue)")
+                span.skip(job, customerId: order.customerId, orders: [order], at: policy.firstDue(placedAt: order.placedAt, clock: clock) ?? order.placedAt,
+                          "order \(order.id) was \(order.status.rawValue)")
                 continue
             }
             guard span.reaches(input.customers[order.customerId], job, customerId: order.customerId, orders: [order],
-                               at: span.decisions == nil ? order.placedAt : firstDue()) else { continue }
+                               at: policy.firstDue(placedAt: order.placedAt, clock: clock) ?? order.placedAt) else { continue }
             let sent = input.reminderSentAt
-            let skip = { (at: Date, why: String) in span.skip(job, customerId: order.customerId, orders: [order], at: at, why) }
-            sends += chain(order, span.policy, span.downtime, purpose: job.purpose, skip: span.decisions == nil ? nil : skip) {
+            // Only when the planner explains itself: a closure per order costs an allocation.
+            let skip: ((Date, String) -> Void)? = span.decisions == nil ? nil : { at, why in
+                span.skip(job, customerId: order.customerId, orders: [order], at: at, why)
+            }
+            sends += chain(order, span.policy, span.downtime, purpose: job.purpose, skip: skip) {
                 sent.isEmpty ? nil : sent["\(job.name):\(order.id):\($0)"]
             }
         }
