@@ -56,8 +56,9 @@ public struct Console: Sendable {
         group.get("jobs") { request, context in
             guard let session = signedIn(context) else { return Response.redirect(to: "/console/login") }
             let (config, jobs) = await environment.current()
-            return views.page("jobs", JobsPage(config: config, jobs: jobs).model(now: environment.clock.now()),
-                              language: Views.language(request), session: session)
+            let language = Views.language(request)
+            let page = JobsPage(config: config, jobs: jobs, store: environment.store, words: views.scheduleWords(language))
+            return views.page("jobs", try await page.model(now: environment.clock.now()), language: language, session: session)
         }
     }
 

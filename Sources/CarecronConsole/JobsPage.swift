@@ -1,21 +1,52 @@
 import CarecronConfig
 import CarecronDomain
+import CarecronStore
 import Foundation
 
-/// Each job at a glance: type, purpose, whether it runs, its schedule and next runs.
+/// Each job at a glance: type, purpose, whether it runs, its schedule in words and next runs,
+/// its last message, the last 7 days' messages by outcome, and whether its file validates.
 struct JobsPage {
     let config: ShopConfig
     let jobs: [JobDefinition]
+    let store: any CareStore
+    let words: ScheduleWords
 
-    func model(now: Date) -> [String: Any] {
+    func model(now: Date) async throws -> [String: Any] {
         let clock = config.clock
-        return ["jobs": jobs.map { job in
-            [
-                "name": job.name, "type": job.type.rawValue, "purpose": job.purpose.rawValue, "enabled": job.enabled,
-                "schedule": job.schedule.description, "description": job.description,
-                "channels": job.channels.map(\.rawValue).joined(separator: ", "),
-                "next": job.enabled ? job.schedule.firings(after: now, count: 5, clock: clock).map { InstantFormat.format($0, clock: clock) } : [],
-            ] as [String: Any]
+        let last = try await store.outbox.lastPlannedByJob()
+        let week = try await store.outbox.countsByJob(since: now.addingTimeInterval(-7 * 86_400))
+        // Every file of jobs/, valid or not: a file with errors is listed with them, not hidden.
+        let loaded = ConfigLoader.load(config.file)
+        var problems: [String: [String]] = [:]
+        let folder = config.jobsFolder.standardizedFileURL.path
+        for d in loaded.diagnostics {
+            // Diagnostics name files as `validate` prints them (relative to the working folder).
+            let file = URL(fileURLWithPath: d.file).standardizedFileURL
+            guard file.deletingLastPathComponent().path == folder, file.pathExtension == "json" else { continue }
+            problems[file.deletingPathExtension().lastPathComponent, default: []]
+                .append("\(d.path): \(d.severity == .warning ? "warning: " : "")\(d.message)")
+        }
+        let names = Set(jobs.map(\.name)).union(problems.keys).sorted()
+        let byName = Dictionary(jobs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        return ["jobs": names.map { name -> [String: Any] in
+            var row: [String: Any] = ["name": name, "problems": problems[name] ?? [], "valid": byName[name] != nil]
+            guard let job = byName[name] else { return row }
+            let everyMinute = job.schedule.description == "* * * * *"
+            row["type"] = job.type.rawValue
+            row["purpose"] = job.purpose.rawValue
+            row["enabled"] = job.enabled
+            row["schedule"] = job.schedule.description
+            row["scheduleWords"] = words.describe(job.schedule.description)
+            row["description"] = job.description
+            row["channels"] = job.channels.map(\.rawValue).joined(separator: ", ")
+            row["onOrders"] = everyMinute
+            row["next"] = job.enabled && !everyMinute ? job.schedule.firings(after: now, count: 5, clock: clock).map { words.instant($0, clock: clock) } : []
+            if let (at, total) = last[name] { row["last"] = words.instant(at, clock: clock); row["total"] = total }
+            row["week"] = OutboxState.allCases.compactMap { state -> [String: Any]? in
+                guard let n = week[name]?[state], n > 0 else { return nil }
+                return ["state": state.rawValue, "count": n]
+            }
+            return row
         }]
     }
 }

@@ -33,6 +33,8 @@ public struct Views: Sendable {
         return Views(library: library, words: words, stylesheet: css)
     }
 
+    func scheduleWords(_ language: Language) -> ScheduleWords { ScheduleWords(words: words[language] ?? [:]) }
+
     /// `?lang=en` first, then the browser's `Accept-Language`; Vietnamese otherwise.
     static func language(_ request: Request) -> Language {
         if let asked = request.uri.queryParameters.get("lang"), let l = Language(rawValue: asked) { return l }

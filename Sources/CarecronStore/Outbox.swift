@@ -215,6 +215,18 @@ public struct Outbox: Sendable {
         }
     }
 
+    /// Per job, its messages planned since `since` by state (the console's jobs page).
+    public func countsByJob(since: Date) throws -> [String: [OutboxState: Int]] {
+        try store.db.read { db in
+            var out: [String: [OutboxState: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT job, state, COUNT(*) AS n FROM outbox WHERE created_at >= ? GROUP BY job, state",
+                                        arguments: [Int(since.timeIntervalSince1970)]) {
+                if let s = OutboxState(rawValue: row["state"]) { out[row["job"], default: [:]][s] = row["n"] }
+            }
+            return out
+        }
+    }
+
     /// Per job, when its last message was planned and how many it planned in all (`status`).
     public func lastPlannedByJob() throws -> [String: (Date, Int)] {
         try store.db.read { db in

@@ -59,6 +59,8 @@ public protocol OutboxStore: Sendable {
     func nextDue() async throws -> Date?
     /// Each job's last planned message: when, and how many the job planned in all.
     func lastPlannedByJob() async throws -> [String: (Date, Int)]
+    /// Each job's messages planned since `since`, by state.
+    func countsByJob(since: Date) async throws -> [String: [OutboxState: Int]]
 }
 
 /// What the planner reads for a span, and a token that changes when others write.

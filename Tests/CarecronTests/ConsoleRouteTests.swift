@@ -18,8 +18,9 @@ struct ConsoleRouteTests {
     static let lanHash = Bcrypt.hash("mat-khau-lan", cost: 4)
     static let minhHash = Bcrypt.hash("mat-khau-minh", cost: 4)
 
-    static func router(users: Bool = true) throws -> Router<BasicRequestContext> {
+    static func router(users: Bool = true, edit: (URL) throws -> Void = { _ in }) throws -> Router<BasicRequestContext> {
         let dir = try TestSupport.shopFolder()
+        try edit(dir)
         let loaded = ConfigLoader.load(dir.appendingPathComponent("config.json"))
         let config = try #require(loaded.config)
         let store = try Store(url: dir.appendingPathComponent("var/carecron.sqlite"))
@@ -86,7 +87,7 @@ struct ConsoleRouteTests {
             try await client.execute(uri: "/console/plan?from=2026-12-01&days=1", method: .get, headers: cookie) { r in
                 #expect(r.status == .ok)
                 let page = Self.text(r.body)
-                #expect(page.contains("<h3>12:00</h3>"))
+                #expect(page.contains("<tr class=\"hour\"><th colspan=\"7\">12:00</th></tr>"))
                 #expect(page.contains("<td class=\"time\">12:00</td>\n      <td>payment-reminder #1</td>\n      <td>C001</td>\n      <td>D01</td>"), "\(page)")
                 #expect(page.contains("Chi Lan oi, don D01 (450.000d)"))
                 #expect(page.contains("reminder #1: order D11 was paid before the slot"))
@@ -150,5 +151,28 @@ struct ConsoleRouteTests {
         let some = ConsoleUsers(ConsoleSettings(users: [.init(name: "lan", role: .editor, passwordHash: .literal(Self.lanHash))]),
                                 relativeTo: TestSupport.packageRoot)
         #expect(ConsoleAssembly.refusal(host: "0.0.0.0", users: some) == nil)
+    }
+
+    @Test func theJobsPageSaysEachScheduleInWordsAndListsABrokenFileWithItsError() async throws {
+        let router = try Self.router { dir in
+            let file = dir.appendingPathComponent("jobs/post-sale-checkin.json")
+            let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "\"0 10 * * *\"", with: "\"0 25 * * *\"")
+            try text.write(to: file, atomically: true, encoding: .utf8)
+        }
+        try await Application(router: router).test(.router) { client in
+            let cookie = try await Self.logIn(client, "minh", "mat-khau-minh")
+            try await client.execute(uri: "/console/jobs", method: .get, headers: cookie) { r in
+                let page = Self.text(r.body)
+                #expect(page.contains("mỗi ngày lúc 09:00<br><code>0 9 * * *</code>"), "birthday's schedule in words")
+                #expect(page.contains("xét từng đơn hàng đúng lúc đến hạn"), "every-minute jobs act on orders")
+                #expect(page.contains("<li>T3 01/12 09:00</li>"), "next runs in shop time with the weekday")
+                let broken = try #require(page.range(of: "id=\"job-post-sale-checkin\"")).upperBound
+                let row = page[broken...].prefix(1500)
+                #expect(row.contains("có lỗi") && row.contains("schedule: invalid schedule"), "\(row)")
+            }
+            try await client.execute(uri: "/console/jobs?lang=en", method: .get, headers: cookie) { r in
+                #expect(Self.text(r.body).contains("every day at 09:00"))
+            }
+        }
     }
 }

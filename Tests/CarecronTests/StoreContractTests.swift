@@ -110,6 +110,8 @@ struct StoreContractTests {
         #expect(try await s.outbox.nextDue() == now)
         #expect(try await s.outbox.drop(claimed[3].id, now: now))
         #expect(try await !s.outbox.drop(claimed[0].id, now: now), "a sent message cannot be dropped")
+        #expect(try await s.outbox.countsByJob(since: now)["job"] == [.sent: 1, .planned: 2, .cancelled: 1])
+        #expect(try await s.outbox.countsByJob(since: now.addingTimeInterval(1)).isEmpty, "none planned since")
         try await s.outbox.markDead(claimed[2].id, error: "refused", now: now)
         #expect(try await s.outbox.retry(ids: nil, now: now) == 1, "every dead one back in line")
     }
