@@ -56,6 +56,18 @@ struct ConsoleRouteTests {
         }
     }
 
+    /// Each table row of a page as its cells' text, " | " between cells: what a person reads.
+    static func rows(_ page: String) -> [String] {
+        page.components(separatedBy: "<tr").dropFirst().map { row in
+            let row = row.components(separatedBy: "</tr>")[0]
+            return row.components(separatedBy: "<td").dropFirst().map { cell in
+                cell.replacingOccurrences(of: "<[^>]*>", with: " ", options: .regularExpression)
+                    .replacingOccurrences(of: "^[^>]*>", with: "", options: .regularExpression)
+                    .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            }.joined(separator: " | ")
+        }
+    }
+
     static func csrf(_ page: String) -> String? {
         guard let r = page.range(of: "name=\"csrf\" value=\"") else { return nil }
         return String(page[r.upperBound...].prefix { $0 != "\"" })
@@ -88,7 +100,9 @@ struct ConsoleRouteTests {
                 #expect(r.status == .ok)
                 let page = Self.text(r.body)
                 #expect(page.contains("<tr class=\"hour\"><th colspan=\"7\">12:00</th></tr>"))
-                #expect(page.contains("<td class=\"time\">12:00</td>\n      <td>payment-reminder #1</td>\n      <td>C001</td>\n      <td>D01</td>"), "\(page)")
+                #expect(Self.rows(page).contains { $0.hasPrefix("12:00 | payment-reminder #1 | C001 | D01 | sms | Chi Lan oi, don D01") },
+                        "\(Self.rows(page).joined(separator: "\n"))")
+                #expect(Self.rows(page).contains { $0.hasSuffix("payment-reminder | C011 | D11 | reminder #1: order D11 was paid before the slot") })
                 #expect(page.contains("Chi Lan oi, don D01 (450.000d)"))
                 #expect(page.contains("reminder #1: order D11 was paid before the slot"))
                 #expect(page.contains("the customer opted out of marketing"))
