@@ -53,6 +53,42 @@ public struct Console: Sendable {
             let model = try await PlanPage(config: config, jobs: jobs, store: environment.store).model(query)
             return views.page("plan", model, language: Views.language(request), session: session)
         }
+        group.get("customers/:id") { request, context in
+            guard let session = signedIn(context) else { return Response.redirect(to: "/console/login") }
+            let id = try context.parameters.require("id")
+            let (config, jobs) = await environment.current()
+            let language = Views.language(request)
+            let page = CustomerPage(config: config, jobs: jobs, store: environment.store, words: views.scheduleWords(language))
+            guard let model = try await page.model(id: id, today: config.clock.localDate(of: environment.clock.now())) else {
+                return views.page("not-found", ["what": id], language: language, session: session, status: .notFound)
+            }
+            return views.page("customer", model, language: language, session: session)
+        }
+        group.get("plan/message") { request, context in
+            guard let session = signedIn(context) else { return Response.redirect(to: "/console/login") }
+            let (config, jobs) = await environment.current()
+            let language = Views.language(request)
+            let parameters = Self.parameters(request)
+            let query = PlanPage.Query(parameters, today: config.clock.localDate(of: environment.clock.now()))
+            let page = PlanPage(config: config, jobs: jobs, store: environment.store)
+            guard let key = parameters["key"], let model = try await page.message(key: key, query) else {
+                return views.page("not-found", ["what": parameters["key"] ?? ""], language: language, session: session, status: .notFound)
+            }
+            return views.page("planned-message", model, language: language, session: session)
+        }
+        group.get("outbox/:id") { request, context in
+            guard let session = signedIn(context) else { return Response.redirect(to: "/console/login") }
+            let language = Views.language(request)
+            guard let id = Int64(try context.parameters.require("id")), let m = try await environment.store.outbox.message(id) else {
+                return views.page("not-found", ["what": try context.parameters.require("id")], language: language, session: session, status: .notFound)
+            }
+            let model: [String: Any] = [
+                "id": String(m.id), "job": m.job, "state": m.state.rawValue, "customerId": m.customerId ?? "",
+                "orders": m.orderIds.joined(separator: ", "), "attempts": m.attempts, "provider": m.providerMessageId ?? "",
+                "error": m.lastError ?? "", "renderings": ([m.rendering] + m.fallbacks).map(MessageView.model),
+            ]
+            return views.page("outbox-message", model, language: language, session: session)
+        }
         group.get("jobs") { request, context in
             guard let session = signedIn(context) else { return Response.redirect(to: "/console/login") }
             let (config, jobs) = await environment.current()

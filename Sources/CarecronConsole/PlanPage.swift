@@ -76,6 +76,22 @@ struct PlanPage {
         ]
     }
 
+    /// One planned message (found by its occurrence keys) on every channel of its job that
+    /// reaches the customer: the first, then the fallbacks in order.
+    func message(key: String, _ q: Query) async throws -> [String: Any]? {
+        let clock = config.clock
+        let from = clock.startOfDay(q.from), to = clock.startOfDay(q.from.adding(days: q.days))
+        var planner = CarePlanner(policy: config.policy, jobs: jobs)
+        planner.renderFallbacks = true
+        let input = try await store.planningInput(for: planner, from: from, to: to)
+        guard let e = planner.plan(input, from: from, to: to).first(where: { $0.keys.joined(separator: "+") == key }),
+              let channel = e.channel, let to = e.to, let text = e.text else { return nil }
+        let first = Rendering(channel: channel.rawValue, to: to, subject: e.subject, text: text, params: e.params, templateId: e.templateId, html: e.html)
+        var model = row(e)
+        model["renderings"] = ([first] + e.fallbacks).map(MessageView.model)
+        return model
+    }
+
     func segments(_ e: PlannedEvent) -> (encoding: MessageRules.SMSEncoding, segments: Int)? {
         guard e.channel == .sms, let text = e.text else { return nil }
         return MessageRules.smsSegments(text)
@@ -89,6 +105,7 @@ struct PlanPage {
             "customerId": e.customerId, "orders": e.orderIds.joined(separator: ", "),
         ]
         if let n = e.reminder { r["reminder"] = n }
+        if !e.keys.isEmpty { r["key"] = e.keys.joined(separator: "+") }
         if let c = e.channel { r["channel"] = c.rawValue }
         if let s = e.subject { r["subject"] = s }
         if let t = e.text { r["text"] = t }

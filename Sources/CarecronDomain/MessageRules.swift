@@ -58,6 +58,16 @@ public enum MessageRules {
 
     public enum SMSEncoding: String, Sendable { case gsm7 = "GSM-7", ucs2 = "UCS-2" }
 
+    /// The characters of a text that GSM-7 cannot carry: any one of them makes the whole SMS
+    /// UCS-2 (70 characters a segment instead of 160). In order of appearance, each once.
+    public static func ucs2Characters(_ text: String) -> [Character] {
+        var seen = Set<Character>(), out: [Character] = []
+        for c in text where !c.unicodeScalars.allSatisfy({ gsmBasic.contains($0) || gsmExtended.contains($0) }) {
+            if seen.insert(c).inserted { out.append(c) }
+        }
+        return out
+    }
+
     /// Segments an SMS costs: GSM-7 160 per message or 153 per part; UCS-2 70 or 67.
     public static func smsSegments(_ text: String) -> (encoding: SMSEncoding, segments: Int) {
         var septets = 0, gsm = true

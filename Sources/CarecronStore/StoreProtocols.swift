@@ -17,6 +17,8 @@ public protocol CustomerOrderStore: Sendable {
     /// Erases a customer with their orders and messages, keeping anonymous counts.
     func forget(customerId: String, now: Date) async throws -> Bool
     func customerCount() async throws -> Int
+    /// One customer with all their orders, newest first; nil if there is no such customer.
+    func customerWithOrders(id: String) async throws -> (customer: CustomerSnapshot, orders: [OrderSnapshot])?
     /// A message's customer and orders as they are now, read at one moment (the re-check at sending).
     func sendingFacts(customerId: String?, orderIds: [String]) async throws -> SendingFacts
 }
@@ -59,6 +61,10 @@ public protocol OutboxStore: Sendable {
     func nextDue() async throws -> Date?
     /// Each job's last planned message: when, and how many the job planned in all.
     func lastPlannedByJob() async throws -> [String: (Date, Int)]
+    /// A customer's messages, newest first.
+    func messages(customerId: String, limit: Int) async throws -> [OutboxMessage]
+    /// One message, if it exists.
+    func message(_ id: Int64) async throws -> OutboxMessage?
     /// Each job's messages planned since `since`, by state.
     func countsByJob(since: Date) async throws -> [String: [OutboxState: Int]]
 }

@@ -1,5 +1,5 @@
 import CarecronConfig
-import CarecronConsole
+@testable import CarecronConsole
 import CarecronDomain
 import CarecronService
 import CarecronStore
@@ -64,7 +64,7 @@ struct ConsoleRouteTests {
                 cell.replacingOccurrences(of: "<[^>]*>", with: " ", options: .regularExpression)
                     .replacingOccurrences(of: "^[^>]*>", with: "", options: .regularExpression)
                     .split(whereSeparator: \.isWhitespace).joined(separator: " ")
-            }.joined(separator: " | ")
+            }.joined(separator: " | ").split(whereSeparator: \.isWhitespace).joined(separator: " ")
         }
     }
 
@@ -165,6 +165,45 @@ struct ConsoleRouteTests {
         let some = ConsoleUsers(ConsoleSettings(users: [.init(name: "lan", role: .editor, passwordHash: .literal(Self.lanHash))]),
                                 relativeTo: TestSupport.packageRoot)
         #expect(ConsoleAssembly.refusal(host: "0.0.0.0", users: some) == nil)
+    }
+
+    @Test func aCustomersPageHasProfileOrdersAndPlanWithReasons() async throws {
+        try await Application(router: try Self.router()).test(.router) { client in
+            let cookie = try await Self.logIn(client, "minh", "mat-khau-minh")
+            try await client.execute(uri: "/console/customers/C011?lang=en", method: .get, headers: cookie) { r in
+                #expect(r.status == .ok)
+                let page = Self.text(r.body), rows = Self.rows(page)
+                #expect(page.contains("Trịnh Gia Huy <small>(C011)</small>"))
+                #expect(rows.contains { $0.hasPrefix("D11 | ") && $0.contains("300.000₫") && $0.contains("paid") }, "\(rows)")
+                #expect(rows.contains { $0.hasPrefix("01/12/2026 12:00 | payment-reminder | D11 | | not sent: reminder #1: order D11 was paid before the slot") }, "\(rows)")
+            }
+            try await client.execute(uri: "/console/customers/NOBODY", method: .get, headers: cookie) { r in
+                #expect(r.status == .notFound)
+            }
+        }
+    }
+
+    @Test func aPlannedMessageShowsEveryChannelAsItWouldBeCarried() async throws {
+        try await Application(router: try Self.router()).test(.router) { client in
+            let cookie = try await Self.logIn(client, "lan", "mat-khau-lan")
+            try await client.execute(uri: "/console/plan/message?key=payment-reminder:D01:1&from=2026-12-01&days=1&lang=en", method: .get,
+                                     headers: cookie) { r in
+                #expect(r.status == .ok)
+                let page = Self.text(r.body)
+                #expect(page.contains("sms → +84912345678") && page.contains("GSM-7") && page.contains("1 segments"))
+                #expect(!page.contains("characters forcing UCS-2"), "the shipped SMS is unaccented")
+                #expect(page.contains("email → lan@example.vn") && page.contains("Subject:</strong> Chị Lan ơi, đơn D01"))
+            }
+            try await client.execute(uri: "/console/plan/message?key=nothing:1&from=2026-12-01&days=1", method: .get, headers: cookie) { r in
+                #expect(r.status == .notFound)
+            }
+        }
+        // An accented SMS: UCS-2, the characters that force it marked, and the unaccented form beside it.
+        let view = MessageView.model(Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "Chị Lan ơi, đơn D01", params: [:], templateId: nil))
+        #expect(view["encoding"] as? String == "UCS-2" && view["forcing"] as? String == "ịơđ")
+        #expect(view["unaccented"] as? String == "Chi Lan oi, don D01")
+        let runs = (view["runs"] as? [[String: Any]] ?? []).map { "\($0["text"]!)\(($0["marked"] as? Bool) == true ? "*" : "")" }
+        #expect(runs == ["Ch", "ị*", " Lan ", "ơ*", "i, ", "đơ*", "n D01"], "\(runs)")
     }
 
     @Test func theJobsPageSaysEachScheduleInWordsAndListsABrokenFileWithItsError() async throws {

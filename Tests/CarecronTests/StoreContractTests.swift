@@ -102,6 +102,8 @@ struct StoreContractTests {
         // claimed[3] stays `sending`: a crash; recovery makes it a retry with the same key.
         #expect(try await s.outbox.recoverInFlight(now: now) == 1)
         let all = try await s.outbox.list(state: nil, limit: 10)
+        #expect(try await s.outbox.messages(customerId: "C1", limit: 10).map(\.id) == all.map(\.id), "newest first, all C1's")
+        #expect(try await s.outbox.message(claimed[0].id)?.providerMessageId == "p-1")
         func row(_ id: Int64) -> OutboxMessage { all.first { $0.id == id }! }
         #expect(row(claimed[0].id).state == .sent && row(claimed[0].id).providerMessageId == "p-1")
         #expect(row(claimed[1].id).state == .planned && row(claimed[1].id).attempts == 0, "a put-off message keeps its attempts")
@@ -170,6 +172,9 @@ struct StoreContractTests {
             try await s.customers.upsert(.orders, ["id": id, "customer_id": "C1", "placed_at": "2026-12-01T08:15:00+07:00",
                                                    "amount": "450000", "status": status], clock: clock, holdFor: .hours(24), now: now)
         }
+        let profile = try #require(try await s.customers.customerWithOrders(id: "C1"))
+        #expect(profile.customer.facts.name.full == "Trần Thị Lan" && Set(profile.orders.map(\.id)) == ["P1", "P2"])
+        #expect(try await s.customers.customerWithOrders(id: "NOBODY") == nil)
         let facts = try await s.customers.sendingFacts(customerId: "C1", orderIds: ["P1", "P2", "GONE"])
         #expect(facts.optOut == OptOut.none)
         #expect(facts.orders.sorted { $0.id < $1.id }.map { "\($0.id) \($0.status?.rawValue ?? "?")" } == ["P1 pending", "P2 paid"])
