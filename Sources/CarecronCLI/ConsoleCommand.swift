@@ -13,7 +13,7 @@ struct ConsoleCommand: AsyncParsableCommand {
 
 struct ConsoleServe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Serve the console alone (reads the store and jobs/, sends nothing); prints its URL.")
+        commandName: "serve", abstract: "Serve the console alone (the store and jobs/ beside it; sends only test messages); prints its URL.")
     @Option(help: "HOST:PORT to listen on; without console users, loopback only") var listen = "127.0.0.1:8081"
     @OptionGroup var options: ConfigOption
 
@@ -24,7 +24,7 @@ struct ConsoleServe: AsyncParsableCommand {
             throw ValidationError("--listen: \"\(listen)\" must be HOST:PORT, e.g. 127.0.0.1:8081")
         }
         let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let store = try options.openExistingStore(config)
+        let store = try options.openStore(config)
         let console: StandaloneConsole
         do {
             console = try StandaloneConsole(configURL: options.url, config: config, store: store, host: host, port: port)

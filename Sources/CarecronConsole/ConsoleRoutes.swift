@@ -1,5 +1,6 @@
 import CarecronConfig
 import CarecronDomain
+import CarecronStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -39,10 +40,44 @@ public struct Console: Sendable {
         }
         group.post("login") { request, context in try await login(request, context) }
         group.post("logout") { request, context in
-            guard let session = context.session else { return Response.redirect(to: "/console/login") }
-            try await checkForgery(request, session)
-            context.sessions.clearSession()
-            return Response.redirect(to: "/console/login")
+            try await posted(request, context, editorsOnly: false) { _, _ in
+                context.sessions.clearSession()
+                return Response.redirect(to: "/console/login")
+            }
+        }
+        group.get("outbox") { request, context in
+            guard let session = signedIn(context) else { return Response.redirect(to: "/console/login") }
+            let (config, _) = await environment.current()
+            let language = Views.language(request)
+            let model = try await OutboxPage(store: environment.store, words: views.scheduleWords(language), clock: config.clock)
+                .model(state: Self.parameters(request)["state"])
+            return views.page("outbox", model, language: language, session: session)
+        }
+        group.post("outbox/:id/retry") { request, context in
+            try await posted(request, context, editorsOnly: true) { session, _ in
+                let id = try context.parameters.require("id", as: Int64.self)
+                let n = try await environment.store.outbox.retry(ids: [id], now: environment.clock.now())
+                try await audit(session, n > 0 ? "retry" : "retry refused", "outbox \(id)")
+                return Response.redirect(to: "/console/outbox")
+            }
+        }
+        group.post("outbox/:id/drop") { request, context in
+            try await posted(request, context, editorsOnly: true) { session, _ in
+                let id = try context.parameters.require("id", as: Int64.self)
+                let dropped = try await environment.store.outbox.drop(id, now: environment.clock.now())
+                try await audit(session, dropped ? "drop" : "drop refused", "outbox \(id)")
+                return Response.redirect(to: "/console/outbox")
+            }
+        }
+        group.get("audit") { request, context in
+            guard let session = signedIn(context) else { return Response.redirect(to: "/console/login") }
+            let (config, _) = await environment.current()
+            let language = Views.language(request)
+            let words = views.scheduleWords(language)
+            let entries = try await environment.store.recent(limit: 500).map { e in
+                ["at": words.instant(e.at, clock: config.clock), "user": e.user, "action": e.action, "subject": e.subject, "detail": e.detail]
+            }
+            return views.page("audit", ["entries": entries], language: language, session: session)
         }
         group.get("") { _, _ in Response.redirect(to: "/console/plan") }
         group.get("plan") { request, context in
@@ -119,12 +154,24 @@ public struct Console: Sendable {
         return Response.redirect(to: "/console/plan")
     }
 
-    /// A form posted without the session's token did not come from the console's own page.
-    func checkForgery(_ request: Request, _ session: ConsoleSession) async throws {
+    /// A form post: from a signed-in user, carrying the session's token (a form without it did
+    /// not come from the console's own page), and from an editor where the action changes things.
+    func posted<Parent>(_ request: Request, _ context: ConsoleContext<Parent>, editorsOnly: Bool,
+                        _ body: (ConsoleSession, [String: String]) async throws -> Response) async throws -> Response {
+        guard let session = signedIn(context) else { return Response.redirect(to: "/console/login") }
+        let language = Views.language(request)
         let form = try await Self.form(request)
         guard let token = form["csrf"], Self.same(token, session.csrf) else {
-            throw HTTPError(.forbidden, message: "this form is stale or did not come from the console: reload the page")
+            return views.page("refused", ["csrf": true], language: language, session: session, status: .forbidden)
         }
+        guard !editorsOnly || session.role == ConsoleSettings.Role.editor.rawValue else {
+            return views.page("refused", ["role": true], language: language, session: session, status: .forbidden)
+        }
+        return try await body(session, form)
+    }
+
+    func audit(_ session: ConsoleSession, _ action: String, _ subject: String, _ detail: String = "") async throws {
+        try await environment.store.record(AuditEntry(at: environment.clock.now(), user: session.user, action: action, subject: subject, detail: detail))
     }
 
     static func token() -> String {

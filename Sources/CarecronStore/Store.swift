@@ -197,6 +197,20 @@ public enum Schema {
             // A platform's own updated_at of each order: a webhook older than it is not applied.
             try db.execute(sql: "ALTER TABLE orders ADD COLUMN source_updated_at INTEGER")
         }
+        m.registerMigration("v7-audit") { db in
+            // What people did through the console: who, when, what, to which subject.
+            try db.execute(sql: """
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at INTEGER NOT NULL,
+                    user TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    detail TEXT NOT NULL DEFAULT ''
+                );
+                CREATE INDEX audit_at ON audit(at);
+                """)
+        }
         return m
     }
 }

@@ -89,8 +89,31 @@ public protocol ServiceStateStore: Sendable {
     func integrityProblems(limit: Int) async throws -> [String]
 }
 
+/// What people did through the console (saves, reverts, test sends, retries, drops).
+public protocol AuditStore: Sendable {
+    func record(_ entry: AuditEntry) async throws
+    /// The newest entries first.
+    func recent(limit: Int) async throws -> [AuditEntry]
+}
+
+public struct AuditEntry: Sendable, Equatable {
+    public var at: Date
+    public var user: String
+    public var action: String
+    public var subject: String
+    public var detail: String
+
+    public init(at: Date, user: String, action: String, subject: String, detail: String = "") {
+        self.at = at
+        self.user = user
+        self.action = action
+        self.subject = subject
+        self.detail = detail
+    }
+}
+
 /// Everything the service, the CLI and the HTTP API use: one store, named for the shop's data.
-public protocol CareStore: CustomerOrderStore, PlanningSource, ServiceStateStore {
+public protocol CareStore: CustomerOrderStore, PlanningSource, ServiceStateStore, AuditStore {
     var outbox: any OutboxStore { get }
     /// The platforms' orders, read with the shop's clock and hold time.
     func platformOrders(clock: ShopClock, holdFor: TimeSpan) -> any PlatformOrderStore

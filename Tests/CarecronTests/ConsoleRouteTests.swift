@@ -228,4 +228,53 @@ struct ConsoleRouteTests {
             }
         }
     }
+
+    /// Retry and drop: editors only, with the form's token, each written to the audit log.
+    @Test func editorsRetryAndDropDeadMessagesAndTheAuditLogSaysWho() async throws {
+        var storeURL: URL?
+        let router = try Self.router { storeURL = $0.appendingPathComponent("var/carecron.sqlite") }
+        let store = try Store(url: try #require(storeURL))
+        let now = TestSupport.instant("2026-11-30T10:00:00+07:00")
+        let rendering = [Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "tin", params: [:], templateId: nil)]
+        for key in ["k:1", "k:2"] {
+            try Outbox(store: store).enqueue(keys: [key], job: "payment-reminder", customerId: "C001", orderIds: ["D01"], reminder: 1,
+                                             renderings: rendering, dueAt: now, now: now)
+        }
+        for m in try Outbox(store: store).claimDue(now: now, limit: 2) { try Outbox(store: store).markDead(m.id, error: "provider refused: blocked number", now: now) }
+        try await Application(router: router).test(.router) { client in
+            let viewer = try await Self.logIn(client, "minh", "mat-khau-minh")
+            let viewerToken = try await client.execute(uri: "/console/outbox", method: .get, headers: viewer) { r in
+                let page = Self.text(r.body)
+                #expect(page.contains("provider refused: blocked number") && !page.contains("/retry\""), "a viewer sees no buttons")
+                return try #require(Self.csrf(page))
+            }
+            var form = viewer
+            form[.contentType] = "application/x-www-form-urlencoded"
+            try await client.execute(uri: "/console/outbox/1/retry", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(viewerToken)")) { r in
+                #expect(r.status == .forbidden && Self.text(r.body).contains("viewer"))
+            }
+            let editor = try await Self.logIn(client, "lan", "mat-khau-lan")
+            let token = try await client.execute(uri: "/console/outbox", method: .get, headers: editor) { r in
+                #expect(Self.text(r.body).contains("/console/outbox/1/retry"))
+                return try #require(Self.csrf(Self.text(r.body)))
+            }
+            form = editor
+            form[.contentType] = "application/x-www-form-urlencoded"
+            try await client.execute(uri: "/console/outbox/1/retry", method: .post, headers: form, body: ByteBuffer(string: "")) { r in
+                #expect(r.status == .forbidden, "no token, no retry")
+            }
+            try await client.execute(uri: "/console/outbox/1/retry", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(token)")) { r in
+                #expect(r.status == .seeOther)
+            }
+            try await client.execute(uri: "/console/outbox/2/drop", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(token)")) { r in
+                #expect(r.status == .seeOther)
+            }
+            try await client.execute(uri: "/console/audit", method: .get, headers: editor) { r in
+                let rows = Self.rows(Self.text(r.body))
+                #expect(rows.contains { $0.hasSuffix("| lan | drop | outbox 2 |") } && rows.contains { $0.hasSuffix("| lan | retry | outbox 1 |") }, "\(rows)")
+                #expect(!rows.contains { $0.contains("minh") }, "the refused attempt changed nothing")
+            }
+        }
+        #expect(try Outbox(store: store).message(1)?.state == .planned && Outbox(store: store).message(2)?.state == .cancelled)
+    }
 }

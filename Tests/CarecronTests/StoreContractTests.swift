@@ -201,4 +201,14 @@ struct StoreContractTests {
         #expect(try await orders.seen(webhook: "w-1"))
         #expect(try await !orders.exists(orderId: "SHOP-1"))
     }
+
+    @Test(arguments: StoreUnderTest.implementations)
+    func theAuditLogKeepsWhoDidWhatNewestFirst(_ name: String) async throws {
+        let s = try StoreUnderTest.make(name)
+        try await s.store.record(AuditEntry(at: now, user: "lan", action: "save", subject: "jobs/birthday.json", detail: "2 lines changed"))
+        try await s.store.record(AuditEntry(at: now.addingTimeInterval(60), user: "minh", action: "retry", subject: "outbox 7"))
+        let entries = try await s.store.recent(limit: 10)
+        #expect(entries.map(\.user) == ["minh", "lan"] && entries[1].detail == "2 lines changed" && entries[1].at == now)
+        #expect(try await s.store.recent(limit: 1).count == 1)
+    }
 }
