@@ -27,6 +27,20 @@ public enum JobLoader {
         return (jobs, diagnostics)
     }
 
+    /// A job file's text as `validate` would judge it (the console's editor checks each edit
+    /// with this): the job if it has no error, and every problem, named as `jobs/NAME.json`.
+    public static func check(text: String, name: String, config: ShopConfig) -> (job: JobDefinition?, diagnostics: [Diagnostic]) {
+        let sink = DiagnosticSink(file: "jobs/\(name).json")
+        let root: JSONValue
+        do { root = try JSONReader.parse(text) } catch {
+            sink.error("$", error.description)
+            return (nil, sink.items)
+        }
+        guard let job = parseJob(Field(value: root, path: "$", sink: sink), name: name, config: config) else { return (nil, sink.items) }
+        JobChecks.check(job, config: config, sink: sink)
+        return (sink.hasErrors ? nil : job, sink.items)
+    }
+
     static func parseJob(_ root: Field, name: String, config: ShopConfig) -> JobDefinition? {
         guard let o = root.object else { return nil }
         o.allow(["$comment"])

@@ -11,10 +11,14 @@ public struct ConsoleEnvironment: Sendable {
     public let clock: WallClock
     /// Served over TLS (by a proxy in front): the session cookie is then `Secure`.
     public let secureCookies: Bool
+    /// After a job file is saved: the running service reloads, as at SIGHUP.
+    public let reload: @Sendable () async -> Void
 
     public init(store: any CareStore, clock: WallClock = .system, secureCookies: Bool = false,
+                reload: @escaping @Sendable () async -> Void = {},
                 current: @escaping @Sendable () async -> (config: ShopConfig, jobs: [JobDefinition])) {
         self.store = store
+        self.reload = reload
         self.current = current
         self.clock = clock
         self.secureCookies = secureCookies

@@ -29,11 +29,8 @@ public struct Console: Sendable {
             configuration: .init(sessionCookieParameters: .init(name: "carecron_console", path: "/console",
                                                                 secure: environment.secureCookies, sameSite: .strict),
                                  defaultSessionExpiration: .seconds(8 * 3600))))
-        group.get("static/console.css") { _, _ in
-            var r = Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: views.stylesheet)))
-            Views.secure(&r.headers)
-            return r
-        }
+        group.get("static/console.css") { _, _ in views.asset(views.stylesheet, type: "text/css; charset=utf-8") }
+        group.get("static/console.js") { _, _ in views.asset(views.script, type: "text/javascript; charset=utf-8") }
         group.get("login") { request, context in
             if users.isEmpty { return Response.redirect(to: "/console/plan") }
             return views.page("login", [:], language: Views.language(request), session: context.session)
@@ -67,6 +64,50 @@ public struct Console: Sendable {
                 let dropped = try await environment.store.outbox.drop(id, now: environment.clock.now())
                 try await audit(session, dropped ? "drop" : "drop refused", "outbox \(id)")
                 return Response.redirect(to: "/console/outbox")
+            }
+        }
+        group.get("jobs/:name/edit") { request, context in
+            guard let session = signedIn(context) else { return Response.redirect(to: "/console/login") }
+            let name = try context.parameters.require("name")
+            let (config, jobs) = await environment.current()
+            let files = JobFiles(folder: config.jobsFolder)
+            let language = Views.language(request)
+            guard JobFiles.isValidName(name), let text = files.read(name) else {
+                return views.page("not-found", ["what": name], language: language, session: session, status: .notFound)
+            }
+            var model = try await editor(config, jobs, language).model(name: name, text: text, base: JobFiles.fingerprint(text),
+                                                                        now: environment.clock.now())
+            if Self.parameters(request)["saved"] != nil { model["saved"] = true }
+            return views.page("editor", model, language: language, session: session)
+        }
+        group.post("jobs/:name/check") { request, context in
+            try await posted(request, context, editorsOnly: false) { session, form in
+                let name = try context.parameters.require("name")
+                let (config, jobs) = await environment.current()
+                let language = Views.language(request)
+                guard JobFiles.isValidName(name) else { return views.page("not-found", ["what": name], language: language, session: session, status: .notFound) }
+                let model = try await editor(config, jobs, language).model(name: name, text: form["text"] ?? "", base: form["base"] ?? "",
+                                                                            now: environment.clock.now())
+                let fragment = Self.parameters(request)["fragment"] != nil
+                return views.page(fragment ? "editor-results" : "editor", model, language: language, session: session,
+                                  status: (model["valid"] as? Bool) == true ? .ok : .unprocessableContent)
+            }
+        }
+        group.post("jobs/:name/save") { request, context in
+            try await posted(request, context, editorsOnly: true) { session, form in
+                try await save(request, context, session, text: form["text"] ?? "", base: form["base"] ?? "", action: "save")
+            }
+        }
+        group.post("jobs/:name/restore") { request, context in
+            try await posted(request, context, editorsOnly: true) { session, form in
+                let name = try context.parameters.require("name")
+                let (config, _) = await environment.current()
+                let files = JobFiles(folder: config.jobsFolder)
+                guard JobFiles.isValidName(name), let version = form["version"], let text = files.version(name, file: version) else {
+                    return views.page("not-found", ["what": form["version"] ?? name], language: Views.language(request), session: session, status: .notFound)
+                }
+                return try await save(request, context, session, text: text, base: JobFiles.fingerprint(files.read(name) ?? ""),
+                                      action: "revert", detail: "to \(version)")
             }
         }
         group.get("audit") { request, context in
@@ -168,6 +209,48 @@ public struct Console: Sendable {
             return views.page("refused", ["role": true], language: language, session: session, status: .forbidden)
         }
         return try await body(session, form)
+    }
+
+    func editor(_ config: ShopConfig, _ jobs: [JobDefinition], _ language: Views.Language) -> EditorPage {
+        EditorPage(config: config, jobs: jobs, store: environment.store, words: views.scheduleWords(language), files: JobFiles(folder: config.jobsFolder))
+    }
+
+    /// Saves a job file: only a valid one, only over the version the editor opened (a file
+    /// changed on disk meanwhile is shown, not overwritten), the old one kept in the history;
+    /// then the service reloads and the audit log says who did it.
+    func save<Parent>(_ request: Request, _ context: ConsoleContext<Parent>, _ session: ConsoleSession, text: String, base: String,
+                      action: String, detail: String = "") async throws -> Response {
+        let name = try context.parameters.require("name")
+        let (config, jobs) = await environment.current()
+        let language = Views.language(request)
+        let files = JobFiles(folder: config.jobsFolder)
+        guard JobFiles.isValidName(name), let current = files.read(name) else {
+            return views.page("not-found", ["what": name], language: language, session: session, status: .notFound)
+        }
+        let now = environment.clock.now()
+        guard JobFiles.fingerprint(current) == base else {
+            var model = try await editor(config, jobs, language).model(name: name, text: current, base: JobFiles.fingerprint(current), now: now)
+            model["conflict"] = true
+            return views.page("editor", model, language: language, session: session, status: .conflict)
+        }
+        guard JobLoader.check(text: text, name: name, config: config).job != nil else {
+            var model = try await editor(config, jobs, language).model(name: name, text: text, base: base, now: now)
+            model["invalid"] = true
+            return views.page("editor", model, language: language, session: session, status: .unprocessableContent)
+        }
+        try files.save(name, text: text, user: session.user, at: now)
+        let changed = Self.changedLines(current, text)
+        try await audit(session, action, "jobs/\(name).json", detail.isEmpty ? "\(changed) line(s) changed" : detail)
+        await environment.reload()
+        return Response.redirect(to: "/console/jobs/\(name)/edit?saved=1&lang=\(language.rawValue)")
+    }
+
+    /// Lines that differ between two versions, position by position (for the audit log).
+    static func changedLines(_ a: String, _ b: String) -> Int {
+        let x = a.split(separator: "\n", omittingEmptySubsequences: false)
+        let y = b.split(separator: "\n", omittingEmptySubsequences: false)
+        let differing: Int = zip(x, y).filter { pair in pair.0 != pair.1 }.count
+        return differing + abs(x.count - y.count)
     }
 
     func audit(_ session: ConsoleSession, _ action: String, _ subject: String, _ detail: String = "") async throws {

@@ -9,6 +9,7 @@ public struct Views: Sendable {
     let library: MustacheLibrary
     let words: [Language: [String: String]]
     let stylesheet: String
+    let script: String
 
     public enum Language: String, Sendable, CaseIterable {
         case vi, en
@@ -30,7 +31,8 @@ public struct Views: Sendable {
             words[language] = try JSONDecoder().decode([String: String].self, from: data)
         }
         let css = try String(contentsOf: resources.appendingPathComponent("static/console.css"), encoding: .utf8)
-        return Views(library: library, words: words, stylesheet: css)
+        let js = try String(contentsOf: resources.appendingPathComponent("static/console.js"), encoding: .utf8)
+        return Views(library: library, words: words, stylesheet: css, script: js)
     }
 
     func scheduleWords(_ language: Language) -> ScheduleWords { ScheduleWords(words: words[language] ?? [:]) }
@@ -60,6 +62,12 @@ public struct Views: Sendable {
                                 body: .init(byteBuffer: ByteBuffer(string: html)))
         Self.secure(&response.headers)
         return response
+    }
+
+    func asset(_ text: String, type: String) -> Response {
+        var r = Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: text)))
+        Self.secure(&r.headers)
+        return r
     }
 
     /// No script but the console's own, no framing, no content sniffing.

@@ -95,6 +95,10 @@ public struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
 public struct JSONReader {
     private let bytes: [UInt8]
     private var i = 0
+    /// When asked for (`lineMap`): the line each value starts on, by the JSON path diagnostics use.
+    private var lines: [String: Int]?
+    private var path = "$"
+    private var lineStarts: [Int] = []
 
     public static func parse(_ data: Data) throws(JSONSyntaxError) -> JSONValue {
         var r = JSONReader(bytes: Array(data))
@@ -107,6 +111,40 @@ public struct JSONReader {
     }
 
     public static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue { try parse(Data(text.utf8)) }
+
+    /// The line (from 1) where each value of a document starts, by its path as diagnostics write
+    /// it (`templates[0].text`; an object's member at the line of its key). Empty if the text is
+    /// not JSON: its syntax error has its own line.
+    public static func lineMap(_ text: String) -> [String: Int] {
+        var r = JSONReader(bytes: Array(text.utf8))
+        r.lines = ["$": 1]
+        r.lineStarts = [0] + r.bytes.indices.filter { r.bytes[$0] == 0x0A }.map { $0 + 1 }
+        if r.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { r.i = 3 }
+        r.skipSpace()
+        guard (try? r.value(depth: 0)) != nil else { return [:] }
+        return r.lines ?? [:]
+    }
+
+    /// The line of a diagnostic's path: its own, or its nearest enclosing value's.
+    public static func line(of path: String, in map: [String: Int]) -> Int? {
+        var p = path
+        while !p.isEmpty {
+            if let line = map[p] { return line }
+            guard let cut = p.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
+            p = String(p[..<cut])
+        }
+        return map["$"]
+    }
+
+    private mutating func note(_ path: String) {
+        guard lines != nil else { return }
+        var lo = 0, hi = lineStarts.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if lineStarts[mid] <= i { lo = mid } else { hi = mid - 1 }
+        }
+        lines?[path] = lo + 1
+    }
 
     private init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -166,6 +204,8 @@ public struct JSONReader {
                                           : "expected a key in double quotes after ',', found \(describeHere()) (trailing comma?)")
             }
             let keyStart = i
+            let childPath = lines == nil ? "" : (path == "$" ? "" : path + ".")
+            if lines != nil { note(childPath + Self.peekKey(bytes, from: i)) }
             let key = try string()
             if pairs.contains(where: { $0.key == key }) {
                 i = keyStart
@@ -175,7 +215,10 @@ public struct JSONReader {
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\", found \(describeHere())") }
             i += 1
             skipSpace()
+            let outer = path
+            if lines != nil { path = childPath + key }
             pairs.append((key, try value(depth: depth + 1)))
+            path = outer
             skipSpace()
             guard i < bytes.count else { throw error("unexpected end of file inside an object (missing '}')") }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -192,7 +235,13 @@ public struct JSONReader {
         while true {
             skipSpace()
             if i < bytes.count, bytes[i] == UInt8(ascii: "]") { throw error("trailing comma before ']'") }
+            let outer = path
+            if lines != nil {
+                path = "\(outer)[\(items.count)]"
+                note(path)
+            }
             items.append(try value(depth: depth + 1))
+            path = outer
             skipSpace()
             guard i < bytes.count else { throw error("unexpected end of file inside a list (missing ']')") }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -240,6 +289,13 @@ public struct JSONReader {
         }
         guard let s = String(validating: out, as: UTF8.self) else { throw error("string is not valid UTF-8") }
         return s
+    }
+
+    /// A key's text without escapes, for the line map (keys with escapes are rare; they map by prefix).
+    private static func peekKey(_ bytes: [UInt8], from start: Int) -> String {
+        var j = start + 1
+        while j < bytes.count, bytes[j] != UInt8(ascii: "\""), bytes[j] != UInt8(ascii: "\\") { j += 1 }
+        return String(decoding: bytes[(start + 1)..<min(j, bytes.count)], as: UTF8.self)
     }
 
     private mutating func hex4() throws(JSONSyntaxError) -> UInt32 {

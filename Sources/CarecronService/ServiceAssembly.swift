@@ -60,14 +60,15 @@ public final class AssembledService: Sendable {
         let runtime = RuntimeBox(Runtime(config: config, jobs: jobs,
                                          dispatcher: built.map { DeliveryAssembly.dispatcher(config, jobs, store: store, built: $0, log: log) }))
         let wakeup = Wakeup(), health = ServiceHealth()
+        let reloader = Reloader(url: configURL, store: store, runtime: runtime, wakeup: wakeup, dryRun: dryRun, log: log)
         var services: [any Service] = [
             CareService(store: store, runtime: runtime, wakeup: wakeup, dryRun: dryRun,
                         previewFile: config.database.deletingLastPathComponent().appendingPathComponent("dry-run.jsonl"), log: log,
                         health: health),
-            ReloadOnHangup(reloader: Reloader(url: configURL, store: store, runtime: runtime, wakeup: wakeup, dryRun: dryRun, log: log)),
+            ReloadOnHangup(reloader: reloader),
         ]
         if let http = config.http, let (token, webhookSecret) = secrets {
-            let console = ConsoleAssembly.console(config, http: http, store: store, runtime: runtime, log: log)
+            let console = ConsoleAssembly.console(config, http: http, store: store, runtime: runtime, log: log) { await reloader.reload() }
             let api = HTTPAPI(store: store, runtime: runtime, wakeup: wakeup, token: token, webhookSecret: webhookSecret,
                               maxBody: http.maxBodyBytes, health: health, console: console)
             services.append(api.application(host: http.host, port: http.port, log: log))

@@ -18,7 +18,8 @@ struct ConsoleRouteTests {
     static let lanHash = Bcrypt.hash("mat-khau-lan", cost: 4)
     static let minhHash = Bcrypt.hash("mat-khau-minh", cost: 4)
 
-    static func router(users: Bool = true, edit: (URL) throws -> Void = { _ in }) throws -> Router<BasicRequestContext> {
+    static func router(users: Bool = true, reload: @escaping @Sendable () async -> Void = {},
+                       edit: (URL) throws -> Void = { _ in }) throws -> Router<BasicRequestContext> {
         let dir = try TestSupport.shopFolder()
         try edit(dir)
         let loaded = ConfigLoader.load(dir.appendingPathComponent("config.json"))
@@ -36,7 +37,7 @@ struct ConsoleRouteTests {
         let settings = ConsoleSettings(users: users ? [.init(name: "lan", role: .editor, passwordHash: .literal(lanHash)),
                                                        .init(name: "minh", role: .viewer, passwordHash: .literal(minhHash))] : [])
         let jobs = loaded.jobs
-        let environment = ConsoleEnvironment(store: store, clock: WallClock { now }) { (config, jobs) }
+        let environment = ConsoleEnvironment(store: store, clock: WallClock { now }, reload: reload) { (config, jobs) }
         let console = Console(environment: environment, users: ConsoleUsers(settings, relativeTo: dir), views: try Views.load())
         let router = Router()
         console.mount(on: router)
@@ -207,11 +208,11 @@ struct ConsoleRouteTests {
     }
 
     @Test func theJobsPageSaysEachScheduleInWordsAndListsABrokenFileWithItsError() async throws {
-        let router = try Self.router { dir in
+        let router = try Self.router(edit: { dir in
             let file = dir.appendingPathComponent("jobs/post-sale-checkin.json")
             let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "\"0 10 * * *\"", with: "\"0 25 * * *\"")
             try text.write(to: file, atomically: true, encoding: .utf8)
-        }
+        })
         try await Application(router: router).test(.router) { client in
             let cookie = try await Self.logIn(client, "minh", "mat-khau-minh")
             try await client.execute(uri: "/console/jobs", method: .get, headers: cookie) { r in
@@ -232,7 +233,7 @@ struct ConsoleRouteTests {
     /// Retry and drop: editors only, with the form's token, each written to the audit log.
     @Test func editorsRetryAndDropDeadMessagesAndTheAuditLogSaysWho() async throws {
         var storeURL: URL?
-        let router = try Self.router { storeURL = $0.appendingPathComponent("var/carecron.sqlite") }
+        let router = try Self.router(edit: { storeURL = $0.appendingPathComponent("var/carecron.sqlite") })
         let store = try Store(url: try #require(storeURL))
         let now = TestSupport.instant("2026-11-30T10:00:00+07:00")
         let rendering = [Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "tin", params: [:], templateId: nil)]
@@ -276,5 +277,108 @@ struct ConsoleRouteTests {
             }
         }
         #expect(try Outbox(store: store).message(1)?.state == .planned && Outbox(store: store).message(2)?.state == .cancelled)
+    }
+
+    static func form(_ cookie: HTTPFields) -> HTTPFields {
+        var f = cookie
+        f[.contentType] = "application/x-www-form-urlencoded"
+        return f
+    }
+
+    static func encoded(_ fields: [String: String]) -> ByteBuffer {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&"))
+    }
+
+    static func hidden(_ page: String, _ name: String) -> String? {
+        guard let r = page.range(of: "name=\"\(name)\" value=\"") else { return nil }
+        return String(page[r.upperBound...].prefix { $0 != "\"" })
+    }
+
+    /// The editor: a broken rule shown at its line, the fix's diff counting the reworded
+    /// messages, a save (atomic, the old version in the history, the service reloaded, audited),
+    /// a conflict when the file changed on disk, a viewer's save refused, a restore.
+    @Test func editingAJobChecksItShowsThePlanDiffSavesAndRestores() async throws {
+        actor Reloads { var count = 0; func add() { count += 1 } }
+        let reloads = Reloads()
+        var folder: URL?
+        let router = try Self.router(reload: { await reloads.add() }, edit: { folder = $0 })
+        let file = try #require(folder).appendingPathComponent("jobs/payment-reminder.json")
+        let original = try String(contentsOf: file, encoding: .utf8)
+        let broken = original.replacingOccurrences(of: "\"sms\": { \"text\": \"{{customer.salutation}} oi, don {{#orders}}",
+                                                   with: "\"sms\": { \"text\": \"Don hang cua {{customer.salutation}}: {{#orders}}")
+        let reworded = original.replacingOccurrences(of: "\"sms\": { \"text\": \"{{customer.salutation}} oi, don {{#orders}}",
+                                                     with: "\"sms\": { \"text\": \"{{customer.salutation}} oi, don hang {{#orders}}")
+        #expect(broken != original && reworded != original)
+        try await Application(router: router).test(.router) { client in
+            let editor = try await Self.logIn(client, "lan", "mat-khau-lan")
+            let (csrf, base) = try await client.execute(uri: "/console/jobs/payment-reminder/edit?lang=en", method: .get, headers: editor) { r in
+                let page = Self.text(r.body)
+                #expect(r.status == .ok && page.contains("The file is valid.") && page.contains("No message changes."))
+                return (try #require(Self.csrf(page)), try #require(Self.hidden(page, "base")))
+            }
+            try await client.execute(uri: "/console/jobs/payment-reminder/check?lang=en", method: .post, headers: Self.form(editor),
+                                     body: Self.encoded(["csrf": csrf, "base": base, "text": broken])) { r in
+                let page = Self.text(r.body)
+                #expect(r.status == .unprocessableContent)
+                #expect(page.contains("line 26</a>: <code>templates[0].sms</code>: the customer&#39;s name must appear within the first 7 characters")
+                        || page.contains("line 26</a>: <code>templates[0].sms</code>: the customer&apos;s name must appear within the first 7 characters"),
+                        "\(page.components(separatedBy: "class=\"problems\"").dropFirst().first?.prefix(600) ?? "")")
+                #expect(page.contains("<li id=\"line-26\" class=\"bad\">"))
+            }
+            try await client.execute(uri: "/console/jobs/payment-reminder/check?fragment=1&lang=en", method: .post, headers: Self.form(editor),
+                                     body: Self.encoded(["csrf": csrf, "base": base, "text": reworded])) { r in
+                let page = Self.text(r.body)
+                #expect(r.status == .ok && !page.contains("<!doctype html>"), "a fragment for the live check")
+                let rows = Self.rows(page)
+                let counted = rows.first { $0.hasPrefix("payment-reminder | sms | reworded | ") }
+                #expect(counted != nil && Int(counted!.split(separator: "|").last!.trimmingCharacters(in: .whitespaces))! > 0, "\(rows)")
+                #expect(!rows.contains { $0.contains("| added |") || $0.contains("| removed |") })
+                #expect(page.contains("<ins>Chi Lan oi, don hang D01"))
+            }
+            let viewer = try await Self.logIn(client, "minh", "mat-khau-minh")
+            let viewerCSRF = try await client.execute(uri: "/console/jobs/payment-reminder/edit", method: .get, headers: viewer) { r in
+                #expect(Self.text(r.body).contains("readonly"))
+                return try #require(Self.csrf(Self.text(r.body)))
+            }
+            try await client.execute(uri: "/console/jobs/payment-reminder/save", method: .post, headers: Self.form(viewer),
+                                     body: Self.encoded(["csrf": viewerCSRF, "base": base, "text": reworded])) { r in
+                #expect(r.status == .forbidden)
+            }
+            try await client.execute(uri: "/console/jobs/payment-reminder/save", method: .post, headers: Self.form(editor),
+                                     body: Self.encoded(["csrf": csrf, "base": base, "text": broken])) { r in
+                #expect(r.status == .unprocessableContent, "an invalid file is not saved")
+            }
+            #expect(try String(contentsOf: file, encoding: .utf8) == original)
+            try await client.execute(uri: "/console/jobs/payment-reminder/save", method: .post, headers: Self.form(editor),
+                                     body: Self.encoded(["csrf": csrf, "base": base, "text": reworded])) { r in
+                #expect(r.status == .seeOther && r.headers[.location]?.hasPrefix("/console/jobs/payment-reminder/edit?saved=1") == true)
+            }
+            #expect(try String(contentsOf: file, encoding: .utf8) == reworded)
+            #expect(await reloads.count == 1, "the service reloads as at SIGHUP")
+            // The editor still holds the first version's fingerprint: a second save would overwrite the new file.
+            try await client.execute(uri: "/console/jobs/payment-reminder/save?lang=en", method: .post, headers: Self.form(editor),
+                                     body: Self.encoded(["csrf": csrf, "base": base, "text": original])) { r in
+                #expect(r.status == .conflict && Self.text(r.body).contains("changed on disk since you opened it"))
+            }
+            #expect(try String(contentsOf: file, encoding: .utf8) == reworded)
+            let version = try await client.execute(uri: "/console/jobs/payment-reminder/edit", method: .get, headers: editor) { r in
+                let page = Self.text(r.body)
+                #expect(page.contains("Đã lưu") == false)
+                return try #require(Self.hidden(page, "version"))
+            }
+            #expect(version.hasSuffix("-lan.json"))
+            try await client.execute(uri: "/console/jobs/payment-reminder/restore", method: .post, headers: Self.form(editor),
+                                     body: Self.encoded(["csrf": csrf, "version": version])) { r in
+                #expect(r.status == .seeOther)
+            }
+            #expect(try String(contentsOf: file, encoding: .utf8) == original)
+            try await client.execute(uri: "/console/audit?lang=en", method: .get, headers: editor) { r in
+                let rows = Self.rows(Self.text(r.body))
+                #expect(rows.contains { $0.contains("| lan | revert | jobs/payment-reminder.json | to \(version)") }, "\(rows)")
+                #expect(rows.contains { $0.contains("| lan | save | jobs/payment-reminder.json | 1 line(s) changed") }, "\(rows)")
+            }
+        }
     }
 }
