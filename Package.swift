@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "CarecronConsole",
             dependencies: [
-                "CarecronDomain", "CarecronConfig", "CarecronStore",
+                "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

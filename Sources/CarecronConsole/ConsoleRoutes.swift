@@ -13,6 +13,7 @@ public struct Console: Sendable {
     let users: ConsoleUsers
     let views: Views
     let sessions: MemoryPersistDriver<ContinuousClock>
+    let testSends = TestSendLimiter()
 
     public init(environment: ConsoleEnvironment, users: ConsoleUsers, views: Views) {
         self.environment = environment
@@ -108,6 +109,11 @@ public struct Console: Sendable {
                 }
                 return try await save(request, context, session, text: text, base: JobFiles.fingerprint(files.read(name) ?? ""),
                                       action: "revert", detail: "to \(version)")
+            }
+        }
+        group.post("jobs/:name/test") { request, context in
+            try await posted(request, context, editorsOnly: true) { session, form in
+                try await testSend(request, context, session, form)
             }
         }
         group.get("audit") { request, context in
@@ -243,6 +249,46 @@ public struct Console: Sendable {
         try await audit(session, action, "jobs/\(name).json", detail.isEmpty ? "\(changed) line(s) changed" : detail)
         await environment.reload()
         return Response.redirect(to: "/console/jobs/\(name)/edit?saved=1&lang=\(language.rawValue)")
+    }
+
+    /// Sends one variant for one customer to an allowed test recipient, and shows the outcome
+    /// on the editor page.
+    func testSend<Parent>(_ request: Request, _ context: ConsoleContext<Parent>, _ session: ConsoleSession,
+                          _ form: [String: String]) async throws -> Response {
+        let name = try context.parameters.require("name")
+        let (config, jobs) = await environment.current()
+        let language = Views.language(request)
+        let files = JobFiles(folder: config.jobsFolder)
+        guard JobFiles.isValidName(name), let job = jobs.first(where: { $0.name == name }), let text = files.read(name) else {
+            return views.page("not-found", ["what": name], language: language, session: session, status: .notFound)
+        }
+        let now = environment.clock.now()
+        var model = try await editor(config, jobs, language).model(name: name, text: text, base: JobFiles.fingerprint(text), now: now)
+        let status: HTTPResponse.Status
+        do {
+            let variant = (form["variant"].flatMap { Int($0) } ?? 1) - 1
+            let channel = form["channel"].flatMap(ChannelKind.init(rawValue:)) ?? job.channels[0]
+            let customer = form["customer"] ?? "", recipient = form["recipient"] ?? ""
+            let perMinute = config.console.testSendsPerMinute
+            let (rendering, outcome) = try await TestSend(config: config, store: environment.store)
+                .send(job: job, variant: variant, customerId: customer, channel: channel, recipient: recipient, now: now) {
+                    await testSends.allow(session.user, now: now, perMinute: perMinute)
+                }
+            let detail = "variant \(variant + 1) for \(customer) by \(channel.rawValue) to \(rendering.to): \(outcome)"
+            try await audit(session, "test send", "jobs/\(name).json", detail)
+            model["testResult"] = "\(outcome)"
+            model["testMessage"] = MessageView.model(rendering)
+            if case .sent = outcome { model["testSent"] = true }
+            status = .ok
+        } catch let refusal as TestSend.Refusal {
+            model["testResult"] = refusal.reason
+            status = .badRequest
+        } catch is TestSend.Limited {
+            model["testResult"] = "\(config.console.testSendsPerMinute)/min"
+            model["testLimited"] = true
+            status = .tooManyRequests
+        }
+        return views.page("editor", model, language: language, session: session, status: status)
     }
 
     /// Lines that differ between two versions, position by position (for the audit log).

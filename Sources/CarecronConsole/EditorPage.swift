@@ -28,6 +28,10 @@ struct EditorPage {
         var model: [String: Any] = [
             "name": name, "text": text, "base": base, "lines": lines, "problems": problems,
             "errorCount": diagnostics.filter { $0.severity == .error }.count, "valid": job != nil,
+            "recipients": config.console.testRecipients.map { ["value": $0] },
+            "noRecipients": config.console.testRecipients.isEmpty,
+            "variants": (1...max(1, jobs.first { $0.name == name }?.templates.count ?? 1)).map { ["n": $0] },
+            "channels": (jobs.first { $0.name == name }?.channels ?? []).map { ["name": $0.rawValue] },
             "history": files.history(name).map { ["file": $0.file, "at": words.instant($0.at, clock: config.clock), "user": $0.user] },
         ]
         if let job {

@@ -381,4 +381,59 @@ struct ConsoleRouteTests {
             }
         }
     }
+
+    /// A test send goes through the real sender (an SMS gateway on 127.0.0.1) to an allowed
+    /// recipient only, at a limited rate, and the audit log records it; the outbox never sees it.
+    @Test func aTestSendReachesTheGatewayForAnAllowedRecipientOnly() async throws {
+        let gateway = try TestServer("http_server.py", ["--esms"])
+        var folder: URL?
+        let router = try Self.router(edit: { dir in
+            folder = dir
+            try "k3y\n".write(to: dir.appendingPathComponent("esms.key"), atomically: true, encoding: .utf8)
+            let url = dir.appendingPathComponent("config.json")
+            var c = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+            var senders = c["senders"] as! [String: Any]
+            senders["esms"] = ["type": "sms-http", "url": "\(gateway.url)/send", "successPath": "CodeResult", "successValue": "100", "idPath": "SMSID",
+                               "apiKey": ["file": "esms.key"],
+                               "body": "{\"ApiKey\": {{{json.secrets.apiKey}}}, \"Phone\": {{{json.phoneLocal}}}, \"Content\": {{{json.text}}}}"]
+            c["senders"] = senders
+            c["channels"] = ["sms": "esms", "email": "console", "zalo": "console"]
+            c["console"] = ["testRecipients": ["0912 000 999"], "testSendsPerMinute": 2]
+            try JSONSerialization.data(withJSONObject: c, options: [.prettyPrinted]).write(to: url)
+        })
+        try await Application(router: router).test(.router) { client in
+            let editor = try await Self.logIn(client, "lan", "mat-khau-lan")
+            let csrf = try await client.execute(uri: "/console/jobs/payment-reminder/edit", method: .get, headers: editor) { r in
+                #expect(Self.text(r.body).contains("<option>+84912000999</option>"))
+                return try #require(Self.csrf(Self.text(r.body)))
+            }
+            let send = ["csrf": csrf, "variant": "1", "customer": "C001", "channel": "sms", "recipient": "+84912000999"]
+            try await client.execute(uri: "/console/jobs/payment-reminder/test?lang=en", method: .post, headers: Self.form(editor),
+                                     body: Self.encoded(send)) { r in
+                #expect(r.status == .ok && Self.text(r.body).contains("sent"), "\(Self.text(r.body).components(separatedBy: "id=\"test\"").last?.prefix(500) ?? "")")
+            }
+            var elsewhere = send
+            elsewhere["recipient"] = "+84933333333"
+            try await client.execute(uri: "/console/jobs/payment-reminder/test?lang=en", method: .post, headers: Self.form(editor),
+                                     body: Self.encoded(elsewhere)) { r in
+                #expect(r.status == .badRequest && Self.text(r.body).contains("is not in console.testRecipients"))
+            }
+            try await client.execute(uri: "/console/jobs/payment-reminder/test", method: .post, headers: Self.form(editor), body: Self.encoded(send)) { r in
+                #expect(r.status == .ok)
+            }
+            try await client.execute(uri: "/console/jobs/payment-reminder/test", method: .post, headers: Self.form(editor), body: Self.encoded(send)) { r in
+                #expect(r.status == .tooManyRequests, "2 a minute")
+            }
+            try await client.execute(uri: "/console/audit", method: .get, headers: editor) { r in
+                let rows = Self.rows(Self.text(r.body)).filter { $0.contains("| test send |") }
+                #expect(rows.count == 2 && rows.allSatisfy { $0.contains("variant 1 for C001 by sms to +84912000999: sent") }, "\(rows)")
+            }
+        }
+        let received = try gateway.requests()
+        #expect(received.count == 2, "the refused and the limited sends reached nobody")
+        let body = try #require(received.first?["body"] as? String)
+        #expect(body.contains("\"Phone\": \"0912000999\"") && body.contains("Chi Lan oi, don D01"), "\(body)")
+        let store = try Store(url: try #require(folder).appendingPathComponent("var/carecron.sqlite"))
+        #expect(try Outbox(store: store).counts().isEmpty, "a test is not in the outbox: no cap, no metric counts it")
+    }
 }
