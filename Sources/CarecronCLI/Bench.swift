@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
             Build in release mode first: swift build -c release; .build/release/carecron bench all
             """,
         subcommands: [BenchAll.self, BenchGenerate.self, BenchImport.self, BenchPlan.self, BenchDispatch.self, BenchService.self,
-                      BenchChaos.self, BenchFuzz.self, BenchReceiver.self])
+                      BenchChaos.self, BenchFuzz.self, BenchReceiver.self, BenchConsole.self])
 }
 
 /// A deterministic synthetic shop: the same seed writes the same files, byte for byte.
@@ -63,6 +63,8 @@ struct BenchAll: ParsableCommand {
         let figures = bench.figures
         let perf = Performance(figures: figures, source: bench.source)
         try perf.importAndPlan(sizes: sizes)
+        try perf.console(customers: min(sizes.max() ?? 100_000, 100_000))
+        try figures.write()
         if let size = sizes.max() { try perf.liveService(customers: size, idleSeconds: idle) }
         try perf.dispatch(count: messages, concurrency: 16)
         try figures.write()
@@ -101,6 +103,19 @@ struct BenchPlan: ParsableCommand {
     func run() throws {
         let figures = bench.figures
         try Performance(figures: figures, source: bench.source).importAndPlan(sizes: sizes)
+    }
+}
+
+struct BenchConsole: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console", abstract: "The console's plan page for 7 days (time, weight) and an edit's plan diff, through curl.")
+    @Option var customers = 100_000
+    @OptionGroup var bench: BenchOptions
+
+    func run() throws {
+        let figures = bench.figures
+        try Performance(figures: figures, source: bench.source).console(customers: customers)
+        try figures.write()
     }
 }
 

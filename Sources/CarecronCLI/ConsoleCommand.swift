@@ -1,5 +1,6 @@
 import ArgumentParser
 import CarecronConfig
+import CarecronDomain
 import CarecronService
 import Foundation
 import HummingbirdBcrypt
@@ -15,6 +16,7 @@ struct ConsoleServe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Serve the console alone (the store and jobs/ beside it; sends only test messages); prints its URL.")
     @Option(help: "HOST:PORT to listen on; without console users, loopback only") var listen = "127.0.0.1:8081"
+    @Option(help: "show the shop as of this instant (ISO 8601), e.g. to prepare a campaign day") var at: String?
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
@@ -25,9 +27,13 @@ struct ConsoleServe: AsyncParsableCommand {
         }
         let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         let store = try options.openStore(config)
+        let clock = try at.map { text in
+            let instant = try Instants.parse(text, "--at", config.clock)
+            return WallClock { instant }
+        } ?? .system
         let console: StandaloneConsole
         do {
-            console = try StandaloneConsole(configURL: options.url, config: config, store: store, host: host, port: port)
+            console = try StandaloneConsole(configURL: options.url, config: config, store: store, host: host, port: port, clock: clock)
         } catch {
             for line in error.lines { Console.error(line) }
             throw ExitCode(error.exitCode)

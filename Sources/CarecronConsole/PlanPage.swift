@@ -48,13 +48,21 @@ struct PlanPage {
         let events = try await events(q)
         let clock = config.clock
         let sent = events.filter { $0.kind != .skip }
+        // A big shop plans thousands a day: the page shows the first of each day (all of them
+        // for one day, up to a limit) with the counts, and links to the rest.
+        let perDay = q.days == 1 ? 400 : 40
         var days: [[String: Any]] = []
         for (day, ofDay) in Dictionary(grouping: sent, by: { clock.localDate(of: $0.at) }).sorted(by: { $0.key < $1.key }) {
-            let hours = Dictionary(grouping: ofDay, by: { clock.timeOfDay(of: $0.at).hour }).sorted { $0.key < $1.key }.map { hour, list in
+            let shown = ofDay.prefix(perDay)
+            let hours = Dictionary(grouping: shown, by: { clock.timeOfDay(of: $0.at).hour }).sorted { $0.key < $1.key }.map { hour, list in
                 ["hour": String(format: "%02d:00", hour), "rows": list.map(row)] as [String: Any]
             }
-            days.append(["day": VietnameseFormat.date(day), "iso": day.description, "count": ofDay.count, "hours": hours])
+            var d: [String: Any] = ["day": VietnameseFormat.date(day), "iso": day.description, "count": ofDay.count, "hours": hours]
+            if ofDay.count > shown.count { d["hidden"] = ofDay.count - shown.count }
+            days.append(d)
         }
+        let skips = events.filter { $0.kind == .skip }
+        let shownSkips = skips.prefix(q.days == 1 ? 300 : 100)
         var counts: [String: Int] = [:]
         for e in sent where e.kind == .message { counts["\(e.job)|\(e.channel?.rawValue ?? "-")", default: 0] += 1 }
         let smsSegments = sent.reduce(0) { $0 + (segments($1)?.segments ?? 0) }
@@ -71,9 +79,9 @@ struct PlanPage {
                 let parts = key.split(separator: "|").map(String.init)
                 return ["job": parts[0], "channel": parts[1], "count": n] as [String: Any]
             },
-            "skips": events.filter { $0.kind == .skip }.map(row),
-            "skipCount": events.filter { $0.kind == .skip }.count,
-        ]
+            "skips": shownSkips.map(row),
+            "skipCount": skips.count,
+        ].merging(skips.count > shownSkips.count ? ["hiddenSkips": skips.count - shownSkips.count] : [:]) { a, _ in a }
     }
 
     /// One planned message (found by its occurrence keys) on every channel of its job that

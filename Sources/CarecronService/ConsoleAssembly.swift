@@ -52,11 +52,12 @@ public struct StandaloneConsole: Sendable {
     let host: String
     let port: Int
 
-    public init(configURL: URL, config: ShopConfig, store: any CareStore, host: String, port: Int) throws(StartRefusal) {
+    public init(configURL: URL, config: ShopConfig, store: any CareStore, host: String, port: Int,
+                clock: WallClock = .system) throws(StartRefusal) {
         let users = ConsoleUsers(config.console, relativeTo: config.folder)
         if let why = ConsoleAssembly.refusal(host: host, users: users) { throw StartRefusal(lines: ["carecron console: \(why)"], exitCode: 2) }
         let last = LastGoodConfiguration(config: config)
-        let environment = ConsoleEnvironment(store: store) {
+        let environment = ConsoleEnvironment(store: store, clock: clock) {
             let loaded = ConfigLoader.load(configURL)
             if let config = loaded.config, loaded.isValid { await last.keep(config, loaded.jobs) }
             return await last.current

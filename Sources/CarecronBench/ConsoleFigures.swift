@@ -1,0 +1,92 @@
+import CarecronDomain
+import Foundation
+
+/// Issue 12's targets, on a real `carecron console` over a synthetic shop, with curl as the
+/// browser: the plan page for 7 days (time, weight) and the plan diff of a template edit.
+extension Performance {
+    public func console(customers: Int) throws {
+        let size = Self.label(customers)
+        let (shop, data) = try self.shop(customers: customers)
+        defer { shop.remove() }
+        try importRate(shop, data: data, customers: customers, record: false)
+        guard let curl = which("curl") else { throw BenchError("curl not found: the console figures need it as their client") }
+        let port = freePort()
+        let log = shop.folder.appendingPathComponent("console.log").path
+        // The console as of the synthetic shop's day: its week is the one the orders lead up to.
+        let child = try Child(binary, ["console", "--listen", "127.0.0.1:\(port)", "--at", "\(day)T08:00:00+07:00", "--config", shop.config.path],
+                              stdout: log, stderr: log)
+        defer { child.signal(SIGKILL); _ = child.wait() }
+        let base = "http://127.0.0.1:\(port)/console"
+        let jar = shop.folder.appendingPathComponent("cookies").path
+        let page = shop.folder.appendingPathComponent("page.html").path
+        /// One request: status, seconds, bytes (curl's own timing).
+        func fetch(_ path: String, form: [String] = []) throws -> (status: Int, seconds: Double, bytes: Int) {
+            var args = ["-s", "-o", page, "-c", jar, "-b", jar, "-w", "%{http_code} %{time_total} %{size_download}"]
+            for field in form { args += ["--data-urlencode", field] }
+            let (exit, out, err) = try runToEnd(curl, args + [base + path])
+            guard exit.status == 0 else { throw BenchError("curl \(path): \(err)") }
+            let f = out.split(separator: " ")
+            return (Int(f[0]) ?? 0, Double(f[1]) ?? 0, Int(f[2]) ?? 0)
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while (try? fetch("/login").status) != 303, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        // The week from two days before the shop's day (its last orders) on.
+        let from = LocalDate(iso: day)!.adding(days: -2).description
+        var times: [Double] = [], bytes = 0
+        for _ in 0..<3 {
+            let r = try fetch("/plan?from=\(from)&days=7")
+            guard r.status == 200 else { throw BenchError("the plan page answered \(r.status); see \(log)") }
+            times.append(r.seconds)
+            bytes = r.bytes
+        }
+        times.sort()
+        figures.record("console_plan_7d_\(size)_seconds", times[1], "s")
+        figures.record("console_plan_7d_\(size)_size", Double(bytes / 1024), "KB")
+        // An edit of the payment reminder's SMS (one word more): the diff of the week.
+        _ = try fetch("/jobs/payment-reminder/edit")
+        let editor = try String(contentsOfFile: page, encoding: .utf8)
+        guard let csrf = Self.hidden(editor, "csrf"), let fingerprint = Self.hidden(editor, "base"),
+              let text = Self.textarea(editor) else { throw BenchError("the editor page has no form") }
+        let edited = text.replacingOccurrences(of: " oi, don ", with: " oi, don hang ")
+        var diffTimes: [Double] = []
+        for _ in 0..<3 {
+            let r = try fetch("/jobs/payment-reminder/check?fragment=1", form: ["csrf=\(csrf)", "base=\(fingerprint)", "text=\(edited)"])
+            guard r.status == 200 else { throw BenchError("the diff answered \(r.status); see \(log)") }
+            diffTimes.append(r.seconds)
+        }
+        diffTimes.sort()
+        let fragment = try String(contentsOfFile: page, encoding: .utf8)
+        let changes = fragment.range(of: "class=\"diff\"").flatMap { fragment[$0.upperBound...].range(of: "<small>(") }
+            .map { Int(fragment[$0.upperBound...].prefix { $0.isNumber }) ?? 0 } ?? 0
+        figures.record("console_diff_7d_\(size)_seconds", diffTimes[1], "s")
+        figures.record("console_diff_7d_\(size)_changes", Double(changes), "messages")
+    }
+
+    static func hidden(_ page: String, _ name: String) -> String? {
+        guard let r = page.range(of: "name=\"\(name)\" value=\"") else { return nil }
+        return String(page[r.upperBound...].prefix { $0 != "\"" })
+    }
+
+    /// The editor's text, as the browser would post it (HTML entities undone).
+    static func textarea(_ page: String) -> String? {
+        guard let open = page.range(of: "<textarea"), let start = page[open.upperBound...].range(of: ">"),
+              let end = page[start.upperBound...].range(of: "</textarea>") else { return nil }
+        return String(page[start.upperBound..<end.lowerBound])
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+            .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&amp;", with: "&")
+    }
+}
+
+/// A port free on 127.0.0.1 a moment ago.
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
