@@ -36,6 +36,8 @@ public struct ConsoleSettings: Sendable {
     public var testRecipients: [String] = []
     /// Test sends a user may make per minute.
     public var testSendsPerMinute = 5
+    /// The console is reached over TLS (a proxy in front): the session cookie is `Secure`.
+    public var behindTLS = false
 
     public init(users: [User] = [], testRecipients: [String] = [], testSendsPerMinute: Int = 5) {
         self.users = users
@@ -68,6 +70,7 @@ public struct ConsoleSettings: Sendable {
             }
         }
         if let r = o.optional("testSendsPerMinute") { settings.testSendsPerMinute = r.int(1...60) ?? settings.testSendsPerMinute }
+        if let t = o.optional("behindTLS") { settings.behindTLS = t.bool ?? false }
         o.finish()
         return settings
     }

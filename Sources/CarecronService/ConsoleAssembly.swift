@@ -20,7 +20,7 @@ public enum ConsoleAssembly {
             return nil
         }
         do {
-            let environment = ConsoleEnvironment(store: store, reload: reload) {
+            let environment = ConsoleEnvironment(store: store, secureCookies: config.console.behindTLS, reload: reload) {
                 let rt = await runtime.current
                 return (rt.config, rt.jobs)
             }
@@ -57,7 +57,7 @@ public struct StandaloneConsole: Sendable {
         let users = ConsoleUsers(config.console, relativeTo: config.folder)
         if let why = ConsoleAssembly.refusal(host: host, users: users) { throw StartRefusal(lines: ["carecron console: \(why)"], exitCode: 2) }
         let last = LastGoodConfiguration(config: config)
-        let environment = ConsoleEnvironment(store: store, clock: clock) {
+        let environment = ConsoleEnvironment(store: store, clock: clock, secureCookies: config.console.behindTLS) {
             let loaded = ConfigLoader.load(configURL)
             if let config = loaded.config, loaded.isValid { await last.keep(config, loaded.jobs) }
             return await last.current

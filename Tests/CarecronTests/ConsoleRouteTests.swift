@@ -18,7 +18,7 @@ struct ConsoleRouteTests {
     static let lanHash = Bcrypt.hash("mat-khau-lan", cost: 4)
     static let minhHash = Bcrypt.hash("mat-khau-minh", cost: 4)
 
-    static func router(users: Bool = true, reload: @escaping @Sendable () async -> Void = {},
+    static func router(users: Bool = true, secure: Bool = false, reload: @escaping @Sendable () async -> Void = {},
                        edit: (URL) throws -> Void = { _ in }) throws -> Router<BasicRequestContext> {
         let dir = try TestSupport.shopFolder()
         try edit(dir)
@@ -37,7 +37,7 @@ struct ConsoleRouteTests {
         let settings = ConsoleSettings(users: users ? [.init(name: "lan", role: .editor, passwordHash: .literal(lanHash)),
                                                        .init(name: "minh", role: .viewer, passwordHash: .literal(minhHash))] : [])
         let jobs = loaded.jobs
-        let environment = ConsoleEnvironment(store: store, clock: WallClock { now }, reload: reload) { (config, jobs) }
+        let environment = ConsoleEnvironment(store: store, clock: WallClock { now }, secureCookies: secure, reload: reload) { (config, jobs) }
         let console = Console(environment: environment, users: ConsoleUsers(settings, relativeTo: dir), views: try Views.load())
         let router = Router()
         console.mount(on: router)
@@ -150,6 +150,21 @@ struct ConsoleRouteTests {
             }
             try await client.execute(uri: "/console/plan", method: .get, headers: cookie) { r in
                 #expect(r.status == .seeOther, "the session is gone")
+            }
+        }
+    }
+
+    @Test func behindTLSTheSessionCookieIsSecure() async throws {
+        try await Application(router: try Self.router(secure: true)).test(.router) { client in
+            try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                     body: ByteBuffer(string: "user=lan&password=mat-khau-lan")) { r in
+                #expect(r.headers[.setCookie]?.contains("Secure") == true)
+            }
+        }
+        try await Application(router: try Self.router()).test(.router) { client in
+            try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                     body: ByteBuffer(string: "user=lan&password=mat-khau-lan")) { r in
+                #expect(r.headers[.setCookie]?.contains("Secure") == false)
             }
         }
     }
