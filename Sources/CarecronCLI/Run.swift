@@ -19,15 +19,18 @@ struct Run: AsyncParsableCommand {
 
     @Flag(help: "send nothing: every message goes to the log and var/dry-run.jsonl; no order is changed") var dryRun = false
     @Option(help: "text or json (for log shippers)") var logFormat: LogFormat = .text
+    @Option(help: .hidden) var clockStart: String?
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
         let (config, jobs) = try options.loadValid()
         Logs.bootstrap(config.logLevel, json: logFormat == .json)
+        // Hidden, for tests and rehearsals: the service lives a given day (e.g. a scenario's) at real pace.
+        let clock = try clockStart.map { WallClock.starting(at: try Instants.parse($0, "--clock-start", config.clock)) } ?? .system
         let service: AssembledService
         do {
             service = try AssembledService.assemble(configURL: options.url, config: config, jobs: jobs, dryRun: dryRun || config.dryRun,
-                                                    log: Logger(label: "carecron"))
+                                                    log: Logger(label: "carecron"), clock: clock)
         } catch {
             for line in error.lines { Console.error(line) }
             throw ExitCode(error.exitCode)

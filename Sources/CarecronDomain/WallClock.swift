@@ -8,6 +8,13 @@ public struct WallClock: Sendable {
     public init(_ now: @escaping @Sendable () -> Date) { self.now = now }
 
     public static let system = WallClock { Date() }
+
+    /// A clock that reads `start` now and then runs at the system clock's pace: a rehearsal of a
+    /// given day with real waits (tests of the real service on a scenario's day).
+    public static func starting(at start: Date) -> WallClock {
+        let offset = start.timeIntervalSince(system.now())
+        return WallClock { system.now().addingTimeInterval(offset) }
+    }
 }
 
 extension Duration {

@@ -11,7 +11,7 @@ public enum ConsoleAssembly {
     /// The console for the running service, or nil (with the reason logged): off by
     /// `"http": {"console": false}`, and off on a non-loopback address while no user is configured.
     static func console(_ config: ShopConfig, http: HTTPSettings, store: any CareStore, runtime: RuntimeBox, log: Logger,
-                        reload: @escaping @Sendable () async -> Void) -> Console? {
+                        clock: WallClock, reload: @escaping @Sendable () async -> Void) -> Console? {
         guard http.console else { return nil }
         let users = ConsoleUsers(config.console, relativeTo: config.folder)
         for p in users.problems { log.error("console user cannot log in: \(config.file.lastPathComponent): \(p)") }
@@ -20,7 +20,7 @@ public enum ConsoleAssembly {
             return nil
         }
         do {
-            let environment = ConsoleEnvironment(store: store, secureCookies: config.console.behindTLS, reload: reload) {
+            let environment = ConsoleEnvironment(store: store, clock: clock, secureCookies: config.console.behindTLS, reload: reload) {
                 let rt = await runtime.current
                 return (rt.config, rt.jobs)
             }

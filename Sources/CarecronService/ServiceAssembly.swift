@@ -38,9 +38,9 @@ public final class AssembledService: Sendable {
 
     /// Takes the instance lock, builds the senders (refusing to start when a channel's sender or
     /// an API secret cannot be had), opens (and on first start creates) the store, and wires the
-    /// scheduler, the API and the reload.
+    /// scheduler, the API and the reload, all on one clock.
     public static func assemble(configURL: URL, config: ShopConfig, jobs: [JobDefinition], dryRun: Bool,
-                                log: Logger) throws(StartRefusal) -> AssembledService {
+                                log: Logger, clock: WallClock = .system) throws(StartRefusal) -> AssembledService {
         let lock: InstanceLock
         do {
             // A fresh folder has no var/ yet: the service makes it (and its database) as import does.
@@ -58,19 +58,22 @@ public final class AssembledService: Sendable {
         }
         _ = Metrics.bootstrap()
         let runtime = RuntimeBox(Runtime(config: config, jobs: jobs,
-                                         dispatcher: built.map { DeliveryAssembly.dispatcher(config, jobs, store: store, built: $0, log: log) }))
+                                         dispatcher: built.map { DeliveryAssembly.dispatcher(config, jobs, store: store, built: $0, log: log, clock: clock) },
+                                         loadedAt: clock.now()))
         let wakeup = Wakeup(), health = ServiceHealth()
-        let reloader = Reloader(url: configURL, store: store, runtime: runtime, wakeup: wakeup, dryRun: dryRun, log: log)
+        let reloader = Reloader(url: configURL, store: store, runtime: runtime, wakeup: wakeup, dryRun: dryRun, log: log, clock: clock)
         var services: [any Service] = [
             CareService(store: store, runtime: runtime, wakeup: wakeup, dryRun: dryRun,
                         previewFile: config.database.deletingLastPathComponent().appendingPathComponent("dry-run.jsonl"), log: log,
-                        health: health),
+                        health: health, clock: clock),
             ReloadOnHangup(reloader: reloader),
         ]
         if let http = config.http, let (token, webhookSecret) = secrets {
-            let console = ConsoleAssembly.console(config, http: http, store: store, runtime: runtime, log: log) { await reloader.reload() }
+            let console = ConsoleAssembly.console(config, http: http, store: store, runtime: runtime, log: log, clock: clock) {
+                await reloader.reload()
+            }
             let api = HTTPAPI(store: store, runtime: runtime, wakeup: wakeup, token: token, webhookSecret: webhookSecret,
-                              maxBody: http.maxBodyBytes, health: health, console: console)
+                              maxBody: http.maxBodyBytes, health: health, clock: clock, console: console)
             services.append(api.application(host: http.host, port: http.port, log: log))
             log.info("HTTP API listening", metadata: ["address": "\(http.host):\(http.port)"])
         }
@@ -108,11 +111,12 @@ public enum DeliveryAssembly {
     /// The dispatcher over senders already built; those that could not be are unavailable: their
     /// messages wait (and `/readyz` fails) until a reload brings them back.
     public static func dispatcher(_ config: ShopConfig, _ jobs: [JobDefinition], store: any CareStore,
-                                  built: (senders: [String: any Sender], problems: [SenderProblem]), log: Logger) -> Dispatcher {
+                                  built: (senders: [String: any Sender], problems: [SenderProblem]), log: Logger,
+                                  clock: WallClock = .system) -> Dispatcher {
         for p in built.problems { log.error("sender unavailable, its messages wait: \(config.file.lastPathComponent): \(p.line)") }
         return Dispatcher(store: store, senders: built.senders, channels: config.channels, jobs: jobs,
                           unavailable: Dictionary(built.problems.map { ($0.sender, $0.reason) }, uniquingKeysWith: { a, _ in a }),
-                          retry: config.retryPolicy, log: log)
+                          retry: config.retryPolicy, now: clock.now, log: log)
     }
 
     /// Refuses to start when a sender a channel uses cannot be built: better no service than one
@@ -146,8 +150,10 @@ actor Reloader {
     let wakeup: Wakeup
     let dryRun: Bool
     let log: Logger
+    let clock: WallClock
 
-    init(url: URL, store: any CareStore, runtime: RuntimeBox, wakeup: Wakeup, dryRun: Bool, log: Logger) {
+    init(url: URL, store: any CareStore, runtime: RuntimeBox, wakeup: Wakeup, dryRun: Bool, log: Logger, clock: WallClock) {
+        self.clock = clock
         self.url = url
         self.store = store
         self.runtime = runtime
@@ -163,8 +169,9 @@ actor Reloader {
             log.error("configuration reload refused: \(loaded.errors.count) error(s); the previous configuration keeps running")
             return
         }
-        let dispatcher = dryRun ? nil : DeliveryAssembly.dispatcher(config, loaded.jobs, store: store, built: SenderFactory.build(config), log: log)
-        await runtime.replace(Runtime(config: config, jobs: loaded.jobs, dispatcher: dispatcher))
+        let dispatcher = dryRun ? nil : DeliveryAssembly.dispatcher(config, loaded.jobs, store: store, built: SenderFactory.build(config), log: log,
+                                                                 clock: clock)
+        await runtime.replace(Runtime(config: config, jobs: loaded.jobs, dispatcher: dispatcher, loadedAt: clock.now()))
         log.notice("configuration reloaded", metadata: ["jobs": "\(loaded.jobs.filter(\.enabled).map(\.name).joined(separator: ","))"])
         await wakeup.ring()
     }

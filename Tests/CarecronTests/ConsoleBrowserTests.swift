@@ -4,7 +4,7 @@ import Testing
 
 /// The console end to end in a real browser (Debian's chromium through chromedriver and
 /// selenium, no download: SE_OFFLINE), against a real `carecron run` serving the API and the
-/// console, on the basic scenario. The steps are in Tests/browser/console_e2e.py; the
+/// console, on the basic scenario's day (its clock starts at 2026-12-01 08:00). The steps are in Tests/browser/console_e2e.py; the
 /// screenshots of the main pages land in .build/console-screenshots (README: docs/screenshots).
 @Suite("Console in a real browser")
 struct ConsoleBrowserTests {
@@ -35,19 +35,10 @@ struct ConsoleBrowserTests {
         try JSONSerialization.data(withJSONObject: c, options: [.prettyPrinted]).write(to: url)
         let original = try String(contentsOf: folder.appendingPathComponent("jobs/payment-reminder.json"), encoding: .utf8)
 
-        let service = Process()
-        service.executableURL = TestSupport.binary
-        service.arguments = ["run"]
-        service.currentDirectoryURL = folder
-        var env = ProcessInfo.processInfo.environment
-        env["API_TOKEN"] = "t0k3n"
-        env["MINH_HASH"] = Bcrypt.hash("minh-mat-khau-2", cost: 6)
-        service.environment = env
         let log = folder.appendingPathComponent("service.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        service.standardError = try FileHandle(forWritingTo: log)
-        service.standardOutput = FileHandle.nullDevice
-        try service.run()
+        // The scenario's day, at real pace: the plan of 2026-12-01 is still ahead of the service.
+        let service = try TestSupport.start(["run", "--clock-start", "2026-12-01T08:00:00+07:00"], in: folder, environment: [
+            "API_TOKEN": "t0k3n", "MINH_HASH": Bcrypt.hash("minh-mat-khau-2", cost: 6)], log: log)
         defer { kill(service.processIdentifier, SIGKILL); service.waitUntilExit() }
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline, !((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("console served") { usleep(100_000) }

@@ -97,15 +97,8 @@ struct HostileTesterTests {
 
         // `run` in a fresh folder (config and jobs, no var/): it makes its database.
         let fresh = try TestSupport.shopFolder()
-        let p = Process()
-        p.executableURL = TestSupport.binary
-        p.arguments = ["run"]
-        p.currentDirectoryURL = fresh
         let log = fresh.appendingPathComponent("run.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: log)
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
+        let p = try TestSupport.start(["run"], in: fresh, log: log)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline, !((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("carecron started"), p.isRunning { usleep(50_000) }
         kill(p.processIdentifier, SIGTERM)

@@ -66,21 +66,8 @@ struct ServiceTests {
         }
 
         func start() throws {
-            let p = Process()
-            p.executableURL = TestSupport.binary
-            p.arguments = ["run"]
-            p.currentDirectoryURL = folder
-            var env = ProcessInfo.processInfo.environment
-            env["API_TOKEN"] = "t0k3n"
-            env["SHOP_WEBHOOK_SECRET"] = "whs3cret"
-            p.environment = env
-            if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
-            let h = try FileHandle(forWritingTo: log)
-            h.seekToEndOfFile()
-            p.standardError = h
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            process = p
+            process = try TestSupport.start(["run"], in: folder, environment: ["API_TOKEN": "t0k3n", "SHOP_WEBHOOK_SECRET": "whs3cret"],
+                                            log: log)
             try waitFor("the API to answer") { (try? self.call("GET", "/healthz").status) == 200 }
         }
 

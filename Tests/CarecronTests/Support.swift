@@ -73,6 +73,25 @@ enum TestSupport {
                    stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }
 
+    /// Starts `carecron ARGS` in a folder without waiting: stderr appended to `log` (created if
+    /// missing), stdout discarded; the caller stops it.
+    static func start(_ args: [String], in folder: URL, environment: [String: String] = [:], log: URL) throws -> Process {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.currentDirectoryURL = folder
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let h = try FileHandle(forWritingTo: log)
+        h.seekToEndOfFile()
+        p.standardError = h
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
     /// A copy of the shipped config.json and jobs/ in a temporary folder, so that tests can
     /// break them without touching the repository.
     static func shopFolder() throws -> URL {
