@@ -72,12 +72,13 @@ struct EditorPage {
         let d = PlanDiff(before: before.plan(input, from: from, to: to), after: after.plan(input, from: from, to: to))
         return [
             "changes": d.items.count, "none": d.items.isEmpty,
-            "counts": d.counts.map { ["job": $0.job, "channel": $0.channel, "change": $0.change.rawValue, "count": $0.count] as [String: Any] },
+            "counts": d.counts.map { ["job": $0.job, "channel": $0.channel, "change": $0.change.rawValue,
+                                        "changeLabel": words.word("change_\($0.change.rawValue)"), "count": $0.count] as [String: Any] },
             "segmentsBefore": d.segmentsBefore, "segmentsAfter": d.segmentsAfter,
             "segmentsDelta": (d.segmentsAfter >= d.segmentsBefore ? "+" : "") + String(d.segmentsAfter - d.segmentsBefore),
             "items": d.items.prefix(300).map { i -> [String: Any] in
                 let e = i.event
-                var r: [String: Any] = ["change": i.change.rawValue, "job": e.job, "channel": e.channel?.rawValue ?? "",
+                var r: [String: Any] = ["change": i.change.rawValue, "changeLabel": words.word("change_\(i.change.rawValue)"), "job": e.job, "channel": e.channel?.rawValue ?? "",
                                         "customerId": e.customerId, "orders": e.orderIds.joined(separator: ", "),
                                         "at": words.instant(e.at, clock: clock)]
                 if let b = i.before { r["beforeText"] = b.text ?? ""; r["beforeAt"] = words.instant(b.at, clock: clock) }

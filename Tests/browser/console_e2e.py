@@ -125,7 +125,7 @@ try:
 
     # Fix it: the diff counts the reworded messages.
     d.execute_script(set_text, area, fixed)
-    check(wait_for(lambda: any(r.startswith("payment-reminder | sms | reworded |") for r in rows(d, "#results table.counts tr"))),
+    check(wait_for(lambda: any(r.startswith("payment-reminder | sms | đổi lời |") for r in rows(d, "#results table.counts tr"))),
           "the fix's diff counts the reworded messages")
     shot(d, "editor-diff", "#results section.diff")
 
