@@ -6,7 +6,7 @@ import Foundation
 enum JobChecks {
     static func check(_ job: JobDefinition, config: ShopConfig, sink: DiagnosticSink) {
         checkRules(job, config: config, sink: sink)
-        checkForms(job, sink: sink)
+        checkForms(job, config: config, sink: sink)
         let now = Date(timeIntervalSince1970: 1_764_554_400)  // 2025-12-01 09:00 +07:00, any day will do
         let context = config.messageContext
         let orders = MessageContext.sampleOrders(now: now)
@@ -78,8 +78,16 @@ enum JobChecks {
         }
     }
 
-    private static func checkForms(_ job: JobDefinition, sink: DiagnosticSink) {
+    private static func checkForms(_ job: JobDefinition, config: ShopConfig, sink: DiagnosticSink) {
+        let tierNames = config.tiers.map(\.name)
         for (i, v) in job.templates.enumerated() {
+            if v.tiers != nil || v.minTier != nil, !job.rules.choosesVariantByTier {
+                sink.error("templates[\(i)]", "only a campaign's variants choose by tier (\"tiers\", \"minTier\"); \(job.type.rawValue) uses its variants in turn")
+            }
+            for (key, name) in (v.tiers ?? []).map({ ("tiers", $0) }) + (v.minTier.map { [("minTier", $0)] } ?? []) where !tierNames.contains(name) {
+                let hint = Suggest.closest(to: name, among: tierNames).map { " (did you mean \($0)?)" } ?? ""
+                sink.error("templates[\(i)].\(key)", "\"\(name)\" is not a tier of config.json\(tierNames.isEmpty ? "" : ": " + tierNames.joined(separator: ", "))\(hint)")
+            }
             if job.channels.contains(.zalo), v.zaloTemplateId == nil {
                 sink.error("templates[\(i)]", "channel zalo needs a \"zalo\" form (templateId and params) in every variant")
             }

@@ -16,7 +16,7 @@ public enum JobLoader {
         }
         var jobs: [JobDefinition] = [], diagnostics: [Diagnostic] = []
         for file in files {
-            let sink = DiagnosticSink(file: ConfigLoader.displayName(file))
+            let sink = DiagnosticSink(file: ConfigLoader.displayName(file), readText: fileReader(config))
             if let root = ConfigLoader.readJSON(file, sink: sink),
                let job = parseJob(root, name: file.deletingPathExtension().lastPathComponent, config: config) {
                 JobChecks.check(job, config: config, sink: sink)
@@ -30,7 +30,7 @@ public enum JobLoader {
     /// A job file's text as `validate` would judge it (the console's editor checks each edit
     /// with this): the job if it has no error, and every problem, named as `jobs/NAME.json`.
     public static func check(text: String, name: String, config: ShopConfig) -> (job: JobDefinition?, diagnostics: [Diagnostic]) {
-        let sink = DiagnosticSink(file: "jobs/\(name).json")
+        let sink = DiagnosticSink(file: "jobs/\(name).json", readText: fileReader(config))
         let root: JSONValue
         do { root = try JSONReader.parse(text) } catch {
             sink.error("$", error.description)
@@ -41,13 +41,26 @@ public enum JobLoader {
         return (sink.hasErrors ? nil : job, sink.items)
     }
 
+    /// Files a job names (a campaign's customer list), relative to config.json's folder.
+    static func fileReader(_ config: ShopConfig) -> @Sendable (String) throws -> String {
+        let folder = config.folder
+        return { path in try String(contentsOf: URL(fileURLWithPath: path, relativeTo: folder), encoding: .utf8) }
+    }
+
     static func parseJob(_ root: Field, name: String, config: ShopConfig) -> JobDefinition? {
         guard let o = root.object else { return nil }
         o.allow(["$comment"])
         let type = o.required("type")?.oneOf(JobType.self)
         let description = o.optional("description")?.string ?? ""
         let enabled = o.required("enabled")?.bool
-        let schedule = o.required("schedule")?.cron
+        let plugin = type.flatMap(JobTypeRegistry.rules(for:))
+        let schedule: CronSchedule?
+        if plugin?.takesSchedule ?? true {
+            schedule = o.required("schedule")?.cron
+        } else {
+            if let s = o.optional("schedule") { s.report("a \(type!.rawValue) goes out at its \"when\", not on a schedule: remove \"schedule\"") }
+            schedule = try? CronSchedule("* * * * *")
+        }
         let purpose = o.required("purpose")?.oneOf(Purpose.self)
         var channels: [ChannelKind]?
         if let list = o.required("channels")?.array {
@@ -62,7 +75,7 @@ public enum JobLoader {
         let quiet = o.optional("duringQuietHours")?.oneOf(QuietHoursAction.self) ?? .wait
         let templates = o.required("templates").flatMap(parseTemplates)
         var rules: (any JobRules)?
-        if let type, let plugin = JobTypeRegistry.rules(for: type) {
+        if let plugin {
             let r = o.optional("rules")?.object
             rules = plugin.parse(r, job: o, shop: config.policy)
             r?.finish()
@@ -121,6 +134,10 @@ public enum JobLoader {
             z.finish()
         }
         if let m = o.optional("minAmount") { v.minAmount = m.int(0...Int.max / 2) }
+        if let t = o.optional("tiers") {
+            if let list = t.array, !list.isEmpty { v.tiers = list.compactMap(\.nonEmptyString) } else { t.report("list at least one tier") }
+        }
+        if let t = o.optional("minTier") { v.minTier = t.nonEmptyString }
         o.finish()
         return ok && !f.sink.hasErrors ? v : nil
     }

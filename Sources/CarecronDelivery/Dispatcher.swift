@@ -145,7 +145,7 @@ public final class Dispatcher: Sendable {
         do {
             let facts = try await store.sendingFacts(customerId: m.customerId, orderIds: m.orderIds)
             if let reason = StillWanted.reasonToCancel(customerId: m.customerId, orderIds: m.orderIds, facts: facts,
-                                                       rules: job?.rules, purpose: job?.purpose, now: now()) {
+                                                       rules: job?.rules, purpose: job?.purpose, expiresAt: m.expiresAt, now: now()) {
                 try await outbox.markCancelled(m.id, reason: reason, now: now())
                 log.info("cancelled: \(reason)", metadata: ["msg": "\(m.logContext)"])
                 report.cancelled = 1

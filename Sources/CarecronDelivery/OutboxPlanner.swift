@@ -12,6 +12,9 @@ public struct OutboxPlanner: Sendable {
     public let store: any CareStore
     public let config: ShopConfig
     public let jobs: [JobDefinition]
+    /// Plans campaigns too (a dry run shows them as they fall due; the running service writes
+    /// them with `CampaignStep` instead).
+    public var includesPagedJobs = false
 
     public init(store: any CareStore, config: ShopConfig, jobs: [JobDefinition]) {
         self.store = store
@@ -56,7 +59,8 @@ public struct OutboxPlanner: Sendable {
 
     /// The planner over [the last step − 1 h, now + horizon): what is due by now, and the rest in time order.
     func plan(now: Date, upSince: Date, lastSeen: Date?, horizon: TimeInterval) async throws -> (due: [PlannedEvent], future: [PlannedEvent]) {
-        var planner = CarePlanner(policy: config.policy, jobs: jobs.filter(\.enabled))
+        // Campaigns are written a page at a time by `CampaignStep`; they yield to these jobs, not these to them.
+        var planner = CarePlanner(policy: config.policy, jobs: jobs.filter { $0.enabled && (includesPagedJobs || !$0.rules.sendsInPages) })
         planner.renderFallbacks = true
         // An hour before the last step, not the instant of it: an order stored during a step (or
         // known in whole seconds) is due just before it. The outbox's keys make replanning harmless.
@@ -79,6 +83,9 @@ public struct OutboxPlanner: Sendable {
         for job in jobs where job.enabled {
             Gauge(label: "carecron_job_last_run_timestamp_seconds", dimensions: [("job", job.name)]).record(now.timeIntervalSince1970)
         }
+        let purposes = Dictionary(jobs.map { ($0.name, $0.purpose) }, uniquingKeysWith: { a, _ in a })
+        var entries: [OutboxEntry] = []
+        var planned: [PlannedEvent] = []
         for e in events {
             switch e.kind {
             case .skip:
@@ -86,22 +93,32 @@ public struct OutboxPlanner: Sendable {
             case .expire:
                 result.expired += try await store.expire(orderIds: e.orderIds, at: e.at, now: now)
             case .message:
-                guard let channel = e.channel, let to = e.to, let text = e.text else { continue }
-                let first = Rendering(channel: channel.rawValue, to: to, subject: e.subject, text: text, params: e.params, templateId: e.templateId,
-                                      html: e.html)
-                let renderings = [first] + e.fallbacks
-                if try await outbox.enqueue(keys: e.keys, job: e.job, customerId: e.customerId, orderIds: e.orderIds, reminder: e.reminder,
-                                      renderings: renderings, dueAt: e.at, now: now) {
-                    result.planned += 1
-                    Counter(label: "carecron_messages_planned_total", dimensions: [("job", e.job), ("channel", channel.rawValue)]).increment()
-                }
+                guard let entry = OutboxEntry(e, priority: purposes[e.job]?.sendingPriority ?? 0) else { continue }
+                entries.append(entry)
+                planned.append(e)
             }
+        }
+        for (e, added) in zip(planned, try await outbox.enqueue(entries, now: now)) where added {
+            result.planned += 1
+            Counter(label: "carecron_messages_planned_total", dimensions: [("job", e.job), ("channel", e.channel?.rawValue ?? "")]).increment()
         }
         return result
     }
 
 }
 
+
+extension OutboxEntry {
+    /// A planned message as the outbox keeps it: its first rendering is sent, the others are its fallbacks.
+    init?(_ e: PlannedEvent, priority: Int, paused: Bool = false) {
+        guard let channel = e.channel, let to = e.to, let text = e.text else { return nil }
+        let first = Rendering(channel: channel.rawValue, to: to, subject: e.subject, text: text, params: e.params, templateId: e.templateId,
+                              html: e.html)
+        self.init(keys: e.keys, job: e.job, customerId: e.customerId, orderIds: e.orderIds, reminder: e.reminder,
+                  renderings: [first] + e.fallbacks, dueAt: e.at, priority: priority, campaign: e.campaign, expiresAt: e.expiresAt,
+                  paused: paused)
+    }
+}
 
 /// The future part of the service's last plan, and what it was made from.
 public struct PlanMemo: Sendable {

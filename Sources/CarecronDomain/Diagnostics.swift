@@ -24,8 +24,14 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
 public final class DiagnosticSink {
     public let file: String
     public private(set) var items: [Diagnostic] = []
+    /// Reads a file a job file names (a campaign's list of customers), relative to config.json;
+    /// given by the loader, so that the domain itself does no I/O. Nil: no file can be read.
+    public var readText: (@Sendable (String) throws -> String)?
 
-    public init(file: String) { self.file = file }
+    public init(file: String, readText: (@Sendable (String) throws -> String)? = nil) {
+        self.file = file
+        self.readText = readText
+    }
 
     public func error(_ path: String, _ message: String) {
         items.append(Diagnostic(file: file, path: path, message: message, severity: .error))

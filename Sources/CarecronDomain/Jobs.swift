@@ -3,6 +3,16 @@ import Foundation
 /// What the law makes of a message (DOMAIN.md §7).
 public enum Purpose: String, Sendable, CaseIterable, Codable {
     case transactional, care, marketing
+
+    /// Due messages go out in this order: the customer's own order before a care message
+    /// before advertising, so that a campaign's backlog never holds up a payment reminder.
+    public var sendingPriority: Int {
+        switch self {
+        case .transactional: return 0
+        case .care: return 1
+        case .marketing: return 2
+        }
+    }
 }
 
 /// The kinds of channel a job can prefer; config.json maps each to a configured sender.
@@ -27,6 +37,9 @@ public struct TemplateVariant: Sendable {
     public var zaloParams: [String: MessageTemplate]
     /// Use this variant only for orders of at least this amount (pick by amount, §1.4).
     public var minAmount: Int?
+    /// Use this variant only for customers of these tiers, or of this tier and above (campaigns).
+    public var tiers: [String]?
+    public var minTier: String?
 
     public init(text: MessageTemplate, sms: MessageTemplate? = nil, smsUnaccented: Bool = false,
                 emailSubject: MessageTemplate? = nil, emailBody: MessageTemplate? = nil,

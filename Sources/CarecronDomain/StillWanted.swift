@@ -17,9 +17,11 @@ public struct SendingFacts: Sendable {
 /// wanted? What every job shares is here; what one type adds is its `reasonToCancel`.
 public enum StillWanted {
     /// A reason to cancel the message, or nil. `rules` and `purpose` are nil for a message whose
-    /// job is gone from `jobs/`: only the customer is checked then.
+    /// job is gone from `jobs/`: only the customer is checked then. `expiresAt` is when the
+    /// message stops being worth sending (a campaign's day is over: never the next day).
     public static func reasonToCancel(customerId: String?, orderIds: [String], facts: SendingFacts,
-                                      rules: (any JobRules)?, purpose: Purpose?, now: Date) -> String? {
+                                      rules: (any JobRules)?, purpose: Purpose?, expiresAt: Date? = nil, now: Date) -> String? {
+        if let expiresAt, now > expiresAt { return "too late: its time to send ended at \(ISO8601DateFormatter().string(from: expiresAt))" }
         if let customerId {
             guard let optOut = facts.optOut else { return "customer \(customerId) no longer exists" }
             if optOut == .all { return "customer opted out of all messages" }

@@ -99,7 +99,8 @@ public final class CareService: Service, Sendable {
                     continue
                 }
                 do {
-                    let planner = OutboxPlanner(store: store, config: rt.config, jobs: rt.jobs)
+                    var planner = OutboxPlanner(store: store, config: rt.config, jobs: rt.jobs)
+                    planner.includesPagedJobs = preview != nil
                     let fresh = await wakeup.takeNews()
                     if let preview {
                         let (events, next) = try await planner.due(now: now, upSince: upSince, lastSeen: seen, memo: &memo, fresh: fresh)
@@ -114,6 +115,9 @@ public final class CareService: Service, Sendable {
                             log.info("planned", metadata: ["messages": "\(step.planned)", "expired_orders": "\(step.expired)"])
                         }
                         if let next = step.nextDue { nextWake = min(nextWake, next) }
+                        let campaigns = try await CampaignStep(store: store, config: rt.config, jobs: rt.jobs)
+                            .step(now: now, keepGoing: { !stopping.isSet }, log: log)
+                        if let next = campaigns.nextStart { nextWake = min(nextWake, next) }
                         if let d = rt.dispatcher, try await d.drain(while: { !stopping.isSet }).sentReminders > 0 {
                             // The next reminders are timed from these real sendings: plan anew.
                             memo = nil

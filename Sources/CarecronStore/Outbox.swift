@@ -4,6 +4,8 @@ import GRDB
 
 public enum OutboxState: String, Sendable, CaseIterable {
     case planned, sending, sent, failed, dead, cancelled
+    /// Held with its campaign (`carecron campaign pause`): not sent until resumed.
+    case paused
 }
 
 /// A row of the outbox.
@@ -24,6 +26,44 @@ public struct OutboxMessage: Sendable {
     public var lastError: String?
     public var providerMessageId: String?
     public var sentAt: Date?
+    /// 0 transactional, 1 care, 2 marketing (`Purpose.sendingPriority`).
+    public var priority: Int = 0
+    /// The campaign occasion it belongs to, if any.
+    public var campaign: String?
+    /// After this it is cancelled, not sent.
+    public var expiresAt: Date?
+}
+
+/// A message to add to the outbox: its occurrence keys, its renderings (the first is sent, the
+/// others are the fallbacks), when it is due, and how it is sent.
+public struct OutboxEntry: Sendable {
+    public var keys: [String]
+    public var job: String
+    public var customerId: String?
+    public var orderIds: [String]
+    public var reminder: Int?
+    public var renderings: [Rendering]
+    public var dueAt: Date
+    public var priority: Int
+    public var campaign: String?
+    public var expiresAt: Date?
+    /// Written as `paused` (its campaign is paused).
+    public var paused: Bool
+
+    public init(keys: [String], job: String, customerId: String?, orderIds: [String], reminder: Int?, renderings: [Rendering],
+                dueAt: Date, priority: Int = 0, campaign: String? = nil, expiresAt: Date? = nil, paused: Bool = false) {
+        self.keys = keys
+        self.job = job
+        self.customerId = customerId
+        self.orderIds = orderIds
+        self.reminder = reminder
+        self.renderings = renderings
+        self.dueAt = dueAt
+        self.priority = priority
+        self.campaign = campaign
+        self.expiresAt = expiresAt
+        self.paused = paused
+    }
 }
 
 /// The outbox: every planned message with its state, written before anything is sent, so that a
@@ -37,31 +77,54 @@ public struct Outbox: Sendable {
     private static let decoder = JSONDecoder()
 
     /// Adds a message unless one of its occurrence keys is already planned; true if added.
-    /// Guarantee: the count of existing keys and the inserts are one write transaction, and
-    /// `outbox_keys.key` is unique, so no occurrence is ever planned twice, whoever plans.
     @discardableResult
     public func enqueue(keys: [String], job: String, customerId: String?, orderIds: [String], reminder: Int?,
                         renderings: [Rendering], dueAt: Date, now: Date) throws -> Bool {
-        guard let first = renderings.first, !keys.isEmpty else { return false }
-        let fallbacks = String(decoding: try Self.encoder.encode(Array(renderings.dropFirst())), as: UTF8.self)
-        let params = String(decoding: try Self.encoder.encode(first), as: UTF8.self)
-        return try store.db.write { db in
-            let placeholders = keys.map { _ in "?" }.joined(separator: ",")
-            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox_keys WHERE key IN (\(placeholders))",
-                                arguments: StatementArguments(keys))! > 0 { return false }
-            let n = Int(now.timeIntervalSince1970), due = Int(dueAt.timeIntervalSince1970)
-            try db.execute(sql: """
-                INSERT INTO outbox (idempotency_key, job, customer_id, order_ids, reminder, channel, recipient, subject, body,
-                                    payload, state, attempts, due_at, next_attempt_at, created_at, updated_at, fallbacks)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', 0, ?, ?, ?, ?, ?)
-                """, arguments: [keys.joined(separator: "+"), job, customerId, orderIds.joined(separator: ","), reminder,
-                                 first.channel, first.to, first.subject, first.text, params, due, due, n, n, fallbacks])
-            let id = db.lastInsertedRowID
-            for key in keys {
-                try db.execute(sql: "INSERT INTO outbox_keys (key, outbox_id) VALUES (?, ?)", arguments: [key, id])
+        try enqueue([OutboxEntry(keys: keys, job: job, customerId: customerId, orderIds: orderIds, reminder: reminder,
+                                 renderings: renderings, dueAt: dueAt)], now: now).first ?? false
+    }
+
+    /// Adds each message unless one of its occurrence keys is already planned; which were added.
+    /// Guarantee: one write transaction for the whole batch; within it, the check of existing
+    /// keys and the inserts of each message run back to back under SQLite's single writer, and
+    /// `outbox_keys.key` is unique, so no occurrence is ever planned twice, whoever plans.
+    @discardableResult
+    public func enqueue(_ entries: [OutboxEntry], now: Date) throws -> [Bool] {
+        guard !entries.isEmpty else { return [] }
+        return try store.db.write { try Self.insert(entries, now: now, in: $0) }
+    }
+
+    /// The inserts of `enqueue`, inside a caller's write transaction (a campaign's page and its progress are one).
+    static func insert(_ entries: [OutboxEntry], now: Date, in db: Database) throws -> [Bool] {
+        let n = Int(now.timeIntervalSince1970)
+        let known = try db.cachedStatement(sql: "SELECT 1 FROM outbox_keys WHERE key = ?")
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO outbox (idempotency_key, job, customer_id, order_ids, reminder, channel, recipient, subject, body,
+                                payload, state, attempts, due_at, next_attempt_at, created_at, updated_at, fallbacks,
+                                priority, campaign, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let key = try db.cachedStatement(sql: "INSERT INTO outbox_keys (key, outbox_id) VALUES (?, ?)")
+        var added: [Bool] = []
+        added.reserveCapacity(entries.count)
+        for e in entries {
+            guard let first = e.renderings.first, !e.keys.isEmpty,
+                  try e.keys.allSatisfy({ try Bool.fetchOne(known, arguments: [$0]) == nil }) else {
+                added.append(false)
+                continue
             }
-            return true
+            let params = String(decoding: try encoder.encode(first), as: UTF8.self)
+            let fallbacks = String(decoding: try encoder.encode(Array(e.renderings.dropFirst())), as: UTF8.self)
+            let due = Int(e.dueAt.timeIntervalSince1970)
+            try insert.execute(arguments: [e.keys.joined(separator: "+"), e.job, e.customerId, e.orderIds.joined(separator: ","), e.reminder,
+                                           first.channel, first.to, first.subject, first.text, params, e.paused ? "paused" : "planned",
+                                           due, due, n, n, fallbacks, e.priority, e.campaign,
+                                           e.expiresAt.map { Int($0.timeIntervalSince1970) }])
+            let id = db.lastInsertedRowID
+            for k in e.keys { try key.execute(arguments: [k, id]) }
+            added.append(true)
         }
+        return added
     }
 
     /// Whether an occurrence was ever planned (whatever became of it).
@@ -69,7 +132,8 @@ public struct Outbox: Sendable {
         try store.db.read { try Bool.fetchOne($0, sql: "SELECT 1 FROM outbox_keys WHERE key = ?", arguments: [key]) ?? false }
     }
 
-    /// Takes up to `limit` due messages for sending: they become `sending`, with one more attempt.
+    /// Takes up to `limit` due messages for sending, the most urgent purpose first (a payment
+    /// reminder before a campaign's backlog), then by due time: they become `sending`, with one more attempt.
     /// Guarantee: one `UPDATE … RETURNING` statement, so two dispatchers never take the same
     /// message. Single-node assumption: SQLite runs one writer at a time, so the subquery's rows
     /// are still due when they are changed; a shared database needs `FOR UPDATE SKIP LOCKED` in
@@ -80,13 +144,14 @@ public struct Outbox: Sendable {
         let rows = try store.db.write { db in
             try Row.fetchAll(db, sql: """
                 UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ?
-                WHERE id IN (SELECT id FROM outbox WHERE state IN ('planned', 'failed') AND next_attempt_at <= ?
-                             ORDER BY next_attempt_at, id LIMIT ?)
+                WHERE id IN (SELECT id FROM outbox INDEXED BY outbox_claim
+                             WHERE state IN ('planned', 'failed') AND next_attempt_at <= ?
+                             ORDER BY priority, next_attempt_at, id LIMIT ?)
                 RETURNING *
                 """, arguments: [n, n, limit])
         }
-        // RETURNING gives no order: the claim's order is the due order.
-        return try rows.map(Self.message).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+        // RETURNING gives no order: the claim's order is the priority and due order.
+        return try rows.map(Self.message).sorted { ($0.priority, $0.nextAttemptAt, $0.id) < ($1.priority, $1.nextAttemptAt, $1.id) }
     }
 
     /// Hands back a claimed message that was never sent: as it was before `claimDue` took it.
@@ -259,6 +324,7 @@ public struct Outbox: Sendable {
                              reminder: row["reminder"], rendering: rendering, fallbacks: fallbacks,
                              state: OutboxState(rawValue: row["state"]) ?? .planned, attempts: row["attempts"],
                              dueAt: date("due_at")!, nextAttemptAt: date("next_attempt_at")!, lastError: row["last_error"],
-                             providerMessageId: row["provider_message_id"], sentAt: date("sent_at"))
+                             providerMessageId: row["provider_message_id"], sentAt: date("sent_at"),
+                             priority: row["priority"], campaign: row["campaign"], expiresAt: date("expires_at"))
     }
 }

@@ -211,6 +211,80 @@ public enum Schema {
                 CREATE INDEX audit_at ON audit(at);
                 """)
         }
+        m.registerMigration("v8-campaigns") { db in
+            // Campaigns (issue 13): a message's sending priority (transactional first), the
+            // campaign occasion it belongs to, when it is too late to send, and a `paused` state.
+            // SQLite cannot change a CHECK constraint in place: the table is rebuilt (the
+            // migrator turns foreign keys off meanwhile, so outbox_keys keeps its rows).
+            try db.execute(sql: """
+                CREATE TABLE outbox_v8 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    idempotency_key TEXT NOT NULL UNIQUE,
+                    job TEXT NOT NULL,
+                    customer_id TEXT REFERENCES customers(id) ON DELETE CASCADE,
+                    order_ids TEXT NOT NULL DEFAULT '',
+                    reminder INTEGER,
+                    channel TEXT NOT NULL,
+                    sender TEXT,
+                    recipient TEXT NOT NULL,
+                    subject TEXT,
+                    body TEXT NOT NULL,
+                    payload TEXT,
+                    state TEXT NOT NULL DEFAULT 'planned'
+                        CHECK (state IN ('planned', 'sending', 'sent', 'failed', 'dead', 'cancelled', 'paused')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    due_at INTEGER NOT NULL,
+                    next_attempt_at INTEGER NOT NULL,
+                    last_error TEXT,
+                    provider_message_id TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    sent_at INTEGER,
+                    fallbacks TEXT NOT NULL DEFAULT '[]',
+                    -- 0 transactional, 1 care, 2 marketing: due messages go out in this order
+                    priority INTEGER NOT NULL DEFAULT 0,
+                    -- the campaign occasion ('tet-greeting:2027-02-06'), for pausing and counting
+                    campaign TEXT,
+                    -- after this instant the message is cancelled, not sent (a campaign's day is over)
+                    expires_at INTEGER
+                );
+                INSERT INTO outbox_v8 (id, idempotency_key, job, customer_id, order_ids, reminder, channel, sender, recipient, subject,
+                                       body, payload, state, attempts, due_at, next_attempt_at, last_error, provider_message_id,
+                                       created_at, updated_at, sent_at, fallbacks)
+                    SELECT id, idempotency_key, job, customer_id, order_ids, reminder, channel, sender, recipient, subject,
+                           body, payload, state, attempts, due_at, next_attempt_at, last_error, provider_message_id,
+                           created_at, updated_at, sent_at, fallbacks FROM outbox;
+                DROP TABLE outbox;
+                ALTER TABLE outbox_v8 RENAME TO outbox;
+                CREATE INDEX outbox_state_due ON outbox(state, next_attempt_at);
+                CREATE INDEX outbox_customer_sent ON outbox(customer_id, sent_at);
+                CREATE INDEX outbox_reminders_sent ON outbox(sent_at) WHERE reminder IS NOT NULL AND sent_at IS NOT NULL;
+                -- the claim: due messages by priority, then by time, read in index order
+                CREATE INDEX outbox_claim ON outbox(priority, next_attempt_at) WHERE state IN ('planned', 'failed');
+                CREATE INDEX outbox_campaign ON outbox(campaign, state) WHERE campaign IS NOT NULL;
+
+                -- one row per campaign occasion: how far its audience is written, its state, its counts
+                CREATE TABLE campaign_runs (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    job TEXT NOT NULL,
+                    occasion TEXT NOT NULL,
+                    -- 'writing', 'paused', 'cancelled'
+                    state TEXT NOT NULL CHECK (state IN ('writing', 'paused', 'cancelled')),
+                    -- 1 once the whole audience is in the outbox
+                    complete INTEGER NOT NULL DEFAULT 0,
+                    base_at INTEGER,
+                    deadline_at INTEGER,
+                    audience INTEGER NOT NULL DEFAULT 0,
+                    opted_out INTEGER NOT NULL DEFAULT 0,
+                    cursor TEXT,
+                    written INTEGER NOT NULL DEFAULT 0,
+                    planned INTEGER NOT NULL DEFAULT 0,
+                    skipped TEXT NOT NULL DEFAULT '{}',
+                    paused_at INTEGER,
+                    updated_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

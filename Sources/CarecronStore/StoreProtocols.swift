@@ -42,6 +42,8 @@ public protocol OutboxStore: Sendable {
     /// occurrence is planned twice, whoever plans.
     func enqueue(keys: [String], job: String, customerId: String?, orderIds: [String], reminder: Int?,
                  renderings: [Rendering], dueAt: Date, now: Date) async throws -> Bool
+    /// Adds each message unless one of its keys was ever planned, all in one atomic step; which were added.
+    func enqueue(_ entries: [OutboxEntry], now: Date) async throws -> [Bool]
     /// Takes due messages for sending; two callers never take the same message.
     func claimDue(now: Date, limit: Int) async throws -> [OutboxMessage]
     func unclaim(_ id: Int64) async throws
@@ -113,7 +115,7 @@ public struct AuditEntry: Sendable, Equatable {
 }
 
 /// Everything the service, the CLI and the HTTP API use: one store, named for the shop's data.
-public protocol CareStore: CustomerOrderStore, PlanningSource, ServiceStateStore, AuditStore {
+public protocol CareStore: CustomerOrderStore, PlanningSource, ServiceStateStore, AuditStore, CampaignStore {
     var outbox: any OutboxStore { get }
     /// The platforms' orders, read with the shop's clock and hold time.
     func platformOrders(clock: ShopClock, holdFor: TimeSpan) -> any PlatformOrderStore
@@ -125,13 +127,22 @@ public protocol CareStore: CustomerOrderStore, PlanningSource, ServiceStateStore
     func isDamage(_ error: any Error) -> Bool
 }
 
-extension PlanningSource {
+extension CareStore {
     /// The planner's input for [from, to): what its jobs need, replayed over its lookback, with
-    /// orders known as far back as `jobs` (the planner's own by default) need them.
+    /// orders known as far back as `jobs` (the planner's own by default) need them, and the
+    /// audiences of their campaigns.
     public func planningInput(for planner: CarePlanner, jobs: [JobDefinition]? = nil, from: Date, to: Date,
                               ordersFromPlacement: Bool = true) async throws -> PlanningInput {
-        try await planningInput(from: from, to: to, lookback: planner.lookback, checkinDays: (jobs ?? planner.jobs).orderHistoryDays,
-                                clock: planner.policy.clock, ordersFromPlacement: ordersFromPlacement)
+        let jobs = jobs ?? planner.jobs
+        var input = try await planningInput(from: from, to: to, lookback: planner.lookback, checkinDays: jobs.orderHistoryDays,
+                                            clock: planner.policy.clock, ordersFromPlacement: ordersFromPlacement)
+        let end = to.addingTimeInterval(planner.lookahead)
+        for job in planner.jobs + jobs where job.enabled || planner.explain {
+            for request in job.rules.audiences(job, from: from, to: end, shop: planner.policy) where input.audiences[request.key] == nil {
+                input.audiences[request.key] = try await audience(request, after: nil, limit: Int.max)
+            }
+        }
+        return input
     }
 }
 

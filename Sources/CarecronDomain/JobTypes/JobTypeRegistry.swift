@@ -7,6 +7,7 @@ public enum JobTypeRegistry {
         BirthdayRules.self,
         PostSaleCheckinRules.self,
         TierUpgradeRules.self,
+        CampaignRules.self,
     ]
 
     public static func rules(for type: JobType) -> (any JobRules.Type)? {

@@ -22,18 +22,22 @@ public struct CarePlanner: Sendable {
     /// reminder, a greeting that counts against the cap) shapes what happens in it.
     public var lookback: TimeInterval { policy.holdFor.interval + 2 * 86_400 }
 
+    /// How far past a span the planner plans, so that what happens after it shapes what happens
+    /// in it (a birthday tomorrow morning keeps a campaign message from going out tonight).
+    public var lookahead: TimeInterval { jobs.filter(\.enabled).map(\.rules.lookahead).max() ?? 0 }
+
     /// Every event in [from, to), in time order.
     public func plan(_ input: PlanningInput, from: Date, to: Date, downtime: Downtime = Downtime()) -> [PlannedEvent] {
-        let start = from.addingTimeInterval(-lookback)
+        let start = from.addingTimeInterval(-lookback), end = to.addingTimeInterval(lookahead)
         var events: [PlannedEvent] = []
         let decisions = explain ? Decisions() : nil
-        let span = PlanningSpan(planner: self, input: input, from: from, to: to, start: start, downtime: downtime, decisions: decisions)
+        let span = PlanningSpan(planner: self, input: input, from: from, to: end, start: start, downtime: downtime, decisions: decisions)
         for job in jobs where job.enabled {
             events += job.rules.plan(job, span)
         }
         if let decisions {
             // A disabled job's candidates, each with that reason.
-            let quiet = PlanningSpan(planner: self, input: input, from: from, to: to, start: start, downtime: downtime, decisions: nil)
+            let quiet = PlanningSpan(planner: self, input: input, from: from, to: end, start: start, downtime: downtime, decisions: nil)
             for job in jobs where !job.enabled {
                 decisions.skipped += job.rules.plan(job, quiet).map { $0.skipped("job \(job.name) is disabled") }
             }
@@ -41,8 +45,12 @@ public struct CarePlanner: Sendable {
         // Only advertising needs the lookback's events (for the cap); everything else is cut to
         // the span before sorting, and words are rendered last, for the events shown.
         let marketing = Set(jobs.filter { $0.purpose == .marketing }.map(\.name))
-        let advertising = applyMarketingCap(events.filter { marketing.contains($0.job) && $0.kind == .message }.sorted(by: Self.timeOrder))
-        let inSpan = (advertising + events.filter { !(marketing.contains($0.job) && $0.kind == .message) } + (decisions?.skipped ?? []))
+        let yielding = Set(jobs.filter { $0.rules.yieldsUnderMarketingCap }.map(\.name))
+        let isAdvertising = { (e: PlannedEvent) in marketing.contains(e.job) && e.kind == .message }
+        let advertising = applyMarketingCap(events.filter { isAdvertising($0) && !yielding.contains($0.job) }.sorted(by: Self.timeOrder))
+        let yielded = applyYieldingCap(events.filter { isAdvertising($0) && yielding.contains($0.job) }.sorted(by: Self.timeOrder),
+                                       others: advertising)
+        let inSpan = (advertising + yielded + events.filter { !isAdvertising($0) } + (decisions?.skipped ?? []))
             .filter { $0.at >= from && $0.at < to }
         return inSpan.sorted(by: Self.timeOrder).map(composed)
     }
@@ -129,6 +137,24 @@ public struct CarePlanner: Sendable {
                 if explain { out.append(e.skipped("marketing cap reached (\(policy.marketingDailyCap) in 24 h): moved to \(InstantFormat.format(later.at, clock: policy.clock))")) }
             } else if explain {
                 out.append(e.skipped("marketing cap reached (\(policy.marketingDailyCap) in 24 h): dropped, a greeting is never late"))
+            }
+        }
+        return out
+    }
+
+    /// The cap for messages that give way (campaigns): one goes out only while the customer's
+    /// other advertising in the 24 h before it, and in the 24 h after it, stays under the cap.
+    /// Taken in time order, so that of two campaigns the earlier one wins.
+    func applyYieldingCap(_ events: [PlannedEvent], others: [PlannedEvent]) -> [PlannedEvent] {
+        var times: [String: [Date]] = [:]
+        for e in others where e.kind == .message { times[e.customerId, default: []].append(e.at) }
+        var out: [PlannedEvent] = []
+        for e in events {
+            if MarketingCap.allowsYielding(at: e.at, others: times[e.customerId] ?? [], cap: policy.marketingDailyCap) {
+                times[e.customerId, default: []].append(e.at)
+                out.append(e)
+            } else if explain {
+                out.append(e.skipped(MarketingCap.yieldedReason(policy.marketingDailyCap)))
             }
         }
         return out

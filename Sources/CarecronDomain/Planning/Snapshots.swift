@@ -92,11 +92,15 @@ public struct PlanningInput: Sendable {
     /// When reminders already went out, by occurrence key (`job:order:number`), from the outbox:
     /// the next reminder's gap is counted from the real sending, not the planned one (§1.3).
     public var reminderSentAt: [String: Date]
+    /// Customers chosen by a job's filter, by the request's key (`JobRules.audiences`), in id order.
+    public var audiences: [String: [CustomerSnapshot]]
 
-    public init(customers: [String: CustomerSnapshot], orders: [OrderSnapshot], reminderSentAt: [String: Date] = [:]) {
+    public init(customers: [String: CustomerSnapshot], orders: [OrderSnapshot], reminderSentAt: [String: Date] = [:],
+                audiences: [String: [CustomerSnapshot]] = [:]) {
         self.customers = customers
         self.orders = orders
         self.reminderSentAt = reminderSentAt
+        self.audiences = audiences
     }
 }
 
@@ -198,6 +202,10 @@ public struct PlannedEvent: Sendable {
     public var problem: String?
     /// Why a `skip` was not sent then.
     public var reason: String?
+    /// The campaign occasion it belongs to ("tet-greeting:2027-02-06"), for pausing and counting.
+    public var campaign: String?
+    /// After this it is no longer sent (a campaign's day is over).
+    public var expiresAt: Date?
 
     /// An event of `job` about a customer's orders; its message (channel, recipient, words) is
     /// filled in when it is composed.
