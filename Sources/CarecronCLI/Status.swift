@@ -24,9 +24,10 @@ struct Status: AsyncParsableCommand {
         let last = try await store.outbox.lastPlannedByJob()
         print("jobs:")
         for job in jobs {
-            let next = job.enabled ? job.schedule.next(after: now, clock: clock) : nil
+            let next = job.enabled ? job.rules.runs(job, after: now, count: 1, clock: clock).first : nil
             let l = last[job.name]
-            print("  \(job.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(job.enabled ? "enabled " : "disabled") schedule \"\(job.schedule)\"  next \(fmt(next))  last message planned \(fmt(l?.0)) (\(l?.1 ?? 0) in all)")
+            let timing = type(of: job.rules).takesSchedule ? "schedule \"\(job.schedule)\"" : "when \"\(job.rules.timing(job))\""
+            print("  \(job.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(job.enabled ? "enabled " : "disabled") \(timing)  next \(fmt(next))  last message planned \(fmt(l?.0)) (\(l?.1 ?? 0) in all)")
         }
         let counts = try await store.outbox.counts()
         print("outbox: " + OutboxState.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", "))

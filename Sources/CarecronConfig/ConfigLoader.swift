@@ -161,6 +161,7 @@ public enum ConfigLoader {
             }
         }
         let console = o.optional("console").map(ConsoleSettings.parse) ?? ConsoleSettings()
+        let prices = o.optional("prices").map(parsePrices) ?? [:]
         o.finish()
         if let q = quiet, q.length > 16 * 60 {
             sink.warning("quietHours", "quiet hours of \(q.length / 60) h leave little of the day for messages")
@@ -175,7 +176,25 @@ public enum ConfigLoader {
         config.retryMax = retryMax
         config.currency = currency
         config.console = console ?? ConsoleSettings()
+        config.prices = prices
         return config
+    }
+
+    /// `"prices": {"sms": 850, "zalo": 300}`: per message on each channel, per segment for SMS.
+    static func parsePrices(_ f: Field) -> [ChannelKind: Int] {
+        guard let o = f.object else { return [:] }
+        var out: [ChannelKind: Int] = [:]
+        for key in o.keys {
+            guard let value = o.optional(key) else { continue }
+            guard let channel = ChannelKind(rawValue: key) else {
+                let names = ChannelKind.allCases.map(\.rawValue)
+                let hint = Suggest.closest(to: key, among: names).map { " (did you mean \($0)?)" } ?? ""
+                value.report("\"\(key)\" is not a channel: \(names.joined(separator: ", "))\(hint)")
+                continue
+            }
+            if let price = value.int(0...10_000_000) { out[channel] = price }
+        }
+        return out
     }
 
     static func parseTiers(_ f: Field) -> [Tier] {

@@ -85,6 +85,8 @@ public struct ShopConfig: Sendable {
     public var retryMax: TimeSpan = .hours(1)
     /// The currency of every amount (ISO 4217): an order in another is refused, never relabelled.
     public var currency = "VND"
+    /// What one message costs on each channel, in the currency (SMS: per segment), for `campaign preview`.
+    public var prices: [ChannelKind: Int] = [:]
 
     public var folder: URL { file.deletingLastPathComponent() }
 

@@ -31,16 +31,17 @@ struct JobsPage {
         return ["jobs": names.map { name -> [String: Any] in
             var row: [String: Any] = ["name": name, "problems": problems[name] ?? [], "valid": byName[name] != nil]
             guard let job = byName[name] else { return row }
-            let everyMinute = job.schedule.description == "* * * * *"
+            let cron = type(of: job.rules).takesSchedule
+            let everyMinute = cron && job.schedule.description == "* * * * *"
             row["type"] = job.type.rawValue
             row["purpose"] = job.purpose.rawValue
             row["enabled"] = job.enabled
-            row["schedule"] = job.schedule.description
-            row["scheduleWords"] = words.describe(job.schedule.description)
+            row["schedule"] = cron ? job.schedule.description : ""
+            row["scheduleWords"] = cron ? words.describe(job.schedule.description) : job.rules.timing(job)
             row["description"] = job.description
             row["channels"] = job.channels.map(\.rawValue).joined(separator: ", ")
             row["onOrders"] = everyMinute
-            row["next"] = job.enabled && !everyMinute ? job.schedule.firings(after: now, count: 5, clock: clock).map { words.instant($0, clock: clock) } : []
+            row["next"] = job.enabled && !everyMinute ? job.rules.runs(job, after: now, count: 5, clock: clock).map { words.instant($0, clock: clock) } : []
             if let (at, total) = last[name] { row["last"] = words.instant(at, clock: clock); row["total"] = total }
             row["week"] = OutboxState.allCases.compactMap { state -> [String: Any]? in
                 guard let n = week[name]?[state], n > 0 else { return nil }

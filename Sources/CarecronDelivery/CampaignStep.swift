@@ -74,35 +74,52 @@ public struct CampaignStep: Sendable {
                keepGoing: @Sendable () -> Bool) async throws -> Int {
         var run = try await run(job, rules, o, now: now)
         guard run.state == .writing, !run.complete, let base = run.baseAt else { return 0 }
-        var planner = CarePlanner(policy: config.policy, jobs: [job])
-        planner.renderFallbacks = true
-        let upcoming = job.purpose == .marketing ? try await upcomingAdvertising(besides: job, from: now, to: o.deadline.addingTimeInterval(86_400)) : [:]
-        let request = request(job, rules, o)
         var added = 0
-        while keepGoing() {
-            let members = try await store.audience(request, after: run.cursor, limit: pageSize)
-            var others = upcoming
-            if job.purpose == .marketing, !members.isEmpty {
-                let stored = try await store.advertisingTimes(customerIds: members.map(\.id), from: base.addingTimeInterval(-86_400),
-                                                             to: o.deadline.addingTimeInterval(86_400), excluding: o.id)
-                others.merge(stored) { $0 + $1 }
-            }
-            let page = planner.campaignPage(job, o, base: base, total: run.audience, firstIndex: run.written, members: members, others: others)
+        try await pages(job, rules, o, base: base, total: run.audience, after: run.cursor, firstIndex: run.written, now: now) { members, page in
+            guard keepGoing() else { return false }
             let entries = page.messages.compactMap { OutboxEntry($0, priority: job.purpose.sendingPriority) }
             run.cursor = members.last?.id ?? run.cursor
             run.written += members.count
             for (category, n) in page.skipped { run.skipped[category.rawValue, default: 0] += n }
             run.complete = members.count < pageSize
-            guard let n = try await store.writeCampaignPage(entries, run: run, now: now) else { break }   // paused or cancelled meanwhile
+            guard let n = try await store.writeCampaignPage(entries, run: run, now: now) else { return false }   // paused or cancelled meanwhile
             run.planned += n
             added += n
             if n > 0 {
                 Counter(label: "carecron_messages_planned_total", dimensions: [("job", job.name), ("channel", job.channels.first?.rawValue ?? "")])
                     .increment(by: Int64(n))
             }
-            if run.complete { break }
+            return !run.complete
         }
         return added
+    }
+
+    /// The occurrence's audience after `cursor`, a page at a time, each turned into its messages
+    /// (paced from `base` over `total`, under the cap against the customers' other advertising),
+    /// until `each` says stop. The last page is shorter than `pageSize` (it may be empty).
+    func pages(_ job: JobDefinition, _ rules: CampaignRules, _ o: CampaignOccurrence, base: Date, total: Int, after cursor: String?,
+               firstIndex: Int, now: Date, explain: Bool = false,
+               _ each: ([CustomerSnapshot], CampaignPage) async throws -> Bool) async throws {
+        var planner = CarePlanner(policy: config.policy, jobs: [job])
+        planner.renderFallbacks = true
+        planner.explain = explain
+        let marketing = job.purpose == .marketing
+        let upcoming = marketing ? try await upcomingAdvertising(besides: job, from: now, to: o.deadline.addingTimeInterval(86_400)) : [:]
+        let request = request(job, rules, o)
+        var cursor = cursor, index = firstIndex
+        while true {
+            let members = try await store.audience(request, after: cursor, limit: pageSize)
+            var others = upcoming
+            if marketing, !members.isEmpty {
+                let stored = try await store.advertisingTimes(customerIds: members.map(\.id), from: base.addingTimeInterval(-86_400),
+                                                             to: o.deadline.addingTimeInterval(86_400), excluding: o.id)
+                others.merge(stored) { $0 + $1 }
+            }
+            let page = planner.campaignPage(job, o, base: base, total: total, firstIndex: index, members: members, others: others)
+            guard try await each(members, page), members.count == pageSize else { return }
+            cursor = members.last?.id
+            index += members.count
+        }
     }
 
     /// The other advertising jobs' messages still to come in [from, to), by customer: the outbox

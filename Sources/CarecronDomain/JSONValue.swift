@@ -325,3 +325,35 @@ public struct JSONReader {
         return .number(Double(String(decoding: bytes[start..<i], as: UTF8.self)) ?? 0)
     }
 }
+
+extension JSONValue: Encodable {
+    private struct Key: CodingKey {
+        let stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .object(let pairs):
+            var c = encoder.container(keyedBy: Key.self)
+            for (key, value) in pairs { try c.encode(value, forKey: Key(stringValue: key)) }
+        case .array(let items):
+            var c = encoder.unkeyedContainer()
+            for item in items { try c.encode(item) }
+        case .null:
+            var c = encoder.singleValueContainer()
+            try c.encodeNil()
+        case .bool(let b):
+            var c = encoder.singleValueContainer()
+            try c.encode(b)
+        case .number(let n):
+            var c = encoder.singleValueContainer()
+            if n == n.rounded(), abs(n) < 9e15 { try c.encode(Int(n)) } else { try c.encode(n) }
+        case .string(let s):
+            var c = encoder.singleValueContainer()
+            try c.encode(s)
+        }
+    }
+}

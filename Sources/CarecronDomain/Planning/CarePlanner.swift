@@ -178,6 +178,7 @@ public struct CarePlanner: Sendable {
         guard let d = e.draft else { return e }
         var e = e
         e.draft = nil
+        e.variant = d.variant
         if let m = composer.compose(d.job, variant: d.variant, customer: d.customer, orders: d.orders, reminder: d.reminder,
                                     tier: d.tier, at: e.at, skipping: d.skipping) {
             e.channel = m.kind

@@ -206,6 +206,8 @@ public struct PlannedEvent: Sendable {
     public var campaign: String?
     /// After this it is no longer sent (a campaign's day is over).
     public var expiresAt: Date?
+    /// Which of the job's template variants it was written with (0-based), once composed.
+    public var variant: Int?
 
     /// An event of `job` about a customer's orders; its message (channel, recipient, words) is
     /// filled in when it is composed.

@@ -45,6 +45,7 @@ public struct HTTPAPI: Sendable {
         router.add(middleware: ErrorsAsJSON())
         router.addRoutes(OpsRoutes(api: shared).routes)
         router.addRoutes(IngestRoutes(api: shared, token: token).routes, atPath: "/v1")
+        router.addRoutes(CampaignRoutes(api: shared, token: token).routes, atPath: "/v1")
         if let webhookSecret {
             router.addRoutes(PlatformWebhookRoutes(api: shared, secret: webhookSecret).routes, atPath: "/webhooks")
         }
