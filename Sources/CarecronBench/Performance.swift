@@ -17,7 +17,7 @@ public struct Performance {
         self.source = source
     }
 
-    static func label(_ n: Int) -> String { n >= 1_000_000 ? "\(n / 1_000_000)m" : n >= 1000 ? "\(n / 1000)k" : "\(n)" }
+    public static func label(_ n: Int) -> String { n >= 1_000_000 ? "\(n / 1_000_000)m" : n >= 1000 ? "\(n / 1000)k" : "\(n)" }
 
     /// A synthetic shop of `customers` customers (and a fifth as many orders, over the 30 days
     /// before `day`, default the bench's fixed day) in a store.

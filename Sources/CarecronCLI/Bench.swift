@@ -1,5 +1,6 @@
 import ArgumentParser
 import CarecronBench
+import CarecronConfig
 import CarecronDelivery
 import CarecronDomain
 import CarecronStore
@@ -14,7 +15,7 @@ struct Bench: ParsableCommand {
             Build in release mode first: swift build -c release; .build/release/carecron bench all
             """,
         subcommands: [BenchAll.self, BenchGenerate.self, BenchImport.self, BenchPlan.self, BenchDispatch.self, BenchService.self,
-                      BenchChaos.self, BenchFuzz.self, BenchReceiver.self, BenchConsole.self])
+                      BenchChaos.self, BenchFuzz.self, BenchReceiver.self, BenchConsole.self, BenchCampaign.self])
 }
 
 /// A deterministic synthetic shop: the same seed writes the same files, byte for byte.
@@ -209,5 +210,60 @@ struct BenchReceiver: ParsableCommand {
         print("port: \(receiver.port)")
         fflush(nil)
         while true { sleep(3600) }
+    }
+}
+
+struct BenchCampaign: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "campaign",
+        abstract: "Issue 13's targets: a campaign to every customer of a synthetic shop planned and written to the outbox (time, peak memory), and a payment reminder claimed before its backlog.")
+    @Option var customers = 1_000_000
+    @OptionGroup var bench: BenchOptions
+
+    func run() async throws {
+        let figures = bench.figures
+        let perf = Performance(figures: figures, source: bench.source)
+        let (shop, data) = try perf.shop(customers: customers)
+        defer { shop.remove() }
+        try perf.importRate(shop, data: data, customers: customers, record: false)
+        // The shipped jobs and a campaign to everyone on the shop's day, 09:00, spread over 2 h.
+        let jobs = shop.folder.appendingPathComponent("jobs")
+        try FileManager.default.copyItem(at: ConfigLoader.load(bench.source).config!.jobsFolder, to: jobs)
+        try """
+        {"type": "campaign", "enabled": true, "purpose": "marketing", "channels": ["sms", "email"], "audience": {},
+         "when": {"dates": ["\(perf.day)"], "time": "09:00"}, "spread": "2h",
+         "templates": [{"minTier": "Gold", "text": "[QC] {{shop.name}} tặng khách {{tier.name}} {{tier.discount}}.\\n{{optOut}}"},
+                       {"text": "[QC] {{shop.name}} giảm {{tier.discount}} hôm nay.\\n{{optOut}}"}]}
+        """.write(to: jobs.appendingPathComponent("bench-campaign.json"), atomically: true, encoding: .utf8)
+        try shop.setJobs(jobs)
+        let loaded = ConfigLoader.load(shop.config)
+        guard let config = loaded.config, loaded.isValid else { throw ValidationError("the bench shop does not load: \(loaded.errors)") }
+        let store = try Store(url: config.database)
+        let at = InstantFormat.parse("\(perf.day)T09:00:00+07:00", clock: config.clock)!
+        let before = Self.peakBytes()
+        let started = Date()
+        let result = try await CampaignStep(store: store, config: config, jobs: loaded.jobs).step(now: at)
+        let seconds = Date().timeIntervalSince(started)
+        let size = Performance.label(customers)
+        figures.record("campaign_\(size)_write_seconds", (seconds * 100).rounded() / 100, "s")
+        figures.record("campaign_\(size)_messages", Double(result.written), "messages")
+        figures.record("campaign_\(size)_peak_memory", Double(max(before, Self.peakBytes()) / 1_048_576), "MB")
+        // A payment reminder due a minute in: the first claim takes it before the campaign's backlog.
+        let reminder = OutboxEntry(keys: ["bench:reminder"], job: "payment-reminder", customerId: nil, orderIds: [], reminder: 1,
+                                   renderings: [Rendering(channel: "sms", to: "+84900000000", subject: nil, text: "nhắc", params: [:], templateId: nil)],
+                                   dueAt: at.addingTimeInterval(60), priority: Purpose.transactional.sendingPriority)
+        _ = try await store.outbox.enqueue([reminder], now: at)
+        let claimStart = Date()
+        let claimed = try await store.outbox.claimDue(now: at.addingTimeInterval(600), limit: 32)
+        figures.record("campaign_\(size)_claim_seconds", (Date().timeIntervalSince(claimStart) * 1000).rounded() / 1000, "s")
+        figures.record("campaign_\(size)_reminder_first", claimed.first?.job == "payment-reminder" ? 1 : 0, "yes")
+        try figures.write()
+    }
+
+    /// This process's peak resident memory so far.
+    static func peakBytes() -> Int {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Int(usage.ru_maxrss) * 1024
     }
 }

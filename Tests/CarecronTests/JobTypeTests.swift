@@ -9,10 +9,10 @@ import Testing
 struct JobTypeTests {
     @Test func theRegistryIsTheListOfTypesAndEachTypeIsFoundByItsName() {
         let names = JobTypeRegistry.all.map { $0.type.rawValue }
-        #expect(names == ["payment-reminder", "order-expiry", "cod-confirmation", "birthday", "post-sale-checkin", "tier-upgrade"])
+        #expect(names == ["payment-reminder", "order-expiry", "cod-confirmation", "birthday", "post-sale-checkin", "tier-upgrade", "campaign"])
         #expect(Set(names).count == names.count, "no name twice")
         for name in names { #expect(JobTypeRegistry.rules(for: JobType(rawValue: name))?.type.rawValue == name) }
-        #expect(JobTypeRegistry.rules(for: JobType(rawValue: "campaign")) == nil)
+        #expect(JobTypeRegistry.rules(for: JobType(rawValue: "newsletter")) == nil)
     }
 
     @Test func anUnknownTypeIsRefusedWithTheRegisteredNamesAndASuggestion() throws {
@@ -26,17 +26,19 @@ struct JobTypeTests {
         }, "\(problems)")
     }
 
-    /// Every type reads a job file without `rules` with the handbook's defaults, and reports an
-    /// unknown key in `rules` at its path.
+    /// Every type reads a job file without `rules` with the handbook's defaults (a campaign needs
+    /// its `when`, there is no default occasion), and reports an unknown key in `rules` at its path.
     @Test(arguments: JobTypeRegistry.all.map { $0.type.rawValue })
     func everyTypeHasDefaultsAndRefusesUnknownRules(_ name: String) throws {
         let plugin = try #require(JobTypeRegistry.rules(for: JobType(rawValue: name)))
         let shop = try #require(ConfigLoader.load(TestSupport.packageRoot.appendingPathComponent("config.json")).config).policy
         let sink = DiagnosticSink(file: "jobs/x.json")
-        let job = try #require(Field(value: .object([]), path: "$", sink: sink).object)
+        let required: [(key: String, value: JSONValue)] = name == "campaign"
+            ? [(key: "when", value: .object([(key: "dates", value: .array([.string("03-08")])), (key: "time", value: .string("09:00"))]))] : []
+        let job = try #require(Field(value: .object(required), path: "$", sink: sink).object)
         let rules = plugin.parse(nil, job: job, shop: shop)
         #expect(rules?.type.rawValue == name && !sink.hasErrors, "\(sink.items)")
-        let withUnknown = try #require(Field(value: .object([("rules", .object([("sendAtMidnight", .bool(true))]))]), path: "$", sink: sink).object)
+        let withUnknown = try #require(Field(value: .object(required + [(key: "rules", value: .object([("sendAtMidnight", .bool(true))]))]), path: "$", sink: sink).object)
         let r = try #require(withUnknown.optional("rules")?.object)
         _ = plugin.parse(r, job: withUnknown, shop: shop)
         r.finish()

@@ -34,7 +34,7 @@ struct RouteTests {
                 #expect(r.status == .ok && Self.json(r.body) == ["status": "ok"])
             }
             try await client.execute(uri: "/readyz", method: .get) { r in
-                #expect(r.status == .ok && Self.json(r.body)["status"] == "ready" && Self.json(r.body)["jobs"] == "6")
+                #expect(r.status == .ok && Self.json(r.body)["status"] == "ready" && Self.json(r.body)["jobs"] == "11")
             }
             try await client.execute(uri: "/metrics", method: .get) { r in
                 #expect(r.status == .ok && r.headers[.contentType] == "text/plain; version=0.0.4")
