@@ -95,6 +95,38 @@ struct RouteTests {
 /// Every refusal says what kind it is, by a code clients can map.
 @Suite("Error codes")
 struct ErrorCodeTests {
+    /// `/v1/campaigns/NAME`: the status of the next occasion, pause and resume, cancel; the token
+    /// required; an unknown name 404 with a suggestion, a job of another type 409.
+    @Test func campaignsAreControlledThroughTheAPI() async throws {
+        try await Application(router: try RouteTests.api().router()).test(.router) { client in
+            try await client.execute(uri: "/v1/campaigns/tet-greeting", method: .get) { r in #expect(r.status == .unauthorized) }
+            try await client.execute(uri: "/v1/campaigns/tet-greeting", method: .get, headers: RouteTests.auth) { r in
+                let body = try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any]
+                #expect(r.status == .ok)
+                #expect((body?["campaign"] as? String)?.hasPrefix("tet-greeting:") == true && body?["state"] as? String == "scheduled", "\(String(buffer: r.body))")
+            }
+            try await client.execute(uri: "/v1/campaigns/tet-greeting/pause", method: .post, headers: RouteTests.auth) { r in
+                #expect(r.status == .ok && String(buffer: r.body).contains("\"state\":\"paused\""), "\(String(buffer: r.body))")
+            }
+            // Pausing twice changes nothing.
+            try await client.execute(uri: "/v1/campaigns/tet-greeting/pause", method: .post, headers: RouteTests.auth) { r in
+                #expect(r.status == .ok && String(buffer: r.body).contains("\"state\":\"paused\""))
+            }
+            try await client.execute(uri: "/v1/campaigns/tet-greeting/resume", method: .post, headers: RouteTests.auth) { r in
+                #expect(r.status == .ok && String(buffer: r.body).contains("\"state\":\"scheduled\""), "\(String(buffer: r.body))")
+            }
+            try await client.execute(uri: "/v1/campaigns/tet-greeting/cancel", method: .post, headers: RouteTests.auth) { r in
+                #expect(r.status == .ok && String(buffer: r.body).contains("\"state\":\"cancelled\""), "\(String(buffer: r.body))")
+            }
+            try await client.execute(uri: "/v1/campaigns/tet-greting", method: .get, headers: RouteTests.auth) { r in
+                #expect(r.status == .notFound && RouteTests.json(r.body)["reason"]?.contains("did you mean tet-greeting?") == true, "\(String(buffer: r.body))")
+            }
+            try await client.execute(uri: "/v1/campaigns/birthday", method: .get, headers: RouteTests.auth) { r in
+                #expect(r.status == .conflict && RouteTests.json(r.body)["field"] == "name")
+            }
+        }
+    }
+
     @Test func refusalsCarryTheirKind() throws {
         #expect(throws: FieldProblem.self) { try RowNormaliser(clock: TestSupport.saigon).customer(["id": "A", "full_name": "Lan", "phone": "12"]) }
         do { _ = try RowNormaliser(clock: TestSupport.saigon).customer(["id": "A", "full_name": "Lan", "phone": "12"]) } catch {
