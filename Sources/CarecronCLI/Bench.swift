@@ -230,7 +230,7 @@ struct BenchCampaign: AsyncParsableCommand {
         let jobs = shop.folder.appendingPathComponent("jobs")
         try FileManager.default.copyItem(at: ConfigLoader.load(bench.source).config!.jobsFolder, to: jobs)
         try """
-        {"type": "campaign", "enabled": true, "purpose": "marketing", "channels": ["sms", "email"], "audience": {},
+        {"type": "campaign", "enabled": true, "purpose": "marketing", "channels": ["sms"], "audience": {},
          "when": {"dates": ["\(perf.day)"], "time": "09:00"}, "spread": "2h",
          "templates": [{"minTier": "Gold", "text": "[QC] {{shop.name}} tặng khách {{tier.name}} {{tier.discount}}.\\n{{optOut}}"},
                        {"text": "[QC] {{shop.name}} giảm {{tier.discount}} hôm nay.\\n{{optOut}}"}]}
