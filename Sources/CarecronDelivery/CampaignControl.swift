@@ -103,8 +103,7 @@ public struct CampaignControl: Sendable {
     }
 
     public func pause(_ name: String, now: Date) async throws -> (CampaignOccurrence, CampaignRun) {
-        let (job, _, o) = try occasion(name, at: now)
-        let run = try await store.campaignRun(o.id) ?? CampaignRun(id: o.id, job: job.name, occasion: o.occasion.description, state: .writing)
+        let (o, run) = try await storedOrNewRun(name, now: now)
         return (o, try await store.pauseCampaign(run, now: now))
     }
 
@@ -116,8 +115,13 @@ public struct CampaignControl: Sendable {
 
     /// How many unsent messages were dropped.
     public func cancel(_ name: String, now: Date) async throws -> (CampaignOccurrence, Int) {
-        let (job, _, o) = try occasion(name, at: now)
-        let run = try await store.campaignRun(o.id) ?? CampaignRun(id: o.id, job: job.name, occasion: o.occasion.description, state: .writing)
+        let (o, run) = try await storedOrNewRun(name, now: now)
         return (o, try await store.cancelCampaign(run, now: now))
+    }
+
+    /// The occasion's run, or a new one for acting on it ahead of its start.
+    func storedOrNewRun(_ name: String, now: Date) async throws -> (CampaignOccurrence, CampaignRun) {
+        let (job, _, o) = try occasion(name, at: now)
+        return (o, try await store.campaignRun(o.id) ?? CampaignRun(id: o.id, job: job.name, occasion: o.occasion.description, state: .writing))
     }
 }

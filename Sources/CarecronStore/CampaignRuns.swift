@@ -190,18 +190,19 @@ struct CampaignRuns {
         }
     }
 
+    /// One query for the whole page (`outbox_customer_sent` finds each customer's rows).
     func advertisingTimes(customerIds: [String], from: Date, to: Date, excluding campaign: String) throws -> [String: [Date]] {
-        let f = Int(from.timeIntervalSince1970), t = Int(to.timeIntervalSince1970)
+        guard !customerIds.isEmpty else { return [:] }
+        let ids = String(decoding: try JSONEncoder().encode(customerIds), as: UTF8.self)
         return try store.db.read { db in
-            let statement = try db.cachedStatement(sql: """
-                SELECT COALESCE(sent_at, next_attempt_at) FROM outbox
-                WHERE customer_id = ? AND priority = 2 AND state NOT IN ('cancelled', 'dead')
-                  AND (campaign IS NULL OR campaign <> ?) AND COALESCE(sent_at, next_attempt_at) >= ? AND COALESCE(sent_at, next_attempt_at) < ?
-                """)
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT customer_id, COALESCE(sent_at, next_attempt_at) AS at FROM outbox
+                WHERE customer_id IN (SELECT value FROM json_each(?)) AND priority = 2 AND state NOT IN ('cancelled', 'dead')
+                  AND (campaign IS NULL OR campaign <> ?) AND at >= ? AND at < ?
+                """, arguments: [ids, campaign, Int(from.timeIntervalSince1970), Int(to.timeIntervalSince1970)])
             var out: [String: [Date]] = [:]
-            for id in customerIds {
-                let times = try Int.fetchAll(statement, arguments: [id, campaign, f, t])
-                if !times.isEmpty { out[id] = times.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
+            while let row = try rows.next() {
+                out[row[0], default: []].append(Date(timeIntervalSince1970: TimeInterval(row[1] as Int64)))
             }
             return out
         }
