@@ -73,7 +73,7 @@ public struct CampaignWhen: Sendable, Equatable {
         return out
     }
 
-    /// "âm lịch 1/1, 3 ngày trước, 09:00" in words of the files' own language: for `status` and the console.
+    /// "lunar 1/1, 3 days before, at 09:00": for `status` and the console (English, as the job files' keys are).
     public var description: String {
         let days = occasions.map { o -> String in
             switch o {
@@ -82,7 +82,8 @@ public struct CampaignWhen: Sendable, Equatable {
             case .lunar(let m, let d, let leap): return "lunar \(d)/\(m)\(leap ? " (leap month)" : "")"
             }
         }.joined(separator: ", ")
-        let offset = offsetDays == 0 ? "" : offsetDays < 0 ? ", \(-offsetDays) day(s) before" : ", \(offsetDays) day(s) after"
-        return "\(days)\(offset) at \(time)"
+        let n = abs(offsetDays), unit = n == 1 ? "day" : "days"
+        let offset = offsetDays == 0 ? "" : offsetDays < 0 ? ", \(n) \(unit) before" : ", \(n) \(unit) after"
+        return "\(days)\(offset), at \(time)"
     }
 }
