@@ -218,6 +218,7 @@ struct BenchCampaign: AsyncParsableCommand {
         commandName: "campaign",
         abstract: "Issue 13's targets: a campaign to every customer of a synthetic shop planned and written to the outbox (time, peak memory), and a payment reminder claimed before its backlog.")
     @Option var customers = 1_000_000
+    @Option(help: "customers written to the outbox per transaction (the service's default when not given)") var pageSize: Int?
     @OptionGroup var bench: BenchOptions
 
     func run() async throws {
@@ -242,7 +243,9 @@ struct BenchCampaign: AsyncParsableCommand {
         let at = InstantFormat.parse("\(perf.day)T09:00:00+07:00", clock: config.clock)!
         let before = Self.peakBytes()
         let started = Date()
-        let result = try await CampaignStep(store: store, config: config, jobs: loaded.jobs).step(now: at)
+        var step = CampaignStep(store: store, config: config, jobs: loaded.jobs)
+        if let pageSize { step.pageSize = pageSize }
+        let result = try await step.step(now: at)
         let seconds = Date().timeIntervalSince(started)
         let size = Performance.label(customers)
         figures.record("campaign_\(size)_write_seconds", (seconds * 100).rounded() / 100, "s")

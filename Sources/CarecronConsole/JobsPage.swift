@@ -37,7 +37,7 @@ struct JobsPage {
             row["purpose"] = job.purpose.rawValue
             row["enabled"] = job.enabled
             row["schedule"] = cron ? job.schedule.description : ""
-            row["scheduleWords"] = cron ? words.describe(job.schedule.description) : job.rules.timing(job)
+            row["scheduleWords"] = words.timing(job)
             row["description"] = job.description
             row["channels"] = job.channels.map(\.rawValue).joined(separator: ", ")
             row["onOrders"] = everyMinute

@@ -69,28 +69,40 @@ public struct CampaignStep: Sendable {
                         entryTier: config.policy.tier(forSpend: 0)?.name)
     }
 
-    /// Writes the rest of an occurrence's audience; how many messages it added.
+    /// Writes the rest of an occurrence's audience; how many messages it added. A page's write
+    /// runs while the next page is read and composed (the two take about as long, on two cores);
+    /// the next write waits for it, so pages land in order and a pause stops at a page's end.
     func write(_ job: JobDefinition, _ rules: CampaignRules, _ o: CampaignOccurrence, now: Date,
                keepGoing: @Sendable () -> Bool) async throws -> Int {
         var run = try await run(job, rules, o, now: now)
         guard run.state == .writing, !run.complete, let base = run.baseAt else { return 0 }
         var added = 0
-        try await pages(job, rules, o, base: base, total: run.audience, after: run.cursor, firstIndex: run.written, now: now) { members, page in
-            guard keepGoing() else { return false }
-            let entries = page.messages.compactMap { OutboxEntry($0, priority: job.purpose.sendingPriority) }
-            run.cursor = members.last?.id ?? run.cursor
-            run.written += members.count
-            for (category, n) in page.skipped { run.skipped[category.rawValue, default: 0] += n }
-            run.complete = members.count < pageSize
-            guard let n = try await store.writeCampaignPage(entries, run: run, now: now) else { return false }   // paused or cancelled meanwhile
+        var writing: Task<Int?, any Error>?
+        // The page in flight's outcome: false when it found the run paused or cancelled meanwhile.
+        func landed() async throws -> Bool {
+            guard let w = writing else { return true }
+            writing = nil
+            guard let n = try await w.value else { return false }
             run.planned += n
             added += n
             if n > 0 {
                 Counter(label: "carecron_messages_planned_total", dimensions: [("job", job.name), ("channel", job.channels.first?.rawValue ?? "")])
                     .increment(by: Int64(n))
             }
+            return true
+        }
+        try await pages(job, rules, o, base: base, total: run.audience, after: run.cursor, firstIndex: run.written, now: now) { members, page in
+            guard try await landed(), keepGoing() else { return false }
+            let entries = page.messages.compactMap { OutboxEntry($0, priority: job.purpose.sendingPriority) }
+            run.cursor = members.last?.id ?? run.cursor
+            run.written += members.count
+            for (category, n) in page.skipped { run.skipped[category.rawValue, default: 0] += n }
+            run.complete = members.count < pageSize
+            let progress = run, store = store
+            writing = Task { try await store.writeCampaignPage(entries, run: progress, now: now) }
             return !run.complete
         }
+        _ = try await landed()
         return added
     }
 

@@ -73,7 +73,6 @@ public struct Outbox: Sendable {
 
     public init(store: Store) { self.store = store }
 
-    private static let encoder = JSONEncoder()
     private static let decoder = JSONDecoder()
 
     /// Adds a message unless one of its occurrence keys is already planned; true if added.
@@ -113,8 +112,8 @@ public struct Outbox: Sendable {
                 added.append(false)
                 continue
             }
-            let params = String(decoding: try encoder.encode(first), as: UTF8.self)
-            let fallbacks = String(decoding: try encoder.encode(Array(e.renderings.dropFirst())), as: UTF8.self)
+            let params = first.storedJSON
+            let fallbacks = Rendering.storedJSON(Array(e.renderings.dropFirst()))
             let due = Int(e.dueAt.timeIntervalSince1970)
             try insert.execute(arguments: [e.keys.joined(separator: "+"), e.job, e.customerId, e.orderIds.joined(separator: ","), e.reminder,
                                            first.channel, first.to, first.subject, first.text, params, e.paused ? "paused" : "planned",
@@ -207,8 +206,8 @@ public struct Outbox: Sendable {
     /// Switches a message to its next channel after a permanent failure on this one.
     public func fallBack(_ m: OutboxMessage, error: String, now: Date) throws -> Bool {
         guard let next = m.fallbacks.first else { return false }
-        let rest = String(decoding: try Self.encoder.encode(Array(m.fallbacks.dropFirst())), as: UTF8.self)
-        let payload = String(decoding: try Self.encoder.encode(next), as: UTF8.self)
+        let rest = Rendering.storedJSON(Array(m.fallbacks.dropFirst()))
+        let payload = next.storedJSON
         try store.db.write { db in
             try db.execute(sql: """
                 UPDATE outbox SET state = 'planned', channel = ?, recipient = ?, subject = ?, body = ?, payload = ?,

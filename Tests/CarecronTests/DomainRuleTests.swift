@@ -93,6 +93,26 @@ struct NameTests {
     }
 }
 
+@Suite("The outbox's stored renderings")
+struct StoredRenderingTests {
+    /// The hand-written JSON is read back by JSONDecoder as the same rendering: Vietnamese text,
+    /// quotes, backslashes, control characters, emoji, nil fields left out.
+    @Test func storedJSONReadsBackAsTheSameRendering() throws {
+        let list = [
+            Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "[QC] Chị Lan ơi, \"Tết\" giảm 10%\\n\nTừ chối: TC gửi 1900\t\u{1}\u{1F}", params: [:], templateId: nil),
+            Rendering(channel: "email", to: "lan@example.vn", subject: "Chúc mừng năm mới 🎉", text: "Chào chị,\r\n", params: [:], templateId: nil,
+                      html: "<p class=\"x\">Chào</p>"),
+            Rendering(channel: "zalo", to: "+84912345678", subject: nil, text: "", params: ["name": "Lan", "ma_don": "DH1/2"], templateId: "231"),
+        ]
+        for r in list {
+            #expect(try JSONDecoder().decode(Rendering.self, from: Data(r.storedJSON.utf8)) == r, "\(r.storedJSON)")
+        }
+        #expect(try JSONDecoder().decode([Rendering].self, from: Data(Rendering.storedJSON(list).utf8)) == list)
+        #expect(Rendering.storedJSON([]) == "[]")
+        #expect(!list[0].storedJSON.contains("subject"), "nil fields are left out")
+    }
+}
+
 @Suite("Templates")
 struct TemplateTests {
     @Test func rendersWithoutHTMLEscaping() throws {
