@@ -11,7 +11,7 @@ struct OutboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbox",
         abstract: "The messages carecron has planned: list them, retry, drop, send what is due.",
-        subcommands: [OutboxList.self, OutboxRetry.self, OutboxDrop.self, OutboxSend.self])
+        subcommands: [OutboxList.self, OutboxRetry.self, OutboxDrop.self, OutboxSend.self, OutboxPurge.self])
 }
 
 extension OutboxState: ExpressibleByArgument {}

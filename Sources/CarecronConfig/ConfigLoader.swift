@@ -162,6 +162,7 @@ public enum ConfigLoader {
         }
         let console = o.optional("console").map(ConsoleSettings.parse) ?? ConsoleSettings()
         let prices = o.optional("prices").map(parsePrices) ?? [:]
+        let keepFor = o.optional("outbox").map(parseOutbox) ?? ShopConfig.defaultOutboxKeepFor
         o.finish()
         if let q = quiet, q.length > 16 * 60 {
             sink.warning("quietHours", "quiet hours of \(q.length / 60) h leave little of the day for messages")
@@ -174,6 +175,7 @@ public enum ConfigLoader {
         config.retryBase = retryBase
         config.http = http
         config.retryMax = retryMax
+        config.outboxKeepFor = keepFor
         config.currency = currency
         config.console = console ?? ConsoleSettings()
         config.prices = prices
@@ -181,6 +183,18 @@ public enum ConfigLoader {
     }
 
     /// `"prices": {"sms": 850, "zalo": 300}`: per message on each channel, per segment for SMS.
+    /// `"outbox": {"keepFor": "90d"}`: how long sent, cancelled and dead messages stay (issue 14).
+    static func parseOutbox(_ f: Field) -> TimeSpan {
+        guard let o = f.object else { return ShopConfig.defaultOutboxKeepFor }
+        var keepFor = ShopConfig.defaultOutboxKeepFor
+        if let k = o.optional("keepFor"), let span = k.timeSpan {
+            // A day at least: the dispatcher, status and the console read the day's messages.
+            if span < .days(1) { k.report("keep finished messages a day at least, found \(span)") } else { keepFor = span }
+        }
+        o.finish()
+        return keepFor
+    }
+
     static func parsePrices(_ f: Field) -> [ChannelKind: Int] {
         guard let o = f.object else { return [:] }
         var out: [ChannelKind: Int] = [:]

@@ -83,6 +83,9 @@ public struct ShopConfig: Sendable {
     public var console = ConsoleSettings()
     public var retryBase: TimeSpan = .seconds(30)
     public var retryMax: TimeSpan = .hours(1)
+    /// How long sent, cancelled and dead messages stay in the outbox (`outbox.keepFor`).
+    public var outboxKeepFor = Self.defaultOutboxKeepFor
+    public static let defaultOutboxKeepFor = TimeSpan.days(90)
     /// The currency of every amount (ISO 4217): an order in another is refused, never relabelled.
     public var currency = "VND"
     /// What one message costs on each channel, in the currency (SMS: per segment), for `campaign preview`.

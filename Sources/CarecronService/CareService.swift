@@ -87,6 +87,7 @@ public final class CareService: Service, Sendable {
             var seen = lastSeen
             var shown = Set<String>()
             var memo: PlanMemo?
+            var nextPurge = clock.now()
             while !stopping.isSet {
                 let now = clock.now()
                 let rt = await runtime.current
@@ -125,6 +126,16 @@ public final class CareService: Service, Sendable {
                         let outbox = store.outbox
                         if let due = try await outbox.nextDue() { nextWake = min(nextWake, due) }
                         Metrics.backlog(try await outbox.counts())
+                        if now >= nextPurge {
+                            // Hourly; sooner while a large backlog of old messages is purged a pass at a time.
+                            let pass = try await OutboxRetention.run(store, keepFor: rt.config.outboxKeepFor, now: now)
+                            if pass.messages + pass.keys > 0 {
+                                log.info("outbox purged", metadata: ["messages": "\(pass.messages)", "keys": "\(pass.keys)",
+                                                                     "keep_for": "\(rt.config.outboxKeepFor)"])
+                            }
+                            nextPurge = now.addingTimeInterval(pass.finished ? 3600 : 1)
+                            if !pass.finished { nextWake = min(nextWake, nextPurge) }
+                        }
                     }
                     try await store.beat(now)
                     seen = now

@@ -103,7 +103,7 @@ public struct Outbox: Sendable {
                                 priority, campaign, expires_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        let key = try db.cachedStatement(sql: "INSERT INTO outbox_keys (key, outbox_id) VALUES (?, ?)")
+        let key = try db.cachedStatement(sql: "INSERT INTO outbox_keys (key, outbox_id, planned_at) VALUES (?, ?, ?)")
         var added: [Bool] = []
         added.reserveCapacity(entries.count)
         for e in entries {
@@ -120,7 +120,7 @@ public struct Outbox: Sendable {
                                            due, due, n, n, fallbacks, e.priority, e.campaign,
                                            e.expiresAt.map { Int($0.timeIntervalSince1970) }])
             let id = db.lastInsertedRowID
-            for k in e.keys { try key.execute(arguments: [k, id]) }
+            for k in e.keys { try key.execute(arguments: [k, id, n]) }
             added.append(true)
         }
         return added
@@ -275,7 +275,8 @@ public struct Outbox: Sendable {
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state") {
                 if let s = OutboxState(rawValue: row["state"]) { out[s] = row["n"] }
             }
-            return out
+            // Messages purged by the retention rule still count (issue 14).
+            return out.merging(try OutboxRetention.purgedByState(db), uniquingKeysWith: +)
         }
     }
 
@@ -297,6 +298,10 @@ public struct Outbox: Sendable {
             var out: [String: (Date, Int)] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT job, MAX(created_at) AS at, COUNT(*) AS n FROM outbox GROUP BY job") {
                 out[row["job"]] = (Date(timeIntervalSince1970: TimeInterval(row["at"] as Int)), row["n"])
+            }
+            for (job, purged) in try OutboxRetention.purgedByJob(db) {
+                let kept = out[job]
+                out[job] = (max(kept?.0 ?? purged.0, purged.0), (kept?.1 ?? 0) + purged.1)
             }
             return out
         }

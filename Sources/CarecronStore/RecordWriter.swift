@@ -172,7 +172,9 @@ extension Store {
         try db.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM customers WHERE id = ?", arguments: [customerId]) != nil else { return false }
             let messages = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE customer_id = ?", arguments: [customerId]) ?? 0
-            // Orders and outbox rows go with the customer (ON DELETE CASCADE), and so do their keys.
+            // Orders and outbox rows go with the customer (ON DELETE CASCADE); their keys, which
+            // would outlive them (ON DELETE SET NULL, for the retention rule), go first.
+            try db.execute(sql: "DELETE FROM outbox_keys WHERE outbox_id IN (SELECT id FROM outbox WHERE customer_id = ?)", arguments: [customerId])
             try db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [customerId])
             let day = String(ISO8601DateFormatter().string(from: now).prefix(10))
             try db.execute(sql: """

@@ -285,6 +285,7 @@ public enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v9-outbox-retention") { db in try db.execute(sql: OutboxRetention.migration) }
         return m
     }
 }

@@ -115,7 +115,7 @@ public struct AuditEntry: Sendable, Equatable {
 }
 
 /// Everything the service, the CLI and the HTTP API use: one store, named for the shop's data.
-public protocol CareStore: CustomerOrderStore, PlanningSource, ServiceStateStore, AuditStore, CampaignStore {
+public protocol CareStore: CustomerOrderStore, PlanningSource, ServiceStateStore, AuditStore, CampaignStore, OutboxRetentionStore {
     var outbox: any OutboxStore { get }
     /// The platforms' orders, read with the shop's clock and hold time.
     func platformOrders(clock: ShopClock, holdFor: TimeSpan) -> any PlatformOrderStore

@@ -1,0 +1,151 @@
+import CarecronDomain
+import Foundation
+import GRDB
+
+/// The outbox over time (issue 14): finished messages (sent, cancelled, dead) older than
+/// `outbox.keepFor` leave the outbox in small batches, their counts kept in `outbox_purged` so
+/// that `status` and the metrics show the same totals, and their occurrence keys kept, detached,
+/// for as long as any job could plan the occurrence again.
+public protocol OutboxRetentionStore: Sendable {
+    /// Removes up to `limit` finished messages last changed before `cutoff`, in one short
+    /// transaction (sending waits for it at most that long); how many it removed.
+    func purgeFinished(before cutoff: Date, limit: Int) async throws -> Int
+    /// Forgets up to `limit` keys of purged messages planned before `cutoff`; how many.
+    func purgeDetachedKeys(before cutoff: Date, limit: Int) async throws -> Int
+}
+
+public enum OutboxRetention {
+    /// How long the key of a purged message is kept: the longest-lived occurrence a job can plan
+    /// again is a yearly one (a birthday, a campaign's occasion), keyed by its year and planned
+    /// only within it, so a year and a month is more than any job needs.
+    public static let keyLife = TimeSpan.days(400)
+    public static let batchSize = 500
+
+    public struct Pass: Sendable, Equatable {
+        public var messages = 0
+        public var keys = 0
+        /// False when `maxBatches` stopped it with more to purge: run it again soon.
+        public var finished = true
+
+        public init(messages: Int = 0, keys: Int = 0, finished: Bool = true) {
+            self.messages = messages
+            self.keys = keys
+            self.finished = finished
+        }
+    }
+
+    /// One pass of the rule, a batch (one short transaction) at a time, at most `maxBatches`, so
+    /// that the service's sending goes on between passes however much there is to purge.
+    public static func run(_ store: any OutboxRetentionStore, keepFor: TimeSpan, now: Date, batchSize: Int = batchSize,
+                           maxBatches: Int = 20) async throws -> Pass {
+        var pass = Pass(), batches = 0
+        func more(_ n: Int) -> Bool {
+            batches += 1
+            if n < batchSize { return false }
+            if batches >= maxBatches { pass.finished = false; return false }
+            return true
+        }
+        let cutoff = now.addingTimeInterval(-keepFor.interval)
+        while true {
+            let n = try await store.purgeFinished(before: cutoff, limit: batchSize)
+            pass.messages += n
+            if !more(n) { break }
+        }
+        guard pass.finished else { return pass }
+        let keyCutoff = now.addingTimeInterval(-max(keepFor, keyLife).interval)
+        while true {
+            let n = try await store.purgeDetachedKeys(before: keyCutoff, limit: batchSize)
+            pass.keys += n
+            if !more(n) { break }
+        }
+        return pass
+    }
+
+    /// The schema the rule needs: `outbox_keys` loses its cascade (a key outlives its message,
+    /// its `outbox_id` set to NULL) and learns when it was planned; `outbox_purged` keeps the counts.
+    static let migration = """
+        CREATE TABLE outbox_keys_v9 (
+            key TEXT PRIMARY KEY NOT NULL,
+            -- NULL once the message is purged: the key still says "planned once"
+            outbox_id INTEGER REFERENCES outbox(id) ON DELETE SET NULL,
+            planned_at INTEGER NOT NULL
+        );
+        INSERT INTO outbox_keys_v9 (key, outbox_id, planned_at)
+            SELECT k.key, k.outbox_id, o.created_at FROM outbox_keys k JOIN outbox o ON o.id = k.outbox_id;
+        DROP TABLE outbox_keys;
+        ALTER TABLE outbox_keys_v9 RENAME TO outbox_keys;
+        CREATE INDEX outbox_keys_outbox ON outbox_keys(outbox_id);
+        CREATE INDEX outbox_keys_detached ON outbox_keys(planned_at) WHERE outbox_id IS NULL;
+        -- finished messages by age: what the retention rule takes, oldest first
+        CREATE INDEX outbox_finished ON outbox(updated_at) WHERE state IN ('sent', 'cancelled', 'dead');
+        -- the purged messages' counts, per job and state, for status and the metrics
+        CREATE TABLE outbox_purged (
+            job TEXT NOT NULL,
+            state TEXT NOT NULL,
+            messages INTEGER NOT NULL,
+            last_planned_at INTEGER NOT NULL,
+            PRIMARY KEY (job, state)
+        ) WITHOUT ROWID;
+        """
+
+    static func purgeFinished(before cutoff: Date, limit: Int, in db: Database) throws -> Int {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT id, job, state, created_at FROM outbox INDEXED BY outbox_finished
+            WHERE state IN ('sent', 'cancelled', 'dead') AND updated_at < ? ORDER BY updated_at LIMIT ?
+            """, arguments: [Int(cutoff.timeIntervalSince1970), limit])
+        guard !rows.isEmpty else { return 0 }
+        var counts: [String: [String: (n: Int, last: Int)]] = [:]
+        for row in rows {
+            let job: String = row["job"], state: String = row["state"], at: Int = row["created_at"]
+            let old = counts[job]?[state] ?? (0, 0)
+            counts[job, default: [:]][state] = (old.n + 1, max(old.last, at))
+        }
+        let add = try db.cachedStatement(sql: """
+            INSERT INTO outbox_purged (job, state, messages, last_planned_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT(job, state) DO UPDATE SET messages = messages + excluded.messages,
+                last_planned_at = MAX(last_planned_at, excluded.last_planned_at)
+            """)
+        for (job, states) in counts {
+            for (state, c) in states { try add.execute(arguments: [job, state, c.n, c.last]) }
+        }
+        let ids = rows.map { $0["id"] as Int64 }
+        try db.execute(sql: "DELETE FROM outbox WHERE id IN (\(ids.map(String.init).joined(separator: ",")))")
+        return ids.count
+    }
+
+    static func purgeDetachedKeys(before cutoff: Date, limit: Int, in db: Database) throws -> Int {
+        try db.execute(sql: """
+            DELETE FROM outbox_keys WHERE key IN (SELECT key FROM outbox_keys INDEXED BY outbox_keys_detached
+                                                  WHERE outbox_id IS NULL AND planned_at < ? LIMIT ?)
+            """, arguments: [Int(cutoff.timeIntervalSince1970), limit])
+        return db.changesCount
+    }
+
+    /// The purged messages' counts by state, added to the outbox's own.
+    static func purgedByState(_ db: Database) throws -> [OutboxState: Int] {
+        var out: [OutboxState: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT state, SUM(messages) FROM outbox_purged GROUP BY state") {
+            if let s = OutboxState(rawValue: row[0]) { out[s] = row[1] }
+        }
+        return out
+    }
+
+    /// Per job: when its last purged message was planned, and how many were purged.
+    static func purgedByJob(_ db: Database) throws -> [String: (Date, Int)] {
+        var out: [String: (Date, Int)] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT job, MAX(last_planned_at), SUM(messages) FROM outbox_purged GROUP BY job") {
+            out[row[0]] = (Date(timeIntervalSince1970: TimeInterval(row[1] as Int)), row[2])
+        }
+        return out
+    }
+}
+
+extension Store: OutboxRetentionStore {
+    public func purgeFinished(before cutoff: Date, limit: Int) throws -> Int {
+        try db.write { try OutboxRetention.purgeFinished(before: cutoff, limit: limit, in: $0) }
+    }
+
+    public func purgeDetachedKeys(before cutoff: Date, limit: Int) throws -> Int {
+        try db.write { try OutboxRetention.purgeDetachedKeys(before: cutoff, limit: limit, in: $0) }
+    }
+}
