@@ -269,15 +269,9 @@ public struct Outbox: Sendable {
         }
     }
 
+    /// Messages by state, purged ones included (counted by triggers: a few rows to read).
     public func counts() throws -> [OutboxState: Int] {
-        try store.db.read { db in
-            var out: [OutboxState: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state") {
-                if let s = OutboxState(rawValue: row["state"]) { out[s] = row["n"] }
-            }
-            // Messages purged by the retention rule still count (issue 14).
-            return out.merging(try OutboxRetention.purgedByState(db), uniquingKeysWith: +)
-        }
+        try store.db.read { try OutboxRetention.countsByState($0) }
     }
 
     /// Per job, its messages planned since `since` by state (the console's jobs page).
@@ -294,17 +288,7 @@ public struct Outbox: Sendable {
 
     /// Per job, when its last message was planned and how many it planned in all (`status`).
     public func lastPlannedByJob() throws -> [String: (Date, Int)] {
-        try store.db.read { db in
-            var out: [String: (Date, Int)] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT job, MAX(created_at) AS at, COUNT(*) AS n FROM outbox GROUP BY job") {
-                out[row["job"]] = (Date(timeIntervalSince1970: TimeInterval(row["at"] as Int)), row["n"])
-            }
-            for (job, purged) in try OutboxRetention.purgedByJob(db) {
-                let kept = out[job]
-                out[job] = (max(kept?.0 ?? purged.0, purged.0), (kept?.1 ?? 0) + purged.1)
-            }
-            return out
-        }
+        try store.db.read { try OutboxRetention.plannedByJob($0) }
     }
 
     /// The earliest instant a message is due, for the scheduler's sleep.

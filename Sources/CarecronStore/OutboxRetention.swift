@@ -78,6 +78,29 @@ public enum OutboxRetention {
         CREATE INDEX outbox_keys_detached ON outbox_keys(planned_at) WHERE outbox_id IS NULL;
         -- finished messages by age: what the retention rule takes, oldest first
         CREATE INDEX outbox_finished ON outbox(updated_at) WHERE state IN ('sent', 'cancelled', 'dead');
+        -- the outbox's counts per job and state, kept by triggers: status and the metrics read a
+        -- few rows, not ten million (the service reads them at every wake-up)
+        CREATE TABLE outbox_counts (
+            job TEXT NOT NULL,
+            state TEXT NOT NULL,
+            messages INTEGER NOT NULL,
+            last_planned_at INTEGER NOT NULL,
+            PRIMARY KEY (job, state)
+        ) WITHOUT ROWID;
+        INSERT INTO outbox_counts (job, state, messages, last_planned_at)
+            SELECT job, state, COUNT(*), MAX(created_at) FROM outbox GROUP BY job, state;
+        CREATE TRIGGER outbox_counts_insert AFTER INSERT ON outbox BEGIN
+            INSERT INTO outbox_counts (job, state, messages, last_planned_at) VALUES (NEW.job, NEW.state, 1, NEW.created_at)
+            ON CONFLICT(job, state) DO UPDATE SET messages = messages + 1, last_planned_at = MAX(last_planned_at, excluded.last_planned_at);
+        END;
+        CREATE TRIGGER outbox_counts_update AFTER UPDATE OF state ON outbox WHEN OLD.state <> NEW.state BEGIN
+            UPDATE outbox_counts SET messages = messages - 1 WHERE job = OLD.job AND state = OLD.state;
+            INSERT INTO outbox_counts (job, state, messages, last_planned_at) VALUES (NEW.job, NEW.state, 1, NEW.created_at)
+            ON CONFLICT(job, state) DO UPDATE SET messages = messages + 1, last_planned_at = MAX(last_planned_at, excluded.last_planned_at);
+        END;
+        CREATE TRIGGER outbox_counts_delete AFTER DELETE ON outbox BEGIN
+            UPDATE outbox_counts SET messages = messages - 1 WHERE job = OLD.job AND state = OLD.state;
+        END;
         -- the purged messages' counts, per job and state, for status and the metrics
         CREATE TABLE outbox_purged (
             job TEXT NOT NULL,
@@ -121,19 +144,26 @@ public enum OutboxRetention {
         return db.changesCount
     }
 
-    /// The purged messages' counts by state, added to the outbox's own.
-    static func purgedByState(_ db: Database) throws -> [OutboxState: Int] {
+    /// Messages by state, purged ones included: what `status` and the metrics show.
+    static func countsByState(_ db: Database) throws -> [OutboxState: Int] {
         var out: [OutboxState: Int] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT state, SUM(messages) FROM outbox_purged GROUP BY state") {
-            if let s = OutboxState(rawValue: row[0]) { out[s] = row[1] }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT state, SUM(messages) FROM (SELECT state, messages FROM outbox_counts UNION ALL SELECT state, messages FROM outbox_purged)
+            GROUP BY state
+            """) {
+            if let s = OutboxState(rawValue: row[0]), let n = row[1] as Int?, n > 0 { out[s] = n }
         }
         return out
     }
 
-    /// Per job: when its last purged message was planned, and how many were purged.
-    static func purgedByJob(_ db: Database) throws -> [String: (Date, Int)] {
+    /// Per job: when its last message was planned, and how many it planned in all, purged ones included.
+    static func plannedByJob(_ db: Database) throws -> [String: (Date, Int)] {
         var out: [String: (Date, Int)] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT job, MAX(last_planned_at), SUM(messages) FROM outbox_purged GROUP BY job") {
+        for row in try Row.fetchAll(db, sql: """
+            SELECT job, MAX(last_planned_at), SUM(messages) FROM
+                (SELECT job, last_planned_at, messages FROM outbox_counts UNION ALL SELECT job, last_planned_at, messages FROM outbox_purged)
+            GROUP BY job HAVING SUM(messages) > 0
+            """) {
             out[row[0]] = (Date(timeIntervalSince1970: TimeInterval(row[1] as Int)), row[2])
         }
         return out

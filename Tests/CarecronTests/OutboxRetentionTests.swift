@@ -43,6 +43,11 @@ struct OutboxRetentionTests {
         try messages(store, "post-sale-checkin", 100..<150, daysAgo: 95, state: .planned)      // not finished: stays
         try messages(store, "post-sale-checkin", 150..<250, daysAgo: 10, state: .sent)         // recent: stays
         let counts = try Outbox(store: store).counts(), byJob = try Outbox(store: store).lastPlannedByJob()
+        // The counts the triggers keep are the table's own.
+        let direct = try await store.db.read { db in
+            try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM outbox GROUP BY state").reduce(into: [OutboxState: Int]()) { $0[OutboxState(rawValue: $1[0])!] = $1[1] }
+        }
+        #expect(counts == direct && counts == [.sent: 1000, .dead: 100, .cancelled: 100, .planned: 50])
         #expect(try rows(store) == 1250)
 
         // A pass stops after its batches, so that sending goes on between passes.
@@ -80,6 +85,7 @@ struct OutboxRetentionTests {
                                      renderings: sms(1), dueAt: now, now: now)
         #expect(try store.forget(customerId: "C1", now: now))
         #expect(try keys(store) == 0 && rows(store) == 0)
+        #expect(try Outbox(store: store).counts().isEmpty, "the erased messages are not counted")
     }
 
     @Test func aStoreOfTheLastVersionKeepsItsKeysThroughTheMigration() throws {
@@ -99,6 +105,7 @@ struct OutboxRetentionTests {
         let store = try Store(url: url)
         let kept = try store.db.read { try Row.fetchAll($0, sql: "SELECT key, outbox_id, planned_at FROM outbox_keys ORDER BY key") }
         #expect(kept.map { [$0[0] as String, String($0[1] as Int64), String($0[2] as Int)] } == [["a", "7", "90"], ["b", "7", "90"]])
+        #expect(try Outbox(store: store).counts() == [.sent: 1] && Outbox(store: store).lastPlannedByJob()["payment-reminder"]?.1 == 1)
     }
 
     @Test func keepForIsReadFromConfigWithClearErrors() throws {
