@@ -15,7 +15,7 @@ struct Bench: ParsableCommand {
             Build in release mode first: swift build -c release; .build/release/carecron bench all
             """,
         subcommands: [BenchAll.self, BenchGenerate.self, BenchImport.self, BenchPlan.self, BenchDispatch.self, BenchService.self,
-                      BenchChaos.self, BenchFuzz.self, BenchReceiver.self, BenchConsole.self, BenchCampaign.self])
+                      BenchChaos.self, BenchFuzz.self, BenchReceiver.self, BenchConsole.self, BenchCampaign.self, BenchOutbox.self])
 }
 
 /// A deterministic synthetic shop: the same seed writes the same files, byte for byte.
@@ -210,6 +210,22 @@ struct BenchReceiver: ParsableCommand {
         print("port: \(receiver.port)")
         fflush(nil)
         while true { sleep(3600) }
+    }
+}
+
+struct BenchOutbox: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outbox",
+        abstract: "Issue 14's outbox figures: planning one instant, status and idle CPU with an empty outbox and with --rows sent messages.")
+    @Option var rows = 10_000_000
+    @Option var customers = 100_000
+    @Option(help: "seconds of idle `carecron run` measured each time") var idleSeconds: Double = 60
+    @OptionGroup var bench: BenchOptions
+
+    func run() throws {
+        let figures = bench.figures
+        try Performance(figures: figures, source: bench.source).outboxGrowth(customers: customers, rows: rows, idleSeconds: idleSeconds)
+        try figures.write()
     }
 }
 
