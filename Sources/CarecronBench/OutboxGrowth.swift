@@ -26,10 +26,11 @@ extension Performance {
         figures.record("outbox_\(size)_status_seconds", full.status, "s")
         figures.record("outbox_empty_idle_cpu_per_minute", empty.idle, "s")
         figures.record("outbox_\(size)_idle_cpu_per_minute", full.idle, "s")
+        figures.record("outbox_\(size)_startup_integrity_check_seconds", full.check, "s")
     }
 
     /// Planning one instant (`simulate`, a minute at 09:00), `status`, and a minute of idle `run`.
-    func outboxFigures(_ shop: BenchShop, idleSeconds: Double) throws -> (plan: Double, status: Double, idle: Double) {
+    func outboxFigures(_ shop: BenchShop, idleSeconds: Double) throws -> (plan: Double, status: Double, idle: Double, check: Double) {
         let (plan, _, perr) = try runToEnd(binary, ["simulate", "--from", "\(day)T09:00:00+07:00", "--to", "\(day)T09:01:00+07:00",
                                                     "--format", "jsonl", "--config", shop.config.path])
         guard plan.status == 0 else { throw BenchError("carecron simulate failed: \(perr)") }
@@ -38,14 +39,21 @@ extension Performance {
         let notify = try NotifySocket()
         let child = try Child(binary, ["run", "--config", shop.config.path], environment: ["NOTIFY_SOCKET": notify.path],
                               stderr: shop.folder.appendingPathComponent("run.log").path)
-        guard notify.wait(for: "READY=1", timeout: 60) != nil else { throw BenchError("carecron run never said READY=1") }
+        guard let ready = notify.wait(for: "READY=1", timeout: 60) else { throw BenchError("carecron run never said READY=1") }
+        // The start-up integrity check reads the whole file once, beside the work: it is not idle.
+        let store = try Store(url: shop.database, readOnly: true)
+        let deadline = Date().addingTimeInterval(900)
+        while Date() < deadline, (try store.lastIntegrity()?.at ?? .distantPast) < child.started.addingTimeInterval(-1) {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let check = Date().timeIntervalSince(ready)
         _ = settle(child)
         let before = child.cpuSeconds() ?? 0
         Thread.sleep(forTimeInterval: idleSeconds)
         let used = (child.cpuSeconds() ?? 0) - before
         child.signal(SIGTERM)
         guard let exit = child.wait(seconds: 30), exit.status == 0 else { throw BenchError("carecron run did not stop cleanly on SIGTERM") }
-        return (plan.wallSeconds, status.wallSeconds, used * 60 / idleSeconds)
+        return (plan.wallSeconds, status.wallSeconds, used * 60 / idleSeconds, check)
     }
 
     /// `rows` sent messages spread over the 90 days before `end`, with their keys, a million to
