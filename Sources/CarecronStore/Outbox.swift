@@ -106,6 +106,7 @@ public struct Outbox: Sendable {
         let key = try db.cachedStatement(sql: "INSERT INTO outbox_keys (key, outbox_id, planned_at) VALUES (?, ?, ?)")
         var added: [Bool] = []
         added.reserveCapacity(entries.count)
+        var counted: [String: [String: (n: Int, last: Int)]] = [:]
         for e in entries {
             guard let first = e.renderings.first, !e.keys.isEmpty,
                   try e.keys.allSatisfy({ try Bool.fetchOne(known, arguments: [$0]) == nil }) else {
@@ -121,8 +122,11 @@ public struct Outbox: Sendable {
                                            e.expiresAt.map { Int($0.timeIntervalSince1970) }])
             let id = db.lastInsertedRowID
             for k in e.keys { try key.execute(arguments: [k, id, n]) }
+            counted[e.paused ? "paused" : "planned", default: [:]][e.job, default: (0, 0)].n += 1
+            counted[e.paused ? "paused" : "planned"]![e.job]!.last = n
             added.append(true)
         }
+        try OutboxRetention.add(counted, to: "outbox_counts", in: db)
         return added
     }
 
