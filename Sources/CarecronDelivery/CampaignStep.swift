@@ -91,16 +91,22 @@ public struct CampaignStep: Sendable {
             }
             return true
         }
-        try await pages(job, rules, o, base: base, total: run.audience, after: run.cursor, firstIndex: run.written, now: now) { members, page in
-            guard try await landed(), keepGoing() else { return false }
-            let entries = page.messages.compactMap { OutboxEntry($0, priority: job.purpose.sendingPriority) }
-            run.cursor = members.last?.id ?? run.cursor
-            run.written += members.count
-            for (category, n) in page.skipped { run.skipped[category.rawValue, default: 0] += n }
-            run.complete = members.count < pageSize
-            let progress = run, store = store
-            writing = Task { try await store.writeCampaignPage(entries, run: progress, now: now) }
-            return !run.complete
+        do {
+            try await pages(job, rules, o, base: base, total: run.audience, after: run.cursor, firstIndex: run.written, now: now) { members, page in
+                guard try await landed(), keepGoing() else { return false }
+                let entries = page.messages.compactMap { OutboxEntry($0, priority: job.purpose.sendingPriority) }
+                run.cursor = members.last?.id ?? run.cursor
+                run.written += members.count
+                for (category, n) in page.skipped { run.skipped[category.rawValue, default: 0] += n }
+                run.complete = members.count < pageSize
+                let progress = run, store = store
+                writing = Task { try await store.writeCampaignPage(entries, run: progress, now: now) }
+                return !run.complete
+            }
+        } catch {
+            // A failure midway still waits for the page in flight, so that no later step races its write.
+            _ = try? await writing?.value
+            throw error
         }
         _ = try await landed()
         return added
