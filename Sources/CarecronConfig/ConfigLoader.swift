@@ -182,7 +182,6 @@ public enum ConfigLoader {
         return config
     }
 
-    /// `"prices": {"sms": 850, "zalo": 300}`: per message on each channel, per segment for SMS.
     /// `"outbox": {"keepFor": "90d"}`: how long sent, cancelled and dead messages stay (issue 14).
     static func parseOutbox(_ f: Field) -> TimeSpan {
         guard let o = f.object else { return ShopConfig.defaultOutboxKeepFor }
@@ -195,6 +194,7 @@ public enum ConfigLoader {
         return keepFor
     }
 
+    /// `"prices": {"sms": 850, "zalo": 300}`: per message on each channel, per segment for SMS.
     static func parsePrices(_ f: Field) -> [ChannelKind: Int] {
         guard let o = f.object else { return [:] }
         var out: [ChannelKind: Int] = [:]

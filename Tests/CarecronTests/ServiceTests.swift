@@ -293,6 +293,29 @@ struct ServiceTests {
         #expect(s.stop() == 0)
     }
 
+    /// Issue 14: the running service applies `outbox.keepFor` itself, keeping the totals.
+    @Test func theServicePurgesOldFinishedMessagesAndKeepsTheirTotals() throws {
+        let s = try Service()
+        let old = Date().addingTimeInterval(-200 * 86_400)
+        do {
+            let store = try Store(url: s.folder.appendingPathComponent("var/carecron.sqlite"))
+            _ = try Outbox(store: store).enqueue((0..<40).map {
+                OutboxEntry(keys: ["old:\($0)"], job: "birthday", customerId: nil, orderIds: [], reminder: nil,
+                            renderings: [Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "cũ", params: [:], templateId: nil)], dueAt: old)
+            }, now: old)
+            try store.db.write { try $0.execute(sql: "UPDATE outbox SET state = 'sent', sent_at = ?, updated_at = ?", arguments: [Int(old.timeIntervalSince1970), Int(old.timeIntervalSince1970)]) }
+        }
+        try s.start()
+        let store = try Store(url: s.folder.appendingPathComponent("var/carecron.sqlite"), readOnly: true)
+        try s.waitFor("the old messages purged") {
+            try store.db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM outbox WHERE idempotency_key LIKE 'old:%'") } == 0
+        }
+        #expect(s.logText.contains("outbox purged"))
+        #expect(try Outbox(store: store).counts()[.sent] ?? 0 >= 40, "the totals keep them")
+        #expect(try Outbox(store: store).isPlanned("old:7"), "and their keys")
+        #expect(s.stop() == 0)
+    }
+
     static func expiryText() -> String {
         let f = DateFormatter()
         f.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")
