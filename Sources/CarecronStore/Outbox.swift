@@ -113,17 +113,18 @@ public struct Outbox: Sendable {
                 added.append(false)
                 continue
             }
+            let state = e.paused ? "paused" : "planned"
             let params = first.storedJSON
             let fallbacks = Rendering.storedJSON(Array(e.renderings.dropFirst()))
             let due = Int(e.dueAt.timeIntervalSince1970)
             try insert.execute(arguments: [e.keys.joined(separator: "+"), e.job, e.customerId, e.orderIds.joined(separator: ","), e.reminder,
-                                           first.channel, first.to, first.subject, first.text, params, e.paused ? "paused" : "planned",
+                                           first.channel, first.to, first.subject, first.text, params, state,
                                            due, due, n, n, fallbacks, e.priority, e.campaign,
                                            e.expiresAt.map { Int($0.timeIntervalSince1970) }])
             let id = db.lastInsertedRowID
             for k in e.keys { try key.execute(arguments: [k, id, n]) }
-            counted[e.paused ? "paused" : "planned", default: [:]][e.job, default: (0, 0)].n += 1
-            counted[e.paused ? "paused" : "planned"]![e.job]!.last = n
+            let counts = counted[state]?[e.job]?.n ?? 0
+            counted[state, default: [:]][e.job] = (counts + 1, n)
             added.append(true)
         }
         try OutboxRetention.add(counted, to: "outbox_counts", in: db)
