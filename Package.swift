@@ -39,6 +39,8 @@ let package = Package(
         .target(
             name: "CarecronStore",
             dependencies: ["CarecronDomain", .product(name: "GRDB", package: "GRDB.swift"),
+                           // the C API, to bind an import's values without boxing each one
+                           .product(name: "GRDBSQLite", package: "GRDB.swift"),
                            .product(name: "Algorithms", package: "swift-algorithms")]
         ),
         // Delivery: the senders (console, file, webhook, SMS gateways, Zalo ZNS, SMTP, exec),

@@ -28,6 +28,7 @@ public enum InstantFormat {
     /// "2026-12-01 08:15"), read in the shop's zone.
     public static func parse(_ text: String, clock: ShopClock) -> Date? {
         let t = text.trimmedSpaces
+        if let d = ISOInstant.parse(t) { return d }
         if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse(t) { return d }
         if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(t) { return d }
         if t.hasSuffix("Z") || t.range(of: #"[+-]\d\d:?\d\d$"#, options: .regularExpression) != nil,
@@ -59,5 +60,42 @@ public enum InstantFormat {
         style = style.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .colon)
         let s = d.formatted(style)
         return s.hasSuffix("Z") ? String(s.dropLast()) + "+00:00" : s
+    }
+}
+
+/// `2026-12-01T08:15:00+07:00` (or `…Z`), the shape every export writes, read from its bytes.
+/// Anything else — fractions, other separators, out-of-range fields — is left to Foundation's
+/// parsers, which were most of an order import's time.
+enum ISOInstant {
+    static func parse(_ t: String) -> Date? {
+        var t = t
+        return t.withUTF8 { b -> Date? in
+            guard b.count == 20 || b.count == 25 else { return nil }
+            func digits(_ at: Int, _ n: Int) -> Int? {
+                var v = 0
+                for i in at..<(at + n) {
+                    let d = Int(b[i]) - 48
+                    guard (0...9).contains(d) else { return nil }
+                    v = v * 10 + d
+                }
+                return v
+            }
+            guard b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
+                  b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+                  let y = digits(0, 4), let mo = digits(5, 2), let d = digits(8, 2),
+                  let h = digits(11, 2), let mi = digits(14, 2), let s = digits(17, 2),
+                  (1...12).contains(mo), d >= 1, d <= LocalDate.daysIn(month: mo, year: y), h < 24, mi < 60, s < 60
+            else { return nil }
+            var offset = 0
+            if b.count == 20 {
+                guard b[19] == UInt8(ascii: "Z") else { return nil }
+            } else {
+                guard b[19] == UInt8(ascii: "+") || b[19] == UInt8(ascii: "-"), b[22] == UInt8(ascii: ":"),
+                      let oh = digits(20, 2), let om = digits(23, 2), oh <= 14, om < 60 else { return nil }
+                offset = (oh * 3600 + om * 60) * (b[19] == UInt8(ascii: "-") ? -1 : 1)
+            }
+            let days = LocalDate(year: y, month: mo, day: d).daysSinceEpoch
+            return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + h * 3600 + mi * 60 + s - offset))
+        }
     }
 }

@@ -165,11 +165,30 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Parses "YYYY-MM-DD", checking that the day exists.
     public init?(iso text: String) {
+        if let d = Self.fromDigits(text) { self = d; return }
         let p = text.split(separator: "-", omittingEmptySubsequences: false)
         guard p.count == 3, p[0].count == 4, p[1].count == 2, p[2].count == 2,
               let y = Int(p[0]), let m = Int(p[1]), let d = Int(p[2]),
               (1...12).contains(m), d >= 1, d <= LocalDate.daysIn(month: m, year: y) else { return nil }
         self.init(year: y, month: m, day: d)
+    }
+
+    /// "YYYY-MM-DD" read from its bytes (a birthday a customer row); nil leaves it to the
+    /// general reading, which says the same for anything else.
+    private static func fromDigits(_ text: String) -> LocalDate? {
+        let b = Array(text.utf8)
+        guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-") else { return nil }
+        func number(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for i in r {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[i]) else { return nil }
+                v = v * 10 + Int(b[i] - UInt8(ascii: "0"))
+            }
+            return v
+        }
+        guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10),
+              (1...12).contains(m), d >= 1, d <= daysIn(month: m, year: y) else { return nil }
+        return LocalDate(year: y, month: m, day: d)
     }
 
     public static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
@@ -239,6 +258,15 @@ extension StringProtocol {
 }
 
 extension String {
+    /// As `StringProtocol.trimmedSpaces`, by bytes first: nothing to trim when neither end is a
+    /// space, a tab or the end of a no-break space (C2 A0).
+    public var trimmedSpaces: String {
+        let u = utf8
+        guard let first = u.first, let last = u.last else { return "" }
+        if first != 0x20, first != 0x09, first != 0xC2, last != 0x20, last != 0x09, last != 0xA0 { return self }
+        return self[...].trimmedSpaces
+    }
+
     /// Unicode NFC, so that text typed on any keyboard compares equal. Text made only of scalars
     /// below U+0300 and of Latin Extended Additional (precomposed Vietnamese letters) is already
     /// NFC; Foundation's conversion is skipped for it, as it was an import's slowest step.

@@ -41,41 +41,48 @@ public struct PhoneNumber: Hashable, Sendable, CustomStringConvertible {
     public init(parsing raw: String) throws {
         let text = raw.trimmedSpaces
         guard !text.isEmpty else { throw Problem.empty }
-        var digits = ""
-        for (i, ch) in text.enumerated() {
-            if ch.isASCII, ch.isNumber { digits.append(ch) }
-            else if ch == "+", i == 0 { continue }
-            else if " .-()".contains(ch) { continue }
-            else { throw Problem.notDigits(raw) }
+        // Read as bytes: a phone is ASCII, and anything else is refused whole. (Characters cost a
+        // grapheme walk a number, a fifth of a customer import.)
+        var digits: [UInt8] = []
+        digits.reserveCapacity(16)
+        for (i, b) in text.utf8.enumerated() {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits.append(b)
+            case UInt8(ascii: "+") where i == 0: continue
+            case UInt8(ascii: " "), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"): continue
+            default: throw Problem.notDigits(raw)
+            }
         }
+        let zero = UInt8(ascii: "0")
+        func starts84(_ d: [UInt8]) -> Bool { d.count >= 2 && d[0] == UInt8(ascii: "8") && d[1] == UInt8(ascii: "4") }
         // To the national form with its leading 0.
-        var national: String
-        if text.hasPrefix("+") || (digits.hasPrefix("84") && digits.count >= 11) {
-            guard digits.hasPrefix("84") else { throw Problem.unknownPrefix("+" + digits.prefix(3)) }
-            national = "0" + digits.dropFirst(2)
-        } else if digits.hasPrefix("0") {
+        var national: [UInt8]
+        if text.utf8.first == UInt8(ascii: "+") || (starts84(digits) && digits.count >= 11) {
+            guard starts84(digits) else { throw Problem.unknownPrefix("+" + String(decoding: digits.prefix(3), as: UTF8.self)) }
+            national = [zero] + digits.dropFirst(2)
+        } else if digits.first == zero {
             national = digits
         } else {
-            national = "0" + digits
+            national = [zero] + digits
         }
-        if national.count == 11, national.hasPrefix("01") {
-            guard let new = Self.prefixes2018[String(national.prefix(4))] else {
-                throw Problem.unknownPrefix(String(national.prefix(4)))
+        func string(_ bytes: some Sequence<UInt8>) -> String { String(decoding: Array(bytes), as: UTF8.self) }
+        if national.count == 11, national[1] == UInt8(ascii: "1") {
+            guard let new = Self.prefixes2018[string(national.prefix(4))] else {
+                throw Problem.unknownPrefix(string(national.prefix(4)))
             }
-            national = new + national.suffix(7)
+            national = Array(new.utf8) + national.suffix(7)
         }
-        let second = national.dropFirst().first
-        switch second {
-        case "3", "5", "7", "8", "9":
+        switch national.count > 1 ? national[1] : 0 {
+        case UInt8(ascii: "3"), UInt8(ascii: "5"), UInt8(ascii: "7"), UInt8(ascii: "8"), UInt8(ascii: "9"):
             guard national.count == 10 else { throw Problem.wrongLength(raw) }
-        case "2":
+        case UInt8(ascii: "2"):
             // Landlines: 0 + area code + subscriber, 11 digits since 2017.
             guard national.count == 11 else { throw Problem.wrongLength(raw) }
         default:
             guard national.count >= 10 else { throw Problem.wrongLength(raw) }
-            throw Problem.unknownPrefix(String(national.prefix(3)))
+            throw Problem.unknownPrefix(string(national.prefix(3)))
         }
-        e164 = "+84" + national.dropFirst()
+        e164 = "+84" + string(national.dropFirst())
     }
 
     /// The form Zalo ZNS wants: `84…` without the plus.

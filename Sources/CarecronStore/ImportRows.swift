@@ -24,6 +24,11 @@ public struct CustomerRow: Equatable, Sendable {
 
     public static let columns = ["id", "full_name", "gender", "phone", "email", "birthday", "zalo_user_id", "tier", "opt_out"]
     public static let requiredColumns = ["id", "full_name"]
+
+    /// Positions in `columns`, as `RecordFields` holds them.
+    enum Column {
+        static let id = 0, fullName = 1, gender = 2, phone = 3, email = 4, birthday = 5, zaloUserId = 6, tier = 7, optOut = 8
+    }
 }
 
 /// An order as stored, normalised. Times are instants.
@@ -43,6 +48,12 @@ public struct OrderRow: Equatable, Sendable {
                                  "delivered_at", "items", "agent"]
     public static let requiredColumns = ["id", "customer_id", "placed_at", "amount"]
     public static let paymentMethods = PaymentMethod.allCases.map(\.rawValue)
+
+    /// Positions in `columns`, as `RecordFields` holds them.
+    enum Column {
+        static let id = 0, customerId = 1, placedAt = 2, amount = 3, paymentMethod = 4, status = 5, paidAt = 6,
+                   deliveredAt = 7, items = 8, agent = 9
+    }
     public static let statuses = OrderStatus.allCases.map(\.rawValue)
 }
 
@@ -54,30 +65,41 @@ public struct RowNormaliser: Sendable {
     public init(clock: ShopClock) { self.clock = clock }
 
     public func customer(_ f: [String: String]) throws(FieldProblem) -> CustomerRow {
-        let id = try identifier(f, "id")
-        let name = CustomerName(f["full_name"] ?? "")
+        try customer(RecordFields(.customers, f))
+    }
+
+    public func order(_ f: [String: String]) throws(FieldProblem) -> OrderRow {
+        try order(RecordFields(.orders, f))
+    }
+
+    public func customer(_ f: RecordFields) throws(FieldProblem) -> CustomerRow {
+        typealias C = CustomerRow.Column
+        let id = try identifier(f[C.id], "id")
+        let name = CustomerName(f[C.fullName] ?? "")
         guard !name.full.isEmpty else { throw FieldProblem(field: "full_name", reason: "is empty") }
-        guard let gender = Gender(lenient: f["gender"] ?? "") else {
-            throw FieldProblem(field: "gender", reason: "\"\(f["gender"]!)\" is not female, male or empty")
+        guard let gender = Gender(lenient: f[C.gender] ?? "") else {
+            throw FieldProblem(field: "gender", reason: "\"\(f[C.gender]!)\" is not female, male or empty")
         }
         var phone: String?
-        if let raw = nonEmpty(f["phone"]) {
+        if let raw = nonEmpty(f[C.phone]) {
             do { phone = try PhoneNumber(parsing: raw).e164 } catch let p as PhoneNumber.Problem {
                 throw FieldProblem(field: "phone", reason: p.description)
             } catch { throw FieldProblem(field: "phone", reason: "\(error)") }
         }
         var email: String?
-        if let raw = nonEmpty(f["email"]) {
-            let e = raw.lowercased()
+        if let raw = nonEmpty(f[C.email]) {
+            let e = raw.utf8.allSatisfy({ $0 < 0x80 && !(0x41...0x5A).contains($0) }) ? raw : raw.lowercased()
             let parts = e.split(separator: "@", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
-                  !parts[1].hasSuffix("."), !e.contains(where: \.isWhitespace) else {
+            let ascii = e.utf8.allSatisfy { $0 < 0x80 }
+            let hasSpace = ascii ? e.utf8.contains { $0 == 0x20 || (0x09...0x0D).contains($0) } : e.contains(where: \.isWhitespace)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].utf8.contains(UInt8(ascii: ".")), !parts[1].hasPrefix("."),
+                  !parts[1].hasSuffix("."), !hasSpace else {
                 throw FieldProblem(field: "email", reason: "\"\(raw)\" is not an email address")
             }
             email = e
         }
         var birthday: String?, md: String?
-        if let raw = nonEmpty(f["birthday"]) {
+        if let raw = nonEmpty(f[C.birthday]) {
             guard let b = Self.birthday(raw) else {
                 throw FieldProblem(field: "birthday", reason: "\"\(raw)\" is not a date; write YYYY-MM-DD (or DD/MM/YYYY, or --MM-DD without a year)")
             }
@@ -85,59 +107,61 @@ public struct RowNormaliser: Sendable {
             md = b.monthDay
         }
         var zalo: String?
-        if let raw = nonEmpty(f["zalo_user_id"]) {
-            guard raw.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLetter) }) else {
+        if let raw = nonEmpty(f[C.zaloUserId]) {
+            guard raw.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }) else {
                 throw FieldProblem(field: "zalo_user_id", reason: "\"\(raw)\" is not a Zalo user id")
             }
             zalo = raw
         }
-        let optText = (nonEmpty(f["opt_out"]) ?? "none").lowercased()
+        let optText = nonEmpty(f[C.optOut]).map { $0 == "none" ? $0 : $0.lowercased() } ?? "none"
         guard let optOut = OptOut(rawValue: optText) else {
             throw FieldProblem(field: "opt_out", reason: "\"\(optText)\" is not none, marketing or all")
         }
         return CustomerRow(id: id, fullName: name.full, gender: gender, phone: phone, email: email, birthday: birthday,
-                           birthMonthDay: md, zaloUserId: zalo, tier: nonEmpty(f["tier"]).map(nfc), optOut: optOut)
+                           birthMonthDay: md, zaloUserId: zalo, tier: nonEmpty(f[C.tier]).map(nfc), optOut: optOut)
     }
 
-    public func order(_ f: [String: String]) throws(FieldProblem) -> OrderRow {
-        let id = try identifier(f, "id")
-        let customer = try identifier(f, "customer_id")
-        let placed = try instant(f, "placed_at", required: true)!
-        guard let amountText = nonEmpty(f["amount"]) else { throw FieldProblem(field: "amount", reason: "is empty") }
-        guard let amount = Int(amountText.replacingOccurrences(of: ".", with: "").replacingOccurrences(of: ",", with: "")) else {
+    public func order(_ f: RecordFields) throws(FieldProblem) -> OrderRow {
+        typealias C = OrderRow.Column
+        let id = try identifier(f[C.id], "id")
+        let customer = try identifier(f[C.customerId], "customer_id")
+        let placed = try instant(f[C.placedAt], "placed_at", required: true)!
+        guard let amountText = nonEmpty(f[C.amount]) else { throw FieldProblem(field: "amount", reason: "is empty") }
+        guard let amount = Int(amountText) ?? Int(amountText.replacingOccurrences(of: ".", with: "").replacingOccurrences(of: ",", with: "")) else {
             throw FieldProblem(field: "amount", reason: "\"\(amountText)\" is not a whole number of đồng")
         }
         guard amount >= 0 else { throw FieldProblem(field: "amount", reason: "\(amount) is negative") }
-        let methodText = (nonEmpty(f["payment_method"]) ?? "prepaid").lowercased()
+        let methodText = (nonEmpty(f[C.paymentMethod]) ?? "prepaid").lowercased()
         guard let method = PaymentMethod(rawValue: methodText) else {
             let method = methodText
             throw FieldProblem(field: "payment_method", reason: "\"\(method)\" is not one of \(OrderRow.paymentMethods.joined(separator: ", "))")
         }
-        let statusText = (nonEmpty(f["status"]) ?? "pending").lowercased()
+        let statusText = (nonEmpty(f[C.status]) ?? "pending").lowercased()
         guard let status = OrderStatus(rawValue: statusText) else {
             let status = statusText
             let hint = Suggest.closest(to: status, among: OrderRow.statuses).map { " (did you mean \($0)?)" } ?? ""
             throw FieldProblem(field: "status", reason: "\"\(status)\" is not one of \(OrderRow.statuses.joined(separator: ", "))\(hint)")
         }
-        let paid = try instant(f, "paid_at", required: false)
-        let delivered = try instant(f, "delivered_at", required: false)
+        let paid = try instant(f[C.paidAt], "paid_at", required: false)
+        let delivered = try instant(f[C.deliveredAt], "delivered_at", required: false)
         if let paid, paid < placed { throw FieldProblem(field: "paid_at", reason: "is before placed_at") }
         if let delivered, delivered < placed { throw FieldProblem(field: "delivered_at", reason: "is before placed_at") }
         return OrderRow(id: id, customerId: customer, placedAt: placed, amount: amount, paymentMethod: method, status: status,
-                        paidAt: paid, deliveredAt: delivered, items: nfc(f["items"] ?? "").trimmedSpaces,
-                        agent: nonEmpty(f["agent"]).map(nfc))
+                        paidAt: paid, deliveredAt: delivered, items: nfc(f[C.items] ?? "").trimmedSpaces,
+                        agent: nonEmpty(f[C.agent]).map(nfc))
     }
 
-    private func identifier(_ f: [String: String], _ key: String) throws(FieldProblem) -> String {
-        guard let v = nonEmpty(f[key]) else { throw FieldProblem(field: key, reason: "is empty") }
-        guard v.count <= 64, !v.contains(where: { $0.isNewline }) else {
+    private func identifier(_ value: String?, _ key: String) throws(FieldProblem) -> String {
+        guard let v = nonEmpty(value) else { throw FieldProblem(field: key, reason: "is empty") }
+        let plain = v.utf8.count <= 64 && v.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x80 }  // ASCII without controls: no newline
+        guard plain || (v.count <= 64 && !v.contains(where: { $0.isNewline })) else {
             throw FieldProblem(field: key, reason: "must be at most 64 characters on one line")
         }
         return v
     }
 
-    private func instant(_ f: [String: String], _ key: String, required: Bool) throws(FieldProblem) -> Date? {
-        guard let raw = nonEmpty(f[key]) else {
+    private func instant(_ value: String?, _ key: String, required: Bool) throws(FieldProblem) -> Date? {
+        guard let raw = nonEmpty(value) else {
             if required { throw FieldProblem(field: key, reason: "is empty") }
             return nil
         }
@@ -167,4 +191,26 @@ public struct RowNormaliser: Sendable {
         guard let d = date, d.year >= 1900 else { return nil }
         return (d.description, d.monthDay)
     }
+}
+
+/// An import record's values by position in its kind's columns (`CustomerRow.columns`,
+/// `OrderRow.columns`): a million rows should not hash ten column names each.
+public struct RecordFields: Sendable {
+    public var values: [String?]
+
+    public init(_ kind: ImportKind) { values = Array(repeating: nil, count: kind.columns.count) }
+
+    public init(_ kind: ImportKind, _ named: [String: String]) {
+        values = kind.columns.map { named[$0] }
+    }
+
+    public subscript(_ position: Int) -> String? {
+        get { values[position] }
+        set { values[position] = newValue }
+    }
+}
+
+extension ImportKind {
+    public var columns: [String] { self == .customers ? CustomerRow.columns : OrderRow.columns }
+    public var requiredColumns: [String] { self == .customers ? CustomerRow.requiredColumns : OrderRow.requiredColumns }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// reported and skipped, and the rest of the file is read on.
 public struct SourceRecord {
     public let line: Int
-    public let fields: [String: String]
+    public let fields: RecordFields
     public var problem: String? = nil
 }
 
@@ -53,40 +53,85 @@ final class ChunkedFile {
 /// record (quoted fields may span lines) and keep up with SQLite's own `.import`.
 final class CSVRecordReader {
     private let file: ChunkedFile
+    private let kind: ImportKind
     private var buffer: [UInt8] = []
     private var pos = 0
     private var line = 1
     private var eof = false
     private(set) var header: [String] = []
+    /// For each column of the file, its position in the kind's columns (nil: not one of them).
+    private var positions: [Int?] = []
+    private var scratch: [String] = []
 
     var progress: (read: Int, total: Int) { (file.bytesRead - (buffer.count - pos), file.size) }
 
-    init(_ url: URL) throws {
+    init(_ url: URL, kind: ImportKind) throws {
         file = try ChunkedFile(url)
+        self.kind = kind
         guard let first = try nextRow() else { throw SourceFileError(line: 1, message: "the file is empty: a header row is expected") }
         if let index = first.fields.firstIndex(where: { $0.utf8.count > SourceLimits.columnNameBytes }) {
             throw SourceFileError(line: 1, message: "column \(index + 1) of the header is longer than \(SourceLimits.columnNameBytes / 1024) KB (it starts \"\(first.fields[index].prefix(40))…\"): is the first line the header?")
         }
         header = first.fields.map { $0.trimmedSpaces }
         if let h = header.first, h.hasPrefix("\u{FEFF}") { header[0] = String(h.dropFirst()) }
+        positions = header.map { kind.columns.firstIndex(of: $0) }
     }
 
-    /// The next record keyed by header names, or nil at the end.
+    /// The next record by the kind's columns, or nil at the end.
     func next() throws -> SourceRecord? {
-        while let row = try nextRow() {
+        while true {
+            let row: (line: Int, fields: [String], tooLong: Int?)
+            if let plain = try plainRow() { row = (plain, scratch, nil) } else if let general = try nextRow() { row = general } else { return nil }
             if row.fields.count == 1, row.fields[0].isEmpty, row.tooLong == nil { continue }  // blank line
             if let index = row.tooLong {
                 let column = index < header.count ? header[index] : "field \(index + 1)"
-                return SourceRecord(line: row.line, fields: [:], problem: "\(column): longer than \(SourceLimits.fieldBytes / 1024) KB")
+                return SourceRecord(line: row.line, fields: RecordFields(kind), problem: "\(column): longer than \(SourceLimits.fieldBytes / 1024) KB")
             }
             guard row.fields.count == header.count else {
-                return SourceRecord(line: row.line, fields: [:], problem: "\(row.fields.count) field\(row.fields.count == 1 ? "" : "s") where the header has \(header.count)")
+                return SourceRecord(line: row.line, fields: RecordFields(kind), problem: "\(row.fields.count) field\(row.fields.count == 1 ? "" : "s") where the header has \(header.count)")
             }
-            var dict: [String: String] = [:]
-            for (k, v) in zip(header, row.fields) { dict[k] = v }
-            return SourceRecord(line: row.line, fields: dict)
+            var fields = RecordFields(kind)
+            for (position, value) in zip(positions, row.fields) { if let position { fields[position] = value } }
+            return SourceRecord(line: row.line, fields: fields)
         }
-        return nil
+    }
+
+    /// The common case read at once: a whole line in the buffer, without quotes, carriage
+    /// returns inside it or a field near the limit, split at its commas into `scratch`. Returns
+    /// its line number, or nil (having read nothing) for the general reader to take it.
+    private func plainRow() throws -> Int? {
+        var newline: Int?
+        while true {
+            newline = buffer.withUnsafeBufferPointer { b -> Int? in
+                guard pos < b.count, let hit = memchr(b.baseAddress! + pos, 0x0A, b.count - pos) else { return nil }
+                return UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) - b.baseAddress!
+            }
+            if newline != nil { break }
+            if !(try fill()) { break }
+        }
+        guard let newline, newline - pos < SourceLimits.fieldBytes else { return nil }
+        scratch.removeAll(keepingCapacity: true)
+        let plain = try buffer.withUnsafeBufferPointer { b -> Bool in
+            var end = newline
+            if end > pos, b[end - 1] == 0x0D { end -= 1 }
+            var start = pos
+            for i in pos...end {
+                let c = i < end ? b[i] : UInt8(ascii: ",")
+                if c == UInt8(ascii: "\"") || c == 0x0D { return false }
+                guard c == UInt8(ascii: ",") else { continue }
+                let bytes = UnsafeBufferPointer(rebasing: b[start..<i])
+                guard UTF8Check.isValid(bytes) else {
+                    throw SourceFileError(line: line, message: "field \(scratch.count + 1) is not valid UTF-8")
+                }
+                scratch.append(String(decoding: bytes, as: UTF8.self))
+                start = i + 1
+            }
+            return true
+        }
+        guard plain else { return nil }
+        pos = newline + 1
+        line += 1
+        return line - 1
     }
 
     private func fill() throws -> Bool {
@@ -164,6 +209,8 @@ final class CSVRecordReader {
 /// JSON Lines: one object a line with the CSV's column names as keys.
 final class JSONLinesRecordReader {
     private let file: ChunkedFile
+    private let kind: ImportKind
+    private let positions: [String: Int]
     private var buffer: [UInt8] = []
     private var pos = 0
     private var line = 0
@@ -171,7 +218,11 @@ final class JSONLinesRecordReader {
 
     var progress: (read: Int, total: Int) { (file.bytesRead - (buffer.count - pos), file.size) }
 
-    init(_ url: URL) throws { file = try ChunkedFile(url) }
+    init(_ url: URL, kind: ImportKind) throws {
+        file = try ChunkedFile(url)
+        self.kind = kind
+        positions = Dictionary(uniqueKeysWithValues: kind.columns.enumerated().map { ($1, $0) })
+    }
 
     func next() throws -> SourceRecord? {
         while let raw = try nextLine() {
@@ -179,18 +230,19 @@ final class JSONLinesRecordReader {
             // Each line stands alone: a bad one is reported and skipped, the next is read.
             let value: JSONValue
             do { value = try JSONReader.parse(Data(raw)) } catch {
-                return SourceRecord(line: line, fields: [:], problem: "not valid JSON: \(error.reason) at column \(error.column)")
+                return SourceRecord(line: line, fields: RecordFields(kind), problem: "not valid JSON: \(error.reason) at column \(error.column)")
             }
-            guard case .object(let pairs) = value else { return SourceRecord(line: line, fields: [:], problem: "must be a JSON object") }
-            var fields: [String: String] = [:]
+            guard case .object(let pairs) = value else { return SourceRecord(line: line, fields: RecordFields(kind), problem: "must be a JSON object") }
+            var fields = RecordFields(kind)
             for (k, v) in pairs {
                 guard let text = v.fieldText else {
-                    return SourceRecord(line: line, fields: [:], problem: "\(SourceLimits.cut(k)): must be a string or a number")
+                    return SourceRecord(line: line, fields: RecordFields(kind), problem: "\(SourceLimits.cut(k)): must be a string or a number")
                 }
                 if text.utf8.count > SourceLimits.fieldBytes {
-                    return SourceRecord(line: line, fields: [:], problem: "\(SourceLimits.cut(k)): longer than \(SourceLimits.fieldBytes / 1024) KB")
+                    return SourceRecord(line: line, fields: RecordFields(kind), problem: "\(SourceLimits.cut(k)): longer than \(SourceLimits.fieldBytes / 1024) KB")
                 }
-                fields[k] = text
+                // Keys of no column are not stored, as before; a repeated key keeps its last value.
+                if let position = positions[k] { fields[position] = text }
             }
             return SourceRecord(line: line, fields: fields)
         }
@@ -218,5 +270,34 @@ final class JSONLinesRecordReader {
                 eof = true
             }
         }
+    }
+}
+
+/// Well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or values past U+10FFFF). The
+/// standard library's `String(validating:)` is generic and was not specialised here: it cost
+/// more than reading the bytes.
+enum UTF8Check {
+    static func isValid(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = b.count
+        while i < n {
+            let c = b[i]
+            if c < 0x80 { i += 1; continue }
+            let length: Int, low: UInt8, high: UInt8  // the allowed range of the second byte
+            switch c {
+            case 0xC2...0xDF: (length, low, high) = (2, 0x80, 0xBF)
+            case 0xE0: (length, low, high) = (3, 0xA0, 0xBF)
+            case 0xE1...0xEC, 0xEE...0xEF: (length, low, high) = (3, 0x80, 0xBF)
+            case 0xED: (length, low, high) = (3, 0x80, 0x9F)
+            case 0xF0: (length, low, high) = (4, 0x90, 0xBF)
+            case 0xF1...0xF3: (length, low, high) = (4, 0x80, 0xBF)
+            case 0xF4: (length, low, high) = (4, 0x80, 0x8F)
+            default: return false
+            }
+            guard i + length <= n, (low...high).contains(b[i + 1]) else { return false }
+            for k in 2..<length where b[i + k] & 0xC0 != 0x80 { return false }
+            i += length
+        }
+        return true
     }
 }

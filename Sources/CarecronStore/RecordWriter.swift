@@ -15,37 +15,80 @@ public struct RecordWriter: Sendable {
         self.holdFor = holdFor
     }
 
-    func validatedId(_ fields: [String: String]) throws -> String {
-        guard let id = fields["id"]?.trimmedSpaces, !id.isEmpty else {
+    func validatedId(_ fields: RecordFields) throws -> String {
+        guard let id = fields[0]?.trimmedSpaces, !id.isEmpty else {
             throw FieldProblem(field: "id", reason: "is empty")
         }
         return id
     }
 
     public func upsert(_ kind: ImportKind, _ fields: [String: String], db: Database, now: Int) throws -> Outcome {
-        let id: String, values: [DatabaseValueConvertible?]
+        try upsert(kind, RecordFields(kind, fields), db: db, now: now)
+    }
+
+    func upsert(_ kind: ImportKind, _ fields: RecordFields, db: Database, now: Int) throws -> Outcome {
+        var session = try Session(kind, db: db)
+        return try store(normalise(kind, fields), session: &session, now: now)
+    }
+
+    /// The record's values checked and normalised, without touching the store.
+    func normalise(_ kind: ImportKind, _ fields: RecordFields) throws(FieldProblem) -> NormalisedRecord {
         switch kind {
-        case .customers:
-            let c = try normaliser.customer(fields)
-            id = c.id
-            values = [c.fullName, c.gender.rawValue, c.phone, c.email, c.birthday, c.birthMonthDay, c.zaloUserId, c.tier, c.optOut.rawValue]
-        case .orders:
-            let o = try normaliser.order(fields)
-            id = o.id
-            let exists = try db.cachedStatement(sql: "SELECT 1 FROM customers WHERE id = ?")
-            guard try Bool.fetchOne(exists, arguments: [o.customerId]) != nil else {
+        case .customers: return .customer(try normaliser.customer(fields))
+        case .orders: return .order(try normaliser.order(fields))
+        }
+    }
+
+    /// The statements records of one kind are written with, prepared once for a whole file.
+    struct Session {
+        fileprivate var insert: BoundStatement
+        fileprivate var update: BoundStatement
+        private var customerExists: BoundStatement?
+        /// Every stored customer's id, read once for a big file of orders: looking each
+        /// order's customer up in the table read its pages from disk one by one.
+        private let customers: SeenIds?
+
+        init(_ kind: ImportKind, db: Database, knownCustomers: SeenIds? = nil) throws {
+            let sql = RecordWriter.statements[kind]!
+            insert = try BoundStatement(db, sql: sql.insert)
+            update = try BoundStatement(db, sql: sql.update)
+            customers = knownCustomers
+            if kind == .orders, knownCustomers == nil {
+                customerExists = try BoundStatement(db, sql: "SELECT 1 FROM customers WHERE id = ?")
+            }
+        }
+
+        mutating func hasCustomer(_ id: String) throws -> Bool {
+            if let customers { return customers.contains(id) }
+            customerExists!.bind(id)
+            return try customerExists!.exists()
+        }
+    }
+
+    /// Writes a normalised record by id; an order's customer must be stored already.
+    func store(_ record: NormalisedRecord, session: inout Session, now: Int) throws -> Outcome {
+        switch record {
+        case .customer(let c):
+            return try write(c, session: &session, now: now)
+        case .order(let o):
+            guard try session.hasCustomer(o.customerId) else {
                 throw FieldProblem(field: "customer_id", reason: "unknown customer \"\(o.customerId)\" (import customers first)")
             }
-            let paidAfterExpiry = o.paidAt.map { $0 >= o.placedAt.addingTimeInterval(holdFor.interval) } ?? false
-            values = [o.customerId, Int(o.placedAt.timeIntervalSince1970), o.amount, o.paymentMethod, o.status,
-                      o.paidAt.map { Int($0.timeIntervalSince1970) }, o.deliveredAt.map { Int($0.timeIntervalSince1970) },
-                      o.items, o.agent, paidAfterExpiry ? 1 : 0]
+            return try write(StoredOrder(row: o, holdFor: holdFor), session: &session, now: now)
         }
-        let sql = Self.statements[kind]!
-        try db.cachedStatement(sql: sql.insert).execute(arguments: StatementArguments([id] + values + [now, now]))
-        if db.changesCount == 1 { return .inserted }
-        try db.cachedStatement(sql: sql.update).execute(arguments: StatementArguments(values + [now, id] + values))
-        return db.changesCount == 1 ? .updated : .unchanged
+    }
+
+    private func write(_ row: some StoredRow, session s: inout Session, now: Int) throws -> Outcome {
+        s.insert.bind(row.id)
+        row.bindValues(to: &s.insert)
+        s.insert.bind(now)
+        s.insert.bind(now)
+        if try s.insert.run() == 1 { return .inserted }
+        row.bindValues(to: &s.update)
+        s.update.bind(now)
+        s.update.bind(row.id)
+        row.bindValues(to: &s.update)
+        return try s.update.run() == 1 ? .updated : .unchanged
     }
 
     /// The columns an import writes, in the order of `upsert`'s values.
@@ -67,6 +110,38 @@ public struct RecordWriter: Sendable {
             WHERE id = ? AND NOT (\(columns.map { "\($0) IS ?" }.joined(separator: " AND ")))
             """))
     })
+}
+
+/// A customer or an order, checked and normalised, ready to be written.
+enum NormalisedRecord: Sendable {
+    case customer(CustomerRow)
+    case order(OrderRow)
+}
+
+/// A row as `RecordWriter.columns` lists its values.
+private protocol StoredRow {
+    var id: String { get }
+    func bindValues(to statement: inout BoundStatement)
+}
+
+extension CustomerRow: StoredRow {
+    fileprivate func bindValues(to s: inout BoundStatement) {
+        s.bind(fullName); s.bind(gender.rawValue); s.bind(phone); s.bind(email); s.bind(birthday); s.bind(birthMonthDay)
+        s.bind(zaloUserId); s.bind(tier); s.bind(optOut.rawValue)
+    }
+}
+
+private struct StoredOrder: StoredRow {
+    let row: OrderRow
+    let holdFor: TimeSpan
+    var id: String { row.id }
+
+    func bindValues(to s: inout BoundStatement) {
+        let paidAfterExpiry = row.paidAt.map { $0 >= row.placedAt.addingTimeInterval(holdFor.interval) } ?? false
+        s.bind(row.customerId); s.bind(Int(row.placedAt.timeIntervalSince1970)); s.bind(row.amount)
+        s.bind(row.paymentMethod.rawValue); s.bind(row.status.rawValue); s.bind(row.paidAt.map { Int($0.timeIntervalSince1970) })
+        s.bind(row.deliveredAt.map { Int($0.timeIntervalSince1970) }); s.bind(row.items); s.bind(row.agent); s.bind(paidAfterExpiry ? 1 : 0)
+    }
 }
 
 /// Order events from the shop (HTTP API, platform webhooks), with the state rules that make
