@@ -59,12 +59,14 @@ public struct Performance {
     /// With `record` false, only imports (a shop for another figure).
     public func importRate(_ shop: BenchShop, data: URL, customers: Int, record: Bool = true) throws {
         let size = Self.label(customers)
+        var csvSeconds: [Double] = []
         for kind in ["customers", "orders"] {
             let file = data.appendingPathComponent("\(kind).csv").path
             let rows = try lineCount(file) - 1
             let (exit, _, err) = try runToEnd(binary, ["import", kind, file, "--config", shop.config.path])
             guard exit.status == 0 else { throw BenchError("carecron import \(kind) failed: \(err)") }
             guard record else { continue }
+            csvSeconds.append(exit.wallSeconds)
             let ours = Double(rows) / exit.wallSeconds
             figures.record("import_\(kind)_\(size)_rate", ours.rounded(), "rows/s")
             figures.record("import_\(kind)_\(size)_peak_memory", Double(exit.peakBytes / 1_048_576), "MB")
@@ -75,6 +77,18 @@ public struct Performance {
             let theirs = Double(rows) / s.wallSeconds
             figures.record("sqlite3_import_\(kind)_\(size)_rate", theirs.rounded(), "rows/s")
             figures.record("import_\(kind)_\(size)_vs_sqlite3", (ours / theirs * 100).rounded(), "%")
+            let floor = try sqlFloor(shop, kind: kind, bare: bare, sqlite: sqlite)
+            figures.record("sql_floor_import_\(kind)_\(size)_seconds", floor, "s")
+            figures.record("sql_floor_import_\(kind)_\(size)_vs_sqlite3", (s.wallSeconds / floor * 100).rounded(), "%")
+            figures.record("import_\(kind)_\(size)_vs_sql_floor", (floor / exit.wallSeconds * 100).rounded(), "%")
+        }
+        guard record else { return }
+        let jsonl = try jsonLinesImport(shop, data: data)
+        figures.record("import_customers_\(size)_jsonl_vs_csv", jsonl.customers / csvSeconds[0], "x")
+        figures.record("import_orders_\(size)_jsonl_vs_csv", jsonl.orders / csvSeconds[1], "x")
+        if customers <= 100_000, let python = try pythonImport(shop, data: data) {
+            figures.record("python_import_\(size)_seconds", python, "s")
+            figures.record("import_\(size)_vs_python", ((csvSeconds[0] + csvSeconds[1]) / python * 100).rounded(), "%")
         }
     }
 

@@ -107,8 +107,10 @@ public struct JSONReader {
     private var path = "$"
     private var lineStarts: [Int] = []
 
-    public static func parse(_ data: Data) throws(JSONSyntaxError) -> JSONValue {
-        var r = JSONReader(bytes: Array(data))
+    public static func parse(_ data: Data) throws(JSONSyntaxError) -> JSONValue { try parse(bytes: Array(data)) }
+
+    public static func parse(bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+        var r = JSONReader(bytes: bytes)
         if r.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { r.i = 3 }
         r.skipSpace()
         let v = try r.value(depth: 0)
@@ -259,6 +261,7 @@ public struct JSONReader {
 
     private mutating func string() throws(JSONSyntaxError) -> String {
         i += 1
+        if let plain = plainString() { return plain }
         var out = [UInt8]()
         while true {
             guard i < bytes.count else { throw error("unterminated string") }
@@ -296,6 +299,26 @@ public struct JSONReader {
         }
         guard let s = String(validating: out, as: UTF8.self) else { throw error("string is not valid UTF-8") }
         return s
+    }
+
+    /// A string without escapes or control characters, decoded straight from the bytes (most
+    /// are); nil, having read nothing, for `string()` to take it byte by byte.
+    private mutating func plainString() -> String? {
+        var j = i
+        while j < bytes.count {
+            let b = bytes[j]
+            if b == UInt8(ascii: "\"") { break }
+            if b < 0x20 || b == UInt8(ascii: "\\") { return nil }
+            j += 1
+        }
+        guard j < bytes.count else { return nil }
+        let text: String? = bytes.withUnsafeBufferPointer { all in
+            let range = UnsafeBufferPointer(rebasing: all[i..<j])
+            return UTF8Check.isValid(range) ? String(decoding: range, as: UTF8.self) : nil
+        }
+        guard let text else { return nil }
+        i = j + 1
+        return text
     }
 
     /// A key's text without escapes, for the line map (keys with escapes are rare; they map by prefix).

@@ -89,11 +89,12 @@ public struct Importer {
                 if customersInMemory { try db.execute(sql: "PRAGMA foreign_keys = OFF") }
                 defer { if customersInMemory { try? db.execute(sql: "PRAGMA foreign_keys = ON") } }
                 try db.inTransaction {
+                    // Reading starts first: it goes on while the customers' ids are read.
+                    let reader = ReadAhead(source: source, kind: kind, writer: writer)
+                    defer { reader.cancel() }
                     let indexes = try DeferredIndexes(kind.rawValue, expectedRows: expectedRows, db: db)
                     let known = customersInMemory ? try SeenIds.all("SELECT id FROM customers", db: db) : nil
                     var session = try RecordWriter.Session(kind, db: db, knownCustomers: known)
-                    let reader = ReadAhead(source: source, kind: kind, writer: writer)
-                    defer { reader.cancel() }
                     var reported = 0
                     while true {
                         let batch: ReadBatch?
