@@ -81,6 +81,8 @@ public struct DispatchReport: Sendable, Equatable {
 public final class Dispatcher: Sendable {
     let store: any CareStore
     let outbox: any OutboxStore
+    /// Outcomes are committed in groups (see `GroupCommit`).
+    private let outcomes: GroupCommit
     let senders: [String: any Sender]
     let channels: [String: String]
     let gates: [String: SenderGate]
@@ -100,6 +102,7 @@ public final class Dispatcher: Sendable {
                 retry: RetryPolicy = RetryPolicy(), now: @escaping @Sendable () -> Date = WallClock.system.now, log: Logger) {
         self.store = store
         self.outbox = store.outbox
+        self.outcomes = GroupCommit(store.outbox)
         self.unavailable = unavailable
         self.senders = senders
         self.channels = Dictionary(uniqueKeysWithValues: channels.map { ($0.key.rawValue, $0.value) })
@@ -146,7 +149,7 @@ public final class Dispatcher: Sendable {
             let facts = try await store.sendingFacts(customerId: m.customerId, orderIds: m.orderIds)
             if let reason = StillWanted.reasonToCancel(customerId: m.customerId, orderIds: m.orderIds, facts: facts,
                                                        rules: job?.rules, purpose: job?.purpose, expiresAt: m.expiresAt, now: now()) {
-                try await outbox.markCancelled(m.id, reason: reason, now: now())
+                try await outcomes.record([.cancelled(m.id, reason: reason, now: now())])
                 log.info("cancelled: \(reason)", metadata: ["msg": "\(m.logContext)"])
                 report.cancelled = 1
                 return report
@@ -159,7 +162,6 @@ public final class Dispatcher: Sendable {
             guard let senderName = channels[m.rendering.channel], let sender = senders[senderName], let gate = gates[senderName] else {
                 return try await fallBackOrDie(m, "no sender for channel \(m.rendering.channel)", &report)
             }
-            if m.attempts == 1 { try? await outbox.noteSender(m.id, sender: senderName) }
             await gate.acquire()
             guard keepGoing() else {
                 await gate.release()
@@ -177,23 +179,24 @@ public final class Dispatcher: Sendable {
                                                                    ("outcome", Self.outcomeName(outcome))]).increment()
             switch outcome {
             case .sent(let providerId):
-                try await outbox.markSent(m.id, providerId: providerId, at: now())
+                try await outcomes.record([.sender(m.id, name: senderName), .sent(m.id, providerId: providerId, at: now())])
                 log.info("sent", metadata: ["msg": "\(m.logContext)", "provider_id": "\(providerId ?? "-")"])
                 report.sent = 1
                 if m.reminder != nil { report.sentReminders = 1 }
             case .retry(let why, let after):
-                try await retryOrDie(m, why, retryAfter: after, limits: sender.limits, &report)
+                try await retryOrDie(m, why, retryAfter: after, limits: sender.limits, sender: senderName, &report)
             case .unknown(let why):
                 // The provider may have it: the retry carries the same idempotency key.
-                try await retryOrDie(m, "outcome unknown: \(why)", retryAfter: nil, limits: sender.limits, &report)
+                try await retryOrDie(m, "outcome unknown: \(why)", retryAfter: nil, limits: sender.limits, sender: senderName, &report)
             case .rejected(let why):
-                return try await fallBackOrDie(m, why, &report)
+                return try await fallBackOrDie(m, why, sender: senderName, &report)
             case .misconfigured(let why):
-                try await outbox.markDead(m.id, error: "configuration: \(why)", now: now())
+                try await outcomes.record([.sender(m.id, name: senderName), .dead(m.id, error: "configuration: \(why)", now: now())])
                 log.critical("configuration error, message dead: \(why)", metadata: ["msg": "\(m.logContext)", "sender": "\(senderName)"])
                 report.dead = 1
             case .stopSender(let why):
-                try await outbox.markRetry(m.id, error: "sender \(senderName) stopped: \(why)", at: now().addingTimeInterval(retry.maximum), now: now())
+                try await outcomes.record([.sender(m.id, name: senderName),
+                                           .retry(m.id, error: "sender \(senderName) stopped: \(why)", next: now().addingTimeInterval(retry.maximum), now: now())])
                 log.critical("sender \(senderName) stopped until its configuration is fixed: \(why)", metadata: ["msg": "\(m.logContext)"])
                 report.retried = 1
             }
@@ -213,25 +216,25 @@ public final class Dispatcher: Sendable {
     }
 
     private func retryOrDie(_ m: OutboxMessage, _ why: String, retryAfter: TimeInterval?, limits: SenderLimits,
-                            _ report: inout DispatchReport) async throws {
+                            sender: String, _ report: inout DispatchReport) async throws {
         if m.attempts >= limits.maxAttempts {
-            try await outbox.markDead(m.id, error: "gave up after \(m.attempts) attempts: \(why)", now: now())
+            try await outcomes.record([.sender(m.id, name: sender), .dead(m.id, error: "gave up after \(m.attempts) attempts: \(why)", now: now())])
             log.error("dead after \(m.attempts) attempts: \(why)", metadata: ["msg": "\(m.logContext)"])
             report.dead = 1
             return
         }
         let next = now().addingTimeInterval(retry.delay(attempt: m.attempts, retryAfter: retryAfter))
-        try await outbox.markRetry(m.id, error: why, at: next, now: now())
+        try await outcomes.record([.sender(m.id, name: sender), .retry(m.id, error: why, next: next, now: now())])
         log.warning("will retry: \(why)", metadata: ["msg": "\(m.logContext)", "attempt": "\(m.attempts)"])
         report.retried = 1
     }
 
-    private func fallBackOrDie(_ m: OutboxMessage, _ why: String, _ report: inout DispatchReport) async throws -> DispatchReport {
+    private func fallBackOrDie(_ m: OutboxMessage, _ why: String, sender: String? = nil, _ report: inout DispatchReport) async throws -> DispatchReport {
         if try await outbox.fallBack(m, error: why, now: now()) {
             log.notice("falling back to \(m.fallbacks[0].channel): \(why)", metadata: ["msg": "\(m.logContext)"])
             report.fellBack = 1
         } else {
-            try await outbox.markDead(m.id, error: why, now: now())
+            try await outcomes.record((sender.map { [.sender(m.id, name: $0)] } ?? []) + [.dead(m.id, error: why, now: now())])
             log.error("dead: \(why)", metadata: ["msg": "\(m.logContext)"])
             report.dead = 1
         }

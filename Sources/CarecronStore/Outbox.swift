@@ -32,6 +32,8 @@ public struct OutboxMessage: Sendable {
     public var campaign: String?
     /// After this it is cancelled, not sent.
     public var expiresAt: Date?
+    /// The sender that took it on its current channel, once one has.
+    public var sender: String? = nil
 }
 
 /// A message to add to the outbox: its occurrence keys, its renderings (the first is sent, the
@@ -191,21 +193,26 @@ public struct Outbox: Sendable {
         }
     }
 
-    public func markSent(_ id: Int64, providerId: String?, at: Date) throws {
-        try update(id, "state = 'sent', sent_at = ?, provider_message_id = ?, last_error = NULL", [Int(at.timeIntervalSince1970), providerId], at)
-    }
+    public func markSent(_ id: Int64, providerId: String?, at: Date) throws { try record([.sent(id, providerId: providerId, at: at)]) }
 
     public func markRetry(_ id: Int64, error: String, at next: Date, now: Date) throws {
-        // Rounded up: whole seconds must never make a retry due before its time.
-        try update(id, "state = 'failed', last_error = ?, next_attempt_at = ?", [error, Int(next.timeIntervalSince1970.rounded(.up))], now)
+        try record([.retry(id, error: error, next: next, now: now)])
     }
 
-    public func markDead(_ id: Int64, error: String, now: Date) throws {
-        try update(id, "state = 'dead', last_error = ?", [error], now)
-    }
+    public func markDead(_ id: Int64, error: String, now: Date) throws { try record([.dead(id, error: error, now: now)]) }
 
-    public func markCancelled(_ id: Int64, reason: String, now: Date) throws {
-        try update(id, "state = 'cancelled', last_error = ?", [reason], now)
+    public func markCancelled(_ id: Int64, reason: String, now: Date) throws { try record([.cancelled(id, reason: reason, now: now)]) }
+
+    /// Records what became of claimed messages, in order, in one transaction: one commit (one
+    /// `fsync`) for a whole group of sends instead of one each.
+    public func record(_ outcomes: [OutboxOutcome]) throws {
+        guard !outcomes.isEmpty else { return }
+        try store.db.write { db in
+            for outcome in outcomes {
+                let (set, args) = outcome.change
+                try db.cachedStatement(sql: "UPDATE outbox SET \(set) WHERE id = ?").execute(arguments: StatementArguments(args + [outcome.id]))
+            }
+        }
     }
 
     /// Switches a message to its next channel after a permanent failure on this one.
@@ -225,16 +232,7 @@ public struct Outbox: Sendable {
         return true
     }
 
-    public func noteSender(_ id: Int64, sender: String) throws {
-        try store.db.write { try $0.execute(sql: "UPDATE outbox SET sender = ? WHERE id = ?", arguments: [sender, id]) }
-    }
-
-    private func update(_ id: Int64, _ set: String, _ args: [DatabaseValueConvertible?], _ now: Date) throws {
-        try store.db.write { db in
-            try db.execute(sql: "UPDATE outbox SET \(set), updated_at = ? WHERE id = ?",
-                           arguments: StatementArguments(args + [Int(now.timeIntervalSince1970), id]))
-        }
-    }
+    public func noteSender(_ id: Int64, sender: String) throws { try record([.sender(id, name: sender)]) }
 
     // MARK: - For people: outbox list, retry, drop
 
@@ -318,6 +316,6 @@ public struct Outbox: Sendable {
                              state: OutboxState(rawValue: row["state"]) ?? .planned, attempts: row["attempts"],
                              dueAt: date("due_at")!, nextAttemptAt: date("next_attempt_at")!, lastError: row["last_error"],
                              providerMessageId: row["provider_message_id"], sentAt: date("sent_at"),
-                             priority: row["priority"], campaign: row["campaign"], expiresAt: date("expires_at"))
+                             priority: row["priority"], campaign: row["campaign"], expiresAt: date("expires_at"), sender: row["sender"])
     }
 }

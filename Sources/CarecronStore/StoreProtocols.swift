@@ -53,6 +53,9 @@ public protocol OutboxStore: Sendable {
     func markRetry(_ id: Int64, error: String, at next: Date, now: Date) async throws
     func markDead(_ id: Int64, error: String, now: Date) async throws
     func markCancelled(_ id: Int64, reason: String, now: Date) async throws
+    /// Records what became of claimed messages, in order, all durable when it returns: the
+    /// dispatcher groups the outcomes of concurrent sends into one call.
+    func record(_ outcomes: [OutboxOutcome]) async throws
     /// Records which sender took a message's first attempt (shown by `outbox list`).
     func noteSender(_ id: Int64, sender: String) async throws
     func fallBack(_ m: OutboxMessage, error: String, now: Date) async throws -> Bool

@@ -119,6 +119,36 @@ struct StoreContractTests {
     }
 
     @Test(arguments: StoreUnderTest.implementations)
+    func aGroupOfOutcomesIsRecordedTogetherAndTheFirstSenderStays(_ name: String) async throws {
+        let s = try StoreUnderTest.make(name)
+        try await seed(s)
+        for i in 0..<5 {
+            try await s.outbox.enqueue(keys: ["job:O\(i):1"], job: "job", customerId: "C1", orderIds: ["O\(i)"], reminder: 1,
+                                       renderings: message("\(i)"), dueAt: now, now: now)
+        }
+        let c = try await s.outbox.claimDue(now: now, limit: 5).sorted { $0.id < $1.id }
+        let later = now.addingTimeInterval(90.2)
+        try await s.outbox.record([
+            .sender(c[0].id, name: "webhook"), .sent(c[0].id, providerId: "p-0", at: now),
+            .sender(c[1].id, name: "webhook"), .retry(c[1].id, error: "503", next: later, now: now),
+            .dead(c[2].id, error: "refused", now: now),
+            .cancelled(c[3].id, reason: "paid meanwhile", now: now),
+            .sender(c[0].id, name: "other"),
+        ])
+        func row(_ id: Int64) async throws -> OutboxMessage { try await s.outbox.message(id)! }
+        #expect(try await row(c[0].id).state == .sent)
+        #expect(try await row(c[0].id).providerMessageId == "p-0")
+        #expect(try await row(c[0].id).sender == "webhook", "the sender that took it stays")
+        #expect(try await row(c[1].id).state == .failed)
+        #expect(try await row(c[1].id).nextAttemptAt == Date(timeIntervalSince1970: later.timeIntervalSince1970.rounded(.up)), "never due early")
+        #expect(try await row(c[2].id).state == .dead)
+        #expect(try await row(c[3].id).state == .cancelled)
+        #expect(try await row(c[4].id).state == .sending, "not in the group: untouched")
+        #expect(try await s.outbox.counts() == [.sent: 1, .failed: 1, .dead: 1, .cancelled: 1, .sending: 1])
+        try await s.outbox.record([])
+    }
+
+    @Test(arguments: StoreUnderTest.implementations)
     func planningSeesOrdersAndOtherWriters(_ name: String) async throws {
         let s = try StoreUnderTest.make(name)
         try await seed(s)

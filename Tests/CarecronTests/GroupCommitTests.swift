@@ -1,0 +1,79 @@
+@testable import CarecronDelivery
+import CarecronDomain
+@_spi(Testing) import CarecronStore
+import Foundation
+import GRDB
+import Testing
+
+/// The dispatcher's outcomes committed in groups (issue 14), on a real SQLite file: sends that
+/// finish while a commit is on its way share the next one, and none returns before its own
+/// outcome is durable.
+@Suite("Group commit")
+struct GroupCommitTests {
+    let now = TestSupport.instant("2026-12-01T10:00:00+07:00")
+
+    func storeWithClaimed(_ n: Int) throws -> (Store, [OutboxMessage]) {
+        let store = try Store(url: TestSupport.temporaryFolder().appendingPathComponent("carecron.sqlite"))
+        let outbox = Outbox(store: store)
+        for i in 0..<n {
+            _ = try outbox.enqueue(keys: ["g:\(i)"], job: "bench", customerId: nil, orderIds: [], reminder: nil,
+                                   renderings: [Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "\(i)", params: [:], templateId: nil)],
+                                   dueAt: now, now: now)
+        }
+        return (store, try outbox.claimDue(now: now, limit: n))
+    }
+
+    /// Synchronously, on the caller's thread (an async caller would get GRDB's async variant).
+    static func execute(_ sql: String, on queue: DatabaseQueue) throws {
+        try queue.writeWithoutTransaction { try $0.execute(sql: sql) }
+    }
+
+    @Test func outcomesThatArriveDuringACommitShareTheNextOne() async throws {
+        let (store, claimed) = try storeWithClaimed(40)
+        let group = GroupCommit(Outbox(store: store))
+        // Another process holds the write lock: the first commit waits on it while the other
+        // 39 outcomes arrive.
+        var holding = Configuration()
+        holding.allowsUnsafeTransactions = true  // the lock stays held between the two accesses
+        let other = try DatabaseQueue(path: store.url.path, configuration: holding)
+        try Self.execute("BEGIN IMMEDIATE", on: other)
+        // Released from a plain thread: the waiting commit may hold a cooperative one meanwhile.
+        let sentWhileHeld = NSLock(), released = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var countWhileHeld = -1
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) {
+            let seen = try? DatabaseQueue(path: store.url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") }
+            sentWhileHeld.withLock { countWhileHeld = seen ?? -1 }
+            try? Self.execute("ROLLBACK", on: other)
+            released.signal()
+        }
+        let outcomes = Task {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for m in claimed {
+                    tasks.addTask { try await group.record([.sender(m.id, name: "webhook"), .sent(m.id, providerId: "p\(m.id)", at: self.now)]) }
+                }
+                try await tasks.waitForAll()
+            }
+        }
+        try await outcomes.value
+        released.wait()
+        #expect(sentWhileHeld.withLock { countWhileHeld } == 0, "nothing is recorded while the lock is held")
+        // Every caller has returned: every outcome is in the file, seen from a new connection.
+        let reader = try DatabaseQueue(path: store.url.path)
+        #expect(try await reader.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent' AND sender = 'webhook'") } == 40)
+        // The first outcomes' commit waits for the lock; those that arrive meanwhile share the
+        // next (two, unless the machine is slow enough to spread them over a few).
+        #expect(await group.commits < 10, "40 outcomes, a handful of commits")
+    }
+
+    @Test func aFailedCommitIsEveryCallersError() async throws {
+        let (store, claimed) = try storeWithClaimed(3)
+        let group = GroupCommit(Outbox(store: store))
+        try await store.db.write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse BEFORE UPDATE OF state ON outbox BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+        }
+        for m in claimed {
+            await #expect(throws: DatabaseError.self) { try await group.record([.sent(m.id, providerId: nil, at: self.now)]) }
+        }
+        #expect(try await store.db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sending'") } == 3)
+    }
+}
