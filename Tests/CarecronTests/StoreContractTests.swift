@@ -86,15 +86,20 @@ struct StoreContractTests {
         #expect(try await s.outbox.claimDue(now: now, limit: 10).isEmpty)
     }
 
-    @Test(arguments: StoreUnderTest.implementations)
-    func outcomesMoveMessagesAsTheGuaranteeSays(_ name: String) async throws {
-        let s = try StoreUnderTest.make(name)
+    /// `n` of C1's reminders, planned and claimed, in id order.
+    func claimedReminders(_ n: Int, in s: StoreUnderTest) async throws -> [OutboxMessage] {
         try await seed(s)
-        for i in 0..<4 {
+        for i in 0..<n {
             try await s.outbox.enqueue(keys: ["job:O\(i):1"], job: "job", customerId: "C1", orderIds: ["O\(i)"], reminder: 1,
                                        renderings: message("\(i)"), dueAt: now, now: now)
         }
-        let claimed = try await s.outbox.claimDue(now: now, limit: 4).sorted { $0.id < $1.id }
+        return try await s.outbox.claimDue(now: now, limit: n).sorted { $0.id < $1.id }
+    }
+
+    @Test(arguments: StoreUnderTest.implementations)
+    func outcomesMoveMessagesAsTheGuaranteeSays(_ name: String) async throws {
+        let s = try StoreUnderTest.make(name)
+        let claimed = try await claimedReminders(4, in: s)
         #expect(claimed.map(\.attempts) == [1, 1, 1, 1])
         try await s.outbox.markSent(claimed[0].id, providerId: "p-1", at: now)
         try await s.outbox.postpone(claimed[1].id, reason: "sender unavailable", until: now.addingTimeInterval(60))
@@ -121,12 +126,7 @@ struct StoreContractTests {
     @Test(arguments: StoreUnderTest.implementations)
     func aGroupOfOutcomesIsRecordedTogetherAndTheFirstSenderStays(_ name: String) async throws {
         let s = try StoreUnderTest.make(name)
-        try await seed(s)
-        for i in 0..<5 {
-            try await s.outbox.enqueue(keys: ["job:O\(i):1"], job: "job", customerId: "C1", orderIds: ["O\(i)"], reminder: 1,
-                                       renderings: message("\(i)"), dueAt: now, now: now)
-        }
-        let c = try await s.outbox.claimDue(now: now, limit: 5).sorted { $0.id < $1.id }
+        let c = try await claimedReminders(5, in: s)
         let later = now.addingTimeInterval(90.2)
         try await s.outbox.record([
             .sender(c[0].id, name: "webhook"), .sent(c[0].id, providerId: "p-0", at: now),
