@@ -113,7 +113,8 @@ public struct Performance {
             figures.record("plan_\(name)_\(size)_events", Double(events), "events")
             guard let sqlite = which("sqlite3") else { continue }
             let f = InstantFormat.parse(from, clock: config.clock)!, t = InstantFormat.parse(to, clock: config.clock)!
-            let statements = PlanningQueries.shellStatements(from: f, to: t, lookback: planner.lookback, checkinDays: checkin, clock: config.clock)
+            let statements = PlanningQueries.shellStatements(from: f, to: t, lookback: planner.lookback, holdFor: config.policy.holdFor.interval,
+                                                                      checkinDays: checkin, clock: config.clock)
             let (s, _, serr) = try runToEnd(sqlite, ["-readonly", shop.database.path, ".output /dev/null"] + statements.map { $0 + ";" })
             guard s.status == 0 else { throw BenchError("sqlite3 failed: \(serr)") }
             figures.record("sql_\(name)_\(size)_seconds", s.wallSeconds, "s")

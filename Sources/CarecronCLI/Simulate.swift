@@ -20,6 +20,8 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "only this job") var job: String?
     @Option(name: .customLong("down"), help: "FROM/TO: the service is down in this span (repeatable)") var down: [String] = []
     @Flag(help: "also print every candidate not sent then, with why (kind \"skip\" and a reason)") var explain = false
+    /// The bench's check that the jobs' own replays are long enough: a longer one changes nothing.
+    @Option(help: .hidden) var replay: String?
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
@@ -32,6 +34,12 @@ struct Simulate: AsyncParsableCommand {
         let store = try options.openExistingStore(config)
         var planner = CarePlanner(policy: config.policy, jobs: selected)
         planner.explain = explain
+        if let replay {
+            guard let span = TimeSpan(replay) else { throw ValidationError("--replay: \"\(replay)\" is not a duration such as 5d") }
+            planner.lookbackAtLeast = span.interval
+        }
+        // An outage imagined before the span is replayed whole.
+        if let first = downtime.spans.first { planner.lookbackAtLeast = max(planner.lookbackAtLeast, from.timeIntervalSince(first.start)) }
         let t0 = ContinuousClock.now
         let input = try await store.planningInput(for: planner, from: from, to: to)
         let t1 = ContinuousClock.now

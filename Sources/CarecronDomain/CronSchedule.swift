@@ -187,6 +187,23 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension CronSchedule {
+    /// The most days from one day it fires on to the next (1 for a daily job), over two years
+    /// of calendar; what waits for its next run waits at most this long.
+    public var longestDayGap: Int {
+        var day = LocalDate(year: 2025, month: 1, day: 1), last: LocalDate?, longest = 1
+        var first: LocalDate?
+        for _ in 0..<731 {
+            if matches(day) {
+                if let last { longest = max(longest, day.daysSinceEpoch - last.daysSinceEpoch) }
+                first = first ?? day
+                last = day
+            }
+            day = day.adding(days: 1)
+        }
+        if first == nil || first == last { return 366 }
+        return min(longest, 366)
+    }
+
     /// The days of the month the expression names (for tests and tooling).
     var daysOfMonthSet: Set<Int> { daysOfMonth }
     var daysOfWeekSet: Set<Int> { daysOfWeek }

@@ -13,9 +13,9 @@ public struct PlanningQueries {
     /// Customers and orders that can have events in [from, to), replaying `lookback` before it.
     /// With `ordersFromPlacement`, orders exist from `placed_at` (simulate); otherwise from when
     /// carecron learnt of them (the running service).
-    public func input(from: Date, to: Date, lookback: TimeInterval, checkinDays: Int, clock: ShopClock,
+    public func input(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int, clock: ShopClock,
                       ordersFromPlacement: Bool = true) throws -> PlanningInput {
-        let sql = Self.statements(from: from, to: to, lookback: lookback, checkinDays: checkinDays, clock: clock)
+        let sql = Self.statements(from: from, to: to, lookback: lookback, holdFor: holdFor, checkinDays: checkinDays, clock: clock)
         return try store.db.read { db in
             var orders: [String: OrderSnapshot] = [:]
             for sql in sql.orders {
@@ -49,24 +49,31 @@ public struct PlanningQueries {
 
     /// Every query the planner runs for a span as plain SQL, the customers fetched by id as one
     /// subquery: what the bench times bare in the `sqlite3` shell beside `carecron simulate`.
-    public static func shellStatements(from: Date, to: Date, lookback: TimeInterval, checkinDays: Int, clock: ShopClock) -> [String] {
-        let sql = statements(from: from, to: to, lookback: lookback, checkinDays: checkinDays, clock: clock)
+    public static func shellStatements(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int,
+                                       clock: ShopClock) -> [String] {
+        let sql = statements(from: from, to: to, lookback: lookback, holdFor: holdFor, checkinDays: checkinDays, clock: clock)
         let customersOfOrders = "SELECT * FROM customers WHERE id IN (SELECT customer_id FROM (\(sql.orders.joined(separator: " UNION "))))"
         return sql.orders + [customersOfOrders, sql.birthdays, sql.remindersSent]
     }
 
-    /// The planner's queries for a span: the orders it may act on (placed in the span or just
-    /// before, delivered or paid in a check-in's reach, every order of a customer who paid in
+    /// The planner's queries for a span: the orders it may act on (placed in the replay or a hold
+    /// before it, delivered or paid in a check-in's reach, every order of a customer who paid in
     /// it), their customers (fetched by id), and the customers whose birthday falls in the span.
-    static func statements(from: Date, to: Date, lookback: TimeInterval, checkinDays: Int,
-                                  clock: ShopClock) -> (orders: [String], birthdays: String, remindersSent: String) {
+    static func statements(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int,
+                           clock: ShopClock) -> (orders: [String], birthdays: String, remindersSent: String) {
         let start = from.addingTimeInterval(-lookback)
         let s = Int(start.timeIntervalSince1970), e = Int(to.timeIntervalSince1970)
-        let checkinStart = s - (checkinDays + 3) * 86_400, checkinEnd = e - checkinDays * 86_400 + 86_400
+        // An order placed a hold before the replay has expired by its start: no reminder, expiry
+        // or confirmation of it is left to replay.
+        let placedFrom = s - Int(holdFor.rounded(.up))
+        // A check-in is due on the local day N days after delivery (or payment): the replay's
+        // first day, less N days and one for the day's start, is as far back as one can be due.
+        let checkinStart = s - (checkinDays + 1) * 86_400, checkinEnd = e - checkinDays * 86_400 + 86_400
         let orders = [
-            "SELECT \(orderColumns) FROM orders WHERE placed_at >= \(s - 2 * 86_400) AND placed_at < \(e)",
+            "SELECT \(orderColumns) FROM orders WHERE placed_at >= \(placedFrom) AND placed_at < \(e)",
             "SELECT \(orderColumns) FROM orders WHERE delivered_at IS NOT NULL AND delivered_at >= \(checkinStart) AND delivered_at < \(checkinEnd)",
-            "SELECT \(orderColumns) FROM orders WHERE paid_at IS NOT NULL AND paid_at >= \(checkinStart) AND paid_at < \(checkinEnd)",
+            // A delivered order's check-in counts from its delivery (the query above), not its payment.
+            "SELECT \(orderColumns) FROM orders WHERE paid_at IS NOT NULL AND paid_at >= \(checkinStart) AND paid_at < \(checkinEnd) AND delivered_at IS NULL",
             // Every order of a customer who paid in the span: their total spend decides their tier.
             """
             SELECT \(orderColumns) FROM orders WHERE customer_id IN
@@ -78,7 +85,7 @@ public struct PlanningQueries {
         // Reminders sent since the orders' window began (outbox_reminders_sent), by occurrence key.
         let remindersSent = """
             SELECT k.key, o.sent_at FROM outbox o JOIN outbox_keys k ON k.outbox_id = o.id
-            WHERE o.reminder IS NOT NULL AND o.sent_at IS NOT NULL AND o.sent_at >= \(s - 2 * 86_400)
+            WHERE o.reminder IS NOT NULL AND o.sent_at IS NOT NULL AND o.sent_at >= \(placedFrom)
             """
         return (orders, birthdays, remindersSent)
     }

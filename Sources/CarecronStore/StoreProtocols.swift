@@ -76,7 +76,10 @@ public protocol OutboxStore: Sendable {
 
 /// What the planner reads for a span, and a token that changes when others write.
 public protocol PlanningSource: Sendable {
-    func planningInput(from: Date, to: Date, lookback: TimeInterval, checkinDays: Int, clock: ShopClock,
+    /// Customers and orders that can have events in [from, to), replaying `lookback` before it:
+    /// orders placed up to `holdFor` before the replay (their reminders and expiry reach into
+    /// it), delivered or paid `checkinDays` before it, every order of a customer who paid in it.
+    func planningInput(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int, clock: ShopClock,
                        ordersFromPlacement: Bool) async throws -> PlanningInput
     /// Changes whenever another process commits (SQLite: `PRAGMA data_version`).
     func dataVersion() async throws -> Int
@@ -137,7 +140,8 @@ extension CareStore {
     public func planningInput(for planner: CarePlanner, jobs: [JobDefinition]? = nil, from: Date, to: Date,
                               ordersFromPlacement: Bool = true) async throws -> PlanningInput {
         let jobs = jobs ?? planner.jobs
-        var input = try await planningInput(from: from, to: to, lookback: planner.lookback, checkinDays: jobs.orderHistoryDays,
+        var input = try await planningInput(from: from, to: to, lookback: planner.lookback, holdFor: planner.policy.holdFor.interval,
+                                            checkinDays: jobs.orderHistoryDays,
                                             clock: planner.policy.clock, ordersFromPlacement: ordersFromPlacement)
         let end = to.addingTimeInterval(planner.lookahead)
         for job in planner.jobs + jobs where job.enabled || planner.explain {
@@ -158,9 +162,9 @@ extension Store: CareStore {
     public func explain(_ error: any Error) -> String { StoreFile.explain(error, url) }
     public func isDamage(_ error: any Error) -> Bool { StoreFile.isDamage(error) }
 
-    public func planningInput(from: Date, to: Date, lookback: TimeInterval, checkinDays: Int, clock: ShopClock,
+    public func planningInput(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int, clock: ShopClock,
                               ordersFromPlacement: Bool) throws -> PlanningInput {
-        try PlanningQueries(store: self).input(from: from, to: to, lookback: lookback, checkinDays: checkinDays, clock: clock,
+        try PlanningQueries(store: self).input(from: from, to: to, lookback: lookback, holdFor: holdFor, checkinDays: checkinDays, clock: clock,
                                                ordersFromPlacement: ordersFromPlacement)
     }
 }

@@ -188,6 +188,8 @@ public struct CampaignRules: JobRules {
     public var choosesVariantByTier: Bool { true }
     public static var takesSchedule: Bool { false }
     public var sendsInPages: Bool { true }
+    /// Its occasions are found from the span's own start (the day before it included).
+    public func replay(_ job: JobDefinition, shop: CarePolicy) -> TimeInterval { 0 }
     /// Other advertising up to 24 h after a campaign's message decides whether it goes out.
     public var lookahead: TimeInterval { spread.interval + 86_400 }
 

@@ -41,6 +41,9 @@ public struct CodConfirmationRules: JobRules {
         vars["order"] = order
     }
 
+    /// A confirmation is due soon after placement, moved at most past one night's quiet hours.
+    public func replay(_ job: JobDefinition, shop: CarePolicy) -> TimeInterval { sendAfter.interval + 86_400 }
+
     public func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent] {
         span.input.orders.compactMap { order in
             guard order.isCashOnDelivery else { return nil }

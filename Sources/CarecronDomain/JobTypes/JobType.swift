@@ -39,6 +39,12 @@ public protocol JobRules: Sendable {
     /// reach that far. Nil when it only needs the span's own orders.
     var orderHistoryDays: Int? { get }
 
+    /// How long before a span its plan must begin for its events in the span to come out as a
+    /// replay from the beginning would make them: an order's reminders run from its placement
+    /// to its expiry; a daily job's orders wait for its next run. The planner replays the
+    /// longest of its jobs' (an advertising job's plus the cap's day, `CarePlanner.lookback`).
+    func replay(_ job: JobDefinition, shop: CarePolicy) -> TimeInterval
+
     /// At sending, about one of the message's orders as it is now: why the message is no longer
     /// wanted for it, or nil. (A withdrawn order, a missing customer and opt-outs are checked for
     /// every job, in `StillWanted`.)
@@ -91,6 +97,10 @@ extension JobRules {
     public func check(_ job: JobDefinition, shop: CarePolicy, sink: DiagnosticSink) {}
     public func messageProblems(_ text: String, customer: CustomerFacts) -> [String] { [] }
     public var orderHistoryDays: Int? { nil }
+    /// A job run at its schedule's firings: what waits for a run may wait the longest gap between them.
+    public func replay(_ job: JobDefinition, shop: CarePolicy) -> TimeInterval {
+        Self.takesSchedule ? TimeInterval(job.schedule.longestDayGap) * 86_400 : 0
+    }
     public func reasonToCancel(_ order: OrderAtSending, now: Date) -> String? { nil }
     public func addVariables(_ vars: inout [String: Any], at: Date, clock: ShopClock) {}
     public var waitsForMarketingCap: Bool { true }

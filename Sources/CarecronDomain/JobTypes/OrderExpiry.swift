@@ -18,6 +18,9 @@ public struct OrderExpiryRules: JobRules {
         order.isPaid(by: now) ? "order \(order.id) was paid" : nil
     }
 
+    /// An order expires a hold after its placement.
+    public func replay(_ job: JobDefinition, shop: CarePolicy) -> TimeInterval { shop.holdFor.interval }
+
     public func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent] {
         var events: [PlannedEvent] = []
         for order in span.input.orders where !order.isCashOnDelivery && !order.isWithdrawn && order.status != .expired {

@@ -59,6 +59,8 @@ public struct PaymentReminderRules: JobRules {
 
     public var concernsOwnOrder: Bool { true }
     public var remindsInTurns: Bool { true }
+    /// An order's reminders run from its placement until it expires.
+    public func replay(_ job: JobDefinition, shop: CarePolicy) -> TimeInterval { policy.expiresAfter.interval }
 
     public func reasonToCancel(_ order: OrderAtSending, now: Date) -> String? {
         if order.isPaid(by: now) { return "order \(order.id) was paid" }

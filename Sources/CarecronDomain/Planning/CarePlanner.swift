@@ -18,9 +18,23 @@ public struct CarePlanner: Sendable {
         self.composer = MessageComposer(policy: policy)
     }
 
+    /// At least this much lookback (a wider replay, to check that the jobs' own are enough).
+    public var lookbackAtLeast: TimeInterval = 0
+
     /// How far before `from` the planner replays, so that what happened before the span (a first
-    /// reminder, a greeting that counts against the cap) shapes what happens in it.
-    public var lookback: TimeInterval { policy.holdFor.interval + 2 * 86_400 }
+    /// reminder, a greeting that counts against the cap) shapes what happens in it: the longest
+    /// of its jobs' own replays, an advertising job's with the cap's day before it (its messages
+    /// there count against the span's). Issue 14: three days for every shop made one instant of a
+    /// big shop load three days of orders where the shipped jobs need two.
+    public var lookback: TimeInterval {
+        let replays = jobs.filter { $0.enabled || explain }.map { job in
+            job.rules.replay(job, shop: policy) + (job.purpose == .marketing ? Self.marketingCapWindow : 0)
+        }
+        return max(replays.max() ?? 0, lookbackAtLeast, 3600)
+    }
+
+    /// The advertising cap counts the messages of the last 24 hours.
+    static let marketingCapWindow: TimeInterval = 86_400
 
     /// How far past a span the planner plans, so that what happens after it shapes what happens
     /// in it (a birthday tomorrow morning keeps a campaign message from going out tonight).
@@ -125,13 +139,13 @@ public struct CarePlanner: Sendable {
         var queue = events[...]
         var postponed: [PlannedEvent] = []
         while let e = nextEvent(&queue, &postponed) {
-            let window = (sent[e.customerId] ?? []).filter { $0 > e.at.addingTimeInterval(-86_400) }
+            let window = (sent[e.customerId] ?? []).filter { $0 > e.at.addingTimeInterval(-Self.marketingCapWindow) }
             if window.count < policy.marketingDailyCap {
                 sent[e.customerId, default: []].append(e.at)
                 out.append(e)
             } else if waits[e.job] ?? true, let oldest = window.min() {
                 var later = e
-                later.at = policy.nextAllowed(.marketing, atOrAfter: oldest.addingTimeInterval(86_400))
+                later.at = policy.nextAllowed(.marketing, atOrAfter: oldest.addingTimeInterval(Self.marketingCapWindow))
                 postponed.append(later)
                 postponed.sort(by: Self.timeOrder)
                 if explain { out.append(e.skipped("marketing cap reached (\(policy.marketingDailyCap) in 24 h): moved to \(InstantFormat.format(later.at, clock: policy.clock))")) }
