@@ -120,6 +120,30 @@ public struct Performance {
             figures.record("sql_\(name)_\(size)_seconds", s.wallSeconds, "s")
             figures.record("plan_\(name)_\(size)_vs_sql", exit.wallSeconds / max(s.wallSeconds, 0.001), "x")
         }
+        try replayIsLongEnough(shop, size: size)
+    }
+
+    /// The jobs' own replays (`JobRules.replay`) against one of five days, byte for byte, over
+    /// instants at each job's hour, whole days and a day and a half, with and without `--explain`.
+    func replayIsLongEnough(_ shop: BenchShop, size: String) throws {
+        let d = LocalDate(iso: day)!
+        var spans = ["09:00", "10:00", "12:00", "16:00", "19:30"].map { ("\(day)T\($0):00+07:00", "\(day)T\($0.prefix(3))01:00+07:00") }
+        spans += [("\(d.adding(days: -2))T00:00:00+07:00", "\(d.adding(days: -1))T00:00:00+07:00"),
+                  ("\(day)T00:00:00+07:00", "\(d.adding(days: 1))T00:00:00+07:00"),
+                  ("\(d.adding(days: -1))T12:00:00+07:00", "\(d.adding(days: 1))T12:00:00+07:00")]
+        var same = 0, compared = 0
+        for (from, to) in spans {
+            for extra in [[], ["--explain"]] {
+                let args = ["simulate", "--from", from, "--to", to, "--format", "jsonl", "--config", shop.config.path] + extra
+                let (a, ours, aerr) = try runToEnd(binary, args)
+                let (b, wide, berr) = try runToEnd(binary, args + ["--replay", "5d"])
+                guard a.status == 0, b.status == 0 else { throw BenchError("carecron simulate failed: \(aerr) \(berr)") }
+                compared += 1
+                if ours == wide { same += 1 } else { print("differs from a 5-day replay: \(from) to \(to) \(extra.joined())") }
+            }
+        }
+        figures.record("plan_replay_\(size)_spans_identical", Double(same), "of \(compared)")
+        guard same == compared else { throw BenchError("planning with the jobs' own replays differs from a 5-day replay in \(compared - same) span(s)") }
     }
 
     // MARK: 3. dispatch

@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
             Each figure is printed as a line `name: value unit` and merged into the JSON file (--json).
             Build in release mode first: swift build -c release; .build/release/carecron bench all
             """,
-        subcommands: [BenchAll.self, BenchGenerate.self, BenchImport.self, BenchPlan.self, BenchDispatch.self, BenchService.self,
+        subcommands: [BenchAll.self, BenchGenerate.self, BenchImport.self, BenchPlan.self, BenchDispatch.self, BenchService.self, BenchCatchUp.self,
                       BenchChaos.self, BenchFuzz.self, BenchReceiver.self, BenchConsole.self, BenchCampaign.self, BenchOutbox.self])
 }
 
@@ -66,7 +66,11 @@ struct BenchAll: ParsableCommand {
         try perf.importAndPlan(sizes: sizes)
         try perf.console(customers: min(sizes.max() ?? 100_000, 100_000))
         try figures.write()
-        if let size = sizes.max() { try perf.liveService(customers: size, idleSeconds: idle) }
+        if let size = sizes.max() {
+            try perf.liveService(customers: size, idleSeconds: idle)
+            try perf.catchUp(customers: size)
+            try figures.write()
+        }
         try perf.dispatch(count: messages, concurrency: 16)
         try figures.write()
         let chaos = Chaos(figures: figures, source: bench.source)
@@ -146,6 +150,20 @@ struct BenchService: ParsableCommand {
         let figures = bench.figures
         try Performance(figures: figures, source: bench.source)
             .liveService(customers: customers, idleSeconds: idle, latencyMessages: latencyMessages)
+    }
+}
+
+struct BenchCatchUp: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catchup", abstract: "Figure 5 of issue 14: after a 24-hour outage, the CPU before the first message is sent, and transactional messages first.")
+    @Option var customers = 1_000_000
+    @Option(help: "seconds the backlog may take to go out before the run is stopped") var settle = 60.0
+    @OptionGroup var bench: BenchOptions
+
+    func run() throws {
+        let figures = bench.figures
+        try Performance(figures: figures, source: bench.source).catchUp(customers: customers, settleSeconds: settle)
+        try figures.write()
     }
 }
 

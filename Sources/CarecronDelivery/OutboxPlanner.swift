@@ -11,7 +11,7 @@ import Metrics
 public struct OutboxPlanner: Sendable {
     public let store: any CareStore
     public let config: ShopConfig
-    public let jobs: [JobDefinition]
+    public var jobs: [JobDefinition]
     /// Plans campaigns too (a dry run shows them as they fall due; the running service writes
     /// them with `CampaignStep` instead).
     public var includesPagedJobs = false

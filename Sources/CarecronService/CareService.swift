@@ -62,7 +62,8 @@ public final class CareService: Service, Sendable {
             let recovered = try await store.outbox.recoverInFlight(now: upSince)
             if recovered > 0 { log.warning("\(recovered) message(s) were being sent when carecron stopped: retried with their idempotency keys") }
         }
-        if let lastSeen, upSince.timeIntervalSince(lastSeen) > heartbeatInterval * 2 {
+        let outage = CatchUpFirst.isOutage(lastSeen: lastSeen, upSince: upSince, heartbeatInterval: heartbeatInterval)
+        if let lastSeen, outage {
             let clock = await runtime.current.config.clock
             log.notice("catching up after an outage", metadata: ["down_since": "\(InstantFormat.format(lastSeen, clock: clock))"])
         }
@@ -88,6 +89,7 @@ public final class CareService: Service, Sendable {
             var shown = Set<String>()
             var memo: PlanMemo?
             var nextPurge = clock.now()
+            var catchingUp = outage && !dryRun
             while !stopping.isSet {
                 let now = clock.now()
                 let rt = await runtime.current
@@ -111,6 +113,13 @@ public final class CareService: Service, Sendable {
                         }
                         if let next { nextWake = min(nextWake, next) }
                     } else {
+                        if catchingUp {
+                            catchingUp = false
+                            let first = try await CatchUpFirst(planner, dispatcher: rt.dispatcher)
+                                .run(now: now, upSince: upSince, lastSeen: seen, keepGoing: { !stopping.isSet })
+                            log.info("caught up the orders' own messages first", metadata: [
+                                "planned": "\(first.planned.planned)", "sent": "\(first.sent.sent)", "expired_orders": "\(first.planned.expired)"])
+                        }
                         let step = try await planner.step(now: now, upSince: upSince, lastSeen: seen, memo: &memo, fresh: fresh)
                         if step.planned > 0 || step.expired > 0 {
                             log.info("planned", metadata: ["messages": "\(step.planned)", "expired_orders": "\(step.expired)"])

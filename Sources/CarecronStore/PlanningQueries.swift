@@ -27,7 +27,8 @@ public struct PlanningQueries {
             }
             var customers: [String: CustomerSnapshot] = [:]
             let ids = Set(orders.values.map(\.customerId))
-            for chunk in Array(ids).chunks(ofCount: 900).map(Array.init) {
+            // In id order: each chunk reads its own stretch of the customers table.
+            for chunk in ids.sorted().chunks(ofCount: 900).map(Array.init) {
                 let sql = "SELECT \(Self.customerColumns) FROM customers WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))"
                 let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(chunk))
                 while let row = try rows.next() {

@@ -64,7 +64,8 @@ struct BenchTests {
                      "import_orders_2k_rate", "plan_instant_2k_seconds", "plan_instant_2k_peak_memory", "plan_day_2k_seconds",
                      "sql_instant_2k_seconds", "plan_day_2k_vs_sql", "dispatch_rate", "wrk_rate", "dispatch_vs_wrk",
                      "startup_to_ready_2k", "idle_cpu_per_minute_2k", "due_latency_2k_p50", "due_latency_2k_p99",
-                     "chaos_crash_lost", "chaos_faulty_lost", "fuzz_cases"]
+                     "chaos_crash_lost", "chaos_faulty_lost", "fuzz_cases", "plan_replay_2k_spans_identical",
+                     "catchup_2k_cpu_before_first_send", "catchup_2k_others_before_last_transactional"]
         for name in names {
             #expect(out.figures[name] != nil, "printed: \(name)")
             #expect(out.json[name] != nil, "in the JSON file: \(name)")
@@ -73,6 +74,9 @@ struct BenchTests {
         #expect((out.figures["due_latency_2k_p99"] ?? .infinity) < 1000, "due messages go out within a second")
         #expect((out.figures["startup_to_ready_2k"] ?? .infinity) < 5)
         #expect((out.figures["plan_day_2k_events"] ?? 0) > 0, "the synthetic shop has something to plan")
+        #expect(out.figures["plan_replay_2k_spans_identical"] == 16, "the jobs' own replays plan what a 5-day replay plans")
+        #expect((out.figures["catchup_2k_transactional"] ?? 0) > 0, "the outage left transactional messages to catch up")
+        #expect(out.figures["catchup_2k_others_before_last_transactional"] == 0, "after an outage the orders' own messages go first")
     }
 
     @Test func generatorIsDeterministic() throws {

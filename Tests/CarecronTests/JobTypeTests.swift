@@ -71,3 +71,39 @@ struct JobTypeTests {
         #expect(reason(reminder, [order("O1", .paid, paid: true), order("O2", .returned)]) == "order O1 was paid; order O2 was returned")
     }
 }
+
+/// Issue 14: each type says how long it must be replayed, and the planner replays the longest,
+/// an advertising job's with the cap's day before it.
+@Suite("Replays")
+struct ReplayTests {
+    let loaded = ConfigLoader.load(TestSupport.packageRoot.appendingPathComponent("config.json"))
+
+    func job(_ name: String) throws -> JobDefinition { try #require(loaded.jobs.first { $0.name == name }) }
+
+    @Test func eachShippedTypeReplaysWhatItsRulesReachBack() throws {
+        let shop = try #require(loaded.config).policy
+        let hour: TimeInterval = 3600
+        for (name, hours) in [("payment-reminder", 24.0), ("order-expiry", 24), ("birthday", 24), ("post-sale-checkin", 24), ("tier-upgrade", 24)] {
+            let j = try job(name)
+            #expect(j.rules.replay(j, shop: shop) == hours * hour, "\(name)")
+        }
+        let cod = try job("cod-confirmation")
+        #expect(cod.rules.replay(cod, shop: shop) > 24 * hour, "a confirmation may wait out a night")
+        // The shipped jobs: the birthday (advertising) with the cap's day before it.
+        let planner = CarePlanner(policy: shop, jobs: loaded.jobs.filter(\.enabled))
+        #expect(planner.lookback == 48 * hour)
+        var wide = planner
+        wide.lookbackAtLeast = 5 * 86_400
+        #expect(wide.lookback == 5 * 86_400)
+        let transactional = CarePlanner(policy: shop, jobs: loaded.jobs.filter { $0.enabled && $0.purpose == .transactional })
+        #expect(transactional.lookback < planner.lookback)
+    }
+
+    @Test func aScheduleWaitsAtMostItsLongestGapBetweenDays() throws {
+        let cases = [("0 9 * * *", 1), ("0 9 * * 1", 7), ("0 9 * * 1,3", 5), ("*/15 * * * *", 1), ("0 9 1 * *", 31), ("0 9 1 1 *", 365),
+                     ("0 9 29 2 *", 366)]
+        for (expr, days) in cases {
+            #expect(try CronSchedule(expr).longestDayGap == days, "\(expr)")
+        }
+    }
+}

@@ -46,8 +46,14 @@ public struct CarePlanner: Sendable {
         var events: [PlannedEvent] = []
         let decisions = explain ? Decisions() : nil
         let span = PlanningSpan(planner: self, input: input, from: from, to: end, start: start, downtime: downtime, decisions: decisions)
+        // Only advertising needs the lookback's events (for the cap); everything else is cut to
+        // the span as each job is planned (a day's replay of a big shop is tens of thousands of
+        // events), and words are rendered last, for the events shown.
+        let marketing = Set(jobs.filter { $0.purpose == .marketing }.map(\.name))
+        let isInSpan = { (e: PlannedEvent) in e.at >= from && e.at < to }
         for job in jobs where job.enabled {
-            events += job.rules.plan(job, span)
+            let planned = job.rules.plan(job, span)
+            if marketing.contains(job.name) { events += planned } else { events += planned.filter(isInSpan) }
         }
         if let decisions {
             // A disabled job's candidates, each with that reason.
@@ -56,16 +62,15 @@ public struct CarePlanner: Sendable {
                 decisions.skipped += job.rules.plan(job, quiet).map { $0.skipped("job \(job.name) is disabled") }
             }
         }
-        // Only advertising needs the lookback's events (for the cap); everything else is cut to
-        // the span before sorting, and words are rendered last, for the events shown.
-        let marketing = Set(jobs.filter { $0.purpose == .marketing }.map(\.name))
         let yielding = Set(jobs.filter { $0.rules.yieldsUnderMarketingCap }.map(\.name))
         let isAdvertising = { (e: PlannedEvent) in marketing.contains(e.job) && e.kind == .message }
         let advertising = applyMarketingCap(events.filter { isAdvertising($0) && !yielding.contains($0.job) }.sorted(by: Self.timeOrder))
         let yielded = applyYieldingCap(events.filter { isAdvertising($0) && yielding.contains($0.job) }.sorted(by: Self.timeOrder),
                                        others: advertising)
-        let inSpan = (advertising + yielded + events.filter { !isAdvertising($0) } + (decisions?.skipped ?? []))
-            .filter { $0.at >= from && $0.at < to }
+        var inSpan = advertising.filter(isInSpan)
+        inSpan += yielded.lazy.filter(isInSpan)
+        inSpan += events.lazy.filter { !isAdvertising($0) && isInSpan($0) }
+        inSpan += (decisions?.skipped ?? []).lazy.filter(isInSpan)
         return inSpan.sorted(by: Self.timeOrder).map(composed)
     }
 

@@ -1,0 +1,76 @@
+import CarecronConfig
+import CarecronDomain
+import CarecronStore
+import Foundation
+
+extension Performance {
+    /// Issue 14, figure 5: `carecron run` started after a 24-hour outage of a live shop. The CPU
+    /// it uses before its first message reaches the provider (the day's catch-up is planned
+    /// first), and whether every transactional message went out before the backlog of others.
+    public func catchUp(customers: Int, outage: TimeInterval = 86_400, settleSeconds: Double = 60) throws {
+        let size = Self.label(customers)
+        let (shop, data) = try self.shop(customers: customers, day: liveDay)
+        defer { shop.remove() }
+        try importRate(shop, data: data, customers: customers, record: false)
+        let receiver = try Receiver(log: shop.receiverLog)
+        try receiver.start()
+        defer { receiver.shutdown() }
+        try shop.configure(senders: BenchShop.webhook(port: receiver.port, concurrency: 16))
+        // The service was last alive a day ago.
+        try Store(url: shop.database).beat(Date().addingTimeInterval(-outage))
+
+        let child = try Child(binary, ["run", "--config", shop.config.path], stderr: shop.folder.appendingPathComponent("run.log").path)
+        let deadline = Date().addingTimeInterval(120)
+        while receiver.requests == 0, Date() < deadline, child.isRunning { Thread.sleep(forTimeInterval: 0.002) }
+        guard receiver.requests > 0, let cpu = child.cpuSeconds() else {
+            child.signal(SIGTERM)
+            _ = child.wait(seconds: 30)
+            throw BenchError("carecron run sent nothing within 120 s of starting after an outage")
+        }
+        figures.record("catchup_\(size)_cpu_before_first_send", cpu, "s")
+        figures.record("catchup_\(size)_first_send_after", Date().timeIntervalSince(child.started), "s")
+        // The backlog goes out; the count settles.
+        var last = -1
+        let end = Date().addingTimeInterval(settleSeconds)
+        while Date() < end, receiver.requests != last {
+            last = receiver.requests
+            Thread.sleep(forTimeInterval: 1)
+        }
+        child.signal(SIGTERM)
+        guard let exit = child.wait(seconds: 30), exit.status == 0 else { throw BenchError("carecron run did not stop cleanly on SIGTERM") }
+
+        let order = try CatchUpOrder(log: shop.receiverLog, purposes: purposes(shop))
+        figures.record("catchup_\(size)_messages", Double(order.sent), "messages")
+        figures.record("catchup_\(size)_transactional", Double(order.transactional), "messages")
+        figures.record("catchup_\(size)_others_before_last_transactional", Double(order.othersBeforeLastTransactional), "messages")
+    }
+
+    /// Each job's purpose, by the job names that start the messages' keys.
+    func purposes(_ shop: BenchShop) throws -> [String: Purpose] {
+        let loaded = ConfigLoader.load(shop.config)
+        guard loaded.config != nil else { throw BenchError("bench config: \(loaded.diagnostics)") }
+        return Dictionary(loaded.jobs.map { ($0.name, $0.purpose) }, uniquingKeysWith: { a, _ in a })
+    }
+}
+
+/// The order in which a provider first saw each message (from the bench receiver's log): how
+/// many non-transactional ones came before the last transactional one.
+struct CatchUpOrder {
+    var sent = 0
+    var transactional = 0
+    var othersBeforeLastTransactional = 0
+
+    init(log: URL, purposes: [String: Purpose]) throws {
+        let attempts = try ReceiverLog(log).attempts
+        let firsts = attempts.compactMap { key, a in a.map(\.ms).min().map { (key, $0) } }.sorted { $0.1 < $1.1 }
+        let isTransactional = { (key: String) in purposes[String(key.prefix { $0 != ":" })] == .transactional }
+        let lastTransactional = firsts.lastIndex { isTransactional($0.0) }
+        sent = firsts.count
+        transactional = firsts.filter { isTransactional($0.0) }.count
+        if let lastTransactional {
+            // Sent together (16 connections), a few may finish in either order: what counts is
+            // a non-transactional message started before a transactional one was claimed.
+            othersBeforeLastTransactional = firsts[..<lastTransactional].filter { !isTransactional($0.0) }.count
+        }
+    }
+}
