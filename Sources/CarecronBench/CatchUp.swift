@@ -2,6 +2,7 @@ import CarecronConfig
 import CarecronDomain
 import CarecronStore
 import Foundation
+import GRDB
 
 extension Performance {
     /// Issue 14, figure 5: `carecron run` started after a 24-hour outage of a live shop. The CPU
@@ -39,8 +40,14 @@ extension Performance {
         child.signal(SIGTERM)
         guard let exit = child.wait(seconds: 30), exit.status == 0 else { throw BenchError("carecron run did not stop cleanly on SIGTERM") }
 
-        let order = try CatchUpOrder(log: shop.receiverLog, purposes: purposes(shop))
+        let due = try DatabaseQueue(path: shop.database.path).read { db in
+            try Dictionary(Row.fetchAll(db, sql: "SELECT idempotency_key, due_at FROM outbox").map { ($0[0] as String, $0[1] as Int64) },
+                           uniquingKeysWith: { a, _ in a })
+        }
+        let backlog = Set(due.filter { $0.value <= Int64(child.started.timeIntervalSince1970) }.keys)
+        let order = try CatchUpOrder(log: shop.receiverLog, purposes: purposes(shop), backlog: backlog)
         figures.record("catchup_\(size)_messages", Double(order.sent), "messages")
+        figures.record("catchup_\(size)_backlog", Double(order.backlog), "messages")
         figures.record("catchup_\(size)_transactional", Double(order.transactional), "messages")
         figures.record("catchup_\(size)_others_before_last_transactional", Double(order.othersBeforeLastTransactional), "messages")
     }
@@ -53,23 +60,25 @@ extension Performance {
     }
 }
 
-/// The order in which a provider first saw each message (from the bench receiver's log): how
-/// many non-transactional ones came before the last transactional one.
+/// The order in which a provider first saw each message of the backlog (due when the service
+/// started; from the bench receiver's log): how many non-transactional ones came before the
+/// last transactional one. Messages that fell due later are not the backlog.
 struct CatchUpOrder {
     var sent = 0
+    var backlog = 0
     var transactional = 0
     var othersBeforeLastTransactional = 0
 
-    init(log: URL, purposes: [String: Purpose]) throws {
+    init(log: URL, purposes: [String: Purpose], backlog keys: Set<String>) throws {
         let attempts = try ReceiverLog(log).attempts
-        let firsts = attempts.compactMap { key, a in a.map(\.ms).min().map { (key, $0) } }.sorted { $0.1 < $1.1 }
+        sent = attempts.count
+        let firsts = attempts.filter { keys.contains($0.key) }.compactMap { key, a in a.map(\.ms).min().map { (key, $0) } }
+            .sorted { $0.1 < $1.1 }
         let isTransactional = { (key: String) in purposes[String(key.prefix { $0 != ":" })] == .transactional }
         let lastTransactional = firsts.lastIndex { isTransactional($0.0) }
-        sent = firsts.count
+        backlog = firsts.count
         transactional = firsts.filter { isTransactional($0.0) }.count
         if let lastTransactional {
-            // Sent together (16 connections), a few may finish in either order: what counts is
-            // a non-transactional message started before a transactional one was claimed.
             othersBeforeLastTransactional = firsts[..<lastTransactional].filter { !isTransactional($0.0) }.count
         }
     }

@@ -14,6 +14,8 @@ public struct CatchUpFirst: Sendable {
     public init(_ planner: OutboxPlanner, dispatcher: Dispatcher?) {
         var urgent = planner
         urgent.jobs = planner.jobs.filter { $0.purpose == .transactional }
+        // The same orders as the full step reads (an order learnt of late is due when learnt of).
+        urgent.replayAtLeast = CarePlanner(policy: planner.config.policy, jobs: planner.jobs).lookback
         self.planner = urgent
         self.dispatcher = dispatcher
     }

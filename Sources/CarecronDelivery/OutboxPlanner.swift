@@ -15,6 +15,8 @@ public struct OutboxPlanner: Sendable {
     /// Plans campaigns too (a dry run shows them as they fall due; the running service writes
     /// them with `CampaignStep` instead).
     public var includesPagedJobs = false
+    /// Replays at least this long (`CarePlanner.lookbackAtLeast`).
+    public var replayAtLeast: TimeInterval = 0
 
     public init(store: any CareStore, config: ShopConfig, jobs: [JobDefinition]) {
         self.store = store
@@ -62,6 +64,7 @@ public struct OutboxPlanner: Sendable {
         // Campaigns are written a page at a time by `CampaignStep`; they yield to these jobs, not these to them.
         var planner = CarePlanner(policy: config.policy, jobs: jobs.filter { $0.enabled && (includesPagedJobs || !$0.rules.sendsInPages) })
         planner.renderFallbacks = true
+        planner.lookbackAtLeast = replayAtLeast
         // An hour before the last step, not the instant of it: an order stored during a step (or
         // known in whole seconds) is due just before it. The outbox's keys make replanning harmless.
         let from = (lastSeen.map { min($0, upSince) } ?? upSince).addingTimeInterval(-3600)
