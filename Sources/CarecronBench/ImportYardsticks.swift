@@ -55,22 +55,36 @@ extension Performance {
         return (seconds[0], seconds[1])
     }
 
-    /// The bench's CSVs have no quoted fields, so a line splits at its commas.
+    /// The bench's CSVs have no quoted fields, so a line splits at its commas. Streamed a chunk at
+    /// a time: a child's peak memory on Linux includes the bench's own high-water mark at the time
+    /// it was started (exec folds the parent's into it), so the bench itself must stay small.
     static func csvToJSONLines(_ csv: URL, _ jsonl: URL) throws {
-        let text = try String(contentsOf: csv, encoding: .utf8)
-        // By scalars: "\r\n" is one Character, which a split at "\n" would not cut.
-        var lines = text.unicodeScalars.split(separator: "\n").map { String(String.UnicodeScalarView($0)) }.makeIterator()
-        guard let header = lines.next()?.split(separator: ",", omittingEmptySubsequences: false).map(String.init) else { return }
+        guard let input = FileHandle(forReadingAtPath: csv.path) else { throw BenchError("cannot read \(csv.path)") }
+        defer { try? input.close() }
         FileManager.default.createFile(atPath: jsonl.path, contents: nil)
         let out = try FileHandle(forWritingTo: jsonl)
         defer { try? out.close() }
-        var chunk = ""
-        for line in lines {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+        var header: [String]?
+        var pending = Data(), chunk = ""
+        func convert(_ line: Data) {
+            var text = String(decoding: line, as: UTF8.self)
+            if text.hasSuffix("\r") { text.removeLast() }
+            let fields = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard let header else { header = fields; return }
             let pairs = zip(header, fields).filter { !$0.1.isEmpty }.map { "\"\($0.0)\": \"\($0.1)\"" }
             chunk += "{" + pairs.joined(separator: ", ") + "}\n"
+        }
+        while let data = try input.read(upToCount: 1 << 20), !data.isEmpty {
+            pending.append(data)
+            var start = pending.startIndex
+            while let nl = pending[start...].firstIndex(of: 0x0A) {
+                if nl > start { convert(pending[start..<nl]) }
+                start = nl + 1
+            }
+            pending = Data(pending[start...])
             if chunk.utf8.count > 1 << 20 { out.write(Data(chunk.utf8)); chunk = "" }
         }
+        if !pending.isEmpty { convert(pending) }
         out.write(Data(chunk.utf8))
     }
 

@@ -121,6 +121,16 @@ public struct Performance {
             figures.record("plan_\(name)_\(size)_vs_sql", exit.wallSeconds / max(s.wallSeconds, 0.001), "x")
         }
         try replayIsLongEnough(shop, size: size)
+        // A child's peak memory cannot read below the bench's own (see `csvToJSONLines`).
+        if let own = Self.ownPeakMegabytes() { figures.record("bench_own_peak_memory_after_\(size)", own, "MB") }
+    }
+
+    /// This process's high-water RSS (VmHWM), in MB.
+    static func ownPeakMegabytes() -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return nil }
+        return (kb / 1024).rounded()
     }
 
     /// The jobs' own replays (`JobRules.replay`) against one of five days, byte for byte, over
