@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-algorithms", from: "1.2.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // The shop's rules: time windows, schedules, names, phones, wording. Pure: no I/O.
@@ -42,6 +43,13 @@ let package = Package(
                            // the C API, to bind an import's values without boxing each one
                            .product(name: "GRDBSQLite", package: "GRDB.swift"),
                            .product(name: "Algorithms", package: "swift-algorithms")]
+        ),
+        // The shared PostgreSQL store (issue 15): several nodes on one database, claims as leases.
+        .target(
+            name: "CarecronPostgres",
+            dependencies: ["CarecronDomain", "CarecronConfig", "CarecronStore",
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         // Delivery: the senders (console, file, webhook, SMS gateways, Zalo ZNS, SMTP, exec),
         // the outbox's dispatcher with retries, fallback, concurrency and rate limits.
@@ -124,7 +132,8 @@ let package = Package(
         .testTarget(
             name: "CarecronTests",
             dependencies: ["CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronService", "CarecronCLI",
-                           "CarecronBench", "CarecronConsole",
+                           "CarecronBench", "CarecronConsole", "CarecronPostgres",
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                            .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "Hummingbird", package: "hummingbird"),

@@ -58,6 +58,7 @@ struct ConfigOption: ParsableArguments {
     /// The store for commands that only read: never created, never migrated, never written,
     /// opened read-only so that it works on a read-only file and beside a running service.
     func openExistingStore(_ config: ShopConfig) throws -> Store {
+        try refusePostgres(config)
         try requireDatabase(config)
         return try open { try Store(url: config.database, readOnly: true) }
     }
@@ -65,8 +66,15 @@ struct ConfigOption: ParsableArguments {
     /// The store for commands that write. Only those that bring data (import, demo) and the
     /// service create it; the others refuse a missing database rather than make an empty one.
     func openStore(_ config: ShopConfig, creating: Bool = false) throws -> Store {
+        try refusePostgres(config)
         if !creating { try requireDatabase(config) }
         return try open { try Store(url: config.database) }
+    }
+
+    private func refusePostgres(_ config: ShopConfig) throws {
+        guard let pg = config.postgres else { return }
+        Console.error("database: \(pg.description) is PostgreSQL; this command runs on the SQLite store only so far (issue 15: the PostgreSQL store is being built)")
+        throw ExitCode(1)
     }
 
     private func requireDatabase(_ config: ShopConfig) throws {

@@ -76,7 +76,12 @@ public enum ConfigLoader {
                 tzField.report("unknown time zone \"\(tz)\"\(hint)")
             }
         }
-        let database = o.required("database")?.nonEmptyString.map { ConfigPaths.resolve($0, against: folder) }
+        let location = o.required("database").flatMap { DatabaseLocation.parse($0, folder: folder) }
+        // SQLite's file; with PostgreSQL, where a local file would go (the instance lock, backups).
+        let database: URL? = location.map {
+            if case .sqlite(let file) = $0 { return file }
+            return ConfigPaths.resolve("var/carecron.postgres", against: folder)
+        }
         let jobs = (o.optional("jobs")?.nonEmptyString ?? "jobs").map { ConfigPaths.resolve($0, against: folder) }
         let quiet = o.required("quietHours")?.dailySpan
 
@@ -173,6 +178,7 @@ public enum ConfigLoader {
                                 unknownHonorific: honorific, tiers: tiers, senders: senders, channels: channels,
                                 dryRun: dryRun, logLevel: logLevel, optOutLine: optOutLine)
         config.retryBase = retryBase
+        if case .postgres(let settings) = location { config.postgres = settings }
         config.http = http
         config.retryMax = retryMax
         config.outboxKeepFor = keepFor

@@ -62,7 +62,11 @@ public struct ShopConfig: Sendable {
     public var file: URL
     public var shop: ShopFacts
     public var clock: ShopClock
+    /// The SQLite file (the embedded default); with PostgreSQL (`postgres`), where local files
+    /// beside it would go.
     public var database: URL
+    /// A shared PostgreSQL database instead of the SQLite file (issue 15).
+    public var postgres: PostgresSettings? = nil
     public var jobsFolder: URL
     public var quietHours: DailySpan
     /// Hours in which advertising may go out (Decree 91/2020: 07:00–22:00).

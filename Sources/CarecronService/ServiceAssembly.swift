@@ -41,6 +41,10 @@ public final class AssembledService: Sendable {
     /// scheduler, the API and the reload, all on one clock.
     public static func assemble(configURL: URL, config: ShopConfig, jobs: [JobDefinition], dryRun: Bool,
                                 log: Logger, clock: WallClock = .system) throws(StartRefusal) -> AssembledService {
+        if let pg = config.postgres {
+            throw StartRefusal(lines: ["database: \(pg.description) is PostgreSQL; carecron run uses the SQLite store only so far (issue 15: the PostgreSQL store is being built)"],
+                               exitCode: 1)
+        }
         let lock: InstanceLock
         do {
             // A fresh folder has no var/ yet: the service makes it (and its database) as import does.

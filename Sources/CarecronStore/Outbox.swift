@@ -34,6 +34,31 @@ public struct OutboxMessage: Sendable {
     public var expiresAt: Date?
     /// The sender that took it on its current channel, once one has.
     public var sender: String? = nil
+
+    public init(id: Int64, key: String, job: String, customerId: String?, orderIds: [String], reminder: Int?, rendering: Rendering,
+                fallbacks: [Rendering], state: OutboxState, attempts: Int, dueAt: Date, nextAttemptAt: Date, lastError: String?,
+                providerMessageId: String?, sentAt: Date?, priority: Int = 0, campaign: String? = nil, expiresAt: Date? = nil,
+                sender: String? = nil) {
+        self.id = id
+        self.key = key
+        self.job = job
+        self.customerId = customerId
+        self.orderIds = orderIds
+        self.reminder = reminder
+        self.rendering = rendering
+        self.fallbacks = fallbacks
+        self.state = state
+        self.attempts = attempts
+        self.dueAt = dueAt
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.providerMessageId = providerMessageId
+        self.sentAt = sentAt
+        self.priority = priority
+        self.campaign = campaign
+        self.expiresAt = expiresAt
+        self.sender = sender
+    }
 }
 
 /// A message to add to the outbox: its occurrence keys, its renderings (the first is sent, the

@@ -1,0 +1,266 @@
+import CarecronDomain
+import CarecronStore
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// The outbox on a database that several nodes share (issue 15). Each occurrence key is planned
+/// once (`INSERT … ON CONFLICT DO NOTHING` on `outbox_keys`). A claim is a lease: the rows are
+/// chosen with `FOR UPDATE SKIP LOCKED`, so two nodes never take the same one; the lease names
+/// its owner (a random id per process), carries a token that grows with every claim, and expires
+/// in the database's clock. Every later change of a claimed row is fenced by owner and token: a
+/// node whose lease was taken over (it stopped for longer than the lease) changes nothing, and
+/// says so in its log. A node that dies leaves its leases to expire; any node then claims the
+/// message again, and it goes out with the same idempotency key.
+public final class LeasedOutbox: Sendable {
+    public let db: PostgresDatabase
+    /// This process's id as an owner of leases: random, never the hostname.
+    public let owner: String
+    public let leaseSeconds: Double
+    let logger: Logger
+    /// The lease token of each message this node holds.
+    private let held = Mutex<[Int64: Int64]>([:])
+
+    public init(_ db: PostgresDatabase, owner: String = LeasedOutbox.newOwner(), logger: Logger? = nil) {
+        self.db = db
+        self.owner = owner
+        self.leaseSeconds = db.settings.leaseSeconds
+        self.logger = logger ?? db.logger
+    }
+
+    /// A fresh id for a process: random, so that two nodes on one host (or a cloned machine) never share it.
+    public static func newOwner() -> String { UUID().uuidString.lowercased() }
+
+    /// The leases this node holds (message id and token), for renewal and the tests.
+    public var leases: [Int64: Int64] { held.withLock { $0 } }
+
+    static func seconds(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970) }
+
+    // MARK: - Planning once
+
+    /// Adds each message unless one of its keys was ever planned, all in one transaction; which
+    /// were added. Two planners writing the same occurrence at once produce one row: the second
+    /// insert of a key finds it taken (`ON CONFLICT DO NOTHING`) and its message is rolled back.
+    public func enqueue(_ entries: [OutboxEntry], now: Date) async throws -> [Bool] {
+        guard !entries.isEmpty else { return [] }
+        let n = Self.seconds(now)
+        return try await db.client.withTransaction(logger: logger) { conn in
+            var added: [Bool] = []
+            for e in entries {
+                guard let first = e.renderings.first, !e.keys.isEmpty else { added.append(false); continue }
+                try await conn.query("SAVEPOINT entry", logger: self.logger)
+                let key = e.keys.joined(separator: "+"), orderIds = e.orderIds.joined(separator: ",")
+                let state = e.paused ? "paused" : "planned", due = Self.seconds(e.dueAt)
+                let fallbacks = Rendering.storedJSON(Array(e.renderings.dropFirst())), payload = first.storedJSON
+                let reminder = e.reminder.map(Int64.init), expires = e.expiresAt.map(Self.seconds)
+                let rows = try await conn.query("""
+                    INSERT INTO outbox (idempotency_key, job, customer_id, order_ids, reminder, channel, recipient, subject, body,
+                                        payload, state, attempts, due_at, next_attempt_at, created_at, updated_at, fallbacks,
+                                        priority, campaign, expires_at)
+                    VALUES (\(key), \(e.job), \(e.customerId), \(orderIds), \(reminder), \(first.channel), \(first.to), \(first.subject),
+                            \(first.text), \(payload), \(state), 0, \(due), \(due), \(n), \(n), \(fallbacks), \(Int64(e.priority)),
+                            \(e.campaign), \(expires))
+                    ON CONFLICT (idempotency_key) DO NOTHING
+                    RETURNING id
+                    """, logger: self.logger)
+                var id: Int64?
+                for try await v in rows.decode(Int64.self) { id = v }
+                var fresh = id != nil
+                if let id {
+                    for k in e.keys {
+                        let taken = try await conn.query("""
+                            INSERT INTO outbox_keys (key, outbox_id, planned_at) VALUES (\(k), \(id), \(n))
+                            ON CONFLICT (key) DO NOTHING RETURNING key
+                            """, logger: self.logger)
+                        var inserted = false
+                        for try await _ in taken.decode(String.self) { inserted = true }
+                        if !inserted { fresh = false; break }
+                    }
+                }
+                try await conn.query(PostgresQuery(unsafeSQL: fresh ? "RELEASE SAVEPOINT entry" : "ROLLBACK TO SAVEPOINT entry"), logger: self.logger)
+                added.append(fresh)
+            }
+            return added
+        }
+    }
+
+    // MARK: - Claims as leases
+
+    /// Takes up to `limit` due messages: the most urgent purpose first, then by due time, and
+    /// any whose lease has expired (a node died or stopped holding it). Each becomes `sending`
+    /// under this node's lease, with a new token and one more attempt.
+    public func claimDue(now: Date, limit: Int) async throws -> [OutboxMessage] {
+        let n = Self.seconds(now)
+        let rows = try await db.client.query("""
+            WITH due AS (
+                SELECT id FROM outbox
+                WHERE (state IN ('planned', 'failed') AND next_attempt_at <= \(n))
+                   OR (state = 'sending' AND lease_expires_at < now())
+                ORDER BY priority, next_attempt_at, id
+                LIMIT \(Int64(limit))
+                FOR UPDATE SKIP LOCKED)
+            UPDATE outbox o SET state = 'sending', attempts = o.attempts + 1, updated_at = \(n),
+                last_error = CASE WHEN o.state = 'sending'
+                    THEN 'outcome unknown: the node holding it stopped; retried with the same idempotency key' ELSE o.last_error END,
+                lease_owner = \(owner), lease_token = nextval('outbox_lease_token'),
+                lease_expires_at = now() + make_interval(secs => \(leaseSeconds))
+            FROM due WHERE o.id = due.id
+            RETURNING o.*
+            """, logger: logger)
+        var out: [(OutboxMessage, Int64)] = []
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            out.append((try Self.message(r), try r["lease_token"].decode(Int64.self)))
+        }
+        held.withLock { for (m, token) in out { $0[m.id] = token } }
+        return out.map(\.0).sorted { ($0.priority, $0.nextAttemptAt, $0.id) < ($1.priority, $1.nextAttemptAt, $1.id) }
+    }
+
+    /// Extends this node's leases (a long send keeps its message); how many it still holds.
+    /// A lease found taken over is dropped from this node's list.
+    @discardableResult
+    public func renewLeases() async throws -> Int {
+        let mine = leases
+        guard !mine.isEmpty else { return 0 }
+        let ids = Array(mine.keys), tokens = ids.map { mine[$0]! }
+        let rows = try await db.client.query("""
+            UPDATE outbox o SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds))
+            FROM unnest(\(ids)::bigint[], \(tokens)::bigint[]) AS h(id, token)
+            WHERE o.id = h.id AND o.lease_owner = \(owner) AND o.lease_token = h.token AND o.state = 'sending'
+            RETURNING o.id
+            """, logger: logger)
+        var kept = Set<Int64>()
+        for try await id in rows.decode(Int64.self) { kept.insert(id) }
+        let lost = ids.filter { !kept.contains($0) }
+        if !lost.isEmpty {
+            held.withLock { for id in lost { $0[id] = nil } }
+            logger.warning("leases lost before they could be renewed: another node took these messages over",
+                           metadata: ["messages": "\(lost.sorted())"])
+        }
+        return kept.count
+    }
+
+    /// Records what became of claimed messages, in one transaction, each change fenced by this
+    /// node's lease: a message whose lease was taken over is left as the new holder has it.
+    /// Returns the ids whose change was refused.
+    @discardableResult
+    public func record(_ outcomes: [OutboxOutcome]) async throws -> [Int64] {
+        guard !outcomes.isEmpty else { return [] }
+        let tokens = leases
+        let refused: [Int64] = try await db.client.withTransaction(logger: logger) { conn in
+            var refused: [Int64] = []
+            for outcome in outcomes {
+                guard let token = tokens[outcome.id] else { refused.append(outcome.id); continue }
+                let rows = try await conn.query(Self.change(outcome, owner: self.owner, token: token), logger: self.logger)
+                var changed = false
+                for try await _ in rows.decode(Int64.self) { changed = true }
+                if !changed { refused.append(outcome.id) }
+            }
+            return refused
+        }
+        let finished = Set(outcomes.filter { if case .sender = $0 { return false } else { return true } }.map(\.id))
+        held.withLock { for id in finished { $0[id] = nil } }
+        if !refused.isEmpty {
+            logger.warning("outcome not recorded: the lease was lost (another node took the message over)",
+                           metadata: ["messages": "\(Array(Set(refused)).sorted())", "owner": "\(owner)"])
+        }
+        return refused
+    }
+
+    /// Hands back a claimed message never sent (the attempt not counted), fenced like an outcome.
+    public func unclaim(_ id: Int64, reason: String? = nil, until next: Date? = nil) async throws {
+        guard let token = leases[id] else { return }
+        let nextAt = next.map { Int64($0.timeIntervalSince1970.rounded(.up)) }
+        try await db.client.query("""
+            UPDATE outbox SET state = CASE WHEN attempts <= 1 THEN 'planned' ELSE 'failed' END, attempts = attempts - 1,
+                last_error = COALESCE(\(reason), last_error), next_attempt_at = COALESCE(\(nextAt), next_attempt_at),
+                lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+            WHERE id = \(id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token)
+            """, logger: logger)
+        held.withLock { $0[id] = nil }
+    }
+
+    /// The fenced `UPDATE` of one outcome: it changes the row only while this node's lease holds.
+    static func change(_ outcome: OutboxOutcome, owner: String, token: Int64) -> PostgresQuery {
+        switch outcome {
+        case .sender(let id, let name):
+            return """
+                UPDATE outbox SET sender = COALESCE(sender, \(name))
+                WHERE id = \(id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
+                """
+        case .sent(let id, let providerId, let at):
+            return """
+                UPDATE outbox SET state = 'sent', sent_at = \(seconds(at)), provider_message_id = \(providerId), last_error = NULL,
+                    updated_at = \(seconds(at)), lease_expires_at = NULL
+                WHERE id = \(id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
+                """
+        case .retry(let id, let error, let next, let now):
+            // Rounded up: whole seconds must never make a retry due before its time.
+            return """
+                UPDATE outbox SET state = 'failed', last_error = \(error), next_attempt_at = \(Int64(next.timeIntervalSince1970.rounded(.up))),
+                    updated_at = \(seconds(now)), lease_expires_at = NULL
+                WHERE id = \(id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
+                """
+        case .dead(let id, let error, let now):
+            return """
+                UPDATE outbox SET state = 'dead', last_error = \(error), updated_at = \(seconds(now)), lease_expires_at = NULL
+                WHERE id = \(id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
+                """
+        case .cancelled(let id, let reason, let now):
+            return """
+                UPDATE outbox SET state = 'cancelled', last_error = \(reason), updated_at = \(seconds(now)), lease_expires_at = NULL
+                WHERE id = \(id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
+                """
+        }
+    }
+
+    // MARK: - Reading
+
+    public func message(_ id: Int64) async throws -> OutboxMessage? {
+        for try await row in try await db.client.query("SELECT * FROM outbox WHERE id = \(id)", logger: logger) {
+            return try Self.message(row.makeRandomAccess())
+        }
+        return nil
+    }
+
+    /// Messages by state.
+    public func counts() async throws -> [OutboxState: Int] {
+        var out: [OutboxState: Int] = [:]
+        let rows = try await db.client.query("""
+            SELECT state, SUM(n)::bigint FROM (SELECT state, COUNT(*) AS n FROM outbox GROUP BY state
+                                               UNION ALL SELECT state, messages FROM outbox_purged) t GROUP BY state
+            """, logger: logger)
+        for try await (state, n) in rows.decode((String, Int64).self) {
+            if let s = OutboxState(rawValue: state) { out[s] = Int(n) }
+        }
+        return out
+    }
+
+    /// The earliest instant a message is due, for the scheduler's sleep.
+    public func nextDue() async throws -> Date? {
+        let rows = try await db.client.query("SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('planned', 'failed')", logger: logger)
+        for try await v in rows.decode(Int64?.self) { return v.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
+        return nil
+    }
+
+    static func message(_ r: PostgresRandomAccessRow) throws -> OutboxMessage {
+        let payload = try r["payload"].decode(String?.self)
+        let rendering = try payload.map { try JSONDecoder().decode(Rendering.self, from: Data($0.utf8)) }
+            ?? Rendering(channel: try r["channel"].decode(String.self), to: try r["recipient"].decode(String.self),
+                         subject: try r["subject"].decode(String?.self), text: try r["body"].decode(String.self), params: [:], templateId: nil)
+        let fallbacks = try JSONDecoder().decode([Rendering].self, from: Data(try r["fallbacks"].decode(String.self).utf8))
+        func date(_ c: String) throws -> Date? { try r[c].decode(Int64?.self).map { Date(timeIntervalSince1970: TimeInterval($0)) } }
+        let orderIds = try r["order_ids"].decode(String.self)
+        return OutboxMessage(id: try r["id"].decode(Int64.self), key: try r["idempotency_key"].decode(String.self),
+                             job: try r["job"].decode(String.self), customerId: try r["customer_id"].decode(String?.self),
+                             orderIds: orderIds.isEmpty ? [] : orderIds.split(separator: ",").map(String.init),
+                             reminder: try r["reminder"].decode(Int32?.self).map(Int.init), rendering: rendering, fallbacks: fallbacks,
+                             state: OutboxState(rawValue: try r["state"].decode(String.self)) ?? .planned,
+                             attempts: Int(try r["attempts"].decode(Int32.self)), dueAt: try date("due_at")!,
+                             nextAttemptAt: try date("next_attempt_at")!, lastError: try r["last_error"].decode(String?.self),
+                             providerMessageId: try r["provider_message_id"].decode(String?.self), sentAt: try date("sent_at"),
+                             priority: Int(try r["priority"].decode(Int32.self)), campaign: try r["campaign"].decode(String?.self),
+                             expiresAt: try date("expires_at"), sender: try r["sender"].decode(String?.self))
+    }
+}

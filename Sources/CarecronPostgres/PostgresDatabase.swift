@@ -1,0 +1,45 @@
+import CarecronConfig
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The shared database (issue 15): a pool of connections to PostgreSQL that runs for as long as
+/// this value lives, with the schema migrated on open. Several nodes open it at once; the
+/// migrations take an advisory lock, so only one applies each version.
+public final class PostgresDatabase: Sendable {
+    public let client: PostgresClient
+    public let settings: PostgresSettings
+    let logger: Logger
+    private let running: Task<Void, Never>
+
+    /// Connects (the password resolved from its reference by the caller) and migrates.
+    public init(_ settings: PostgresSettings, password: String?, logger: Logger = Logger(label: "carecron.postgres")) async throws {
+        var config: PostgresClient.Configuration
+        if let socket = settings.socketPath {
+            config = .init(unixSocketPath: socket, username: settings.user, password: password, database: settings.database)
+        } else {
+            config = .init(host: settings.host ?? "localhost", port: settings.port, username: settings.user, password: password,
+                           database: settings.database, tls: settings.tls == .require ? .require(.makeClientConfiguration()) : .disable)
+        }
+        config.options.connectTimeout = .seconds(5)
+        let client = PostgresClient(configuration: config, backgroundLogger: logger)
+        self.client = client
+        self.settings = settings
+        self.logger = logger
+        running = Task { await client.run() }
+        do {
+            try await PostgresMigrations.run(on: client, logger: logger)
+        } catch {
+            running.cancel()
+            throw error
+        }
+    }
+
+    /// Closes every connection.
+    public func shutdown() async {
+        running.cancel()
+        await running.value
+    }
+
+    deinit { running.cancel() }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL schema, versioned like the SQLite store's and identical to it in meaning:
+/// times are whole seconds since 1970 in carecron's clock, except a claim's lease, which runs on
+/// the database's clock (`now()`), never a node's. Every version is applied in one transaction
+/// holding an advisory lock, so nodes starting together apply each version once.
+public enum PostgresMigrations {
+    /// The advisory lock's key: "carecron" in ASCII, read as a number.
+    static let lockKey: Int64 = 0x6361_7265_6372_6F6E
+
+    /// (version, statements) in order; a version once shipped never changes.
+    static let versions: [(String, [String])] = [
+        ("v1-store", [
+            """
+            CREATE TABLE customers (
+                id TEXT PRIMARY KEY,
+                full_name TEXT NOT NULL,
+                gender TEXT NOT NULL DEFAULT 'unknown' CHECK (gender IN ('female', 'male', 'unknown')),
+                phone TEXT, email TEXT, birthday TEXT,
+                birth_md TEXT,
+                zalo_user_id TEXT, tier TEXT,
+                opt_out TEXT NOT NULL DEFAULT 'none' CHECK (opt_out IN ('none', 'marketing', 'all')),
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX customers_birth_md ON customers (birth_md) WHERE birth_md IS NOT NULL",
+            "CREATE INDEX customers_phone ON customers (phone)",
+            """
+            CREATE TABLE orders (
+                id TEXT PRIMARY KEY,
+                customer_id TEXT NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+                placed_at BIGINT NOT NULL,
+                amount BIGINT NOT NULL CHECK (amount >= 0),
+                payment_method TEXT NOT NULL, status TEXT NOT NULL,
+                paid_at BIGINT, delivered_at BIGINT, cancelled_at BIGINT,
+                items TEXT NOT NULL DEFAULT '', agent TEXT,
+                expired_at BIGINT, paid_after_expiry INTEGER NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, source_updated_at BIGINT)
+            """,
+            "CREATE INDEX orders_unpaid_placed ON orders (placed_at) WHERE paid_at IS NULL AND status = 'pending' AND expired_at IS NULL",
+            "CREATE INDEX orders_placed ON orders (placed_at)",
+            "CREATE INDEX orders_delivered ON orders (delivered_at) WHERE delivered_at IS NOT NULL",
+            "CREATE INDEX orders_paid ON orders (paid_at) WHERE paid_at IS NOT NULL",
+            "CREATE INDEX orders_customer ON orders (customer_id)",
+            """
+            CREATE TABLE outbox (
+                id BIGSERIAL PRIMARY KEY,
+                idempotency_key TEXT NOT NULL UNIQUE,
+                job TEXT NOT NULL,
+                customer_id TEXT REFERENCES customers (id) ON DELETE CASCADE,
+                order_ids TEXT NOT NULL DEFAULT '',
+                reminder INTEGER,
+                channel TEXT NOT NULL, sender TEXT, recipient TEXT NOT NULL, subject TEXT, body TEXT NOT NULL, payload TEXT,
+                state TEXT NOT NULL DEFAULT 'planned'
+                    CHECK (state IN ('planned', 'sending', 'sent', 'failed', 'dead', 'cancelled', 'paused')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                due_at BIGINT NOT NULL, next_attempt_at BIGINT NOT NULL,
+                last_error TEXT, provider_message_id TEXT,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, sent_at BIGINT,
+                fallbacks TEXT NOT NULL DEFAULT '[]',
+                priority INTEGER NOT NULL DEFAULT 0,
+                campaign TEXT,
+                expires_at BIGINT,
+                -- the claim: who holds it, its token (grows with every claim), and until when (the database's clock)
+                lease_owner TEXT,
+                lease_token BIGINT,
+                lease_expires_at TIMESTAMPTZ)
+            """,
+            "CREATE SEQUENCE outbox_lease_token",
+            "CREATE INDEX outbox_claim ON outbox (priority, next_attempt_at, id) WHERE state IN ('planned', 'failed')",
+            "CREATE INDEX outbox_leases ON outbox (lease_expires_at) WHERE state = 'sending'",
+            "CREATE INDEX outbox_state ON outbox (state)",
+            "CREATE INDEX outbox_customer ON outbox (customer_id)",
+            "CREATE INDEX outbox_campaign ON outbox (campaign) WHERE campaign IS NOT NULL",
+            """
+            CREATE TABLE outbox_keys (
+                key TEXT PRIMARY KEY,
+                outbox_id BIGINT REFERENCES outbox (id) ON DELETE SET NULL,
+                planned_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX outbox_keys_outbox ON outbox_keys (outbox_id)",
+            """
+            CREATE TABLE outbox_purged (
+                job TEXT NOT NULL, state TEXT NOT NULL, messages BIGINT NOT NULL, last_planned_at BIGINT NOT NULL,
+                PRIMARY KEY (job, state))
+            """,
+            """
+            CREATE TABLE job_runs (
+                id BIGSERIAL PRIMARY KEY, job TEXT NOT NULL, started_at BIGINT NOT NULL, finished_at BIGINT,
+                outcome TEXT, planned INTEGER NOT NULL DEFAULT 0, detail TEXT)
+            """,
+            "CREATE TABLE erasures (day TEXT PRIMARY KEY, customers INTEGER NOT NULL DEFAULT 0, messages INTEGER NOT NULL DEFAULT 0)",
+            "CREATE TABLE service_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "CREATE TABLE webhook_events (id TEXT PRIMARY KEY, topic TEXT NOT NULL, received_at BIGINT NOT NULL)",
+            """
+            CREATE TABLE audit (
+                id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, "user" TEXT NOT NULL, action TEXT NOT NULL,
+                subject TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '')
+            """,
+            """
+            CREATE TABLE campaign_runs (
+                id TEXT PRIMARY KEY, job TEXT NOT NULL, occasion TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('writing', 'paused', 'cancelled')),
+                complete INTEGER NOT NULL DEFAULT 0, base_at BIGINT, deadline_at BIGINT,
+                audience INTEGER NOT NULL DEFAULT 0, opted_out INTEGER NOT NULL DEFAULT 0, cursor TEXT,
+                written INTEGER NOT NULL DEFAULT 0, planned INTEGER NOT NULL DEFAULT 0, skipped TEXT NOT NULL DEFAULT '{}',
+                paused_at BIGINT, updated_at BIGINT NOT NULL)
+            """,
+            // The nodes sharing the database: a random id per process (never the hostname), its
+            // host for people, and its last heartbeat in the database's clock.
+            """
+            CREATE TABLE nodes (
+                id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,
+                started_at TIMESTAMPTZ NOT NULL DEFAULT now(), heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now())
+            """,
+            // The planner's leadership: one row per role, held by a node for a term until it expires.
+            """
+            CREATE TABLE leadership (
+                role TEXT PRIMARY KEY, holder TEXT NOT NULL, term BIGINT NOT NULL, expires_at TIMESTAMPTZ NOT NULL)
+            """,
+        ]),
+    ]
+
+    /// Applies every version not applied yet; safe when several nodes start at once.
+    public static func run(on client: PostgresClient, logger: Logger) async throws {
+        try await client.withTransaction(logger: logger) { db in
+            // Held until the transaction ends: a second node waits here, then finds the versions applied.
+            try await db.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await db.query("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                               logger: logger)
+            var applied = Set<String>()
+            for try await version in try await db.query("SELECT version FROM schema_migrations", logger: logger).decode(String.self) {
+                applied.insert(version)
+            }
+            for (version, statements) in versions where !applied.contains(version) {
+                for sql in statements { try await db.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
+                try await db.query("INSERT INTO schema_migrations (version) VALUES (\(version))", logger: logger)
+                logger.info("database migrated", metadata: ["version": "\(version)"])
+            }
+        }
+    }
+
+    /// The versions applied, in order (for `status` and the tests).
+    public static func applied(on client: PostgresClient) async throws -> [String] {
+        var out: [String] = []
+        for try await v in try await client.query("SELECT version FROM schema_migrations ORDER BY applied_at, version").decode(String.self) {
+            out.append(v)
+        }
+        return out
+    }
+}

@@ -1,0 +1,65 @@
+import CarecronConfig
+import Foundation
+import Testing
+
+/// `database` in config.json (issue 15): a path keeps SQLite; a `postgres://` URL or an object
+/// selects PostgreSQL, its password a secret reference only.
+@Suite("Database settings")
+struct DatabaseSettingsTests {
+    func load(_ database: Any) throws -> (ShopConfig?, [String]) {
+        let folder = try TestSupport.shopFolder()
+        let url = folder.appendingPathComponent("config.json")
+        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        object["database"] = database
+        try JSONSerialization.data(withJSONObject: object).write(to: url)
+        let loaded = ConfigLoader.load(url)
+        return (loaded.config, loaded.diagnostics.map(\.description))
+    }
+
+    @Test func aPathIsAnSQLiteFileBesideTheConfiguration() throws {
+        let (config, problems) = try load("var/shop.sqlite")
+        #expect(problems.isEmpty)
+        #expect(config?.postgres == nil && config?.database.lastPathComponent == "shop.sqlite")
+    }
+
+    @Test func aURLSelectsPostgreSQL() throws {
+        let (config, problems) = try load("postgres://carecron@db.internal:5433/shop?sslmode=require")
+        #expect(problems.isEmpty, "\(problems)")
+        let pg = try #require(config?.postgres)
+        #expect(pg.host == "db.internal" && pg.port == 5433 && pg.user == "carecron" && pg.database == "shop" && pg.tls == .require)
+        #expect(pg.socket == nil && pg.password == nil && pg.leaseSeconds == 30)
+        let (local, _) = try load("postgres://carecron@/shop?host=/run/postgresql")
+        #expect(local?.postgres?.socketPath == "/run/postgresql/.s.PGSQL.5432")
+    }
+
+    @Test func theObjectFormTakesThePasswordAsASecretReference() throws {
+        let (config, problems) = try load(["socket": "/run/postgresql", "user": "carecron", "database": "shop",
+                                           "password": ["env": "CARECRON_DB_PASSWORD"], "tls": false, "leaseSeconds": 20])
+        #expect(problems.isEmpty, "\(problems)")
+        let pg = try #require(config?.postgres)
+        #expect(pg.password == .env("CARECRON_DB_PASSWORD") && pg.socket == "/run/postgresql" && pg.host == nil && pg.leaseSeconds == 20)
+    }
+
+    @Test func mistakesAreNamedAtTheirPath() throws {
+        #expect(try load("postgres://carecron:hunter2@db/shop").1.contains { $0.contains("database") && $0.contains("password is never written") })
+        #expect(try load("postgres://db/shop").1.contains { $0.contains("database") && $0.contains("name the user") })
+        #expect(try load("postgres://carecron@db/").1.contains { $0.contains("name the database") })
+        #expect(try load(["user": "carecron", "database": "shop", "password": "hunter2"]).1
+            .contains { $0.contains("database.password") && $0.contains("never written into config.json") })
+        #expect(try load(["user": "carecron", "database": "shop", "hots": "db"]).1.contains { $0.contains("did you mean host?") })
+        #expect(try load(["database": "shop"]).1.contains { $0.contains("missing required key \"user\"") })
+        #expect(try load(["user": "u", "database": "d", "host": "h", "socket": "/s"]).1.contains { $0.contains("host or socket, not both") })
+    }
+
+    @Test func commandsOnTheSQLiteStoreSaySoWhenTheDatabaseIsPostgreSQL() throws {
+        let folder = try TestSupport.shopFolder()
+        let url = folder.appendingPathComponent("config.json")
+        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        object["database"] = "postgres://carecron@127.0.0.1:5432/shop"
+        try JSONSerialization.data(withJSONObject: object).write(to: url)
+        let run = try TestSupport.carecron(["status"], in: folder)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("is PostgreSQL; this command runs on the SQLite store only so far"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("var/carecron.postgres").path), "no stray SQLite file")
+    }
+}

@@ -1,0 +1,135 @@
+import CarecronConfig
+import CarecronDomain
+import CarecronPostgres
+import CarecronStore
+import Foundation
+import Testing
+
+/// Issue 15 on a real PostgreSQL server (`TestPostgres`): migrations under an advisory lock,
+/// one outbox row per occurrence whoever plans, claims as leases with owners and growing tokens,
+/// expiry in the database's clock, and every change of a claimed row fenced by its lease.
+@Suite("PostgreSQL: migrations and leased claims")
+struct PostgresLeaseTests {
+    let now = TestSupport.instant("2026-12-01T10:00:00+07:00")
+
+    func entry(_ i: Int, key: String? = nil) -> OutboxEntry {
+        OutboxEntry(keys: [key ?? "job:O\(i):1"], job: "job", customerId: nil, orderIds: ["O\(i)"], reminder: 1,
+                    renderings: [Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "tin \(i)", params: [:], templateId: nil)],
+                    dueAt: now)
+    }
+
+    /// The database's clock moves on past every lease (instead of the test sleeping through it).
+    func expireLeases(_ settings: PostgresSettings) throws {
+        try TestPostgres.psql(settings, "UPDATE outbox SET lease_expires_at = now() - interval '1 second' WHERE state = 'sending'")
+    }
+
+    @Test func nodesStartingTogetherApplyEachVersionOnce() async throws {
+        let settings = try TestPostgres.freshDatabase()
+        let dbs = try await withThrowingTaskGroup(of: PostgresDatabase.self) { group in
+            for _ in 0..<4 { group.addTask { try await TestPostgres.open(settings) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(dbs.count == 4)
+        #expect(try TestPostgres.psql(settings, "SELECT version FROM schema_migrations").split(separator: "\n") == ["v1-store"])
+        let again = try await TestPostgres.open(settings)
+        #expect(try await PostgresMigrations.applied(on: again.client) == ["v1-store"])
+        for db in dbs + [again] { await db.shutdown() }
+    }
+
+    @Test func twoPlannersWritingTheSameSpanMakeOneRowPerOccurrence() async throws {
+        let settings = try TestPostgres.freshDatabase()
+        let a = LeasedOutbox(try await TestPostgres.open(settings)), b = LeasedOutbox(try await TestPostgres.open(settings))
+        let entries = (0..<100).map { entry($0) }
+        async let first = a.enqueue(entries, now: now)
+        async let second = b.enqueue(entries, now: now)
+        let (x, y) = try await (first, second)
+        #expect(zip(x, y).allSatisfy { $0 != $1 }, "each occurrence added by exactly one planner")
+        #expect(try TestPostgres.psql(settings, "SELECT count(*) FROM outbox") == "100\n")
+        #expect(try TestPostgres.psql(settings, "SELECT count(*) FROM outbox_keys") == "100\n")
+        // A message whose second key was planned before is not added either.
+        let both = OutboxEntry(keys: ["job:NEW:1", "job:O3:1"], job: "job", customerId: nil, orderIds: [], reminder: nil,
+                               renderings: entry(0).renderings, dueAt: now)
+        #expect(try await a.enqueue([both], now: now) == [false])
+        #expect(try TestPostgres.psql(settings, "SELECT count(*) FROM outbox_keys WHERE key = 'job:NEW:1'") == "0\n", "rolled back whole")
+        await a.db.shutdown(); await b.db.shutdown()
+    }
+
+    @Test func twoNodesNeverClaimTheSameMessage() async throws {
+        let settings = try TestPostgres.freshDatabase()
+        let a = LeasedOutbox(try await TestPostgres.open(settings)), b = LeasedOutbox(try await TestPostgres.open(settings))
+        _ = try await a.enqueue((0..<300).map { entry($0) }, now: now)
+        func drain(_ o: LeasedOutbox) async throws -> [Int64] {
+            var ids: [Int64] = []
+            while true {
+                let batch = try await o.claimDue(now: now, limit: 7)
+                if batch.isEmpty { return ids }
+                ids += batch.map(\.id)
+            }
+            return ids
+        }
+        async let fromA = drain(a)
+        async let fromB = drain(b)
+        let (ia, ib) = try await (fromA, fromB)
+        #expect(Set(ia).isDisjoint(with: ib))
+        #expect(Set(ia + ib).count == 300 && ia.count + ib.count == 300)
+        #expect(a.owner != b.owner, "each process has an owner id of its own")
+        let owners = try TestPostgres.psql(settings, "SELECT DISTINCT lease_owner FROM outbox ORDER BY 1").split(separator: "\n").map(String.init)
+        #expect(Set(owners) == Set([a.owner, b.owner].filter { o in (o == a.owner ? ia : ib).count > 0 }))
+        let tokens = try TestPostgres.psql(settings, "SELECT count(DISTINCT lease_token) FROM outbox")
+        #expect(tokens == "300\n", "every claim has a token of its own")
+        await a.db.shutdown(); await b.db.shutdown()
+    }
+
+    @Test func anExpiredLeaseIsTakenOverAndTheOldHolderChangesNothing() async throws {
+        let settings = try TestPostgres.freshDatabase()
+        let a = LeasedOutbox(try await TestPostgres.open(settings)), b = LeasedOutbox(try await TestPostgres.open(settings))
+        _ = try await a.enqueue([entry(1)], now: now)
+        let claimed = try await a.claimDue(now: now, limit: 10)
+        #expect(claimed.count == 1)
+        let firstToken = try #require(a.leases[claimed[0].id])
+        #expect(try await b.claimDue(now: now, limit: 10).isEmpty, "a live lease is not taken")
+
+        // A stops (SIGSTOP, a long pause) for longer than its lease: B takes the message over.
+        try expireLeases(settings)
+        let taken = try await b.claimDue(now: now, limit: 10)
+        #expect(taken.map(\.id) == claimed.map(\.id))
+        #expect(taken[0].attempts == 2 && taken[0].key == claimed[0].key, "sent again with the same idempotency key")
+        #expect(taken[0].lastError?.contains("outcome unknown") == true)
+        #expect(try #require(b.leases[taken[0].id]) > firstToken, "the token grows with every claim")
+
+        // A wakes and reports its send: fenced, nothing changes; it no longer renews that lease.
+        let refused = try await a.record([.sent(claimed[0].id, providerId: "late", at: now)])
+        #expect(refused == [claimed[0].id])
+        #expect(try await a.renewLeases() == 0)
+        #expect(try TestPostgres.psql(settings, "SELECT state, lease_owner FROM outbox") == "sending|\(b.owner)\n")
+        try await a.unclaim(claimed[0].id)
+        #expect(try TestPostgres.psql(settings, "SELECT state, attempts FROM outbox") == "sending|2\n", "an old holder cannot hand it back")
+
+        // B's outcome counts.
+        #expect(try await b.record([.sender(taken[0].id, name: "hook"), .sent(taken[0].id, providerId: "p-1", at: now)]).isEmpty)
+        let row = try #require(try await b.message(taken[0].id))
+        #expect(row.state == .sent && row.providerMessageId == "p-1" && row.sender == "hook")
+        #expect(b.leases.isEmpty)
+        await a.db.shutdown(); await b.db.shutdown()
+    }
+
+    @Test func aLongSendKeepsItsLeaseByRenewingIt() async throws {
+        let settings = try TestPostgres.freshDatabase(leaseSeconds: 30)
+        let a = LeasedOutbox(try await TestPostgres.open(settings)), b = LeasedOutbox(try await TestPostgres.open(settings))
+        _ = try await a.enqueue([entry(1), entry(2)], now: now)
+        let claimed = try await a.claimDue(now: now, limit: 10)
+        #expect(claimed.count == 2)
+        // Almost expired, in the database's clock; a renewal puts it a whole lease ahead again.
+        try TestPostgres.psql(settings, "UPDATE outbox SET lease_expires_at = now() + interval '1 second'")
+        #expect(try await a.renewLeases() == 2)
+        let left = try TestPostgres.psql(settings, "SELECT min(extract(epoch FROM lease_expires_at - now()))::int FROM outbox")
+        #expect((Int(left.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 25)
+        #expect(try await b.claimDue(now: now, limit: 10).isEmpty)
+        // Retry and dead outcomes release the lease; the message waits for its next attempt.
+        #expect(try await a.record([.retry(claimed[0].id, error: "429", next: now.addingTimeInterval(60), now: now),
+                                    .dead(claimed[1].id, error: "rejected", now: now)]).isEmpty)
+        #expect(try await a.counts() == [.failed: 1, .dead: 1])
+        #expect(try await a.nextDue() == now.addingTimeInterval(60))
+        await a.db.shutdown(); await b.db.shutdown()
+    }
+}
