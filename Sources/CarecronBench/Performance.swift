@@ -105,11 +105,19 @@ public struct Performance {
         let spans = [("instant", "\(day)T09:00:00+07:00", "\(day)T09:01:00+07:00"),
                      ("day", "\(day)T00:00:00+07:00", "\(LocalDate(iso: day)!.adding(days: 1))T00:00:00+07:00")]
         for (name, from, to) in spans {
-            let (exit, out, err) = try runToEnd(binary, ["simulate", "--from", from, "--to", to, "--format", "jsonl", "--config", shop.config.path])
-            guard exit.status == 0 else { throw BenchError("carecron simulate failed: \(err)") }
+            // Best of three: the first run after an import can share the machine with the
+            // kernel writing the import's pages back.
+            var runs: [Child.Exit] = [], out = ""
+            for _ in 0..<3 {
+                let (exit, text, err) = try runToEnd(binary, ["simulate", "--from", from, "--to", to, "--format", "jsonl", "--config", shop.config.path])
+                guard exit.status == 0 else { throw BenchError("carecron simulate failed: \(err)") }
+                runs.append(exit)
+                out = text
+            }
+            let exit = runs.min { $0.wallSeconds < $1.wallSeconds }!
             let events = out.split(separator: "\n").count
             figures.record("plan_\(name)_\(size)_seconds", exit.wallSeconds, "s")
-            figures.record("plan_\(name)_\(size)_peak_memory", Double(exit.peakBytes / 1_048_576), "MB")
+            figures.record("plan_\(name)_\(size)_peak_memory", Double(runs.map(\.peakBytes).max()! / 1_048_576), "MB")
             figures.record("plan_\(name)_\(size)_events", Double(events), "events")
             guard let sqlite = which("sqlite3") else { continue }
             let f = InstantFormat.parse(from, clock: config.clock)!, t = InstantFormat.parse(to, clock: config.clock)!

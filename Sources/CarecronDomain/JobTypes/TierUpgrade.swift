@@ -18,11 +18,13 @@ public struct TierUpgradeRules: JobRules {
     public func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent] {
         let policy = span.policy
         var events: [PlannedEvent] = []
-        for (customerId, orders) in Dictionary(grouping: span.input.orders, by: \.customerId) {
+        // Only paid orders count towards a tier: the others are not grouped at all.
+        let paidOrders = span.input.orders.filter { $0.paidAt != nil && !$0.isWithdrawn }
+        for (customerId, orders) in Dictionary(grouping: paidOrders, by: \.customerId) {
             guard let customer = span.input.customers[customerId], customer.accepts(job.purpose) else { continue }
             var spend = 0
             var reached = policy.tier(named: customer.facts.tier)?.minSpend ?? 0
-            let paid = orders.filter { $0.paidAt != nil && !$0.isWithdrawn }.sorted { $0.paidAt! < $1.paidAt! }
+            let paid = orders.sorted { $0.paidAt! < $1.paidAt! }
             for order in paid {
                 spend += order.amount
                 guard let tier = policy.tier(forSpend: spend), tier.minSpend > reached else { continue }
