@@ -133,3 +133,57 @@ struct PostgresLeaseTests {
         await a.db.shutdown(); await b.db.shutdown()
     }
 }
+
+/// One planner among the nodes: a leader row with a term and an expiry in the database's clock.
+@Suite("PostgreSQL: leadership and nodes")
+struct PostgresLeadershipTests {
+    @Test func oneNodeLeadsAnotherTakesOverOnlyOnceTheLeaseLapses() async throws {
+        let settings = try TestPostgres.freshDatabase(leaseSeconds: 30)
+        let db = try await TestPostgres.open(settings)
+        let a = Leadership(db, node: "node-a"), b = Leadership(db, node: "node-b")
+        let first = try #require(try await a.acquireOrRenew())
+        #expect(first.number == 1 && first.isValid())
+        #expect(try await b.acquireOrRenew() == nil, "a live lease is not taken")
+        let renewed = try #require(try await a.acquireOrRenew())
+        #expect(renewed.number == 1, "a renewal keeps the term")
+        #expect(try await a.holder()?.node == "node-a")
+
+        // A stops renewing; once its lease lapses in the database's clock, B leads in a new term.
+        try TestPostgres.psql(settings, "UPDATE leadership SET expires_at = now() - interval '1 second'")
+        let second = try #require(try await b.acquireOrRenew())
+        #expect(second.number == 2)
+        #expect(try await a.acquireOrRenew() == nil, "the old leader cannot renew a lease that was taken over")
+
+        // B resigns (SIGTERM): A leads at once, in a third term.
+        try await b.resign()
+        #expect(try await a.acquireOrRenew()?.number == 3)
+        await db.shutdown()
+    }
+
+    @Test func aTermIsActedOnOnlyForTwoThirdsOfTheLease() async throws {
+        let settings = try TestPostgres.freshDatabase(leaseSeconds: 30)
+        let db = try await TestPostgres.open(settings)
+        let asked = ContinuousClock.now
+        let term = try #require(try await Leadership(db, node: "n").acquireOrRenew())
+        #expect(term.isValid(at: asked.advanced(by: .seconds(19))))
+        #expect(!term.isValid(at: asked.advanced(by: .seconds(21))), "the leader stops planning well before its lease can lapse")
+        await db.shutdown()
+    }
+
+    @Test func nodesAreListedWithTheirHeartbeatAndTheLeader() async throws {
+        let settings = try TestPostgres.freshDatabase()
+        let db = try await TestPostgres.open(settings)
+        let registry = NodeRegistry(db)
+        let a = LeasedOutbox.newOwner(), b = LeasedOutbox.newOwner()
+        try await registry.beat(node: a, host: "shop-1", pid: 100)
+        try await registry.beat(node: b, host: "shop-1", pid: 200)
+        _ = try await Leadership(db, node: b).acquireOrRenew()
+        let nodes = try await registry.nodes()
+        #expect(Set(nodes.map(\.id)) == [a, b] && a != b, "two processes on one host are two nodes")
+        #expect(nodes.first { $0.id == b }?.leads == true && nodes.first { $0.id == a }?.leads == false)
+        #expect(nodes.allSatisfy { abs($0.lastHeartbeat.timeIntervalSinceNow) < 60 })
+        try await registry.leave(node: a)
+        #expect(try await registry.nodes().map(\.id) == [b])
+        await db.shutdown()
+    }
+}
