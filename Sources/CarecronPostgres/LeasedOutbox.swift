@@ -29,6 +29,9 @@ public final class LeasedOutbox: Sendable {
         self.logger = logger ?? db.logger
     }
 
+    /// Stops holding a message's lease (its outcome is recorded, or the lease was lost).
+    func forget(_ id: Int64) { held.withLock { $0[id] = nil } }
+
     /// A fresh id for a process: random, so that two nodes on one host (or a cloned machine) never share it.
     public static func newOwner() -> String { UUID().uuidString.lowercased() }
 
@@ -145,7 +148,7 @@ public final class LeasedOutbox: Sendable {
     /// node's lease: a message whose lease was taken over is left as the new holder has it.
     /// Returns the ids whose change was refused.
     @discardableResult
-    public func record(_ outcomes: [OutboxOutcome]) async throws -> [Int64] {
+    public func recordFenced(_ outcomes: [OutboxOutcome]) async throws -> [Int64] {
         guard !outcomes.isEmpty else { return [] }
         let tokens = leases
         let refused: [Int64] = try await db.client.withTransaction(logger: logger) { conn in

@@ -98,7 +98,7 @@ struct PostgresLeaseTests {
         #expect(try #require(b.leases[taken[0].id]) > firstToken, "the token grows with every claim")
 
         // A wakes and reports its send: fenced, nothing changes; it no longer renews that lease.
-        let refused = try await a.record([.sent(claimed[0].id, providerId: "late", at: now)])
+        let refused = try await a.recordFenced([.sent(claimed[0].id, providerId: "late", at: now)])
         #expect(refused == [claimed[0].id])
         #expect(try await a.renewLeases() == 0)
         #expect(try TestPostgres.psql(settings, "SELECT state, lease_owner FROM outbox") == "sending|\(b.owner)\n")
@@ -106,7 +106,7 @@ struct PostgresLeaseTests {
         #expect(try TestPostgres.psql(settings, "SELECT state, attempts FROM outbox") == "sending|2\n", "an old holder cannot hand it back")
 
         // B's outcome counts.
-        #expect(try await b.record([.sender(taken[0].id, name: "hook"), .sent(taken[0].id, providerId: "p-1", at: now)]).isEmpty)
+        #expect(try await b.recordFenced([.sender(taken[0].id, name: "hook"), .sent(taken[0].id, providerId: "p-1", at: now)]).isEmpty)
         let row = try #require(try await b.message(taken[0].id))
         #expect(row.state == .sent && row.providerMessageId == "p-1" && row.sender == "hook")
         #expect(b.leases.isEmpty)
@@ -126,7 +126,7 @@ struct PostgresLeaseTests {
         #expect((Int(left.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 25)
         #expect(try await b.claimDue(now: now, limit: 10).isEmpty)
         // Retry and dead outcomes release the lease; the message waits for its next attempt.
-        #expect(try await a.record([.retry(claimed[0].id, error: "429", next: now.addingTimeInterval(60), now: now),
+        #expect(try await a.recordFenced([.retry(claimed[0].id, error: "429", next: now.addingTimeInterval(60), now: now),
                                     .dead(claimed[1].id, error: "rejected", now: now)]).isEmpty)
         #expect(try await a.counts() == [.failed: 1, .dead: 1])
         #expect(try await a.nextDue() == now.addingTimeInterval(60))
