@@ -48,7 +48,7 @@ public final class LeasedOutbox: Sendable {
     public func enqueue(_ entries: [OutboxEntry], now: Date) async throws -> [Bool] {
         guard !entries.isEmpty else { return [] }
         let n = Self.seconds(now)
-        return try await db.client.withTransaction(logger: logger) { conn in
+        return try await db.transaction { conn in
             var added: [Bool] = []
             for e in entries {
                 guard let first = e.renderings.first, !e.keys.isEmpty else { added.append(false); continue }
@@ -151,7 +151,7 @@ public final class LeasedOutbox: Sendable {
     public func recordFenced(_ outcomes: [OutboxOutcome]) async throws -> [Int64] {
         guard !outcomes.isEmpty else { return [] }
         let tokens = leases
-        let refused: [Int64] = try await db.client.withTransaction(logger: logger) { conn in
+        let refused: [Int64] = try await db.transaction { conn in
             var refused: [Int64] = []
             for outcome in outcomes {
                 guard let token = tokens[outcome.id] else { refused.append(outcome.id); continue }

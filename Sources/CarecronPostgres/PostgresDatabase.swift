@@ -35,6 +35,17 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
+    /// Runs `body` in one transaction; an error of `body`'s own (an order's state rule, a bad
+    /// field) is thrown as it is, not wrapped in the driver's transaction error.
+    public func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        do {
+            return try await client.withTransaction(logger: logger) { conn in try await body(conn) }
+        } catch let e as PostgresTransactionError {
+            if let own = e.closureError, e.rollbackError == nil { throw own }
+            throw e
+        }
+    }
+
     /// Closes every connection.
     public func shutdown() async {
         running.cancel()

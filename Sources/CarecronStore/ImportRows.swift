@@ -7,6 +7,11 @@ public struct FieldProblem: CodedError, Equatable, CustomStringConvertible {
     public let field: String
     public let reason: String
     public var description: String { "\(field): \(reason)" }
+
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
 }
 
 /// A customer as stored, normalised.

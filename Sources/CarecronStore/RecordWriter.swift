@@ -174,37 +174,79 @@ public struct OrderEvents: Sendable {
     /// Applies an event at `at`; repeating one already applied changes nothing.
     public func apply(_ event: Event, orderId: String, at: Date) throws -> RecordWriter.Outcome {
         try store.db.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM orders WHERE id = ?", arguments: [orderId]) else {
-                throw Failure.notFound("no order \(orderId)")
+            let row = try Row.fetchOne(db, sql: "SELECT status, placed_at, paid_at, delivered_at, expired_at, payment_method FROM orders WHERE id = ?",
+                                       arguments: [orderId])
+            let order = row.map {
+                OrderFacts(status: $0["status"], placedAt: $0["placed_at"], paidAt: $0["paid_at"], deliveredAt: $0["delivered_at"],
+                           expiredAt: $0["expired_at"], paymentMethod: $0["payment_method"])
             }
-            let status: String = row["status"]
-            let t = Int(at.timeIntervalSince1970), now = Int(clock.now().timeIntervalSince1970)
-            switch event {
-            case .payment:
-                if (row["paid_at"] as Int?) != nil { return .unchanged }
-                if ["cancelled", "returned"].contains(status) { throw Failure.conflict("order \(orderId) was \(status): a payment cannot be recorded") }
-                let placed: Int = row["placed_at"]
-                // A payment after expiry is kept and flagged (DOMAIN.md §2), never lost.
-                let late = (row["expired_at"] as Int?) != nil || t >= placed + holdFor.seconds
+            let now = Int(clock.now().timeIntervalSince1970)
+            switch try Self.change(event, orderId: orderId, order: order, at: Int(at.timeIntervalSince1970), holdFor: holdFor) {
+            case nil:
+                return .unchanged
+            case .pay(let t, let late):
                 try db.execute(sql: """
                     UPDATE orders SET paid_at = ?, status = CASE WHEN status IN ('pending', 'expired') THEN 'paid' ELSE status END,
                         paid_after_expiry = ?, updated_at = ? WHERE id = ?
                     """, arguments: [t, late ? 1 : 0, now, orderId])
-            case .delivery:
-                if (row["delivered_at"] as Int?) != nil { return .unchanged }
-                if status == "cancelled" { throw Failure.conflict("order \(orderId) was cancelled: it cannot be delivered") }
-                let cod = (row["payment_method"] as String) == "cod"
+            case .deliver(let t, let paidToo):
                 try db.execute(sql: """
                     UPDATE orders SET delivered_at = ?, status = 'delivered', paid_at = COALESCE(paid_at, CASE WHEN ? THEN ? END),
                         updated_at = ? WHERE id = ?
-                    """, arguments: [t, cod, t, now, orderId])
-            case .cancel:
-                if status == "cancelled" { return .unchanged }
-                if (row["delivered_at"] as Int?) != nil { throw Failure.conflict("order \(orderId) was delivered: it is returned, not cancelled") }
+                    """, arguments: [t, paidToo, t, now, orderId])
+            case .cancel(let t):
                 try db.execute(sql: "UPDATE orders SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE id = ?",
                                arguments: [t, now, orderId])
             }
             return .updated
+        }
+    }
+
+    /// An order as an event finds it (times in whole seconds).
+    public struct OrderFacts: Sendable {
+        public var status: String
+        public var placedAt: Int
+        public var paidAt: Int?
+        public var deliveredAt: Int?
+        public var expiredAt: Int?
+        public var paymentMethod: String
+
+        public init(status: String, placedAt: Int, paidAt: Int?, deliveredAt: Int?, expiredAt: Int?, paymentMethod: String) {
+            self.status = status
+            self.placedAt = placedAt
+            self.paidAt = paidAt
+            self.deliveredAt = deliveredAt
+            self.expiredAt = expiredAt
+            self.paymentMethod = paymentMethod
+        }
+    }
+
+    /// What an event changes in an order, whatever store holds it.
+    public enum Change: Equatable, Sendable {
+        /// Paid at; `late` when after expiry (kept and flagged, DOMAIN.md §2, never lost).
+        case pay(at: Int, late: Bool)
+        /// Delivered at; a cash-on-delivery order is paid then too, unless it was already.
+        case deliver(at: Int, paidToo: Bool)
+        case cancel(at: Int)
+    }
+
+    /// The order's state rules: nil when the event was applied already (a retry changes
+    /// nothing); the change otherwise; a refusal for the impossible or a missing order.
+    public static func change(_ event: Event, orderId: String, order: OrderFacts?, at t: Int, holdFor: TimeSpan) throws(Failure) -> Change? {
+        guard let order else { throw Failure.notFound("no order \(orderId)") }
+        switch event {
+        case .payment:
+            if order.paidAt != nil { return nil }
+            if ["cancelled", "returned"].contains(order.status) { throw Failure.conflict("order \(orderId) was \(order.status): a payment cannot be recorded") }
+            return .pay(at: t, late: order.expiredAt != nil || t >= order.placedAt + holdFor.seconds)
+        case .delivery:
+            if order.deliveredAt != nil { return nil }
+            if order.status == "cancelled" { throw Failure.conflict("order \(orderId) was cancelled: it cannot be delivered") }
+            return .deliver(at: t, paidToo: order.paymentMethod == "cod")
+        case .cancel:
+            if order.status == "cancelled" { return nil }
+            if order.deliveredAt != nil { throw Failure.conflict("order \(orderId) was delivered: it is returned, not cancelled") }
+            return .cancel(at: t)
         }
     }
 }

@@ -1,0 +1,219 @@
+import CarecronDomain
+import CarecronStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// carecron's store on a shared PostgreSQL database (issue 15). Each capability is a file of
+/// its own: customers and orders here, the service's state and audit log beside it, the outbox
+/// in `LeasedOutbox`. The rows mean what the SQLite store's mean (`PostgresMigrations`), and
+/// the same contract tests run against both (`StoreContractTests`).
+public final class PostgresStore: Sendable {
+    public let db: PostgresDatabase
+    /// This node's outbox: its claims are leases owned by this process.
+    public let leasedOutbox: LeasedOutbox
+
+    public init(_ db: PostgresDatabase, owner: String = LeasedOutbox.newOwner()) {
+        self.db = db
+        self.leasedOutbox = LeasedOutbox(db, owner: owner)
+    }
+
+    public var outbox: any OutboxStore { leasedOutbox }
+    var logger: Logger { db.logger }
+
+    static func seconds(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970) }
+    static func date(_ s: Int64?) -> Date? { s.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
+
+    /// Whether a statement with `RETURNING` returned a row.
+    func returnsRow(_ query: PostgresQuery, on conn: PostgresConnection? = nil) async throws -> Bool {
+        let rows: PostgresRowSequence
+        if let conn { rows = try await conn.query(query, logger: logger) } else { rows = try await db.client.query(query, logger: logger) }
+        for try await _ in rows { return true }
+        return false
+    }
+}
+
+// MARK: - Customers and orders
+
+extension PostgresStore: CustomerOrderStore {
+    /// Inserts or updates by id, normalised as an import row; an update that would change no
+    /// value is not made, so a repeat says `unchanged`.
+    public func upsert(_ kind: ImportKind, _ fields: [String: String], clock: ShopClock, holdFor: TimeSpan, now: Date) async throws
+        -> RecordWriter.Outcome {
+        let normaliser = RowNormaliser(clock: clock), n = Self.seconds(now)
+        let query: PostgresQuery
+        switch kind {
+        case .customers:
+            let c = try normaliser.customer(RecordFields(kind, fields))
+            query = """
+                INSERT INTO customers AS t (id, full_name, gender, phone, email, birthday, birth_md, zalo_user_id, tier, opt_out, created_at, updated_at)
+                VALUES (\(c.id), \(c.fullName), \(c.gender.rawValue), \(c.phone), \(c.email), \(c.birthday), \(c.birthMonthDay),
+                        \(c.zaloUserId), \(c.tier), \(c.optOut.rawValue), \(n), \(n))
+                ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name, gender = excluded.gender, phone = excluded.phone,
+                    email = excluded.email, birthday = excluded.birthday, birth_md = excluded.birth_md, zalo_user_id = excluded.zalo_user_id,
+                    tier = excluded.tier, opt_out = excluded.opt_out, updated_at = excluded.updated_at
+                WHERE (t.full_name, t.gender, t.phone, t.email, t.birthday, t.birth_md, t.zalo_user_id, t.tier, t.opt_out)
+                    IS DISTINCT FROM (excluded.full_name, excluded.gender, excluded.phone, excluded.email, excluded.birthday,
+                                      excluded.birth_md, excluded.zalo_user_id, excluded.tier, excluded.opt_out)
+                RETURNING (xmax = 0) AS inserted
+                """
+        case .orders:
+            let o = try normaliser.order(RecordFields(kind, fields))
+            guard try await returnsRow("SELECT 1 FROM customers WHERE id = \(o.customerId)") else {
+                throw FieldProblem(field: "customer_id", reason: "unknown customer \"\(o.customerId)\" (import customers first)")
+            }
+            let placed = Self.seconds(o.placedAt), paid = o.paidAt.map(Self.seconds), delivered = o.deliveredAt.map(Self.seconds)
+            let late: Int32 = (o.paidAt.map { $0 >= o.placedAt.addingTimeInterval(holdFor.interval) } ?? false) ? 1 : 0
+            query = """
+                INSERT INTO orders AS t (id, customer_id, placed_at, amount, payment_method, status, paid_at, delivered_at, items, agent,
+                                         paid_after_expiry, created_at, updated_at)
+                VALUES (\(o.id), \(o.customerId), \(placed), \(Int64(o.amount)), \(o.paymentMethod.rawValue), \(o.status.rawValue), \(paid),
+                        \(delivered), \(o.items), \(o.agent), \(late), \(n), \(n))
+                ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, placed_at = excluded.placed_at, amount = excluded.amount,
+                    payment_method = excluded.payment_method, status = excluded.status, paid_at = excluded.paid_at,
+                    delivered_at = excluded.delivered_at, items = excluded.items, agent = excluded.agent,
+                    paid_after_expiry = excluded.paid_after_expiry, updated_at = excluded.updated_at
+                WHERE (t.customer_id, t.placed_at, t.amount, t.payment_method, t.status, t.paid_at, t.delivered_at, t.items, t.agent,
+                       t.paid_after_expiry)
+                    IS DISTINCT FROM (excluded.customer_id, excluded.placed_at, excluded.amount, excluded.payment_method, excluded.status,
+                                      excluded.paid_at, excluded.delivered_at, excluded.items, excluded.agent, excluded.paid_after_expiry)
+                RETURNING (xmax = 0) AS inserted
+                """
+        }
+        for try await inserted in try await db.client.query(query, logger: logger).decode(Bool.self) {
+            return inserted ? .inserted : .updated
+        }
+        return .unchanged
+    }
+
+    /// Applies an order event with the order's state rules (`OrderEvents.change`), the order
+    /// locked while it is read and changed.
+    public func apply(_ event: OrderEvents.Event, orderId: String, at: Date, holdFor: TimeSpan, now: Date) async throws -> RecordWriter.Outcome {
+        let n = Self.seconds(now)
+        return try await db.transaction { conn in
+            var order: OrderEvents.OrderFacts?
+            let rows = try await conn.query("""
+                SELECT status, placed_at, paid_at, delivered_at, expired_at, payment_method FROM orders WHERE id = \(orderId) FOR UPDATE
+                """, logger: self.logger)
+            for try await (status, placed, paid, delivered, expired, method) in rows.decode((String, Int64, Int64?, Int64?, Int64?, String).self) {
+                order = .init(status: status, placedAt: Int(placed), paidAt: paid.map(Int.init), deliveredAt: delivered.map(Int.init),
+                              expiredAt: expired.map(Int.init), paymentMethod: method)
+            }
+            switch try OrderEvents.change(event, orderId: orderId, order: order, at: Int(at.timeIntervalSince1970), holdFor: holdFor) {
+            case nil:
+                return .unchanged
+            case .pay(let t, let late):
+                try await conn.query("""
+                    UPDATE orders SET paid_at = \(Int64(t)), status = CASE WHEN status IN ('pending', 'expired') THEN 'paid' ELSE status END,
+                        paid_after_expiry = \(Int32(late ? 1 : 0)), updated_at = \(n) WHERE id = \(orderId)
+                    """, logger: self.logger)
+            case .deliver(let t, let paidToo):
+                try await conn.query("""
+                    UPDATE orders SET delivered_at = \(Int64(t)), status = 'delivered',
+                        paid_at = COALESCE(paid_at, CASE WHEN \(paidToo) THEN \(Int64(t)) END), updated_at = \(n) WHERE id = \(orderId)
+                    """, logger: self.logger)
+            case .cancel(let t):
+                try await conn.query("UPDATE orders SET status = 'cancelled', cancelled_at = \(Int64(t)), updated_at = \(n) WHERE id = \(orderId)",
+                                     logger: self.logger)
+            }
+            return .updated
+        }
+    }
+
+    /// Marks unpaid orders expired, once; a payment recorded first wins. How many it marked.
+    public func expire(orderIds: [String], at: Date, now: Date) async throws -> Int {
+        guard !orderIds.isEmpty else { return 0 }
+        let rows = try await db.client.query("""
+            UPDATE orders SET expired_at = \(Self.seconds(at)), status = 'expired', updated_at = \(Self.seconds(now))
+            WHERE id = ANY(\(orderIds)) AND expired_at IS NULL AND paid_at IS NULL AND status = 'pending'
+            RETURNING id
+            """, logger: logger)
+        var n = 0
+        for try await _ in rows { n += 1 }
+        return n
+    }
+
+    /// Erases a customer with their orders, messages and the messages' keys, keeping anonymous
+    /// counts in `erasures` (Decree 13/2023). True if there was such a customer.
+    public func forget(customerId: String, now: Date) async throws -> Bool {
+        let day = String(ISO8601DateFormatter().string(from: now).prefix(10))
+        return try await db.transaction { conn in
+            var messages: Int64 = 0
+            for try await n in try await conn.query("SELECT count(*) FROM outbox WHERE customer_id = \(customerId)", logger: self.logger)
+                .decode(Int64.self) { messages = n }
+            try await conn.query("DELETE FROM outbox_keys WHERE outbox_id IN (SELECT id FROM outbox WHERE customer_id = \(customerId))",
+                                 logger: self.logger)
+            guard try await self.returnsRow("DELETE FROM customers WHERE id = \(customerId) RETURNING id", on: conn) else { return false }
+            try await conn.query("""
+                INSERT INTO erasures (day, customers, messages) VALUES (\(day), 1, \(Int32(messages)))
+                ON CONFLICT (day) DO UPDATE SET customers = erasures.customers + 1, messages = erasures.messages + excluded.messages
+                """, logger: self.logger)
+            return true
+        }
+    }
+
+    public func customerCount() async throws -> Int {
+        for try await n in try await db.client.query("SELECT count(*) FROM customers", logger: logger).decode(Int64.self) { return Int(n) }
+        return 0
+    }
+
+    /// One customer with every order of theirs, newest first, as the planner sees them.
+    public func customerWithOrders(id: String) async throws -> (customer: CustomerSnapshot, orders: [OrderSnapshot])? {
+        var customer: CustomerSnapshot?
+        for try await row in try await db.client.query("SELECT \(unescaped: Self.customerColumns) FROM customers WHERE id = \(id)", logger: logger) {
+            customer = try Self.customer(row)
+        }
+        guard let customer else { return nil }
+        var orders: [OrderSnapshot] = []
+        for try await row in try await db.client.query("""
+            SELECT \(unescaped: Self.orderColumns) FROM orders WHERE customer_id = \(id) ORDER BY placed_at DESC
+            """, logger: logger) {
+            orders.append(try Self.order(row, fromPlacement: true))
+        }
+        return (customer, orders)
+    }
+
+    /// The customer and orders of a message as they are now, read in one transaction.
+    public func sendingFacts(customerId: String?, orderIds: [String]) async throws -> SendingFacts {
+        try await db.transaction { conn in
+            var optOut: OptOut?
+            if let customerId {
+                for try await v in try await conn.query("SELECT opt_out FROM customers WHERE id = \(customerId)", logger: self.logger)
+                    .decode(String.self) { optOut = OptOut(rawValue: v) ?? OptOut.none }
+            }
+            var orders: [OrderAtSending] = []
+            if !orderIds.isEmpty {
+                let rows = try await conn.query("""
+                    SELECT id, status, paid_at, expired_at, delivered_at FROM orders WHERE id = ANY(\(orderIds))
+                    """, logger: self.logger)
+                for try await (id, status, paid, expired, delivered) in rows.decode((String, String, Int64?, Int64?, Int64?).self) {
+                    orders.append(OrderAtSending(id: id, status: OrderStatus(rawValue: status), paidAt: Self.date(paid),
+                                                 expiredAt: Self.date(expired), deliveredAt: Self.date(delivered)))
+                }
+            }
+            return SendingFacts(optOut: optOut, orders: orders)
+        }
+    }
+
+    // Columns named once and read by position, as the SQLite store's planning queries read them.
+    static let orderColumns = "id, customer_id, placed_at, amount, payment_method, status, paid_at, delivered_at, items, agent, created_at, expired_at"
+    static let customerColumns = "id, full_name, gender, phone, email, tier, opt_out, birth_md, zalo_user_id"
+
+    static func customer(_ row: PostgresRow) throws -> CustomerSnapshot {
+        let (id, name, gender, phone, email, tier, optOut, md, zalo) = try row.decode(
+            (String, String, String, String?, String?, String?, String, String?, String?).self)
+        let facts = CustomerFacts(id: id, name: CustomerName(name), gender: Gender(rawValue: gender) ?? .unknown, phone: phone, email: email, tier: tier)
+        return CustomerSnapshot(facts: facts, optOut: OptOut(rawValue: optOut) ?? .none, birthMonthDay: md, zaloUserId: zalo)
+    }
+
+    static func order(_ row: PostgresRow, fromPlacement: Bool) throws -> OrderSnapshot {
+        let (id, customer, placedAt, amount, method, status, paid, delivered, items, agent, created, expired) = try row.decode(
+            (String, String, Int64, Int64, String, String, Int64?, Int64?, String, String?, Int64, Int64?).self)
+        let placed = date(placedAt)!
+        return OrderSnapshot(id: id, customerId: customer, placedAt: placed, amount: Int(amount),
+                             paymentMethod: PaymentMethod(rawValue: method) ?? .prepaid, status: OrderStatus(rawValue: status) ?? .pending,
+                             paidAt: date(paid), deliveredAt: date(delivered), items: items, agent: agent,
+                             knownAt: fromPlacement ? placed : max(placed, date(created) ?? placed),
+                             expiredAt: fromPlacement ? nil : date(expired))
+    }
+}
