@@ -120,6 +120,18 @@ public enum PostgresMigrations {
                 role TEXT PRIMARY KEY, holder TEXT NOT NULL, term BIGINT NOT NULL, expires_at TIMESTAMPTZ NOT NULL)
             """,
         ]),
+        // "Something changed": a sequence every write to the planner's tables advances, once a
+        // statement (a sequence never waits for another transaction, so writers never queue on it).
+        ("v2-data-version", [
+            "CREATE SEQUENCE data_version",
+            """
+            CREATE FUNCTION carecron_data_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM nextval('data_version'); RETURN NULL; END $$
+            """,
+            "CREATE TRIGGER customers_changed AFTER INSERT OR UPDATE OR DELETE ON customers FOR EACH STATEMENT EXECUTE FUNCTION carecron_data_changed()",
+            "CREATE TRIGGER orders_changed AFTER INSERT OR UPDATE OR DELETE ON orders FOR EACH STATEMENT EXECUTE FUNCTION carecron_data_changed()",
+            "CREATE TRIGGER outbox_changed AFTER INSERT OR UPDATE OR DELETE ON outbox FOR EACH STATEMENT EXECUTE FUNCTION carecron_data_changed()",
+        ]),
     ]
 
     /// Applies every version not applied yet; safe when several nodes start at once.

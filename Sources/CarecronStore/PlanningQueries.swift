@@ -60,7 +60,7 @@ public struct PlanningQueries {
     /// The planner's queries for a span: the orders it may act on (placed in the replay or a hold
     /// before it, delivered or paid in a check-in's reach, every order of a customer who paid in
     /// it), their customers (fetched by id), and the customers whose birthday falls in the span.
-    static func statements(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int,
+    public static func statements(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int,
                            clock: ShopClock) -> (orders: [String], birthdays: String, remindersSent: String) {
         let start = from.addingTimeInterval(-lookback)
         let s = Int(start.timeIntervalSince1970), e = Int(to.timeIntervalSince1970)
