@@ -132,7 +132,15 @@ public enum PostgresMigrations {
             "CREATE TRIGGER orders_changed AFTER INSERT OR UPDATE OR DELETE ON orders FOR EACH STATEMENT EXECUTE FUNCTION carecron_data_changed()",
             "CREATE TRIGGER outbox_changed AFTER INSERT OR UPDATE OR DELETE ON outbox FOR EACH STATEMENT EXECUTE FUNCTION carecron_data_changed()",
         ]),
+        // The retention rule's reading order: finished messages by age, purged messages' keys by age.
+        ("v3-retention", [
+            "CREATE INDEX outbox_finished ON outbox (updated_at) WHERE state IN ('sent', 'cancelled', 'dead')",
+            "CREATE INDEX outbox_keys_detached ON outbox_keys (planned_at) WHERE outbox_id IS NULL",
+        ]),
     ]
+
+    /// Every version's name, in order.
+    public static var names: [String] { versions.map(\.0) }
 
     /// Applies every version not applied yet; safe when several nodes start at once.
     public static func run(on client: PostgresClient, logger: Logger) async throws {

@@ -14,6 +14,7 @@ struct StoreUnderTest {
     let state: any ServiceStateStore
     let audit: any AuditStore
     let planning: any PlanningSource
+    let retention: any OutboxRetentionStore
     /// The whole store, where the implementation has every part.
     let full: (any CareStore)?
     /// A write by another process, which `dataVersion` must notice.
@@ -32,7 +33,7 @@ struct StoreUnderTest {
         case "sqlite":
             let file = TestSupport.temporaryFolder("contract").appendingPathComponent("carecron.sqlite")
             let store = try Store(url: file)
-            var s = StoreUnderTest(customers: store, outbox: store.outbox, state: store, audit: store, planning: store, full: store)
+            var s = StoreUnderTest(customers: store, outbox: store.outbox, state: store, audit: store, planning: store, retention: store, full: store)
             s.writeElsewhere = {
                 // Another connection, as another process would have.
                 let other = try Store(url: file)
@@ -47,7 +48,7 @@ struct StoreUnderTest {
         case "postgres":
             let settings = try TestPostgres.freshDatabase()
             let store = PostgresStore(try await TestPostgres.open(settings))
-            var s = StoreUnderTest(customers: store, outbox: store.outbox, state: store, audit: store, planning: store, full: nil)
+            var s = StoreUnderTest(customers: store, outbox: store.outbox, state: store, audit: store, planning: store, retention: store, full: nil)
             s.writeElsewhere = {
                 try TestPostgres.psql(settings, "INSERT INTO customers (id, full_name, created_at, updated_at) VALUES ('ELSEWHERE', 'Lê Văn Tám', 0, 0)")
             }
@@ -229,6 +230,27 @@ struct StoreContractTests {
         #expect(try await s.outbox.list(state: nil, limit: 10).isEmpty, "the customer's messages go with them")
         #expect(try await s.outbox.enqueue(keys: ["job:O1:1"], job: "job", customerId: nil, orderIds: [], reminder: 1,
                                            renderings: message("1"), dueAt: now, now: now), "and so do their keys")
+    }
+
+    @Test(arguments: StoreUnderTest.implementations)
+    func oldFinishedMessagesLeaveButTheirCountsAndKeysStay(_ name: String) async throws {
+        let s = try await StoreUnderTest.make(name)
+        let old = now.addingTimeInterval(-100 * 86_400)
+        for i in 0..<3 {
+            try await s.outbox.enqueue(keys: ["job:R\(i):1"], job: "job", customerId: nil, orderIds: [], reminder: nil,
+                                       renderings: message("\(i)"), dueAt: old, now: old)
+        }
+        for m in try await s.outbox.claimDue(now: old, limit: 3) { try await s.outbox.markSent(m.id, providerId: nil, at: old) }
+        try await s.outbox.enqueue(keys: ["job:R9:1"], job: "job", customerId: nil, orderIds: [], reminder: nil,
+                                   renderings: message("9"), dueAt: now, now: now)
+        let pass = try await OutboxRetention.run(s.retention, keepFor: .days(90), now: now, batchSize: 2)
+        #expect(pass.messages == 3 && pass.keys == 0 && pass.finished)
+        #expect(try await s.outbox.list(state: nil, limit: 10).map(\.key) == ["job:R9:1"], "only the recent message is left")
+        #expect(try await s.outbox.counts() == [.sent: 3, .planned: 1], "the totals keep the purged")
+        #expect(try await !s.outbox.enqueue(keys: ["job:R0:1"], job: "job", customerId: nil, orderIds: [], reminder: nil,
+                                            renderings: message("0"), dueAt: now, now: now), "a purged message's key is still planned")
+        let later = try await OutboxRetention.run(s.retention, keepFor: .days(90), now: old.addingTimeInterval(401 * 86_400))
+        #expect(later.keys == 3, "keys of purged messages go once no job can plan them again")
     }
 
     @Test(arguments: StoreUnderTest.implementations)
