@@ -44,19 +44,7 @@ extension PostgresStore: CustomerOrderStore {
         let query: PostgresQuery
         switch kind {
         case .customers:
-            let c = try normaliser.customer(RecordFields(kind, fields))
-            query = """
-                INSERT INTO customers AS t (id, full_name, gender, phone, email, birthday, birth_md, zalo_user_id, tier, opt_out, created_at, updated_at)
-                VALUES (\(c.id), \(c.fullName), \(c.gender.rawValue), \(c.phone), \(c.email), \(c.birthday), \(c.birthMonthDay),
-                        \(c.zaloUserId), \(c.tier), \(c.optOut.rawValue), \(n), \(n))
-                ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name, gender = excluded.gender, phone = excluded.phone,
-                    email = excluded.email, birthday = excluded.birthday, birth_md = excluded.birth_md, zalo_user_id = excluded.zalo_user_id,
-                    tier = excluded.tier, opt_out = excluded.opt_out, updated_at = excluded.updated_at
-                WHERE (t.full_name, t.gender, t.phone, t.email, t.birthday, t.birth_md, t.zalo_user_id, t.tier, t.opt_out)
-                    IS DISTINCT FROM (excluded.full_name, excluded.gender, excluded.phone, excluded.email, excluded.birthday,
-                                      excluded.birth_md, excluded.zalo_user_id, excluded.tier, excluded.opt_out)
-                RETURNING (xmax = 0) AS inserted
-                """
+            query = try Self.customerUpsert(fields, normaliser: normaliser, now: n)
         case .orders:
             let o = try normaliser.order(RecordFields(kind, fields))
             guard try await returnsRow("SELECT 1 FROM customers WHERE id = \(o.customerId)") else {
@@ -84,6 +72,23 @@ extension PostgresStore: CustomerOrderStore {
             return inserted ? .inserted : .updated
         }
         return .unchanged
+    }
+
+    /// The upsert of one customer, saying by its row whether it inserted (none: unchanged).
+    static func customerUpsert(_ fields: [String: String], normaliser: RowNormaliser, now n: Int64) throws -> PostgresQuery {
+        let c = try normaliser.customer(RecordFields(.customers, fields))
+        return """
+                INSERT INTO customers AS t (id, full_name, gender, phone, email, birthday, birth_md, zalo_user_id, tier, opt_out, created_at, updated_at)
+                VALUES (\(c.id), \(c.fullName), \(c.gender.rawValue), \(c.phone), \(c.email), \(c.birthday), \(c.birthMonthDay),
+                        \(c.zaloUserId), \(c.tier), \(c.optOut.rawValue), \(n), \(n))
+                ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name, gender = excluded.gender, phone = excluded.phone,
+                    email = excluded.email, birthday = excluded.birthday, birth_md = excluded.birth_md, zalo_user_id = excluded.zalo_user_id,
+                    tier = excluded.tier, opt_out = excluded.opt_out, updated_at = excluded.updated_at
+                WHERE (t.full_name, t.gender, t.phone, t.email, t.birthday, t.birth_md, t.zalo_user_id, t.tier, t.opt_out)
+                    IS DISTINCT FROM (excluded.full_name, excluded.gender, excluded.phone, excluded.email, excluded.birthday,
+                                      excluded.birth_md, excluded.zalo_user_id, excluded.tier, excluded.opt_out)
+                RETURNING (xmax = 0) AS inserted
+                """
     }
 
     /// Applies an order event with the order's state rules (`OrderEvents.change`), the order

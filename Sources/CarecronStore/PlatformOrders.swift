@@ -56,21 +56,18 @@ public struct PlatformOrders: Sendable {
                 _ = try writer.upsert(.customers, customer, db: db, now: Int(now.timeIntervalSince1970))
             }
             let stored = try Row.fetchOne(db, sql: "SELECT status, paid_at, cancelled_at, expired_at, source_updated_at FROM orders WHERE id = ?",
-                                          arguments: [order.id])
-            if let last = stored?["source_updated_at"] as Int64?, let incoming = u.updatedAt, Int64(incoming.timeIntervalSince1970) < last {
-                return .stale(storedUpdatedAt: Date(timeIntervalSince1970: TimeInterval(last)))
+                                          arguments: [order.id]).map {
+                PlatformOrderRule.Stored(status: OrderStatus(rawValue: $0["status"]) ?? .pending, paidAt: $0["paid_at"],
+                                         cancelledAt: $0["cancelled_at"], expiredAt: $0["expired_at"], sourceUpdatedAt: $0["source_updated_at"])
             }
-            let status = stored.map { OrderLifecycle.merge(stored: OrderStatus(rawValue: $0["status"]) ?? .pending, incoming: u.status) } ?? u.status
-            let storedPaid = stored?["paid_at"] as Int64?, storedCancelled = stored?["cancelled_at"] as Int64?
-            let fallback = u.updatedAt ?? now
-            func seconds(_ d: Date?) -> Int64? { d.map { Int64($0.timeIntervalSince1970) } }
-            // Times follow the status: paid orders have paid_at, cancelled ones cancelled_at, pending ones neither.
-            let paidAt: Int64? = status.isPaid ? storedPaid ?? seconds(u.paidAt ?? fallback) : status == .cancelled ? storedPaid : nil
-            let cancelledAt: Int64? = status == .cancelled ? storedCancelled ?? seconds(u.cancelledAt ?? fallback) : nil
-            let placed = Int64(order.placedAt.timeIntervalSince1970)
-            let late = paidAt.map { (stored?["expired_at"] as Int64?) != nil || $0 >= placed + Int64(holdFor.seconds) } ?? false
-            let values: [DatabaseValueConvertible?] = [order.customerId, placed, order.amount, order.paymentMethod, status, paidAt,
-                                                       cancelledAt, order.items, late ? 1 : 0, seconds(u.updatedAt)]
+            let v: PlatformOrderRule.Values
+            switch PlatformOrderRule.resolve(u, order: order, stored: stored, holdFor: holdFor, now: now) {
+            case .stale(let at): return .stale(storedUpdatedAt: at)
+            case .write(let values): v = values
+            }
+            let values: [DatabaseValueConvertible?] = [order.customerId, Int64(order.placedAt.timeIntervalSince1970), order.amount,
+                                                       order.paymentMethod, v.status, v.paidAt, v.cancelledAt, order.items,
+                                                       v.paidAfterExpiry ? 1 : 0, v.sourceUpdatedAt]
             let n = Int64(now.timeIntervalSince1970)
             if stored == nil {
                 try db.execute(sql: """

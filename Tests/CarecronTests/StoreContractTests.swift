@@ -15,6 +15,8 @@ struct StoreUnderTest {
     let audit: any AuditStore
     let planning: any PlanningSource
     let retention: any OutboxRetentionStore
+    /// The platforms' orders, read with the tests' clock and a 24-hour hold.
+    let platform: any PlatformOrderStore
     /// The whole store, where the implementation has every part.
     let full: (any CareStore)?
     /// A write by another process, which `dataVersion` must notice.
@@ -33,7 +35,8 @@ struct StoreUnderTest {
         case "sqlite":
             let file = TestSupport.temporaryFolder("contract").appendingPathComponent("carecron.sqlite")
             let store = try Store(url: file)
-            var s = StoreUnderTest(customers: store, outbox: store.outbox, state: store, audit: store, planning: store, retention: store, full: store)
+            var s = StoreUnderTest(customers: store, outbox: store.outbox, state: store, audit: store, planning: store, retention: store,
+                                  platform: store.platformOrders(clock: TestSupport.saigon, holdFor: .hours(24)), full: store)
             s.writeElsewhere = {
                 // Another connection, as another process would have.
                 let other = try Store(url: file)
@@ -48,7 +51,8 @@ struct StoreUnderTest {
         case "postgres":
             let settings = try TestPostgres.freshDatabase()
             let store = PostgresStore(try await TestPostgres.open(settings))
-            var s = StoreUnderTest(customers: store, outbox: store.outbox, state: store, audit: store, planning: store, retention: store, full: nil)
+            var s = StoreUnderTest(customers: store, outbox: store.outbox, state: store, audit: store, planning: store, retention: store,
+                                  platform: store.platformOrders(clock: TestSupport.saigon, holdFor: .hours(24)), full: nil)
             s.writeElsewhere = {
                 try TestPostgres.psql(settings, "INSERT INTO customers (id, full_name, created_at, updated_at) VALUES ('ELSEWHERE', 'Lê Văn Tám', 0, 0)")
             }
@@ -308,15 +312,38 @@ struct StoreContractTests {
         #expect(try await s.customers.sendingFacts(customerId: "NOBODY", orderIds: []).optOut == nil, "a missing customer has no opt-out")
     }
 
-    @Test(arguments: StoreUnderTest.complete)
+    @Test(arguments: StoreUnderTest.implementations)
     func platformDeliveriesAreRememberedOnce(_ name: String) async throws {
         let s = try await StoreUnderTest.make(name)
-        let orders = try #require(s.full).platformOrders(clock: clock, holdFor: .hours(24))
+        let orders = s.platform
         #expect(try await !orders.seen(webhook: "w-1"))
         try await orders.remember(webhook: "w-1", topic: "orders/create", at: now)
         try await orders.remember(webhook: "w-1", topic: "orders/create", at: now)
         #expect(try await orders.seen(webhook: "w-1"))
         #expect(try await !orders.exists(orderId: "SHOP-1"))
+    }
+
+    @Test(arguments: StoreUnderTest.implementations)
+    func aPlatformsOrderMovesOnlyForwardAndNeverBackInTime(_ name: String) async throws {
+        let s = try await StoreUnderTest.make(name)
+        func update(_ status: OrderStatus, updated: String, phone: String = "0912345678") -> PlatformOrderUpdate {
+            PlatformOrderUpdate(customer: ["id": "S-C1", "full_name": "Trần Thị Lan", "phone": phone],
+                                order: ["id": "S-1", "customer_id": "S-C1", "placed_at": "2026-12-01T08:15:00+07:00", "amount": "450000"],
+                                status: status, paidAt: nil, cancelledAt: nil, updatedAt: TestSupport.instant(updated))
+        }
+        #expect(try await s.platform.apply(update(.pending, updated: "2026-12-01T08:15:00+07:00", phone: "12"), now: now) == .inserted,
+                "an unreadable phone does not lose the order")
+        #expect(try await s.platform.apply(update(.pending, updated: "2026-12-01T08:15:00+07:00"), now: now) == .unchanged)
+        #expect(try await s.platform.apply(update(.paid, updated: "2026-12-01T09:00:00+07:00"), now: now) == .updated)
+        let stale = try await s.platform.apply(update(.pending, updated: "2026-12-01T08:30:00+07:00"), now: now)
+        #expect(stale == .stale(storedUpdatedAt: TestSupport.instant("2026-12-01T09:00:00+07:00")))
+        #expect(try await s.platform.apply(update(.pending, updated: "2026-12-01T09:30:00+07:00"), now: now) == .updated,
+                "a newer statement is recorded (its time), but cannot take a paid order back to pending")
+        let facts = try await s.customers.sendingFacts(customerId: "S-C1", orderIds: ["S-1"])
+        #expect(facts.orders.first?.status == .paid && facts.orders.first?.paidAt == TestSupport.instant("2026-12-01T09:00:00+07:00"))
+        try await s.platform.noteUpdated(orderId: "S-1", at: TestSupport.instant("2026-12-01T10:00:00+07:00"))
+        #expect(try await s.platform.storedUpdatedAt(orderId: "S-1") == TestSupport.instant("2026-12-01T10:00:00+07:00"))
+        #expect(try await s.platform.exists(orderId: "S-1"))
     }
 
     @Test(arguments: StoreUnderTest.implementations)
