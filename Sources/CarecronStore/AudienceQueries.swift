@@ -11,18 +11,9 @@ struct AudienceQueries {
 
     /// Up to `limit` members after `cursor` (an id), in id order.
     func members(_ r: AudienceRequest, after cursor: String?, limit: Int) throws -> [CustomerSnapshot] {
-        var (conditions, arguments) = Self.conditions(r)
-        conditions.append(Self.accepting(r.purpose))
-        if let cursor {
-            conditions.append("c.id > ?")
-            arguments += [cursor]
-        }
-        let sql = """
-            SELECT \(Self.columns) FROM customers c WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY c.id LIMIT \(limit)
-            """
+        let q = AudienceSQL(r, dialect: .sqlite).members(after: cursor, limit: limit)
         return try store.db.read { db in
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            let rows = try Row.fetchCursor(db, sql: q.sql, arguments: StatementArguments(q.arguments))
             var out: [CustomerSnapshot] = []
             while let row = try rows.next() { out.append(PlanningQueries.customer(row)) }
             return out
@@ -31,66 +22,98 @@ struct AudienceQueries {
 
     /// How many match, and how many more would but opted out.
     func count(_ r: AudienceRequest) throws -> AudienceCount {
-        let (conditions, arguments) = Self.conditions(r)
-        let sql = """
-            SELECT COUNT(*), COALESCE(SUM(CASE WHEN \(Self.accepting(r.purpose)) THEN 0 ELSE 1 END), 0)
-            FROM customers c WHERE \(conditions.joined(separator: " AND "))
-            """
+        let q = AudienceSQL(r, dialect: .sqlite).count
         return try store.db.read { db in
-            let row = try Row.fetchOne(db, sql: sql, arguments: arguments)!
+            let row = try Row.fetchOne(db, sql: q.sql, arguments: StatementArguments(q.arguments))!
             let all: Int = row[0], optedOut: Int = row[1]
             return AudienceCount(members: all - optedOut, optedOut: optedOut)
         }
     }
+}
 
-    static let columns = PlanningQueries.customerColumns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }
-        .joined(separator: ", ")
+/// The SQL both stores run for an audience: the same conditions, each store's placeholders
+/// (SQLite's `?`, PostgreSQL's `$n`). Every argument is text; numbers and times are written in.
+public struct AudienceSQL: Sendable {
+    public enum Dialect: Sendable { case sqlite, postgres }
 
-    /// Opt-outs (DOMAIN.md §6): advertising needs none, a notice anything but `all`.
-    static func accepting(_ purpose: Purpose) -> String {
-        purpose == .marketing ? "c.opt_out = 'none'" : "c.opt_out <> 'all'"
+    public let dialect: Dialect
+    public let request: AudienceRequest
+    /// The filter's conditions (never empty) and their arguments, in placeholder order.
+    public private(set) var conditions: [String] = []
+    public private(set) var arguments: [String] = []
+
+    public init(_ r: AudienceRequest, dialect: Dialect) {
+        self.dialect = dialect
+        self.request = r
+        build()
     }
 
-    /// The filter's conditions (never empty), with their arguments.
-    static func conditions(_ r: AudienceRequest) -> ([String], StatementArguments) {
-        let f = r.filter, at = Int(r.at.timeIntervalSince1970)
-        var sql = ["1"]
-        var args = StatementArguments()
-        func list(_ values: [String]) -> String {
-            args += StatementArguments(values)
-            return values.map { _ in "?" }.joined(separator: ",")
-        }
+    /// A placeholder for a new argument.
+    mutating func bind(_ value: String) -> String {
+        arguments.append(value)
+        return dialect == .sqlite ? "?" : "$\(arguments.count)"
+    }
+
+    mutating func list(_ values: [String]) -> String { values.map { bind($0) }.joined(separator: ",") }
+
+    private mutating func build() {
+        let r = request, f = r.filter, at = Int(r.at.timeIntervalSince1970)
+        conditions = ["1 = 1"]
         let purchases = "FROM orders o WHERE o.customer_id = c.id AND o.status IN ('paid', 'delivered') AND o.placed_at < \(at)"
         let counted = purchases + (f.since(f.within, at: r.at).map { " AND o.placed_at >= \(Int($0.timeIntervalSince1970))" } ?? "")
         if let tiers = f.tiers {
-            args += [r.entryTier ?? ""]
-            sql.append("COALESCE(c.tier, ?) IN (\(list(tiers)))")
+            let entry = bind(r.entryTier ?? "")
+            conditions.append("COALESCE(c.tier, \(entry)) IN (\(list(tiers)))")
         }
-        if let v = f.spentAtLeast { sql.append("(SELECT COALESCE(SUM(o.amount), 0) \(counted)) >= \(v)") }
-        if let v = f.spentBelow { sql.append("(SELECT COALESCE(SUM(o.amount), 0) \(counted)) < \(v)") }
-        if let v = f.ordersAtLeast { sql.append("(SELECT COUNT(*) \(counted)) >= \(v)") }
+        if let v = f.spentAtLeast { conditions.append("(SELECT COALESCE(SUM(o.amount), 0) \(counted)) >= \(v)") }
+        if let v = f.spentBelow { conditions.append("(SELECT COALESCE(SUM(o.amount), 0) \(counted)) < \(v)") }
+        if let v = f.ordersAtLeast { conditions.append("(SELECT COUNT(*) \(counted)) >= \(v)") }
         if let limit = f.since(f.lastOrderWithin, at: r.at) {
-            sql.append("(SELECT MAX(o.placed_at) \(purchases)) >= \(Int(limit.timeIntervalSince1970))")
+            conditions.append("(SELECT MAX(o.placed_at) \(purchases)) >= \(Int(limit.timeIntervalSince1970))")
         }
         if let limit = f.since(f.lastOrderBefore, at: r.at) {
-            sql.append("(SELECT MAX(o.placed_at) \(purchases)) < \(Int(limit.timeIntervalSince1970))")
+            conditions.append("(SELECT MAX(o.placed_at) \(purchases)) < \(Int(limit.timeIntervalSince1970))")
         }
-        if let months = f.birthdayMonths { sql.append("substr(c.birth_md, 1, 2) IN (\(list(months.map { String(format: "%02d", $0) })))") }
-        if let genders = f.genders { sql.append("c.gender IN (\(list(genders.map(\.rawValue))))") }
+        if let months = f.birthdayMonths { conditions.append("substr(c.birth_md, 1, 2) IN (\(list(months.map { String(format: "%02d", $0) })))") }
+        if let genders = f.genders { conditions.append("c.gender IN (\(list(genders.map(\.rawValue))))") }
         for channel in f.hasChannels ?? [] {
             switch channel {
-            case .sms: sql.append("c.phone IS NOT NULL")
-            case .zalo: sql.append("(c.phone IS NOT NULL OR c.zalo_user_id IS NOT NULL)")
-            case .email: sql.append("c.email IS NOT NULL")
+            case .sms: conditions.append("c.phone IS NOT NULL")
+            case .zalo: conditions.append("(c.phone IS NOT NULL OR c.zalo_user_id IS NOT NULL)")
+            case .email: conditions.append("c.email IS NOT NULL")
             case .webhook: break
             }
         }
         if let ids = f.customerIds {
-            let json = String(decoding: (try? JSONEncoder().encode(ids)) ?? Data("[]".utf8), as: UTF8.self)
-            sql.append("c.id IN (SELECT value FROM json_each(?))")
-            args += [json]
+            let json = bind(String(decoding: (try? JSONEncoder().encode(ids)) ?? Data("[]".utf8), as: UTF8.self))
+            conditions.append(dialect == .sqlite ? "c.id IN (SELECT value FROM json_each(\(json)))"
+                                                 : "c.id IN (SELECT jsonb_array_elements_text(\(json)::jsonb))")
         }
-        return (sql, args)
+    }
+
+    /// Up to `limit` members after the id `cursor`, in id order.
+    public func members(after cursor: String?, limit: Int) -> (sql: String, arguments: [String]) {
+        var q = self
+        q.conditions.append(Self.accepting(request.purpose))
+        if let cursor { q.conditions.append("c.id > \(q.bind(cursor))") }
+        return ("SELECT \(Self.columns) FROM customers c WHERE \(q.conditions.joined(separator: " AND ")) ORDER BY c.id LIMIT \(limit)",
+                q.arguments)
+    }
+
+    /// How many match, and how many of those opted out.
+    public var count: (sql: String, arguments: [String]) {
+        ("""
+        SELECT COUNT(*), COALESCE(SUM(CASE WHEN \(Self.accepting(request.purpose)) THEN 0 ELSE 1 END), 0)
+        FROM customers c WHERE \(conditions.joined(separator: " AND "))
+        """, arguments)
+    }
+
+    public static let columns = PlanningQueries.customerColumns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }
+        .joined(separator: ", ")
+
+    /// Opt-outs (DOMAIN.md §6): advertising needs none, a notice anything but `all`.
+    public static func accepting(_ purpose: Purpose) -> String {
+        purpose == .marketing ? "c.opt_out = 'none'" : "c.opt_out <> 'all'"
     }
 }
 

@@ -17,6 +17,7 @@ struct StoreUnderTest {
     let retention: any OutboxRetentionStore
     /// The platforms' orders, read with the tests' clock and a 24-hour hold.
     let platform: any PlatformOrderStore
+    let audiences: any AudienceSource
     /// The whole store, where the implementation has every part.
     let full: (any CareStore)?
     /// A write by another process, which `dataVersion` must notice.
@@ -36,7 +37,7 @@ struct StoreUnderTest {
             let file = TestSupport.temporaryFolder("contract").appendingPathComponent("carecron.sqlite")
             let store = try Store(url: file)
             var s = StoreUnderTest(customers: store, outbox: store.outbox, state: store, audit: store, planning: store, retention: store,
-                                  platform: store.platformOrders(clock: TestSupport.saigon, holdFor: .hours(24)), full: store)
+                                  platform: store.platformOrders(clock: TestSupport.saigon, holdFor: .hours(24)), audiences: store, full: store)
             s.writeElsewhere = {
                 // Another connection, as another process would have.
                 let other = try Store(url: file)
@@ -52,7 +53,7 @@ struct StoreUnderTest {
             let settings = try TestPostgres.freshDatabase()
             let store = PostgresStore(try await TestPostgres.open(settings))
             var s = StoreUnderTest(customers: store, outbox: store.outbox, state: store, audit: store, planning: store, retention: store,
-                                  platform: store.platformOrders(clock: TestSupport.saigon, holdFor: .hours(24)), full: nil)
+                                  platform: store.platformOrders(clock: TestSupport.saigon, holdFor: .hours(24)), audiences: store, full: nil)
             s.writeElsewhere = {
                 try TestPostgres.psql(settings, "INSERT INTO customers (id, full_name, created_at, updated_at) VALUES ('ELSEWHERE', 'Lê Văn Tám', 0, 0)")
             }
@@ -67,6 +68,15 @@ struct StoreUnderTest {
         }
     }
 }
+
+/// A campaign's audience, which both stores read (PostgreSQL has no campaign runs yet).
+protocol AudienceSource: Sendable {
+    func audience(_ request: AudienceRequest, after cursor: String?, limit: Int) async throws -> [CustomerSnapshot]
+    func audienceCount(_ request: AudienceRequest) async throws -> AudienceCount
+}
+
+extension Store: AudienceSource {}
+extension PostgresStore: AudienceSource {}
 
 @Suite("Store contract")
 struct StoreContractTests {
@@ -344,6 +354,39 @@ struct StoreContractTests {
         try await s.platform.noteUpdated(orderId: "S-1", at: TestSupport.instant("2026-12-01T10:00:00+07:00"))
         #expect(try await s.platform.storedUpdatedAt(orderId: "S-1") == TestSupport.instant("2026-12-01T10:00:00+07:00"))
         #expect(try await s.platform.exists(orderId: "S-1"))
+    }
+
+    @Test(arguments: StoreUnderTest.implementations)
+    func anAudienceIsTheSameSQLOnEveryStore(_ name: String) async throws {
+        let s = try await StoreUnderTest.make(name)
+        let people: [(String, String, String, String)] = [  // id, name, tier, opt_out
+            ("A1", "Trần Thị Lan", "Gold", "none"), ("A2", "Nguyễn Văn Hùng", "Gold", "none"), ("A3", "Lê Thị Mai", "Gold", "marketing"),
+            ("A4", "Phạm Thị Hoa", "Standard", "none"), ("A5", "Đỗ Thị Thu", "", "none"),
+        ]
+        for (id, full, tier, optOut) in people {
+            var fields = ["id": id, "full_name": full, "phone": "0912345678", "opt_out": optOut, "birthday": "1990-03-08",
+                          "gender": full.contains("Văn") ? "male" : "female"]
+            if !tier.isEmpty { fields["tier"] = tier }
+            try await s.customers.upsert(.customers, fields, clock: clock, holdFor: .hours(24), now: now)
+        }
+        for (id, customer, amount) in [("B1", "A1", "3000000"), ("B2", "A1", "2500000"), ("B3", "A4", "9000000"), ("B4", "A5", "6000000")] {
+            try await s.customers.upsert(.orders, ["id": id, "customer_id": customer, "placed_at": "2026-11-20T10:00:00+07:00", "amount": amount,
+                                                   "status": "paid", "paid_at": "2026-11-20T10:05:00+07:00"], clock: clock, holdFor: .hours(24), now: now)
+        }
+        var f = AudienceFilter()
+        f.tiers = ["Gold", "Standard"]
+        f.genders = [.female]
+        f.birthdayMonths = [3]
+        let women = AudienceRequest(key: "k", filter: f, at: now, purpose: .marketing, entryTier: "Standard")
+        let page1 = try await s.audiences.audience(women, after: nil, limit: 2).map(\.id)
+        let page2 = try await s.audiences.audience(women, after: page1.last, limit: 2).map(\.id)
+        #expect(page1 + page2 == ["A1", "A4", "A5"], "A5 has no tier: the entry tier; A3 opted out of advertising; A2 is a man")
+        #expect(try await s.audiences.audienceCount(women) == AudienceCount(members: 3, optedOut: 1))
+        f = AudienceFilter()
+        f.spentAtLeast = 5_000_000
+        f.customerIds = ["A1", "A4", "A2"]
+        let spenders = AudienceRequest(key: "k", filter: f, at: now, purpose: .care, entryTier: nil)
+        #expect(try await s.audiences.audience(spenders, after: nil, limit: 10).map(\.id) == ["A1", "A4"])
     }
 
     @Test(arguments: StoreUnderTest.implementations)
