@@ -47,45 +47,48 @@ public final class LeasedOutbox: Sendable {
     /// insert of a key finds it taken (`ON CONFLICT DO NOTHING`) and its message is rolled back.
     public func enqueue(_ entries: [OutboxEntry], now: Date) async throws -> [Bool] {
         guard !entries.isEmpty else { return [] }
-        let n = Self.seconds(now)
-        return try await db.transaction { conn in
-            var added: [Bool] = []
-            for e in entries {
-                guard let first = e.renderings.first, !e.keys.isEmpty else { added.append(false); continue }
-                try await conn.query("SAVEPOINT entry", logger: self.logger)
-                let key = e.keys.joined(separator: "+"), orderIds = e.orderIds.joined(separator: ",")
-                let state = e.paused ? "paused" : "planned", due = Self.seconds(e.dueAt)
-                let fallbacks = Rendering.storedJSON(Array(e.renderings.dropFirst())), payload = first.storedJSON
-                let reminder = e.reminder.map(Int64.init), expires = e.expiresAt.map(Self.seconds)
-                let rows = try await conn.query("""
-                    INSERT INTO outbox (idempotency_key, job, customer_id, order_ids, reminder, channel, recipient, subject, body,
-                                        payload, state, attempts, due_at, next_attempt_at, created_at, updated_at, fallbacks,
-                                        priority, campaign, expires_at)
-                    VALUES (\(key), \(e.job), \(e.customerId), \(orderIds), \(reminder), \(first.channel), \(first.to), \(first.subject),
-                            \(first.text), \(payload), \(state), 0, \(due), \(due), \(n), \(n), \(fallbacks), \(Int64(e.priority)),
-                            \(e.campaign), \(expires))
-                    ON CONFLICT (idempotency_key) DO NOTHING
-                    RETURNING id
-                    """, logger: self.logger)
-                var id: Int64?
-                for try await v in rows.decode(Int64.self) { id = v }
-                var fresh = id != nil
-                if let id {
-                    for k in e.keys {
-                        let taken = try await conn.query("""
-                            INSERT INTO outbox_keys (key, outbox_id, planned_at) VALUES (\(k), \(id), \(n))
-                            ON CONFLICT (key) DO NOTHING RETURNING key
-                            """, logger: self.logger)
-                        var inserted = false
-                        for try await _ in taken.decode(String.self) { inserted = true }
-                        if !inserted { fresh = false; break }
-                    }
+        return try await db.transaction { conn in try await Self.insert(entries, now: now, on: conn, logger: self.logger) }
+    }
+
+    /// The inserts of `enqueue`, inside a caller's transaction (a campaign's page and its progress are one).
+    static func insert(_ entries: [OutboxEntry], now: Date, on conn: PostgresConnection, logger: Logger) async throws -> [Bool] {
+        let n = seconds(now)
+        var added: [Bool] = []
+        for e in entries {
+            guard let first = e.renderings.first, !e.keys.isEmpty else { added.append(false); continue }
+            try await conn.query("SAVEPOINT entry", logger: logger)
+            let key = e.keys.joined(separator: "+"), orderIds = e.orderIds.joined(separator: ",")
+            let state = e.paused ? "paused" : "planned", due = seconds(e.dueAt)
+            let fallbacks = Rendering.storedJSON(Array(e.renderings.dropFirst())), payload = first.storedJSON
+            let reminder = e.reminder.map(Int64.init), expires = e.expiresAt.map(seconds)
+            let rows = try await conn.query("""
+                INSERT INTO outbox (idempotency_key, job, customer_id, order_ids, reminder, channel, recipient, subject, body,
+                                    payload, state, attempts, due_at, next_attempt_at, created_at, updated_at, fallbacks,
+                                    priority, campaign, expires_at)
+                VALUES (\(key), \(e.job), \(e.customerId), \(orderIds), \(reminder), \(first.channel), \(first.to), \(first.subject),
+                        \(first.text), \(payload), \(state), 0, \(due), \(due), \(n), \(n), \(fallbacks), \(Int64(e.priority)),
+                        \(e.campaign), \(expires))
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING id
+                """, logger: logger)
+            var id: Int64?
+            for try await v in rows.decode(Int64.self) { id = v }
+            var fresh = id != nil
+            if let id {
+                for k in e.keys {
+                    let taken = try await conn.query("""
+                        INSERT INTO outbox_keys (key, outbox_id, planned_at) VALUES (\(k), \(id), \(n))
+                        ON CONFLICT (key) DO NOTHING RETURNING key
+                        """, logger: logger)
+                    var inserted = false
+                    for try await _ in taken.decode(String.self) { inserted = true }
+                    if !inserted { fresh = false; break }
                 }
-                try await conn.query(PostgresQuery(unsafeSQL: fresh ? "RELEASE SAVEPOINT entry" : "ROLLBACK TO SAVEPOINT entry"), logger: self.logger)
-                added.append(fresh)
             }
-            return added
+            try await conn.query(PostgresQuery(unsafeSQL: fresh ? "RELEASE SAVEPOINT entry" : "ROLLBACK TO SAVEPOINT entry"), logger: logger)
+            added.append(fresh)
         }
+        return added
     }
 
     // MARK: - Claims as leases

@@ -5,9 +5,7 @@ import Foundation
 import Testing
 
 /// The store's contract, written against its protocols only (`StoreProtocols.swift`), run
-/// against the SQLite store and the PostgreSQL one (issue 15). The PostgreSQL store does not yet
-/// have every part (platform orders, campaigns, retention): the tests that need those
-/// run on `complete` only, until it has them.
+/// against the SQLite store and the PostgreSQL one (issue 15).
 struct StoreUnderTest {
     let customers: any CustomerOrderStore
     let outbox: any OutboxStore
@@ -17,7 +15,7 @@ struct StoreUnderTest {
     let retention: any OutboxRetentionStore
     /// The platforms' orders, read with the tests' clock and a 24-hour hold.
     let platform: any PlatformOrderStore
-    let audiences: any AudienceSource
+    let campaigns: any CampaignStore
     /// The whole store, where the implementation has every part.
     let full: (any CareStore)?
     /// A write by another process, which `dataVersion` must notice.
@@ -28,8 +26,8 @@ struct StoreUnderTest {
     var recoverFromCrash: (Date) async throws -> Void = { _ in }
 
     static let implementations = ["sqlite", "postgres"]
-    /// The implementations with every part of `CareStore`.
-    static let complete = ["sqlite"]
+    /// The implementations with every part of `CareStore` (all of them, since issue 15's PostgreSQL store).
+    static let complete = implementations
 
     static func make(_ name: String) async throws -> StoreUnderTest {
         switch name {
@@ -37,7 +35,7 @@ struct StoreUnderTest {
             let file = TestSupport.temporaryFolder("contract").appendingPathComponent("carecron.sqlite")
             let store = try Store(url: file)
             var s = StoreUnderTest(customers: store, outbox: store.outbox, state: store, audit: store, planning: store, retention: store,
-                                  platform: store.platformOrders(clock: TestSupport.saigon, holdFor: .hours(24)), audiences: store, full: store)
+                                  platform: store.platformOrders(clock: TestSupport.saigon, holdFor: .hours(24)), campaigns: store, full: store)
             s.writeElsewhere = {
                 // Another connection, as another process would have.
                 let other = try Store(url: file)
@@ -53,7 +51,7 @@ struct StoreUnderTest {
             let settings = try TestPostgres.freshDatabase()
             let store = PostgresStore(try await TestPostgres.open(settings))
             var s = StoreUnderTest(customers: store, outbox: store.outbox, state: store, audit: store, planning: store, retention: store,
-                                  platform: store.platformOrders(clock: TestSupport.saigon, holdFor: .hours(24)), audiences: store, full: nil)
+                                  platform: store.platformOrders(clock: TestSupport.saigon, holdFor: .hours(24)), campaigns: store, full: store)
             s.writeElsewhere = {
                 try TestPostgres.psql(settings, "INSERT INTO customers (id, full_name, created_at, updated_at) VALUES ('ELSEWHERE', 'Lê Văn Tám', 0, 0)")
             }
@@ -68,15 +66,6 @@ struct StoreUnderTest {
         }
     }
 }
-
-/// A campaign's audience, which both stores read (PostgreSQL has no campaign runs yet).
-protocol AudienceSource: Sendable {
-    func audience(_ request: AudienceRequest, after cursor: String?, limit: Int) async throws -> [CustomerSnapshot]
-    func audienceCount(_ request: AudienceRequest) async throws -> AudienceCount
-}
-
-extension Store: AudienceSource {}
-extension PostgresStore: AudienceSource {}
 
 @Suite("Store contract")
 struct StoreContractTests {
@@ -378,15 +367,50 @@ struct StoreContractTests {
         f.genders = [.female]
         f.birthdayMonths = [3]
         let women = AudienceRequest(key: "k", filter: f, at: now, purpose: .marketing, entryTier: "Standard")
-        let page1 = try await s.audiences.audience(women, after: nil, limit: 2).map(\.id)
-        let page2 = try await s.audiences.audience(women, after: page1.last, limit: 2).map(\.id)
+        let page1 = try await s.campaigns.audience(women, after: nil, limit: 2).map(\.id)
+        let page2 = try await s.campaigns.audience(women, after: page1.last, limit: 2).map(\.id)
         #expect(page1 + page2 == ["A1", "A4", "A5"], "A5 has no tier: the entry tier; A3 opted out of advertising; A2 is a man")
-        #expect(try await s.audiences.audienceCount(women) == AudienceCount(members: 3, optedOut: 1))
+        #expect(try await s.campaigns.audienceCount(women) == AudienceCount(members: 3, optedOut: 1))
         f = AudienceFilter()
         f.spentAtLeast = 5_000_000
         f.customerIds = ["A1", "A4", "A2"]
         let spenders = AudienceRequest(key: "k", filter: f, at: now, purpose: .care, entryTier: nil)
-        #expect(try await s.audiences.audience(spenders, after: nil, limit: 10).map(\.id) == ["A1", "A4"])
+        #expect(try await s.campaigns.audience(spenders, after: nil, limit: 10).map(\.id) == ["A1", "A4"])
+    }
+
+    @Test(arguments: StoreUnderTest.implementations)
+    func aCampaignRunIsWrittenAPageAtATimeAndPausedResumedCancelled(_ name: String) async throws {
+        let s = try await StoreUnderTest.make(name)
+        try await seed(s)
+        let id = "tet-greeting:2027-02-06"
+        var run = CampaignRun(id: id, job: "tet-greeting", occasion: "2027-02-06", state: .writing)
+        run.baseAt = now
+        run.audience = 3
+        #expect(try await s.campaigns.beginCampaignRun(run, now: now) == run)
+        #expect(try await s.campaigns.beginCampaignRun(CampaignRun(id: id, job: "x", occasion: "y", state: .writing), now: now) == run,
+                "a run begun is not begun again")
+        func entry(_ k: String, due: Date) -> OutboxEntry {
+            OutboxEntry(keys: ["campaign:\(id):\(k)"], job: "tet-greeting", customerId: "C1", orderIds: [], reminder: nil,
+                        renderings: message(k), dueAt: due, priority: 2, campaign: id)
+        }
+        run.cursor = "C1"
+        run.written = 1
+        #expect(try await s.campaigns.writeCampaignPage([entry("a", due: now), entry("b", due: now.addingTimeInterval(600))], run: run, now: now) == 2)
+        run = try #require(try await s.campaigns.campaignRun(id))
+        #expect(run.planned == 2 && run.cursor == "C1" && run.written == 1, "the page and the progress, together")
+        #expect(try await s.campaigns.writeCampaignPage([entry("a", due: now)], run: run, now: now) == 0, "an occasion is planned once")
+        let paused = try await s.campaigns.pauseCampaign(run, now: now)
+        #expect(paused.state == .paused && paused.pausedAt == now)
+        #expect(try await s.campaigns.writeCampaignPage([entry("c", due: now)], run: run, now: now) == nil, "a paused run writes nothing")
+        #expect(try await s.campaigns.campaignStatus(id).messages == [.paused: 2])
+        let later = now.addingTimeInterval(3600)
+        let resumed = try #require(try await s.campaigns.resumeCampaign(id, now: later))
+        #expect(resumed.state == .writing && resumed.baseAt == later, "paced later by the pause")
+        #expect(try await s.outbox.claimDue(now: later, limit: 10).map(\.key) == ["campaign:\(id):a"], "due an hour later")
+        #expect(try await s.campaigns.advertisingTimes(customerIds: ["C1"], from: now, to: later.addingTimeInterval(3600), excluding: "other")["C1"]?.count == 2)
+        #expect(try await s.campaigns.advertisingTimes(customerIds: ["C1"], from: now, to: later.addingTimeInterval(3600), excluding: id).isEmpty)
+        #expect(try await s.campaigns.cancelCampaign(resumed, now: later) == 1, "the one not on its way")
+        #expect(try await s.campaigns.campaignStatus(id).run?.state == .cancelled)
     }
 
     @Test(arguments: StoreUnderTest.implementations)
