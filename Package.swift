@@ -122,7 +122,7 @@ let package = Package(
             name: "CarecronCLI",
             dependencies: [
                 "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronService", "CarecronBench",
-                "CarecronConsole",
+                "CarecronConsole", "CarecronPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),

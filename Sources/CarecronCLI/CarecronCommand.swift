@@ -11,7 +11,7 @@ public struct CarecronCommand: AsyncParsableCommand {
         version: CarecronVersion.description,
         subcommands: [Validate.self, Import.self, Run.self, Status.self, Simulate.self, Preview.self, Schedule.self, OutboxCommand.self,
                       SendersCommand.self, CampaignCommand.self, Forget.self, Backup.self,
-                      ConsoleCommand.self, Demo.self, Bench.self]
+                      ConsoleCommand.self, Demo.self, Bench.self, MigrateStore.self]
     )
 
     public init() {}

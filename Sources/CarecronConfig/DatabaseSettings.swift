@@ -78,6 +78,13 @@ public struct PostgresSettings: Sendable, Equatable {
         return s
     }
 
+    /// A URL given on the command line (`migrate-store --to`): the settings, or what is wrong with it.
+    public static func parse(url text: String) -> (settings: PostgresSettings?, problems: [String]) {
+        let sink = DiagnosticSink(file: "--to")
+        let settings = parse(url: text, field: Field(value: .string(text), path: "$", sink: sink))
+        return (settings, sink.items.map { $0.message })
+    }
+
     /// The object form: `host`/`port` or `socket`, `user`, `password`, `database`, `tls`, `leaseSeconds`.
     static func parse(object o: ObjectField) -> PostgresSettings? {
         let host = o.optional("host")?.nonEmptyString, socket = o.optional("socket")?.nonEmptyString
