@@ -88,6 +88,8 @@ public final class LeasedOutbox: Sendable {
             try await conn.query(PostgresQuery(unsafeSQL: fresh ? "RELEASE SAVEPOINT entry" : "ROLLBACK TO SAVEPOINT entry"), logger: logger)
             added.append(fresh)
         }
+        let count = added.filter { $0 }.count
+        if count > 0 { try await OutboxWakeups.notify(on: conn, payload: "planned \(count)", logger: logger) }
         return added
     }
 

@@ -188,3 +188,50 @@ struct PostgresLeadershipTests {
         await db.shutdown()
     }
 }
+
+/// Wake-ups by LISTEN/NOTIFY: a node that writes messages is heard by the others once they can be claimed.
+@Suite("PostgreSQL: wake-ups")
+struct PostgresWakeupTests {
+    actor Heard {
+        var payloads: [String] = []
+        func add(_ p: String) { payloads.append(p) }
+    }
+
+    @Test func aNodeThatPlansWakesTheOthers() async throws {
+        let settings = try TestPostgres.freshDatabase()
+        let listener = try await TestPostgres.open(settings), writer = LeasedOutbox(try await TestPostgres.open(settings))
+        let heard = Heard()
+        let listening = Task { try await OutboxWakeups.listen(listener) { await heard.add($0) } }
+        let now = TestSupport.instant("2026-12-01T10:00:00+07:00")
+        let rendering = [Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "tin", params: [:], templateId: nil)]
+        // The listener may not be listening yet when the first write commits: write until it hears
+        // one (a wait for an event, bounded; not a wait for a schedule).
+        var round = 0
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while await heard.payloads.isEmpty, ContinuousClock.now < deadline {
+            _ = try await writer.enqueue([OutboxEntry(keys: ["job:W\(round):1"], job: "job", customerId: nil, orderIds: [], reminder: nil,
+                                                      renderings: rendering, dueAt: now)], now: now)
+            round += 1
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(await heard.payloads.first == "planned 1")
+        // A write that adds nothing (a key planned before) wakes nobody; the next real one does.
+        func settled() async throws -> Int {
+            var last = -1
+            while case let n = await heard.payloads.count, n != last { last = n; try await Task.sleep(for: .milliseconds(200)) }
+            return last
+        }
+        let before = try await settled()
+        _ = try await writer.enqueue([OutboxEntry(keys: ["job:W0:1"], job: "job", customerId: nil, orderIds: [], reminder: nil,
+                                                  renderings: rendering, dueAt: now)], now: now)
+        #expect(try await settled() == before, "nothing added, nobody woken")
+        _ = try await writer.enqueue([OutboxEntry(keys: ["job:LAST:1"], job: "job", customerId: nil, orderIds: [], reminder: nil,
+                                                  renderings: rendering, dueAt: now)], now: now)
+        let woken = ContinuousClock.now.advanced(by: .seconds(10))
+        while await heard.payloads.count == before, ContinuousClock.now < woken { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(await heard.payloads.count == before + 1)
+        listening.cancel()
+        _ = await listening.result
+        await listener.shutdown(); await writer.db.shutdown()
+    }
+}
