@@ -30,7 +30,7 @@ struct MigrateStoreTests {
         try await sqlite.record(AuditEntry(at: now, user: "lan", action: "save", subject: "jobs/birthday.json"))
         let customers = try await sqlite.customerCount()
 
-        let settings = try TestPostgres.freshDatabase()
+        let settings = try await TestPostgres.freshDatabase()
         let url = "postgres://postgres@localhost:\(settings.port)/\(settings.database)?host=\(settings.socket!)"
         let run = try TestSupport.carecron(["migrate-store", "--to", url], in: folder)
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")

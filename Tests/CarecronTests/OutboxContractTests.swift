@@ -17,7 +17,7 @@ struct OutboxContractTests {
         case "sqlite":
             return Outbox(store: try Store(url: TestSupport.temporaryFolder("outbox-contract").appendingPathComponent("carecron.sqlite")))
         default:
-            return LeasedOutbox(try await TestPostgres.open(try TestPostgres.freshDatabase()))
+            return LeasedOutbox(try await TestPostgres.open(try await TestPostgres.freshDatabase()))
         }
     }
 

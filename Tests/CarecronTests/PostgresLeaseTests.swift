@@ -24,7 +24,7 @@ struct PostgresLeaseTests {
     }
 
     @Test func nodesStartingTogetherApplyEachVersionOnce() async throws {
-        let settings = try TestPostgres.freshDatabase()
+        let settings = try await TestPostgres.freshDatabase()
         let dbs = try await withThrowingTaskGroup(of: PostgresDatabase.self) { group in
             for _ in 0..<4 { group.addTask { try await TestPostgres.open(settings) } }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -38,7 +38,7 @@ struct PostgresLeaseTests {
     }
 
     @Test func twoPlannersWritingTheSameSpanMakeOneRowPerOccurrence() async throws {
-        let settings = try TestPostgres.freshDatabase()
+        let settings = try await TestPostgres.freshDatabase()
         let a = LeasedOutbox(try await TestPostgres.open(settings)), b = LeasedOutbox(try await TestPostgres.open(settings))
         let entries = (0..<100).map { entry($0) }
         async let first = a.enqueue(entries, now: now)
@@ -56,7 +56,7 @@ struct PostgresLeaseTests {
     }
 
     @Test func twoNodesNeverClaimTheSameMessage() async throws {
-        let settings = try TestPostgres.freshDatabase()
+        let settings = try await TestPostgres.freshDatabase()
         let a = LeasedOutbox(try await TestPostgres.open(settings)), b = LeasedOutbox(try await TestPostgres.open(settings))
         _ = try await a.enqueue((0..<300).map { entry($0) }, now: now)
         func drain(_ o: LeasedOutbox) async throws -> [Int64] {
@@ -82,7 +82,7 @@ struct PostgresLeaseTests {
     }
 
     @Test func anExpiredLeaseIsTakenOverAndTheOldHolderChangesNothing() async throws {
-        let settings = try TestPostgres.freshDatabase()
+        let settings = try await TestPostgres.freshDatabase()
         let a = LeasedOutbox(try await TestPostgres.open(settings)), b = LeasedOutbox(try await TestPostgres.open(settings))
         _ = try await a.enqueue([entry(1)], now: now)
         let claimed = try await a.claimDue(now: now, limit: 10)
@@ -115,7 +115,7 @@ struct PostgresLeaseTests {
     }
 
     @Test func aLongSendKeepsItsLeaseByRenewingIt() async throws {
-        let settings = try TestPostgres.freshDatabase(leaseSeconds: 30)
+        let settings = try await TestPostgres.freshDatabase(leaseSeconds: 30)
         let a = LeasedOutbox(try await TestPostgres.open(settings)), b = LeasedOutbox(try await TestPostgres.open(settings))
         _ = try await a.enqueue([entry(1), entry(2)], now: now)
         let claimed = try await a.claimDue(now: now, limit: 10)
@@ -139,7 +139,7 @@ struct PostgresLeaseTests {
 @Suite("PostgreSQL: leadership and nodes")
 struct PostgresLeadershipTests {
     @Test func oneNodeLeadsAnotherTakesOverOnlyOnceTheLeaseLapses() async throws {
-        let settings = try TestPostgres.freshDatabase(leaseSeconds: 30)
+        let settings = try await TestPostgres.freshDatabase(leaseSeconds: 30)
         let db = try await TestPostgres.open(settings)
         let a = Leadership(db, node: "node-a"), b = Leadership(db, node: "node-b")
         let first = try #require(try await a.acquireOrRenew())
@@ -162,7 +162,7 @@ struct PostgresLeadershipTests {
     }
 
     @Test func aTermIsActedOnOnlyForTwoThirdsOfTheLease() async throws {
-        let settings = try TestPostgres.freshDatabase(leaseSeconds: 30)
+        let settings = try await TestPostgres.freshDatabase(leaseSeconds: 30)
         let db = try await TestPostgres.open(settings)
         let asked = ContinuousClock.now
         let term = try #require(try await Leadership(db, node: "n").acquireOrRenew())
@@ -172,7 +172,7 @@ struct PostgresLeadershipTests {
     }
 
     @Test func nodesAreListedWithTheirHeartbeatAndTheLeader() async throws {
-        let settings = try TestPostgres.freshDatabase()
+        let settings = try await TestPostgres.freshDatabase()
         let db = try await TestPostgres.open(settings)
         let registry = NodeRegistry(db)
         let a = LeasedOutbox.newOwner(), b = LeasedOutbox.newOwner()
@@ -198,7 +198,7 @@ struct PostgresWakeupTests {
     }
 
     @Test func aNodeThatPlansWakesTheOthers() async throws {
-        let settings = try TestPostgres.freshDatabase()
+        let settings = try await TestPostgres.freshDatabase()
         let listener = try await TestPostgres.open(settings), writer = LeasedOutbox(try await TestPostgres.open(settings))
         let heard = Heard()
         let listening = Task { try await OutboxWakeups.listen(listener) { await heard.add($0) } }

@@ -48,8 +48,12 @@ enum TestPostgres {
             try run("/bin/chown", ["postgres:postgres", folder])
             try run("/sbin/runuser", ["-u", "postgres", "--", "\(bin)/initdb", "-D", "\(folder)/data", "-A", "trust", "-U", "postgres",
                                       "--no-sync", "-E", "UTF8", "--locale=C"])
-            try run("/sbin/runuser", ["-u", "postgres", "--", "\(bin)/pg_ctl", "-D", "\(folder)/data", "-l", "\(folder)/log", "-w", "start",
-                                      "-o", "-k \(folder) -c listen_addresses='' -p \(port) -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"])
+            // The server outlives this call: it must not inherit the pipes other tests have open at
+            // this moment (a croniter oracle waited for ever for an end of input the server held).
+            try run("/usr/bin/env", ["python3", "-c", "import os, sys; os.closerange(3, 1 << 16); os.execv(sys.argv[1], sys.argv[1:])",
+                                     "/sbin/runuser", "-u", "postgres", "--", "\(bin)/pg_ctl", "-D", "\(folder)/data", "-l", "\(folder)/log",
+                                     "-w", "start", "-o",
+                                     "-k \(folder) -c listen_addresses='' -p \(port) -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"])
         } catch {
             return .failure(Unavailable(description: "the throwaway PostgreSQL did not start: \(error)"))
         }
@@ -66,8 +70,16 @@ enum TestPostgres {
     nonisolated(unsafe) static var stopFolder: String?
     nonisolated(unsafe) static var stopBin: String?
 
-    /// A new, empty database on the server, as `config.json` would name it.
-    static func freshDatabase(leaseSeconds: Double = 30) throws -> PostgresSettings {
+    /// A new, empty database on the server, as `config.json` would name it. Its tools run on a
+    /// thread of their own: a test waiting for initdb or createdb must not hold one of the few
+    /// threads every other test's async work runs on (an SMTP test timed out behind them).
+    static func freshDatabase(leaseSeconds: Double = 30) async throws -> PostgresSettings {
+        try await withCheckedThrowingContinuation { done in
+            DispatchQueue.global().async { done.resume(with: Result { try blockingFreshDatabase(leaseSeconds: leaseSeconds) }) }
+        }
+    }
+
+    private static func blockingFreshDatabase(leaseSeconds: Double) throws -> PostgresSettings {
         let server = try server()
         let name = "carecron_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "_"))"
         try run("/sbin/runuser", ["-u", "postgres", "--", "\(binaries()!)/createdb", "-h", server.folder, "-p", "\(server.port)", name])

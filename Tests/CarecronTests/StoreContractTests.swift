@@ -48,7 +48,7 @@ struct StoreUnderTest {
             }
             return s
         case "postgres":
-            let settings = try TestPostgres.freshDatabase()
+            let settings = try await TestPostgres.freshDatabase()
             let store = PostgresStore(try await TestPostgres.open(settings))
             var s = StoreUnderTest(customers: store, outbox: store.outbox, state: store, audit: store, planning: store, retention: store,
                                   platform: store.platformOrders(clock: TestSupport.saigon, holdFor: .hours(24)), campaigns: store, full: store)
