@@ -21,7 +21,7 @@ public final class PostgresStore: Sendable {
     public var outbox: any OutboxStore { leasedOutbox }
     var logger: Logger { db.logger }
 
-    static func seconds(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970) }
+    static func seconds(_ d: Date) -> Int64 { LeasedOutbox.seconds(d) }
     static func date(_ s: Int64?) -> Date? { s.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
 
     /// Whether a statement with `RETURNING` returned a row.
@@ -200,9 +200,9 @@ extension PostgresStore: CustomerOrderStore {
         }
     }
 
-    // Columns named once and read by position, as the SQLite store's planning queries read them.
-    static let orderColumns = "id, customer_id, placed_at, amount, payment_method, status, paid_at, delivered_at, items, agent, created_at, expired_at"
-    static let customerColumns = "id, full_name, gender, phone, email, tier, opt_out, birth_md, zalo_user_id"
+    // The SQLite store's column lists, read by position by the decoders below.
+    static var orderColumns: String { PlanningQueries.orderColumns }
+    static var customerColumns: String { PlanningQueries.customerColumns }
 
     static func customer(_ row: PostgresRow) throws -> CustomerSnapshot {
         let (id, name, gender, phone, email, tier, optOut, md, zalo) = try row.decode(

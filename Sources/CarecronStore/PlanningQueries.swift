@@ -107,8 +107,8 @@ public struct PlanningQueries {
 
     // Columns named once and read by position: at a million customers, looking each column up
     // by name was a fifth of the loading time.
-    static let orderColumns = "id, customer_id, placed_at, amount, payment_method, status, paid_at, delivered_at, items, agent, created_at, expired_at"
-    static let customerColumns = "id, full_name, gender, phone, email, tier, opt_out, birth_md, zalo_user_id"
+    public static let orderColumns = "id, customer_id, placed_at, amount, payment_method, status, paid_at, delivered_at, items, agent, created_at, expired_at"
+    public static let customerColumns = "id, full_name, gender, phone, email, tier, opt_out, birth_md, zalo_user_id"
 
     static func order(_ row: Row, fromPlacement: Bool) -> OrderSnapshot {
         func date(_ i: Int) -> Date? { (row[i] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) } }
