@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "CarecronService",
             dependencies: [
-                "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronConsole",
+                "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronConsole", "CarecronPostgres",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),

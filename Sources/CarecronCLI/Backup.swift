@@ -3,7 +3,7 @@ import CarecronDomain
 import CarecronStore
 import Foundation
 
-struct Backup: ParsableCommand {
+struct Backup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a consistent copy of the live database to FILE (the service may keep running), and check it.",
         discussion: "To restore: stop the service, put the copy in place of the database, start it (README, \"Backup and restore\").")
@@ -11,9 +11,10 @@ struct Backup: ParsableCommand {
     @Argument(help: "the new file to write (never overwritten)") var file: String
     @OptionGroup var options: ConfigOption
 
-    func run() throws {
+    func run() async throws {
         let (config, _) = try options.loadValid()
-        let store = try options.openExistingStore(config)
+        let store = try await options.openSQLiteStore(config, command: "backup",
+                                                      instead: "back PostgreSQL up with its own tools (pg_dump, or the server's base backups; README, \"When one machine is not enough\")")
         let target = URL(fileURLWithPath: file).standardizedFileURL
         let started = ContinuousClock.now
         do {

@@ -19,9 +19,9 @@ struct CampaignContext {
     let jobs: [JobDefinition]
     let control: CampaignControl
 
-    init(_ options: ConfigOption, writing: Bool) throws {
+    init(_ options: ConfigOption, writing: Bool) async throws {
         (config, jobs) = try options.loadValid()
-        let store: Store = writing ? try options.openStore(config) : try options.openExistingStore(config)
+        let store = writing ? try await options.openStore(config) : try await options.openExistingStore(config)
         control = CampaignControl(store: store, config: config, jobs: jobs)
     }
 
@@ -54,7 +54,7 @@ struct CampaignPreview: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let c = try CampaignContext(options, writing: false)
+        let c = try await CampaignContext(options, writing: false)
         let at = try self.at.map { try Instants.parse($0, "--at", c.config.clock) } ?? WallClock.system.now()
         let p = try await c.attempt { try await c.control.preview(name, at: at, samples: samples) }
         let job = try c.control.campaign(name).0
@@ -127,7 +127,7 @@ struct CampaignStatusCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let c = try CampaignContext(options, writing: false)
+        let c = try await CampaignContext(options, writing: false)
         let (o, s) = try await c.attempt { try await c.control.status(name, at: WallClock.system.now()) }
         let report = CampaignReport(o, s)
         switch format {
@@ -146,7 +146,7 @@ struct CampaignPause: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let c = try CampaignContext(options, writing: true)
+        let c = try await CampaignContext(options, writing: true)
         let (o, run) = try await c.attempt { try await c.control.pause(name, now: WallClock.system.now()) }
         print(run.state == .paused ? "\(o.id) paused" : "\(o.id) is \(run.state.rawValue): nothing to pause")
         if run.state != .paused { throw ExitCode(1) }
@@ -160,7 +160,7 @@ struct CampaignResume: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let c = try CampaignContext(options, writing: true)
+        let c = try await CampaignContext(options, writing: true)
         let (o, run) = try await c.attempt { try await c.control.resume(name, now: WallClock.system.now()) }
         switch run?.state {
         case nil: print("\(o.id) resumed: it begins at \(c.time(o.start))")
@@ -179,7 +179,7 @@ struct CampaignCancel: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let c = try CampaignContext(options, writing: true)
+        let c = try await CampaignContext(options, writing: true)
         let (o, dropped) = try await c.attempt { try await c.control.cancel(name, now: WallClock.system.now()) }
         print("\(o.id) cancelled: \(dropped) unsent message(s) dropped")
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CarecronConfig
 import CarecronDomain
+import CarecronService
 import CarecronStore
 import Foundation
 
@@ -55,38 +56,32 @@ struct ConfigOption: ParsableArguments {
         return (config, loaded.jobs)
     }
 
-    /// The store for commands that only read: never created, never migrated, never written,
-    /// opened read-only so that it works on a read-only file and beside a running service.
-    func openExistingStore(_ config: ShopConfig) throws -> Store {
-        try refusePostgres(config)
-        try requireDatabase(config)
-        return try open { try Store(url: config.database, readOnly: true) }
+    /// The store for commands that only read: never created, never migrated, never written; an
+    /// SQLite file is opened read-only, so that it works on a read-only file and beside a running service.
+    func openExistingStore(_ config: ShopConfig) async throws -> any CareStore {
+        try await open(config, .read)
     }
 
     /// The store for commands that write. Only those that bring data (import, demo) and the
     /// service create it; the others refuse a missing database rather than make an empty one.
-    func openStore(_ config: ShopConfig, creating: Bool = false) throws -> Store {
-        try refusePostgres(config)
-        if !creating { try requireDatabase(config) }
-        return try open { try Store(url: config.database) }
+    func openStore(_ config: ShopConfig, creating: Bool = false) async throws -> any CareStore {
+        try await open(config, creating ? .create : .write)
     }
 
-    private func refusePostgres(_ config: ShopConfig) throws {
-        guard let pg = config.postgres else { return }
-        Console.error("database: \(pg.description) is PostgreSQL; this command runs on the SQLite store only so far (issue 15: the PostgreSQL store is being built)")
-        throw ExitCode(1)
-    }
-
-    private func requireDatabase(_ config: ShopConfig) throws {
-        do { try StoreFile.checkExists(config.database) } catch let e as Store.OpenError {
-            Console.error(e.isMissing ? "no database at \(config.database.path): import customers and orders first (carecron import, or carecron demo)" : e.description)
-            throw ExitCode(1)
+    /// The SQLite file itself, for the commands that work on the file (backup, migrate-store);
+    /// a PostgreSQL database is refused with `instead`, what to use in its place.
+    func openSQLiteStore(_ config: ShopConfig, command: String, instead: String) async throws -> Store {
+        if let pg = config.postgres {
+            Console.error("carecron \(command): database \(pg.description) is PostgreSQL; \(command) works on the SQLite file: \(instead)")
+            throw ExitCode(2)
         }
+        guard let store = try await open(config, .read) as? Store else { throw ExitCode(1) }
+        return store
     }
 
-    private func open(_ body: () throws -> Store) throws -> Store {
-        do { return try body() } catch {
-            Console.error("\(error)")
+    private func open(_ config: ShopConfig, _ access: StoreOpening.Access) async throws -> any CareStore {
+        do { return try await StoreOpening.open(config, access: access) } catch {
+            Console.error(error.description)
             throw ExitCode(1)
         }
     }

@@ -26,7 +26,7 @@ struct ConsoleServe: AsyncParsableCommand {
             throw ValidationError("--listen: \"\(listen)\" must be HOST:PORT, e.g. 127.0.0.1:8081")
         }
         let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let store = try options.openStore(config)
+        let store = try await options.openStore(config)
         let clock = try at.map { text in
             let instant = try Instants.parse(text, "--at", config.clock)
             return WallClock { instant }

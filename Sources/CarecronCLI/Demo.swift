@@ -15,11 +15,11 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         let (config, jobs) = try options.loadValid()
-        let store = try options.openStore(config, creating: true)
+        let store = try await options.openStore(config, creating: true)
         let folder = config.folder.appendingPathComponent("demo")
         for kind in ImportKind.allCases {
             let file = folder.appendingPathComponent("\(kind.rawValue).csv").path
-            _ = try ImportRunner.run(kind, file: file, strict: true, store: store, config: config)
+            _ = try await ImportRunner.run(kind, file: file, strict: true, store: store, config: config)
         }
         say("database: \(config.database.path)")
         say("jobs: \(jobs.map { "\($0.name)\($0.enabled ? "" : " (disabled)")" }.joined(separator: ", "))")

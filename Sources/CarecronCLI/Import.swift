@@ -1,9 +1,10 @@
 import ArgumentParser
 import CarecronConfig
+import CarecronDomain
 import CarecronStore
 import Foundation
 
-struct Import: ParsableCommand {
+struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import customers or orders from CSV (or JSON Lines, *.jsonl) into the store.",
         discussion: """
@@ -16,10 +17,10 @@ struct Import: ParsableCommand {
     @Flag(help: "Import nothing unless every row is good.") var strict = false
     @OptionGroup var options: ConfigOption
 
-    func run() throws {
+    func run() async throws {
         let (config, _) = try options.loadValid()
-        let store = try options.openStore(config, creating: true)
-        let report = try ImportRunner.run(kind, file: file, strict: strict, store: store, config: config)
+        let store = try await options.openStore(config, creating: true)
+        let report = try await ImportRunner.run(kind, file: file, strict: strict, store: store, config: config)
         if report.skipped > 0 { throw ExitCode(1) }
     }
 }
@@ -28,13 +29,15 @@ extension ImportKind: ExpressibleByArgument {}
 
 /// Shared by `import` and `demo`.
 enum ImportRunner {
-    static func run(_ kind: ImportKind, file: String, strict: Bool, store: Store, config: ShopConfig) throws -> ImportReport {
+    static func run(_ kind: ImportKind, file: String, strict: Bool, store: any CareStore, config: ShopConfig) async throws -> ImportReport {
         let url = URL(fileURLWithPath: file)
         let bar = Console.stderrIsTerminal ? ProgressBar(label: "\(kind.rawValue)") : nil
-        let importer = Importer(store: store, clock: config.clock, holdFor: config.holdFor, progress: bar.map { b in { b.show($0, $1) } })
         let report: ImportReport
         do {
-            report = try importer.run(kind, file: url, strict: strict, displayName: file)
+            let source = try ImportFile(kind, file: url, displayName: file)
+            let progress: (@Sendable (Int, Int) -> Void)? = bar.map { b in { @Sendable read, total in b.show(read, total) } }
+            report = try await store.importFile(source, strict: strict, clock: config.clock, holdFor: config.holdFor,
+                                                now: WallClock.system.now(), progress: progress)
         } catch let failure as ImportFailure {
             bar?.clear()
             Console.error(failure.description)
@@ -48,7 +51,7 @@ enum ImportRunner {
     }
 }
 
-final class ProgressBar {
+final class ProgressBar: Sendable {
     let label: String
     init(label: String) { self.label = label }
 

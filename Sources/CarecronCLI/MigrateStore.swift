@@ -41,12 +41,12 @@ struct MigrateStore: AsyncParsableCommand {
             }
             password = value
         }
-        let store = try options.openExistingStore(config)
+        let store = try await options.openSQLiteStore(config, command: "migrate-store", instead: "it copies an SQLite store into PostgreSQL")
         var log = Logger(label: "carecron.migrate-store")
         log.logLevel = .warning
         let db: PostgresDatabase
         do { db = try await PostgresDatabase(settings, password: password, logger: log) } catch {
-            Console.error("cannot open \(settings.description): \(String(reflecting: error))")
+            Console.error("cannot open \(settings.description): \(PostgresErrors.sentence(error))")
             throw ExitCode(1)
         }
         do {

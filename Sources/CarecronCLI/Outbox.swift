@@ -92,7 +92,7 @@ struct OutboxSend: AsyncParsableCommand {
             for line in error.lines { Console.error(line) }
             throw ExitCode(error.exitCode)
         }
-        let store = try options.openStore(config)
+        let store = try await options.openStore(config)
         let dispatcher = DeliveryAssembly.dispatcher(config, jobs, store: store, built: built, log: Logger(label: "carecron"))
         let outbox = store.outbox
         try await outbox.recoverInFlight(now: WallClock.system.now())

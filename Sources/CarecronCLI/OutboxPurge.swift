@@ -22,7 +22,7 @@ struct OutboxPurge: AsyncParsableCommand {
             }
             keep = span
         }
-        let store = try options.openStore(config)
+        let store = try await options.openStore(config)
         var total = OutboxRetention.Pass()
         let now = WallClock.system.now()
         repeat {

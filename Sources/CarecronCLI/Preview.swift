@@ -26,7 +26,7 @@ struct Preview: AsyncParsableCommand {
             return
         }
         guard let span = TimeSpan(within), span.seconds > 0 else { throw ValidationError("--within: \"\(within)\" is not a duration") }
-        let store = try options.openExistingStore(config)
+        let store = try await options.openExistingStore(config)
         let planner = CarePlanner(policy: config.policy, jobs: selected)
         let to = at.addingTimeInterval(span.interval)
         let input = try await store.planningInput(for: planner, from: at, to: to)

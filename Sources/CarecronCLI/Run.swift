@@ -29,7 +29,7 @@ struct Run: AsyncParsableCommand {
         let clock = try clockStart.map { WallClock.starting(at: try Instants.parse($0, "--clock-start", config.clock)) } ?? .system
         let service: AssembledService
         do {
-            service = try AssembledService.assemble(configURL: options.url, config: config, jobs: jobs, dryRun: dryRun || config.dryRun,
+            service = try await AssembledService.assemble(configURL: options.url, config: config, jobs: jobs, dryRun: dryRun || config.dryRun,
                                                     log: Logger(label: "carecron"), clock: clock)
         } catch {
             for line in error.lines { Console.error(line) }

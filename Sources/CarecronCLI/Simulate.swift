@@ -31,7 +31,7 @@ struct Simulate: AsyncParsableCommand {
         guard from < to else { throw ValidationError("--from must be before --to") }
         let downtime = Downtime(try down.map { try Instants.span($0, config.clock) })
         let selected = try JobSelection.pick(job, from: jobs)
-        let store = try options.openExistingStore(config)
+        let store = try await options.openExistingStore(config)
         var planner = CarePlanner(policy: config.policy, jobs: selected)
         planner.explain = explain
         if let replay {

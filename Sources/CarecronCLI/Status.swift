@@ -1,6 +1,7 @@
 import ArgumentParser
 import CarecronConfig
 import CarecronDomain
+import CarecronPostgres
 import CarecronStore
 import Foundation
 
@@ -11,7 +12,7 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let (config, jobs) = try options.loadValid()
-        let store = try options.openExistingStore(config)
+        let store = try await options.openExistingStore(config)
         do { try await show(config, jobs, store) } catch where store.isDamage(error) {
             print("database: DAMAGED: \(store.explain(error))")
             throw ExitCode(1)
@@ -43,19 +44,39 @@ struct Status: AsyncParsableCommand {
         }
         let beat = try await store.heartbeat()
         print("heartbeat: \(fmt(beat))\(beat.map { " (\(Int(now.timeIntervalSince($0))) s ago)" } ?? " (the service has not run)")")
+        if let shared = store as? PostgresStore { try await showNodes(shared, fmt: fmt) }
         if check?.problems.isEmpty == false { throw ExitCode(1) }
     }
 }
 
-struct Forget: ParsableCommand {
+extension Status {
+    /// The nodes on a shared database: each one's id, host, last heartbeat, and which plans.
+    func showNodes(_ store: PostgresStore, fmt: (Date?) -> String) async throws {
+        let nodes = try await NodeRegistry(store.db).nodes(within: 24 * 3600)
+        let lease = store.db.settings.leaseSeconds
+        print("nodes (seen in the last 24 hours; lease \(Int(lease)) s):" + (nodes.isEmpty ? " none" : ""))
+        let now = Date()
+        for n in nodes {
+            let ago = Int(now.timeIntervalSince(n.lastHeartbeat))
+            // A node beats every third of its lease: one silent for a whole lease is gone or paused.
+            let state = n.leads ? "leader (plans and sends)" : Double(ago) > lease ? "silent (stopped or unreachable)" : "sends"
+            print("  \(n.id)  host \(n.host) pid \(n.pid)  last heartbeat \(fmt(n.lastHeartbeat)) (\(ago) s ago)  \(state)")
+        }
+        if !nodes.isEmpty, !nodes.contains(where: \.leads) {
+            print("  no node leads now: nothing is planned until one does (a new leader takes over within \(Int(lease)) s)")
+        }
+    }
+}
+
+struct Forget: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Erase a customer's personal data and messages on request (Decree 13/2023), keeping anonymous counts.")
     @Argument(help: "the customer's id") var customer: String
     @OptionGroup var options: ConfigOption
 
-    func run() throws {
+    func run() async throws {
         let (config, _) = try options.loadValid()
-        guard try options.openStore(config).forget(customerId: customer, now: WallClock.system.now()) else {
+        guard try await options.openStore(config).forget(customerId: customer, now: WallClock.system.now()) else {
             Console.error("no customer \(customer)")
             throw ExitCode(1)
         }

@@ -163,8 +163,12 @@ public final class Dispatcher: Sendable {
                 return try await fallBackOrDie(m, "no sender for channel \(m.rendering.channel)", &report)
             }
             await gate.acquire()
-            guard keepGoing() else {
+            guard keepGoing(), outbox.stillHolds(m.id) else {
                 await gate.release()
+                if keepGoing() {
+                    log.warning("not sent: this node's lease on the message lapsed while it waited (paused or overloaded); another node sends it",
+                                metadata: ["msg": "\(m.logContext)"])
+                }
                 try await outbox.unclaim(m.id)
                 return report
             }

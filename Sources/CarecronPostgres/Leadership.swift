@@ -51,9 +51,22 @@ public final class Leadership: Sendable {
     /// Gives the role up at once (SIGTERM): another node need not wait for the lease to lapse.
     /// The row stays, expired, so that the next holder's term is still a higher one.
     public func resign() async throws {
-        try await db.client.query("""
-            UPDATE leadership SET expires_at = now() - interval '1 millisecond' WHERE role = \(role) AND holder = \(node)
+        try await db.transaction { conn in
+            try await conn.query("""
+                UPDATE leadership SET expires_at = now() - interval '1 millisecond' WHERE role = \(self.role) AND holder = \(self.node)
+                """, logger: self.db.logger)
+            try await OutboxWakeups.notify(on: conn, payload: OutboxWakeups.leaderResigned, logger: self.db.logger)
+        }
+    }
+
+    /// How long until the current holder's lease lapses (0 when none holds it): a node that does
+    /// not lead tries again then, so that a dead leader is replaced as soon as its lease allows.
+    public func lapsesIn() async throws -> Double {
+        let rows = try await db.client.query("""
+            SELECT greatest(0, extract(epoch FROM expires_at - now()))::float8 FROM leadership WHERE role = \(role)
             """, logger: db.logger)
+        for try await s in rows.decode(Double.self) { return s }
+        return 0
     }
 
     /// The current holder and term, if any holds an unexpired lease.

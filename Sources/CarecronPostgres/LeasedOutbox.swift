@@ -19,8 +19,14 @@ public final class LeasedOutbox: Sendable {
     public let owner: String
     public let leaseSeconds: Double
     let logger: Logger
-    /// The lease token of each message this node holds.
-    private let held = Mutex<[Int64: Int64]>([:])
+    /// Each message this node holds: its lease token, and until when this node may still start
+    /// sending it (by its own monotonic clock, a third of the lease short of the database's expiry).
+    private let held = Mutex<[Int64: Hold]>([:])
+
+    struct Hold {
+        let token: Int64
+        var actUntil: ContinuousClock.Instant
+    }
 
     public init(_ db: PostgresDatabase, owner: String = LeasedOutbox.newOwner(), logger: Logger? = nil) {
         self.db = db
@@ -36,7 +42,19 @@ public final class LeasedOutbox: Sendable {
     public static func newOwner() -> String { UUID().uuidString.lowercased() }
 
     /// The leases this node holds (message id and token), for renewal and the tests.
-    public var leases: [Int64: Int64] { held.withLock { $0 } }
+    public var leases: [Int64: Int64] { held.withLock { $0.mapValues(\.token) } }
+
+    /// Whether this node may still start sending a message it claimed: its lease has not lapsed
+    /// by this node's own clock. A node stopped (SIGSTOP, a long pause) for longer than that sends
+    /// nothing when it resumes: another node may have taken the message over meanwhile.
+    public func stillHolds(_ id: Int64) -> Bool {
+        held.withLock { $0[id].map { ContinuousClock.now < $0.actUntil } ?? false }
+    }
+
+    /// Until when a lease asked for at `asked` may be acted on.
+    func actUntil(askedAt asked: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        asked.advanced(by: .milliseconds(Int64(leaseSeconds * 1000 * 2 / 3)))
+    }
 
     static func seconds(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970) }
 
@@ -99,7 +117,7 @@ public final class LeasedOutbox: Sendable {
     /// any whose lease has expired (a node died or stopped holding it). Each becomes `sending`
     /// under this node's lease, with a new token and one more attempt.
     public func claimDue(now: Date, limit: Int) async throws -> [OutboxMessage] {
-        let n = Self.seconds(now)
+        let n = Self.seconds(now), asked = ContinuousClock.now
         let rows = try await db.client.query("""
             WITH due AS (
                 SELECT id FROM outbox
@@ -121,7 +139,8 @@ public final class LeasedOutbox: Sendable {
             let r = row.makeRandomAccess()
             out.append((try Self.message(r), try r["lease_token"].decode(Int64.self)))
         }
-        held.withLock { for (m, token) in out { $0[m.id] = token } }
+        let until = actUntil(askedAt: asked)
+        held.withLock { for (m, token) in out { $0[m.id] = Hold(token: token, actUntil: until) } }
         return out.map(\.0).sorted { ($0.priority, $0.nextAttemptAt, $0.id) < ($1.priority, $1.nextAttemptAt, $1.id) }
     }
 
@@ -129,7 +148,7 @@ public final class LeasedOutbox: Sendable {
     /// A lease found taken over is dropped from this node's list.
     @discardableResult
     public func renewLeases() async throws -> Int {
-        let mine = leases
+        let mine = leases, asked = ContinuousClock.now
         guard !mine.isEmpty else { return 0 }
         let ids = Array(mine.keys), tokens = ids.map { mine[$0]! }
         let rows = try await db.client.query("""
@@ -140,7 +159,8 @@ public final class LeasedOutbox: Sendable {
             """, logger: logger)
         var kept = Set<Int64>()
         for try await id in rows.decode(Int64.self) { kept.insert(id) }
-        let lost = ids.filter { !kept.contains($0) }
+        let lost = ids.filter { !kept.contains($0) }, until = actUntil(askedAt: asked)
+        held.withLock { for id in kept { $0[id]?.actUntil = until } }
         if !lost.isEmpty {
             held.withLock { for id in lost { $0[id] = nil } }
             logger.warning("leases lost before they could be renewed: another node took these messages over",

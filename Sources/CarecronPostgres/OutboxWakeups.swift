@@ -8,6 +8,9 @@ import PostgresNIO
 /// source of truth: a notification lost with a connection costs only the wait until the next poll.
 public enum OutboxWakeups {
     public static let channel = "carecron_outbox"
+    /// The payload of a leader's resignation: the other nodes try for the role at once rather
+    /// than at their next renewal.
+    public static let leaderResigned = "leader resigned"
 
     /// Tells every listening node that messages were written (`payload` says what, for logs).
     static func notify(on conn: PostgresConnection, payload: String, logger: Logger) async throws {

@@ -27,6 +27,9 @@ public final class PostgresDatabase: Sendable {
         self.settings = settings
         self.logger = logger
         running = Task { await client.run() }
+        // The pool warns of any query asked of it before `run()` has begun on the task above;
+        // a moment's wait keeps that warning out of every command's output.
+        try? await Task.sleep(for: .milliseconds(5))
         do {
             try await PostgresMigrations.run(on: client, logger: logger)
         } catch {

@@ -164,8 +164,7 @@ extension PostgresStore: CareStore {
     public var location: String { db.settings.description }
 
     public func explain(_ error: any Error) -> String {
-        if let e = error as? PSQLError { return "database \(location): \(String(reflecting: e))" }
-        return "database \(location): \(error)"
+        "database \(location): \(PostgresErrors.sentence(error))"
     }
 
     /// PostgreSQL reports damage in its own log; what reaches carecron is an error, not a damaged file.

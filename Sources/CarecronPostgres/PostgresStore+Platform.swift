@@ -18,18 +18,22 @@ struct PostgresPlatformOrders: PlatformOrderStore {
     let holdFor: TimeSpan
     var client: PostgresClient { store.db.client }
 
+    /// A platform's contact we cannot read must not lose the order: the customer is kept without it.
+    func customerKeepingOrder(_ fields: [String: String]) throws(FieldProblem) -> CustomerRow {
+        do { return try normaliser.customer(fields) } catch {
+            guard error.field == "phone" || error.field == "email" else { throw error }
+            var fields = fields
+            fields[error.field] = nil
+            return try normaliser.customer(fields)
+        }
+    }
+
     func apply(_ u: PlatformOrderUpdate, now: Date) async throws -> PlatformOrders.Outcome {
         let order = try normaliser.order(u.order)
         let n = PostgresStore.seconds(now)
-        var customer = u.customer
-        let upsert: PostgresQuery
-        do { upsert = try PostgresStore.customerUpsert(customer, normaliser: normaliser, now: n) } catch let p as FieldProblem where p.field == "phone" || p.field == "email" {
-            // A platform's contact we cannot read must not lose the order: keep the customer without it.
-            customer[p.field] = nil
-            upsert = try PostgresStore.customerUpsert(customer, normaliser: normaliser, now: n)
-        }
+        let customer = try customerKeepingOrder(u.customer)
         return try await store.db.transaction { conn in
-            try await conn.query(upsert, logger: store.logger)
+            _ = try await RowUpserts.customers([customer], now: n, on: conn, logger: store.logger)
             var stored: PlatformOrderRule.Stored?
             let rows = try await conn.query("""
                 SELECT status, paid_at, cancelled_at, expired_at, source_updated_at FROM orders WHERE id = \(order.id) FOR UPDATE

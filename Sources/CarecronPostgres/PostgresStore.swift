@@ -41,54 +41,20 @@ extension PostgresStore: CustomerOrderStore {
     public func upsert(_ kind: ImportKind, _ fields: [String: String], clock: ShopClock, holdFor: TimeSpan, now: Date) async throws
         -> RecordWriter.Outcome {
         let normaliser = RowNormaliser(clock: clock), n = Self.seconds(now)
-        let query: PostgresQuery
         switch kind {
         case .customers:
-            query = try Self.customerUpsert(fields, normaliser: normaliser, now: n)
+            let c = try normaliser.customer(RecordFields(kind, fields))
+            return try await db.client.withConnection { conn in
+                try await RowUpserts.customers([c], now: n, on: conn, logger: self.logger)[c.id] ?? .unchanged
+            }
         case .orders:
             let o = try normaliser.order(RecordFields(kind, fields))
-            guard try await returnsRow("SELECT 1 FROM customers WHERE id = \(o.customerId)") else {
-                throw FieldProblem(field: "customer_id", reason: "unknown customer \"\(o.customerId)\" (import customers first)")
+            let written = try await db.client.withConnection { conn in
+                try await RowUpserts.orders([o], holdFor: holdFor, now: n, on: conn, logger: self.logger)
             }
-            let placed = Self.seconds(o.placedAt), paid = o.paidAt.map(Self.seconds), delivered = o.deliveredAt.map(Self.seconds)
-            let late: Int32 = (o.paidAt.map { $0 >= o.placedAt.addingTimeInterval(holdFor.interval) } ?? false) ? 1 : 0
-            query = """
-                INSERT INTO orders AS t (id, customer_id, placed_at, amount, payment_method, status, paid_at, delivered_at, items, agent,
-                                         paid_after_expiry, created_at, updated_at)
-                VALUES (\(o.id), \(o.customerId), \(placed), \(Int64(o.amount)), \(o.paymentMethod.rawValue), \(o.status.rawValue), \(paid),
-                        \(delivered), \(o.items), \(o.agent), \(late), \(n), \(n))
-                ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, placed_at = excluded.placed_at, amount = excluded.amount,
-                    payment_method = excluded.payment_method, status = excluded.status, paid_at = excluded.paid_at,
-                    delivered_at = excluded.delivered_at, items = excluded.items, agent = excluded.agent,
-                    paid_after_expiry = excluded.paid_after_expiry, updated_at = excluded.updated_at
-                WHERE (t.customer_id, t.placed_at, t.amount, t.payment_method, t.status, t.paid_at, t.delivered_at, t.items, t.agent,
-                       t.paid_after_expiry)
-                    IS DISTINCT FROM (excluded.customer_id, excluded.placed_at, excluded.amount, excluded.payment_method, excluded.status,
-                                      excluded.paid_at, excluded.delivered_at, excluded.items, excluded.agent, excluded.paid_after_expiry)
-                RETURNING (xmax = 0) AS inserted
-                """
+            if let refused = written.unknownCustomer[o.id] { throw refused }
+            return written.outcomes[o.id] ?? .unchanged
         }
-        for try await inserted in try await db.client.query(query, logger: logger).decode(Bool.self) {
-            return inserted ? .inserted : .updated
-        }
-        return .unchanged
-    }
-
-    /// The upsert of one customer, saying by its row whether it inserted (none: unchanged).
-    static func customerUpsert(_ fields: [String: String], normaliser: RowNormaliser, now n: Int64) throws -> PostgresQuery {
-        let c = try normaliser.customer(RecordFields(.customers, fields))
-        return """
-                INSERT INTO customers AS t (id, full_name, gender, phone, email, birthday, birth_md, zalo_user_id, tier, opt_out, created_at, updated_at)
-                VALUES (\(c.id), \(c.fullName), \(c.gender.rawValue), \(c.phone), \(c.email), \(c.birthday), \(c.birthMonthDay),
-                        \(c.zaloUserId), \(c.tier), \(c.optOut.rawValue), \(n), \(n))
-                ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name, gender = excluded.gender, phone = excluded.phone,
-                    email = excluded.email, birthday = excluded.birthday, birth_md = excluded.birth_md, zalo_user_id = excluded.zalo_user_id,
-                    tier = excluded.tier, opt_out = excluded.opt_out, updated_at = excluded.updated_at
-                WHERE (t.full_name, t.gender, t.phone, t.email, t.birthday, t.birth_md, t.zalo_user_id, t.tier, t.opt_out)
-                    IS DISTINCT FROM (excluded.full_name, excluded.gender, excluded.phone, excluded.email, excluded.birthday,
-                                      excluded.birth_md, excluded.zalo_user_id, excluded.tier, excluded.opt_out)
-                RETURNING (xmax = 0) AS inserted
-                """
     }
 
     /// Applies an order event with the order's state rules (`OrderEvents.change`), the order

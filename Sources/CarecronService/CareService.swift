@@ -40,11 +40,15 @@ public final class CareService: Service, Sendable {
     let preview: PreviewSink?
     let heartbeatInterval: TimeInterval
     public let health: ServiceHealth
+    /// Whether this process plans (always on SQLite; on PostgreSQL while it leads). Every node sends.
+    let role: any PlanningRole
     let clock: WallClock
 
     public init(store: any CareStore, runtime: RuntimeBox, wakeup: Wakeup, dryRun: Bool, previewFile: URL?, log: Logger,
-                health: ServiceHealth = ServiceHealth(), heartbeatInterval: TimeInterval = 60, clock: WallClock = .system) {
+                health: ServiceHealth = ServiceHealth(), heartbeatInterval: TimeInterval = 60, role: any PlanningRole = SoleNode(),
+                clock: WallClock = .system) {
         self.store = store
+        self.role = role
         self.clock = clock
         self.health = health
         self.runtime = runtime
@@ -90,9 +94,20 @@ public final class CareService: Service, Sendable {
             var memo: PlanMemo?
             var nextPurge = clock.now()
             var catchingUp = outage && !dryRun
+            var planning = PlanningTenure(upSince: upSince)
             while !stopping.isSet {
                 let now = clock.now()
                 let rt = await runtime.current
+                let leads = role.mayPlan()
+                if planning.update(leads: leads, now: now) {
+                    // This node took over planning from another: it plans from where that one
+                    // last planned (its heartbeat), as a restarted service would.
+                    memo = nil
+                    seen = try? await store.heartbeat()
+                    catchingUp = CatchUpFirst.isOutage(lastSeen: seen, upSince: now, heartbeatInterval: heartbeatInterval)
+                    log.notice("planning from where the last planner stopped", metadata: [
+                        "last_planned": "\(seen.map { InstantFormat.format($0, clock: rt.config.clock) } ?? "never")", "catch_up": "\(catchingUp)"])
+                }
                 var nextWake = now.addingTimeInterval(min(heartbeatInterval, watchdog.map { $0 / 2 } ?? heartbeatInterval))
                 if await health.databaseDamage != nil {
                     // Nothing is planned or sent from a damaged store; /readyz and status say why.
@@ -106,28 +121,30 @@ public final class CareService: Service, Sendable {
                     planner.includesPagedJobs = preview != nil
                     let fresh = await wakeup.takeNews()
                     if let preview {
-                        let (events, next) = try await planner.due(now: now, upSince: upSince, lastSeen: seen, memo: &memo, fresh: fresh)
+                        let (events, next) = try await planner.due(now: now, upSince: planning.since, lastSeen: seen, memo: &memo, fresh: fresh)
                         // In a dry run nothing is written: each event is shown once, when it falls due.
                         for e in events where e.at >= upSince.addingTimeInterval(-60) && shown.insert(e.keys.joined(separator: "+")).inserted {
                             await preview.show(e, clock: rt.config.clock)
                         }
                         if let next { nextWake = min(nextWake, next) }
                     } else {
-                        if catchingUp {
-                            catchingUp = false
-                            let first = try await CatchUpFirst(planner, dispatcher: rt.dispatcher)
-                                .run(now: now, upSince: upSince, lastSeen: seen, keepGoing: { !stopping.isSet })
-                            log.info("caught up the orders' own messages first", metadata: [
-                                "planned": "\(first.planned.planned)", "sent": "\(first.sent.sent)", "expired_orders": "\(first.planned.expired)"])
+                        if leads {
+                            if catchingUp {
+                                catchingUp = false
+                                let first = try await CatchUpFirst(planner, dispatcher: rt.dispatcher)
+                                    .run(now: now, upSince: planning.since, lastSeen: seen, keepGoing: { !stopping.isSet })
+                                log.info("caught up the orders' own messages first", metadata: [
+                                    "planned": "\(first.planned.planned)", "sent": "\(first.sent.sent)", "expired_orders": "\(first.planned.expired)"])
+                            }
+                            let step = try await planner.step(now: now, upSince: planning.since, lastSeen: seen, memo: &memo, fresh: fresh)
+                            if step.planned > 0 || step.expired > 0 {
+                                log.info("planned", metadata: ["messages": "\(step.planned)", "expired_orders": "\(step.expired)"])
+                            }
+                            if let next = step.nextDue { nextWake = min(nextWake, next) }
+                            let campaigns = try await CampaignStep(store: store, config: rt.config, jobs: rt.jobs)
+                                .step(now: now, keepGoing: { !stopping.isSet }, log: log)
+                            if let next = campaigns.nextStart { nextWake = min(nextWake, next) }
                         }
-                        let step = try await planner.step(now: now, upSince: upSince, lastSeen: seen, memo: &memo, fresh: fresh)
-                        if step.planned > 0 || step.expired > 0 {
-                            log.info("planned", metadata: ["messages": "\(step.planned)", "expired_orders": "\(step.expired)"])
-                        }
-                        if let next = step.nextDue { nextWake = min(nextWake, next) }
-                        let campaigns = try await CampaignStep(store: store, config: rt.config, jobs: rt.jobs)
-                            .step(now: now, keepGoing: { !stopping.isSet }, log: log)
-                        if let next = campaigns.nextStart { nextWake = min(nextWake, next) }
                         if let d = rt.dispatcher, try await d.drain(while: { !stopping.isSet }).sentReminders > 0 {
                             // The next reminders are timed from these real sendings: plan anew.
                             memo = nil
@@ -135,7 +152,7 @@ public final class CareService: Service, Sendable {
                         let outbox = store.outbox
                         if let due = try await outbox.nextDue() { nextWake = min(nextWake, due) }
                         Metrics.backlog(try await outbox.counts())
-                        if now >= nextPurge {
+                        if leads, now >= nextPurge {
                             // Hourly; sooner while a large backlog of old messages is purged a pass at a time.
                             let pass = try await OutboxRetention.run(store, keepFor: rt.config.outboxKeepFor, now: now)
                             if pass.messages + pass.keys > 0 {
@@ -146,8 +163,12 @@ public final class CareService: Service, Sendable {
                             if !pass.finished { nextWake = min(nextWake, nextPurge) }
                         }
                     }
-                    try await store.beat(now)
-                    seen = now
+                    if leads {
+                        // The heartbeat says when the store was last planned for: a node taking
+                        // over (or this one, restarted) plans from there.
+                        try await store.beat(now)
+                        seen = now
+                    }
                 } catch where store.isDamage(error) {
                     let why = store.explain(error)
                     log.critical("cannot work: \(why)", metadata: ["database": "\(store.location)"])
@@ -173,6 +194,26 @@ public final class CareService: Service, Sendable {
 public struct DatabaseDamaged: CodedError, CustomStringConvertible {
     public var code: ErrorCode { .databaseDamaged }
     public let description: String
+}
+
+/// When this node began planning: at start-up on its own store; when it took over from another
+/// node on a shared one.
+struct PlanningTenure {
+    private(set) var since: Date
+    private var leading = false
+    private var first = true
+
+    init(upSince: Date) { since = upSince }
+
+    /// Records whether this node plans now; true when it has just taken over from another node
+    /// (not at its own start, which the start-up's catch-up covers).
+    mutating func update(leads: Bool, now: Date) -> Bool {
+        defer { leading = leads; first = false }
+        guard leads, !leading else { return false }
+        if first { return false }
+        since = now
+        return true
+    }
 }
 
 final class StopFlag: @unchecked Sendable {

@@ -1,6 +1,7 @@
 import CarecronConfig
 import CarecronDelivery
 import CarecronDomain
+import CarecronPostgres
 import CarecronStore
 import Foundation
 import Logging
@@ -23,10 +24,10 @@ public final class AssembledService: Sendable {
     public let wakeup: Wakeup
     public let health: ServiceHealth
     let services: [any Service]
-    let lock: InstanceLock
+    let lock: InstanceLock?
     let log: Logger
 
-    init(store: any CareStore, runtime: RuntimeBox, wakeup: Wakeup, health: ServiceHealth, services: [any Service], lock: InstanceLock, log: Logger) {
+    init(store: any CareStore, runtime: RuntimeBox, wakeup: Wakeup, health: ServiceHealth, services: [any Service], lock: InstanceLock?, log: Logger) {
         self.store = store
         self.runtime = runtime
         self.wakeup = wakeup
@@ -36,40 +37,45 @@ public final class AssembledService: Sendable {
         self.log = log
     }
 
-    /// Takes the instance lock, builds the senders (refusing to start when a channel's sender or
-    /// an API secret cannot be had), opens (and on first start creates) the store, and wires the
-    /// scheduler, the API and the reload, all on one clock.
+    /// Takes the instance lock (SQLite) or joins the nodes (PostgreSQL), builds the senders
+    /// (refusing to start when a channel's sender or an API secret cannot be had), opens (and on
+    /// first start creates) the store, and wires the scheduler, the API and the reload, all on one clock.
     public static func assemble(configURL: URL, config: ShopConfig, jobs: [JobDefinition], dryRun: Bool,
-                                log: Logger, clock: WallClock = .system) throws(StartRefusal) -> AssembledService {
-        if let pg = config.postgres {
-            throw StartRefusal(lines: ["database: \(pg.description) is PostgreSQL; carecron run uses the SQLite store only so far (issue 15: the PostgreSQL store is being built)"],
-                               exitCode: 1)
-        }
-        let lock: InstanceLock
-        do {
-            // A fresh folder has no var/ yet: the service makes it (and its database) as import does.
-            try Store.createFolderIfMissing(config.database)
-            lock = try InstanceLock(database: config.database)
-        } catch {
-            throw StartRefusal(lines: ["\(error)"], exitCode: 1)
+                                log: Logger, clock: WallClock = .system) async throws(StartRefusal) -> AssembledService {
+        // One process per SQLite file; on a shared database any number of nodes, one of them planning.
+        var lock: InstanceLock?
+        if config.postgres == nil {
+            do {
+                // A fresh folder has no var/ yet: the service makes it (and its database) as import does.
+                try Store.createFolderIfMissing(config.database)
+                lock = try InstanceLock(database: config.database)
+            } catch {
+                throw StartRefusal(lines: ["\(error)"], exitCode: 1)
+            }
         }
         let built = dryRun ? nil : SenderFactory.build(config)
         if let built { try DeliveryAssembly.refuseUnbuildableChannels(config, built, command: "run") }
         let secrets = try httpSecrets(config)
         let store: any CareStore
-        do { store = try Store(url: config.database) } catch {
-            throw StartRefusal(lines: ["\(error)"], exitCode: 1)
+        do { store = try await StoreOpening.open(config, access: .create, log: log) } catch {
+            throw StartRefusal(lines: ["carecron run: \(error)"], exitCode: 1)
         }
+        let wakeup = Wakeup(), health = ServiceHealth()
+        // A dry run writes nothing, so it never leads: it must not keep the real nodes from planning.
+        let node = (store as? PostgresStore).flatMap { dryRun ? nil : ClusterNode(store: $0, wakeup: wakeup, log: log) }
+        let role: any PlanningRole = node ?? (store is PostgresStore ? Onlooker() as any PlanningRole : SoleNode())
         _ = Metrics.bootstrap()
         let runtime = RuntimeBox(Runtime(config: config, jobs: jobs,
                                          dispatcher: built.map { DeliveryAssembly.dispatcher(config, jobs, store: store, built: $0, log: log, clock: clock) },
                                          loadedAt: clock.now()))
-        let wakeup = Wakeup(), health = ServiceHealth()
         let reloader = Reloader(url: configURL, store: store, runtime: runtime, wakeup: wakeup, dryRun: dryRun, log: log, clock: clock)
-        var services: [any Service] = [
+        // The node comes first: ServiceLifecycle stops services last to first, so it resigns
+        // and leaves only once the scheduler has finished its sends.
+        var services: [any Service] = node.map { [$0] } ?? []
+        services += [
             CareService(store: store, runtime: runtime, wakeup: wakeup, dryRun: dryRun,
                         previewFile: config.database.deletingLastPathComponent().appendingPathComponent("dry-run.jsonl"), log: log,
-                        health: health, clock: clock),
+                        health: health, role: role, clock: clock),
             ReloadOnHangup(reloader: reloader),
         ]
         if let http = config.http, let (token, webhookSecret) = secrets {

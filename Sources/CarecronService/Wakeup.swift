@@ -16,6 +16,10 @@ public actor Wakeup {
         resume()
     }
 
+    /// Wakes the sleeper without news: messages another node wrote are due, but nothing this
+    /// node plans from changed (its leader plans them; only the dispatcher has work).
+    public func nudge() { resume() }
+
     /// Whether anything rang since the last call (a timer running out does not count).
     public func takeNews() -> Bool {
         defer { news = false }

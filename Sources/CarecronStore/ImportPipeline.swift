@@ -11,17 +11,22 @@ extension JSONLinesRecordReader: RecordSource {}
 
 /// Records read, checked for a repeated id and normalised, in file order, with the problems
 /// found on the way.
-struct ReadBatch: Sendable {
-    struct Problem: Sendable {
-        let line: Int
-        let text: String
+public struct ReadBatch: Sendable {
+    public struct Problem: Sendable {
+        public let line: Int
+        public let text: String
+
+        public init(line: Int, text: String) {
+            self.line = line
+            self.text = text
+        }
     }
 
-    var records: [(line: Int, record: NormalisedRecord)] = []
-    var problems: [Problem] = []
+    public var records: [(line: Int, record: NormalisedRecord)] = []
+    public var problems: [Problem] = []
     /// Records read, good or bad.
-    var count = 0
-    var progress: (read: Int, total: Int) = (0, 0)
+    public var count = 0
+    public var progress: (read: Int, total: Int) = (0, 0)
 }
 
 /// Reads and normalises an import file on a thread of its own while the caller writes the

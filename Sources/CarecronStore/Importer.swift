@@ -16,6 +16,15 @@ public struct ImportReport: Sendable, Equatable {
     /// Set when --strict refused the whole file.
     public var rolledBack = false
 
+    public init(inserted: Int = 0, updated: Int = 0, unchanged: Int = 0, skipped: Int = 0, problems: [String] = [], rolledBack: Bool = false) {
+        self.inserted = inserted
+        self.updated = updated
+        self.unchanged = unchanged
+        self.skipped = skipped
+        self.problems = problems
+        self.rolledBack = rolledBack
+    }
+
     public var summary: String {
         let counts = "\(inserted) inserted, \(updated) updated, \(unchanged) unchanged, \(skipped) skipped"
         return rolledBack ? "nothing imported (--strict): \(skipped) bad rows; would have been \(counts)" : counts
@@ -52,30 +61,16 @@ public struct Importer {
     private struct StrictRollback: Error {}
 
     public func run(_ kind: ImportKind, file: URL, strict: Bool = false, displayName: String? = nil) throws -> ImportReport {
-        let name = displayName ?? file.path
+        try run(ImportFile(kind, file: file, displayName: displayName), strict: strict)
+    }
+
+    public func run(_ source: ImportFile, strict: Bool = false) throws -> ImportReport {
+        let name = source.name, kind = source.kind
         var report = ImportReport()
-        let isJSONL = file.pathExtension.lowercased() == "jsonl"
-        try Self.checkReadable(file, name: name)
-        let source: RecordSource
-        do {
-            if isJSONL {
-                source = try JSONLinesRecordReader(file, kind: kind)
-            } else {
-                let csv = try CSVRecordReader(file, kind: kind)
-                try checkHeader(csv.header, kind: kind, name: name)
-                source = csv
-            }
-        } catch let e as SourceFileError {
-            throw ImportFailure("\(name):\(e.line): \(e.message)")
-        } catch let e as ImportFailure {
-            throw e
-        } catch {
-            throw ImportFailure("\(name): cannot be read")
-        }
         let now = Int(self.now.now().timeIntervalSince1970)
         var rows = 0
         var problems: [ReadBatch.Problem] = []
-        let expectedRows = Self.expectedRows(file)
+        let expectedRows = source.expectedRows
         // A big file of orders checks each order's customer against the ids read once, and
         // SQLite's own foreign-key lookup (the same check, a disk read an order) is off for it.
         let customersInMemory = kind == .orders && expectedRows >= Self.bulkRows
@@ -90,19 +85,14 @@ public struct Importer {
                 defer { if customersInMemory { try? db.execute(sql: "PRAGMA foreign_keys = ON") } }
                 try db.inTransaction {
                     // Reading starts first: it goes on while the customers' ids are read.
-                    let reader = ReadAhead(source: source, kind: kind, writer: writer)
+                    let reader = source.batches(writer)
                     defer { reader.cancel() }
                     let indexes = try DeferredIndexes(kind.rawValue, expectedRows: expectedRows, db: db)
                     let known = customersInMemory ? try SeenIds.all("SELECT id FROM customers", db: db) : nil
                     var session = try RecordWriter.Session(kind, db: db, knownCustomers: known)
                     var reported = 0
                     while true {
-                        let batch: ReadBatch?
-                        do { batch = try reader.next() } catch let e as SourceFileError {
-                            // The file's structure is broken from here on: nothing after it can be trusted.
-                            throw ImportFailure("\(name):\(e.line): \(e.message)")
-                        }
-                        guard let batch else { break }
+                        guard let batch = try reader.next() else { break }
                         problems += batch.problems
                         for (line, record) in batch.records {
                             do {
@@ -121,8 +111,7 @@ public struct Importer {
                             progress(batch.progress.read, batch.progress.total)
                         }
                     }
-                    report.skipped = problems.count
-                    if strict, report.skipped > 0 { throw StrictRollback() }
+                    if strict, !problems.isEmpty { throw StrictRollback() }
                     try indexes.restore(db)
                     return .commit
                 }
@@ -133,44 +122,12 @@ public struct Importer {
             // The transaction is rolled back whole: what was stored before stays as it was.
             throw ImportFailure("\(name): disk full after \(rows) rows; nothing imported")
         }
-        // A batch's own problems come before those its writing found: back into file order.
-        report.problems = problems.sorted { $0.line < $1.line }.map { "\(name):\($0.line): \($0.text)" }
+        report.setProblems(problems, file: name)
         return report
-    }
-
-    /// A path that is no file says so in words, before a reader turns it into Cocoa's codes.
-    static func checkReadable(_ file: URL, name: String) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory) else {
-            throw ImportFailure("\(name): no such file")
-        }
-        if isDirectory.boolValue { throw ImportFailure("\(name): is a directory, not a CSV or .jsonl file") }
-        if access(file.path, R_OK) != 0 {
-            throw ImportFailure("\(name): cannot be read: \(String(cString: strerror(errno))) (\(StoreFile.ownership(file.path)))")
-        }
     }
 
     /// From this many rows on, a file is imported as a bulk load (see `DeferredIndexes`).
     static let bulkRows = 20_000
-
-    /// About how many rows a file holds (a row of either kind is some 80 to 120 bytes).
-    static func expectedRows(_ file: URL) -> Int {
-        ((try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0) / 100
-    }
-
-    private func checkHeader(_ header: [String], kind: ImportKind, name: String) throws {
-        let known = kind.columns, required = kind.requiredColumns
-        var problems: [String] = []
-        for column in header where !known.contains(column) {
-            let hint = Suggest.closest(to: column, among: known).map { " (did you mean \($0)?)" } ?? ""
-            problems.append("\(name):1: \(SourceLimits.cut(column)): unknown column\(hint); the columns are \(known.joined(separator: ","))")
-        }
-        for column in required where !header.contains(column) {
-            problems.append("\(name):1: \(column): required column is missing")
-        }
-        if Set(header).count != header.count { problems.append("\(name):1: a column appears twice in the header") }
-        if !problems.isEmpty { throw ImportFailure(problems.joined(separator: "\n")) }
-    }
 }
 
 public struct ImportFailure: CodedError, CustomStringConvertible {

@@ -113,7 +113,7 @@ public struct RecordWriter: Sendable {
 }
 
 /// A customer or an order, checked and normalised, ready to be written.
-enum NormalisedRecord: Sendable {
+public enum NormalisedRecord: Sendable {
     case customer(CustomerRow)
     case order(OrderRow)
 }

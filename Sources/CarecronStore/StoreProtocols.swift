@@ -23,6 +23,14 @@ public protocol CustomerOrderStore: Sendable {
     func sendingFacts(customerId: String?, orderIds: [String]) async throws -> SendingFacts
 }
 
+/// Customers or orders from a file (`carecron import`, `demo`): upserted by id in one
+/// transaction, each bad row reported as FILE:LINE and skipped; with `strict`, nothing written
+/// unless every row is good.
+public protocol FileImportStore: Sendable {
+    func importFile(_ file: ImportFile, strict: Bool, clock: ShopClock, holdFor: TimeSpan, now: Date,
+                    progress: (@Sendable (Int, Int) -> Void)?) async throws -> ImportReport
+}
+
 /// Orders as shop platforms (Shopify, Haravan) report them, and the webhook deliveries applied.
 public protocol PlatformOrderStore: Sendable {
     /// Applies one platform order (customer first), the status only moving forward.
@@ -46,6 +54,10 @@ public protocol OutboxStore: Sendable {
     func enqueue(_ entries: [OutboxEntry], now: Date) async throws -> [Bool]
     /// Takes due messages for sending; two callers never take the same message.
     func claimDue(now: Date, limit: Int) async throws -> [OutboxMessage]
+    /// Whether this process may still start sending a message it claimed. A claim on a shared
+    /// database is a lease that can lapse while a node is paused; the embedded store's claims
+    /// last until the process ends.
+    func stillHolds(_ id: Int64) -> Bool
     func unclaim(_ id: Int64) async throws
     func postpone(_ id: Int64, reason: String, until next: Date) async throws
     func recoverInFlight(now: Date) async throws -> Int
@@ -121,7 +133,7 @@ public struct AuditEntry: Sendable, Equatable {
 }
 
 /// Everything the service, the CLI and the HTTP API use: one store, named for the shop's data.
-public protocol CareStore: CustomerOrderStore, PlanningSource, ServiceStateStore, AuditStore, CampaignStore, OutboxRetentionStore {
+public protocol CareStore: CustomerOrderStore, FileImportStore, PlanningSource, ServiceStateStore, AuditStore, CampaignStore, OutboxRetentionStore {
     var outbox: any OutboxStore { get }
     /// The platforms' orders, read with the shop's clock and hold time.
     func platformOrders(clock: ShopClock, holdFor: TimeSpan) -> any PlatformOrderStore
@@ -159,6 +171,12 @@ extension Store: CareStore {
         PlatformOrders(store: self, clock: clock, holdFor: holdFor)
     }
     public var location: String { url.path }
+
+    public func importFile(_ file: ImportFile, strict: Bool, clock: ShopClock, holdFor: TimeSpan, now: Date,
+                           progress: (@Sendable (Int, Int) -> Void)?) throws -> ImportReport {
+        try Importer(store: self, clock: clock, holdFor: holdFor, now: WallClock { now }, progress: progress).run(file, strict: strict)
+    }
+
     public func explain(_ error: any Error) -> String { StoreFile.explain(error, url) }
     public func isDamage(_ error: any Error) -> Bool { StoreFile.isDamage(error) }
 
@@ -169,5 +187,8 @@ extension Store: CareStore {
     }
 }
 
-extension Outbox: OutboxStore {}
+extension Outbox: OutboxStore {
+    /// The instance lock keeps every other process away: a claim holds until this one ends.
+    public func stillHolds(_ id: Int64) -> Bool { true }
+}
 extension PlatformOrders: PlatformOrderStore {}

@@ -103,7 +103,7 @@ struct BulkImportTests {
         let (store, dir) = try freshStore()
         let before = try indexes(store)
         let file = try customersFile(30_000, in: dir)
-        #expect(Importer.expectedRows(file) >= Importer.bulkRows, "the file is loaded in bulk")
+        #expect(ImportFile.expectedRows(file) >= Importer.bulkRows, "the file is loaded in bulk")
         let report = try Importer(store: store, clock: clock).run(.customers, file: file, displayName: "customers.csv")
         #expect(report.inserted == 29_998)
         #expect(report.skipped == 2)

@@ -1,0 +1,133 @@
+import CarecronPostgres
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Who may plan now. With the embedded store there is one process (the instance lock keeps
+/// others away); with a shared database, the node that leads (issue 15).
+public protocol PlanningRole: Sendable {
+    func mayPlan() -> Bool
+}
+
+/// The only process on its store: it always plans.
+public struct SoleNode: PlanningRole {
+    public init() {}
+    public func mayPlan() -> Bool { true }
+}
+
+/// This process as one node of several on a shared PostgreSQL database (issue 15). Every third
+/// of the lease it beats in the node registry, takes or renews the planner's leadership and
+/// renews the leases of the messages it is sending; while it does not lead it tries again as
+/// soon as the leader's lease lapses, or at once when the leader resigns. Notifications from
+/// the other nodes nudge the dispatcher. At a stop it resigns and leaves the registry, after the
+/// scheduler has finished (it is started first, so ServiceLifecycle stops it last).
+public final class ClusterNode: PlanningRole, Service {
+    let store: PostgresStore
+    let leadership: Leadership
+    let registry: NodeRegistry
+    let wakeup: Wakeup
+    let log: Logger
+    /// Rung to renew at once (the leader resigned), instead of at the next third of the lease.
+    private let renewal = Wakeup()
+    private let term = Mutex<Leadership.Term?>(nil)
+
+    /// This node's id in the registry and the leadership row: its outbox's lease owner.
+    public var id: String { store.leasedOutbox.owner }
+
+    public init(store: PostgresStore, wakeup: Wakeup, log: Logger) {
+        self.store = store
+        self.leadership = Leadership(store.db, node: store.leasedOutbox.owner)
+        self.registry = NodeRegistry(store.db)
+        self.wakeup = wakeup
+        self.log = log
+    }
+
+    /// While this node's term is valid by its own clock: a leader that could not renew stops
+    /// planning a third of the lease before any other node may take over.
+    public func mayPlan() -> Bool { term.withLock { $0?.isValid() ?? false } }
+
+    var lease: Double { store.db.settings.leaseSeconds }
+
+    public func run() async throws {
+        log.notice("node joined the shared database", metadata: ["node": "\(id)", "database": "\(store.location)",
+                                                                 "lease_seconds": "\(lease)"])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await cancelWhenGracefulShutdown { await self.keepUp() } }
+            group.addTask { await cancelWhenGracefulShutdown { await self.listen() } }
+            await group.waitForAll()
+        }
+        await leave()
+    }
+
+    /// Renews everything this node holds, every third of the lease, until cancelled.
+    func keepUp() async {
+        while !Task.isCancelled {
+            let wait = await renew()
+            // A stop must not wait out the pause: cancelling rings the sleep awake.
+            await withTaskCancellationHandler {
+                await renewal.sleep(wait)
+            } onCancel: {
+                Task { await self.renewal.ring() }
+            }
+        }
+    }
+
+    /// One round: heartbeat, leadership, leases. Returns how long to wait before the next.
+    func renew() async -> TimeInterval {
+        var wait = lease / 3
+        do { try await registry.beat(node: id) } catch { log.warning("node heartbeat failed: \(store.explain(error))") }
+        let before = term.withLock { $0 }
+        do {
+            let now = try await leadership.acquireOrRenew()
+            term.withLock { $0 = now }
+            if let now, now.number != before?.number {
+                log.notice("this node plans now", metadata: ["node": "\(id)", "term": "\(now.number)"])
+                await wakeup.ring()
+            } else if now == nil, before != nil {
+                log.warning("another node plans now: this one only sends", metadata: ["node": "\(id)"])
+            }
+            if now == nil { wait = min(wait, try await leadership.lapsesIn() + 0.05) }
+        } catch {
+            // The term runs out by this node's own clock: planning stops before another can lead.
+            log.error("could not renew the planner's leadership: \(store.explain(error))", metadata: ["node": "\(id)"])
+            wait = min(wait, 1)
+        }
+        do { try await store.leasedOutbox.renewLeases() } catch {
+            log.error("could not renew the leases of messages being sent: \(store.explain(error))", metadata: ["node": "\(id)"])
+            wait = min(wait, 1)
+        }
+        return max(0.05, wait)
+    }
+
+    /// Hears the other nodes: messages written (the dispatcher looks at once) and a leader resigning.
+    func listen() async {
+        while !Task.isCancelled {
+            do {
+                try await OutboxWakeups.listen(store.db) { payload in
+                    if payload == OutboxWakeups.leaderResigned { await self.renewal.ring() } else { await self.wakeup.nudge() }
+                }
+            } catch where !Task.isCancelled {
+                log.warning("lost the notification connection; polling meanwhile: \(store.explain(error))")
+                try? await Task.sleep(for: .seconds(1))
+            } catch {}
+        }
+    }
+
+    /// Resigns (another node need not wait for the lease to lapse) and leaves the registry.
+    func leave() async {
+        let led = term.withLock { t in defer { t = nil }; return t != nil }
+        if led {
+            do { try await leadership.resign() } catch { log.warning("could not resign the leadership; it lapses in \(lease) s: \(error)") }
+        }
+        try? await registry.leave(node: id)
+        log.notice("node left the shared database", metadata: ["node": "\(id)", "resigned": "\(led)"])
+    }
+}
+
+/// A dry run beside real nodes on a shared database: it shows what would be sent, and never
+/// plans, leads or beats for them.
+public struct Onlooker: PlanningRole {
+    public init() {}
+    public func mayPlan() -> Bool { false }
+}
