@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// A free TCP port on 127.0.0.1 (bound, read, released).
-func freePort() -> Int {
+public func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()

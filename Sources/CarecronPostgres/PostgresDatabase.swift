@@ -22,6 +22,10 @@ public final class PostgresDatabase: Sendable {
                            database: settings.database, tls: settings.tls == .require ? .require(.makeClientConfiguration()) : .disable)
         }
         config.options.connectTimeout = .seconds(5)
+        // One connection first, alone: the pool would retry an unreachable server for a minute
+        // and then report only that it gave up; this says at once what is wrong (refused, no
+        // such socket, the password, the database).
+        try await Self.probe(settings, password: password, logger: logger)
         let client = PostgresClient(configuration: config, backgroundLogger: logger)
         self.client = client
         self.settings = settings
@@ -36,6 +40,19 @@ public final class PostgresDatabase: Sendable {
             running.cancel()
             throw error
         }
+    }
+
+    static func probe(_ settings: PostgresSettings, password: String?, logger: Logger) async throws {
+        var config: PostgresConnection.Configuration
+        if let socket = settings.socketPath {
+            config = .init(unixSocketPath: socket, username: settings.user, password: password, database: settings.database)
+        } else {
+            config = .init(host: settings.host ?? "localhost", port: settings.port, username: settings.user, password: password,
+                           database: settings.database, tls: settings.tls == .require ? .require(try .init(configuration: .makeClientConfiguration())) : .disable)
+        }
+        config.options.connectTimeout = .seconds(5)
+        let conn = try await PostgresConnection.connect(configuration: config, id: 0, logger: logger)
+        try await conn.close()
     }
 
     /// Runs `body` in one transaction; an error of `body`'s own (an order's state rule, a bad

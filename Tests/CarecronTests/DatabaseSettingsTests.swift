@@ -1,3 +1,4 @@
+import CarecronBench
 import CarecronConfig
 import Foundation
 import Testing
@@ -51,15 +52,21 @@ struct DatabaseSettingsTests {
         #expect(try load(["user": "u", "database": "d", "host": "h", "socket": "/s"]).1.contains { $0.contains("host or socket, not both") })
     }
 
-    @Test func commandsOnTheSQLiteStoreSaySoWhenTheDatabaseIsPostgreSQL() throws {
+    @Test func anUnreachableServerIsNamedAtOnceAndNoSQLiteFileIsMade() throws {
         let folder = try TestSupport.shopFolder()
         let url = folder.appendingPathComponent("config.json")
         var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-        object["database"] = "postgres://carecron@127.0.0.1:5432/shop"
+        // A port nothing listens on: refused at once (the pool alone would retry for a minute).
+        object["database"] = "postgres://carecron@127.0.0.1:\(freePort())/shop"
         try JSONSerialization.data(withJSONObject: object).write(to: url)
-        let run = try TestSupport.carecron(["status"], in: folder)
-        #expect(run.status == 1)
-        #expect(run.stderr.contains("is PostgreSQL; this command runs on the SQLite store only so far"), "\(run.stderr)")
+        let started = Date()
+        for args in [["status"], ["import", "customers", "demo/customers.csv"], ["run"]] {
+            let run = try TestSupport.carecron(args, in: folder)
+            #expect(run.status == 1, "\(args)")
+            #expect(run.stderr.contains("database postgres://carecron@127.0.0.1:") && run.stderr.contains("cannot connect")
+                    && run.stderr.contains("Connection refused"), "\(args): \(run.stderr)")
+        }
+        #expect(Date().timeIntervalSince(started) < 20, "no waiting out a pool's retries")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("var/carecron.postgres").path), "no stray SQLite file")
     }
 }

@@ -1,0 +1,101 @@
+import CarecronBench
+import CarecronConfig
+import CarecronPostgres
+import Foundation
+import Testing
+
+/// Every command on PostgreSQL (issue 15), through the real binary: the demo shop imported into a
+/// fresh database plans, previews and reports exactly what the same shop on SQLite does.
+@Suite("Commands on PostgreSQL")
+struct PostgresCommandsTests {
+    /// A shop folder whose config.json names a fresh PostgreSQL database (its unix socket).
+    static func shop(leaseSeconds: Double? = nil) async throws -> (URL, PostgresSettings) {
+        let settings = try await TestPostgres.freshDatabase()
+        let folder = try TestSupport.shopFolder()
+        try editConfig(folder) { c in
+            if let leaseSeconds {
+                c["database"] = ["socket": settings.socket!, "port": settings.port, "user": "postgres", "database": settings.database,
+                                 "leaseSeconds": leaseSeconds]
+            } else {
+                c["database"] = "postgres://postgres@localhost:\(settings.port)/\(settings.database)?host=\(settings.socket!)"
+            }
+        }
+        return (folder, settings)
+    }
+
+    static func editConfig(_ folder: URL, _ change: (inout [String: Any]) -> Void) throws {
+        let url = folder.appendingPathComponent("config.json")
+        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        change(&object)
+        try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted]).write(to: url)
+    }
+
+    func write(_ text: String, _ name: String, in folder: URL) throws -> String {
+        try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        return name
+    }
+
+    @Test func importPlansAndReportsAsOnSQLite() async throws {
+        let (pg, _) = try await Self.shop()
+        let sqlite = try TestSupport.shopFolder()
+        for folder in [pg, sqlite] {
+            for kind in ["customers", "orders"] {
+                let run = try TestSupport.carecron(["import", kind, "demo/\(kind).csv"], in: folder)
+                #expect(run.status == 0 && run.stdout == "\(kind): 13 inserted, 0 updated, 0 unchanged, 0 skipped\n", "\(run.stdout)\(run.stderr)")
+            }
+        }
+        let again = try TestSupport.carecron(["import", "orders", "demo/orders.csv"], in: pg)
+        #expect(again.stdout == "orders: 0 inserted, 0 updated, 13 unchanged, 0 skipped\n", "a repeat changes nothing: \(again.stdout)")
+
+        // The same shop planned on both stores: the same messages, byte for byte.
+        for args in [["simulate", "--from", "2026-12-01T00:00", "--to", "2026-12-04T00:00", "--format", "jsonl"],
+                     ["simulate", "--from", "2026-12-01T00:00", "--to", "2026-12-02T00:00", "--explain"],
+                     ["preview", "--at", "2026-12-01T09:00", "--within", "1d", "--format", "jsonl"]] {
+            let onPG = try TestSupport.carecron(args, in: pg), onSQLite = try TestSupport.carecron(args, in: sqlite)
+            #expect(onPG.status == 0 && onSQLite.status == 0, "\(args): \(onPG.stderr) \(onSQLite.stderr)")
+            #expect(!onPG.stdout.isEmpty && onPG.stdout == onSQLite.stdout, "\(args)")
+        }
+
+        let status = try TestSupport.carecron(["status"], in: pg)
+        #expect(status.status == 0 && status.stdout.contains("outbox: planned 0") && status.stdout.contains("nodes (seen in the last 24 hours; lease 30 s): none"),
+                "\(status.stdout)\(status.stderr)")
+        let forget = try TestSupport.carecron(["forget", "C001"], in: pg)
+        #expect(forget.status == 0 && forget.stdout.contains("customer C001 forgotten"), "\(forget.stderr)")
+        #expect(try TestSupport.carecron(["forget", "C001"], in: pg).stderr.contains("no customer C001"))
+        let list = try TestSupport.carecron(["outbox", "list"], in: pg)
+        #expect(list.status == 0, "\(list.stderr)")
+        let backup = try TestSupport.carecron(["backup", "copy.sqlite"], in: pg)
+        #expect(backup.status == 2 && backup.stderr.contains("is PostgreSQL; backup works on the SQLite file") && backup.stderr.contains("pg_dump"),
+                "\(backup.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: pg.appendingPathComponent("var/carecron.postgres").path), "no stray SQLite file")
+    }
+
+    @Test func badRowsAreNamedByLineAndStrictImportsNothing() async throws {
+        let (folder, settings) = try await Self.shop()
+        #expect(try TestSupport.carecron(["import", "customers", "demo/customers.csv"], in: folder).status == 0)
+        let orders = try write("""
+            id,customer_id,placed_at,amount,payment_method
+            N1,C001,2026-12-01T09:00:00+07:00,250000,bank_transfer
+            N2,C999,2026-12-01T09:00:00+07:00,250000,bank_transfer
+            N3,C002,yesterday,250000,bank_transfer
+            N4,C002,2026-12-01T10:00:00+07:00,120000,cod
+            """, "orders.csv", in: folder)
+        let strict = try TestSupport.carecron(["import", "orders", orders, "--strict"], in: folder)
+        #expect(strict.status == 1 && strict.stdout.contains("nothing imported (--strict): 2 bad rows; would have been 2 inserted"), "\(strict.stdout)")
+        #expect(try TestSupport.psql(settings, "SELECT count(*) FROM orders") == "0\n", "strict: nothing written")
+        let run = try TestSupport.carecron(["import", "orders", orders], in: folder)
+        #expect(run.status == 1 && run.stdout == "orders: 2 inserted, 0 updated, 0 unchanged, 2 skipped\n", "\(run.stdout)")
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 2 && lines[0].hasPrefix("orders.csv:3: customer_id: unknown customer \"C999\"")
+                && lines[1].hasPrefix("orders.csv:4: placed_at:"), "in file order: \(run.stderr)")
+        #expect(try TestSupport.psql(settings, "SELECT id, amount, payment_method FROM orders ORDER BY id") == "N1|250000|bank_transfer\nN4|120000|cod\n")
+        let broken = try write("id,full_nam\nC1,Lan\n", "broken.csv", in: folder)
+        let header = try TestSupport.carecron(["import", "customers", broken], in: folder)
+        #expect(header.status == 1 && header.stderr.contains("broken.csv:1: full_nam: unknown column (did you mean full_name?)"), "\(header.stderr)")
+    }
+}
+
+extension TestSupport {
+    /// SQL on a test database, as another client would run it.
+    static func psql(_ settings: PostgresSettings, _ sql: String) throws -> String { try TestPostgres.psql(settings, sql) }
+}
