@@ -8,7 +8,7 @@ import NIOPosix
 /// The bench's provider: a small HTTP server on 127.0.0.1 that answers as fast as it can, or
 /// fails a share of requests the way real providers do (500, 429 with Retry-After, an answer
 /// slower than the sender's timeout, a dropped connection), and logs every request as a line
-/// `arrival-ms answer idempotency-key` so that losses, duplicates and backoff can be counted
+/// `arrival-ms answer idempotency-key path` so that losses, duplicates and backoff can be counted
 /// from the provider's side. Built on SwiftNIO so that it is not the bottleneck it measures.
 public final class Receiver: @unchecked Sendable {
     public struct Faults: Sendable {
@@ -93,7 +93,7 @@ public final class Receiver: @unchecked Sendable {
     /// Requests for the bench's own messages (keys `bench:N`), not the shop's.
     public var benchRequests: Int { state.withLockedValue { $0.benchKeys } }
 
-    func answer(key: String?) -> Answer {
+    func answer(key: String?, path: String) -> Answer {
         let a: Answer = state.withLockedValue { s in
             s.count += 1
             if key?.hasPrefix("bench:") == true { s.benchKeys += 1 }
@@ -102,7 +102,7 @@ public final class Receiver: @unchecked Sendable {
         }
         if logFD >= 0 {
             let ms = Int64(Date().timeIntervalSince1970 * 1000)
-            let line = "\(ms) \(a.rawValue) \(key ?? "-")\n"
+            let line = "\(ms) \(a.rawValue) \(key ?? "-") \(path)\n"
             _ = line.withCString { write(logFD, $0, strlen($0)) }
         }
         return a
@@ -113,6 +113,7 @@ public final class Receiver: @unchecked Sendable {
         typealias OutboundOut = HTTPServerResponsePart
         let receiver: Receiver
         var key: String?
+        var path = "/"
         var keepAlive = true
 
         init(receiver: Receiver) { self.receiver = receiver }
@@ -121,11 +122,12 @@ public final class Receiver: @unchecked Sendable {
             switch unwrapInboundIn(data) {
             case .head(let head):
                 key = head.headers.first(name: "Idempotency-Key")
+                path = head.uri
                 keepAlive = head.isKeepAlive
             case .body:
                 break
             case .end:
-                let answer = receiver.answer(key: key)
+                let answer = receiver.answer(key: key, path: path)
                 switch answer {
                 case .ok: respond(context, .ok, body: "{\"id\":\"r\(receiver.requests)\"}", after: receiver.faults.delaySeconds)
                 case .e500: respond(context, .internalServerError, body: "{\"error\":\"provider failure\"}")
@@ -160,17 +162,19 @@ public final class Receiver: @unchecked Sendable {
 
 /// What the receiver's log says about a run: per idempotency key, every attempt in order.
 public struct ReceiverLog {
-    public struct Attempt { public let ms: Int64; public let answer: String }
+    /// One request: when it arrived (ms since 1970), the answer, and the path it was posted to
+    /// (the multinode runs give each node process a path of its own).
+    public struct Attempt { public let ms: Int64; public let answer: String; public let path: String }
     public var attempts: [String: [Attempt]] = [:]
     public var total = 0
 
     public init(_ url: URL) throws {
         let text = try String(contentsOf: url, encoding: .utf8)
         for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ", maxSplits: 2)
-            guard parts.count == 3, let ms = Int64(parts[0]) else { continue }
+            let parts = line.split(separator: " ", maxSplits: 3)
+            guard parts.count >= 3, let ms = Int64(parts[0]) else { continue }
             total += 1
-            attempts[String(parts[2]), default: []].append(Attempt(ms: ms, answer: String(parts[1])))
+            attempts[String(parts[2]), default: []].append(Attempt(ms: ms, answer: String(parts[1]), path: parts.count > 3 ? String(parts[3]) : "/"))
         }
     }
 

@@ -87,7 +87,7 @@ public final class ClusterNode: PlanningRole, Service {
             } else if now == nil, before != nil {
                 log.warning("another node plans now: this one only sends", metadata: ["node": "\(id)"])
             }
-            if now == nil { wait = min(wait, try await leadership.lapsesIn() + 0.05) }
+            if now == nil { wait = min(wait, try await leadership.lapsesIn() + 0.01) }
         } catch {
             // The term runs out by this node's own clock: planning stops before another can lead.
             log.error("could not renew the planner's leadership: \(store.explain(error))", metadata: ["node": "\(id)"])
@@ -97,7 +97,7 @@ public final class ClusterNode: PlanningRole, Service {
             log.error("could not renew the leases of messages being sent: \(store.explain(error))", metadata: ["node": "\(id)"])
             wait = min(wait, 1)
         }
-        return max(0.05, wait)
+        return max(0.02, wait)
     }
 
     /// Hears the other nodes: messages written (the dispatcher looks at once) and a leader resigning.
