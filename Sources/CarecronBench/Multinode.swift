@@ -80,8 +80,8 @@ public struct Multinode {
         cluster.stopAll()
 
         figures.record("multinode_chaos_messages", Double(messages), "messages")
-        figures.record("multinode_chaos_kills", Double(killed), "kills of the leader and another node")
-        figures.record("multinode_chaos_stops", stop == nil ? 0 : 1, "SIGSTOPs beyond the lease")
+        figures.record("multinode_chaos_kills", Double(killed), "kills")
+        figures.record("multinode_chaos_stops", stop == nil ? 0 : 1, "stops")
         figures.record("multinode_chaos_lease", lease, "s")
         if let worst = gaps.max() {
             // Seen by polling the leadership row every 50 ms: the lease plus the poll's own resolution.
@@ -132,7 +132,7 @@ public struct Multinode {
                 if line.hasSuffix("caught up the orders' own messages first"), let n = Self.field("planned", in: line).flatMap(Int.init) { plannedInLogs += n }
             }
         }
-        figures.record("multinode_chaos_terms", Double(terms.count), "leadership terms")
+        figures.record("multinode_chaos_terms", Double(terms.count), "terms")
         let shared = terms.filter { $0.value > 1 }.count
         figures.record("multinode_chaos_terms_held_twice", Double(shared), "terms")
         if shared > 0 { verdict.problems.append("\(shared) term(s) claimed by two nodes") }

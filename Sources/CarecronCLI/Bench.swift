@@ -208,7 +208,7 @@ struct BenchMultinode: ParsableCommand {
     @Option(help: "messages in the chaos run") var messages = 10_000
     @Option(help: "times the leader and another node are SIGKILLed") var kills = 10
     @Option(help: "the lease, seconds") var lease = 5.0
-    @Option(help: "messages for each dispatch run (1, 2, 3 nodes)") var dispatchMessages = 5_000
+    @Option(help: "messages for each dispatch run (1, 2, 3 nodes; 0: skip)") var dispatchMessages = 5_000
     @Option(help: "customers of the shop planned on both stores (0: skip)") var customers = 1_000_000
     @OptionGroup var bench: BenchOptions
 
@@ -219,7 +219,7 @@ struct BenchMultinode: ParsableCommand {
         let runs = Multinode(figures: figures, source: bench.source, server: server)
         var problems = try runs.chaos(messages: messages, kills: kills, lease: lease).problems
         try figures.write()
-        problems += try runs.dispatch(messages: dispatchMessages).problems
+        if dispatchMessages > 0 { problems += try runs.dispatch(messages: dispatchMessages).problems }
         try figures.write()
         if customers > 0 { problems += try runs.planning(customers: customers).problems }
         try figures.write()

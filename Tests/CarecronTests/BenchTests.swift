@@ -46,6 +46,27 @@ struct BenchTests {
         #expect((out.json["chaos_crash_lost"] as? [String: Any])?["unit"] as? String == "messages", "figures reach the JSON file")
     }
 
+    /// Issue 15's chaos run, small: three nodes on a throwaway PostgreSQL, the leader and another
+    /// SIGKILLed twice mid-send, the leader SIGSTOPped beyond its lease. (The speed figures of
+    /// `bench multinode` are the bench's, not a test's.)
+    @Test func threeNodesOnPostgreSQLLoseNothingAndNeverSendWhatWasTakenOver() throws {
+        let out = try bench(["multinode", "--messages", "600", "--kills", "2", "--lease", "5", "--dispatch-messages", "0", "--customers", "0"])
+        #expect(out.run.status == 0, "\(out.run.stdout)\n\(out.run.stderr)")
+        let f = out.figures
+        #expect(f["multinode_chaos_kills"] == 2 && f["multinode_chaos_stops"] == 1)
+        #expect(f["multinode_chaos_lost"] == 0)
+        #expect(f["multinode_chaos_outbox_rows"] == 600, "one row per occurrence")
+        #expect(f["multinode_chaos_planned_by_leaders"] == 60 && f["multinode_chaos_planned_in_logs"] == 60,
+                "the leaders planned each confirmation once, across the kills")
+        #expect((f["multinode_chaos_raw_duplicates"] ?? .infinity) <= 5 * 4 * 2, "repeats only for what was in flight")
+        #expect(f["multinode_chaos_sent_after_takeover"] == 0, "fencing: the stopped node sends nothing another node took over")
+        #expect(f["multinode_chaos_planned_after_lease_lost"] == 0, "the stopped leader stops planning with its lease")
+        #expect(f["multinode_chaos_terms_held_twice"] == 0)
+        #expect((f["multinode_chaos_terms"] ?? 0) >= 4, "a term for the first leader and one after each kill and the stop")
+        #expect((f["multinode_chaos_leader_gap_max"] ?? .infinity) <= 5.5, "a new leader within the lease")
+        #expect(out.run.stdout.contains("verdict: passed"))
+    }
+
     @Test func fuzzRunFindsNoCrashAndNoUnclearRejection() throws {
         let out = try bench(["fuzz", "--cases", "10000", "--seed", "3"])
         #expect(out.run.status == 0, "\(out.run.stdout)\n\(out.run.stderr)")

@@ -1,0 +1,90 @@
+import CarecronBench
+import Foundation
+import Testing
+
+/// `carecron run` as nodes of one PostgreSQL database (issue 15), through the real binary: many
+/// may run (no instance lock), one leads, `status` lists them, a leader stopping hands over at
+/// once (its resignation is heard) and a killed one within the lease; a dry run never leads.
+@Suite("Nodes on PostgreSQL")
+struct ClusterTests {
+    struct Shop {
+        let folder: URL
+        var nodes: [Child] = []
+
+        func status() throws -> String {
+            let run = try TestSupport.carecron(["status"], in: folder)
+            #expect(run.status == 0, "\(run.stderr)")
+            return run.stdout
+        }
+
+        /// The pid of the node `status` shows leading, if any.
+        func leader() throws -> pid_t? {
+            let line = try status().split(separator: "\n").first { $0.hasSuffix("leader (plans and sends)") }
+            guard let line, let r = line.range(of: " pid ") else { return nil }
+            return pid_t(line[r.upperBound...].prefix { $0.isNumber })
+        }
+
+        /// Polls `status` until a node other than `other` leads; how long that took.
+        func waitForLeader(other: pid_t? = nil, within seconds: Double) async throws -> (pid_t, Double)? {
+            let start = Date()
+            while Date().timeIntervalSince(start) < seconds {
+                if let l = try leader(), l != other { return (l, Date().timeIntervalSince(start)) }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return nil
+        }
+
+        mutating func start(_ extra: [String] = [], log name: String) throws -> Child {
+            let child = try Child(TestSupport.binary.path, ["run", "--config", folder.appendingPathComponent("config.json").path] + extra,
+                                  stderr: folder.appendingPathComponent(name).path)
+            nodes.append(child)
+            return child
+        }
+
+        func log(_ name: String) -> String { (try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)) ?? "" }
+    }
+
+    @Test func nodesShareOneDatabaseAndHandOverPlanning() async throws {
+        let (folder, _) = try await PostgresCommandsTests.shop(leaseSeconds: 5)
+        try PostgresCommandsTests.editConfig(folder) { $0["log"] = ["level": "info"] }
+        #expect(try TestSupport.carecron(["import", "customers", "demo/customers.csv"], in: folder).status == 0)
+        var shop = Shop(folder: folder)
+        defer { for n in shop.nodes { n.signal(SIGKILL); _ = n.wait() } }
+
+        let a = try shop.start(log: "a.log")
+        let first = try #require(try await shop.waitForLeader(within: 10), "the first node leads")
+        #expect(first.0 == a.pid)
+        let b = try shop.start(log: "b.log")
+        _ = try shop.start(["--dry-run"], log: "dry.log")
+        try await Task.sleep(for: .seconds(2))
+        let status = try shop.status()
+        let nodeLines = status.split(separator: "\n").filter { $0.contains(" pid ") }
+        #expect(nodeLines.count == 2, "two nodes (a dry run does not join): \(status)")
+        #expect(nodeLines.contains { $0.contains("pid \(a.pid)") && $0.hasSuffix("leader (plans and sends)") }, "\(status)")
+        #expect(nodeLines.contains { $0.contains("pid \(b.pid)") && $0.hasSuffix("sends") }, "\(status)")
+        #expect(status.contains("host \(ProcessInfo.processInfo.hostName)"))
+        #expect(a.isRunning && b.isRunning, "no instance lock on a shared database")
+
+        // SIGTERM: the leader resigns, and the other node hears it and takes over at once.
+        a.signal(SIGTERM)
+        #expect(a.wait(seconds: 25)?.status == 0)
+        let handedOver = try #require(try await shop.waitForLeader(other: a.pid, within: 10))
+        #expect(handedOver.0 == b.pid)
+        #expect(handedOver.1 < 3, "a resignation is heard at once, not after the 5 s lease: \(handedOver.1) s")
+        #expect(shop.log("a.log").contains("node left the shared database") && shop.log("a.log").contains("resigned=true"))
+        #expect(!(try shop.status()).contains("pid \(a.pid)"), "a node that stopped cleanly leaves the list")
+
+        // SIGKILL: nobody resigns; the lease lapses and another node takes over within it.
+        let c = try shop.start(log: "c.log")
+        try await Task.sleep(for: .seconds(1))
+        b.signal(SIGKILL)
+        _ = b.wait()
+        let tookOver = try #require(try await shop.waitForLeader(other: b.pid, within: 10))
+        #expect(tookOver.0 == c.pid)
+        #expect(tookOver.1 <= 5.5, "within the lease (5 s) and the poll: \(tookOver.1) s")
+        #expect(shop.log("c.log").contains("planning from where the last planner stopped"))
+
+        let dry = shop.log("dry.log")
+        #expect(!dry.contains("this node plans now") && !dry.contains("] planned"), "a dry run never plans for the nodes: \(dry)")
+    }
+}
