@@ -114,6 +114,24 @@ struct PostgresLeaseTests {
         await a.db.shutdown(); await b.db.shutdown()
     }
 
+    /// A node paused past two thirds of its lease must not start a send when it resumes: by
+    /// then another node may hold the message (the dispatcher asks `stillHolds` just before
+    /// sending). Real time: the lease runs on the database's clock and this node's monotonic one.
+    @Test func aNodeStopsActingOnALeaseBeforeTheDatabaseLetsItGo() async throws {
+        var settings = try await TestPostgres.freshDatabase()
+        settings.leaseSeconds = 0.9
+        let a = LeasedOutbox(try await TestPostgres.open(settings))
+        _ = try await a.enqueue([entry(1)], now: now)
+        let id = try #require(try await a.claimDue(now: now, limit: 1).first?.id)
+        #expect(a.stillHolds(id))
+        #expect(!a.stillHolds(id + 1), "a message it never claimed")
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(!a.stillHolds(id), "two thirds of a 0.9 s lease are gone")
+        #expect(try await a.renewLeases() == 1, "the database still has it as this node's")
+        #expect(a.stillHolds(id), "renewed: it may send again")
+        await a.db.shutdown()
+    }
+
     @Test func aLongSendKeepsItsLeaseByRenewingIt() async throws {
         let settings = try await TestPostgres.freshDatabase(leaseSeconds: 30)
         let a = LeasedOutbox(try await TestPostgres.open(settings)), b = LeasedOutbox(try await TestPostgres.open(settings))
