@@ -62,6 +62,9 @@ extension Status {
             let state = n.leads ? "leader (plans and sends)" : Double(ago) > lease ? "silent (stopped or unreachable)" : "sends"
             print("  \(n.id)  host \(n.host) pid \(n.pid)  last heartbeat \(fmt(n.lastHeartbeat)) (\(ago) s ago)  \(state)")
         }
+        if let leader = try await Leadership(store.db, node: "").holder() {
+            print("  planner: term \(leader.term) since \(fmt(leader.since)), node \(leader.node)")
+        }
         if !nodes.isEmpty, !nodes.contains(where: \.leads) {
             print("  no node leads now: nothing is planned until one does (a new leader takes over within \(Int(lease)) s)")
         }

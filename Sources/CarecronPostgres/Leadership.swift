@@ -34,10 +34,11 @@ public final class Leadership: Sendable {
     public func acquireOrRenew() async throws -> Term? {
         let asked = ContinuousClock.now
         let rows = try await db.client.query("""
-            INSERT INTO leadership AS l (role, holder, term, expires_at)
-            VALUES (\(role), \(node), 1, now() + make_interval(secs => \(leaseSeconds)))
+            INSERT INTO leadership AS l (role, holder, term, expires_at, acquired_at)
+            VALUES (\(role), \(node), 1, now() + make_interval(secs => \(leaseSeconds)), now())
             ON CONFLICT (role) DO UPDATE SET
                 term = CASE WHEN l.holder = excluded.holder THEN l.term ELSE l.term + 1 END,
+                acquired_at = CASE WHEN l.holder = excluded.holder THEN l.acquired_at ELSE now() END,
                 holder = excluded.holder, expires_at = excluded.expires_at
             WHERE l.holder = excluded.holder OR l.expires_at < now()
             RETURNING term
@@ -69,11 +70,14 @@ public final class Leadership: Sendable {
         return 0
     }
 
-    /// The current holder and term, if any holds an unexpired lease.
-    public func holder() async throws -> (node: String, term: Int64)? {
-        let rows = try await db.client.query("SELECT holder, term FROM leadership WHERE role = \(role) AND expires_at >= now()",
-                                             logger: db.logger)
-        for try await (holder, term) in rows.decode((String, Int64).self) { return (holder, term) }
+    /// The current holder, its term and when the term began, if any holds an unexpired lease.
+    public func holder() async throws -> (node: String, term: Int64, since: Date)? {
+        let rows = try await db.client.query("""
+            SELECT holder, term, extract(epoch FROM acquired_at)::float8 FROM leadership WHERE role = \(role) AND expires_at >= now()
+            """, logger: db.logger)
+        for try await (holder, term, since) in rows.decode((String, Int64, Double).self) {
+            return (holder, term, Date(timeIntervalSince1970: since))
+        }
         return nil
     }
 }

@@ -137,6 +137,10 @@ public enum PostgresMigrations {
             "CREATE INDEX outbox_finished ON outbox (updated_at) WHERE state IN ('sent', 'cancelled', 'dead')",
             "CREATE INDEX outbox_keys_detached ON outbox_keys (planned_at) WHERE outbox_id IS NULL",
         ]),
+        // When each term began (the database's clock): how long a hand-over took, for `status` and the bench.
+        ("v4-leadership-since", [
+            "ALTER TABLE leadership ADD COLUMN acquired_at TIMESTAMPTZ NOT NULL DEFAULT now()",
+        ]),
     ]
 
     /// Every version's name, in order.
