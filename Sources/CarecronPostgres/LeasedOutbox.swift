@@ -28,11 +28,23 @@ public final class LeasedOutbox: Sendable {
         var actUntil: ContinuousClock.Instant
     }
 
-    public init(_ db: PostgresDatabase, owner: String = LeasedOutbox.newOwner(), logger: Logger? = nil) {
+    /// Whether the renewal task runs: from the first claim until nothing is held.
+    private let renewing = Mutex(false)
+
+    /// Whether it renews its leases by itself while it holds any (always, but in the test of a
+    /// node whose renewals stopped, as a SIGSTOP stops them).
+    let renewsItself: Bool
+
+    public convenience init(_ db: PostgresDatabase, owner: String = LeasedOutbox.newOwner(), logger: Logger? = nil) {
+        self.init(db, owner: owner, logger: logger, renewsItself: true)
+    }
+
+    init(_ db: PostgresDatabase, owner: String = LeasedOutbox.newOwner(), logger: Logger? = nil, renewsItself: Bool) {
         self.db = db
         self.owner = owner
         self.leaseSeconds = db.settings.leaseSeconds
         self.logger = logger ?? db.logger
+        self.renewsItself = renewsItself
     }
 
     /// Stops holding a message's lease (its outcome is recorded, or the lease was lost).
@@ -141,7 +153,34 @@ public final class LeasedOutbox: Sendable {
         }
         let until = actUntil(askedAt: asked)
         held.withLock { for (m, token) in out { $0[m.id] = Hold(token: token, actUntil: until) } }
+        if !out.isEmpty, renewsItself { keepRenewing() }
         return out.map(\.0).sorted { ($0.priority, $0.nextAttemptAt, $0.id) < ($1.priority, $1.nextAttemptAt, $1.id) }
+    }
+
+    /// Renews this node's leases every third of the lease for as long as it holds any, whoever
+    /// claimed them (the service or `outbox send`): a long send keeps its message.
+    private func keepRenewing() {
+        let start = renewing.withLock { running in
+            defer { running = true }
+            return !running
+        }
+        guard start else { return }
+        Task {
+            while true {
+                try? await Task.sleep(for: .milliseconds(Int64(leaseSeconds * 1000 / 3)))
+                // Checked under the flag's lock, after a claim records its leases and before it
+                // looks at the flag: a claim never finds the task stopping without seeing its leases.
+                let done = renewing.withLock { running in
+                    let idle = held.withLock { $0.isEmpty }
+                    if idle { running = false }
+                    return idle
+                }
+                if done { return }
+                do { try await renewLeases() } catch {
+                    logger.error("could not renew the leases of messages being sent: \(PostgresErrors.sentence(error))", metadata: ["owner": "\(owner)"])
+                }
+            }
+        }
     }
 
     /// Extends this node's leases (a long send keeps its message); how many it still holds.

@@ -17,8 +17,8 @@ public struct SoleNode: PlanningRole {
 }
 
 /// This process as one node of several on a shared PostgreSQL database (issue 15). Every third
-/// of the lease it beats in the node registry, takes or renews the planner's leadership and
-/// renews the leases of the messages it is sending; while it does not lead it tries again as
+/// of the lease it beats in the node registry and takes or renews the planner's leadership (the
+/// outbox renews its own leases while it sends); while it does not lead it tries again as
 /// soon as the leader's lease lapses, or at once when the leader resigns. Notifications from
 /// the other nodes nudge the dispatcher. At a stop it resigns and leaves the registry, after the
 /// scheduler has finished (it is started first, so ServiceLifecycle stops it last).
@@ -73,7 +73,7 @@ public final class ClusterNode: PlanningRole, Service {
         }
     }
 
-    /// One round: heartbeat, leadership, leases. Returns how long to wait before the next.
+    /// One round: heartbeat, leadership. Returns how long to wait before the next.
     func renew() async -> TimeInterval {
         var wait = lease / 3
         do { try await registry.beat(node: id) } catch { log.warning("node heartbeat failed: \(store.explain(error))") }
@@ -91,10 +91,6 @@ public final class ClusterNode: PlanningRole, Service {
         } catch {
             // The term runs out by this node's own clock: planning stops before another can lead.
             log.error("could not renew the planner's leadership: \(store.explain(error))", metadata: ["node": "\(id)"])
-            wait = min(wait, 1)
-        }
-        do { try await store.leasedOutbox.renewLeases() } catch {
-            log.error("could not renew the leases of messages being sent: \(store.explain(error))", metadata: ["node": "\(id)"])
             wait = min(wait, 1)
         }
         return max(0.02, wait)

@@ -1,6 +1,6 @@
 import CarecronConfig
 import CarecronDomain
-import CarecronPostgres
+@testable import CarecronPostgres
 import CarecronStore
 import Foundation
 import Testing
@@ -120,7 +120,8 @@ struct PostgresLeaseTests {
     @Test func aNodeStopsActingOnALeaseBeforeTheDatabaseLetsItGo() async throws {
         var settings = try await TestPostgres.freshDatabase()
         settings.leaseSeconds = 0.9
-        let a = LeasedOutbox(try await TestPostgres.open(settings))
+        // Its renewals stopped, as a SIGSTOP stops them.
+        let a = LeasedOutbox(try await TestPostgres.open(settings), renewsItself: false)
         _ = try await a.enqueue([entry(1)], now: now)
         let id = try #require(try await a.claimDue(now: now, limit: 1).first?.id)
         #expect(a.stillHolds(id))
@@ -130,6 +131,21 @@ struct PostgresLeaseTests {
         #expect(try await a.renewLeases() == 1, "the database still has it as this node's")
         #expect(a.stillHolds(id), "renewed: it may send again")
         await a.db.shutdown()
+    }
+
+    /// The outbox renews its own leases while it holds any (the service and `outbox send` alike):
+    /// a send that lasts longer than the lease keeps its message.
+    @Test func aSendLongerThanTheLeaseKeepsItsMessage() async throws {
+        var settings = try await TestPostgres.freshDatabase()
+        settings.leaseSeconds = 0.9
+        let a = LeasedOutbox(try await TestPostgres.open(settings)), b = LeasedOutbox(try await TestPostgres.open(settings))
+        _ = try await a.enqueue([entry(1)], now: now)
+        let id = try #require(try await a.claimDue(now: now, limit: 1).first?.id)
+        try await Task.sleep(for: .milliseconds(2_000))
+        #expect(a.stillHolds(id), "renewed every 0.3 s while held")
+        #expect(try await b.claimDue(now: now, limit: 1).isEmpty, "nobody else may take it")
+        #expect(try await a.recordFenced([.sent(id, providerId: nil, at: now)]).isEmpty)
+        await a.db.shutdown(); await b.db.shutdown()
     }
 
     @Test func aLongSendKeepsItsLeaseByRenewingIt() async throws {
