@@ -16,10 +16,8 @@ public struct Multinode {
         self.server = server
     }
 
-    public struct Verdict {
-        public var problems: [String] = []
-        public var ok: Bool { problems.isEmpty }
-    }
+    /// What went wrong, as the other reliability runs say it.
+    public typealias Verdict = Chaos.Verdict
 
     // MARK: - Chaos
 

@@ -1,5 +1,8 @@
 import CarecronBench
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 /// `carecron run` as nodes of one PostgreSQL database (issue 15), through the real binary: many
@@ -98,5 +101,48 @@ struct ClusterTests {
 
         let dry = shop.log("dry.log")
         #expect(!dry.contains("this node plans now") && !dry.contains("] planned"), "a dry run never plans for the nodes: \(dry)")
+    }
+}
+
+extension ClusterTests {
+    /// `/readyz` says whether this node reaches the shared database: the database refusing
+    /// connections (and the open ones ended) turns it to 503 within seconds, and it comes back on its own.
+    @Test func readyzSaysWhetherThisNodeReachesTheDatabase() async throws {
+        let (folder, settings) = try await PostgresCommandsTests.shop(leaseSeconds: 5)
+        let port = freePort()
+        try PostgresCommandsTests.editConfig(folder) { $0["http"] = ["listen": "127.0.0.1:\(port)", "token": ["env": "CARECRON_TEST_TOKEN"]] }
+        let node = try Child(TestSupport.binary.path, ["run", "--config", folder.appendingPathComponent("config.json").path],
+                             environment: ["CARECRON_TEST_TOKEN": "t0k3n"], stderr: folder.appendingPathComponent("node.log").path)
+        defer { node.signal(SIGKILL); _ = node.wait() }
+        func readyz() async -> (Int, String) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/readyz")!)
+            request.timeoutInterval = 10
+            guard let (data, response) = try? await URLSession.shared.data(for: request) else { return (0, "") }
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+        func waitFor(_ status: Int, within seconds: Double) async -> (Int, String) {
+            let end = Date().addingTimeInterval(seconds)
+            var last = (0, "")
+            while Date() < end {
+                last = await readyz()
+                if last.0 == status { return last }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+            return last
+        }
+        #expect(await waitFor(200, within: 15).0 == 200, "ready once it reaches the database")
+
+        // From the server's own database: the shop's refuses every connection, the open ones ended.
+        let db = settings.database
+        var admin = settings
+        admin.database = "postgres"
+        try TestPostgres.psql(admin, "ALTER DATABASE \(db) ALLOW_CONNECTIONS false")
+        try TestPostgres.psql(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(db)'")
+        let down = await waitFor(503, within: 15)
+        #expect(down.0 == 503 && down.1.contains("database"), "\(down)")
+        try TestPostgres.psql(admin, "ALTER DATABASE \(db) ALLOW_CONNECTIONS true")
+        #expect(await waitFor(200, within: 30).0 == 200, "ready again once the database answers")
+        node.signal(SIGTERM)
+        #expect(node.wait(seconds: 25) != nil, "stops cleanly after the outage")
     }
 }
