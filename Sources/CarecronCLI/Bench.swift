@@ -53,7 +53,7 @@ struct BenchOptions: ParsableArguments {
 
 struct BenchAll: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "all", abstract: "Every figure: import, planning at three sizes, dispatch, the service, chaos and fuzz runs.")
+        commandName: "all", abstract: "Every figure: import, planning at three sizes, dispatch, the service, chaos and fuzz runs, several nodes on PostgreSQL.")
     @Option(parsing: .upToNextOption, help: "shop sizes (customers) for planning; the largest is also run and started") var sizes = [10_000, 100_000, 1_000_000]
     @Option var messages = 10_000
     @Option var kills = 100
@@ -80,6 +80,7 @@ struct BenchAll: ParsableCommand {
         try figures.write()
         problems += try Fuzzer.run(cases: fuzzCases, seed: 1, figures: figures, source: bench.source)
         try figures.write()
+        problems += try BenchMultinode.all(figures: figures, source: bench.source, messages: messages, customers: sizes.max() ?? 0)
         try BenchChaos.verdict(problems)
     }
 }
@@ -213,17 +214,30 @@ struct BenchMultinode: ParsableCommand {
     @OptionGroup var bench: BenchOptions
 
     func run() throws {
-        let figures = bench.figures
-        let server = try ThrowawayPostgres()
+        let problems = try Self.all(figures: bench.figures, source: bench.source, messages: messages, kills: kills, lease: lease,
+                                    dispatchMessages: dispatchMessages, customers: customers, required: true)
+        try BenchChaos.verdict(problems)
+    }
+
+    /// Every run on one throwaway server; the problems found. Without PostgreSQL installed,
+    /// `bench all` says so and goes on; `bench multinode` fails.
+    static func all(figures: Figures, source: URL, messages: Int, kills: Int = 10, lease: Double = 5, dispatchMessages: Int = 5_000,
+                    customers: Int, required: Bool = false) throws -> [String] {
+        let server: ThrowawayPostgres
+        do { server = try ThrowawayPostgres() } catch {
+            if required { throw error }
+            print("multinode: skipped: \(error)")
+            return []
+        }
         defer { server.stop() }
-        let runs = Multinode(figures: figures, source: bench.source, server: server)
+        let runs = Multinode(figures: figures, source: source, server: server)
         var problems = try runs.chaos(messages: messages, kills: kills, lease: lease).problems
         try figures.write()
         if dispatchMessages > 0 { problems += try runs.dispatch(messages: dispatchMessages).problems }
         try figures.write()
         if customers > 0 { problems += try runs.planning(customers: customers).problems }
         try figures.write()
-        try BenchChaos.verdict(problems)
+        return problems
     }
 }
 
