@@ -99,3 +99,36 @@ extension TestSupport {
     /// SQL on a test database, as another client would run it.
     static func psql(_ settings: PostgresSettings, _ sql: String) throws -> String { try TestPostgres.psql(settings, sql) }
 }
+
+extension PostgresCommandsTests {
+    /// The password is a secret reference (here an environment variable) and travels only to the
+    /// server, which asks for it (SCRAM); a wrong or missing one is named in the server's words.
+    @Test func thePasswordComesFromASecretReference() async throws {
+        let (folder, settings) = try await Self.shop()
+        let server = try TestPostgres.server()
+        let role = "shop_\(UUID().uuidString.prefix(8).lowercased())"
+        var admin = settings
+        admin.database = "postgres"
+        try TestPostgres.psql(admin, "CREATE ROLE \(role) LOGIN PASSWORD 'mật-khẩu 1'")
+        try TestPostgres.psql(admin, "ALTER DATABASE \(settings.database) OWNER TO \(role)")
+        // This role alone must prove its password on the socket; the tests' own stay trusted.
+        let hba = URL(fileURLWithPath: "\(server.folder)/data/pg_hba.conf")
+        let rules = try String(contentsOf: hba, encoding: .utf8)
+        try ("local all \(role) scram-sha-256\n" + rules).write(to: hba, atomically: false, encoding: .utf8)
+        try TestPostgres.psql(admin, "SELECT pg_reload_conf()")
+        try Self.editConfig(folder) { c in
+            c["database"] = ["socket": settings.socket!, "port": settings.port, "user": role, "database": settings.database,
+                             "password": ["env": "CARECRON_TEST_PG_PASSWORD"]]
+        }
+        #expect(!(try String(contentsOf: folder.appendingPathComponent("config.json"), encoding: .utf8)).contains("mật-khẩu"))
+        let good = try TestSupport.carecron(["import", "customers", "demo/customers.csv"], in: folder,
+                                            environment: ["CARECRON_TEST_PG_PASSWORD": "mật-khẩu 1"])
+        #expect(good.status == 0 && good.stdout.contains("13 inserted"), "\(good.stdout)\(good.stderr)")
+        let wrong = try TestSupport.carecron(["status"], in: folder, environment: ["CARECRON_TEST_PG_PASSWORD": "wrong"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("password authentication failed for user \"\(role)\""), "\(wrong.stderr)")
+        #expect(!wrong.stderr.contains("wrong"), "the password is never printed")
+        let missing = try TestSupport.carecron(["status"], in: folder)
+        #expect(missing.status == 1 && missing.stderr.contains("database.password") && missing.stderr.contains("CARECRON_TEST_PG_PASSWORD"),
+                "\(missing.stderr)")
+    }
+}
