@@ -171,7 +171,7 @@ public final class LeasedOutbox: Sendable {
                 // Checked under the flag's lock, after a claim records its leases and before it
                 // looks at the flag: a claim never finds the task stopping without seeing its leases.
                 let done = renewing.withLock { running in
-                    let idle = held.withLock { $0.isEmpty }
+                    let idle = db.isClosed || held.withLock { $0.isEmpty }
                     if idle { running = false }
                     return idle
                 }

@@ -2,6 +2,7 @@ import CarecronConfig
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The shared database (issue 15): a pool of connections to PostgreSQL that runs for as long as
 /// this value lives, with the schema migrated on open. Several nodes open it at once; the
@@ -68,9 +69,14 @@ public final class PostgresDatabase: Sendable {
 
     /// Closes every connection.
     public func shutdown() async {
+        closed.withLock { $0 = true }
         running.cancel()
         await running.value
     }
+
+    /// Whether `shutdown` was called: the background work on it (lease renewal) ends then.
+    public var isClosed: Bool { closed.withLock { $0 } }
+    private let closed = Mutex(false)
 
     deinit { running.cancel() }
 }
