@@ -205,7 +205,7 @@ public final class Dispatcher: Sendable {
                 report.retried = 1
             }
         } catch {
-            log.error("outbox error: \(error)", metadata: ["msg": "\(m.logContext)"])
+            log.error("outbox error: \(store.explain(error))", metadata: ["msg": "\(m.logContext)"])
         }
         return report
     }

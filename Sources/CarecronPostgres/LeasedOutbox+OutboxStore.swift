@@ -40,13 +40,13 @@ extension LeasedOutbox: OutboxStore {
         guard let next = m.fallbacks.first, let token = leases[m.id] else { return false }
         let rest = Rendering.storedJSON(Array(m.fallbacks.dropFirst())), payload = next.storedJSON
         let why = "\(m.rendering.channel) failed: \(error); falling back to \(next.channel)", n = Self.seconds(now)
-        let rows = try await db.client.query("""
+        let rows = try await releasingOnFailure([m.id]) { try await db.client.query("""
             UPDATE outbox SET state = 'planned', channel = \(next.channel), recipient = \(next.to), subject = \(next.subject),
                 body = \(next.text), payload = \(payload), fallbacks = \(rest), last_error = \(why), attempts = 0,
                 next_attempt_at = \(n), updated_at = \(n), sender = NULL, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
             WHERE id = \(m.id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token)
             RETURNING id
-            """, logger: logger)
+            """, logger: logger) }
         var changed = false
         for try await _ in rows.decode(Int64.self) { changed = true }
         forget(m.id)

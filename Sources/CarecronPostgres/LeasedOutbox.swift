@@ -189,23 +189,56 @@ public final class LeasedOutbox: Sendable {
     public func renewLeases() async throws -> Int {
         let mine = leases, asked = ContinuousClock.now
         guard !mine.isEmpty else { return 0 }
-        let ids = Array(mine.keys), tokens = ids.map { mine[$0]! }
+        let ids = mine.keys.sorted(), tokens = ids.map { mine[$0]! }
+        // Rows locked in id order, as `recordFenced` changes them: the two never deadlock. A row
+        // still under this lease but no longer sending was just finished here, not lost.
         let rows = try await db.client.query("""
-            UPDATE outbox o SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds))
-            FROM unnest(\(ids)::bigint[], \(tokens)::bigint[]) AS h(id, token)
-            WHERE o.id = h.id AND o.lease_owner = \(owner) AND o.lease_token = h.token AND o.state = 'sending'
-            RETURNING o.id
+            WITH mine AS (SELECT * FROM unnest(\(ids)::bigint[], \(tokens)::bigint[]) AS h(id, token)),
+            locked AS (SELECT o.id FROM outbox o JOIN mine ON o.id = mine.id
+                       WHERE o.lease_owner = \(owner) AND o.lease_token = mine.token AND o.state = 'sending'
+                       ORDER BY o.id FOR UPDATE OF o),
+            renewed AS (UPDATE outbox o SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds))
+                        FROM locked WHERE o.id = locked.id RETURNING o.id)
+            SELECT mine.id, renewed.id IS NOT NULL,
+                   EXISTS (SELECT 1 FROM outbox x WHERE x.id = mine.id AND x.lease_owner = \(owner) AND x.lease_token = mine.token)
+            FROM mine LEFT JOIN renewed ON renewed.id = mine.id
             """, logger: logger)
-        var kept = Set<Int64>()
-        for try await id in rows.decode(Int64.self) { kept.insert(id) }
-        let lost = ids.filter { !kept.contains($0) }, until = actUntil(askedAt: asked)
-        held.withLock { for id in kept { $0[id]?.actUntil = until } }
+        var kept: [Int64] = [], taken: [Int64] = []
+        for try await (id, renewed, ours) in rows.decode((Int64, Bool, Bool).self) {
+            if renewed { kept.append(id) } else if !ours { taken.append(id) }
+        }
+        let until = actUntil(askedAt: asked)
+        // Only what is still held under the same token: an outcome recorded meanwhile let it go.
+        let lost = held.withLock { h -> [Int64] in
+            for id in kept { h[id]?.actUntil = until }
+            let lost = taken.filter { h[$0]?.token == mine[$0] }
+            for id in lost { h[id] = nil }
+            return lost
+        }
         if !lost.isEmpty {
-            held.withLock { for id in lost { $0[id] = nil } }
             logger.warning("leases lost before they could be renewed: another node took these messages over",
                            metadata: ["messages": "\(lost.sorted())"])
         }
         return kept.count
+    }
+
+    /// Runs a fenced change of messages this node holds; if it fails for good, this node stops
+    /// holding them: their leases lapse and any node sends them again with the same idempotency
+    /// key, rather than this one renewing a lease for an outcome it can no longer record.
+    func releasingOnFailure<T>(_ ids: [Int64], _ body: () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do { return try await body() } catch {
+                attempt += 1
+                // Two transactions waiting for each other, or a serialization conflict: the
+                // database rolled this one back whole, and it may simply be run again.
+                if attempt < 3, let state = (error as? PSQLError)?.serverInfo?[.sqlState], ["40P01", "40001"].contains(state) { continue }
+                held.withLock { for id in ids { $0[id] = nil } }
+                logger.error("could not record what became of these messages; another node sends them again once their leases lapse",
+                             metadata: ["messages": "\(Array(Set(ids)).sorted())", "error": "\(PostgresErrors.sentence(error))"])
+                throw error
+            }
+        }
     }
 
     /// Records what became of claimed messages, in one transaction, each change fenced by this
@@ -215,9 +248,11 @@ public final class LeasedOutbox: Sendable {
     public func recordFenced(_ outcomes: [OutboxOutcome]) async throws -> [Int64] {
         guard !outcomes.isEmpty else { return [] }
         let tokens = leases
-        let refused: [Int64] = try await db.transaction { conn in
+        // In id order (stable for one message's outcomes), as `renewLeases` locks them.
+        let ordered = outcomes.enumerated().sorted { ($0.element.id, $0.offset) < ($1.element.id, $1.offset) }.map(\.element)
+        let refused: [Int64] = try await releasingOnFailure(outcomes.map(\.id)) { try await db.transaction { conn in
             var refused: [Int64] = []
-            for outcome in outcomes {
+            for outcome in ordered {
                 guard let token = tokens[outcome.id] else { refused.append(outcome.id); continue }
                 let rows = try await conn.query(Self.change(outcome, owner: self.owner, token: token), logger: self.logger)
                 var changed = false
@@ -225,7 +260,7 @@ public final class LeasedOutbox: Sendable {
                 if !changed { refused.append(outcome.id) }
             }
             return refused
-        }
+        } }
         let finished = Set(outcomes.filter { if case .sender = $0 { return false } else { return true } }.map(\.id))
         held.withLock { for id in finished { $0[id] = nil } }
         if !refused.isEmpty {
@@ -239,12 +274,12 @@ public final class LeasedOutbox: Sendable {
     public func unclaim(_ id: Int64, reason: String? = nil, until next: Date? = nil) async throws {
         guard let token = leases[id] else { return }
         let nextAt = next.map { Int64($0.timeIntervalSince1970.rounded(.up)) }
-        try await db.client.query("""
+        try await releasingOnFailure([id]) { try await db.client.query("""
             UPDATE outbox SET state = CASE WHEN attempts <= 1 THEN 'planned' ELSE 'failed' END, attempts = attempts - 1,
                 last_error = COALESCE(\(reason), last_error), next_attempt_at = COALESCE(\(nextAt), next_attempt_at),
                 lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
             WHERE id = \(id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token)
-            """, logger: logger)
+            """, logger: logger) }
         held.withLock { $0[id] = nil }
     }
 

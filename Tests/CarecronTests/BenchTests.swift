@@ -86,7 +86,9 @@ struct BenchTests {
                      "sql_instant_2k_seconds", "plan_day_2k_vs_sql", "dispatch_rate", "wrk_rate", "dispatch_vs_wrk",
                      "startup_to_ready_2k", "idle_cpu_per_minute_2k", "due_latency_2k_p50", "due_latency_2k_p99",
                      "chaos_crash_lost", "chaos_faulty_lost", "fuzz_cases", "plan_replay_2k_spans_identical",
-                     "catchup_2k_cpu_before_first_send", "catchup_2k_others_before_last_transactional"]
+                     "catchup_2k_cpu_before_first_send", "catchup_2k_others_before_last_transactional",
+                     "multinode_chaos_lost", "multinode_dispatch_3_nodes_rate", "multinode_dispatch_3_vs_1",
+                     "multinode_plan_instant_2k_postgres_vs_sqlite"]
         for name in names {
             #expect(out.figures[name] != nil, "printed: \(name)")
             #expect(out.json[name] != nil, "in the JSON file: \(name)")
@@ -98,6 +100,7 @@ struct BenchTests {
         #expect(out.figures["plan_replay_2k_spans_identical"] == 16, "the jobs' own replays plan what a 5-day replay plans")
         #expect((out.figures["catchup_2k_transactional"] ?? 0) > 0, "the outage left transactional messages to catch up")
         #expect(out.figures["catchup_2k_others_before_last_transactional"] == 0, "after an outage the orders' own messages go first")
+        #expect(out.figures["multinode_chaos_lost"] == 0 && out.figures["multinode_chaos_sent_after_takeover"] == 0)
     }
 
     @Test func generatorIsDeterministic() throws {

@@ -50,7 +50,8 @@ struct PostgresCommandsTests {
         // The same shop planned on both stores: the same messages, byte for byte.
         for args in [["simulate", "--from", "2026-12-01T00:00", "--to", "2026-12-04T00:00", "--format", "jsonl"],
                      ["simulate", "--from", "2026-12-01T00:00", "--to", "2026-12-02T00:00", "--explain"],
-                     ["preview", "--at", "2026-12-01T09:00", "--within", "1d", "--format", "jsonl"]] {
+                     ["preview", "--at", "2026-12-01T09:00", "--within", "1d", "--format", "jsonl"],
+                     ["campaign", "preview", "womens-day-2010"]] {
             let onPG = try TestSupport.carecron(args, in: pg), onSQLite = try TestSupport.carecron(args, in: sqlite)
             #expect(onPG.status == 0 && onSQLite.status == 0, "\(args): \(onPG.stderr) \(onSQLite.stderr)")
             #expect(!onPG.stdout.isEmpty && onPG.stdout == onSQLite.stdout, "\(args)")
@@ -62,8 +63,10 @@ struct PostgresCommandsTests {
         let forget = try TestSupport.carecron(["forget", "C001"], in: pg)
         #expect(forget.status == 0 && forget.stdout.contains("customer C001 forgotten"), "\(forget.stderr)")
         #expect(try TestSupport.carecron(["forget", "C001"], in: pg).stderr.contains("no customer C001"))
-        let list = try TestSupport.carecron(["outbox", "list"], in: pg)
-        #expect(list.status == 0, "\(list.stderr)")
+        for args in [["outbox", "list"], ["outbox", "send"], ["outbox", "purge"], ["campaign", "status", "womens-day-2010"]] {
+            let run = try TestSupport.carecron(args, in: pg)
+            #expect(run.status == 0, "\(args): \(run.stderr)")
+        }
         let backup = try TestSupport.carecron(["backup", "copy.sqlite"], in: pg)
         #expect(backup.status == 2 && backup.stderr.contains("is PostgreSQL; backup works on the SQLite file") && backup.stderr.contains("pg_dump"),
                 "\(backup.stderr)")

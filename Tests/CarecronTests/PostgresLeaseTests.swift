@@ -133,6 +133,32 @@ struct PostgresLeaseTests {
         await a.db.shutdown()
     }
 
+    /// Renewing leases while the outcomes of the same messages are recorded (the renewal task
+    /// and the dispatcher's group commits run side by side): both lock rows in id order, so they
+    /// never deadlock, and a message recorded meanwhile is not taken for lost.
+    @Test func renewingWhileRecordingNeverDeadlocksNorLosesAnything() async throws {
+        let settings = try await TestPostgres.freshDatabase()
+        let a = LeasedOutbox(try await TestPostgres.open(settings), renewsItself: false)
+        _ = try await a.enqueue((0..<120).map { entry($0) }, now: now)
+        let claimed = try await a.claimDue(now: now, limit: 200).map(\.id)
+        #expect(claimed.count == 120)
+        let renewing = Task {
+            var lost = 0
+            for _ in 0..<40 { lost += 120 - (try await a.renewLeases()) }
+            return lost
+        }
+        // Groups recorded highest id first: the order that deadlocked against the renewal's.
+        let descending = claimed.sorted(by: >)
+        for group in stride(from: 0, to: descending.count, by: 12).map({ descending[$0..<min($0 + 12, descending.count)] }) {
+            let refused = try await a.recordFenced(group.flatMap { [OutboxOutcome.sender($0, name: "hook"), .sent($0, providerId: nil, at: now)] })
+            #expect(refused.isEmpty)
+        }
+        _ = try await renewing.value
+        #expect(a.leases.isEmpty)
+        #expect(try TestPostgres.psql(settings, "SELECT state, count(*) FROM outbox GROUP BY state") == "sent|120\n")
+        await a.db.shutdown()
+    }
+
     /// The outbox renews its own leases while it holds any (the service and `outbox send` alike):
     /// a send that lasts longer than the lease keeps its message.
     @Test func aSendLongerThanTheLeaseKeepsItsMessage() async throws {
