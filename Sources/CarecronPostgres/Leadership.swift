@@ -44,7 +44,7 @@ public final class Leadership: Sendable {
             RETURNING term
             """, logger: db.logger)
         for try await term in rows.decode(Int64.self) {
-            return Term(number: term, actUntil: asked.advanced(by: .milliseconds(Int64(leaseSeconds * 1000 * 2 / 3))))
+            return Term(number: term, actUntil: LeasedOutbox.actUntil(askedAt: asked, lease: leaseSeconds))
         }
         return nil
     }

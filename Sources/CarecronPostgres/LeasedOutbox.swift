@@ -63,9 +63,13 @@ public final class LeasedOutbox: Sendable {
         held.withLock { $0[id].map { ContinuousClock.now < $0.actUntil } ?? false }
     }
 
-    /// Until when a lease asked for at `asked` may be acted on.
-    func actUntil(askedAt asked: ContinuousClock.Instant) -> ContinuousClock.Instant {
-        asked.advanced(by: .milliseconds(Int64(leaseSeconds * 1000 * 2 / 3)))
+    func actUntil(askedAt asked: ContinuousClock.Instant) -> ContinuousClock.Instant { Self.actUntil(askedAt: asked, lease: leaseSeconds) }
+
+    /// Until when a lease (a message's or the planner's) asked for at `asked` may be acted on, by
+    /// this node's monotonic clock: a third short of its expiry, counted from before the asking,
+    /// so that a slow answer or clock drift never lets a node act on what may be another's.
+    static func actUntil(askedAt asked: ContinuousClock.Instant, lease: Double) -> ContinuousClock.Instant {
+        asked.advanced(by: .milliseconds(Int64(lease * 1000 * 2 / 3)))
     }
 
     static func seconds(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970) }

@@ -27,7 +27,11 @@ public final class PostgresDatabase: Sendable {
         // and then report only that it gave up; this says at once what is wrong (refused, no
         // such socket, the password, the database).
         try await Self.probe(settings, password: password, logger: logger)
-        let client = PostgresClient(configuration: config, backgroundLogger: logger)
+        // The pool logs every failed reconnection at `info`, a line a second while the server is
+        // away; the store's own errors say it once, in words. Debugging keeps the pool's lines.
+        var background = logger
+        if background.logLevel > .debug { background.logLevel = max(background.logLevel, .warning) }
+        let client = PostgresClient(configuration: config, backgroundLogger: background)
         self.client = client
         self.settings = settings
         self.logger = logger

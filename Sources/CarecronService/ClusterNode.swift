@@ -52,17 +52,37 @@ public final class ClusterNode: PlanningRole, Service {
     public func run() async throws {
         log.notice("node joined the shared database", metadata: ["node": "\(id)", "database": "\(store.location)",
                                                                  "lease_seconds": "\(lease)"])
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await cancelWhenGracefulShutdown { await self.keepUp() } }
-            group.addTask { await cancelWhenGracefulShutdown { await self.listen() } }
-            await group.waitForAll()
+        let keeping = Task { await self.keepUp() }, listening = Task { await self.listen() }
+        try? await gracefulShutdown()
+        // A stop is never held up by the database: a round in flight gets a moment to finish,
+        // and leaving gets a few seconds (a node that cannot resign lets its lease lapse).
+        leaving.withLock { $0 = true }
+        keeping.cancel()
+        listening.cancel()
+        await Self.atMost(seconds: 3) { await keeping.value }
+        await Self.atMost(seconds: 5) { await self.leave() }
+    }
+
+    /// Set once the node is stopping: it takes the leadership no more.
+    private let leaving = Mutex(false)
+
+    /// Waits for `body`, or `seconds`, whichever comes first (`body` goes on unwaited).
+    static func atMost(seconds: Double, _ body: @escaping @Sendable () async -> Void) async {
+        let (first, done) = AsyncStream<Void>.makeStream()
+        Task {
+            await body()
+            done.finish()
         }
-        await leave()
+        Task {
+            try? await Task.sleep(for: .seconds(seconds))
+            done.finish()
+        }
+        for await _ in first {}
     }
 
     /// Renews everything this node holds, every third of the lease, until cancelled.
     func keepUp() async {
-        while !Task.isCancelled {
+        while !Task.isCancelled, !leaving.withLock({ $0 }) {
             let wait = await renew()
             // A stop must not wait out the pause: cancelling rings the sleep awake.
             await withTaskCancellationHandler {
@@ -79,6 +99,7 @@ public final class ClusterNode: PlanningRole, Service {
         do { try await registry.beat(node: id) } catch { log.warning("node heartbeat failed: \(store.explain(error))") }
         let before = term.withLock { $0 }
         do {
+            guard !leaving.withLock({ $0 }) else { return 0 }
             let now = try await leadership.acquireOrRenew()
             term.withLock { $0 = now }
             if let now, now.number != before?.number {
