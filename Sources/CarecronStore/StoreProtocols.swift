@@ -2,8 +2,9 @@ import CarecronDomain
 import Foundation
 
 // The store's seams: what the rest of carecron needs from a database, named for what it holds.
-// The SQLite store implements them today; a shared database (PostgreSQL) implements them next,
-// and `StoreContractTests` runs unchanged against both. Each method states its guarantee.
+// The SQLite store (`Store`) and the shared PostgreSQL store (`PostgresStore`, CarecronPostgres)
+// implement them, and `StoreContractTests` runs unchanged against both. Each method states its
+// guarantee; `StoreOpening` (CarecronService) opens the one config.json names.
 
 /// Customers and orders, as shops send them in.
 public protocol CustomerOrderStore: Sendable {
