@@ -48,10 +48,13 @@ public struct BenchShop {
         try edit { $0["http"] = ["listen": "127.0.0.1:\(port)", "token": ["env": tokenVariable]] }
     }
 
-    public func edit(_ change: (inout [String: Any]) -> Void) throws {
+    public func edit(_ change: (inout [String: Any]) -> Void) throws { try copyConfig(to: config, change) }
+
+    /// Writes the shop's config.json, changed, to `file` (another node's configuration, say).
+    public func copyConfig(to file: URL, _ change: (inout [String: Any]) -> Void) throws {
         guard var c = try JSONSerialization.jsonObject(with: Data(contentsOf: config)) as? [String: Any] else { return }
         change(&c)
-        try JSONSerialization.data(withJSONObject: c, options: [.prettyPrinted]).write(to: config)
+        try JSONSerialization.data(withJSONObject: c, options: [.prettyPrinted]).write(to: file)
     }
 
     /// Deletes the shop, unless $CARECRON_BENCH_KEEP is set (to look at its logs afterwards).

@@ -227,12 +227,8 @@ public struct Multinode {
         let from = "\(perf.day)T09:00:00+07:00", to = "\(perf.day)T09:01:00+07:00"
         var best: [String: Double] = [:], outputs: [String: String] = [:]
         for (name, shop) in [("sqlite", sqlite), ("postgres", pg)] {
-            for _ in 0..<3 {
-                let (exit, out, err) = try runToEnd(carecronBinary, ["simulate", "--from", from, "--to", to, "--format", "jsonl", "--config", shop.config.path])
-                guard exit.status == 0 else { throw BenchError("simulate on \(name): \(err)") }
-                best[name] = min(best[name] ?? .infinity, exit.wallSeconds)
-                outputs[name] = out
-            }
+            let run = try Performance.simulateBestOfThree(shop, from: from, to: to)
+            (best[name], outputs[name]) = (run.fastest.wallSeconds, run.output)
             figures.record("multinode_plan_instant_\(size)_\(name)_seconds", (best[name]! * 1000).rounded() / 1000, "s")
         }
         let ratio = best["postgres"]! / best["sqlite"]!
@@ -345,14 +341,13 @@ final class Cluster {
         let n = allNodes.count + 1
         let folder = shop.folder.appendingPathComponent("node-\(n)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("var"), withIntermediateDirectories: true)
-        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: shop.config)) as! [String: Any]
-        var senders = config["senders"] as! [String: Any], hook = senders["hook"] as! [String: Any]
-        let path = "/node-\(n)"
-        hook["url"] = "http://127.0.0.1:\(receiver.port)\(path)"
-        senders["hook"] = hook
-        config["senders"] = senders
-        let file = folder.appendingPathComponent("config.json")
-        try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: file)
+        let path = "/node-\(n)", file = folder.appendingPathComponent("config.json")
+        try shop.copyConfig(to: file) { config in
+            var senders = config["senders"] as! [String: Any], hook = senders["hook"] as! [String: Any]
+            hook["url"] = "http://127.0.0.1:\(receiver.port)\(path)"
+            senders["hook"] = hook
+            config["senders"] = senders
+        }
         let log = folder.appendingPathComponent("node.log")
         let child = try Child(carecronBinary, ["run", "--config", file.path], stderr: log.path)
         allNodes.append(Node(name: "node-\(n)", path: path, logFile: log, child: child))

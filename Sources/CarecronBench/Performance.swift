@@ -105,19 +105,10 @@ public struct Performance {
         let spans = [("instant", "\(day)T09:00:00+07:00", "\(day)T09:01:00+07:00"),
                      ("day", "\(day)T00:00:00+07:00", "\(LocalDate(iso: day)!.adding(days: 1))T00:00:00+07:00")]
         for (name, from, to) in spans {
-            // Best of three: the first run after an import can share the machine with the
-            // kernel writing the import's pages back.
-            var runs: [Child.Exit] = [], out = ""
-            for _ in 0..<3 {
-                let (exit, text, err) = try runToEnd(binary, ["simulate", "--from", from, "--to", to, "--format", "jsonl", "--config", shop.config.path])
-                guard exit.status == 0 else { throw BenchError("carecron simulate failed: \(err)") }
-                runs.append(exit)
-                out = text
-            }
-            let exit = runs.min { $0.wallSeconds < $1.wallSeconds }!
+            let (exit, peakBytes, out) = try Self.simulateBestOfThree(shop, from: from, to: to)
             let events = out.split(separator: "\n").count
             figures.record("plan_\(name)_\(size)_seconds", exit.wallSeconds, "s")
-            figures.record("plan_\(name)_\(size)_peak_memory", Double(runs.map(\.peakBytes).max()! / 1_048_576), "MB")
+            figures.record("plan_\(name)_\(size)_peak_memory", Double(peakBytes / 1_048_576), "MB")
             figures.record("plan_\(name)_\(size)_events", Double(events), "events")
             guard let sqlite = which("sqlite3") else { continue }
             let f = InstantFormat.parse(from, clock: config.clock)!, t = InstantFormat.parse(to, clock: config.clock)!
@@ -131,6 +122,20 @@ public struct Performance {
         try replayIsLongEnough(shop, size: size)
         // A child's peak memory cannot read below the bench's own (see `csvToJSONLines`).
         if let own = Self.ownPeakMegabytes() { figures.record("bench_own_peak_memory_after_\(size)", own, "MB") }
+    }
+
+    /// `carecron simulate --format jsonl` over [from, to) three times: the fastest run, the highest
+    /// peak memory, and what it planned. Best of three: the first run after an import can share
+    /// the machine with the kernel writing the import's pages back.
+    static func simulateBestOfThree(_ shop: BenchShop, from: String, to: String) throws -> (fastest: Child.Exit, peakBytes: Int, output: String) {
+        var runs: [Child.Exit] = [], out = ""
+        for _ in 0..<3 {
+            let (exit, text, err) = try runToEnd(carecronBinary, ["simulate", "--from", from, "--to", to, "--format", "jsonl", "--config", shop.config.path])
+            guard exit.status == 0 else { throw BenchError("carecron simulate failed: \(err)") }
+            runs.append(exit)
+            out = text
+        }
+        return (runs.min { $0.wallSeconds < $1.wallSeconds }!, runs.map(\.peakBytes).max()!, out)
     }
 
     /// This process's high-water RSS (VmHWM), in MB.

@@ -21,7 +21,7 @@ struct Demo: AsyncParsableCommand {
             let file = folder.appendingPathComponent("\(kind.rawValue).csv").path
             _ = try await ImportRunner.run(kind, file: file, strict: true, store: store, config: config)
         }
-        say("database: \(config.database.path)")
+        say("database: \(store.location)")
         say("jobs: \(jobs.map { "\($0.name)\($0.enabled ? "" : " (disabled)")" }.joined(separator: ", "))")
         guard let date = LocalDate(iso: day) else { throw ValidationError("--day: \"\(day)\" is not YYYY-MM-DD") }
         let from = config.clock.startOfDay(date), to = config.clock.startOfDay(date.adding(days: 1))

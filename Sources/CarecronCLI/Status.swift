@@ -62,7 +62,7 @@ extension Status {
             let state = n.leads ? "leader (plans and sends)" : Double(ago) > lease ? "silent (stopped or unreachable)" : "sends"
             print("  \(n.id)  host \(n.host) pid \(n.pid)  last heartbeat \(fmt(n.lastHeartbeat)) (\(ago) s ago)  \(state)")
         }
-        if let leader = try await Leadership(store.db, node: "").holder() {
+        if let leader = try await Leadership.holder(on: store.db) {
             print("  planner: term \(leader.term) since \(fmt(leader.since)), node \(leader.node)")
         }
         if !nodes.isEmpty, !nodes.contains(where: \.leads) {

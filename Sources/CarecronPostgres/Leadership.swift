@@ -71,7 +71,10 @@ public final class Leadership: Sendable {
     }
 
     /// The current holder, its term and when the term began, if any holds an unexpired lease.
-    public func holder() async throws -> (node: String, term: Int64, since: Date)? {
+    public func holder() async throws -> (node: String, term: Int64, since: Date)? { try await Self.holder(of: role, on: db) }
+
+    /// The same, read by anyone (`carecron status`), not only a node that could hold the role.
+    public static func holder(of role: String = "planner", on db: PostgresDatabase) async throws -> (node: String, term: Int64, since: Date)? {
         let rows = try await db.client.query("""
             SELECT holder, term, extract(epoch FROM acquired_at)::float8 FROM leadership WHERE role = \(role) AND expires_at >= now()
             """, logger: db.logger)

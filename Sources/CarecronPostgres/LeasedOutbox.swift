@@ -284,7 +284,7 @@ public final class LeasedOutbox: Sendable {
                 lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
             WHERE id = \(id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token)
             """, logger: logger) }
-        held.withLock { $0[id] = nil }
+        forget(id)
     }
 
     /// The fenced `UPDATE` of one outcome: it changes the row only while this node's lease holds.

@@ -54,7 +54,7 @@ struct ClusterTests {
             Date(timeIntervalSince1970: Double(try TestPostgres.psql(settings, "SELECT extract(epoch FROM acquired_at) FROM leadership")
                 .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
         }
-        try PostgresCommandsTests.editConfig(folder) { $0["log"] = ["level": "info"] }
+        try TestSupport.editConfig(folder) { $0["log"] = ["level": "info"] }
         #expect(try TestSupport.carecron(["import", "customers", "demo/customers.csv"], in: folder).status == 0)
         var shop = Shop(folder: folder)
         defer { for n in shop.nodes { n.signal(SIGKILL); _ = n.wait() } }
@@ -111,7 +111,7 @@ extension ClusterTests {
     @Test func readyzSaysWhetherThisNodeReachesTheDatabase() async throws {
         let (folder, settings) = try await PostgresCommandsTests.shop(leaseSeconds: 5)
         let port = freePort()
-        try PostgresCommandsTests.editConfig(folder) { $0["http"] = ["listen": "127.0.0.1:\(port)", "token": ["env": "CARECRON_TEST_TOKEN"]] }
+        try TestSupport.editConfig(folder) { $0["http"] = ["listen": "127.0.0.1:\(port)", "token": ["env": "CARECRON_TEST_TOKEN"]] }
         let node = try Child(TestSupport.binary.path, ["run", "--config", folder.appendingPathComponent("config.json").path],
                              environment: ["CARECRON_TEST_TOKEN": "t0k3n"], stderr: folder.appendingPathComponent("node.log").path)
         defer { node.signal(SIGKILL); _ = node.wait() }

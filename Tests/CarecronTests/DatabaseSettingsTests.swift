@@ -9,11 +9,8 @@ import Testing
 struct DatabaseSettingsTests {
     func load(_ database: Any) throws -> (ShopConfig?, [String]) {
         let folder = try TestSupport.shopFolder()
-        let url = folder.appendingPathComponent("config.json")
-        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-        object["database"] = database
-        try JSONSerialization.data(withJSONObject: object).write(to: url)
-        let loaded = ConfigLoader.load(url)
+        try TestSupport.editConfig(folder) { $0["database"] = database }
+        let loaded = ConfigLoader.load(folder.appendingPathComponent("config.json"))
         return (loaded.config, loaded.diagnostics.map(\.description))
     }
 
@@ -54,11 +51,8 @@ struct DatabaseSettingsTests {
 
     @Test func anUnreachableServerIsNamedAtOnceAndNoSQLiteFileIsMade() throws {
         let folder = try TestSupport.shopFolder()
-        let url = folder.appendingPathComponent("config.json")
-        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         // A port nothing listens on: refused at once (the pool alone would retry for a minute).
-        object["database"] = "postgres://carecron@127.0.0.1:\(freePort())/shop"
-        try JSONSerialization.data(withJSONObject: object).write(to: url)
+        try TestSupport.editConfig(folder) { $0["database"] = "postgres://carecron@127.0.0.1:\(freePort())/shop" }
         let started = Date()
         for args in [["status"], ["import", "customers", "demo/customers.csv"], ["run"]] {
             let run = try TestSupport.carecron(args, in: folder)

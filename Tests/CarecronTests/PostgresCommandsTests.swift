@@ -12,7 +12,7 @@ struct PostgresCommandsTests {
     static func shop(leaseSeconds: Double? = nil) async throws -> (URL, PostgresSettings) {
         let settings = try await TestPostgres.freshDatabase()
         let folder = try TestSupport.shopFolder()
-        try editConfig(folder) { c in
+        try TestSupport.editConfig(folder) { c in
             if let leaseSeconds {
                 c["database"] = ["socket": settings.socket!, "port": settings.port, "user": "postgres", "database": settings.database,
                                  "leaseSeconds": leaseSeconds]
@@ -21,13 +21,6 @@ struct PostgresCommandsTests {
             }
         }
         return (folder, settings)
-    }
-
-    static func editConfig(_ folder: URL, _ change: (inout [String: Any]) -> Void) throws {
-        let url = folder.appendingPathComponent("config.json")
-        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-        change(&object)
-        try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted]).write(to: url)
     }
 
     func write(_ text: String, _ name: String, in folder: URL) throws -> String {
@@ -119,7 +112,7 @@ extension PostgresCommandsTests {
         let rules = try String(contentsOf: hba, encoding: .utf8)
         try ("local all \(role) scram-sha-256\n" + rules).write(to: hba, atomically: false, encoding: .utf8)
         try TestPostgres.psql(admin, "SELECT pg_reload_conf()")
-        try Self.editConfig(folder) { c in
+        try TestSupport.editConfig(folder) { c in
             c["database"] = ["socket": settings.socket!, "port": settings.port, "user": role, "database": settings.database,
                              "password": ["env": "CARECRON_TEST_PG_PASSWORD"]]
         }

@@ -92,6 +92,14 @@ enum TestSupport {
         return p
     }
 
+    /// Changes the config.json of a test's own shop folder.
+    static func editConfig(_ folder: URL, _ change: (inout [String: Any]) -> Void) throws {
+        let url = folder.appendingPathComponent("config.json")
+        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        change(&object)
+        try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted]).write(to: url)
+    }
+
     /// A copy of the shipped config.json and jobs/ in a temporary folder, so that tests can
     /// break them without touching the repository.
     static func shopFolder() throws -> URL {
