@@ -165,7 +165,7 @@ public struct Console: Sendable {
                 return views.page("not-found", ["what": try context.parameters.require("id")], language: language, session: session, status: .notFound)
             }
             let model: [String: Any] = [
-                "id": String(m.id), "job": m.job, "state": m.state.rawValue, "customerId": m.customerId ?? "",
+                "id": String(m.id), "job": m.job, "state": views.scheduleWords(language).state(m.state), "customerId": m.customerId ?? "",
                 "orders": m.orderIds.joined(separator: ", "), "attempts": m.attempts, "provider": m.providerMessageId ?? "",
                 "error": m.lastError ?? "", "renderings": ([m.rendering] + m.fallbacks).map(MessageView.model),
             ]

@@ -21,19 +21,19 @@ struct CustomerPage {
         let page = PlanPage(config: config, jobs: jobs, store: store)
         let planned = try await page.events(plan)
         return [
-            "id": id, "name": f.name.full, "gender": f.gender.rawValue, "phone": f.phone ?? "", "email": f.email ?? "",
-            "tier": f.tier ?? "", "optOut": customer.optOut.rawValue, "birthday": customer.birthMonthDay ?? "",
+            "id": id, "name": f.name.full, "gender": words.word("gender_\(f.gender.rawValue)"), "phone": f.phone ?? "", "email": f.email ?? "",
+            "tier": f.tier ?? "", "optOut": words.word("optout_\(customer.optOut.rawValue)"), "birthday": customer.birthMonthDay ?? "",
             "zalo": customer.zaloUserId ?? "",
             "orders": orders.map { o in
                 [
                     "id": o.id, "placed": words.instant(o.placedAt, clock: clock), "amount": VietnameseFormat.money(o.amount),
-                    "method": o.paymentMethod.rawValue, "status": o.status.rawValue, "items": o.items,
+                    "method": words.word("method_\(o.paymentMethod.rawValue)"), "status": words.word("status_\(o.status.rawValue)"), "items": o.items,
                     "paid": o.paidAt.map { words.instant($0, clock: clock) } ?? "", "delivered": o.deliveredAt.map { words.instant($0, clock: clock) } ?? "",
                 ] as [String: Any]
             },
             "messages": messages.map { m in
                 [
-                    "id": String(m.id), "job": m.job, "state": m.state.rawValue, "attempts": m.attempts, "channel": m.rendering.channel,
+                    "id": String(m.id), "job": m.job, "state": words.state(m.state), "attempts": m.attempts, "channel": m.rendering.channel,
                     "at": words.instant(m.sentAt ?? m.nextAttemptAt, clock: clock), "provider": m.providerMessageId ?? "",
                     "error": m.lastError ?? "", "orders": m.orderIds.joined(separator: ", "),
                 ] as [String: Any]

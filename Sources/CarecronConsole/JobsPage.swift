@@ -45,7 +45,7 @@ struct JobsPage {
             if let (at, total) = last[name] { row["last"] = words.instant(at, clock: clock); row["total"] = total }
             row["week"] = OutboxState.allCases.compactMap { state -> [String: Any]? in
                 guard let n = week[name]?[state], n > 0 else { return nil }
-                return ["state": state.rawValue, "count": n]
+                return ["state": words.state(state), "count": n]
             }
             return row
         }]

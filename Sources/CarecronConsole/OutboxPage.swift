@@ -14,7 +14,7 @@ struct OutboxPage {
         for s in states {
             for m in try await store.outbox.list(state: s, limit: 500) {
                 rows.append([
-                    "id": String(m.id), "state": m.state.rawValue, "job": m.job, "customerId": m.customerId ?? "",
+                    "id": String(m.id), "state": words.state(m.state), "job": m.job, "customerId": m.customerId ?? "",
                     "orders": m.orderIds.joined(separator: ", "), "channel": m.rendering.channel, "attempts": m.attempts,
                     "at": words.instant(m.nextAttemptAt, clock: clock), "error": m.lastError ?? "",
                 ])
@@ -22,6 +22,6 @@ struct OutboxPage {
         }
         let counts = try await store.outbox.counts()
         return ["messages": rows, "none": rows.isEmpty,
-                "counts": OutboxState.allCases.map { ["state": $0.rawValue, "count": counts[$0] ?? 0] as [String: Any] }]
+                "summary": OutboxState.allCases.map { "\(words.state($0)): \(counts[$0] ?? 0)" }.joined(separator: " · ")]
     }
 }

@@ -1,4 +1,5 @@
 import CarecronDomain
+import CarecronStore
 import Foundation
 
 /// A cron schedule as a marketer reads it ("every day at 09:00"), in the page's language; the
@@ -36,6 +37,9 @@ struct ScheduleWords {
         let d = clock.localDate(of: t)
         return "\(word("weekday_\(d.weekday)")) \(String(format: "%02d/%02d", d.day, d.month)) \(clock.timeOfDay(of: t))"
     }
+
+    /// An outbox state as people say it (`state_sent`: "sent", "đã gửi").
+    func state(_ s: OutboxState) -> String { word("state_\(s.rawValue)") }
 
     func word(_ key: String, _ values: [String: String] = [:]) -> String {
         var text = words[key] ?? key

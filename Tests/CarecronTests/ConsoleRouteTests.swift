@@ -192,6 +192,14 @@ struct ConsoleRouteTests {
                 #expect(page.contains("Trịnh Gia Huy <small>(C011)</small>"))
                 #expect(rows.contains { $0.hasPrefix("D11 | ") && $0.contains("300.000₫") && $0.contains("paid") }, "\(rows)")
                 #expect(rows.contains { $0.hasPrefix("01/12/2026 12:00 | payment-reminder | D11 | | not sent: reminder #1: order D11 was paid before the slot") }, "\(rows)")
+                #expect(rows.contains { $0 == "No message has been written for this customer yet." }, "an empty outbox says so: \(rows)")
+            }
+            // In Vietnamese the stored values are words too, not the store's own codes.
+            try await client.execute(uri: "/console/customers/C011?lang=vi", method: .get, headers: cookie) { r in
+                let page = Self.text(r.body), rows = Self.rows(page)
+                #expect(rows.contains { $0.hasPrefix("D11 | ") && $0.contains("trả trước") && $0.contains("đã thanh toán") }, "\(rows)")
+                #expect(page.contains("<dd>nam</dd>") && !page.contains(">prepaid<") && !page.contains(">paid<"), "\(page)")
+                #expect(rows.contains { $0 == "Chưa có tin nào được ghi vào hàng đợi gửi cho khách này." }, "\(rows)")
             }
             try await client.execute(uri: "/console/customers/NOBODY", method: .get, headers: cookie) { r in
                 #expect(r.status == .notFound)
@@ -266,6 +274,11 @@ struct ConsoleRouteTests {
                 let page = Self.text(r.body)
                 #expect(page.contains("provider refused: blocked number") && !page.contains("/retry\""), "a viewer sees no buttons")
                 return try #require(Self.csrf(page))
+            }
+            try await client.execute(uri: "/console/outbox?lang=vi", method: .get, headers: viewer) { r in
+                let page = Self.text(r.body)
+                #expect(page.contains("gửi không được: 2 · ") && page.contains("<td>gửi không được</td>") && !page.contains("dead"),
+                        "states in the page's language, the counts without a trailing dot: \(page)")
             }
             var form = viewer
             form[.contentType] = "application/x-www-form-urlencoded"
