@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 let package = Package(
@@ -144,3 +144,8 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// carecron's own code builds without a warning (issue 24): CI fails on the first one.
+for target in package.targets {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.treatAllWarnings(as: .error)]
+}

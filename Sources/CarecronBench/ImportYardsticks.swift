@@ -61,7 +61,7 @@ extension Performance {
     static func csvToJSONLines(_ csv: URL, _ jsonl: URL) throws {
         guard let input = FileHandle(forReadingAtPath: csv.path) else { throw BenchError("cannot read \(csv.path)") }
         defer { try? input.close() }
-        FileManager.default.createFile(atPath: jsonl.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: jsonl.path, contents: nil)
         let out = try FileHandle(forWritingTo: jsonl)
         defer { try? out.close() }
         var header: [String]?

@@ -25,7 +25,7 @@ public enum ShopGenerator {
     static func pick<T>(_ a: [T], _ g: inout SplitMix) -> T { a[Int(g.next() % UInt64(a.count))] }
 
     static func write(_ url: URL, header: String, count: Int, _ line: (Int) -> String) throws {
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         let h = try FileHandle(forWritingTo: url)
         defer { try? h.close() }
         var buffer = header + "\n"

@@ -95,7 +95,7 @@ struct OutboxSend: AsyncParsableCommand {
         let store = try await options.openStore(config)
         let dispatcher = DeliveryAssembly.dispatcher(config, jobs, store: store, built: built, log: Logger(label: "carecron"))
         let outbox = store.outbox
-        try await outbox.recoverInFlight(now: WallClock.system.now())
+        _ = try await outbox.recoverInFlight(now: WallClock.system.now())
         var report = try await dispatcher.drain()
         while untilEmpty, let next = try await outbox.nextDue() {
             let wait = next.timeIntervalSinceNow

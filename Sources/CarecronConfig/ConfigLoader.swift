@@ -82,7 +82,9 @@ public enum ConfigLoader {
             if case .sqlite(let file) = $0 { return file }
             return ConfigPaths.resolve("var/carecron.postgres", against: folder)
         }
-        let jobs = (o.optional("jobs")?.nonEmptyString ?? "jobs").map { ConfigPaths.resolve($0, against: folder) }
+        // Absent: the folder beside config.json; present but empty: an error, and no folder.
+        let jobsField = o.optional("jobs")
+        let jobs = (jobsField == nil ? "jobs" : jobsField?.nonEmptyString).map { ConfigPaths.resolve($0, against: folder) }
         let quiet = o.required("quietHours")?.dailySpan
 
         var marketingHours = DailySpan(from: TimeOfDay(hour: 7), to: TimeOfDay(hour: 22)), cap = 1

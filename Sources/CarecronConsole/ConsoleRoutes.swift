@@ -186,7 +186,7 @@ public struct Console: Sendable {
         if let session = context.session { return session }
         guard users.isEmpty else { return nil }
         let local = ConsoleSession(user: "local", role: ConsoleSettings.Role.editor.rawValue, csrf: Self.token())
-        context.sessions.setSession(local)
+        context.sessions.createSession(local)
         return local
     }
 
@@ -197,7 +197,7 @@ public struct Console: Sendable {
               let role = users.verify(user: user, password: password) else {
             return views.page("login", ["failed": true, "name": form["user"] ?? ""], language: language, session: nil, status: .unauthorized)
         }
-        context.sessions.setSession(ConsoleSession(user: user, role: role.rawValue, csrf: Self.token()))
+        context.sessions.createSession(ConsoleSession(user: user, role: role.rawValue, csrf: Self.token()))
         return Response.redirect(to: "/console/plan")
     }
 

@@ -278,7 +278,7 @@ public final class LeasedOutbox: Sendable {
     public func unclaim(_ id: Int64, reason: String? = nil, until next: Date? = nil) async throws {
         guard let token = leases[id] else { return }
         let nextAt = next.map { Int64($0.timeIntervalSince1970.rounded(.up)) }
-        try await releasingOnFailure([id]) { try await db.client.query("""
+        _ = try await releasingOnFailure([id]) { try await db.client.query("""
             UPDATE outbox SET state = CASE WHEN attempts <= 1 THEN 'planned' ELSE 'failed' END, attempts = attempts - 1,
                 last_error = COALESCE(\(reason), last_error), next_attempt_at = COALESCE(\(nextAt), next_attempt_at),
                 lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL

@@ -247,7 +247,7 @@ actor PreviewSink {
         line.append(0x0A)
         if !FileManager.default.fileExists(atPath: file.path) {
             try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
         if let h = try? FileHandle(forWritingTo: file) {
             h.seekToEndOfFile()

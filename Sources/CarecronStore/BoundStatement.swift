@@ -19,7 +19,7 @@ struct BoundStatement {
     mutating func bind(_ value: String?) {
         defer { next += 1 }
         guard var value else { sqlite3_bind_null(handle, next); return }
-        value.withUTF8 { p in
+        _ = value.withUTF8 { p in
             // An empty buffer may have no address, which SQLite would read as NULL.
             if let base = p.baseAddress, p.count > 0 {
                 sqlite3_bind_text(handle, next, base, Int32(p.count), Self.transient)

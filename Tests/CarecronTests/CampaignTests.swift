@@ -56,20 +56,20 @@ struct CampaignTests {
         var expected: [String] = []
         for i in 0..<400 {
             let id = String(format: "C%04d", i)
-            guard let (customer, orders) = try await store.customerWithOrders(id: id) else { continue }
+            guard let (customer, orders) = try store.customerWithOrders(id: id) else { continue }
             let purchases = orders.filter { $0.status == .paid || $0.status == .delivered }
                 .map { AudienceFilter.Purchase(placedAt: $0.placedAt, amount: $0.amount) }
             if filter.matches(customer, purchases: purchases, at: now, entryTier: "Standard", purpose: purpose) { expected.append(id) }
         }
-        let got = try await store.audience(request, after: nil, limit: 10_000).map(\.id)
+        let got = try store.audience(request, after: nil, limit: 10_000).map(\.id)
         #expect(got == expected)
         #expect(!expected.isEmpty && expected.count < 400)
-        let count = try await store.audienceCount(request)
+        let count = try store.audienceCount(request)
         #expect(count.members == expected.count)
         // Pages of 7 give the same customers, in order.
         var paged: [String] = [], cursor: String?
         while true {
-            let page = try await store.audience(request, after: cursor, limit: 7).map(\.id)
+            let page = try store.audience(request, after: cursor, limit: 7).map(\.id)
             paged += page
             guard page.count == 7 else { break }
             cursor = page.last
@@ -146,7 +146,7 @@ struct CampaignTests {
         #expect(rows.map(\.due) == (0..<120).map { start + $0 * 30 })
         // A second step, as after a restart, writes nothing more.
         #expect(try await step.step(now: at9.addingTimeInterval(600)).written == 0)
-        let status = try await store.campaignStatus("campaign-test:2027-02-03")
+        let status = try store.campaignStatus("campaign-test:2027-02-03")
         #expect(status.run?.complete == true && status.run?.written == 120 && status.messages[.planned] == 120)
     }
 
@@ -186,7 +186,7 @@ struct CampaignTests {
         let rows = try campaignRows(store)
         #expect(rows.count == 8)
         #expect(!rows.contains { $0.key.hasSuffix(":K00002") || $0.key.hasSuffix(":K00005") })
-        let status = try await store.campaignStatus("campaign-test:2027-02-03")
+        let status = try store.campaignStatus("campaign-test:2027-02-03")
         #expect(status.run?.skipped["cap"] == 2)
         // The planner (simulate, preview) decides the same.
         var explaining = CarePlanner(policy: config.policy, jobs: jobs.filter(\.enabled))

@@ -21,14 +21,14 @@ struct MigrateStoreTests {
         let outbox = sqlite.outbox
         let rendering = [Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "Chị Lan ơi, đơn của chị", params: [:], templateId: nil)]
         for i in 0..<4 {
-            try await outbox.enqueue(keys: ["job:M\(i):1"], job: "job", customerId: nil, orderIds: [], reminder: 1, renderings: rendering,
+            _ = try await outbox.enqueue(keys: ["job:M\(i):1"], job: "job", customerId: nil, orderIds: [], reminder: 1, renderings: rendering,
                                      dueAt: now, now: now)
         }
         let claimed = try await outbox.claimDue(now: now, limit: 2).sorted { $0.id < $1.id }
         try await outbox.markSent(claimed[0].id, providerId: "p-1", at: now)
         // claimed[1] stays `sending`: the service was stopped mid-send.
-        try await sqlite.record(AuditEntry(at: now, user: "lan", action: "save", subject: "jobs/birthday.json"))
-        let customers = try await sqlite.customerCount()
+        try sqlite.record(AuditEntry(at: now, user: "lan", action: "save", subject: "jobs/birthday.json"))
+        let customers = try sqlite.customerCount()
 
         let settings = try await TestPostgres.freshDatabase()
         let url = "postgres://postgres@localhost:\(settings.port)/\(settings.database)?host=\(settings.socket!)"

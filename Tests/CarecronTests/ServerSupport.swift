@@ -11,7 +11,7 @@ final class TestServer: @unchecked Sendable {
     init(_ script: String, _ args: [String] = []) throws {
         folder = TestSupport.temporaryFolder("server")
         log = folder.appendingPathComponent("requests.jsonl")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", TestSupport.packageRoot.appendingPathComponent("Tests/servers/\(script)").path] + args
             + (script == "http_server.py" ? ["--log", log.path] : [])

@@ -350,7 +350,7 @@ struct ServiceModeTests {
         p.arguments = ["run", "--dry-run", "--log-format", "json"]
         p.currentDirectoryURL = s.folder
         p.environment = ProcessInfo.processInfo.environment.merging(["API_TOKEN": "t0k3n", "SHOP_WEBHOOK_SECRET": "x"]) { _, b in b }
-        FileManager.default.createFile(atPath: s.log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: s.log.path, contents: nil)
         p.standardError = try FileHandle(forWritingTo: s.log)
         p.standardOutput = FileHandle.nullDevice
         try p.run()

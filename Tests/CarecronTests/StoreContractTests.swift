@@ -124,7 +124,7 @@ struct StoreContractTests {
     func claimedReminders(_ n: Int, in s: StoreUnderTest) async throws -> [OutboxMessage] {
         try await seed(s)
         for i in 0..<n {
-            try await s.outbox.enqueue(keys: ["job:O\(i):1"], job: "job", customerId: "C1", orderIds: ["O\(i)"], reminder: 1,
+            _ = try await s.outbox.enqueue(keys: ["job:O\(i):1"], job: "job", customerId: "C1", orderIds: ["O\(i)"], reminder: 1,
                                        renderings: message("\(i)"), dueAt: now, now: now)
         }
         return try await s.outbox.claimDue(now: now, limit: n).sorted { $0.id < $1.id }
@@ -225,7 +225,7 @@ struct StoreContractTests {
         await #expect(throws: OrderEvents.Failure.self) {
             try await s.customers.apply(.delivery, orderId: "NOPE", at: now, holdFor: .hours(24), now: now)
         }
-        try await s.outbox.enqueue(keys: ["job:O1:1"], job: "job", customerId: "C1", orderIds: ["O1"], reminder: 1,
+        _ = try await s.outbox.enqueue(keys: ["job:O1:1"], job: "job", customerId: "C1", orderIds: ["O1"], reminder: 1,
                                    renderings: message("1"), dueAt: now, now: now)
         #expect(try await s.customers.forget(customerId: "C1", now: now))
         #expect(try await !s.customers.forget(customerId: "C1", now: now))
@@ -240,11 +240,11 @@ struct StoreContractTests {
         let s = try await StoreUnderTest.make(name)
         let old = now.addingTimeInterval(-100 * 86_400)
         for i in 0..<3 {
-            try await s.outbox.enqueue(keys: ["job:R\(i):1"], job: "job", customerId: nil, orderIds: [], reminder: nil,
+            _ = try await s.outbox.enqueue(keys: ["job:R\(i):1"], job: "job", customerId: nil, orderIds: [], reminder: nil,
                                        renderings: message("\(i)"), dueAt: old, now: old)
         }
         for m in try await s.outbox.claimDue(now: old, limit: 3) { try await s.outbox.markSent(m.id, providerId: nil, at: old) }
-        try await s.outbox.enqueue(keys: ["job:R9:1"], job: "job", customerId: nil, orderIds: [], reminder: nil,
+        _ = try await s.outbox.enqueue(keys: ["job:R9:1"], job: "job", customerId: nil, orderIds: [], reminder: nil,
                                    renderings: message("9"), dueAt: now, now: now)
         let pass = try await OutboxRetention.run(s.retention, keepFor: .days(90), now: now, batchSize: 2)
         #expect(pass.messages == 3 && pass.keys == 0 && pass.finished)
@@ -273,7 +273,7 @@ struct StoreContractTests {
         try await seed(s)
         // Planned in the reverse of their due order: the claim takes the earliest first.
         for i in (0..<5).reversed() {
-            try await s.outbox.enqueue(keys: ["job:D\(i):1"], job: "job", customerId: "C1", orderIds: ["D\(i)"], reminder: 1,
+            _ = try await s.outbox.enqueue(keys: ["job:D\(i):1"], job: "job", customerId: "C1", orderIds: ["D\(i)"], reminder: 1,
                                        renderings: message("\(i)"), dueAt: now.addingTimeInterval(Double(i * 60)), now: now)
         }
         let later = now.addingTimeInterval(600)
@@ -289,7 +289,7 @@ struct StoreContractTests {
         let s = try await StoreUnderTest.make(name)
         try await seed(s)
         for (id, status) in [("P1", "pending"), ("P2", "paid")] {
-            try await s.customers.upsert(.orders, ["id": id, "customer_id": "C1", "placed_at": "2026-12-01T08:15:00+07:00",
+            _ = try await s.customers.upsert(.orders, ["id": id, "customer_id": "C1", "placed_at": "2026-12-01T08:15:00+07:00",
                                                    "amount": "450000", "status": status], clock: clock, holdFor: .hours(24), now: now)
         }
         let profile = try #require(try await s.customers.customerWithOrders(id: "C1"))
@@ -305,7 +305,7 @@ struct StoreContractTests {
         }
         let cancelled = try await s.customers.sendingFacts(customerId: "C1", orderIds: ["P1"])
         #expect(cancelled.orders.first?.status == .cancelled)
-        try await s.customers.upsert(.customers, ["id": "C1", "full_name": "Trần Thị Lan", "phone": "0912345678", "opt_out": "marketing"],
+        _ = try await s.customers.upsert(.customers, ["id": "C1", "full_name": "Trần Thị Lan", "phone": "0912345678", "opt_out": "marketing"],
                                      clock: clock, holdFor: .hours(24), now: now)
         #expect(try await s.customers.sendingFacts(customerId: "C1", orderIds: []).optOut == .marketing)
         #expect(try await s.customers.sendingFacts(customerId: "NOBODY", orderIds: []).optOut == nil, "a missing customer has no opt-out")
@@ -356,10 +356,10 @@ struct StoreContractTests {
             var fields = ["id": id, "full_name": full, "phone": "0912345678", "opt_out": optOut, "birthday": "1990-03-08",
                           "gender": full.contains("Văn") ? "male" : "female"]
             if !tier.isEmpty { fields["tier"] = tier }
-            try await s.customers.upsert(.customers, fields, clock: clock, holdFor: .hours(24), now: now)
+            _ = try await s.customers.upsert(.customers, fields, clock: clock, holdFor: .hours(24), now: now)
         }
         for (id, customer, amount) in [("B1", "A1", "3000000"), ("B2", "A1", "2500000"), ("B3", "A4", "9000000"), ("B4", "A5", "6000000")] {
-            try await s.customers.upsert(.orders, ["id": id, "customer_id": customer, "placed_at": "2026-11-20T10:00:00+07:00", "amount": amount,
+            _ = try await s.customers.upsert(.orders, ["id": id, "customer_id": customer, "placed_at": "2026-11-20T10:00:00+07:00", "amount": amount,
                                                    "status": "paid", "paid_at": "2026-11-20T10:05:00+07:00"], clock: clock, holdFor: .hours(24), now: now)
         }
         var f = AudienceFilter()

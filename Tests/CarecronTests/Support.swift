@@ -63,8 +63,8 @@ enum TestSupport {
         // Files rather than pipes: a chatty child can never block on a full pipe.
         let outURL = temporaryFolder("out").appendingPathComponent("stdout")
         let errURL = outURL.deletingLastPathComponent().appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: outURL)
         p.standardError = try FileHandle(forWritingTo: errURL)
         try p.run()
@@ -83,7 +83,7 @@ enum TestSupport {
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         p.environment = env
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let h = try FileHandle(forWritingTo: log)
         h.seekToEndOfFile()
         p.standardError = h
