@@ -40,7 +40,7 @@ struct MigrateStoreTests {
 
         let pg = PostgresStore(try await TestPostgres.open(settings))
         #expect(try await pg.customerCount() == customers)
-        let lan = try #require(try await sqlite.customerWithOrders(id: "C001"))
+        let lan = try #require(try sqlite.customerWithOrders(id: "C001"))
         let copied = try #require(try await pg.customerWithOrders(id: "C001"))
         #expect(copied.customer.facts.name.full == lan.customer.facts.name.full && copied.orders.map(\.id) == lan.orders.map(\.id))
         let messages = try await pg.outbox.list(state: nil, limit: 10)
