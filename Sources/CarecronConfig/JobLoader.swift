@@ -133,7 +133,7 @@ public enum JobLoader {
             }
             z.finish()
         }
-        if let m = o.optional("minAmount") { v.minAmount = m.int(0...Int.max / 2) }
+        if let m = o.optional("minAmount") { v.minAmount = m.int(0...Money.maximum) }
         if let t = o.optional("tiers") {
             if let list = t.array, !list.isEmpty { v.tiers = list.compactMap(\.nonEmptyString) } else { t.report("list at least one tier") }
         }

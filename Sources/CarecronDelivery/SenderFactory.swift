@@ -150,7 +150,10 @@ public enum SenderFactory {
         func ints(_ key: String) throws -> [Int]? {
             guard let v = value[key], v != .null else { return nil }
             guard case .array(let items) = v else { throw SenderSetupError("\(key) must be a list of numbers") }
-            return try items.map { guard case .number(let d) = $0 else { throw SenderSetupError("\(key) must be a list of numbers") }; return Int(d) }
+            return try items.map { guard case .number(let d) = $0 else { throw SenderSetupError("\(key) must be a list of numbers") }
+                guard let n = Int(exactly: d), abs(n) < 1_000_000_000 else { throw SenderSetupError("\(key) must be a list of whole numbers, found \(d)") }
+                return n
+            }
         }
 
         func headers() throws -> [(String, String)] {

@@ -95,7 +95,7 @@ public struct MessageContext: Sendable {
         if let first = orderMaps.first { v["order"] = first }
         v["orders"] = orderMaps
         v["ordersCount"] = String(orders.count)
-        v["totalAmount"] = VietnameseFormat.money(orders.reduce(0) { $0 + $1.amount })
+        v["totalAmount"] = VietnameseFormat.money(Money.total(orders.lazy.map(\.amount)))
         if let agent = orders.compactMap(\.agent).first(where: { !$0.isEmpty }) { v["agent"] = ["name": agent] }
         if let tier {
             v["tier"] = ["name": tier.name, "gift": tier.gift, "discount": tier.discount, "benefits": tier.benefits]

@@ -17,7 +17,7 @@ public struct TimeSpan: Hashable, Comparable, Sendable, CustomStringConvertible 
         for ch in text.trimmedSpaces {
             if ch.isASCII, ch.isNumber {
                 number.append(ch)
-            } else if let unit = units[ch], let n = Int(number) {
+            } else if let unit = units[ch], number.count <= 9, let n = Int(number) {
                 total += n * unit
                 number = ""
                 sawUnit = true
@@ -25,9 +25,13 @@ public struct TimeSpan: Hashable, Comparable, Sendable, CustomStringConvertible 
                 return nil
             }
         }
-        guard sawUnit, number.isEmpty else { return nil }
+        guard sawUnit, number.isEmpty, total <= Self.longest.seconds else { return nil }
         seconds = total
     }
+
+    /// The longest span a file or an option may give: ten years. Longer is a typo, and bounding it
+    /// keeps every date computed from a span within the calendar.
+    public static let longest = TimeSpan.days(3650)
 
     public var interval: TimeInterval { TimeInterval(seconds) }
 

@@ -141,6 +141,13 @@ public enum PostgresMigrations {
         ("v4-leadership-since", [
             "ALTER TABLE leadership ADD COLUMN acquired_at TIMESTAMPTZ NOT NULL DEFAULT now()",
         ]),
+        // A campaign occasion's purged messages by state, so that its status keeps its totals.
+        ("v5-campaign-purged", [
+            """
+            CREATE TABLE campaign_purged (
+                campaign TEXT NOT NULL, state TEXT NOT NULL, messages BIGINT NOT NULL, PRIMARY KEY (campaign, state))
+            """,
+        ]),
     ]
 
     /// Every version's name, in order.

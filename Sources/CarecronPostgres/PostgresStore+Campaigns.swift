@@ -94,8 +94,11 @@ extension PostgresStore: CampaignStore {
     public func campaignStatus(_ id: String) async throws -> CampaignStatus {
         try await db.transaction { conn in
             var counts: [OutboxState: Int] = [:]
-            for try await (state, n) in try await conn.query("SELECT state, count(*) FROM outbox WHERE campaign = \(id) GROUP BY state",
-                                                             logger: self.logger).decode((String, Int64).self) {
+            for try await (state, n) in try await conn.query("""
+                SELECT state, sum(n)::bigint FROM (SELECT state, count(*) AS n FROM outbox WHERE campaign = \(id) GROUP BY state
+                                                   UNION ALL SELECT state, messages FROM campaign_purged WHERE campaign = \(id)) counted
+                GROUP BY state
+                """, logger: self.logger).decode((String, Int64).self) {
                 if let s = OutboxState(rawValue: state) { counts[s] = Int(n) }
             }
             return CampaignStatus(run: try await Self.readRun(id, on: conn, lock: false, logger: self.logger), messages: counts)

@@ -13,12 +13,17 @@ extension PostgresStore: OutboxRetentionStore {
                 DELETE FROM outbox WHERE id IN (
                     SELECT id FROM outbox WHERE state IN ('sent', 'cancelled', 'dead') AND updated_at < \(Self.seconds(cutoff))
                     ORDER BY updated_at LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED)
-                RETURNING job, state, created_at),
+                RETURNING job, state, created_at, campaign),
             counted AS (
                 INSERT INTO outbox_purged (job, state, messages, last_planned_at)
                 SELECT job, state, count(*), max(created_at) FROM gone GROUP BY job, state
                 ON CONFLICT (job, state) DO UPDATE SET messages = outbox_purged.messages + excluded.messages,
                     last_planned_at = GREATEST(outbox_purged.last_planned_at, excluded.last_planned_at)
+                RETURNING 1),
+            campaigns AS (
+                INSERT INTO campaign_purged (campaign, state, messages)
+                SELECT campaign, state, count(*) FROM gone WHERE campaign IS NOT NULL GROUP BY campaign, state
+                ON CONFLICT (campaign, state) DO UPDATE SET messages = campaign_purged.messages + excluded.messages
                 RETURNING 1)
             SELECT count(*) FROM gone
             """, logger: logger)

@@ -18,6 +18,7 @@ public enum StoreMigration {
                     "created_at", "updated_at", "sent_at", "fallbacks", "priority", "campaign", "expires_at"]),
         ("outbox_keys", ["key", "outbox_id", "planned_at"]),
         ("outbox_purged", ["job", "state", "messages", "last_planned_at"]),
+        ("campaign_purged", ["campaign", "state", "messages"]),
         ("campaign_runs", ["id", "job", "occasion", "state", "complete", "base_at", "deadline_at", "audience", "opted_out", "cursor",
                            "written", "planned", "skipped", "paused_at", "updated_at"]),
         ("job_runs", ["id", "job", "started_at", "finished_at", "outcome", "planned", "detail"]),

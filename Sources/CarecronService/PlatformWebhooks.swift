@@ -35,7 +35,9 @@ public struct PlatformWebhooks: Sendable {
         Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))).base64EncodedString()
     }
 
-    public func handle(body: Data, signature: String?, topic: String?, webhookId: String?, config: ShopConfig) async throws -> Outcome {
+    /// `platform` names where the delivery came from: each platform numbers its deliveries
+    /// itself, so a Haravan id may equal a Shopify one and is still another delivery.
+    public func handle(platform: String, body: Data, signature: String?, topic: String?, webhookId: String?, config: ShopConfig) async throws -> Outcome {
         guard let signature, let code = Data(base64Encoded: signature),
               HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: body, using: SymmetricKey(data: Data(secret.utf8))) else {
             return .unauthorized
@@ -52,7 +54,7 @@ public struct PlatformWebhooks: Sendable {
         guard let rawId = payload["id"] else { return .invalid(field: "body", reason: "not an order object with an id") }
         let orders = store.platformOrders(clock: config.clock, holdFor: config.holdFor)
         // Without an id header, the body itself identifies the delivery.
-        let eventId = webhookId ?? "\(topic):" + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let eventId = "\(platform):" + (webhookId ?? "\(topic):" + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined())
         if try await orders.seen(webhook: eventId) { return .duplicate }
         let order = PlatformOrder(payload, id: "\(rawId)", config: config)
         if let refusal = order.currencyRefusal { return refusal }
@@ -162,9 +164,15 @@ struct PlatformOrder {
         let gateways = ((body["payment_gateway_names"] as? [String]) ?? []) + [string("gateway") ?? ""]
         let cod = gateways.contains { $0.lowercased().contains("cod") || $0.lowercased().contains("cash on delivery") }
         let items = ((body["line_items"] as? [[String: Any]]) ?? []).map { "\($0["title"] ?? "") x\($0["quantity"] ?? 1)" }
+        // Shopify sends "403000.00", Haravan a number: both read as đồng by the import's own rule.
+        let amount: Int
+        switch Money.parse(string("total_price") ?? "0") {
+        case .success(let value): amount = value
+        case .failure(let problem): return .failure(Refusal(outcome: .invalid(field: "total_price", reason: problem.description)))
+        }
         let order: [String: String] = [
             "id": id, "customer_id": "\(cid)", "placed_at": string("created_at") ?? "",
-            "amount": String(Int((Double(string("total_price") ?? "0") ?? 0).rounded())),
+            "amount": String(amount),
             "payment_method": cod ? "cod" : "prepaid", "items": items.joined(separator: "; "),
         ]
         return .success(PlatformOrderUpdate(customer: c, order: order, status: status,

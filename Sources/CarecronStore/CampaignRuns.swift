@@ -183,7 +183,11 @@ struct CampaignRuns {
     func status(_ id: String) throws -> CampaignStatus {
         try store.db.read { db in
             var counts: [OutboxState: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM outbox WHERE campaign = ? GROUP BY state", arguments: [id]) {
+            for row in try Row.fetchAll(db, sql: """
+                SELECT state, SUM(n) FROM (SELECT state, COUNT(*) AS n FROM outbox WHERE campaign = ? GROUP BY state
+                                           UNION ALL SELECT state, messages FROM campaign_purged WHERE campaign = ?)
+                GROUP BY state
+                """, arguments: [id, id]) {
                 if let s = OutboxState(rawValue: row[0]) { counts[s] = row[1] }
             }
             return CampaignStatus(run: try Self.read(id, db), messages: counts)

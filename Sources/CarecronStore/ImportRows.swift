@@ -80,6 +80,7 @@ public struct RowNormaliser: Sendable {
     public func customer(_ f: RecordFields) throws(FieldProblem) -> CustomerRow {
         typealias C = CustomerRow.Column
         let id = try identifier(f[C.id], "id")
+        try plainText(f[C.fullName], "full_name")
         let name = CustomerName(f[C.fullName] ?? "")
         guard !name.full.isEmpty else { throw FieldProblem(field: "full_name", reason: "is empty") }
         guard let gender = Gender(lenient: f[C.gender] ?? "") else {
@@ -118,6 +119,7 @@ public struct RowNormaliser: Sendable {
             }
             zalo = raw
         }
+        try plainText(f[C.tier], "tier")
         let optText = nonEmpty(f[C.optOut]).map { $0 == "none" ? $0 : $0.lowercased() } ?? "none"
         guard let optOut = OptOut(rawValue: optText) else {
             throw FieldProblem(field: "opt_out", reason: "\"\(optText)\" is not none, marketing or all")
@@ -132,10 +134,11 @@ public struct RowNormaliser: Sendable {
         let customer = try identifier(f[C.customerId], "customer_id")
         let placed = try instant(f[C.placedAt], "placed_at", required: true)!
         guard let amountText = nonEmpty(f[C.amount]) else { throw FieldProblem(field: "amount", reason: "is empty") }
-        guard let amount = Int(amountText) ?? Int(amountText.replacingOccurrences(of: ".", with: "").replacingOccurrences(of: ",", with: "")) else {
-            throw FieldProblem(field: "amount", reason: "\"\(amountText)\" is not a whole number of đồng")
+        let amount: Int
+        switch Money.parse(amountText) {
+        case .success(let value): amount = value
+        case .failure(let problem): throw FieldProblem(field: "amount", reason: problem.description)
         }
-        guard amount >= 0 else { throw FieldProblem(field: "amount", reason: "\(amount) is negative") }
         let methodText = (nonEmpty(f[C.paymentMethod]) ?? "prepaid").lowercased()
         guard let method = PaymentMethod(rawValue: methodText) else {
             let method = methodText
@@ -151,6 +154,8 @@ public struct RowNormaliser: Sendable {
         let delivered = try instant(f[C.deliveredAt], "delivered_at", required: false)
         if let paid, paid < placed { throw FieldProblem(field: "paid_at", reason: "is before placed_at") }
         if let delivered, delivered < placed { throw FieldProblem(field: "delivered_at", reason: "is before placed_at") }
+        try plainText(f[C.items], "items", allowing: ["\n", "\t"])
+        try plainText(f[C.agent], "agent")
         return OrderRow(id: id, customerId: customer, placedAt: placed, amount: amount, paymentMethod: method, status: status,
                         paidAt: paid, deliveredAt: delivered, items: nfc(f[C.items] ?? "").trimmedSpaces,
                         agent: nonEmpty(f[C.agent]).map(nfc))
@@ -158,11 +163,22 @@ public struct RowNormaliser: Sendable {
 
     private func identifier(_ value: String?, _ key: String) throws(FieldProblem) -> String {
         guard let v = nonEmpty(value) else { throw FieldProblem(field: key, reason: "is empty") }
-        let plain = v.utf8.count <= 64 && v.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x80 }  // ASCII without controls: no newline
+        let plain = v.utf8.count <= 64 && v.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }  // ASCII without controls: no newline
         guard plain || (v.count <= 64 && !v.contains(where: { $0.isNewline })) else {
             throw FieldProblem(field: key, reason: "must be at most 64 characters on one line")
         }
+        if !plain { try plainText(v, key) }
         return v
+    }
+
+    /// Text a person reads or a message carries holds no control character: a NUL cuts a name
+    /// short in C libraries and terminals, and the others show as nothing or as garbage.
+    private func plainText(_ value: String?, _ key: String, allowing allowed: Set<Unicode.Scalar> = []) throws(FieldProblem) {
+        guard let value, !value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return }
+        if let c = value.unicodeScalars.first(where: { $0.properties.generalCategory == .control && !allowed.contains($0) }) {
+            let code = String(c.value, radix: 16, uppercase: true)
+            throw FieldProblem(field: key, reason: "contains a control character (U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code))")
+        }
     }
 
     private func instant(_ value: String?, _ key: String, required: Bool) throws(FieldProblem) -> Date? {

@@ -108,6 +108,17 @@ public enum OutboxRetention {
         ) WITHOUT ROWID;
         """
 
+    /// A campaign occasion's purged messages by state: `campaign status` counts them with the
+    /// outbox's, so an occasion's totals stay what they were once retention has run.
+    static let campaignMigration = """
+        CREATE TABLE campaign_purged (
+            campaign TEXT NOT NULL,
+            state TEXT NOT NULL,
+            messages INTEGER NOT NULL,
+            PRIMARY KEY (campaign, state)
+        ) WITHOUT ROWID;
+        """
+
     /// Adds messages to a counts table (`outbox_counts` for those just inserted, `outbox_purged`
     /// for those just purged), by state and job.
     static func add(_ counts: [String: [String: (n: Int, last: Int)]], to table: String, in db: Database) throws {
@@ -123,17 +134,26 @@ public enum OutboxRetention {
 
     static func purgeFinished(before cutoff: Date, limit: Int, in db: Database) throws -> Int {
         let rows = try Row.fetchAll(db, sql: """
-            SELECT id, job, state, created_at FROM outbox INDEXED BY outbox_finished
+            SELECT id, job, state, created_at, campaign FROM outbox INDEXED BY outbox_finished
             WHERE state IN ('sent', 'cancelled', 'dead') AND updated_at < ? ORDER BY updated_at LIMIT ?
             """, arguments: [Int(cutoff.timeIntervalSince1970), limit])
         guard !rows.isEmpty else { return 0 }
         var counts: [String: [String: (n: Int, last: Int)]] = [:]
+        var campaigns: [String: [String: Int]] = [:]
         for row in rows {
             let job: String = row["job"], state: String = row["state"], at: Int = row["created_at"]
             let old = counts[state]?[job] ?? (0, 0)
             counts[state, default: [:]][job] = (old.n + 1, max(old.last, at))
+            if let campaign = row["campaign"] as String? { campaigns[campaign, default: [:]][state, default: 0] += 1 }
         }
         try add(counts, to: "outbox_purged", in: db)
+        let addCampaign = try db.cachedStatement(sql: """
+            INSERT INTO campaign_purged (campaign, state, messages) VALUES (?, ?, ?)
+            ON CONFLICT(campaign, state) DO UPDATE SET messages = messages + excluded.messages
+            """)
+        for (campaign, states) in campaigns {
+            for (state, n) in states { try addCampaign.execute(arguments: [campaign, state, n]) }
+        }
         let ids = rows.map { $0["id"] as Int64 }
         try db.execute(sql: "DELETE FROM outbox WHERE id IN (\(ids.map(String.init).joined(separator: ",")))")
         return ids.count

@@ -286,6 +286,7 @@ public enum Schema {
                 """)
         }
         m.registerMigration("v9-outbox-retention") { db in try db.execute(sql: OutboxRetention.migration) }
+        m.registerMigration("v10-campaign-purged") { db in try db.execute(sql: OutboxRetention.campaignMigration) }
         return m
     }
 }

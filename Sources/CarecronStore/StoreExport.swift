@@ -36,6 +36,7 @@ extension Store {
         case "erasures": return "day"
         case "service_state": return "key"
         case "outbox_purged": return "job || char(0) || state"
+        case "campaign_purged": return "campaign || char(0) || state"
         default: return "rowid"
         }
     }

@@ -413,6 +413,33 @@ struct StoreContractTests {
         #expect(try await s.campaigns.campaignStatus(id).run?.state == .cancelled)
     }
 
+    /// Issue 24, item 10: retention takes an occasion's old messages, not its totals.
+    @Test(arguments: StoreUnderTest.implementations)
+    func aCampaignsCountsOutliveItsPurgedMessages(_ name: String) async throws {
+        let s = try await StoreUnderTest.make(name)
+        try await seed(s)
+        let old = now.addingTimeInterval(-100 * 86_400)
+        let id = "tet-greeting:2026-08-20"
+        var run = CampaignRun(id: id, job: "tet-greeting", occasion: "2026-08-20", state: .writing)
+        run.baseAt = old
+        run.audience = 3
+        _ = try await s.campaigns.beginCampaignRun(run, now: old)
+        let entries = ["a", "b", "c"].map {
+            OutboxEntry(keys: ["campaign:\(id):\($0)"], job: "tet-greeting", customerId: "C1", orderIds: [], reminder: nil,
+                        renderings: message($0), dueAt: old, priority: 2, campaign: id)
+        }
+        #expect(try await s.campaigns.writeCampaignPage(entries, run: run, now: old) == 3)
+        let claimed = try await s.outbox.claimDue(now: old, limit: 3)
+        try await s.outbox.markSent(claimed[0].id, providerId: nil, at: old)
+        try await s.outbox.markSent(claimed[1].id, providerId: nil, at: old)
+        try await s.outbox.unclaim(claimed[2].id)
+        let before = try await s.campaigns.campaignStatus(id).messages
+        #expect(before == [.sent: 2, .planned: 1])
+        let pass = try await OutboxRetention.run(s.retention, keepFor: .days(90), now: now)
+        #expect(pass.messages == 2)
+        #expect(try await s.campaigns.campaignStatus(id).messages == before, "the totals keep the purged")
+    }
+
     @Test(arguments: StoreUnderTest.implementations)
     func theAuditLogKeepsWhoDidWhatNewestFirst(_ name: String) async throws {
         let s = try await StoreUnderTest.make(name)

@@ -39,7 +39,7 @@ struct StoreImportTests {
         #expect(folderMode & 0o077 == 0)
         #expect(try store.db.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
         #expect(try store.db.read { try Int.fetchOne($0, sql: "PRAGMA foreign_keys") } == 1)
-        #expect(try store.db.read { try Schema.migrator.appliedMigrations($0) } == ["v1-core", "v2-outbox-keys", "v3-service", "v4-webhooks", "v5-reminders-sent", "v6-platform-updated", "v7-audit", "v8-campaigns", "v9-outbox-retention"])
+        #expect(try store.db.read { try Schema.migrator.appliedMigrations($0) } == ["v1-core", "v2-outbox-keys", "v3-service", "v4-webhooks", "v5-reminders-sent", "v6-platform-updated", "v7-audit", "v8-campaigns", "v9-outbox-retention", "v10-campaign-purged"])
     }
 
     @Test func importsTheScenarioNormalised() throws {
@@ -97,7 +97,7 @@ struct StoreImportTests {
         #expect(report.problems == [
             "orders.csv:3: customer_id: unknown customer \"C999\" (import customers first)",
             "orders.csv:4: placed_at: \"2026-13-01T08:15:00+07:00\" is not a time; write e.g. 2026-12-01T08:15:00+07:00 (or without the offset for shop time)",
-            "orders.csv:5: amount: -5 is negative",
+            "orders.csv:5: amount: \"-5\" is negative",
             "orders.csv:6: id: \"X1\" appears twice in this file",
             "orders.csv:9: status: \"payed\" is not one of pending, paid, delivered, cancelled, returned, expired (did you mean paid?)",
         ])

@@ -43,7 +43,7 @@ public struct AudienceFilter: Sendable, Equatable {
         guard customer.accepts(purpose) else { return false }
         if let tiers, !tiers.contains(customer.facts.tier ?? entryTier ?? "") { return false }
         let counted = purchases.filter { p in p.placedAt < at && (since(within, at: at).map { p.placedAt >= $0 } ?? true) }
-        let spent = counted.reduce(0) { $0 + $1.amount }
+        let spent = Money.total(counted.lazy.map(\.amount))
         if let spentAtLeast, spent < spentAtLeast { return false }
         if let spentBelow, spent >= spentBelow { return false }
         if let ordersAtLeast, counted.count < ordersAtLeast { return false }

@@ -108,7 +108,7 @@ public struct PaymentReminderRules: JobRules {
             let sorted = group.sorted { PaymentReminderPolicy.sendOrder(($0.order.placedAt, $0.order.amount), ($1.order.placedAt, $1.order.amount)) }
             let lead = sorted[0]
             let orders = sorted.map(\.order)
-            let variant = MessageComposer.variant(job, number: lead.number, amount: orders.reduce(0) { $0 + $1.amount })
+            let variant = MessageComposer.variant(job, number: lead.number, amount: Money.total(orders.lazy.map(\.amount)))
             return span.planner.event(job, customer: input.customers[lead.order.customerId]!, orders: orders, at: lead.at,
                                       reminder: (lead.number, policy.maxReminders), variant: variant,
                                       keys: sorted.map { "\(job.name):\($0.order.id):\($0.number)" })

@@ -26,7 +26,7 @@ public struct TierUpgradeRules: JobRules {
             var reached = policy.tier(named: customer.facts.tier)?.minSpend ?? 0
             let paid = orders.sorted { $0.paidAt! < $1.paidAt! }
             for order in paid {
-                spend += order.amount
+                spend = Money.adding(spend, order.amount)
                 guard let tier = policy.tier(forSpend: spend), tier.minSpend > reached else { continue }
                 reached = tier.minSpend
                 guard let firing = job.schedule.next(after: order.paidAt!.addingTimeInterval(-1), clock: policy.clock),

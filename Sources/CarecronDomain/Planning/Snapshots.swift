@@ -220,7 +220,7 @@ public struct PlannedEvent: Sendable {
         self.customerId = customerId
         self.orderIds = orders.map(\.id)
         self.placedAt = orders.first?.placedAt
-        self.amount = orders.reduce(0) { $0 + $1.amount }
+        self.amount = Money.total(orders.lazy.map(\.amount))
         self.reminder = reminder
         self.params = [:]
         self.keys = keys

@@ -122,3 +122,15 @@ struct BearerAuth: RouterMiddleware {
         return try await next(request, context)
     }
 }
+
+extension APIRequestContext {
+    /// A path parameter as the client meant it: `/v1/customers/KH%2001` is customer `KH 01`.
+    /// Hummingbird hands parameters over as they stand in the URL, still percent-encoded.
+    func pathParameter(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        guard let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
+            throw APIError(.badRequest, field: name, "\"\(raw)\" is not a valid percent-encoded \(name) (RFC 3986, UTF-8)")
+        }
+        return decoded
+    }
+}

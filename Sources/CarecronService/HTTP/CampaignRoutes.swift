@@ -44,7 +44,7 @@ struct CampaignRoutes {
     }
 
     func control(_ context: APIRequestContext) async throws -> (CampaignControl, String) {
-        let name = try context.parameters.require("name")
+        let name = try context.pathParameter("name")
         let rt = await api.runtime.current
         return (CampaignControl(store: api.store, config: rt.config, jobs: rt.jobs), name)
     }

@@ -22,7 +22,7 @@ struct IngestRoutes {
         routes.put("/customers/:id") { request, context in try await put(.customers, request, context) }
         routes.put("/orders/:id") { request, context in try await put(.orders, request, context) }
         routes.delete("/customers/:id") { _, context in
-            let id = try context.parameters.require("id")
+            let id = try context.pathParameter("id")
             guard try await api.store.forget(customerId: id, now: api.clock.now()) else { throw APIError(.notFound, field: "id", "no customer \(id)") }
             await api.wakeup.ring()
             return Outcome(id: id, outcome: "forgotten")
@@ -34,7 +34,7 @@ struct IngestRoutes {
     }
 
     func put(_ kind: ImportKind, _ request: Request, _ context: APIRequestContext) async throws -> WithStatus<Outcome> {
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         var f = try await RequestFields.read(request, maxBody: api.maxBody)
         if let bodyId = f["id"], !bodyId.isEmpty, bodyId != id { throw APIError(.badRequest, field: "id", "\"\(bodyId)\" differs from the path's \"\(id)\"") }
         f["id"] = id
@@ -49,7 +49,7 @@ struct IngestRoutes {
     }
 
     func orderEvent(_ event: OrderEvents.Event, _ request: Request, _ context: APIRequestContext) async throws -> Outcome {
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         let f = try await RequestFields.read(request, maxBody: api.maxBody, refusal: "must be a JSON object")
         let rt = await api.runtime.current
         let key = event == .payment ? "paid_at" : event == .delivery ? "delivered_at" : "cancelled_at"

@@ -17,19 +17,19 @@ struct PlatformWebhookRoutes {
     var routes: RouteCollection<APIRequestContext> {
         let routes = RouteCollection(context: APIRequestContext.self)
         for platform in ["shopify", "haravan"] {
-            routes.post("/\(platform)") { request, _ in try await receive(request) }
+            routes.post("/\(platform)") { request, _ in try await receive(request, from: platform) }
         }
         return routes
     }
 
-    func receive(_ request: Request) async throws -> Outcome {
+    func receive(_ request: Request, from platform: String) async throws -> Outcome {
         let body = Data(buffer: try await request.body.collect(upTo: api.maxBody))
         func header(_ names: [String]) -> String? {
             names.lazy.compactMap { HTTPField.Name($0).flatMap { request.headers[$0] } }.first
         }
         let rt = await api.runtime.current
         let outcome = try await PlatformWebhooks(store: api.store, secret: secret, clock: api.clock).handle(
-            body: body, signature: header(PlatformWebhooks.signatureHeaders), topic: header(PlatformWebhooks.topicHeaders),
+            platform: platform, body: body, signature: header(PlatformWebhooks.signatureHeaders), topic: header(PlatformWebhooks.topicHeaders),
             webhookId: header(PlatformWebhooks.idHeaders), config: rt.config)
         switch outcome {
         case .applied:
