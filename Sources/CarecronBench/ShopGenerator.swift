@@ -53,7 +53,8 @@ public enum ShopGenerator {
     }
 
     /// Orders over the 30 days before `end`, at realistic hours (most by day, a few at night);
-    /// 30% cash on delivery; most prepaid orders paid within hours, delivered days later.
+    /// 30% cash on delivery; most prepaid orders paid within hours, delivered days later; the
+    /// unpaid ones older than a day expired.
     public static func orders(_ n: Int, customers: Int, endingOn end: LocalDate, to url: URL, _ g: inout SplitMix) throws {
         let hourWeights = [1, 1, 1, 1, 1, 2, 3, 5, 8, 10, 10, 9, 9, 8, 8, 8, 7, 6, 6, 7, 8, 8, 6, 3]
         let hours = hourWeights.enumerated().flatMap { h, w in Array(repeating: h, count: w) }
@@ -78,6 +79,10 @@ public enum ShopGenerator {
                 if g.next() % 2 == 0 { status = "delivered"; delivered = iso(p + 86_400 * (1 + Int(g.next() % 4))) }
             } else if roll < 80 {
                 status = "cancelled"
+            } else if placed + 86_400 <= base + 30 * 86_400 {
+                // A shop that ran carecron (or anything) before has expired its old unpaid orders;
+                // left pending, each planning step would expire them all at its first instant.
+                status = "expired"
             }
             let agent = g.next() % 4 == 0 ? pick(["Mai", "Hương", "Tùng"], &g) : ""
             return "O\(i),C\(Int(g.next() % UInt64(customers))),\(iso(placed)),\(amount),\(cod ? "cod" : "prepaid"),\(status),\(paid),\(delivered),\(pick(items, &g)),\(agent)"

@@ -80,6 +80,13 @@ public struct PlanningQueries {
             SELECT \(orderColumns) FROM orders WHERE customer_id IN
                 (SELECT customer_id FROM orders WHERE paid_at IS NOT NULL AND paid_at >= \(s) AND paid_at < \(e))
             """,
+            // Prepaid orders still unpaid although their hold ended before the replay (a shop's
+            // first import of old pending orders, a long outage): no replay reaches their expiry,
+            // so they expire at the first step (`OrderExpiryRules`). Once expired they are not read again.
+            """
+            SELECT \(orderColumns) FROM orders WHERE paid_at IS NULL AND status = 'pending' AND expired_at IS NULL
+                AND placed_at < \(placedFrom) AND payment_method <> 'cod'
+            """,
         ]
         let monthDays = monthDays(from: start, to: to, clock: clock)
         let birthdays = "SELECT \(customerColumns) FROM customers WHERE birth_md IN (\(monthDays.map { "'\($0)'" }.joined(separator: ",")))"

@@ -156,7 +156,9 @@ struct ReminderPlanningTests {
             "payment-reminder S1 #1 2026-03-29T10:00:00+02:00", "payment-reminder S1 #2 2026-03-29T16:00:00+02:00",
             "order-expiry expire S1 2026-03-29T22:00:00+02:00",
         ])
+        // S1, still unpaid in the input seven months on, expires at the span's first instant (issue 24, item 7).
         #expect(s.summary(s.plan(from: "2026-10-25T00:00:00+02:00", to: "2026-10-26T12:00:00+01:00")) == [
+            "order-expiry expire S1 2026-10-25T00:00:00+02:00",
             "payment-reminder A1 #1 2026-10-25T10:00:00+01:00", "payment-reminder A1 #2 2026-10-25T16:00:00+01:00",
             "order-expiry expire A1 2026-10-26T02:30:00+01:00",
         ])
@@ -184,6 +186,42 @@ struct OtherJobPlanningTests {
         s.order("D2", "C1", placed: "2026-12-01T03:00:00+07:00", paid: "2026-12-02T02:59:00+07:00")
         #expect(s.summary(s.plan(from: "2026-12-01T00:00:00+07:00", to: "2026-12-03T00:00:00+07:00"))
                 == ["order-expiry expire D1 2026-12-02T02:10:00+07:00", "order-expiry D1 2026-12-02T08:00:00+07:00"])
+    }
+
+    /// Issue 24, item 7: an order found long past its hold (a first import of old orders, a long
+    /// outage) expires at the span's first instant, says why, and sends no notice days late.
+    @Test func anOrderFoundLongPastItsHoldExpiresAtOnceWithoutALateNotice() {
+        var s = Shop(jobs: [.orderExpiry, .paymentReminder]) { job in
+            if job.rules is OrderExpiryRules { job.rules = OrderExpiryRules(notify: true) }
+        }
+        s.customer("C1")
+        s.order("D01", "C1", placed: "2026-12-01T08:15:00+07:00")
+        s.order("D02", "C1", placed: "2026-12-01T09:00:00+07:00", known: "2026-12-07T10:30:00+07:00")
+        var planner = CarePlanner(policy: s.policy, jobs: s.jobs)
+        planner.explain = true
+        let events = planner.plan(PlanningInput(customers: s.customers, orders: s.orders),
+                                  from: s.t("2026-12-07T00:00:00+07:00"), to: s.t("2026-12-08T00:00:00+07:00"))
+        #expect(s.summary(events.filter { $0.kind != .skip })
+                == ["order-expiry expire D01 2026-12-07T00:00:00+07:00", "order-expiry expire D02 2026-12-07T10:30:00+07:00"],
+                "at the first step, or when carecron learnt of it")
+        #expect(events.first { $0.kind == .expire }?.reason?.contains("still unpaid long after its hold ended (2026-12-02T08:15:00+07:00)") == true)
+        let skipped = events.filter { $0.kind == .skip }.compactMap(\.reason)
+        #expect(skipped.contains { $0.hasPrefix("no expiry notice: it would come 4d15h45m after order D01's hold ended") }, "\(skipped)")
+        #expect(!events.contains { $0.kind == .message }, "no notice, no reminder")
+    }
+
+    /// The notice's lateness also holds after an outage; within it, the notice still goes.
+    @Test func anExpiryNoticeLaterThanItsLatenessIsNotSent() {
+        var s = Shop(jobs: [.orderExpiry]) { job in
+            if job.rules is OrderExpiryRules { job.rules = OrderExpiryRules(notify: true) }
+        }
+        s.customer("C1")
+        s.order("D1", "C1", placed: "2026-12-01T10:00:00+07:00")
+        s.order("D2", "C1", placed: "2026-12-01T12:30:00+07:00")
+        let events = s.plan(from: "2026-12-01T00:00:00+07:00", to: "2026-12-03T00:00:00+07:00",
+                            down: [("2026-12-02T09:00:00+07:00", "2026-12-02T13:00:00+07:00")])
+        #expect(Set(s.summary(events)) == ["order-expiry expire D1 2026-12-02T13:00:00+07:00", "order-expiry expire D2 2026-12-02T13:00:00+07:00",
+                                           "order-expiry D2 2026-12-02T13:00:00+07:00"], "D1 three hours late: no notice; D2 30 minutes: notice")
     }
 
     @Test func codOrdersGetOneConfirmationWithItemsAmountAndDates() {

@@ -5,11 +5,17 @@ public struct OrderExpiryRules: JobRules {
     public static let type = JobType(rawValue: "order-expiry")
 
     public var notify: Bool
+    /// How long after the order's hold ends its notice may still go out (an outage, an order
+    /// learned late); later, the order expires without one: "your order expired" days on is noise.
+    public var lateness: TimeSpan
 
-    public init(notify: Bool = true) { self.notify = notify }
+    public init(notify: Bool = true, lateness: TimeSpan = .minutes(60)) {
+        self.notify = notify
+        self.lateness = lateness
+    }
 
     public static func parse(_ r: ObjectField?, job: ObjectField, shop: CarePolicy) -> Self? {
-        Self(notify: r?.optional("notify")?.bool ?? true)
+        Self(notify: r?.optional("notify")?.bool ?? true, lateness: r?.optional("lateness")?.timeSpan ?? .minutes(60))
     }
 
     public var concernsOwnOrder: Bool { true }
@@ -25,13 +31,27 @@ public struct OrderExpiryRules: JobRules {
         var events: [PlannedEvent] = []
         for order in span.input.orders where !order.isCashOnDelivery && !order.isWithdrawn && order.status != .expired {
             let due = order.placedAt.addingTimeInterval(span.policy.holdFor.interval)
-            let at = span.downtime.resume(at: max(due, order.knownAt))
+            // Past its hold before the replay begins: no earlier step saw it (the store reads such
+            // orders only while they are unpaid and unexpired), so the first step of this span expires it.
+            let overdue = due < span.start
+            let at = span.downtime.resume(at: max(overdue ? span.from : due, order.knownAt))
             guard !order.isPaid(at: at) else {
                 span.skip(job, customerId: order.customerId, orders: [order], at: at, "order \(order.id) was paid before it could expire")
                 continue
             }
-            events.append(PlannedEvent(at: at, job: job, kind: .expire, customerId: order.customerId, orders: [order],
-                                       keys: ["\(job.name):\(order.id)"]))
+            var expiry = PlannedEvent(at: at, job: job, kind: .expire, customerId: order.customerId, orders: [order],
+                                      keys: ["\(job.name):\(order.id)"])
+            if overdue {
+                expiry.reason = "order \(order.id) was still unpaid long after its hold ended (\(InstantFormat.format(due, clock: span.policy.clock)))"
+                    + " when carecron first saw it: it expires at the first step"
+            }
+            events.append(expiry)
+            let late = TimeSpan(seconds: Int(at.timeIntervalSince(due)))
+            if notify, late > lateness {
+                span.skip(job, customerId: order.customerId, orders: [order], at: at,
+                          "no expiry notice: it would come \(late) after order \(order.id)'s hold ended, past the job's lateness (\(lateness))")
+                continue
+            }
             guard notify, span.reaches(span.input.customers[order.customerId], job, customerId: order.customerId, orders: [order], at: at),
                   let customer = span.input.customers[order.customerId],
                   let when = span.deliverable(job, at: at, customerId: order.customerId, orders: [order]) else { continue }
