@@ -1,0 +1,122 @@
+import CarecronService
+@_spi(Testing) import CarecronStore
+import CarecronDomain
+import Foundation
+import GRDB
+import Testing
+
+/// Issue 24: what a hostile tester and a marketer found on the landed code, each through the
+/// real binary where the tester used it.
+@Suite("A hostile tester, second round", .serialized)
+struct SecondHostileRoundTests {
+    typealias Service = ServiceTests.Service
+
+    static func store(_ s: Service) throws -> Store {
+        try Store(url: s.folder.appendingPathComponent("var/carecron.sqlite"), readOnly: true)
+    }
+
+    static func shopifyOrder(id: Int, price: Any, name: String = "Lan") -> [String: Any] {
+        ["id": id, "created_at": ServiceTests.placed(minutesAgo: 30), "total_price": price, "financial_status": "pending",
+         "gateway": "bank_transfer", "customer": ["id": 77, "first_name": name, "last_name": "Trần Thị", "phone": "0912 345 678"],
+         "line_items": [["title": "Kem chống nắng", "quantity": 2]]]
+    }
+
+    // MARK: 1, 11. Webhooks
+
+    @Test func webhookAmountsThatAreNoNumberAreRefusedAndTheServiceLives() throws {
+        let s = try Service()
+        try s.start()
+        for (i, price) in [("1e300", "1e300"), ("nan", "nan"), ("199.50", "fraction")].enumerated() {
+            let reply = try HostileTesterTests.post(s, "shopify", topic: "orders/create", Self.shopifyOrder(id: 9000 + i, price: price.0), id: "a-\(i)")
+            #expect(reply.status == 400 && reply.body["field"] as? String == "total_price", "\(price.0): \(reply.body)")
+            #expect((reply.body["reason"] as? String ?? "").contains(price.1 == "fraction" ? "fraction of a đồng" : "is not an amount"))
+        }
+        // Haravan sends a number: 1e300 is a double no Int holds.
+        let haravan = try HostileTesterTests.post(s, "haravan", topic: "orders/create", Self.shopifyOrder(id: 9100, price: 1e300), id: "h-1")
+        #expect(haravan.status == 400 && haravan.body["field"] as? String == "total_price", "\(haravan.body)")
+        #expect(try s.call("GET", "/healthz", token: nil).status == 200, "the service is alive")
+        // Shopify's and Haravan's prices read the same.
+        #expect(try HostileTesterTests.post(s, "shopify", topic: "orders/create", Self.shopifyOrder(id: 9200, price: "403000.00"), id: "w-1")
+            .body["outcome"] as? String == "applied")
+        #expect(try HostileTesterTests.post(s, "haravan", topic: "orders/create", Self.shopifyOrder(id: 9201, price: 1_250_000), id: "w-1")
+            .body["outcome"] as? String == "applied", "another platform's delivery with the same id is another delivery")
+        let amounts = try Self.store(s).db.read { try [String: Int](uniqueKeysWithValues: Row.fetchAll($0, sql: "SELECT id, amount FROM orders WHERE id LIKE '92%'").map { ($0[0], $0[1]) }) }
+        #expect(amounts == ["9200": 403_000, "9201": 1_250_000])
+        let nul = try HostileTesterTests.post(s, "shopify", topic: "orders/create", Self.shopifyOrder(id: 9300, price: "1.00", name: "L\u{0}an"), id: "n-1")
+        #expect(nul.status == 400 && nul.body["field"] as? String == "full_name", "\(nul.body)")
+        #expect(s.stop() == 0)
+    }
+
+    // MARK: 2, 5, 9. The API
+
+    @Test func apiAmountsReadOneWayAndPathIdsAreDecoded() throws {
+        let s = try Service()
+        try s.start()
+        func put(_ id: String, _ amount: String) throws -> Service.Reply {
+            try s.call("PUT", "/v1/orders/\(id)", "{\"customer_id\": \"C001\", \"placed_at\": \"\(ServiceTests.placed(minutesAgo: 30))\", \"amount\": \"\(amount)\"}")
+        }
+        let big = try put("BIG1", "5000000000000000000")
+        #expect(big.status == 400 && big.body["field"] as? String == "amount" && (big.body["reason"] as? String ?? "").contains("largest amount"), "\(big.body)")
+        #expect(try put("V1", "150.000").status == 201)
+        #expect(try put("V2", "1,250,000.00").status == 201)
+        let fraction = try put("V3", "199.50")
+        #expect(fraction.status == 400 && (fraction.body["reason"] as? String ?? "").contains("fraction of a đồng"))
+        let amounts = try Self.store(s).db.read { try [String: Int](uniqueKeysWithValues: Row.fetchAll($0, sql: "SELECT id, amount FROM orders").map { ($0[0], $0[1]) }) }
+        #expect(amounts == ["V1": 150_000, "V2": 1_250_000])
+
+        // Path ids are what the client meant, percent-encoded or not.
+        #expect(try s.call("PUT", "/v1/customers/KH%2001", "{\"full_name\": \"Lê Văn Tám\"}").status == 201)
+        #expect(try s.call("PUT", "/v1/customers/KH%C3%A1ch", "{\"full_name\": \"Phạm Thu Hà\"}").status == 201)
+        let ids = try Self.store(s).db.read { try String.fetchAll($0, sql: "SELECT id FROM customers WHERE id LIKE 'KH%'") }
+        #expect(Set(ids) == ["KH 01", "KHách"], "\(ids)")
+        let erased = try s.call("DELETE", "/v1/customers/KH%C3%A1ch")
+        #expect(erased.status == 200 && erased.body["id"] as? String == "KHách", "\(erased.body)")
+        #expect(try Self.store(s).db.read { try String.fetchAll($0, sql: "SELECT id FROM customers WHERE id LIKE 'KH%'") } == ["KH 01"])
+        #expect(try s.call("PUT", "/v1/customers/KH%C3%28", "{\"full_name\": \"Lan\"}").status == 400, "not UTF-8")
+        #expect(s.stop() == 0)
+    }
+
+    /// Rows stored before amounts were bounded (or written by hand) must not stop anything.
+    @Test func amountsPastIntMaxInTheStoreStopNothing() throws {
+        let s = try Service()
+        let url = s.folder.appendingPathComponent("var/carecron.sqlite")
+        let placed = Int(Date().timeIntervalSince1970) - 1800
+        try Store(url: url).db.write { db in
+            for id in ["BIG1", "BIG2"] {
+                try db.execute(sql: """
+                    INSERT INTO orders (id, customer_id, placed_at, amount, payment_method, status, items, created_at, updated_at)
+                    VALUES (?, 'C001', ?, 5000000000000000000, 'prepaid', 'pending', 'Son x1', ?, ?)
+                    """, arguments: [id, placed, placed, placed])
+            }
+        }
+        let now = ISO8601DateFormatter().string(from: Date())
+        let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(86_400))
+        let simulate = try TestSupport.carecron(["simulate", "--from", now, "--to", later, "--format", "jsonl"], in: s.folder)
+        #expect(simulate.status == 0, "\(simulate.stderr)")
+        #expect(simulate.stdout.contains("BIG1"), "the orders are planned: \(simulate.stdout.prefix(500))")
+        let preview = try TestSupport.carecron(["preview", "payment-reminder"], in: s.folder)
+        #expect(preview.status == 0, "\(preview.stderr)")
+        try s.start()
+        #expect(s.stop() == 0)
+    }
+
+    // MARK: 7. Orders found long past their hold
+
+    @Test func simulateFromAWeekLaterExpiresTheDemoShopsPendingOrdersAndSaysWhy() throws {
+        let dir = try TestSupport.shopFolder()
+        for kind in ["customers", "orders"] {
+            let r = try TestSupport.carecron(["import", kind, "demo/\(kind).csv"], in: dir)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let sim = try TestSupport.carecron(["simulate", "--from", "2026-12-07T00:00:00+07:00", "--to", "2026-12-08T00:00:00+07:00",
+                                            "--format", "jsonl", "--explain"], in: dir)
+        #expect(sim.status == 0, "\(sim.stderr)")
+        let events = sim.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let expired = events.filter { $0["kind"] as? String == "expire" }
+        let pending = ["D01", "D02", "D03", "D04", "D05", "D06", "D07", "D08", "D09", "D10", "D13"]
+        #expect(Set(expired.compactMap { $0["orderId"] as? String }) == Set(pending), "\(sim.stdout)")
+        #expect(expired.allSatisfy { $0["at"] as? String == "2026-12-07T00:00:00+07:00" })
+        #expect(expired.allSatisfy { ($0["reason"] as? String ?? "").contains("still unpaid long after its hold ended") })
+        #expect(!events.contains { $0["kind"] as? String == "message" && $0["job"] as? String == "order-expiry" }, "no notice days late")
+    }
+}
