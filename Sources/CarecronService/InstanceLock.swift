@@ -2,6 +2,9 @@ import Foundation
 
 /// One scheduler per database: an exclusive `flock` on a file beside it. The kernel drops the
 /// lock when the process dies, however it dies, so a crash never leaves it stale.
+/// The lock belongs to the file, not to the name config.json gives it: the name is resolved
+/// through every symbolic link first, and a database with a second hard link is refused (the
+/// lock file and SQLite's journal both follow the name, so two names would be two locks).
 /// Single-node assumption: it holds for an SQLite file on this machine; several nodes on a
 /// shared database elect a leader instead.
 public final class InstanceLock: Sendable {
@@ -13,17 +16,40 @@ public final class InstanceLock: Sendable {
     }
 
     public init(database: URL) throws {
-        path = database.path + ".lock"
-        fd = open(path, O_CREAT | O_RDWR, 0o600)
+        let file = try Self.identity(of: database)
+        path = file + ".lock"
+        fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Held(description: "cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
             close(fd)
-            throw Held(description: "another carecron is already running on \(database.path) (pid \(holder.isEmpty ? "?" : holder)); stop it first")
+            let named = file == database.path ? "" : " (config.json names it \(database.path))"
+            throw Held(description: "another carecron is already running on \(file)\(named) (pid \(holder.isEmpty ? "?" : holder)); stop it first")
         }
         ftruncate(fd, 0)
         let pid = "\(getpid())\n"
         _ = pid.withCString { write(fd, $0, strlen($0)) }
+    }
+
+    /// The database's one true path: every link resolved (the file's, or for a file not made yet,
+    /// its folder's). A file with more than one hard link has more than one true path: refused.
+    public static func identity(of database: URL) throws -> String {
+        var info = stat()
+        if stat(database.path, &info) == 0 {
+            guard info.st_nlink <= 1 else {
+                throw Held(description: "the database \(database.path) has \(info.st_nlink) names (hard links); carecron's lock and SQLite's journal follow the name, so a service started under each name would both send: remove the other names and keep one")
+            }
+            return try realPath(database.path)
+        }
+        return try realPath(database.deletingLastPathComponent().path) + "/" + database.lastPathComponent
+    }
+
+    private static func realPath(_ path: String) throws -> String {
+        guard let resolved = realpath(path, nil) else {
+            throw Held(description: "cannot resolve \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     deinit {

@@ -119,4 +119,45 @@ struct SecondHostileRoundTests {
         #expect(expired.allSatisfy { ($0["reason"] as? String ?? "").contains("still unpaid long after its hold ended") })
         #expect(!events.contains { $0["kind"] as? String == "message" && $0["job"] as? String == "order-expiry" }, "no notice days late")
     }
+
+    // MARK: 3. The single-instance lock follows the file
+
+    /// Starts `carecron run` in `folder` and returns its exit status if it exits within `seconds`
+    /// (nil: still running, then killed) and its log.
+    static func runExits(in folder: URL, within seconds: Double) throws -> (status: Int32?, log: String) {
+        let log = folder.appendingPathComponent("second.log")
+        let p = try TestSupport.start(["run"], in: folder, environment: ["API_TOKEN": "t0k3n", "SHOP_WEBHOOK_SECRET": "whs3cret"], log: log)
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning, Date() < deadline { usleep(50_000) }
+        let status: Int32? = p.isRunning ? nil : p.terminationStatus
+        if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
+    @Test func aSecondServiceOnTheSameFileUnderAnotherNameIsRefused() throws {
+        let s = try Service()
+        try s.start()
+        let database = s.folder.appendingPathComponent("var/carecron.sqlite")
+        let other = try TestSupport.shopFolder()
+        let alias = other.appendingPathComponent("alias.sqlite")
+        try FileManager.default.createSymbolicLink(at: alias, withDestinationURL: database)
+        try TestSupport.editConfig(other) { c in
+            c["database"] = alias.path
+            c["senders"] = ["audit": ["type": "file", "path": "var/sent.jsonl"]]
+            c["channels"] = ["sms": "audit", "email": "audit", "zalo": "audit"]
+            c.removeValue(forKey: "http")
+        }
+        let second = try Self.runExits(in: other, within: 15)
+        #expect(second.status == 1, "a second service ran on the same file through a symbolic link: \(second.log)")
+        #expect(second.log.contains("another carecron is already running on \(try InstanceLock.identity(of: database))"), "\(second.log)")
+        #expect(second.log.contains("config.json names it \(alias.path)"), "\(second.log)")
+
+        // A hard link is a second name SQLite's journal would follow too: refused outright.
+        #expect(s.stop() == 0)
+        let hard = other.appendingPathComponent("hard.sqlite")
+        try FileManager.default.linkItem(at: database, to: hard)
+        try TestSupport.editConfig(other) { c in c["database"] = hard.path }
+        let linked = try Self.runExits(in: other, within: 15)
+        #expect(linked.status == 1 && linked.log.contains("has 2 names (hard links)"), "\(linked.log)")
+    }
 }
