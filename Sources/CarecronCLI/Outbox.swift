@@ -92,9 +92,20 @@ struct OutboxSend: AsyncParsableCommand {
             for line in error.lines { Console.error(line) }
             throw ExitCode(error.exitCode)
         }
+        // On SQLite the service's own lock: messages a running service has on the wire look like a
+        // crash's to recoverInFlight, and would go out a second time.
+        var lock: InstanceLock?
+        if config.postgres == nil, FileManager.default.fileExists(atPath: config.database.path) {
+            do { lock = try InstanceLock(database: config.database) } catch {
+                Console.error("carecron outbox send: \(error)")
+                throw ExitCode(1)
+            }
+        }
+        defer { withExtendedLifetime(lock) {} }
         let store = try await options.openStore(config)
         let dispatcher = DeliveryAssembly.dispatcher(config, jobs, store: store, built: built, log: Logger(label: "carecron"))
         let outbox = store.outbox
+        _ = try await dispatcher.recordHeldOutcomes()
         _ = try await outbox.recoverInFlight(now: WallClock.system.now())
         var report = try await dispatcher.drain()
         while untilEmpty, let next = try await outbox.nextDue() {

@@ -83,6 +83,9 @@ public final class Dispatcher: Sendable {
     let outbox: any OutboxStore
     /// Outcomes are committed in groups (see `GroupCommit`).
     private let outcomes: GroupCommit
+    /// Where outcomes the store refused are kept across a restart (SQLite's; none on PostgreSQL,
+    /// whose leases hand an unfinished message to another node).
+    let journal: OutcomeJournal?
     let senders: [String: any Sender]
     let channels: [String: String]
     let gates: [String: SenderGate]
@@ -99,10 +102,12 @@ public final class Dispatcher: Sendable {
 
     public init(store: any CareStore, senders: [String: any Sender], channels: [ChannelKind: String], jobs: [JobDefinition],
                 unavailable: [String: String] = [:],
-                retry: RetryPolicy = RetryPolicy(), now: @escaping @Sendable () -> Date = WallClock.system.now, log: Logger) {
+                retry: RetryPolicy = RetryPolicy(), now: @escaping @Sendable () -> Date = WallClock.system.now, log: Logger,
+                journal: OutcomeJournal? = nil) {
         self.store = store
         self.outbox = store.outbox
-        self.outcomes = GroupCommit(store.outbox)
+        self.journal = journal
+        self.outcomes = GroupCommit(store.outbox, journal: journal, log: log)
         self.unavailable = unavailable
         self.senders = senders
         self.channels = Dictionary(uniqueKeysWithValues: channels.map { ($0.key.rawValue, $0.value) })
@@ -142,14 +147,14 @@ public final class Dispatcher: Sendable {
 
     /// Sends one claimed message. If `keepGoing` turns false while it waits for a slot, it is
     /// handed back to the outbox unsent: at a stop, only what is on the wire finishes.
-    func deliver(_ m: OutboxMessage, while keepGoing: @Sendable () -> Bool = { true }) async -> DispatchReport {
+    func deliver(_ m: OutboxMessage, while keepGoing: @escaping @Sendable () -> Bool = { true }) async -> DispatchReport {
         var report = DispatchReport()
         let job = jobs[m.job]
         do {
             let facts = try await store.sendingFacts(customerId: m.customerId, orderIds: m.orderIds)
             if let reason = StillWanted.reasonToCancel(customerId: m.customerId, orderIds: m.orderIds, facts: facts,
                                                        rules: job?.rules, purpose: job?.purpose, expiresAt: m.expiresAt, now: now()) {
-                try await outcomes.record([.cancelled(m.id, reason: reason, now: now())])
+                try await outcomes.record([.cancelled(m.id, reason: reason, now: now())], while: keepGoing)
                 log.info("cancelled: \(reason)", metadata: ["msg": "\(m.logContext)"])
                 report.cancelled = 1
                 return report
@@ -160,7 +165,7 @@ public final class Dispatcher: Sendable {
                 return report
             }
             guard let senderName = channels[m.rendering.channel], let sender = senders[senderName], let gate = gates[senderName] else {
-                return try await fallBackOrDie(m, "no sender for channel \(m.rendering.channel)", &report)
+                return try await fallBackOrDie(m, "no sender for channel \(m.rendering.channel)", keepGoing: keepGoing, &report)
             }
             await gate.acquire()
             guard keepGoing(), outbox.stillHolds(m.id) else {
@@ -183,31 +188,47 @@ public final class Dispatcher: Sendable {
                                                                    ("outcome", Self.outcomeName(outcome))]).increment()
             switch outcome {
             case .sent(let providerId):
-                try await outcomes.record([.sender(m.id, name: senderName), .sent(m.id, providerId: providerId, at: now())])
+                try await outcomes.record([.sender(m.id, name: senderName), .sent(m.id, providerId: providerId, at: now())], while: keepGoing)
                 log.info("sent", metadata: ["msg": "\(m.logContext)", "provider_id": "\(providerId ?? "-")"])
                 report.sent = 1
                 if m.reminder != nil { report.sentReminders = 1 }
             case .retry(let why, let after):
-                try await retryOrDie(m, why, retryAfter: after, limits: sender.limits, sender: senderName, &report)
+                try await retryOrDie(m, why, retryAfter: after, limits: sender.limits, sender: senderName, keepGoing, &report)
             case .unknown(let why):
                 // The provider may have it: the retry carries the same idempotency key.
-                try await retryOrDie(m, "outcome unknown: \(why)", retryAfter: nil, limits: sender.limits, sender: senderName, &report)
+                try await retryOrDie(m, "outcome unknown: \(why)", retryAfter: nil, limits: sender.limits, sender: senderName, keepGoing, &report)
             case .rejected(let why):
-                return try await fallBackOrDie(m, why, sender: senderName, &report)
+                return try await fallBackOrDie(m, why, sender: senderName, keepGoing: keepGoing, &report)
             case .misconfigured(let why):
-                try await outcomes.record([.sender(m.id, name: senderName), .dead(m.id, error: "configuration: \(why)", now: now())])
+                try await outcomes.record([.sender(m.id, name: senderName), .dead(m.id, error: "configuration: \(why)", now: now())], while: keepGoing)
                 log.critical("configuration error, message dead: \(why)", metadata: ["msg": "\(m.logContext)", "sender": "\(senderName)"])
                 report.dead = 1
             case .stopSender(let why):
                 try await outcomes.record([.sender(m.id, name: senderName),
-                                           .retry(m.id, error: "sender \(senderName) stopped: \(why)", next: now().addingTimeInterval(retry.maximum), now: now())])
+                                           .retry(m.id, error: "sender \(senderName) stopped: \(why)", next: now().addingTimeInterval(retry.maximum), now: now())],
+                                          while: keepGoing)
                 log.critical("sender \(senderName) stopped until its configuration is fixed: \(why)", metadata: ["msg": "\(m.logContext)"])
                 report.retried = 1
             }
+        } catch let held as GroupCommit.OutcomeHeld {
+            log.warning("stopping while the store refuses outcomes: \(held)", metadata: ["msg": "\(m.logContext)"])
         } catch {
             log.error("outbox error: \(store.explain(error))", metadata: ["msg": "\(m.logContext)"])
         }
         return report
+    }
+
+    /// Records the outcomes a stop left held in the journal (the store had refused them): done
+    /// before messages left `sending` are tried again, so that none the provider accepted goes twice.
+    public func recordHeldOutcomes() async throws -> Int {
+        guard let journal else { return 0 }
+        let held = journal.held()
+        guard !held.isEmpty else { return 0 }
+        try await outbox.record(held)
+        journal.hold([])
+        let messages = Set(held.map(\.id)).count
+        log.notice("recorded the outcomes of \(messages) message(s) held since the store refused them", metadata: ["journal": "\(journal.path)"])
+        return messages
     }
 
     static func outcomeName(_ o: SendOutcome) -> String {
@@ -220,25 +241,27 @@ public final class Dispatcher: Sendable {
     }
 
     private func retryOrDie(_ m: OutboxMessage, _ why: String, retryAfter: TimeInterval?, limits: SenderLimits,
-                            sender: String, _ report: inout DispatchReport) async throws {
+                            sender: String, _ keepGoing: @escaping @Sendable () -> Bool, _ report: inout DispatchReport) async throws {
         if m.attempts >= limits.maxAttempts {
-            try await outcomes.record([.sender(m.id, name: sender), .dead(m.id, error: "gave up after \(m.attempts) attempts: \(why)", now: now())])
+            try await outcomes.record([.sender(m.id, name: sender), .dead(m.id, error: "gave up after \(m.attempts) attempts: \(why)", now: now())],
+                                      while: keepGoing)
             log.error("dead after \(m.attempts) attempts: \(why)", metadata: ["msg": "\(m.logContext)"])
             report.dead = 1
             return
         }
         let next = now().addingTimeInterval(retry.delay(attempt: m.attempts, retryAfter: retryAfter))
-        try await outcomes.record([.sender(m.id, name: sender), .retry(m.id, error: why, next: next, now: now())])
+        try await outcomes.record([.sender(m.id, name: sender), .retry(m.id, error: why, next: next, now: now())], while: keepGoing)
         log.warning("will retry: \(why)", metadata: ["msg": "\(m.logContext)", "attempt": "\(m.attempts)"])
         report.retried = 1
     }
 
-    private func fallBackOrDie(_ m: OutboxMessage, _ why: String, sender: String? = nil, _ report: inout DispatchReport) async throws -> DispatchReport {
+    private func fallBackOrDie(_ m: OutboxMessage, _ why: String, sender: String? = nil, keepGoing: @escaping @Sendable () -> Bool,
+                               _ report: inout DispatchReport) async throws -> DispatchReport {
         if try await outbox.fallBack(m, error: why, now: now()) {
             log.notice("falling back to \(m.fallbacks[0].channel): \(why)", metadata: ["msg": "\(m.logContext)"])
             report.fellBack = 1
         } else {
-            try await outcomes.record((sender.map { [.sender(m.id, name: $0)] } ?? []) + [.dead(m.id, error: why, now: now())])
+            try await outcomes.record((sender.map { [.sender(m.id, name: $0)] } ?? []) + [.dead(m.id, error: why, now: now())], while: keepGoing)
             log.error("dead: \(why)", metadata: ["msg": "\(m.logContext)"])
             report.dead = 1
         }

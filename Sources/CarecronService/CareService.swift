@@ -63,6 +63,7 @@ public final class CareService: Service, Sendable {
         let upSince = clock.now()
         let lastSeen = try await store.heartbeat()
         if !dryRun {
+            _ = try await runtime.current.dispatcher?.recordHeldOutcomes()
             let recovered = try await store.outbox.recoverInFlight(now: upSince)
             if recovered > 0 { log.warning("\(recovered) message(s) were being sent when carecron stopped: retried with their idempotency keys") }
         }

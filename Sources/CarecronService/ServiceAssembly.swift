@@ -126,7 +126,17 @@ public enum DeliveryAssembly {
         for p in built.problems { log.error("sender unavailable, its messages wait: \(config.file.lastPathComponent): \(p.line)") }
         return Dispatcher(store: store, senders: built.senders, channels: config.channels, jobs: jobs,
                           unavailable: Dictionary(built.problems.map { ($0.sender, $0.reason) }, uniquingKeysWith: { a, _ in a }),
-                          retry: config.retryPolicy, now: clock.now, log: log)
+                          retry: config.retryPolicy, now: clock.now, log: log, journal: outcomeJournal(config, log: log))
+    }
+
+    /// The journal of outcomes the store refused, beside an SQLite database (PostgreSQL's leases
+    /// hand an unfinished message to another node instead).
+    static func outcomeJournal(_ config: ShopConfig, log: Logger) -> OutcomeJournal? {
+        guard config.postgres == nil else { return nil }
+        do { return try OutcomeJournal(path: OutcomeJournal.beside(database: config.database)) } catch {
+            log.error("no outcome journal: \(error); if the disk fills while sending, a restart sends the messages in flight again (with their keys)")
+            return nil
+        }
     }
 
     /// Refuses to start when a sender a channel uses cannot be built: better no service than one

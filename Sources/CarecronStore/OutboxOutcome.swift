@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// What became of a claimed message, as the dispatcher records it (`OutboxStore.record`).
-public enum OutboxOutcome: Sendable, Equatable {
+public enum OutboxOutcome: Sendable, Equatable, Codable {
     /// The sender that takes the message on its current channel (the first to record one keeps it).
     case sender(Int64, name: String)
     case sent(Int64, providerId: String?, at: Date)

@@ -65,15 +65,45 @@ struct GroupCommitTests {
         #expect(await group.commits < 10, "40 outcomes, a handful of commits")
     }
 
-    @Test func aFailedCommitIsEveryCallersError() async throws {
+    /// Issue 24, item 4: a commit the store refuses is held and tried again, never dropped: its
+    /// callers wait until it is recorded, or stop waiting once their dispatcher stops, the
+    /// outcomes still held, in memory and in the journal.
+    @Test func aRefusedCommitIsHeldUntilTheStoreTakesIt() async throws {
         let (store, claimed) = try storeWithClaimed(3)
-        let group = GroupCommit(Outbox(store: store))
+        let journal = try OutcomeJournal(path: store.url.path + ".outcomes")
+        let group = GroupCommit(Outbox(store: store), journal: journal, retryDelays: (0.05, 0.2))
         try await store.db.write { db in
             try db.execute(sql: "CREATE TRIGGER refuse BEFORE UPDATE OF state ON outbox BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
         }
-        for m in claimed {
-            await #expect(throws: DatabaseError.self) { try await group.record([.sent(m.id, providerId: nil, at: self.now)]) }
+        let stopping = StopSwitch()
+        // The first caller's dispatcher stops: it is told its outcome is held.
+        await #expect(throws: GroupCommit.OutcomeHeld.self) {
+            async let stop: Void = { try? await Task.sleep(nanoseconds: 300_000_000); stopping.flip() }()
+            try await group.record([.sent(claimed[0].id, providerId: "p0", at: self.now)], while: { !stopping.isOn })
+            await stop
         }
+        #expect(journal.held() == [.sent(claimed[0].id, providerId: "p0", at: now)], "kept where a restart finds it")
+        // The others wait until the store takes them, with the first.
+        let waiting = Task {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for m in claimed.dropFirst() { tasks.addTask { try await group.record([.sent(m.id, providerId: "p\(m.id)", at: self.now)]) } }
+                try await tasks.waitForAll()
+            }
+        }
+        try await Task.sleep(nanoseconds: 300_000_000)
         #expect(try await store.db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sending'") } == 3)
+        try await store.db.write { try $0.execute(sql: "DROP TRIGGER refuse") }
+        try await waiting.value
+        #expect(try await store.db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") } == 3)
+        #expect(journal.held().isEmpty, "the journal is emptied once they are recorded")
+        #expect(await group.heldCount == 0)
     }
+}
+
+/// A flag a test turns on from another task.
+final class StopSwitch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var on = false
+    var isOn: Bool { lock.withLock { on } }
+    func flip() { lock.withLock { on = true } }
 }

@@ -160,4 +160,67 @@ struct SecondHostileRoundTests {
         let linked = try Self.runExits(in: other, within: 15)
         #expect(linked.status == 1 && linked.log.contains("has 2 names (hard links)"), "\(linked.log)")
     }
+
+    // MARK: 4. A full disk while sending
+
+    static func states(_ s: Service, _ ids: [String]) throws -> [String: String] {
+        let store = try Self.store(s)
+        var out: [String: String] = [:]
+        for id in ids {
+            out[id] = try store.db.read { try String.fetchOne($0, sql: "SELECT state FROM outbox WHERE order_ids = ?", arguments: [id]) } ?? "none"
+        }
+        return out
+    }
+
+    /// The provider accepted messages while the disk was full: their outcomes are recorded once
+    /// it has room, and a restart before then records them from the journal; never a second send.
+    @Test(.enabled(if: SmallDisk.canMount, "this machine does not let a test mount a tmpfs"))
+    func outcomesAFullDiskRefusedAreRecordedLaterAndNeverSentAgain() throws {
+        let disk = try SmallDisk(megabytes: 24)
+        let outside = TestSupport.temporaryFolder("outside")
+        let hold = outside.appendingPathComponent("hold")
+        let server = try TestServer("http_server.py", ["--hold-file", hold.path])
+        let s = try Service(folder: disk.folder, logFolder: outside)
+        try s.editConfig { c in
+            // Longer than the provider holds its answers: the sends succeed, late.
+            c["senders"] = ["hook": ["type": "webhook", "url": "\(server.url)/hook", "timeout": 50]]
+            c["channels"] = ["sms": "hook", "email": "hook", "zalo": "hook"]
+        }
+        // Three orders due a reminder now, imported before the start so that one step plans them all.
+        let placed = ServiceTests.placed(minutesAgo: 30)
+        try (["id,customer_id,placed_at,amount"] + ["F1,C001", "F2,C002", "F3,C003"].map { "\($0),\(placed),450000" })
+            .joined(separator: "\n").write(to: outside.appendingPathComponent("orders.csv"), atomically: true, encoding: .utf8)
+        #expect(try TestSupport.carecron(["import", "orders", outside.appendingPathComponent("orders.csv").path], in: s.folder).status == 0)
+        try Data().write(to: hold)
+        try s.start()
+        /// The provider holds the sends of `ids` until the disk is full, then accepts them.
+        func accepted(whileTheDiskIsFull ids: [String], requestsSoFar: Int) throws {
+            try s.waitFor("the reminders on the wire") { try Self.states(s, ids).values.allSatisfy { $0 == "sending" } }
+            try disk.fill()
+            try FileManager.default.removeItem(at: hold)
+            try s.waitFor("the provider to answer") { try server.requests().count >= requestsSoFar + ids.count }
+            try s.waitFor("the refusal to be logged") { s.logText.contains("outcomes not recorded: the store refused them") }
+            #expect(try Self.states(s, ids).values.allSatisfy { $0 == "sending" }, "nothing could be recorded")
+        }
+
+        // A stop while the disk is full, then a restart once it has room: recorded from the journal.
+        try accepted(whileTheDiskIsFull: ["F1", "F2", "F3"], requestsSoFar: 0)
+        #expect(s.stop() == 0, "the stop is not held up by the full disk: \(s.logText.suffix(2000))")
+        try disk.empty()
+        try s.start()
+        try s.waitFor("the held outcomes to be recorded") { try Self.states(s, ["F1", "F2", "F3"]).values.allSatisfy { $0 == "sent" } }
+        #expect(s.logText.contains("recorded the outcomes of 3 message(s) held since the store refused them"))
+
+        // The disk gets room while the service runs: recorded then.
+        try Data().write(to: hold)
+        let put = try s.call("PUT", "/v1/orders/F4", "{\"customer_id\": \"C005\", \"placed_at\": \"\(placed)\", \"amount\": 450000}")
+        #expect(put.status == 201, "\(put.body)")
+        try accepted(whileTheDiskIsFull: ["F4"], requestsSoFar: 3)
+        try disk.empty()
+        try s.waitFor("the outcome to be recorded once there is room") { try Self.states(s, ["F4"])["F4"] == "sent" }
+        usleep(1_500_000)  // a resend, if any, would have reached the provider by now
+        let keys = try server.requests().compactMap { ($0["headers"] as? [String: String])?["Idempotency-Key"] }
+        #expect(keys.count == 4 && Set(keys).count == 4, "each message sent once: \(keys)")
+        #expect(s.stop() == 0)
+    }
 }

@@ -17,10 +17,11 @@ struct ServiceTests {
         var process: Process?
         let log: URL
 
-        init() throws {
-            folder = try TestSupport.shopFolder()
+        /// A shop in `folder` (a new temporary one by default), its log in `logFolder` (the shop's own by default).
+        init(folder shop: URL? = nil, logFolder: URL? = nil) throws {
+            self.folder = try TestSupport.shopFolder(at: shop)
             port = closedPort()
-            log = folder.appendingPathComponent("service.log")
+            log = (logFolder ?? self.folder).appendingPathComponent("service.log")
             let url = folder.appendingPathComponent("config.json")
             var c = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
             c["senders"] = ["audit": ["type": "file", "path": "var/sent.jsonl"]]

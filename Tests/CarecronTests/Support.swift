@@ -102,8 +102,8 @@ enum TestSupport {
 
     /// A copy of the shipped config.json and jobs/ in a temporary folder, so that tests can
     /// break them without touching the repository.
-    static func shopFolder() throws -> URL {
-        let dir = temporaryFolder("carecron-shop")
+    static func shopFolder(at folder: URL? = nil) throws -> URL {
+        let dir = folder ?? temporaryFolder("carecron-shop")
         let fm = FileManager.default
         try fm.copyItem(at: packageRoot.appendingPathComponent("config.json"), to: dir.appendingPathComponent("config.json"))
         try fm.copyItem(at: packageRoot.appendingPathComponent("jobs"), to: dir.appendingPathComponent("jobs"))

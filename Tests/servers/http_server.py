@@ -10,12 +10,14 @@ verified. What it answers is decided per request, in order:
   --zalo                                   : answer like Zalo ZNS; a phone ending in 108, 118, 124,
                                              131 or 144 gets that error code;
   --esms                                   : answer like eSMS (CodeResult 100, SMSID);
-  --delay SECONDS                          : hold every answer that long (concurrency tests).
+  --delay SECONDS                          : hold every answer that long (concurrency tests);
+  --hold-file PATH                         : hold every answer while PATH exists (at most 60 s).
 """
 import argparse
 import hashlib
 import hmac
 import json
+import os
 import random
 import sys
 import threading
@@ -33,6 +35,7 @@ p.add_argument("--slow", type=float, default=5.0)
 p.add_argument("--delay", type=float, default=0.0)
 p.add_argument("--zalo", action="store_true")
 p.add_argument("--esms", action="store_true")
+p.add_argument("--hold-file", default="")
 args = p.parse_args()
 
 script = [s for s in args.script.split(",") if s]
@@ -83,6 +86,9 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if args.delay:
                 time.sleep(args.delay)
+            held_until = time.time() + 60
+            while args.hold_file and os.path.exists(args.hold_file) and time.time() < held_until:
+                time.sleep(0.05)
             if answer == "slow":
                 time.sleep(args.slow)
             # Logged before answering, so that whoever got the answer finds the request logged.

@@ -1,0 +1,41 @@
+import Foundation
+
+/// A real full disk for one test: a small tmpfs mounted on a temporary folder (the machine's and
+/// CI's sandboxes run as root and may mount), filled to its last page and emptied again.
+final class SmallDisk {
+    let folder: URL
+    private var filler: URL { folder.appendingPathComponent("filler") }
+
+    /// Whether this machine lets a test mount a tmpfs (checked once).
+    static let canMount: Bool = {
+        guard let d = try? SmallDisk(megabytes: 1) else { return false }
+        d.unmount()
+        return true
+    }()
+
+    init(megabytes: Int) throws {
+        folder = TestSupport.temporaryFolder("small-disk")
+        let mount = try TestSupport.run(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", folder.path],
+                                        in: URL(fileURLWithPath: "/"))
+        guard mount.status == 0 else { throw TestServer.ServerError(message: "cannot mount a tmpfs: \(mount.stderr)") }
+    }
+
+    /// Writes until the disk refuses a single page more.
+    func fill() throws {
+        _ = FileManager.default.createFile(atPath: filler.path, contents: nil)
+        let fd = open(filler.path, O_WRONLY | O_APPEND)
+        defer { close(fd) }
+        for size in [1 << 20, 4096, 512] {
+            let chunk = [UInt8](repeating: 0xAB, count: size)
+            while write(fd, chunk, size) == size {}
+        }
+    }
+
+    func empty() throws { try FileManager.default.removeItem(at: filler) }
+
+    func unmount() {
+        _ = try? TestSupport.run(URL(fileURLWithPath: "/bin/umount"), ["-l", folder.path], in: URL(fileURLWithPath: "/"))
+    }
+
+    deinit { unmount() }
+}
