@@ -45,7 +45,8 @@ public struct Fuzzer {
     }
 
     /// The whole run: `cases` split between job files (20%), CSV imports (40%) and the HTTP API
-    /// of a real `carecron run` (40%); each target's counts recorded as `fuzz_NAME_*`. Returns
+    /// of a real `carecron run` (40%), then a tenth as many amounts and dates through every entry
+    /// (`values`); each target's counts recorded as `fuzz_NAME_*`. Returns
     /// the problems found (examples of unclear rejections, a dead service).
     public static func run(cases: Int, seed: UInt64, figures: Figures, source: URL) throws -> [String] {
         var fuzzer = Fuzzer(seed: seed)
@@ -61,10 +62,16 @@ public struct Fuzzer {
 
         let shop = try BenchShop(from: source)
         defer { shop.remove() }
-        let port = freePort(), token = "fuzz-\(UUID().uuidString)"
+        let port = freePort(), token = "fuzz-\(UUID().uuidString)", webhookSecret = "fuzz-\(UUID().uuidString)"
         try shop.enableAPI(port: port, tokenVariable: "CARECRON_FUZZ_TOKEN")
+        try shop.edit { c in
+            var http = c["http"] as? [String: Any] ?? [:]
+            http["webhookSecret"] = ["env": "CARECRON_FUZZ_WEBHOOK_SECRET"]
+            c["http"] = http
+        }
         _ = try runToEnd(carecronBinary, ["import", "customers", try samplesFile(source, "customers"), "--config", shop.config.path])
-        let service = try Child(carecronBinary, ["run", "--config", shop.config.path], environment: ["CARECRON_FUZZ_TOKEN": token],
+        let service = try Child(carecronBinary, ["run", "--config", shop.config.path],
+                                environment: ["CARECRON_FUZZ_TOKEN": token, "CARECRON_FUZZ_WEBHOOK_SECRET": webhookSecret],
                                 stderr: shop.folder.appendingPathComponent("run.log").path)
         let deadline = Date().addingTimeInterval(60)
         while exchange(port: port, Self.healthz)?.status != 200 {
@@ -72,6 +79,9 @@ public struct Fuzzer {
             usleep(50_000)
         }
         note("http_api", fuzzer.api(port: port, token: token, cases: cases - cases / 5 - cases * 2 / 5))
+        // Issue 24: amounts and dates with their true readings, a tenth as many cases again.
+        note("values", try fuzzer.values(cases: max(50, cases / 10), source: source, port: port, token: token,
+                                         webhookSecret: webhookSecret, database: shop.database))
         // A crash of the in-process targets ends this run itself; the service's is counted here.
         let died = !service.isRunning
         if died { problems.append("http_api: carecron run died during the run") }

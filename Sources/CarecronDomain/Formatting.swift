@@ -25,33 +25,37 @@ public enum VietnameseFormat {
 /// Instants as they appear in files and on the command line.
 public enum InstantFormat {
     /// ISO 8601 with an offset, or a local shop time without one ("2026-12-01T08:15:00",
-    /// "2026-12-01 08:15"), read in the shop's zone.
+    /// "2026-12-01 08:15"), read in the shop's zone. Strict: a day the calendar does not have
+    /// (30 February), an hour past 23 or an offset past 14 hours is no time at all, never the
+    /// nearest one Foundation's lenient parsers would make of it.
     public static func parse(_ text: String, clock: ShopClock) -> Date? {
         let t = text.trimmedSpaces
         if let d = ISOInstant.parse(t) { return d }
-        if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse(t) { return d }
-        if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(t) { return d }
-        if t.hasSuffix("Z") || t.range(of: #"[+-]\d\d:?\d\d$"#, options: .regularExpression) != nil,
-           t.count > 10, let d = parseOffset(t) { return d }
-        return parseLocal(t, clock: clock)
-    }
-
-    private static func parseOffset(_ t: String) -> Date? {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        for pattern in ["yyyy-MM-dd'T'HH:mmXXXXX", "yyyy-MM-dd HH:mm:ssXXXXX", "yyyy-MM-dd HH:mmXXXXX"] {
-            f.dateFormat = pattern
-            if let d = f.date(from: t) { return d }
-        }
-        return nil
-    }
-
-    private static func parseLocal(_ t: String, clock: ShopClock) -> Date? {
-        let m = t.wholeMatch(of: /(\d{4}-\d{2}-\d{2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?/)
-        guard let m, let date = LocalDate(iso: String(m.1)) else { return nil }
-        let h = m.2.flatMap { Int($0) } ?? 0, min = m.3.flatMap { Int($0) } ?? 0, s = m.4.flatMap { Int($0) } ?? 0
+        guard let m = t.wholeMatch(of: shape), let date = LocalDate(iso: String(m.date)) else { return nil }
+        let h = m.hour.flatMap { Int($0) } ?? 0, min = m.minute.flatMap { Int($0) } ?? 0, s = m.second.flatMap { Int($0) } ?? 0
         guard (0..<24).contains(h), (0..<60).contains(min), (0..<60).contains(s) else { return nil }
-        return clock.instant(of: date, TimeOfDay(hour: h, minute: min)).addingTimeInterval(TimeInterval(s))
+        let fraction = m.fraction.flatMap { Double("0." + $0) } ?? 0
+        guard let zone = m.zone else {
+            // A date alone, or a wall time: the shop's.
+            return clock.instant(of: date, TimeOfDay(hour: h, minute: min)).addingTimeInterval(TimeInterval(s) + fraction)
+        }
+        guard m.hour != nil, let offset = offsetSeconds(zone) else { return nil }
+        let seconds = date.daysSinceEpoch * 86_400 + h * 3600 + min * 60 + s - offset
+        return Date(timeIntervalSince1970: TimeInterval(seconds) + fraction)
+    }
+
+    /// Date, then optionally the time (minutes, seconds and a fraction optional) and an offset.
+    nonisolated(unsafe) private static let shape =
+        /(?<date>\d{4}-\d{2}-\d{2})(?:[T ](?<hour>\d{1,2}):(?<minute>\d{2})(?::(?<second>\d{2})(?:[.,](?<fraction>\d{1,9}))?)?)?(?<zone>Z|z|[+-]\d{2}(?::?\d{2})?)?/
+
+    /// "Z", "+07:00", "+0700" or "+07" as seconds east of UTC; nil past ±14:00.
+    private static func offsetSeconds(_ zone: Substring) -> Int? {
+        if zone == "Z" || zone == "z" { return 0 }
+        let sign = zone.first == "-" ? -1 : 1
+        let digits = zone.dropFirst().filter { $0 != ":" }
+        guard let h = Int(digits.prefix(2)), let m = digits.count > 2 ? Int(digits.dropFirst(2)) : 0,
+              h <= 14, m < 60, h * 60 + m <= 14 * 60 else { return nil }
+        return sign * (h * 3600 + m * 60)
     }
 
     /// "2026-12-01T12:00:00+07:00" in the shop's zone.
@@ -91,7 +95,7 @@ enum ISOInstant {
                 guard b[19] == UInt8(ascii: "Z") else { return nil }
             } else {
                 guard b[19] == UInt8(ascii: "+") || b[19] == UInt8(ascii: "-"), b[22] == UInt8(ascii: ":"),
-                      let oh = digits(20, 2), let om = digits(23, 2), oh <= 14, om < 60 else { return nil }
+                      let oh = digits(20, 2), let om = digits(23, 2), om < 60, oh * 60 + om <= 14 * 60 else { return nil }
                 offset = (oh * 3600 + om * 60) * (b[19] == UInt8(ascii: "-") ? -1 : 1)
             }
             let days = LocalDate(year: y, month: mo, day: d).daysSinceEpoch

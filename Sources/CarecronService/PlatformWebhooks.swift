@@ -57,7 +57,7 @@ public struct PlatformWebhooks: Sendable {
         let eventId = "\(platform):" + (webhookId ?? "\(topic):" + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined())
         if try await orders.seen(webhook: eventId) { return .duplicate }
         let order = PlatformOrder(payload, id: "\(rawId)", config: config)
-        if let refusal = order.currencyRefusal { return refusal }
+        if let refusal = order.currencyRefusal ?? order.timeRefusal { return refusal }
         let outcome: Outcome
         switch topic {
         case "orders/paid", "orders/fulfilled", "orders/cancelled":
@@ -141,6 +141,16 @@ struct PlatformOrder {
     var currencyRefusal: PlatformWebhooks.Outcome? {
         guard let currency = string("currency")?.uppercased(), currency != config.currency else { return nil }
         return .invalid(field: "currency", reason: "the order is in \(currency) and the shop's currency is \(config.currency) (config.json \"currency\"): not stored, never relabelled")
+    }
+
+    /// The times carecron reads, when present, are times: a day the calendar does not have is
+    /// refused, never read as the nearest one (30 February as 2 March).
+    var timeRefusal: PlatformWebhooks.Outcome? {
+        for key in ["created_at", "updated_at", "processed_at", "cancelled_at", "closed_at"] {
+            guard let text = string(key), !text.isEmpty, InstantFormat.parse(text, clock: config.clock) == nil else { continue }
+            return .invalid(field: key, reason: "\"\(text)\" is not a time; platforms write e.g. 2026-12-01T08:15:00+07:00")
+        }
+        return nil
     }
 
     /// Haravan says cancelled and closed also in words.

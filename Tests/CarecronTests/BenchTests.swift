@@ -72,6 +72,8 @@ struct BenchTests {
         #expect(out.run.status == 0, "\(out.run.stdout)\n\(out.run.stderr)")
         let f = out.figures
         #expect(f["fuzz_cases"] == 10_000)
+        #expect(f["fuzz_values_unclear"] == 0 && (f["fuzz_values_cases"] ?? 0) >= 1_000, "amounts and dates read as meant")
+        #expect((f["fuzz_values_rejected"] ?? 0) > 100, "and the wrong ones refused")
         for target in ["job_files", "csv_import", "http_api"] {
             #expect(f["fuzz_\(target)_unclear"] == 0, "\(target)")
             #expect((f["fuzz_\(target)_rejected"] ?? 0) > (f["fuzz_\(target)_cases"] ?? 0) / 2, "most mutations of \(target) are caught")
