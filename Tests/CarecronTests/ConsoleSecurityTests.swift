@@ -344,8 +344,25 @@ struct ConsoleSecurityTests {
         let first = try versions()
         #expect(first.values.sorted() == [shipped], "the shipped version is kept, once: \(first.keys.sorted())")
 
+        // The processes are ordered by an flock on the jobs folder: while another holds it, a save waits.
+        let folder = open(dir.appendingPathComponent("jobs").path, O_RDONLY | O_DIRECTORY)
+        #expect(folder >= 0 && flock(folder, LOCK_EX) == 0)
+        let e = try Self.openEditor(servers[1], "birthday")
+        let held = Collected<Int>(), answered = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let r = try? servers[1].post("/console/jobs/birthday/save", ["csrf": e.csrf, "base": e.base, "text": saved + "\t"], cookie: e.cookie)
+            held.lock.withLock { held.items[0] = r?.status ?? 0 }
+            answered.signal()
+        }
+        #expect(answered.wait(timeout: .now() + 1.5) == .timedOut, "the save waits for the lock")
+        flock(folder, LOCK_UN)
+        close(folder)
+        #expect(answered.wait(timeout: .now() + 10) == .success && held.lock.withLock { held.items[0] } == 303)
+        let afterWait = try String(contentsOf: file, encoding: .utf8)
+        #expect(afterWait == saved + "\t")
+
         // Two more saves in the same second: each replaced version is kept under its own name.
-        var expected = [shipped, saved]
+        var expected = [shipped, saved, afterWait]
         for (i, s) in servers.enumerated() {
             let e = try Self.openEditor(s, "birthday")
             let text = try String(contentsOf: file, encoding: .utf8) + " "
@@ -353,12 +370,12 @@ struct ConsoleSecurityTests {
             if i == 0 { expected.append(text) }
         }
         let kept = try versions()
-        #expect(kept.count == 3 && kept.values.sorted() == expected.sorted(), "\(kept.keys.sorted())")
+        #expect(kept.count == 4 && kept.values.sorted() == expected.sorted(), "\(kept.keys.sorted())")
         #expect(Set(kept.keys.map { $0.split(separator: "-")[0] }).count == 1, "all in one second: \(kept.keys.sorted())")
         // The editor lists them newest first, each restorable.
         let page = try servers[0].get("/console/jobs/birthday/edit?lang=en").body
         let listed = page.components(separatedBy: "name=\"version\" value=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
-        #expect(listed.count == 3 && listed.last.flatMap { kept[$0] } == shipped, "\(listed)")
+        #expect(listed.count == 4 && listed.last.flatMap { kept[$0] } == shipped, "\(listed)")
         servers.forEach { $0.stop() }
     }
 
