@@ -28,9 +28,11 @@ public struct Console: Sendable {
     /// Adds the console under `/console` to a router whose context is `Parent`.
     public func mount<Parent: RequestContext>(on router: some RouterMethods<Parent>) {
         let group = router.group("console", context: ConsoleContext<Parent>.self)
-        group.add(middleware: SameOriginGuard(hosts: hosts, views: views))
+        // The stylesheet and script are the same for everyone and hold nothing: served under any
+        // name, so that a refusal page shows styled.
         group.get("static/console.css") { _, _ in views.asset(views.stylesheet, type: "text/css; charset=utf-8") }
         group.get("static/console.js") { _, _ in views.asset(views.script, type: "text/javascript; charset=utf-8") }
+        group.add(middleware: SameOriginGuard(hosts: hosts, views: views))
         if users.isClosed {
             // Every other page says why it is closed; no route that could sign anyone in exists.
             let closed: @Sendable (Request, ConsoleContext<Parent>) async throws -> Response = { request, _ in
