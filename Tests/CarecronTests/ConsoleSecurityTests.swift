@@ -411,6 +411,18 @@ struct ConsoleSecurityTests {
         }.count
     }
 
+    @Test func theConnectionLimitsAreCheckedWithTheirDefaults() throws {
+        let dir = try TestSupport.shopFolder()
+        try TestSupport.editConfig(dir) { c in c["http"] = Self.http(8080) }
+        let defaults = try #require(ConfigLoader.load(dir.appendingPathComponent("config.json")).config?.http?.limits)
+        #expect(defaults.maxConnections == 256 && defaults.headerTimeout == .seconds(10) && defaults.idleTimeout == .seconds(60))
+        try TestSupport.editConfig(dir) { c in c["http"] = Self.http(8080, ["maxConnections": 3, "headerTimeout": "0s", "idleTimeout": "2h"]) }
+        let problems = ConfigLoader.load(dir.appendingPathComponent("config.json")).errors.map(\.description)
+        #expect(problems.contains { $0.hasSuffix("config.json: http.maxConnections: must be between 8 and 65536, found 3") }, "\(problems)")
+        #expect(problems.contains { $0.hasSuffix("config.json: http.headerTimeout: must be between 1s and 5m, found 0m") }, "\(problems)")
+        #expect(problems.contains { $0.hasSuffix("config.json: http.idleTimeout: must be between 1s and 1h, found 2h") }, "\(problems)")
+    }
+
     @Test func halfSentRequestsAreCutOffAtTheCapAndAfterTheHeaderTimeoutWhileHealthzAnswers() throws {
         let port = closedPort()
         let dir = try Self.shop { c in c["http"] = Self.http(port, ["maxConnections": 32, "headerTimeout": "2s", "idleTimeout": "4s"]) }
