@@ -212,7 +212,8 @@ public struct Console: Sendable {
     func login<Parent>(_ request: Request, _ context: ConsoleContext<Parent>) async throws -> Response {
         let form = try await Self.form(request)
         let language = Views.language(request)
-        let user = form["user"] ?? "", address = context.peer ?? "unknown"
+        // A name longer than any user's is cut: it only keys the counts and the log lines.
+        let user = String((form["user"] ?? "").prefix(128)), address = context.peer ?? "unknown"
         // Real time, not the console's clock: under `console --at` that one stands still.
         switch await logins.admit(user: user, address: address, now: Date()) {
         case .refused(let until, let first):
