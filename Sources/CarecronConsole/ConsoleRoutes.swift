@@ -229,7 +229,11 @@ public struct Console: Sendable {
         case .admitted:
             break
         }
-        let role = try await users.verify(user: user, password: form["password"] ?? "")
+        let role: ConsoleSettings.Role?
+        do { role = try await users.verify(user: user, password: form["password"] ?? "") } catch {
+            await logins.abandon(user: user, address: address)
+            throw error
+        }
         await logins.finish(user: user, address: address, succeeded: role != nil, now: Date())
         guard let role else {
             context.logger.notice("console login failed", metadata: ["user": "\(user)", "address": "\(address)"])

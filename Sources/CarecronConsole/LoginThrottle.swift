@@ -60,6 +60,13 @@ actor LoginThrottle {
         }
     }
 
+    /// An attempt that ended without an answer (the server shutting down): neither a failure
+    /// nor a success, but no longer in flight.
+    func abandon(user: String, address: String) {
+        users[user]?.inFlight -= 1
+        addresses[address]?.inFlight -= 1
+    }
+
     /// When the record may try again, if it may not now: failures and attempts in flight fill
     /// the limit; it frees up as the oldest failures leave the window (in flight: a second).
     private static func refusal(_ record: Record?, limit: Int, window: TimeInterval, now: Date) -> Date? {
