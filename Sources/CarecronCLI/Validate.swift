@@ -18,7 +18,9 @@ struct Validate: ParsableCommand {
         // Secrets this environment cannot resolve: `run` here would refuse to start on them.
         let secrets = loaded.config.map { SecretCheck.unresolved($0) } ?? []
         for d in secrets { print(d.description) }
-        let errors = loaded.errors.count + senderProblems.count
+        let users = loaded.config.map { SecretCheck.consoleUsers($0) } ?? []
+        for d in users { print(d.description) }
+        let errors = loaded.errors.count + senderProblems.count + users.count
         let warnings = loaded.diagnostics.count - loaded.errors.count + secrets.count
         if errors > 0 {
             print("\(errors) error(s), \(warnings) warning(s)")

@@ -155,13 +155,17 @@ public enum ConfigLoader {
             let maxBody = h.optional("maxBodyBytes")?.int(1024...16 << 20) ?? 64 * 1024
             let webhookSecret = h.optional("webhookSecret").flatMap(parseSecret)
             let console = h.optional("console")?.bool ?? true
+            var limits = ConnectionLimits()
+            if let m = h.optional("maxConnections") { limits.maxConnections = m.int(8...65_536) ?? limits.maxConnections }
+            if let t = h.optional("headerTimeout") { limits.headerTimeout = Self.seconds(t, within: 1...300) ?? limits.headerTimeout }
+            if let t = h.optional("idleTimeout") { limits.idleTimeout = Self.seconds(t, within: 1...3600) ?? limits.idleTimeout }
             h.finish()
             if let listen, let token {
                 let parts = listen.split(separator: ":")
                 if parts.count >= 2, let port = Int(parts.last!), (0...65535).contains(port) {
                     let host = parts.dropLast().joined(separator: ":").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
                     http = HTTPSettings(host: host, port: port, token: token, webhookSecret: webhookSecret, maxBodyBytes: maxBody,
-                                        console: console)
+                                        console: console, limits: limits)
                 } else {
                     h.field.child("listen", .null).report("\"\(listen)\" must be HOST:PORT, e.g. \"127.0.0.1:8080\"")
                 }
@@ -188,6 +192,15 @@ public enum ConfigLoader {
         config.console = console ?? ConsoleSettings()
         config.prices = prices
         return config
+    }
+
+    /// A duration ("10s", "1m") within a range of seconds.
+    static func seconds(_ f: Field, within range: ClosedRange<Int>) -> TimeSpan? {
+        guard let span = f.timeSpan else { return nil }
+        guard range.contains(span.seconds) else {
+            return f.fail("must be between \(TimeSpan.seconds(range.lowerBound)) and \(TimeSpan.seconds(range.upperBound)), found \(span)")
+        }
+        return span
     }
 
     /// `"outbox": {"keepFor": "90d"}`: how long sent, cancelled and dead messages stay (issue 14).

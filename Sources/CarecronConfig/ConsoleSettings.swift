@@ -38,6 +38,11 @@ public struct ConsoleSettings: Sendable {
     public var testSendsPerMinute = 5
     /// The console is reached over TLS (a proxy in front): the session cookie is `Secure`.
     public var behindTLS = false
+    /// Names the console answers to besides its listen address's own (127.0.0.1, localhost,
+    /// ::1 and the configured host): those a reverse proxy forwards, as the browser shows them
+    /// ("console.hoasen.vn", "console.hoasen.vn:8443"). Any other `Host` is refused, so that a
+    /// site whose name was pointed at this machine (DNS rebinding) cannot reach the console.
+    public var allowedHosts: [String] = []
 
     public init(users: [User] = [], testRecipients: [String] = [], testSendsPerMinute: Int = 5) {
         self.users = users
@@ -71,6 +76,16 @@ public struct ConsoleSettings: Sendable {
         }
         if let r = o.optional("testSendsPerMinute") { settings.testSendsPerMinute = r.int(1...60) ?? settings.testSendsPerMinute }
         if let t = o.optional("behindTLS") { settings.behindTLS = t.bool ?? false }
+        if let list = o.optional("allowedHosts")?.array {
+            for item in list {
+                guard let text = item.nonEmptyString else { continue }
+                guard let host = HostName(text) else {
+                    item.report("\"\(text)\" must be a host name with an optional port, as the browser shows it (e.g. \"console.hoasen.vn\" or \"console.hoasen.vn:8443\"): no scheme, no path")
+                    continue
+                }
+                settings.allowedHosts.append(host.description)
+            }
+        }
         o.finish()
         return settings
     }
@@ -84,5 +99,97 @@ public struct ConsoleSettings: Sendable {
             return .literal(s)
         }
         return ConfigLoader.parseSecret(f).map(PasswordHash.secret)
+    }
+}
+
+extension ConsoleSettings {
+    /// A user whose password hash cannot be had: the console stays closed while there is one,
+    /// rather than open to anyone as if no user were configured.
+    public struct UnloadableUser: Sendable, CustomStringConvertible {
+        public let user: String
+        public let reason: String
+        /// The field of config.json to fix.
+        public var path: String { "console.users.\(user).passwordHash" }
+        public var description: String { "\(path): \(reason)" }
+    }
+
+    /// Every user's bcrypt hash, read from wherever config.json keeps it (a secret is read once,
+    /// here), and the users whose hash cannot be read or is not a bcrypt hash.
+    public func loadHashes(relativeTo base: URL, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> (hashes: [String: (role: Role, hash: String)], unloadable: [UnloadableUser]) {
+        var hashes: [String: (role: Role, hash: String)] = [:], unloadable: [UnloadableUser] = []
+        for user in users.sorted(by: { $0.name < $1.name }) {
+            switch user.passwordHash {
+            case .literal(let hash):
+                hashes[user.name] = (user.role, hash)
+            case .secret(let ref):
+                do {
+                    let hash = try ref.resolve(relativeTo: base, environment: environment)
+                    guard Self.isBcryptHash(hash) else {
+                        unloadable.append(UnloadableUser(user: user.name, reason: "the secret is not a bcrypt hash (\"$2b$…\", 60 characters): `carecron console passwd \(user.name)` prints one"))
+                        continue
+                    }
+                    hashes[user.name] = (user.role, hash)
+                } catch {
+                    unloadable.append(UnloadableUser(user: user.name, reason: "\(error)"))
+                }
+            }
+        }
+        return (hashes, unloadable)
+    }
+
+    static func isBcryptHash(_ s: String) -> Bool {
+        (s.hasPrefix("$2a$") || s.hasPrefix("$2b$") || s.hasPrefix("$2y$")) && s.count == 60
+    }
+}
+
+/// A host name or IP address with an optional port, as it appears in a `Host` header or an
+/// origin ("console.hoasen.vn", "127.0.0.1:8081", "[::1]:8081"); names compare without case.
+public struct HostName: Sendable, Hashable, CustomStringConvertible {
+    /// Lowercased, an IPv6 address without its brackets.
+    public let name: String
+    public let port: Int?
+
+    public init(name: String, port: Int?) {
+        self.name = name.lowercased()
+        self.port = port
+    }
+
+    public init?(_ text: String) {
+        var rest = Substring(text)
+        let name: Substring
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { return nil }
+            name = rest[rest.index(after: rest.startIndex)..<close]
+            guard !name.isEmpty, name.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
+            rest = rest[rest.index(after: close)...]
+        } else {
+            let colon = rest.firstIndex(of: ":") ?? rest.endIndex
+            name = rest[..<colon]
+            guard !name.isEmpty, name.count <= 253,
+                  name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }) else { return nil }
+            rest = rest[colon...]
+        }
+        var port: Int?
+        if !rest.isEmpty {
+            guard rest.first == ":", let p = Int(rest.dropFirst()), (1...65535).contains(p), rest.dropFirst().allSatisfy(\.isNumber) else { return nil }
+            port = p
+        }
+        self.init(name: String(name), port: port)
+    }
+
+    public var isIPv6: Bool { name.contains(":") }
+
+    /// An IP address rather than a name: no DNS answer stands behind it, so no other site can
+    /// be served under it.
+    public var isIPAddress: Bool {
+        if isIPv6 { return true }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { p in !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isNumber) && Int(p)! <= 255 }
+    }
+
+    public var description: String {
+        let host = isIPv6 ? "[\(name)]" : name
+        return port.map { "\(host):\($0)" } ?? host
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 
 /// Every secret config.json refers to that cannot be resolved in an environment: `validate`
 /// warns with these (a marketer's laptop has no production secrets), `run` refuses to start on
-/// those its channels and API need.
+/// those its channels and API need. A console user's hash is the exception: see `consoleUsers`.
 public enum SecretCheck {
     public static func unresolved(_ config: ShopConfig, environment: [String: String] = ProcessInfo.processInfo.environment)
         -> [Diagnostic] {
@@ -19,6 +19,16 @@ public enum SecretCheck {
             do { _ = try ref.resolve(relativeTo: config.folder, environment: environment); return nil } catch {
                 return Diagnostic(file: config.file.lastPathComponent, path: path, message: "\(error)", severity: .warning)
             }
+        }
+    }
+
+    /// The console users whose password hash cannot be loaded here: errors, not warnings,
+    /// because the console then stays closed (it must never fall back to serving without a login).
+    public static func consoleUsers(_ config: ShopConfig, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> [Diagnostic] {
+        config.console.loadHashes(relativeTo: config.folder, environment: environment).unloadable.map { u in
+            Diagnostic(file: config.file.lastPathComponent, path: u.path,
+                       message: "\(u.reason); the console stays closed until every user can be loaded", severity: .error)
         }
     }
 }

@@ -117,6 +117,24 @@ public struct HTTPSettings: Sendable {
     public var maxBodyBytes: Int
     /// The marketers' console under /console (on unless `"console": false`).
     public var console = true
+    /// What a client may hold of the server: connections, and the time to send a request's head.
+    public var limits = ConnectionLimits()
+}
+
+/// What one client may hold of an HTTP server (the service's, and `carecron console`'s): without
+/// these, 20,000 connections sending half a request once took every file descriptor.
+public struct ConnectionLimits: Sendable, Equatable {
+    /// Connections open at once (`http.maxConnections`). At the cap, those waiting longest for
+    /// a request are closed to make room, and the log says so.
+    public var maxConnections = 256
+    /// From a connection's start, or the end of its previous answer, to a complete request head
+    /// (`http.headerTimeout`).
+    public var headerTimeout = TimeSpan.seconds(10)
+    /// Without a byte of request read or answer written (`http.idleTimeout`): a body sent a
+    /// trickle at a time, a client gone silent.
+    public var idleTimeout = TimeSpan.seconds(60)
+
+    public init() {}
 }
 
 /// Sender types carecron knows and the keys each takes (secrets marked).

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdAuth
+import NIOCore
 
 /// Who is logged in, with what role, and the token every form of theirs carries.
 public struct ConsoleSession: Codable, Sendable {
@@ -16,10 +17,14 @@ public struct ConsoleContext<Parent: RequestContext>: ChildRequestContext, Sessi
     public typealias Session = ConsoleSession
     public var coreContext: CoreRequestContextStorage
     public let sessions: SessionContext<ConsoleSession>
+    /// The client's IP address, when the server's context knows it: failed logins are counted
+    /// per address as well as per user.
+    let peer: String?
 
     public init(context: Parent) throws {
         self.coreContext = context.coreContext
         self.sessions = SessionContext()
+        self.peer = (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress
     }
 
     /// The logged-in user's session, if any.

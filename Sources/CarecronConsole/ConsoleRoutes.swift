@@ -12,26 +12,43 @@ public struct Console: Sendable {
     let environment: ConsoleEnvironment
     let users: ConsoleUsers
     let views: Views
+    let hosts: ConsoleHosts
     let sessions: MemoryPersistDriver<ContinuousClock>
     let testSends = TestSendLimiter()
+    let logins = LoginThrottle()
 
-    public init(environment: ConsoleEnvironment, users: ConsoleUsers, views: Views) {
+    public init(environment: ConsoleEnvironment, users: ConsoleUsers, views: Views, hosts: ConsoleHosts) {
         self.environment = environment
         self.users = users
         self.views = views
+        self.hosts = hosts
         self.sessions = MemoryPersistDriver()
     }
 
     /// Adds the console under `/console` to a router whose context is `Parent`.
     public func mount<Parent: RequestContext>(on router: some RouterMethods<Parent>) {
         let group = router.group("console", context: ConsoleContext<Parent>.self)
+        // The stylesheet and script are the same for everyone and hold nothing: served under any
+        // name, so that a refusal page shows styled.
+        group.get("static/console.css") { _, _ in views.asset(views.stylesheet, type: "text/css; charset=utf-8") }
+        group.get("static/console.js") { _, _ in views.asset(views.script, type: "text/javascript; charset=utf-8") }
+        group.add(middleware: SameOriginGuard(hosts: hosts, views: views))
+        if users.isClosed {
+            // Every other page says why it is closed; no route that could sign anyone in exists.
+            let closed: @Sendable (Request, ConsoleContext<Parent>) async throws -> Response = { request, _ in
+                views.refusal("console_closed", title: "console_closed_title", language: Views.language(request), status: .serviceUnavailable)
+            }
+            for path in ["", "**"] {
+                group.get(RouterPath(path), use: closed)
+                group.post(RouterPath(path), use: closed)
+            }
+            return
+        }
         group.add(middleware: SessionMiddleware(
             storage: sessions,
             configuration: .init(sessionCookieParameters: .init(name: "carecron_console", path: "/console",
                                                                 secure: environment.secureCookies, sameSite: .strict),
                                  defaultSessionExpiration: .seconds(8 * 3600))))
-        group.get("static/console.css") { _, _ in views.asset(views.stylesheet, type: "text/css; charset=utf-8") }
-        group.get("static/console.js") { _, _ in views.asset(views.script, type: "text/javascript; charset=utf-8") }
         group.get("login") { request, context in
             if users.isEmpty { return Response.redirect(to: "/console/plan") }
             return views.page("login", [:], language: Views.language(request), session: context.session)
@@ -190,12 +207,37 @@ public struct Console: Sendable {
         return local
     }
 
+    /// Logs in: refused outright (429, Retry-After) once the user or the address has had its
+    /// share of failures, else the password checked off the request threads; each failure logged.
     func login<Parent>(_ request: Request, _ context: ConsoleContext<Parent>) async throws -> Response {
         let form = try await Self.form(request)
         let language = Views.language(request)
-        guard let user = form["user"], let password = form["password"],
-              let role = users.verify(user: user, password: password) else {
-            return views.page("login", ["failed": true, "name": form["user"] ?? ""], language: language, session: nil, status: .unauthorized)
+        // A name longer than any user's is cut: it only keys the counts and the log lines.
+        let user = String((form["user"] ?? "").prefix(128)), address = context.peer ?? "unknown"
+        // Real time, not the console's clock: under `console --at` that one stands still.
+        switch await logins.admit(user: user, address: address, now: Date()) {
+        case .refused(let until, let first):
+            if first {
+                context.logger.warning("console logins refused: too many failures", metadata: [
+                    "user": "\(user)", "address": "\(address)", "until": "\(ISO8601DateFormatter().string(from: until))"])
+            }
+            let minutes = max(1, Int((until.timeIntervalSinceNow / 60).rounded(.up)))
+            var response = views.page("login", ["limited": views.scheduleWords(language).word("login_limited", ["minutes": String(minutes)]),
+                                                "name": user], language: language, session: nil, status: .tooManyRequests)
+            response.headers[.retryAfter] = String(max(1, Int(until.timeIntervalSinceNow.rounded(.up))))
+            return response
+        case .admitted:
+            break
+        }
+        let role: ConsoleSettings.Role?
+        do { role = try await users.verify(user: user, password: form["password"] ?? "") } catch {
+            await logins.abandon(user: user, address: address)
+            throw error
+        }
+        await logins.finish(user: user, address: address, succeeded: role != nil, now: Date())
+        guard let role else {
+            context.logger.notice("console login failed", metadata: ["user": "\(user)", "address": "\(address)"])
+            return views.page("login", ["failed": true, "name": user], language: language, session: nil, status: .unauthorized)
         }
         context.sessions.createSession(ConsoleSession(user: user, role: role.rawValue, csrf: Self.token()))
         return Response.redirect(to: "/console/plan")
@@ -209,10 +251,10 @@ public struct Console: Sendable {
         let language = Views.language(request)
         let form = try await Self.form(request)
         guard let token = form["csrf"], Self.same(token, session.csrf) else {
-            return views.page("refused", ["csrf": true], language: language, session: session, status: .forbidden)
+            return views.refusal("refused_csrf", language: language, session: session, status: .forbidden)
         }
         guard !editorsOnly || session.role == ConsoleSettings.Role.editor.rawValue else {
-            return views.page("refused", ["role": true], language: language, session: session, status: .forbidden)
+            return views.refusal("refused_role", language: language, session: session, status: .forbidden)
         }
         return try await body(session, form)
     }
@@ -234,18 +276,25 @@ public struct Console: Sendable {
             return views.page("not-found", ["what": name], language: language, session: session, status: .notFound)
         }
         let now = environment.clock.now()
-        guard JobFiles.fingerprint(current) == base else {
+        func conflict(_ current: String) async throws -> Response {
             var model = try await editor(config, jobs, language).model(name: name, text: current, base: JobFiles.fingerprint(current), now: now)
             model["conflict"] = true
             return views.page("editor", model, language: language, session: session, status: .conflict)
         }
+        guard JobFiles.fingerprint(current) == base else { return try await conflict(current) }
         guard JobLoader.check(text: text, name: name, config: config).job != nil else {
             var model = try await editor(config, jobs, language).model(name: name, text: text, base: base, now: now)
             model["invalid"] = true
             return views.page("editor", model, language: language, session: session, status: .unprocessableContent)
         }
-        try files.save(name, text: text, user: session.user, at: now)
-        let changed = Self.changedLines(current, text)
+        // The check above read the file without a lock: the save itself compares again, under one.
+        let previous: String
+        switch try await files.save(name, text: text, over: base, user: session.user, at: now) {
+        case .saved(let replaced): previous = replaced
+        case .changed(let newer): return try await conflict(newer)
+        case .missing: return views.page("not-found", ["what": name], language: language, session: session, status: .notFound)
+        }
+        let changed = Self.changedLines(previous, text)
         try await audit(session, action, "jobs/\(name).json", detail.isEmpty ? "\(changed) line(s) changed" : detail)
         await environment.reload()
         return Response.redirect(to: "/console/jobs/\(name)/edit?saved=1&lang=\(language.rawValue)")

@@ -1,6 +1,7 @@
 import CarecronConfig
 import Foundation
 import HummingbirdBcrypt
+import NIOPosix
 
 /// The console's users with their password hashes resolved (secrets read once, at start).
 public struct ConsoleUsers: Sendable {
@@ -10,35 +11,36 @@ public struct ConsoleUsers: Sendable {
     }
 
     let accounts: [String: Account]
-    /// Users whose hash could not be read, with why: they cannot log in, and the log says so.
+    /// Users whose hash could not be loaded, each as `console.users.NAME.passwordHash: why`.
+    /// While there is one the console stays closed: serving it as if no user were configured
+    /// would open it to anyone without a login.
     public let problems: [String]
 
     public init(_ settings: ConsoleSettings, relativeTo base: URL, environment: [String: String] = ProcessInfo.processInfo.environment) {
-        var accounts: [String: Account] = [:], problems: [String] = []
-        for user in settings.users {
-            switch user.passwordHash {
-            case .literal(let hash):
-                accounts[user.name] = Account(role: user.role, hash: hash)
-            case .secret(let ref):
-                do { accounts[user.name] = Account(role: user.role, hash: try ref.resolve(relativeTo: base, environment: environment)) } catch {
-                    problems.append("console.users.\(user.name).passwordHash: \(error)")
-                }
-            }
-        }
-        self.accounts = accounts
-        self.problems = problems
+        let loaded = settings.loadHashes(relativeTo: base, environment: environment)
+        accounts = loaded.hashes.mapValues { Account(role: $0.role, hash: $0.hash) }
+        problems = loaded.unloadable.map(\.description)
     }
 
-    public var isEmpty: Bool { accounts.isEmpty }
+    /// No user is configured at all: the console is then for this machine only, without a login.
+    public var isEmpty: Bool { accounts.isEmpty && problems.isEmpty }
+
+    /// A configured user could not be loaded: the console must not be served.
+    public var isClosed: Bool { !problems.isEmpty }
 
     /// The user's role if the password is theirs. Unknown users cost a hash too, so that the
-    /// answer's timing does not say who exists.
-    func verify(user: String, password: String) -> ConsoleSettings.Role? {
-        guard let account = accounts[user] else {
-            _ = Bcrypt.verify(password, hash: Self.decoy)
-            return nil
+    /// answer's timing does not say who exists. bcrypt takes a quarter of a second of CPU on
+    /// purpose: it runs on NIO's thread pool, never on the threads that serve requests (40
+    /// parallel logins once kept `/healthz` waiting 12 s).
+    func verify(user: String, password: String) async throws -> ConsoleSettings.Role? {
+        let account = accounts[user]
+        return try await NIOThreadPool.singleton.runIfActive {
+            guard let account else {
+                _ = Bcrypt.verify(password, hash: Self.decoy)
+                return nil
+            }
+            return Bcrypt.verify(password, hash: account.hash) ? account.role : nil
         }
-        return Bcrypt.verify(password, hash: account.hash) ? account.role : nil
     }
 
     /// A hash of nothing anyone types, for unknown users.

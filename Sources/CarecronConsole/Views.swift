@@ -64,6 +64,13 @@ public struct Views: Sendable {
         return response
     }
 
+    /// A refusal page that says the one thing that happened, in a sentence of the page's language.
+    func refusal(_ reason: String, _ values: [String: String] = [:], title: String = "refused_title", language: Language,
+                 session: ConsoleSession? = nil, status: HTTPResponse.Status) -> Response {
+        let words = scheduleWords(language)
+        return page("refused", ["title": words.word(title), "reason": words.word(reason, values)], language: language, session: session, status: status)
+    }
+
     func asset(_ text: String, type: String) -> Response {
         var r = Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: text)))
         Self.secure(&r.headers)

@@ -10,11 +10,12 @@ import Logging
 public enum ConsoleAssembly {
     /// The console for the running service, or nil (with the reason logged): off by
     /// `"http": {"console": false}`, and off on a non-loopback address while no user is configured.
+    /// A user whose hash cannot be loaded closes it (its pages say so; see `announce`).
     static func console(_ config: ShopConfig, http: HTTPSettings, store: any CareStore, runtime: RuntimeBox, log: Logger,
                         clock: WallClock, reload: @escaping @Sendable () async -> Void) -> Console? {
         guard http.console else { return nil }
         let users = ConsoleUsers(config.console, relativeTo: config.folder)
-        for p in users.problems { log.error("console user cannot log in: \(config.file.lastPathComponent): \(p)") }
+        announce(users, config: config, log: log)
         if let why = refusal(host: http.host, users: users) {
             log.warning("console off: \(why)")
             return nil
@@ -24,8 +25,9 @@ public enum ConsoleAssembly {
                 let rt = await runtime.current
                 return (rt.config, rt.jobs)
             }
-            let console = Console(environment: environment, users: users, views: try Views.load())
-            log.info("console served", metadata: ["url": "http://\(http.host):\(http.port)/console/"])
+            let hosts = ConsoleHosts(listenHost: http.host, port: http.port, allowed: config.console.allowedHosts)
+            let console = Console(environment: environment, users: users, views: try Views.load(), hosts: hosts)
+            if !users.isClosed { log.info("console served", metadata: ["url": "http://\(http.host):\(http.port)/console/"]) }
             return console
         } catch {
             log.error("console off: \(error)")
@@ -42,6 +44,14 @@ public enum ConsoleAssembly {
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
+
+    /// Each user whose hash cannot be loaded, and that the console is closed for it.
+    static func announce(_ users: ConsoleUsers, config: ShopConfig, log: Logger) {
+        for p in users.problems { log.error("console user cannot be loaded: \(config.file.lastPathComponent): \(p)") }
+        if users.isClosed {
+            log.error("console closed: every configured user must be loaded before it is served (fix config.json's console.users and restart); the API and the scheduler keep working")
+        }
+    }
 }
 
 /// `carecron console`: the console alone, for a marketer's laptop. It reads the store and the
@@ -51,6 +61,8 @@ public struct StandaloneConsole: Sendable {
     let console: Console
     let host: String
     let port: Int
+    let users: ConsoleUsers
+    let config: ShopConfig
 
     public init(configURL: URL, config: ShopConfig, store: any CareStore, host: String, port: Int,
                 clock: WallClock = .system) throws(StartRefusal) {
@@ -62,19 +74,24 @@ public struct StandaloneConsole: Sendable {
             if let config = loaded.config, loaded.isValid { await last.keep(config, loaded.jobs) }
             return await last.current
         }
-        do { console = Console(environment: environment, users: users, views: try Views.load()) } catch {
+        let hosts = ConsoleHosts(listenHost: host, port: port, allowed: config.console.allowedHosts)
+        do { console = Console(environment: environment, users: users, views: try Views.load(), hosts: hosts) } catch {
             throw StartRefusal(lines: ["carecron console: \(error)"], exitCode: 1)
         }
         self.host = host
         self.port = port
+        self.users = users
+        self.config = config
         self.url = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/console/"
     }
 
+    /// The server, with the service's connection limits (config.json's `http` ones when it has them).
     public func application(log: Logger) -> some ApplicationProtocol {
-        let router = Router()
+        ConsoleAssembly.announce(users, config: config, log: log)
+        let router = Router(context: APIRequestContext.self)
         router.get("/") { _, _ in Response.redirect(to: "/console/plan") }
         console.mount(on: router)
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "carecron"), logger: log)
+        return HTTPServing.application(router: router, host: host, port: port, limits: config.http?.limits ?? ConnectionLimits(), log: log)
     }
 }
 

@@ -84,7 +84,7 @@ public final class AssembledService: Sendable {
             }
             let api = HTTPAPI(store: store, runtime: runtime, wakeup: wakeup, token: token, webhookSecret: webhookSecret,
                               maxBody: http.maxBodyBytes, health: health, clock: clock, console: console)
-            services.append(api.application(host: http.host, port: http.port, log: log))
+            services.append(api.application(host: http.host, port: http.port, limits: http.limits, log: log))
             log.info("HTTP API listening", metadata: ["address": "\(http.host):\(http.port)"])
         }
         return AssembledService(store: store, runtime: runtime, wakeup: wakeup, health: health, services: services, lock: lock, log: log)

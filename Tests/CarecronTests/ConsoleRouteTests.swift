@@ -38,7 +38,7 @@ struct ConsoleRouteTests {
                                                        .init(name: "minh", role: .viewer, passwordHash: .literal(minhHash))] : [])
         let jobs = loaded.jobs
         let environment = ConsoleEnvironment(store: store, clock: WallClock { now }, secureCookies: secure, reload: reload) { (config, jobs) }
-        let console = Console(environment: environment, users: ConsoleUsers(settings, relativeTo: dir), views: try Views.load())
+        let console = Console(environment: environment, users: ConsoleUsers(settings, relativeTo: dir), views: try Views.load(), hosts: Self.hosts)
         let router = Router()
         console.mount(on: router)
         return router
@@ -48,7 +48,7 @@ struct ConsoleRouteTests {
 
     /// Logs in and returns the `Cookie` header that carries the session.
     static func logIn(_ client: some TestClientProtocol, _ user: String, _ password: String) async throws -> HTTPFields {
-        try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+        try await client.execute(uri: "/console/login", method: .post, headers: Self.posting,
                                  body: ByteBuffer(string: "user=\(user)&password=\(password)")) { r in
             #expect(r.status == .seeOther && r.headers[.location] == "/console/plan")
             let cookie = try #require(r.headers[.setCookie])
@@ -82,12 +82,12 @@ struct ConsoleRouteTests {
             try await client.execute(uri: "/console/login", method: .get) { r in
                 #expect(r.status == .ok && Self.text(r.body).contains("Đăng nhập"))
             }
-            try await client.execute(uri: "/console/login?lang=en", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+            try await client.execute(uri: "/console/login?lang=en", method: .post, headers: Self.posting,
                                      body: ByteBuffer(string: "user=lan&password=wrong")) { r in
                 #expect(r.status == .unauthorized && Self.text(r.body).contains("Wrong user or password."))
                 #expect(r.headers[.setCookie] == nil)
             }
-            try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+            try await client.execute(uri: "/console/login", method: .post, headers: Self.posting,
                                      body: ByteBuffer(string: "user=nobody&password=mat-khau-lan")) { r in
                 #expect(r.status == .unauthorized)
             }
@@ -137,8 +137,7 @@ struct ConsoleRouteTests {
                 #expect(r.status == .ok && Self.text(r.body).contains("payment-reminder"))
                 return try #require(Self.csrf(Self.text(r.body)))
             }
-            var form = cookie
-            form[.contentType] = "application/x-www-form-urlencoded"
+            let form = Self.form(cookie)
             try await client.execute(uri: "/console/logout", method: .post, headers: form, body: ByteBuffer(string: "csrf=forged")) { r in
                 #expect(r.status == .forbidden)
             }
@@ -154,15 +153,37 @@ struct ConsoleRouteTests {
         }
     }
 
+    /// Issue 24, item 18: a refusal page once said "stale form" and "viewers may not" at once.
+    @Test func eachRefusalSaysTheOneThingThatHappened() async throws {
+        try await Application(router: try Self.router()).test(.router) { client in
+            let viewer = try await Self.logIn(client, "minh", "mat-khau-minh")
+            let token = try await client.execute(uri: "/console/outbox", method: .get, headers: viewer) { r in try #require(Self.csrf(Self.text(r.body))) }
+            let sentences = ["en": ("This form is stale or did not come from the console: reload the page.", "A viewer may look but not change anything."),
+                             "vi": ("Biểu mẫu đã cũ hoặc không đến từ bảng điều khiển: hãy tải lại trang.", "Tài khoản chỉ xem (viewer) không được thay đổi.")]
+            for (lang, (stale, viewerOnly)) in sentences {
+                try await client.execute(uri: "/console/outbox/1/retry?lang=\(lang)", method: .post, headers: Self.form(viewer),
+                                         body: ByteBuffer(string: "csrf=forged")) { r in
+                    let page = Self.text(r.body)
+                    #expect(r.status == .forbidden && page.contains(stale) && !page.contains(viewerOnly), "\(lang): \(page)")
+                }
+                try await client.execute(uri: "/console/outbox/1/retry?lang=\(lang)", method: .post, headers: Self.form(viewer),
+                                         body: ByteBuffer(string: "csrf=\(token)")) { r in
+                    let page = Self.text(r.body)
+                    #expect(r.status == .forbidden && page.contains(viewerOnly) && !page.contains(stale), "\(lang): \(page)")
+                }
+            }
+        }
+    }
+
     @Test func behindTLSTheSessionCookieIsSecure() async throws {
         try await Application(router: try Self.router(secure: true)).test(.router) { client in
-            try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+            try await client.execute(uri: "/console/login", method: .post, headers: Self.posting,
                                      body: ByteBuffer(string: "user=lan&password=mat-khau-lan")) { r in
                 #expect(r.headers[.setCookie]?.contains("Secure") == true)
             }
         }
         try await Application(router: try Self.router()).test(.router) { client in
-            try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+            try await client.execute(uri: "/console/login", method: .post, headers: Self.posting,
                                      body: ByteBuffer(string: "user=lan&password=mat-khau-lan")) { r in
                 #expect(r.headers[.setCookie]?.contains("Secure") == false)
             }
@@ -280,8 +301,7 @@ struct ConsoleRouteTests {
                 #expect(page.contains("gửi không được: 2 · ") && page.contains("<td>gửi không được</td>") && !page.contains("dead"),
                         "states in the page's language, the counts without a trailing dot: \(page)")
             }
-            var form = viewer
-            form[.contentType] = "application/x-www-form-urlencoded"
+            var form = Self.form(viewer)
             try await client.execute(uri: "/console/outbox/1/retry", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(viewerToken)")) { r in
                 #expect(r.status == .forbidden && Self.text(r.body).contains("viewer"))
             }
@@ -290,8 +310,7 @@ struct ConsoleRouteTests {
                 #expect(Self.text(r.body).contains("/console/outbox/1/retry"))
                 return try #require(Self.csrf(Self.text(r.body)))
             }
-            form = editor
-            form[.contentType] = "application/x-www-form-urlencoded"
+            form = Self.form(editor)
             try await client.execute(uri: "/console/outbox/1/retry", method: .post, headers: form, body: ByteBuffer(string: "")) { r in
                 #expect(r.status == .forbidden, "no token, no retry")
             }
@@ -310,11 +329,18 @@ struct ConsoleRouteTests {
         #expect(try Outbox(store: store).message(1)?.state == .planned && Outbox(store: store).message(2)?.state == .cancelled)
     }
 
+    /// A form post as the console's own page sends it: the browser names the page's origin.
     static func form(_ cookie: HTTPFields) -> HTTPFields {
         var f = cookie
         f[.contentType] = "application/x-www-form-urlencoded"
+        f[.origin] = "http://localhost"
         return f
     }
+
+    static let posting: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .origin: "http://localhost"]
+
+    /// The test client asks for `localhost` (no port): the name a reverse proxy would forward.
+    static let hosts = ConsoleHosts(listenHost: "127.0.0.1", port: 8081, allowed: ["localhost"])
 
     static func encoded(_ fields: [String: String]) -> ByteBuffer {
         var allowed = CharacterSet.alphanumerics

@@ -2,6 +2,7 @@ import CarecronDomain
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// Who made a request, once a middleware has checked it: the API's bearer token today, a
 /// console user next.
@@ -11,13 +12,16 @@ public enum Caller: Sendable, Equatable {
 
 /// The request context of every route: Hummingbird's core, the authenticated caller, and JSON
 /// written with sorted keys (the bodies clients have seen since the API began).
-public struct APIRequestContext: RequestContext {
+public struct APIRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var caller: Caller?
+    /// The client's address: the console counts failed logins per address.
+    public let remoteAddress: SocketAddress?
 
     public init(source: Source) {
         coreContext = .init(source: source)
         caller = nil
+        remoteAddress = source.channel.remoteAddress
     }
 
     public var responseEncoder: JSONEncoder { Self.encoder }

@@ -53,8 +53,8 @@ public struct HTTPAPI: Sendable {
         return router
     }
 
-    public func application(host: String, port: Int, log: Logger) -> some ApplicationProtocol {
-        Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "carecron"), logger: log)
+    public func application(host: String, port: Int, limits: ConnectionLimits = ConnectionLimits(), log: Logger) -> some ApplicationProtocol {
+        HTTPServing.application(router: router(), host: host, port: port, limits: limits, log: log)
     }
 }
 
