@@ -223,4 +223,23 @@ struct SecondHostileRoundTests {
         #expect(keys.count == 4 && Set(keys).count == 4, "each message sent once: \(keys)")
         #expect(s.stop() == 0)
     }
+
+    // MARK: 16. A spread past midnight
+
+    @Test(arguments: [(#"{"at": "2027-01-05T20:00"}"#, "13h"), (#"{"dates": ["2027-01-05"], "time": "09:00"}"#, "23h")])
+    func aCampaignSpreadPastMidnightIsRefusedByValidate(_ when: String, _ spread: String) throws {
+        let dir = try TestSupport.shopFolder()
+        // Quiet hours and advertising hours that would let the evening start through.
+        try TestSupport.editConfig(dir) { c in
+            c["quietHours"] = ["from": "23:30", "to": "23:45"]
+            c["marketing"] = ["hours": ["from": "07:00", "to": "22:00"]]
+        }
+        try """
+        {"type": "campaign", "enabled": true, "purpose": "care", "channels": ["sms"], "audience": {}, "when": \(when), "spread": "\(spread)",
+         "templates": [{"text": "{{customer.salutation}} ơi, shop gửi lời hỏi thăm."}]}
+        """.write(to: dir.appendingPathComponent("jobs/late.json"), atomically: true, encoding: .utf8)
+        let validate = try TestSupport.carecron(["validate"], in: dir)
+        #expect(validate.status != 0, "\(validate.stdout)")
+        #expect(validate.stdout.contains("late.json: spread:") && validate.stdout.contains("runs past midnight"), "\(validate.stdout)")
+    }
 }

@@ -167,11 +167,18 @@ public struct CampaignRules: JobRules {
         } else if job.purpose == .marketing, !shop.marketingHours.contains(when.time) {
             sink.error("\(prefix)when.time", "\(when.time): advertising may go out only within \(shop.marketingHours)")
         }
-        let end = TimeOfDay(minutes: (when.time.minutes + spread.seconds / 60) % 1440)
-        if spread.seconds > 0, job.purpose == .marketing, !shop.marketingHours.contains(end) || spread.seconds >= 86_400 {
-            sink.error("\(prefix)spread", "\(when.time) + \(spread) ends at \(end), after the advertising hours \(shop.marketingHours): shorten the spread or start earlier")
-        } else if spread.seconds > 0, shop.quietHours.contains(end) || spread.seconds >= 86_400 {
-            sink.error("\(prefix)spread", "\(when.time) + \(spread) ends at \(end), inside quiet hours \(shop.quietHours)")
+        // Every minute the spread covers must be one a message may go out in, on the occasion's own
+        // day: past midnight they would be dropped as too late (issue 24: 253 of 275 quietly not sent).
+        let endMinute = when.time.minutes + spread.seconds / 60
+        // [start, end): the last message of a spread goes out before its end.
+        let covered = (when.time.minutes...max(when.time.minutes, min(endMinute - 1, 1439))).map { TimeOfDay(minutes: $0) }
+        let end = TimeOfDay(minutes: endMinute % 1440)
+        if spread.seconds > 0, endMinute > 1440 {
+            sink.error("\(prefix)spread", "\(when.time) + \(spread) runs past midnight; an occasion's messages go out on its own day only, so those due after it would never be sent: shorten the spread or start earlier")
+        } else if spread.seconds > 0, job.purpose == .marketing, let t = covered.first(where: { !shop.marketingHours.contains($0) }) {
+            sink.error("\(prefix)spread", "\(when.time) + \(spread) ends at \(end), past the advertising hours \(shop.marketingHours) (from \(t)): shorten the spread or start earlier")
+        } else if spread.seconds > 0, let t = covered.first(where: shop.quietHours.contains) {
+            sink.error("\(prefix)spread", "\(when.time) + \(spread) ends at \(end), reaching quiet hours \(shop.quietHours) at \(t)")
         }
         if job.purpose == .transactional {
             sink.error("purpose", "a campaign is not about a customer's own order: use \"marketing\" (advertising) or \"care\" (a notice)")
