@@ -155,6 +155,13 @@ public enum PostgresMigrations {
 
     /// Applies every version not applied yet; safe when several nodes start at once.
     public static func run(on client: PostgresClient, logger: Logger) async throws {
+        do { try await apply(on: client, logger: logger) } catch let e as PostgresTransactionError {
+            if let newer = e.closureError as? NewerSchema { throw newer }
+            throw e
+        }
+    }
+
+    private static func apply(on client: PostgresClient, logger: Logger) async throws {
         try await client.withTransaction(logger: logger) { db in
             // Held until the transaction ends: a second node waits here, then finds the versions applied.
             try await db.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
@@ -164,11 +171,23 @@ public enum PostgresMigrations {
             for try await version in try await db.query("SELECT version FROM schema_migrations", logger: logger).decode(String.self) {
                 applied.insert(version)
             }
+            // A newer carecron's schema is not this one's to write: refused, both versions named.
+            let unknown = applied.subtracting(names).sorted()
+            guard unknown.isEmpty else { throw NewerSchema(unknown: unknown, known: names.last!) }
             for (version, statements) in versions where !applied.contains(version) {
                 for sql in statements { try await db.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
                 try await db.query("INSERT INTO schema_migrations (version) VALUES (\(version))", logger: logger)
                 logger.info("database migrated", metadata: ["version": "\(version)"])
             }
+        }
+    }
+
+    /// The database was migrated by a newer carecron.
+    public struct NewerSchema: Error, CustomStringConvertible {
+        public let unknown: [String]
+        public let known: String
+        public var description: String {
+            "the database was written by a newer carecron: its schema has \(unknown.joined(separator: ", ")), and this carecron knows up to \(known); run the newer carecron, or restore a backup this version made"
         }
     }
 

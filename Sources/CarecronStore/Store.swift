@@ -38,7 +38,12 @@ public final class Store: Sendable {
         } catch {
             throw OpenError(description: "cannot open the database \(url.path): \(StoreFile.explain(error, url))")
         }
-        if !readOnly { try Schema.migrator.migrate(db) }
+        try db.read { try Schema.refuseNewer($0, url) }
+        if !readOnly {
+            do { try Schema.migrator.migrate(db) } catch {
+                throw OpenError(description: "cannot bring the database \(url.path) to this carecron's schema: \(StoreFile.explain(error, url))")
+            }
+        }
     }
 
     /// The database's folder (0700), where the service also keeps its lock file.
@@ -64,6 +69,18 @@ public final class Store: Sendable {
 
 /// The schema, as versioned migrations. Times are Unix seconds (UTC); money is whole đồng.
 public enum Schema {
+    /// A database a newer carecron has migrated is not this one's to write, nor to read rightly:
+    /// refused, with both versions named (an older binary put back after an upgrade, say).
+    static func refuseNewer(_ db: Database, _ url: URL) throws {
+        let known = migrator.migrations
+        let unknown = try migrator.appliedIdentifiers(db).subtracting(known).sorted()
+        guard !unknown.isEmpty else { return }
+        throw Store.OpenError(description: """
+            the database \(url.path) was written by a newer carecron: its schema has \(unknown.joined(separator: ", ")), \
+            and this carecron knows up to \(known.last!); run the newer carecron, or restore a backup this version made
+            """)
+    }
+
     public static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-core") { db in

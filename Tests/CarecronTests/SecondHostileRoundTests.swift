@@ -2,6 +2,7 @@ import CarecronService
 @_spi(Testing) import CarecronStore
 import CarecronDomain
 import Foundation
+import CarecronPostgres
 import GRDB
 import Testing
 
@@ -241,5 +242,32 @@ struct SecondHostileRoundTests {
         let validate = try TestSupport.carecron(["validate"], in: dir)
         #expect(validate.status != 0, "\(validate.stdout)")
         #expect(validate.stdout.contains("late.json: spread:") && validate.stdout.contains("runs past midnight"), "\(validate.stdout)")
+    }
+
+    // MARK: 17. A database a newer carecron wrote
+
+    @Test func aDatabaseANewerCarecronMigratedIsRefusedWithBothVersionsNamed() throws {
+        let dir = try TestSupport.shopFolder()
+        #expect(try TestSupport.carecron(["import", "customers", "demo/customers.csv"], in: dir).status == 0)
+        let url = dir.appendingPathComponent("var/carecron.sqlite")
+        try Store(url: url).db.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')") }
+        for args in [["status"], ["import", "orders", "demo/orders.csv"], ["simulate", "--from", "2026-12-01", "--to", "2026-12-02"], ["run"]] {
+            let r = try TestSupport.carecron(args, in: dir)
+            #expect(r.status != 0, "\(args): \(r.stdout)")
+            #expect(r.stderr.contains("written by a newer carecron: its schema has v99-from-the-future")
+                    && r.stderr.contains("this carecron knows up to \(Schema.migrator.migrations.last!)"), "\(args): \(r.stderr)")
+        }
+        #expect(try DatabaseQueue(path: url.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM orders") } == 0, "nothing written")
+    }
+
+    @Test func aPostgreSQLDatabaseANewerCarecronMigratedIsRefused() async throws {
+        let settings = try await TestPostgres.freshDatabase()
+        await (try await TestPostgres.open(settings)).shutdown()
+        _ = try TestPostgres.psql(settings, "INSERT INTO schema_migrations (version) VALUES ('v9-from-the-future')")
+        await #expect {
+            _ = try await TestPostgres.open(settings)
+        } throws: { error in
+            "\(error)".contains("its schema has v9-from-the-future, and this carecron knows up to \(PostgresMigrations.names.last!)")
+        }
     }
 }
