@@ -44,7 +44,24 @@ public enum JobLoader {
     /// Files a job names (a campaign's customer list), relative to config.json's folder.
     static func fileReader(_ config: ShopConfig) -> @Sendable (String) throws -> String {
         let folder = config.folder
-        return { path in try String(contentsOf: URL(fileURLWithPath: path, relativeTo: folder), encoding: .utf8) }
+        return { path in
+            let url = URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+                throw FileProblem(description: "no such file (looked for \(url.path))")
+            }
+            guard !isFolder.boolValue else { throw FileProblem(description: "\(url.path) is a folder, not a file") }
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                throw FileProblem(description: "\(url.path) cannot be read (permission denied?)")
+            }
+            guard let text = String(data: data, encoding: .utf8) else { throw FileProblem(description: "\(url.path) is not UTF-8 text") }
+            return text
+        }
+    }
+
+    /// Why a file a job names could not be read, in a sentence.
+    struct FileProblem: Error, CustomStringConvertible {
+        let description: String
     }
 
     static func parseJob(_ root: Field, name: String, config: ShopConfig) -> JobDefinition? {

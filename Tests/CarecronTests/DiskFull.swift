@@ -20,14 +20,17 @@ final class SmallDisk {
         guard mount.status == 0 else { throw TestServer.ServerError(message: "cannot mount a tmpfs: \(mount.stderr)") }
     }
 
-    /// Writes until the disk refuses a single page more.
-    func fill() throws {
+    /// Writes until the disk refuses a single page more, or has only `leaving` bytes left.
+    func fill(leaving: Int = 0) throws {
         _ = FileManager.default.createFile(atPath: filler.path, contents: nil)
         let fd = open(filler.path, O_WRONLY | O_APPEND)
         defer { close(fd) }
+        var info = statvfs()
+        guard statvfs(folder.path, &info) == 0 else { throw TestServer.ServerError(message: "statvfs \(folder.path) failed") }
+        var left = Int(info.f_bavail) * Int(info.f_frsize) - leaving
         for size in [1 << 20, 4096, 512] {
             let chunk = [UInt8](repeating: 0xAB, count: size)
-            while write(fd, chunk, size) == size {}
+            while left >= size || leaving == 0, write(fd, chunk, size) == size { left -= size }
         }
     }
 

@@ -270,4 +270,37 @@ struct SecondHostileRoundTests {
             "\(error)".contains("its schema has v9-from-the-future, and this carecron knows up to \(PostgresMigrations.names.last!)")
         }
     }
+
+    // MARK: 18. Errors in a sentence
+
+    @Test func aMissingAudienceFileIsNamedInASentence() throws {
+        let dir = try TestSupport.shopFolder()
+        try """
+        {"type": "campaign", "enabled": true, "purpose": "care", "channels": ["sms"], "audience": {"customers": {"file": "segments/vip.txt"}},
+         "when": {"dates": ["2027-01-05"], "time": "09:00"}, "templates": [{"text": "{{customer.salutation}} ơi, shop gửi lời hỏi thăm."}]}
+        """.write(to: dir.appendingPathComponent("jobs/vip.json"), atomically: true, encoding: .utf8)
+        let validate = try TestSupport.carecron(["validate"], in: dir)
+        #expect(validate.status != 0)
+        #expect(validate.stdout.contains("vip.json: audience.customers: cannot read segments/vip.txt: no such file (looked for \(dir.path)/segments/vip.txt)"),
+                "\(validate.stdout)")
+        #expect(!validate.stdout.contains("NSCocoaErrorDomain"))
+    }
+
+    @Test(.enabled(if: SmallDisk.canMount, "this machine does not let a test mount a tmpfs"))
+    func aFullDiskWhileCreatingTheDatabaseIsSaidInASentence() throws {
+        let disk = try SmallDisk(megabytes: 4)
+        let dir = try TestSupport.shopFolder(at: disk.folder)
+        // Full at once, and full half-way through the schema's migrations.
+        for (leaving, says) in [(0, "cannot open the database"), (256 * 1024, "cannot bring the database")] {
+            try disk.fill(leaving: leaving)
+            let r = try TestSupport.carecron(["import", "customers", "demo/customers.csv"], in: dir)
+            #expect(r.status != 0)
+            #expect(r.stderr.contains(says) && r.stderr.contains("the disk holding the database is full"), "\(r.stderr)")
+            #expect(!r.stderr.contains("SQLite error"), "\(r.stderr)")
+            try disk.empty()
+            for name in ["carecron.sqlite", "carecron.sqlite-wal", "carecron.sqlite-shm"] {
+                try? FileManager.default.removeItem(at: dir.appendingPathComponent("var/\(name)"))
+            }
+        }
+    }
 }
