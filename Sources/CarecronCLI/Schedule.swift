@@ -14,7 +14,7 @@ struct Schedule: ParsableCommand {
     @Option(help: "with --lunar: days from the lunar day (-3: three days before)") var offsetDays = 0
     @Option(help: "time zone (default: the shop's, from config.json, else Asia/Ho_Chi_Minh)") var tz: String?
     @Option(help: "start after this instant (ISO 8601; default: now)") var from: String?
-    @Option(help: "how many instants") var count = 5
+    @Option(help: "how many instants (at most \(Schedule.mostFirings))") var count = 5
     @OptionGroup var options: ConfigOption
 
     func run() throws {
@@ -27,21 +27,34 @@ struct Schedule: ParsableCommand {
             guard let d = InstantFormat.parse(from, clock: clock) else { throw ValidationError("--from: \"\(from)\" is not an instant") }
             start = d
         }
-        for instant in try firings(after: start, clock: clock) {
-            print(InstantFormat.format(instant, clock: clock))
-        }
+        // Printed as they are found: a long list starts at once and is never held whole.
+        try firings(after: start, clock: clock) { print(InstantFormat.format($0, clock: clock)) }
     }
+
+    /// Ten thousand: nearly thirty years of a daily job, more than anyone reads.
+    static let mostFirings = 10_000
 
     func validate() throws {
         guard (expression == nil) != (lunar == nil) else { throw ValidationError("give a cron expression or --lunar DAY/MONTH (one of them)") }
         if lunar == nil, time != nil || offsetDays != 0 { throw ValidationError("--time and --offset-days go with --lunar") }
+        guard (1...Self.mostFirings).contains(count) else {
+            throw ValidationError("--count: \(count) is not between 1 and \(Self.mostFirings), the most carecron lists at once; start later with --from for more")
+        }
     }
 
-    func firings(after start: Date, clock: ShopClock) throws -> [Date] {
+    func firings(after start: Date, clock: ShopClock, _ each: (Date) -> Void) throws {
         if let expression {
-            do { return try CronSchedule(expression).firings(after: start, count: count, clock: clock) } catch {
+            let schedule: CronSchedule
+            do { schedule = try CronSchedule(expression) } catch {
                 throw ValidationError("invalid schedule \"\(expression)\": \(error)")
             }
+            var t = start
+            for _ in 0..<count {
+                guard let next = schedule.next(after: t, clock: clock) else { return }
+                each(next)
+                t = next
+            }
+            return
         }
         let text = lunar ?? ""
         guard let m = text.wholeMatch(of: /(\d{1,2})\/(\d{1,2})([Ll]?)/), let day = Int(m.1), let month = Int(m.2),
@@ -54,7 +67,7 @@ struct Schedule: ParsableCommand {
             at = t
         }
         let when = CampaignWhen(occasions: [.lunar(month: month, day: day, leap: !m.3.isEmpty)], time: at, offsetDays: offsetDays)
-        return when.firings(after: start, count: count, clock: clock)
+        when.firings(after: start, count: count, clock: clock).forEach(each)
     }
 
     /// The shop's zone when a config is at hand; `schedule` works without one.

@@ -303,4 +303,18 @@ struct SecondHostileRoundTests {
             }
         }
     }
+
+    // MARK: 19. A schedule asked for a billion firings
+
+    @Test func scheduleCountIsBoundedAndAnswersAtOnce() throws {
+        let dir = try TestSupport.shopFolder()
+        let started = Date()
+        let huge = try TestSupport.carecron(["schedule", "0 9 * * *", "--count", "999999999"], in: dir)
+        #expect(huge.status != 0 && huge.stderr.contains("--count: 999999999 is not between 1 and 10000"), "\(huge.stderr)")
+        #expect(Date().timeIntervalSince(started) < 10, "refused before any work")
+        #expect(try TestSupport.carecron(["schedule", "0 9 * * *", "--count", "0"], in: dir).status != 0)
+        let most = try TestSupport.carecron(["schedule", "0 9 * * *", "--count", "10000", "--from", "2026-12-01T00:00:00+07:00"], in: dir)
+        let lines = most.stdout.split(separator: "\n")
+        #expect(most.status == 0 && lines.count == 10_000 && lines.first == "2026-12-01T09:00:00+07:00", "\(most.stderr)")
+    }
 }
