@@ -12,6 +12,7 @@ extension Performance {
         let size = Self.label(customers)
         let (shop, data) = try self.shop(customers: customers, day: liveDay)
         defer { shop.remove() }
+        try shop.quietHoursAway()
         try importRate(shop, data: data, customers: customers, record: false)
         let receiver = try Receiver(log: shop.receiverLog)
         try receiver.start()

@@ -47,6 +47,7 @@ public struct Performance {
     public func liveService(customers: Int, idleSeconds: Double = 60, latencyMessages: Int = 200) throws {
         let (shop, data) = try self.shop(customers: customers, day: liveDay)
         defer { shop.remove() }
+        try shop.quietHoursAway()
         try importRate(shop, data: data, customers: customers, record: false)
         try service(shop, customers: customers, idleSeconds: idleSeconds, latencyMessages: latencyMessages)
         try figures.write()

@@ -252,7 +252,7 @@ struct SecondHostileRoundTests {
         let url = dir.appendingPathComponent("var/carecron.sqlite")
         try Store(url: url).db.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')") }
         for args in [["status"], ["import", "orders", "demo/orders.csv"], ["simulate", "--from", "2026-12-01", "--to", "2026-12-02"], ["run"]] {
-            let r = try TestSupport.carecron(args, in: dir)
+            let r = try TestSupport.carecron(args, in: dir, timeout: 30)
             #expect(r.status != 0, "\(args): \(r.stdout)")
             #expect(r.stderr.contains("written by a newer carecron: its schema has v99-from-the-future")
                     && r.stderr.contains("this carecron knows up to \(Schema.migrator.migrations.last!)"), "\(args): \(r.stderr)")
@@ -309,7 +309,7 @@ struct SecondHostileRoundTests {
     @Test func scheduleCountIsBoundedAndAnswersAtOnce() throws {
         let dir = try TestSupport.shopFolder()
         let started = Date()
-        let huge = try TestSupport.carecron(["schedule", "0 9 * * *", "--count", "999999999"], in: dir)
+        let huge = try TestSupport.carecron(["schedule", "0 9 * * *", "--count", "999999999"], in: dir, timeout: 20)
         #expect(huge.status != 0 && huge.stderr.contains("--count: 999999999 is not between 1 and 10000"), "\(huge.stderr)")
         #expect(Date().timeIntervalSince(started) < 10, "refused before any work")
         #expect(try TestSupport.carecron(["schedule", "0 9 * * *", "--count", "0"], in: dir).status != 0)

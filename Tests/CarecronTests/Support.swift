@@ -46,12 +46,15 @@ enum TestSupport {
 
     /// Runs `carecron` with arguments in a folder and waits for it.
     @discardableResult
-    static func carecron(_ args: [String], in folder: URL, environment: [String: String] = [:]) throws -> Run {
-        try run(binary, args, in: folder, environment: environment)
+    static func carecron(_ args: [String], in folder: URL, environment: [String: String] = [:], timeout: TimeInterval = 600) throws -> Run {
+        try run(binary, args, in: folder, environment: environment, timeout: timeout)
     }
 
     /// Runs a program with arguments in a folder and waits for it.
-    static func run(_ program: URL, _ args: [String], in folder: URL, environment: [String: String] = [:]) throws -> Run {
+    /// Past `timeout` it is killed (SIGKILL) and its status is -1: a command that should have
+    /// answered fails its test instead of hanging the suite.
+    static func run(_ program: URL, _ args: [String], in folder: URL, environment: [String: String] = [:],
+                    timeout: TimeInterval = 600) throws -> Run {
         let p = Process()
         p.executableURL = program
         p.arguments = args
@@ -68,8 +71,15 @@ enum TestSupport {
         p.standardOutput = try FileHandle(forWritingTo: outURL)
         p.standardError = try FileHandle(forWritingTo: errURL)
         try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning, Date() < deadline { usleep(10_000) }
+        var killed = false
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            killed = true
+        }
         p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+        return Run(status: killed ? -1 : p.terminationStatus, stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
                    stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }
 
