@@ -26,6 +26,7 @@ struct Preview: AsyncParsableCommand {
             return
         }
         guard let span = TimeSpan(within), span.seconds > 0 else { throw ValidationError("--within: \"\(within)\" is not a duration") }
+        guard span <= .days(31) else { throw ValidationError("--within: \(span) is more than 31 days; use simulate for longer spans") }
         let store = try await options.openExistingStore(config)
         let planner = CarePlanner(policy: config.policy, jobs: selected)
         let to = at.addingTimeInterval(span.interval)

@@ -24,12 +24,21 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: .hidden) var replay: String?
     @OptionGroup var options: ConfigOption
 
+    static let longestSpan: TimeInterval = 366 * 86_400
+
     func run() async throws {
         let (config, jobs) = try options.loadValid()
         let from = try Instants.parse(self.from, "--from", config.clock)
         let to = try Instants.parse(self.to, "--to", config.clock)
         guard from < to else { throw ValidationError("--from must be before --to") }
+        // A year at a time: a typo's thousand years would plan for hours, in ever more memory.
+        guard to.timeIntervalSince(from) <= Self.longestSpan else {
+            throw ValidationError("--from to --to spans more than 366 days; simulate a year at a time")
+        }
         let downtime = Downtime(try down.map { try Instants.span($0, config.clock) })
+        if let first = downtime.spans.first, from.timeIntervalSince(first.start) > Self.longestSpan {
+            throw ValidationError("--down: an outage beginning more than 366 days before --from would be replayed whole; begin it later")
+        }
         let selected = try JobSelection.pick(job, from: jobs)
         let store = try await options.openExistingStore(config)
         var planner = CarePlanner(policy: config.policy, jobs: selected)

@@ -204,7 +204,7 @@ struct OtherJobPlanningTests {
         #expect(s.summary(events.filter { $0.kind != .skip })
                 == ["order-expiry expire D01 2026-12-07T00:00:00+07:00", "order-expiry expire D02 2026-12-07T10:30:00+07:00"],
                 "at the first step, or when carecron learnt of it")
-        #expect(events.first { $0.kind == .expire }?.reason?.contains("still unpaid long after its hold ended (2026-12-02T08:15:00+07:00)") == true)
+        #expect(events.first { $0.kind == .expire }?.reason?.contains("still unpaid after its hold ended (2026-12-02T08:15:00+07:00)") == true)
         let skipped = events.filter { $0.kind == .skip }.compactMap(\.reason)
         #expect(skipped.contains { $0.hasPrefix("no expiry notice: it would come 4d15h45m after order D01's hold ended") }, "\(skipped)")
         #expect(!events.contains { $0.kind == .message }, "no notice, no reminder")

@@ -31,19 +31,22 @@ public struct OrderExpiryRules: JobRules {
         var events: [PlannedEvent] = []
         for order in span.input.orders where !order.isCashOnDelivery && !order.isWithdrawn && order.status != .expired {
             let due = order.placedAt.addingTimeInterval(span.policy.holdFor.interval)
-            // Past its hold before the replay begins: no earlier step saw it (the store reads such
-            // orders only while they are unpaid and unexpired), so the first step of this span expires it.
-            let overdue = due < span.start
+            // Past its hold before the span and still neither paid nor expired: no step expired it
+            // (a first import of old orders, a long outage), so the span's first step does. The
+            // same however far back the planner replays (the store reads such orders only while
+            // they are unpaid and unexpired, from any date).
+            let overdue = due < span.from
             let at = span.downtime.resume(at: max(overdue ? span.from : due, order.knownAt))
             guard !order.isPaid(at: at) else {
-                span.skip(job, customerId: order.customerId, orders: [order], at: at, "order \(order.id) was paid before it could expire")
+                // Paid after its hold ended but before the span: that story is told before it.
+                if !overdue { span.skip(job, customerId: order.customerId, orders: [order], at: at, "order \(order.id) was paid before it could expire") }
                 continue
             }
             var expiry = PlannedEvent(at: at, job: job, kind: .expire, customerId: order.customerId, orders: [order],
                                       keys: ["\(job.name):\(order.id)"])
             if overdue {
-                expiry.reason = "order \(order.id) was still unpaid long after its hold ended (\(InstantFormat.format(due, clock: span.policy.clock)))"
-                    + " when carecron first saw it: it expires at the first step"
+                expiry.reason = "order \(order.id) was still unpaid after its hold ended (\(InstantFormat.format(due, clock: span.policy.clock)))"
+                    + " and not expired: it expires at the first step"
             }
             events.append(expiry)
             let late = TimeSpan(seconds: Int(at.timeIntervalSince(due)))
