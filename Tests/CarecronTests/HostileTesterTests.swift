@@ -542,16 +542,17 @@ struct HostileTesterTests {
         o["id"] = 7001
         o["financial_status"] = "pending"
         o["cancelled_at"] = NSNull()
-        o["created_at"] = "2026-11-27T10:00:00+07:00"
-        o["updated_at"] = "2026-11-27T10:00:00+07:00"
+        // Within the order's hold: one long past it would be expired by the service at once (issue 24).
+        o["created_at"] = ServiceTests.placed(minutesAgo: 60)
+        o["updated_at"] = ServiceTests.placed(minutesAgo: 60)
         #expect(try Self.post(s, "shopify", topic: "orders/create", o, id: "o-1").body["outcome"] as? String == "applied")
         #expect(try Self.order(s, "7001")?["status"] as String? == "pending")
         var cancelled = o
-        cancelled["cancelled_at"] = "2026-11-27T10:20:00+07:00"
-        cancelled["updated_at"] = "2026-11-27T10:20:00+07:00"
+        cancelled["cancelled_at"] = ServiceTests.placed(minutesAgo: 40)
+        cancelled["updated_at"] = ServiceTests.placed(minutesAgo: 40)
         #expect(try Self.post(s, "shopify", topic: "orders/cancelled", cancelled, id: "o-3").body["outcome"] as? String == "applied")
         var stale = o
-        stale["updated_at"] = "2026-11-27T10:10:00+07:00"
+        stale["updated_at"] = ServiceTests.placed(minutesAgo: 50)
         stale["total_price"] = "999.00"
         let late = try Self.post(s, "shopify", topic: "orders/updated", stale, id: "o-2")
         #expect(late.status == 200 && late.body["outcome"] as? String == "ignored" && (late.body["reason"] as? String ?? "").contains("older"), "\(late.body)")
@@ -561,7 +562,7 @@ struct HostileTesterTests {
         var paid = o
         paid["id"] = 7002
         paid["financial_status"] = "paid"
-        paid["processed_at"] = "2026-11-27T10:05:00+07:00"
+        paid["processed_at"] = ServiceTests.placed(minutesAgo: 55)
         paid["updated_at"] = NSNull()
         #expect(try Self.post(s, "shopify", topic: "orders/create", paid, id: "p-1").body["outcome"] as? String == "applied")
         var pending = paid
@@ -604,11 +605,14 @@ struct HostileTesterTests {
         let s = try ServiceTests.Service()
         try s.start()
         var o = try Self.fixture("haravan-orders-updated.json")
+        // Within the order's hold: one long past it would be expired by the service at once (issue 24).
+        o["created_at"] = ServiceTests.placed(minutesAgo: 30)
+        o["updated_at"] = ServiceTests.placed(minutesAgo: 30)
         #expect(try Self.post(s, "haravan", topic: "orders/updated", o, id: "h-1").body["outcome"] as? String == "applied")
         let row = try #require(try Self.order(s, "1001234567"))
         #expect(row["status"] as String? == "pending" && row["amount"] as Int? == 785_000)
         o["closed_status"] = "closed"
-        o["updated_at"] = "2026-11-27T10:00:00.000Z"
+        o["updated_at"] = ServiceTests.placed(minutesAgo: 20)
         #expect(try Self.post(s, "haravan", topic: "orders/updated", o, id: "h-2").body["outcome"] as? String == "applied")
         let closed = try #require(try Self.order(s, "1001234567"))
         #expect(closed["status"] as String? == "cancelled" && closed["cancelled_at"] as Int64? != nil, "an unpaid order the shop closed gets no reminder")
