@@ -33,9 +33,11 @@ struct SMTPTests {
                                                        "--key", tls.appendingPathComponent("key.pem").path])
         let subject = "Chị Lan ơi, đơn D01 đang chờ thanh toán"
         let body = "Chào Chị Lan,\n\nHoa Sen Cosmetics đã nhận đơn hàng của mình:\n- D01: Son dưỡng môi x1 — 450.000₫\n\nĐặng Quốc Bảo, Võ Thị Mỹ Duyên."
+        // A generous timeout: under the full parallel suite (bcrypt floods, browsers, PostgreSQL) the
+        // Python server has stalled a conversation past 30 s; what is tested is the message, not speed.
         let sender = SMTPSender(name: "mail", host: "localhost", port: server.port, security: .starttls, username: "shop",
                                 password: "secret", from: "cskh@hoasen.vn", fromName: "Hoa Sen Cosmetics",
-                                caFile: tls.appendingPathComponent("cert.pem").path, limits: SenderLimits(timeout: 30))
+                                caFile: tls.appendingPathComponent("cert.pem").path, limits: SenderLimits(timeout: 120))
         let message = OutgoingMessage(id: 1, idempotencyKey: "payment-reminder:D01:1", job: "payment-reminder", channel: "email",
                                       to: "lan@example.vn", subject: subject, text: body)
         let outcome = await sender.send(message)
@@ -68,7 +70,7 @@ struct SMTPTests {
         let message = OutgoingMessage(id: 1, idempotencyKey: "k", job: "j", channel: "email", to: "lan@example.vn", subject: "x", text: "y")
         let wrong = SMTPSender(name: "mail", host: "localhost", port: server.port, security: .starttls, username: "shop", password: "nope",
                                from: "cskh@hoasen.vn", fromName: nil, caFile: tls.appendingPathComponent("cert.pem").path,
-                               limits: SenderLimits(timeout: 30))
+                               limits: SenderLimits(timeout: 120))
         guard case .misconfigured = await wrong.send(message) else { Issue.record("a refused login is our configuration"); return }
         let nobody = SMTPSender(name: "mail", host: "127.0.0.1", port: closedPort(), security: .none, username: nil, password: nil,
                                 from: "cskh@hoasen.vn", fromName: nil, caFile: nil, limits: SenderLimits(timeout: 5))
