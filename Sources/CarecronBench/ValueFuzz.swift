@@ -55,8 +55,7 @@ struct ValueFuzz {
         case 3: text = plain + [".00", ".0", ",00"][Int.random(in: 0..<3, using: &g)]
         case 4: text = Self.grouped(n, ",") + ".00"
         case 5: text = Self.grouped(n, ".") + ",00"
-        // Three zero decimals only where the whole part cannot be a thousands group.
-        case 6: text = n >= 1_000 ? plain + ".000" : plain
+        case 6: text = Self.grouped(n, ",") + ".0"
         default: text = Self.grouped(n, ".") + [" ₫", "₫", "đ", " VND"][Int.random(in: 0..<4, using: &g)]
         }
         return Amount(text: text, value: n <= Money.maximum ? n : nil)
@@ -66,6 +65,7 @@ struct ValueFuzz {
     mutating func badAmount() -> Amount {
         let n = Int.random(in: 1...99_999, using: &g)
         let texts = ["\(n).5", "\(n).50", "\(n),25", "\(n).01", "1.234.56", "12,34,567", "0.500", "\(n)e3", "1E300", "nan", "inf",
+                     "\(n + 1_000).000", "\(n + 1_000),000", "١٢٣٤٥", "１２３",
                      "-\(n)", "+\(n)", "0x\(n)", "", "\(n) 000", "١٢٣", "1.250,000.00", "\(n)..0", "\(n).", ".\(n)",
                      String(repeating: "9", count: Int.random(in: 14...40, using: &g))]
         return Amount(text: texts[Int.random(in: 0..<texts.count, using: &g)], value: nil)
@@ -91,7 +91,7 @@ struct ValueFuzz {
         let bad = Int.random(in: 0..<3, using: &g) == 0
         var m = Int.random(in: 1...12, using: &g), d = Int.random(in: 1...28, using: &g)
         var h = Int.random(in: 0...23, using: &g), mi = Int.random(in: 0...59, using: &g), s = Int.random(in: 0...59, using: &g)
-        let offsets = ["Z", "+07:00", "-05:30", "+0700", "+14:00", ""]
+        let offsets = ["Z", "+07:00", "-05:30", "+0700", "+07", "+14:00", ""]
         var offset = offsets[Int.random(in: 0..<offsets.count, using: &g)]
         if bad {
             switch Int.random(in: 0..<7, using: &g) {
@@ -104,8 +104,20 @@ struct ValueFuzz {
             default: offset = ["+15:00", "+07:60", "-14:30"][Int.random(in: 0..<3, using: &g)]
             }
         }
-        let text = String(format: "%04d-%02d-%02d%@%02d:%02d:%02d%@", y, m, d, Int.random(in: 0..<4, using: &g) == 0 ? " " : "T", h, mi, s, offset)
-        return Instant(text: text, value: Self.oracle(y, m, d, h, mi, s, offset))
+        let separator = Int.random(in: 0..<4, using: &g) == 0 ? " " : "T"
+        let hour = Int.random(in: 0..<6, using: &g) == 0 && h < 10 ? "\(h)" : String(format: "%02d", h)
+        let millis = Int.random(in: 0..<5, using: &g) == 0 ? Int.random(in: 0...999, using: &g) : nil
+        var text = String(format: "%04d-%02d-%02d", y, m, d) + separator + hour + String(format: ":%02d:%02d", mi, s)
+            + (millis.map { String(format: ".%03d", $0) } ?? "") + offset
+        var value = Self.oracle(y, m, d, h, mi, s, offset).map { $0.addingTimeInterval(Double(millis ?? 0) / 1000) }
+        if !bad, Int.random(in: 0..<12, using: &g) == 0 {
+            // Another script's digits, in the whole text or in the time of day only: a time to no
+            // one reading it as ASCII.
+            let arabic = Array("٠١٢٣٤٥٦٧٨٩"), from = Int.random(in: 0..<2, using: &g) == 0 ? 0 : 11
+            text = String(text.enumerated().map { i, c in i >= from && c.isASCII && c.isNumber ? arabic[Int(String(c))!] : c })
+            value = nil
+        }
+        return Instant(text: text, value: value)
     }
 
     /// The instant by Foundation's calendar, asked not to be lenient: the reading the generator
@@ -118,7 +130,8 @@ struct ValueFuzz {
         default:
             let sign = offset.hasPrefix("-") ? -1 : 1
             let digits = offset.dropFirst().filter { $0 != ":" }
-            guard let oh = Int(digits.prefix(2)), let om = Int(digits.suffix(2)), om < 60, oh * 60 + om <= 14 * 60 else { return nil }
+            guard let oh = Int(digits.prefix(2)), let om = digits.count > 2 ? Int(digits.suffix(2)) : 0, om < 60,
+                  oh * 60 + om <= 14 * 60 else { return nil }
             seconds = sign * (oh * 3600 + om * 60)
         }
         var calendar = Calendar(identifier: .gregorian)

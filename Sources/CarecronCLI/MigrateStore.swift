@@ -1,6 +1,7 @@
 import ArgumentParser
 import CarecronConfig
 import CarecronPostgres
+import CarecronService
 import CarecronStore
 import Foundation
 import Logging
@@ -42,6 +43,12 @@ struct MigrateStore: AsyncParsableCommand {
             password = value
         }
         let store = try await options.openSQLiteStore(config, command: "migrate-store", instead: "it copies an SQLite store into PostgreSQL")
+        // Outcomes a full disk left held are not in the tables yet: copied without them, their
+        // messages would be sent again from PostgreSQL.
+        if let held = DeliveryAssembly.heldOutcomes(config, store: store), held > 0 {
+            Console.error("\(held) outcome(s) of messages already sent are held in the outcome journal beside the database; start `carecron outbox send` (or the service) once to record them, then migrate")
+            throw ExitCode(1)
+        }
         var log = Logger(label: "carecron.migrate-store")
         log.logLevel = .warning
         let db: PostgresDatabase

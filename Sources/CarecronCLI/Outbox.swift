@@ -107,11 +107,13 @@ struct OutboxSend: AsyncParsableCommand {
         let outbox = store.outbox
         _ = try await dispatcher.recordHeldOutcomes()
         _ = try await outbox.recoverInFlight(now: WallClock.system.now())
-        var report = try await dispatcher.drain()
-        while untilEmpty, let next = try await outbox.nextDue() {
+        let stopping = StopFlag.onSignals()
+        var report = try await dispatcher.drain(while: { !stopping.isSet })
+        while untilEmpty, !stopping.isSet, let next = try await outbox.nextDue() {
             let wait = next.timeIntervalSinceNow
-            if wait > 0 { try await Task.sleep(nanoseconds: UInt64(min(wait, 60) * 1_000_000_000)) }
-            let r = try await dispatcher.drain()
+            // A second at a time, so that Ctrl-C is heard.
+            if wait > 0 { try await Task.sleep(nanoseconds: UInt64(min(wait, 1) * 1_000_000_000)) }
+            let r = try await dispatcher.drain(while: { !stopping.isSet })
             report.sent += r.sent; report.retried += r.retried; report.dead += r.dead
             report.cancelled += r.cancelled; report.fellBack += r.fellBack
         }

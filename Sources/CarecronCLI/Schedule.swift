@@ -48,16 +48,11 @@ struct Schedule: ParsableCommand {
             do { schedule = try CronSchedule(expression) } catch {
                 throw ValidationError("invalid schedule \"\(expression)\": \(error)")
             }
-            var t = start
-            for _ in 0..<count {
-                guard let next = schedule.next(after: t, clock: clock) else { return }
-                each(next)
-                t = next
-            }
+            schedule.forEachFiring(after: start, count: count, clock: clock, each)
             return
         }
         let text = lunar ?? ""
-        guard let m = text.wholeMatch(of: /(\d{1,2})\/(\d{1,2})([Ll]?)/), let day = Int(m.1), let month = Int(m.2),
+        guard let m = text.wholeMatch(of: /([0-9]{1,2})\/([0-9]{1,2})([Ll]?)/), let day = Int(m.1), let month = Int(m.2),
               (1...30).contains(day), (1...12).contains(month) else {
             throw ValidationError("--lunar: \"\(text)\" is not a lunar day; write DAY/MONTH, e.g. 1/1 for Tết or 15/8 for Mid-Autumn")
         }

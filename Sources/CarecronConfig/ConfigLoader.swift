@@ -128,7 +128,13 @@ public enum ConfigLoader {
         }
         var currency = "VND"
         if let c = o.optional("currency"), let code = c.nonEmptyString {
-            if code.count == 3, code.allSatisfy({ $0.isASCII && $0.isUppercase }) { currency = code } else {
+            if code.count == 3, code.allSatisfy({ $0.isASCII && $0.isUppercase }) {
+                currency = code
+                // Amounts are kept as whole units (Money): a currency with cents would lose them.
+                if !Money.wholeUnitCurrencies.contains(code) {
+                    c.report("\"\(code)\" has minor units (cents); carecron keeps amounts in whole units and knows the currencies without them: \(Money.wholeUnitCurrencies.sorted().joined(separator: ", "))")
+                }
+            } else {
                 c.report("\"\(code)\" is not an ISO 4217 currency code such as \"VND\"")
             }
         }

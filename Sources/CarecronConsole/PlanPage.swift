@@ -118,8 +118,7 @@ struct PlanPage {
         if let s = e.subject { r["subject"] = s }
         if let t = e.text { r["text"] = t }
         if let reason = e.reason { r["reason"] = reason }
-        // An expiry with a reason is an order found long past its hold (OrderExpiryRules).
-        if e.kind == .expire, e.reason != nil { r["overdue"] = true }
+        if e.overdue { r["overdue"] = true }
         if let p = e.problem, e.reason == nil { r["problem"] = p }
         if let seg = segments(e) { r["segments"] = "\(seg.segments) × \(seg.encoding.rawValue)" }
         return r

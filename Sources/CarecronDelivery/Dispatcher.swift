@@ -222,13 +222,23 @@ public final class Dispatcher: Sendable {
     /// before messages left `sending` are tried again, so that none the provider accepted goes twice.
     public func recordHeldOutcomes() async throws -> Int {
         guard let journal else { return 0 }
-        let held = journal.held()
-        guard !held.isEmpty else { return 0 }
-        try await outbox.record(held)
+        switch journal.contents() {
+        case .outcomes(let held):
+            guard !held.isEmpty else { return 0 }
+            try await outbox.record(held)
+            guard journal.hold([]) else { throw OutcomeJournal.Failure(description: "cannot empty \(journal.path) after recording it") }
+            let messages = Set(held.map(\.id)).count
+            log.notice("recorded the outcomes of \(messages) message(s) held since the store refused them", metadata: ["journal": "\(journal.path)"])
+            return messages
+        case .otherDatabase(let id):
+            log.warning("the outcome journal belongs to another database (\(id)): this one was restored or made anew; not applied",
+                        metadata: ["journal": "\(journal.path)"])
+        case .torn:
+            log.critical("the outcome journal cannot be read (torn by a crash while it was written): messages left sending are sent again, with their keys",
+                         metadata: ["journal": "\(journal.path)"])
+        }
         journal.hold([])
-        let messages = Set(held.map(\.id)).count
-        log.notice("recorded the outcomes of \(messages) message(s) held since the store refused them", metadata: ["journal": "\(journal.path)"])
-        return messages
+        return 0
     }
 
     static func outcomeName(_ o: SendOutcome) -> String {

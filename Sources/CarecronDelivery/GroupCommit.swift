@@ -20,6 +20,8 @@ actor GroupCommit {
     private let log: Logger
     private var waiting: [Waiter] = []
     private var writing = false
+    /// Since when the store has refused the commits (nil while it takes them).
+    private var refusedSince: Date?
     /// How many commits have been made, for the tests that check the grouping.
     private(set) var commits = 0
     /// The first wait after a refused commit and the longest; a stop is noticed within the longest.
@@ -53,6 +55,9 @@ actor GroupCommit {
     func record(_ outcomes: [OutboxOutcome], while keepGoing: @escaping @Sendable () -> Bool = { true }) async throws {
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, Error>) in
             waiting.append(Waiter(outcomes: outcomes, done: done, keepGoing: keepGoing))
+            // While the store refuses, an outcome is journaled as it arrives, not at the next try:
+            // a crash meanwhile must not lose it.
+            if refusedSince != nil { journal?.hold(waiting.flatMap(\.outcomes)) }
             if !writing {
                 writing = true
                 Task { await self.writeWhileWaiting() }
@@ -64,7 +69,7 @@ actor GroupCommit {
     var heldCount: Int { waiting.reduce(0) { $0 + $1.outcomes.count } }
 
     private func writeWhileWaiting() async {
-        var delay = retryDelays.first, refusedSince: Date?
+        var delay = retryDelays.first
         while !waiting.isEmpty {
             let group = waiting
             waiting = []
@@ -74,7 +79,9 @@ actor GroupCommit {
                 commits += 1
                 for entry in group { entry.done?.resume() }
                 if let since = refusedSince {
-                    journal?.hold([])
+                    if journal?.hold([]) == false {
+                        log.error("cannot empty the outcome journal \(journal!.path): a restart may send again what was recorded")
+                    }
                     Gauge(label: "carecron_outcomes_held").record(0)
                     log.notice("the store took the outcomes it had refused", metadata: [
                         "messages": "\(Set(outcomes.map(\.id)).count)", "refused_for_seconds": "\(Int(Date().timeIntervalSince(since)))"])
@@ -82,7 +89,7 @@ actor GroupCommit {
                     delay = retryDelays.first
                 }
             } catch {
-                let journaled = journal?.hold(outcomes) ?? false
+                let journaled = journal?.hold(outcomes + waiting.flatMap(\.outcomes)) ?? false
                 if refusedSince == nil {
                     refusedSince = Date()
                     log.critical("outcomes not recorded: the store refused them (\(error)); they are held and tried again until it takes them",

@@ -177,12 +177,18 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
     /// The next `count` firings after `instant`.
     public func firings(after instant: Date, count: Int, clock: ShopClock) -> [Date] {
         var out: [Date] = []
+        forEachFiring(after: instant, count: count, clock: clock) { out.append($0) }
+        return out
+    }
+
+    /// The next `count` firings after `instant`, each handed over as it is found.
+    public func forEachFiring(after instant: Date, count: Int, clock: ShopClock, _ body: (Date) -> Void) {
         var t = instant
-        while out.count < count, let n = next(after: t, clock: clock) {
-            out.append(n)
+        for _ in 0..<count {
+            guard let n = next(after: t, clock: clock) else { return }
+            body(n)
             t = n
         }
-        return out
     }
 }
 

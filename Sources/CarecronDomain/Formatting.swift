@@ -4,7 +4,7 @@ import Foundation
 public enum VietnameseFormat {
     /// 1250000 → "1.250.000₫".
     public static func money(_ dong: Int) -> String {
-        let digits = String(abs(dong))
+        let digits = String(dong.magnitude)
         var out = ""
         for (i, ch) in digits.enumerated() {
             if i > 0, (digits.count - i) % 3 == 0 { out.append(".") }
@@ -44,9 +44,10 @@ public enum InstantFormat {
         return Date(timeIntervalSince1970: TimeInterval(seconds) + fraction)
     }
 
-    /// Date, then optionally the time (minutes, seconds and a fraction optional) and an offset.
+    /// Date, then optionally the time (minutes, seconds and a fraction optional) and an offset;
+    /// ASCII digits only (`\\d` would take any script's digits, which `Int` then cannot read).
     nonisolated(unsafe) private static let shape =
-        /(?<date>\d{4}-\d{2}-\d{2})(?:[T ](?<hour>\d{1,2}):(?<minute>\d{2})(?::(?<second>\d{2})(?:[.,](?<fraction>\d{1,9}))?)?)?(?<zone>Z|z|[+-]\d{2}(?::?\d{2})?)?/
+        /(?<date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T ](?<hour>[0-9]{1,2}):(?<minute>[0-9]{2})(?::(?<second>[0-9]{2})(?:[.,](?<fraction>[0-9]{1,9}))?)?)?(?<zone>Z|z|[+-][0-9]{2}(?::?[0-9]{2})?)?/
 
     /// "Z", "+07:00", "+0700" or "+07" as seconds east of UTC; nil past ±14:00.
     private static func offsetSeconds(_ zone: Substring) -> Int? {
@@ -67,9 +68,9 @@ public enum InstantFormat {
     }
 }
 
-/// `2026-12-01T08:15:00+07:00` (or `…Z`), the shape every export writes, read from its bytes.
-/// Anything else — fractions, other separators, out-of-range fields — is left to Foundation's
-/// parsers, which were most of an order import's time.
+/// `2026-12-01T08:15:00+07:00` (or `…Z`), the shape every export writes, read from its bytes
+/// (Foundation's parsers were most of an order import's time). Anything else — fractions, other
+/// separators, a local time — goes to `InstantFormat`'s grammar, which is as strict.
 enum ISOInstant {
     static func parse(_ t: String) -> Date? {
         var t = t

@@ -110,4 +110,7 @@ extension Array where Element == JobDefinition {
     public var orderHistoryDays: Int {
         compactMap(\.rules.orderHistoryDays).max() ?? 3
     }
+
+    /// Whether any of them reads unpaid orders from before every replay (`JobRules.readsOverdueOrders`).
+    public var readsOverdueOrders: Bool { contains { $0.rules.readsOverdueOrders } }
 }

@@ -4,6 +4,12 @@
 /// An amount that could be read two ways, or that carries a fraction of a đồng, is refused
 /// rather than guessed: a silent ×100 or ÷1000 would be read by every customer who gets the message.
 public enum Money {
+    /// ISO 4217 currencies with no minor unit in use: an amount of them is a whole number, as
+    /// `parse` reads it. (Another currency's "19.99" would be refused as a fraction.)
+    public static let wholeUnitCurrencies: Set<String> = [
+        "VND", "JPY", "KRW", "CLP", "ISK", "PYG", "UGX", "XAF", "XOF", "XPF", "KMF", "GNF", "RWF", "VUV", "BIF", "DJF",
+    ]
+
     /// The largest amount one order may carry: 1.000.000.000.000₫ (a thousand billion đồng).
     /// Far above any shop's order, and low enough that millions of them add up within `Int`.
     public static let maximum = 1_000_000_000_000
@@ -33,7 +39,8 @@ public enum Money {
 
     /// Reads an amount of đồng. Grouping marks follow the Vietnamese or the English habit; a
     /// decimal part is allowed only when it is all zeros. A lone mark followed by exactly three
-    /// digits groups thousands (`150.000` is 150,000₫: how Vietnamese writes it); followed by
+    /// digits groups thousands (`150.000` is 150,000₫: how Vietnamese writes it) when one to three
+    /// digits stand before it, and is refused as ambiguous after more (`1250.000`); followed by
     /// another number of digits it is a decimal point (`403.00` is 403₫).
     public static func parse(_ raw: String) -> Result<Int, Problem> {
         var text = raw.trimmedSpaces
@@ -80,7 +87,10 @@ public enum Money {
         if marks.count > 1 { return (text, "", lastMark) }
         let at = text.firstIndex(of: lastMark)!
         let before = text[..<at], after = text[text.index(after: at)...]
-        return after.count == 3 && before.count <= 3 ? (text, "", lastMark) : (before, after, nil)
+        guard after.count == 3 else { return (before, after, nil) }
+        // "150.000" groups thousands; "1250.000" could be 1,250₫ with three decimals or
+        // 1,250,000₫ grouped only once: neither is guessed.
+        return before.count <= 3 ? (text, "", lastMark) : nil
     }
 
     /// The sum of amounts, held at `Int.max` instead of overflowing: stored rows from before the

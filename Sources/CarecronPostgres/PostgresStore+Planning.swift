@@ -9,8 +9,9 @@ import PostgresNIO
 
 extension PostgresStore: PlanningSource {
     public func planningInput(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int, clock: ShopClock,
-                              ordersFromPlacement: Bool) async throws -> PlanningInput {
-        let sql = PlanningQueries.statements(from: from, to: to, lookback: lookback, holdFor: holdFor, checkinDays: checkinDays, clock: clock)
+                              ordersFromPlacement: Bool, overdueOrders: Bool) async throws -> PlanningInput {
+        let sql = PlanningQueries.statements(from: from, to: to, lookback: lookback, holdFor: holdFor, checkinDays: checkinDays, clock: clock,
+                                             overdueOrders: overdueOrders)
         // One snapshot for every query, as SQLite's one read transaction gives.
         return try await db.transaction { conn in
             try await conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: self.logger)

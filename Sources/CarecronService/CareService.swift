@@ -217,11 +217,28 @@ struct PlanningTenure {
     }
 }
 
-final class StopFlag: @unchecked Sendable {
+public final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
+    private var sources: [any DispatchSourceSignal] = []
+    public var isSet: Bool { lock.withLock { value } }
+    public func set() { lock.withLock { value = true } }
+
+    public init() {}
+
+    /// A flag that SIGINT or SIGTERM sets, instead of ending the process there and then: a command
+    /// that sends lets what is on the wire finish (and outcomes the store refuses stay held).
+    public static func onSignals(_ signals: [Int32] = [SIGINT, SIGTERM]) -> StopFlag {
+        let flag = StopFlag()
+        flag.sources = signals.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { flag.set() }
+            source.resume()
+            return source
+        }
+        return flag
+    }
 }
 
 /// `--dry-run`'s sender: every message that would go out, logged and written as one JSON line.

@@ -41,7 +41,13 @@ public final class InstanceLock: Sendable {
             }
             return try realPath(database.path)
         }
-        return try realPath(database.deletingLastPathComponent().path) + "/" + database.lastPathComponent
+        // Not made yet: where it will be made, through a symbolic link that already points there.
+        var target = database
+        for _ in 0..<40 {
+            guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: target.path) else { break }
+            target = URL(fileURLWithPath: link, relativeTo: target.deletingLastPathComponent()).standardizedFileURL
+        }
+        return try realPath(target.deletingLastPathComponent().path) + "/" + target.lastPathComponent
     }
 
     private static func realPath(_ path: String) throws -> String {

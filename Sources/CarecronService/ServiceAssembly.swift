@@ -126,17 +126,29 @@ public enum DeliveryAssembly {
         for p in built.problems { log.error("sender unavailable, its messages wait: \(config.file.lastPathComponent): \(p.line)") }
         return Dispatcher(store: store, senders: built.senders, channels: config.channels, jobs: jobs,
                           unavailable: Dictionary(built.problems.map { ($0.sender, $0.reason) }, uniquingKeysWith: { a, _ in a }),
-                          retry: config.retryPolicy, now: clock.now, log: log, journal: outcomeJournal(config, log: log))
+                          retry: config.retryPolicy, now: clock.now, log: log, journal: outcomeJournal(config, store: store, log: log))
     }
 
     /// The journal of outcomes the store refused, beside an SQLite database (PostgreSQL's leases
     /// hand an unfinished message to another node instead).
-    static func outcomeJournal(_ config: ShopConfig, log: Logger) -> OutcomeJournal? {
-        guard config.postgres == nil else { return nil }
-        do { return try OutcomeJournal(path: OutcomeJournal.beside(database: config.database)) } catch {
+    static func outcomeJournal(_ config: ShopConfig, store: any CareStore, log: Logger) -> OutcomeJournal? {
+        guard let sqlite = store as? Store else { return nil }
+        do {
+            // Beside the file's real path, as the lock: a restart under another name finds it.
+            guard let id = try sqlite.storeId() else { return nil }
+            return try OutcomeJournal(path: OutcomeJournal.beside(database: try InstanceLock.identity(of: config.database)), storeId: id)
+        } catch {
             log.error("no outcome journal: \(error); if the disk fills while sending, a restart sends the messages in flight again (with their keys)")
             return nil
         }
+    }
+
+    /// How many outcomes the journal beside an SQLite store holds for it (nil: no journal there).
+    public static func heldOutcomes(_ config: ShopConfig, store: Store) -> Int? {
+        guard let real = try? InstanceLock.identity(of: config.database), let id = try? store.storeId() else { return nil }
+        let path = OutcomeJournal.beside(database: real)
+        guard FileManager.default.fileExists(atPath: path), let journal = try? OutcomeJournal(path: path, storeId: id) else { return nil }
+        return journal.heldCount
     }
 
     /// Refuses to start when a sender a channel uses cannot be built: better no service than one

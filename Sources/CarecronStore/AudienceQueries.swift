@@ -34,7 +34,13 @@ struct AudienceQueries {
 /// The SQL both stores run for an audience: the same conditions, each store's placeholders
 /// (SQLite's `?`, PostgreSQL's `$n`). Every argument is text; numbers and times are written in.
 public struct AudienceSQL: Sendable {
-    public enum Dialect: Sendable { case sqlite, postgres }
+    public enum Dialect: Sendable {
+        case sqlite, postgres
+
+        /// The sum of a column that never raises an overflow: SQLite's TOTAL (a float: exact for
+        /// sums of bounded amounts), PostgreSQL's SUM (a numeric for a bigint column).
+        func total(_ column: String) -> String { self == .sqlite ? "TOTAL(\(column))" : "COALESCE(SUM(\(column)), 0)" }
+    }
 
     public let dialect: Dialect
     public let request: AudienceRequest
@@ -65,8 +71,11 @@ public struct AudienceSQL: Sendable {
             let entry = bind(r.entryTier ?? "")
             conditions.append("COALESCE(c.tier, \(entry)) IN (\(list(tiers)))")
         }
-        if let v = f.spentAtLeast { conditions.append("(SELECT COALESCE(SUM(o.amount), 0) \(counted)) >= \(v)") }
-        if let v = f.spentBelow { conditions.append("(SELECT COALESCE(SUM(o.amount), 0) \(counted)) < \(v)") }
+        // TOTAL on SQLite: its SUM raises "integer overflow" on rows stored before amounts were
+        // bounded, where PostgreSQL's SUM(bigint) is a numeric and goes on (issue 24).
+        let sum = dialect.total("o.amount")
+        if let v = f.spentAtLeast { conditions.append("(SELECT \(sum) \(counted)) >= \(v)") }
+        if let v = f.spentBelow { conditions.append("(SELECT \(sum) \(counted)) < \(v)") }
         if let v = f.ordersAtLeast { conditions.append("(SELECT COUNT(*) \(counted)) >= \(v)") }
         if let limit = f.since(f.lastOrderWithin, at: r.at) {
             conditions.append("(SELECT MAX(o.placed_at) \(purchases)) >= \(Int(limit.timeIntervalSince1970))")

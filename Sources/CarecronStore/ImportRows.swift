@@ -206,7 +206,7 @@ public struct RowNormaliser: Sendable {
             return ("--" + md, md)
         }
         var date = LocalDate(iso: raw)
-        if date == nil, let m = raw.wholeMatch(of: /(\d{1,2})\/(\d{1,2})\/(\d{4})/) {
+        if date == nil, let m = raw.wholeMatch(of: /([0-9]{1,2})\/([0-9]{1,2})\/([0-9]{4})/) {
             date = LocalDate(iso: String(format: "%04d-%02d-%02d", Int(m.3)!, Int(m.2)!, Int(m.1)!))
         }
         guard let d = date, d.year >= 1900 else { return nil }

@@ -235,7 +235,9 @@ public struct Outbox: Sendable {
         try store.db.write { db in
             for outcome in outcomes {
                 let (set, args) = outcome.change
-                try db.cachedStatement(sql: "UPDATE outbox SET \(set) WHERE id = ?").execute(arguments: StatementArguments(args + [outcome.id]))
+                // Only on a message still on its way: an outcome is never written over a later one.
+                try db.cachedStatement(sql: "UPDATE outbox SET \(set) WHERE id = ? AND state = 'sending'")
+                    .execute(arguments: StatementArguments(args + [outcome.id]))
             }
         }
     }

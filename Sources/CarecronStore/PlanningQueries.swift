@@ -14,8 +14,9 @@ public struct PlanningQueries {
     /// With `ordersFromPlacement`, orders exist from `placed_at` (simulate); otherwise from when
     /// carecron learnt of them (the running service).
     public func input(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int, clock: ShopClock,
-                      ordersFromPlacement: Bool = true) throws -> PlanningInput {
-        let sql = Self.statements(from: from, to: to, lookback: lookback, holdFor: holdFor, checkinDays: checkinDays, clock: clock)
+                      ordersFromPlacement: Bool = true, overdueOrders: Bool = true) throws -> PlanningInput {
+        let sql = Self.statements(from: from, to: to, lookback: lookback, holdFor: holdFor, checkinDays: checkinDays, clock: clock,
+                                  overdueOrders: overdueOrders)
         return try store.db.read { db in
             var orders: [String: OrderSnapshot] = [:]
             for sql in sql.orders {
@@ -61,7 +62,7 @@ public struct PlanningQueries {
     /// before it, delivered or paid in a check-in's reach, every order of a customer who paid in
     /// it), their customers (fetched by id), and the customers whose birthday falls in the span.
     public static func statements(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int,
-                           clock: ShopClock) -> (orders: [String], birthdays: String, remindersSent: String) {
+                           clock: ShopClock, overdueOrders: Bool = true) -> (orders: [String], birthdays: String, remindersSent: String) {
         let start = from.addingTimeInterval(-lookback)
         let s = Int(start.timeIntervalSince1970), e = Int(to.timeIntervalSince1970)
         // An order placed a hold before the replay has expired by its start: no reminder, expiry
@@ -70,7 +71,7 @@ public struct PlanningQueries {
         // A check-in is due on the local day N days after delivery (or payment): the replay's
         // first day, less N days and one for the day's start, is as far back as one can be due.
         let checkinStart = s - (checkinDays + 1) * 86_400, checkinEnd = e - checkinDays * 86_400 + 86_400
-        let orders = [
+        var orders = [
             "SELECT \(orderColumns) FROM orders WHERE placed_at >= \(placedFrom) AND placed_at < \(e)",
             "SELECT \(orderColumns) FROM orders WHERE delivered_at IS NOT NULL AND delivered_at >= \(checkinStart) AND delivered_at < \(checkinEnd)",
             // A delivered order's check-in counts from its delivery (the query above), not its payment.
@@ -80,14 +81,16 @@ public struct PlanningQueries {
             SELECT \(orderColumns) FROM orders WHERE customer_id IN
                 (SELECT customer_id FROM orders WHERE paid_at IS NOT NULL AND paid_at >= \(s) AND paid_at < \(e))
             """,
+        ]
+        if overdueOrders {
             // Prepaid orders still unpaid although their hold ended before the replay (a shop's
             // first import of old pending orders, a long outage): no replay reaches their expiry,
             // so they expire at the first step (`OrderExpiryRules`). Once expired they are not read again.
-            """
-            SELECT \(orderColumns) FROM orders WHERE paid_at IS NULL AND status = 'pending' AND expired_at IS NULL
-                AND placed_at < \(placedFrom) AND payment_method <> 'cod'
-            """,
-        ]
+            orders.append("""
+                SELECT \(orderColumns) FROM orders WHERE paid_at IS NULL AND status = 'pending' AND expired_at IS NULL
+                    AND placed_at < \(placedFrom) AND payment_method <> 'cod'
+                """)
+        }
         let monthDays = monthDays(from: start, to: to, clock: clock)
         let birthdays = "SELECT \(customerColumns) FROM customers WHERE birth_md IN (\(monthDays.map { "'\($0)'" }.joined(separator: ",")))"
         // Reminders sent since the orders' window began (outbox_reminders_sent), by occurrence key.

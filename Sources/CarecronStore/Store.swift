@@ -304,11 +304,21 @@ public enum Schema {
         }
         m.registerMigration("v9-outbox-retention") { db in try db.execute(sql: OutboxRetention.migration) }
         m.registerMigration("v10-campaign-purged") { db in try db.execute(sql: OutboxRetention.campaignMigration) }
+        // Which database this is, whatever its name: what the outcome journal belongs to, so that
+        // a journal left beside a database restored or made anew is never applied to it.
+        m.registerMigration("v11-store-id") { db in
+            try db.execute(sql: "INSERT INTO service_state (key, value) VALUES ('store_id', lower(hex(randomblob(16))))")
+        }
         return m
     }
 }
 
 extension Store {
+    /// This database's own id, made with it (v11); nil in a read-only copy of an older one.
+    public func storeId() throws -> String? {
+        try db.read { try String.fetchOne($0, sql: "SELECT value FROM service_state WHERE key = 'store_id'") }
+    }
+
     /// When the service last said it was alive.
     public func heartbeat() throws -> Date? {
         try db.read { db in

@@ -93,7 +93,7 @@ public protocol PlanningSource: Sendable {
     /// orders placed up to `holdFor` before the replay (their reminders and expiry reach into
     /// it), delivered or paid `checkinDays` before it, every order of a customer who paid in it.
     func planningInput(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int, clock: ShopClock,
-                       ordersFromPlacement: Bool) async throws -> PlanningInput
+                       ordersFromPlacement: Bool, overdueOrders: Bool) async throws -> PlanningInput
     /// Changes whenever another process commits (SQLite: `PRAGMA data_version`).
     func dataVersion() async throws -> Int
 }
@@ -155,7 +155,8 @@ extension CareStore {
         let jobs = jobs ?? planner.jobs
         var input = try await planningInput(from: from, to: to, lookback: planner.lookback, holdFor: planner.policy.holdFor.interval,
                                             checkinDays: jobs.orderHistoryDays,
-                                            clock: planner.policy.clock, ordersFromPlacement: ordersFromPlacement)
+                                            clock: planner.policy.clock, ordersFromPlacement: ordersFromPlacement,
+                                            overdueOrders: (planner.jobs + jobs).filter { $0.enabled || planner.explain }.readsOverdueOrders)
         let end = to.addingTimeInterval(planner.lookahead)
         for job in planner.jobs + jobs where job.enabled || planner.explain {
             for request in job.rules.audiences(job, from: from, to: end, shop: planner.policy) where input.audiences[request.key] == nil {
@@ -182,9 +183,9 @@ extension Store: CareStore {
     public func isDamage(_ error: any Error) -> Bool { StoreFile.isDamage(error) }
 
     public func planningInput(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int, clock: ShopClock,
-                              ordersFromPlacement: Bool) throws -> PlanningInput {
+                              ordersFromPlacement: Bool, overdueOrders: Bool) throws -> PlanningInput {
         try PlanningQueries(store: self).input(from: from, to: to, lookback: lookback, holdFor: holdFor, checkinDays: checkinDays, clock: clock,
-                                               ordersFromPlacement: ordersFromPlacement)
+                                               ordersFromPlacement: ordersFromPlacement, overdueOrders: overdueOrders)
     }
 }
 

@@ -3,6 +3,7 @@ import CarecronDomain
 @_spi(Testing) import CarecronStore
 import Foundation
 import GRDB
+import Logging
 import Testing
 
 /// The dispatcher's outcomes committed in groups (issue 14), on a real SQLite file: sends that
@@ -70,7 +71,7 @@ struct GroupCommitTests {
     /// outcomes still held, in memory and in the journal.
     @Test func aRefusedCommitIsHeldUntilTheStoreTakesIt() async throws {
         let (store, claimed) = try storeWithClaimed(3)
-        let journal = try OutcomeJournal(path: store.url.path + ".outcomes")
+        let journal = try OutcomeJournal(path: store.url.path + ".outcomes", storeId: try #require(try store.storeId()))
         let group = GroupCommit(Outbox(store: store), journal: journal, retryDelays: (0.05, 0.2))
         try await store.db.write { db in
             try db.execute(sql: "CREATE TRIGGER refuse BEFORE UPDATE OF state ON outbox BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
@@ -97,6 +98,31 @@ struct GroupCommitTests {
         #expect(try await store.db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'sent'") } == 3)
         #expect(journal.held().isEmpty, "the journal is emptied once they are recorded")
         #expect(await group.heldCount == 0)
+    }
+
+    /// A journal is applied only to its own database, and only to messages still on their way.
+    @Test func aJournalIsAppliedToItsOwnDatabaseAndToMessagesStillSending() async throws {
+        let (store, claimed) = try storeWithClaimed(2)
+        let id = try #require(try store.storeId())
+        let path = store.url.path + ".outcomes"
+        let stale = OutboxOutcome.sent(claimed[0].id, providerId: "old", at: now)
+        let journal = try OutcomeJournal(path: path, storeId: id)
+        #expect(journal.hold([stale, .dead(claimed[1].id, error: "x", now: now)]))
+        // Another database under the same name (restored, or made anew): not applied.
+        let other = try OutcomeJournal(path: path, storeId: "0123456789abcdef")
+        #expect(other.contents() == .otherDatabase(id))
+        // Its own: applied where the message is still sending; a message that moved on keeps its state.
+        try Outbox(store: store).record([.retry(claimed[1].id, error: "later", next: now, now: now)])
+        let dispatcher = Dispatcher(store: store, senders: [:], channels: [:], jobs: [], log: Logger(label: "test"), journal: journal)
+        #expect(try await dispatcher.recordHeldOutcomes() == 2)
+        let states = try await store.db.read { try [Int64: String](uniqueKeysWithValues: Row.fetchAll($0, sql: "SELECT id, state FROM outbox").map { ($0[0], $0[1]) }) }
+        #expect(states == [claimed[0].id: "sent", claimed[1].id: "failed"], "the retry recorded since is not overwritten")
+        #expect(journal.held().isEmpty)
+        // Torn by a crash mid-write: said, and nothing applied.
+        let fd = open(path, O_WRONLY)
+        _ = "99999 \(id)".withCString { pwrite(fd, $0, strlen($0), 0) }
+        close(fd)
+        #expect(journal.contents() == .torn)
     }
 }
 

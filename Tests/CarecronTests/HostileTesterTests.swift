@@ -522,16 +522,19 @@ struct HostileTesterTests {
     @Test func shopifysOwnSampleIsNeitherRelabelledNorRemindedAndStaleWebhooksChangeNothing() throws {
         let s = try ServiceTests.Service()
         try s.start()
-        let sample = try Self.fixture("shopify-orders-create-sample.json")
+        var sample = try Self.fixture("shopify-orders-create-sample.json")
         // 403.00 USD in a VND shop: refused, nothing stored.
         let usd = try Self.post(s, "shopify", topic: "orders/create", sample, id: "sample-1")
         #expect(usd.status == 400 && usd.body["field"] as? String == "currency", "\(usd.body)")
         #expect((usd.body["reason"] as? String ?? "").contains("the order is in USD and the shop's currency is VND"))
         #expect(try Self.order(s, "820982911946154508") == nil)
-        #expect(s.stop() == 0)
-        // A USD shop: the voided, cancelled sample is stored cancelled, never pending.
+        // A shop in USD is refused by validate (amounts are whole units; issue 24). The sample said
+        // in đồng: the voided, cancelled sample is stored cancelled, never pending.
         try s.editConfig { $0["currency"] = "USD" }
-        try s.start()
+        let usdShop = try TestSupport.carecron(["validate"], in: s.folder)
+        #expect(usdShop.status != 0 && usdShop.stdout.contains("\"USD\" has minor units"), "\(usdShop.stdout)")
+        try s.editConfig { $0["currency"] = "VND" }
+        sample["currency"] = "VND"
         let stored = try Self.post(s, "shopify", topic: "orders/create", sample, id: "sample-2")
         #expect(stored.status == 200 && stored.body["outcome"] as? String == "applied", "\(stored.body)")
         let row = try #require(try Self.order(s, "820982911946154508"))

@@ -12,7 +12,7 @@ struct MoneyTests {
         ("150000", 150_000), ("150.000", 150_000), ("150,000", 150_000), ("150000.00", 150_000),
         ("150000,00", 150_000), ("403.00", 403), ("1.250.000", 1_250_000), ("1,250,000", 1_250_000),
         ("1,250,000.00", 1_250_000), ("1.250.000,00", 1_250_000), ("1.250.000₫", 1_250_000), ("1.250.000 đ", 1_250_000),
-        ("250000 VND", 250_000), (" 99 ", 99), ("0", 0), ("-0", 0), ("0.00", 0), ("1.000", 1_000), ("150000.000", 150_000),
+        ("250000 VND", 250_000), (" 99 ", 99), ("0", 0), ("-0", 0), ("0.00", 0), ("1.000", 1_000),
         ("1000000000000", Money.maximum), ("000150000", 150_000),
     ])
     func readsEveryWayShopsWriteAnAmount(_ text: String, _ expected: Int) {
@@ -22,7 +22,8 @@ struct MoneyTests {
     @Test(arguments: [
         ("199.50", "fraction"), ("150000.5", "fraction"), ("1,250,000.01", "fraction"), ("1.5", "fraction"),
         ("150.000.00", "more than one way"), ("1.250,000.00", "more than one way"), ("1,25,000", "more than one way"),
-        ("0.500", "more than one way"), ("12.3456.789", "more than one way"),
+        ("0.500", "more than one way"), ("12.3456.789", "more than one way"), ("150000.000", "more than one way"),
+        ("1250.000", "more than one way"), ("1.000,000", "more than one way"),
         ("1e300", "not an amount"), ("nan", "not an amount"), ("", "not an amount"), ("1 250 000", "not an amount"),
         ("150.", "not an amount"), (".5", "not an amount"), ("+5", "not an amount"), ("١٢٣", "not an amount"), ("Infinity", "not an amount"),
         ("-5", "negative"), ("5000000000000000000", "largest amount"), ("1000000000001", "largest amount"),

@@ -140,7 +140,7 @@ public struct CampaignRules: JobRules {
                 guard let text = item.nonEmptyString else { continue }
                 if let d = LocalDate(iso: text) {
                     occasions.append(.once(d))
-                } else if let md = text.wholeMatch(of: /(\d\d)-(\d\d)/), let m = Int(md.1), let d = Int(md.2),
+                } else if let md = text.wholeMatch(of: /([0-9][0-9])-([0-9][0-9])/), let m = Int(md.1), let d = Int(md.2),
                           (1...12).contains(m), (1...LocalDate.daysIn(month: m, year: 2024)).contains(d) {
                     occasions.append(.yearly(month: m, day: d))
                 } else {

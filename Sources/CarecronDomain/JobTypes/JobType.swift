@@ -39,6 +39,10 @@ public protocol JobRules: Sendable {
     /// reach that far. Nil when it only needs the span's own orders.
     var orderHistoryDays: Int? { get }
 
+    /// Whether it acts on unpaid orders whose hold ended before any replay reaches (order
+    /// expiry): the planner's queries read those, from any date, only for such a job.
+    var readsOverdueOrders: Bool { get }
+
     /// How long before a span its plan must begin for its events in the span to come out as a
     /// replay from the beginning would make them: an order's reminders run from its placement
     /// to its expiry; a daily job's orders wait for its next run. The planner replays the
@@ -97,6 +101,7 @@ extension JobRules {
     public func check(_ job: JobDefinition, shop: CarePolicy, sink: DiagnosticSink) {}
     public func messageProblems(_ text: String, customer: CustomerFacts) -> [String] { [] }
     public var orderHistoryDays: Int? { nil }
+    public var readsOverdueOrders: Bool { false }
     /// A job run at its schedule's firings: what waits for a run may wait the longest gap between them.
     public func replay(_ job: JobDefinition, shop: CarePolicy) -> TimeInterval {
         Self.takesSchedule ? TimeInterval(job.schedule.longestDayGap) * 86_400 : 0

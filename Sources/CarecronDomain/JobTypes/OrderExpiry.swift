@@ -5,8 +5,9 @@ public struct OrderExpiryRules: JobRules {
     public static let type = JobType(rawValue: "order-expiry")
 
     public var notify: Bool
-    /// How long after the order's hold ends its notice may still go out (an outage, an order
-    /// learned late); later, the order expires without one: "your order expired" days on is noise.
+    /// How late an order may expire (an outage, an order learned late) and still get its notice;
+    /// later, it expires without one: "your order expired" days on is noise. The quiet hours'
+    /// wait of a notice that is sent does not count.
     public var lateness: TimeSpan
 
     public init(notify: Bool = true, lateness: TimeSpan = .minutes(60)) {
@@ -19,6 +20,7 @@ public struct OrderExpiryRules: JobRules {
     }
 
     public var concernsOwnOrder: Bool { true }
+    public var readsOverdueOrders: Bool { true }
 
     public func reasonToCancel(_ order: OrderAtSending, now: Date) -> String? {
         order.isPaid(by: now) ? "order \(order.id) was paid" : nil
@@ -45,6 +47,7 @@ public struct OrderExpiryRules: JobRules {
             var expiry = PlannedEvent(at: at, job: job, kind: .expire, customerId: order.customerId, orders: [order],
                                       keys: ["\(job.name):\(order.id)"])
             if overdue {
+                expiry.overdue = true
                 expiry.reason = "order \(order.id) was still unpaid after its hold ended (\(InstantFormat.format(due, clock: span.policy.clock)))"
                     + " and not expired: it expires at the first step"
             }

@@ -200,8 +200,10 @@ public struct PlannedEvent: Sendable {
     public var keys: [String]
     /// Why nothing can be sent, if so (no contact for any of the job's channels).
     public var problem: String?
-    /// Why a `skip` was not sent then.
+    /// Why a `skip` was not sent then (or why an expiry happens when it does).
     public var reason: String?
+    /// An expiry of an order whose hold had ended before the span and that no step had expired.
+    public var overdue = false
     /// The campaign occasion it belongs to ("tet-greeting:2027-02-06"), for pausing and counting.
     public var campaign: String?
     /// After this it is no longer sent (a campaign's day is over).
