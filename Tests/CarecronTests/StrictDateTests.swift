@@ -13,6 +13,7 @@ struct StrictDateTests {
         "2026-12-00T08:00:00+07:00", "2026-12-01T24:00:00+07:00", "2026-12-01T08:60:00+07:00", "2026-12-01T08:15:60+07:00",
         "2026-12-01T08:15:00+15:00", "2026-12-01T08:15:00-14:30", "2026-12-01T08:15:00+07:60", "2026-02-30", "2026-02-30 08:15",
         "2026-02-30T08:15:00.5+07:00", "2026-12-01T08:15:00+07:00junk", "2026-12-01+07:00", "20261201T081500Z", "",
+        "2026-12-01T٠٨:٣٠:٠٠+07:00", "٢٠٢٦-١٢-٠١T08:30:00+07:00", "2026-12-01T08:30:00.٥+07:00",
     ])
     func aTimeThatDoesNotExistIsRefused(_ text: String) {
         #expect(InstantFormat.parse(text, clock: clock) == nil, "\(text)")
@@ -35,6 +36,10 @@ struct StrictDateTests {
         }
         #expect(throws: FieldProblem.self) {
             try n.customer(["id": "C1", "full_name": "Lan", "birthday": "1990-02-30"])
+        }
+        // Another script's digits: a row error (the import crashed on it before issue 24's review).
+        #expect(throws: FieldProblem.self) {
+            try n.customer(["id": "C1", "full_name": "Lan", "birthday": "١٢/١٢/١٩٩٠"])
         }
         let dir = try TestSupport.shopFolder()
         let simulate = try TestSupport.carecron(["simulate", "--from", "2026-02-30T00:00:00+07:00", "--to", "2026-03-02T00:00:00+07:00"], in: dir)
