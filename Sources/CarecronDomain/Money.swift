@@ -82,6 +82,8 @@ public enum Money {
             // Both marks: the last one is the decimal point, the other groups thousands.
             guard marks.filter({ $0 == lastMark }).count == 1 else { return nil }
             let at = text.lastIndex(of: lastMark)!
+            // "1.000,000": three digits after the last mark could be one more thousands group.
+            guard text.distance(from: at, to: text.endIndex) - 1 != 3 else { return nil }
             return (text[..<at], text[text.index(after: at)...], lastMark == "." ? "," : ".")
         }
         if marks.count > 1 { return (text, "", lastMark) }
