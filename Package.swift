@@ -36,10 +36,14 @@ let package = Package(
         ),
         // config.json and jobs/*.json: loading, typed model, validation with JSON paths.
         .target(name: "CarecronConfig", dependencies: ["CarecronDomain"]),
+        // What every store shares and nothing of SQLite or PostgreSQL (issue 25): the storage
+        // contract (protocols, rows, outcomes), the outbox's states and transitions, the rules
+        // written once (order events, platform orders), import parsing, and the SQL both dialects run.
+        .target(name: "CarecronStorage", dependencies: ["CarecronDomain"]),
         // The embedded SQLite store (GRDB): schema, migrations, records, CSV/JSONL import.
         .target(
-            name: "CarecronStore",
-            dependencies: ["CarecronDomain", .product(name: "GRDB", package: "GRDB.swift"),
+            name: "CarecronSQLite",
+            dependencies: ["CarecronDomain", "CarecronStorage", .product(name: "GRDB", package: "GRDB.swift"),
                            // the C API, to bind an import's values without boxing each one
                            .product(name: "GRDBSQLite", package: "GRDB.swift"),
                            .product(name: "Algorithms", package: "swift-algorithms")]
@@ -47,7 +51,7 @@ let package = Package(
         // The shared PostgreSQL store (issue 15): several nodes on one database, claims as leases.
         .target(
             name: "CarecronPostgres",
-            dependencies: ["CarecronDomain", "CarecronConfig", "CarecronStore",
+            dependencies: ["CarecronDomain", "CarecronConfig", "CarecronStorage",
                            .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "Logging", package: "swift-log")]
         ),
@@ -56,7 +60,7 @@ let package = Package(
         .target(
             name: "CarecronDelivery",
             dependencies: [
-                "CarecronDomain", "CarecronConfig", "CarecronStore",
+                "CarecronDomain", "CarecronConfig", "CarecronStorage",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Algorithms", package: "swift-algorithms"),
@@ -77,7 +81,7 @@ let package = Package(
         .target(
             name: "CarecronService",
             dependencies: [
-                "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronConsole", "CarecronPostgres",
+                "CarecronDomain", "CarecronConfig", "CarecronStorage", "CarecronSQLite", "CarecronDelivery", "CarecronConsole", "CarecronPostgres",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -99,7 +103,7 @@ let package = Package(
         .target(
             name: "CarecronConsole",
             dependencies: [
-                "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery",
+                "CarecronDomain", "CarecronConfig", "CarecronStorage", "CarecronDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -118,7 +122,7 @@ let package = Package(
         .target(
             name: "CarecronBench",
             dependencies: [
-                "CarecronDomain", "CarecronConfig", "CarecronStore",
+                "CarecronDomain", "CarecronConfig", "CarecronStorage", "CarecronSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -129,7 +133,7 @@ let package = Package(
         .target(
             name: "CarecronCLI",
             dependencies: [
-                "CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronService", "CarecronBench",
+                "CarecronDomain", "CarecronConfig", "CarecronStorage", "CarecronSQLite", "CarecronDelivery", "CarecronService", "CarecronBench",
                 "CarecronConsole", "CarecronPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -139,7 +143,7 @@ let package = Package(
         .executableTarget(name: "carecron", dependencies: ["CarecronCLI"]),
         .testTarget(
             name: "CarecronTests",
-            dependencies: ["CarecronDomain", "CarecronConfig", "CarecronStore", "CarecronDelivery", "CarecronService", "CarecronCLI",
+            dependencies: ["CarecronDomain", "CarecronConfig", "CarecronStorage", "CarecronSQLite", "CarecronDelivery", "CarecronService", "CarecronCLI",
                            "CarecronBench", "CarecronConsole", "CarecronPostgres",
                            .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

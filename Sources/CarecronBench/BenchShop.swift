@@ -1,6 +1,7 @@
 import CarecronConfig
 import CarecronDomain
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 
 /// A throwaway shop for a bench run: the shipped config.json and jobs (read from where they

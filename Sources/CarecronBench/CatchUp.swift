@@ -1,6 +1,7 @@
 import CarecronConfig
 import CarecronDomain
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import GRDB
 
@@ -29,8 +30,9 @@ extension Performance {
             _ = child.wait(seconds: 30)
             throw BenchError("carecron run sent nothing within 120 s of starting after an outage")
         }
+        let firstSend = Date()
         figures.record("catchup_\(size)_cpu_before_first_send", cpu, "s")
-        figures.record("catchup_\(size)_first_send_after", Date().timeIntervalSince(child.started), "s")
+        figures.record("catchup_\(size)_first_send_after", firstSend.timeIntervalSince(child.started), "s")
         // The backlog goes out; the count settles.
         var last = -1
         let end = Date().addingTimeInterval(settleSeconds)
@@ -45,7 +47,11 @@ extension Performance {
             try Dictionary(Row.fetchAll(db, sql: "SELECT idempotency_key, due_at FROM outbox").map { ($0[0] as String, $0[1] as Int64) },
                            uniquingKeysWith: { a, _ in a })
         }
-        let backlog = Set(due.filter { $0.value <= Int64(child.started.timeIntervalSince1970) }.keys)
+        // What fell due in the outage is due when the service came back: its own start (the end
+        // of its downtime), a fraction of a second after `child.started`, and due_at is stored to the
+        // second. Cut at the first send, which follows that start: cut at `child.started`, the
+        // whole backlog was left out whenever the start crossed into the next second.
+        let backlog = Set(due.filter { $0.value <= Int64(firstSend.timeIntervalSince1970) }.keys)
         let order = try CatchUpOrder(log: shop.receiverLog, purposes: purposes(shop), backlog: backlog)
         figures.record("catchup_\(size)_messages", Double(order.sent), "messages")
         figures.record("catchup_\(size)_backlog", Double(order.backlog), "messages")
@@ -61,9 +67,9 @@ extension Performance {
     }
 }
 
-/// The order in which a provider first saw each message of the backlog (due when the service
-/// started; from the bench receiver's log): how many non-transactional ones came before the
-/// last transactional one. Messages that fell due later are not the backlog.
+/// The order in which a provider first saw each message of the backlog (due by the service's
+/// first send after the outage; from the bench receiver's log): how many non-transactional ones
+/// came before the last transactional one. Messages that fell due later are not the backlog.
 struct CatchUpOrder {
     var sent = 0
     var backlog = 0

@@ -1,4 +1,5 @@
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 
 /// Issue 6's reliability runs, counted from the provider's side (the receiver's log).

@@ -1,6 +1,7 @@
 import CarecronConfig
 import CarecronDomain
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 
 /// Issue 6's figures 1 to 5, each measured on real processes: `carecron` itself started as a

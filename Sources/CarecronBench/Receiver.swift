@@ -1,4 +1,5 @@
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore

@@ -1,6 +1,7 @@
 import CarecronConfig
 import CarecronDomain
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Crypto
 import Foundation
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CarecronDomain
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 
 struct Backup: AsyncParsableCommand {

@@ -3,7 +3,8 @@ import CarecronBench
 import CarecronConfig
 import CarecronDelivery
 import CarecronDomain
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import Logging
 

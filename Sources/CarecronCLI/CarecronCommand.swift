@@ -2,7 +2,8 @@ import ArgumentParser
 import CarecronConfig
 import CarecronDomain
 import CarecronService
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 
 public struct CarecronCommand: AsyncParsableCommand {

@@ -2,7 +2,8 @@ import ArgumentParser
 import CarecronConfig
 import CarecronDelivery
 import CarecronDomain
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 
 struct Demo: AsyncParsableCommand {

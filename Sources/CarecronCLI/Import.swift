@@ -1,7 +1,8 @@
 import ArgumentParser
 import CarecronConfig
 import CarecronDomain
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 
 struct Import: AsyncParsableCommand {

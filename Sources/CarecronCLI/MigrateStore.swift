@@ -2,7 +2,8 @@ import ArgumentParser
 import CarecronConfig
 import CarecronPostgres
 import CarecronService
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import Logging
 

@@ -1,7 +1,8 @@
 import ArgumentParser
 import CarecronConfig
 import CarecronDomain
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 
 /// The retention rule the service applies hourly (`outbox.keepFor`), run now: for ops who want

@@ -3,7 +3,8 @@ import CarecronConfig
 import CarecronDelivery
 import CarecronDomain
 import CarecronService
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import Logging
 

@@ -2,7 +2,8 @@ import ArgumentParser
 import CarecronConfig
 import CarecronDomain
 import CarecronPostgres
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 
 struct Status: AsyncParsableCommand {

@@ -1,4 +1,5 @@
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 
 /// The release, set here by hand when one is tagged (README, "Versions"); `carecron --version`
 /// prints it with the SQLite library the binary runs on, which ops need for bug reports.

@@ -1,6 +1,6 @@
 import CarecronConfig
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 
 /// What the console works with: the store, the shop's current configuration and jobs (the

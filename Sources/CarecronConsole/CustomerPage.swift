@@ -1,6 +1,6 @@
 import CarecronConfig
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 
 /// One customer: profile, orders, every past message with its outcome, and every message

@@ -1,6 +1,6 @@
 import CarecronConfig
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 
 /// Editing a job file: the text checked as `validate` checks it, each problem at its line;

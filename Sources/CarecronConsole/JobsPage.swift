@@ -1,6 +1,6 @@
 import CarecronConfig
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 
 /// Each job at a glance: type, purpose, whether it runs, its schedule in words and next runs,

@@ -1,5 +1,5 @@
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 
 /// Messages that need a person: dead ones and those waiting for a retry, with their reasons.

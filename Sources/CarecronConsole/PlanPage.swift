@@ -1,6 +1,6 @@
 import CarecronConfig
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 
 /// The plan: every message of the coming days by day and hour, and every candidate not sent

@@ -1,5 +1,5 @@
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 
 /// A cron schedule as a marketer reads it ("every day at 09:00"), in the page's language; the

@@ -1,7 +1,7 @@
 import CarecronConfig
 import CarecronDelivery
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 
 /// A test of one variant of a job for one real customer, sent through the real sender of one

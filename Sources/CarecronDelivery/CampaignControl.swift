@@ -1,6 +1,6 @@
 import CarecronConfig
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 
 /// What `carecron campaign …` and `/v1/campaigns/NAME` do: find a campaign's occasion at hand,

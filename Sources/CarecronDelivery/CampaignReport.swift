@@ -1,5 +1,5 @@
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 
 /// An occasion's figures in one shape for `campaign status` and `GET /v1/campaigns/NAME`.

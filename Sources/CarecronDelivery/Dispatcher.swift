@@ -1,6 +1,6 @@
 import CarecronConfig
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 import Logging
 import Metrics

@@ -1,4 +1,4 @@
-import CarecronStore
+import CarecronStorage
 import Foundation
 import Logging
 import Metrics

@@ -1,7 +1,7 @@
 import Algorithms
 import CarecronConfig
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 import Metrics
 

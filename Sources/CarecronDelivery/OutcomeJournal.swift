@@ -1,4 +1,4 @@
-import CarecronStore
+import CarecronStorage
 import Foundation
 
 /// Outcomes the store could not take yet (a full disk, an I/O error), kept where a restart finds

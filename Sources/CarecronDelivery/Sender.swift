@@ -1,5 +1,5 @@
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 
 /// A message as a sender receives it: one rendering (channel, recipient, words) with the

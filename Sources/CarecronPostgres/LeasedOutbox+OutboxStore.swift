@@ -1,5 +1,5 @@
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 import PostgresNIO
 
@@ -21,12 +21,18 @@ extension LeasedOutbox: OutboxStore {
     /// whichever node claims after its lease expires (`claimDue`), never while it may be on the wire.
     public func recoverInFlight(now: Date) async throws -> Int { 0 }
 
-    public func markSent(_ id: Int64, providerId: String?, at: Date) async throws { try await record([.sent(id, providerId: providerId, at: at)]) }
+    public func markSent(_ id: Int64, providerId: String?, at: Date) async throws { try await recordOne(.sent(id, providerId: providerId, at: at)) }
     public func markRetry(_ id: Int64, error: String, at next: Date, now: Date) async throws {
-        try await record([.retry(id, error: error, next: next, now: now)])
+        try await recordOne(.retry(id, error: error, next: next, now: now))
     }
-    public func markDead(_ id: Int64, error: String, now: Date) async throws { try await record([.dead(id, error: error, now: now)]) }
-    public func markCancelled(_ id: Int64, reason: String, now: Date) async throws { try await record([.cancelled(id, reason: reason, now: now)]) }
+    public func markDead(_ id: Int64, error: String, now: Date) async throws { try await recordOne(.dead(id, error: error, now: now)) }
+    public func markCancelled(_ id: Int64, reason: String, now: Date) async throws { try await recordOne(.cancelled(id, reason: reason, now: now)) }
+
+    /// One outcome, asked for by id: a change the machine forbids is an error; one fenced off by
+    /// another node's lease is logged by `recordFenced`, as in a group.
+    private func recordOne(_ outcome: OutboxOutcome) async throws {
+        if try await !recordFenced([outcome]).isEmpty { try await refuseIfForbidden(outcome.transition, outcome.id) }
+    }
 
     public func record(_ outcomes: [OutboxOutcome]) async throws {
         try await recordFenced(outcomes)
@@ -37,14 +43,18 @@ extension LeasedOutbox: OutboxStore {
     /// Switches a claimed message to its next channel after a permanent failure on this one
     /// (fenced by the lease, which it gives up: the message is planned again on the new channel).
     public func fallBack(_ m: OutboxMessage, error: String, now: Date) async throws -> Bool {
-        guard let next = m.fallbacks.first, let token = leases[m.id] else { return false }
+        guard let next = m.fallbacks.first else { return false }
+        guard let token = leases[m.id] else {
+            try await refuseIfForbidden(.fallBack, m.id)
+            return false
+        }
         let rest = Rendering.storedJSON(Array(m.fallbacks.dropFirst())), payload = next.storedJSON
         let why = "\(m.rendering.channel) failed: \(error); falling back to \(next.channel)", n = Self.seconds(now)
         let rows = try await releasingOnFailure([m.id]) { try await db.client.query("""
-            UPDATE outbox SET state = 'planned', channel = \(next.channel), recipient = \(next.to), subject = \(next.subject),
+            UPDATE outbox SET state = \(unescaped: OutboxTransition.fallBack.targetSQL), channel = \(next.channel), recipient = \(next.to), subject = \(next.subject),
                 body = \(next.text), payload = \(payload), fallbacks = \(rest), last_error = \(why), attempts = 0,
                 next_attempt_at = \(n), updated_at = \(n), sender = NULL, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-            WHERE id = \(m.id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token)
+            WHERE id = \(m.id) AND \(unescaped: OutboxTransition.fallBack.sourceCondition) AND lease_owner = \(owner) AND lease_token = \(token)
             RETURNING id
             """, logger: logger) }
         var changed = false
@@ -68,13 +78,13 @@ extension LeasedOutbox: OutboxStore {
         let rows: PostgresRowSequence
         if let ids {
             rows = try await db.client.query("""
-                UPDATE outbox SET state = 'planned', attempts = 0, next_attempt_at = \(n), updated_at = \(n)
-                WHERE id = ANY(\(ids)) AND state IN ('dead', 'failed', 'cancelled') RETURNING id
+                UPDATE outbox SET state = \(unescaped: OutboxTransition.retryByHand.targetSQL), attempts = 0, next_attempt_at = \(n), updated_at = \(n)
+                WHERE id = ANY(\(ids)) AND \(unescaped: OutboxTransition.retryByHand.sourceCondition) RETURNING id
                 """, logger: logger)
         } else {
             rows = try await db.client.query("""
-                UPDATE outbox SET state = 'planned', attempts = 0, next_attempt_at = \(n), updated_at = \(n)
-                WHERE state = 'dead' RETURNING id
+                UPDATE outbox SET state = \(unescaped: OutboxTransition.retryByHand.targetSQL), attempts = 0, next_attempt_at = \(n), updated_at = \(n)
+                WHERE \(unescaped: OutboxState.sqlCondition([.dead])) RETURNING id
                 """, logger: logger)
         }
         var count = 0
@@ -84,8 +94,8 @@ extension LeasedOutbox: OutboxStore {
 
     public func drop(_ id: Int64, now: Date) async throws -> Bool {
         let rows = try await db.client.query("""
-            UPDATE outbox SET state = 'cancelled', last_error = 'dropped by hand', updated_at = \(Self.seconds(now))
-            WHERE id = \(id) AND state IN ('planned', 'failed', 'dead') RETURNING id
+            UPDATE outbox SET state = \(unescaped: OutboxTransition.drop.targetSQL), last_error = 'dropped by hand', updated_at = \(Self.seconds(now))
+            WHERE id = \(id) AND \(unescaped: OutboxTransition.drop.sourceCondition) RETURNING id
             """, logger: logger)
         for try await _ in rows.decode(Int64.self) { return true }
         return false

@@ -1,5 +1,5 @@
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 import Logging
 import PostgresNIO
@@ -92,7 +92,7 @@ public final class LeasedOutbox: Sendable {
             guard let first = e.renderings.first, !e.keys.isEmpty else { added.append(false); continue }
             try await conn.query("SAVEPOINT entry", logger: logger)
             let key = e.keys.joined(separator: "+"), orderIds = e.orderIds.joined(separator: ",")
-            let state = e.paused ? "paused" : "planned", due = seconds(e.dueAt)
+            let state = (e.paused ? OutboxState.paused : .planned).rawValue, due = seconds(e.dueAt)
             let fallbacks = Rendering.storedJSON(Array(e.renderings.dropFirst())), payload = first.storedJSON
             let reminder = e.reminder.map(Int64.init), expires = e.expiresAt.map(seconds)
             let rows = try await conn.query("""
@@ -137,13 +137,13 @@ public final class LeasedOutbox: Sendable {
         let rows = try await db.client.query("""
             WITH due AS (
                 SELECT id FROM outbox
-                WHERE (state IN ('planned', 'failed') AND next_attempt_at <= \(n))
-                   OR (state = 'sending' AND lease_expires_at < now())
+                WHERE (\(unescaped: OutboxTransition.claim.sourceCondition) AND next_attempt_at <= \(n))
+                   OR (\(unescaped: OutboxTransition.takeOver.sourceCondition) AND lease_expires_at < now())
                 ORDER BY priority, next_attempt_at, id
                 LIMIT \(Int64(limit))
                 FOR UPDATE SKIP LOCKED)
-            UPDATE outbox o SET state = 'sending', attempts = o.attempts + 1, updated_at = \(n),
-                last_error = CASE WHEN o.state = 'sending'
+            UPDATE outbox o SET state = \(unescaped: OutboxTransition.claim.targetSQL), attempts = o.attempts + 1, updated_at = \(n),
+                last_error = CASE WHEN \(unescaped: OutboxState.sqlCondition(OutboxTransition.takeOver.from, column: "o.state"))
                     THEN 'outcome unknown: the node holding it stopped; retried with the same idempotency key' ELSE o.last_error END,
                 lease_owner = \(owner), lease_token = nextval('outbox_lease_token'),
                 lease_expires_at = now() + make_interval(secs => \(leaseSeconds))
@@ -199,7 +199,7 @@ public final class LeasedOutbox: Sendable {
         let rows = try await db.client.query("""
             WITH mine AS (SELECT * FROM unnest(\(ids)::bigint[], \(tokens)::bigint[]) AS h(id, token)),
             locked AS (SELECT o.id FROM outbox o JOIN mine ON o.id = mine.id
-                       WHERE o.lease_owner = \(owner) AND o.lease_token = mine.token AND o.state = 'sending'
+                       WHERE o.lease_owner = \(owner) AND o.lease_token = mine.token AND \(unescaped: OutboxState.sqlCondition([.sending], column: "o.state"))
                        ORDER BY o.id FOR UPDATE OF o),
             renewed AS (UPDATE outbox o SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds))
                         FROM locked WHERE o.id = locked.id RETURNING o.id)
@@ -276,49 +276,60 @@ public final class LeasedOutbox: Sendable {
 
     /// Hands back a claimed message never sent (the attempt not counted), fenced like an outcome.
     public func unclaim(_ id: Int64, reason: String? = nil, until next: Date? = nil) async throws {
-        guard let token = leases[id] else { return }
+        guard let token = leases[id] else { return try await refuseIfForbidden(.handBack, id) }
         let nextAt = next.map { Int64($0.timeIntervalSince1970.rounded(.up)) }
         _ = try await releasingOnFailure([id]) { try await db.client.query("""
-            UPDATE outbox SET state = CASE WHEN attempts <= 1 THEN 'planned' ELSE 'failed' END, attempts = attempts - 1,
+            UPDATE outbox SET state = \(unescaped: OutboxTransition.handBackTargetSQL), attempts = attempts - 1,
                 last_error = COALESCE(\(reason), last_error), next_attempt_at = COALESCE(\(nextAt), next_attempt_at),
                 lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-            WHERE id = \(id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token)
+            WHERE id = \(id) AND \(unescaped: OutboxTransition.handBack.sourceCondition) AND lease_owner = \(owner) AND lease_token = \(token)
             """, logger: logger) }
         forget(id)
     }
 
-    /// The fenced `UPDATE` of one outcome: it changes the row only while this node's lease holds.
+    /// The fenced `UPDATE` of one outcome: it changes the row only while this node's lease holds
+    /// and the machine allows the outcome's transition.
     static func change(_ outcome: OutboxOutcome, owner: String, token: Int64) -> PostgresQuery {
+        let t = outcome.transition, from = t.sourceCondition
         switch outcome {
         case .sender(let id, let name):
             return """
                 UPDATE outbox SET sender = COALESCE(sender, \(name))
-                WHERE id = \(id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
+                WHERE id = \(id) AND \(unescaped: from) AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
                 """
         case .sent(let id, let providerId, let at):
             return """
-                UPDATE outbox SET state = 'sent', sent_at = \(seconds(at)), provider_message_id = \(providerId), last_error = NULL,
-                    updated_at = \(seconds(at)), lease_expires_at = NULL
-                WHERE id = \(id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
+                UPDATE outbox SET state = \(unescaped: t.targetSQL), sent_at = \(seconds(at)), provider_message_id = \(providerId),
+                    last_error = NULL, updated_at = \(seconds(at)), lease_expires_at = NULL
+                WHERE id = \(id) AND \(unescaped: from) AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
                 """
         case .retry(let id, let error, let next, let now):
             // Rounded up: whole seconds must never make a retry due before its time.
             return """
-                UPDATE outbox SET state = 'failed', last_error = \(error), next_attempt_at = \(Int64(next.timeIntervalSince1970.rounded(.up))),
-                    updated_at = \(seconds(now)), lease_expires_at = NULL
-                WHERE id = \(id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
+                UPDATE outbox SET state = \(unescaped: t.targetSQL), last_error = \(error),
+                    next_attempt_at = \(Int64(next.timeIntervalSince1970.rounded(.up))), updated_at = \(seconds(now)), lease_expires_at = NULL
+                WHERE id = \(id) AND \(unescaped: from) AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
                 """
-        case .dead(let id, let error, let now):
+        case .dead(let id, let error, let now), .cancelled(let id, let error, let now):
             return """
-                UPDATE outbox SET state = 'dead', last_error = \(error), updated_at = \(seconds(now)), lease_expires_at = NULL
-                WHERE id = \(id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
-                """
-        case .cancelled(let id, let reason, let now):
-            return """
-                UPDATE outbox SET state = 'cancelled', last_error = \(reason), updated_at = \(seconds(now)), lease_expires_at = NULL
-                WHERE id = \(id) AND state = 'sending' AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
+                UPDATE outbox SET state = \(unescaped: t.targetSQL), last_error = \(error), updated_at = \(seconds(now)), lease_expires_at = NULL
+                WHERE id = \(id) AND \(unescaped: from) AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
                 """
         }
+    }
+
+    /// Where a message stands now (nil: no such message), to tell a change the machine forbids
+    /// from one another node's lease fenced off.
+    func state(of id: Int64) async throws -> OutboxState? {
+        for try await s in try await db.client.query("SELECT state FROM outbox WHERE id = \(id)", logger: logger).decode(String.self) {
+            return OutboxState(rawValue: s)
+        }
+        return nil
+    }
+
+    /// Throws if the machine forbids `transition` for the message as it stands.
+    func refuseIfForbidden(_ transition: OutboxTransition, _ id: Int64) async throws {
+        if let refused = transition.refusal(of: id, in: try await state(of: id)) { throw refused }
     }
 
     // MARK: - Reading
@@ -345,7 +356,7 @@ public final class LeasedOutbox: Sendable {
 
     /// The earliest instant a message is due, for the scheduler's sleep.
     public func nextDue() async throws -> Date? {
-        let rows = try await db.client.query("SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('planned', 'failed')", logger: logger)
+        let rows = try await db.client.query("SELECT MIN(next_attempt_at) FROM outbox WHERE \(unescaped: OutboxTransition.claim.sourceCondition)", logger: logger)
         for try await v in rows.decode(Int64?.self) { return v.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
         return nil
     }

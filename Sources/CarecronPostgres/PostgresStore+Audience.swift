@@ -1,5 +1,5 @@
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 import PostgresNIO
 

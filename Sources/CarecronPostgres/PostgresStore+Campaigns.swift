@@ -1,5 +1,5 @@
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 import PostgresNIO
 
@@ -43,7 +43,8 @@ extension PostgresStore: CampaignStore {
             var r = try await Self.readRun(run.id, on: conn, lock: true, logger: self.logger) ?? run
             guard r.state == .writing else { return r }
             try await conn.query("""
-                UPDATE outbox SET state = 'paused', updated_at = \(Self.seconds(now)) WHERE campaign = \(r.id) AND state IN ('planned', 'failed')
+                UPDATE outbox SET state = \(unescaped: OutboxTransition.pause.targetSQL), updated_at = \(Self.seconds(now))
+                WHERE campaign = \(r.id) AND \(unescaped: OutboxTransition.pause.sourceCondition)
                 """, logger: self.logger)
             r.state = .paused
             r.pausedAt = now
@@ -59,8 +60,9 @@ extension PostgresStore: CampaignStore {
             }
             let shift = Int64(max(0, Int(now.timeIntervalSince1970) - Int((r.pausedAt ?? now).timeIntervalSince1970)))
             try await conn.query("""
-                UPDATE outbox SET state = 'planned', next_attempt_at = next_attempt_at + \(shift), updated_at = \(Self.seconds(now))
-                WHERE campaign = \(id) AND state = 'paused'
+                UPDATE outbox SET state = \(unescaped: OutboxTransition.resume.targetSQL), next_attempt_at = next_attempt_at + \(shift),
+                    updated_at = \(Self.seconds(now))
+                WHERE campaign = \(id) AND \(unescaped: OutboxTransition.resume.sourceCondition)
                 """, logger: self.logger)
             if r.baseAt == nil {
                 // Paused before it began: it begins as if never paused.
@@ -80,8 +82,9 @@ extension PostgresStore: CampaignStore {
         try await db.transaction { conn in
             var r = try await Self.readRun(run.id, on: conn, lock: true, logger: self.logger) ?? run
             let rows = try await conn.query("""
-                UPDATE outbox SET state = 'cancelled', last_error = 'campaign cancelled', updated_at = \(Self.seconds(now))
-                WHERE campaign = \(r.id) AND state IN ('planned', 'failed', 'paused') RETURNING id
+                UPDATE outbox SET state = \(unescaped: OutboxTransition.cancelWithCampaign.targetSQL), last_error = 'campaign cancelled',
+                    updated_at = \(Self.seconds(now))
+                WHERE campaign = \(r.id) AND \(unescaped: OutboxTransition.cancelWithCampaign.sourceCondition) RETURNING id
                 """, logger: self.logger)
             var dropped = 0
             for try await _ in rows { dropped += 1 }
@@ -111,7 +114,7 @@ extension PostgresStore: CampaignStore {
         let rows = try await db.client.query("""
             SELECT customer_id, at FROM (
                 SELECT customer_id, COALESCE(sent_at, next_attempt_at) AS at FROM outbox
-                WHERE customer_id = ANY(\(customerIds)) AND priority = 2 AND state NOT IN ('cancelled', 'dead')
+                WHERE customer_id = ANY(\(customerIds)) AND priority = 2 AND \(unescaped: OutboxState.reachingCustomerCondition)
                   AND (campaign IS NULL OR campaign <> \(campaign))) t
             WHERE at >= \(Self.seconds(from)) AND at < \(Self.seconds(to))
             """, logger: logger)

@@ -1,5 +1,5 @@
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 import Logging
 import PostgresNIO
@@ -13,7 +13,7 @@ import PostgresNIO
 enum RowUpserts {
     /// Inserts or updates each customer (an update only when a value differs); each id's outcome.
     static func customers(_ rows: [CustomerRow], now: Int64, on conn: PostgresConnection, logger: Logger) async throws
-        -> [String: RecordWriter.Outcome] {
+        -> [String: UpsertOutcome] {
         guard !rows.isEmpty else { return [:] }
         let json = try encode(rows.map { c -> [String: Any?] in
             ["id": c.id, "full_name": c.fullName, "gender": c.gender.rawValue, "phone": c.phone, "email": c.email,
@@ -39,7 +39,7 @@ enum RowUpserts {
     /// Inserts or updates each order whose customer is stored; the others are refused with the
     /// import's own sentence. Carecron's own fields (expiry, cancellation) are never overwritten.
     static func orders(_ rows: [OrderRow], holdFor: TimeSpan, now: Int64, on conn: PostgresConnection, logger: Logger) async throws
-        -> (outcomes: [String: RecordWriter.Outcome], unknownCustomer: [String: FieldProblem]) {
+        -> (outcomes: [String: UpsertOutcome], unknownCustomer: [String: FieldProblem]) {
         var known = Set<String>()
         let ids = Array(Set(rows.map(\.customerId)))
         for try await id in try await conn.query("SELECT id FROM customers WHERE id = ANY(\(ids))", logger: logger).decode(String.self) {
@@ -81,8 +81,8 @@ enum RowUpserts {
     }
 
     /// Each id's outcome: inserted or updated as `RETURNING` said, unchanged when it said nothing.
-    static func outcomes(_ rows: PostgresRowSequence, of ids: [String]) async throws -> [String: RecordWriter.Outcome] {
-        var out = Dictionary(uniqueKeysWithValues: ids.map { ($0, RecordWriter.Outcome.unchanged) })
+    static func outcomes(_ rows: PostgresRowSequence, of ids: [String]) async throws -> [String: UpsertOutcome] {
+        var out = Dictionary(uniqueKeysWithValues: ids.map { ($0, UpsertOutcome.unchanged) })
         for try await (id, inserted) in rows.decode((String, Bool).self) { out[id] = inserted ? .inserted : .updated }
         return out
     }
@@ -101,7 +101,7 @@ extension PostgresStore: FileImportStore {
     /// written if the import fails, or in strict mode if any row is bad.
     public func importFile(_ file: ImportFile, strict: Bool, clock: ShopClock, holdFor: TimeSpan, now: Date,
                            progress: (@Sendable (Int, Int) -> Void)?) async throws -> ImportReport {
-        let batches = file.batches(RecordWriter(normaliser: RowNormaliser(clock: clock), holdFor: holdFor))
+        let batches = file.batches(RowNormaliser(clock: clock))
         defer { batches.cancel() }
         let n = Self.seconds(now)
         var report = ImportReport()

@@ -1,16 +1,16 @@
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 import PostgresNIO
 
 // What the planner reads, on PostgreSQL: the very statements the SQLite store runs
-// (`PlanningQueries.statements`, plain SQL with the span's bounds written in), so that both
+// (`PlanningSQL.statements`, plain SQL with the span's bounds written in), so that both
 // stores give the planner the same input.
 
 extension PostgresStore: PlanningSource {
     public func planningInput(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int, clock: ShopClock,
                               ordersFromPlacement: Bool, overdueOrders: Bool) async throws -> PlanningInput {
-        let sql = PlanningQueries.statements(from: from, to: to, lookback: lookback, holdFor: holdFor, checkinDays: checkinDays, clock: clock,
+        let sql = PlanningSQL.statements(from: from, to: to, lookback: lookback, holdFor: holdFor, checkinDays: checkinDays, clock: clock,
                                              overdueOrders: overdueOrders)
         // One snapshot for every query, as SQLite's one read transaction gives.
         return try await db.transaction { conn in

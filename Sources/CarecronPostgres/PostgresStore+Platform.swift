@@ -1,5 +1,5 @@
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 import PostgresNIO
 
@@ -18,20 +18,10 @@ struct PostgresPlatformOrders: PlatformOrderStore {
     let holdFor: TimeSpan
     var client: PostgresClient { store.db.client }
 
-    /// A platform's contact we cannot read must not lose the order: the customer is kept without it.
-    func customerKeepingOrder(_ fields: [String: String]) throws(FieldProblem) -> CustomerRow {
-        do { return try normaliser.customer(fields) } catch {
-            guard error.field == "phone" || error.field == "email" else { throw error }
-            var fields = fields
-            fields[error.field] = nil
-            return try normaliser.customer(fields)
-        }
-    }
-
-    func apply(_ u: PlatformOrderUpdate, now: Date) async throws -> PlatformOrders.Outcome {
+    func apply(_ u: PlatformOrderUpdate, now: Date) async throws -> PlatformOrderOutcome {
         let order = try normaliser.order(u.order)
         let n = PostgresStore.seconds(now)
-        let customer = try customerKeepingOrder(u.customer)
+        let customer = try normaliser.customerKeepingOrder(u.customer)
         return try await store.db.transaction { conn in
             _ = try await RowUpserts.customers([customer], now: n, on: conn, logger: store.logger)
             var stored: PlatformOrderRule.Stored?

@@ -1,4 +1,4 @@
-import CarecronStore
+import CarecronStorage
 import Foundation
 import PostgresNIO
 
@@ -11,7 +11,7 @@ extension PostgresStore: OutboxRetentionStore {
         let rows = try await db.client.query("""
             WITH gone AS (
                 DELETE FROM outbox WHERE id IN (
-                    SELECT id FROM outbox WHERE state IN ('sent', 'cancelled', 'dead') AND updated_at < \(Self.seconds(cutoff))
+                    SELECT id FROM outbox WHERE \(unescaped: OutboxTransition.purge.sourceCondition) AND updated_at < \(Self.seconds(cutoff))
                     ORDER BY updated_at LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED)
                 RETURNING job, state, created_at, campaign),
             counted AS (

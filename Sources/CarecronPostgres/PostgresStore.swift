@@ -1,5 +1,5 @@
 import CarecronDomain
-import CarecronStore
+import CarecronStorage
 import Foundation
 import Logging
 import PostgresNIO
@@ -39,7 +39,7 @@ extension PostgresStore: CustomerOrderStore {
     /// Inserts or updates by id, normalised as an import row; an update that would change no
     /// value is not made, so a repeat says `unchanged`.
     public func upsert(_ kind: ImportKind, _ fields: [String: String], clock: ShopClock, holdFor: TimeSpan, now: Date) async throws
-        -> RecordWriter.Outcome {
+        -> UpsertOutcome {
         let normaliser = RowNormaliser(clock: clock), n = Self.seconds(now)
         switch kind {
         case .customers:
@@ -59,7 +59,7 @@ extension PostgresStore: CustomerOrderStore {
 
     /// Applies an order event with the order's state rules (`OrderEvents.change`), the order
     /// locked while it is read and changed.
-    public func apply(_ event: OrderEvents.Event, orderId: String, at: Date, holdFor: TimeSpan, now: Date) async throws -> RecordWriter.Outcome {
+    public func apply(_ event: OrderEvents.Event, orderId: String, at: Date, holdFor: TimeSpan, now: Date) async throws -> UpsertOutcome {
         let n = Self.seconds(now)
         return try await db.transaction { conn in
             var order: OrderEvents.OrderFacts?
@@ -167,8 +167,8 @@ extension PostgresStore: CustomerOrderStore {
     }
 
     // The SQLite store's column lists, read by position by the decoders below.
-    static var orderColumns: String { PlanningQueries.orderColumns }
-    static var customerColumns: String { PlanningQueries.customerColumns }
+    static var orderColumns: String { PlanningSQL.orderColumns }
+    static var customerColumns: String { PlanningSQL.customerColumns }
 
     static func customer(_ row: PostgresRow) throws -> CustomerSnapshot {
         let (id, name, gender, phone, email, tier, optOut, md, zalo) = try row.decode(

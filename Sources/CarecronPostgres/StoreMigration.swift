@@ -1,9 +1,9 @@
-import CarecronStore
+import CarecronStorage
 import Foundation
 import Logging
 import PostgresNIO
 
-/// `carecron migrate-store --to URL` (issue 15): an SQLite store copied whole into an empty
+/// `carecron migrate-store --to URL` (issue 15): an SQLite store (any `TableExporting`) copied whole into an empty
 /// PostgreSQL database, so that a shop can move from one machine to many. One transaction: a
 /// failure leaves the target as empty as it was. Every table's rows are counted on both sides.
 public enum StoreMigration {
@@ -45,7 +45,7 @@ public enum StoreMigration {
     }
 
     /// Copies `source` into `target`, which must hold no customer, order or message.
-    public static func copy(from source: Store, to target: PostgresDatabase, batch: Int = 500,
+    public static func copy(from source: some TableExporting, to target: PostgresDatabase, batch: Int = 500,
                             progress: (String, Int) -> Void = { _, _ in }) async throws -> Report {
         for table in ["customers", "orders", "outbox"] {
             for try await n in try await target.client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)")).decode(Int64.self) where n > 0 {
@@ -82,8 +82,8 @@ public enum StoreMigration {
 
     /// One table, `batch` rows to a statement. A message caught `sending` by the copy (a service
     /// stopped mid-send) arrives `failed`: sent again with its idempotency key, as the SQLite
-    /// store's own recovery would.
-    static func copyTable(_ table: String, columns: [String], from source: Store, on conn: PostgresConnection, batch: Int,
+    /// store's own recovery would (`OutboxTransition.recover`).
+    static func copyTable(_ table: String, columns: [String], from source: some TableExporting, on conn: PostgresConnection, batch: Int,
                           logger: Logger) async throws -> Int {
         let list = columns.map(quoted).joined(separator: ", ")
         let state = columns.firstIndex(of: "state")
@@ -96,7 +96,7 @@ public enum StoreMigration {
             for row in rows {
                 var marks: [String] = []
                 for (i, value) in row.enumerated() {
-                    try binds.append(table == "outbox" && i == state && value == .text("sending") ? .text("failed") : value)
+                    try binds.append(table == "outbox" && i == state && value == .text(OutboxState.sending.rawValue) ? .text(OutboxState.failed.rawValue) : value)
                     marks.append("$\(binds.count)")
                 }
                 tuples.append("(\(marks.joined(separator: ", ")))")

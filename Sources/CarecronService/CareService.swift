@@ -1,7 +1,8 @@
 import CarecronConfig
 import CarecronDelivery
 import CarecronDomain
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import Logging
 import ServiceLifecycle

@@ -1,5 +1,6 @@
 import CarecronDomain
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import Logging
 

@@ -2,7 +2,8 @@ import CarecronConfig
 import CarecronDelivery
 import CarecronDomain
 import CarecronPostgres
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import Logging
 import ServiceLifecycle

@@ -1,6 +1,7 @@
 import CarecronConfig
 import CarecronPostgres
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import Logging
 

@@ -1,5 +1,6 @@
 import CarecronDomain
-@testable @_spi(Testing) import CarecronStore
+@testable @_spi(Testing) import CarecronSQLite
+@testable import CarecronStorage
 import Foundation
 import GRDB
 import Testing

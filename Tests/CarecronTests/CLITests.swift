@@ -1,4 +1,5 @@
-@_spi(Testing) import CarecronStore
+@_spi(Testing) import CarecronSQLite
+import CarecronStorage
 import Foundation
 import GRDB
 import Testing

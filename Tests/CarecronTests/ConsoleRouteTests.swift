@@ -2,7 +2,8 @@ import CarecronConfig
 @testable import CarecronConsole
 import CarecronDomain
 import CarecronService
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import Hummingbird
 import HTTPTypes

@@ -1,7 +1,8 @@
 import CarecronConfig
 @testable import CarecronDelivery
 import CarecronDomain
-@_spi(Testing) import CarecronStore
+@_spi(Testing) import CarecronSQLite
+import CarecronStorage
 import Foundation
 import GRDB
 import Logging

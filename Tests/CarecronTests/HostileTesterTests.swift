@@ -1,5 +1,6 @@
 import CarecronService
-@_spi(Testing) import CarecronStore
+@_spi(Testing) import CarecronSQLite
+import CarecronStorage
 import CarecronDomain
 import Foundation
 import GRDB

@@ -1,6 +1,7 @@
 import CarecronDomain
 import CarecronPostgres
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import Testing
 

@@ -1,6 +1,7 @@
 @testable import CarecronConfig
 import CarecronDomain
-@_spi(Testing) @testable import CarecronStore
+@_spi(Testing) @testable import CarecronSQLite
+import CarecronStorage
 import Foundation
 import GRDB
 import Testing

@@ -1,7 +1,8 @@
 import CarecronConfig
 import CarecronDomain
 @testable import CarecronPostgres
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import Testing
 

@@ -1,7 +1,8 @@
 import CarecronConfig
 import CarecronDomain
 import CarecronService
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import Hummingbird
 import HTTPTypes

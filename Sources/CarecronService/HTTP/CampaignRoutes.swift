@@ -1,6 +1,7 @@
 import CarecronDelivery
 import CarecronDomain
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import Hummingbird
 

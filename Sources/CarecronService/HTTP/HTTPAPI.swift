@@ -1,7 +1,8 @@
 import CarecronConfig
 import CarecronConsole
 import CarecronDomain
-import CarecronStore
+import CarecronSQLite
+import CarecronStorage
 import Crypto
 import Foundation
 import HTTPTypes

@@ -1,4 +1,5 @@
 import CarecronDomain
+import CarecronStorage
 import Foundation
 import GRDB
 
@@ -6,9 +7,9 @@ extension Store {
     /// One customer with every order of theirs (newest first), as the planner sees them.
     public func customerWithOrders(id: String) throws -> (customer: CustomerSnapshot, orders: [OrderSnapshot])? {
         try db.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT \(PlanningQueries.customerColumns) FROM customers WHERE id = ?",
+            guard let row = try Row.fetchOne(db, sql: "SELECT \(PlanningSQL.customerColumns) FROM customers WHERE id = ?",
                                              arguments: [id]) else { return nil }
-            let orders = try Row.fetchAll(db, sql: "SELECT \(PlanningQueries.orderColumns) FROM orders WHERE customer_id = ? ORDER BY placed_at DESC",
+            let orders = try Row.fetchAll(db, sql: "SELECT \(PlanningSQL.orderColumns) FROM orders WHERE customer_id = ? ORDER BY placed_at DESC",
                                           arguments: [id]).map { PlanningQueries.order($0, fromPlacement: true) }
             return (PlanningQueries.customer(row), orders)
         }

@@ -44,7 +44,7 @@ final class ReadAhead: @unchecked Sendable {
     static let batchSize = 2_000
 
     /// Starts reading `source`; the source is not touched by the caller from now on.
-    init(source: RecordSource, kind: ImportKind, writer: RecordWriter) {
+    init(source: RecordSource, kind: ImportKind, normaliser: RowNormaliser) {
         // Handed over: only the reading thread uses it from here on.
         nonisolated(unsafe) let source = source
         let thread = Thread { [self] in
@@ -58,9 +58,9 @@ final class ReadAhead: @unchecked Sendable {
                         batch.problems.append(.init(line: record.line, text: problem))
                     } else {
                         do {
-                            let id = try writer.validatedId(record.fields)
+                            let id = try normaliser.validatedId(record.fields)
                             guard seen.insert(id) else { throw FieldProblem(field: "id", reason: "\"\(id)\" appears twice in this file") }
-                            batch.records.append((record.line, try writer.normalise(kind, record.fields)))
+                            batch.records.append((record.line, try normaliser.normalise(kind, record.fields)))
                         } catch let p as FieldProblem {
                             batch.problems.append(.init(line: record.line, text: p.description))
                         }

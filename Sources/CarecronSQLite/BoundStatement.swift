@@ -1,3 +1,4 @@
+import CarecronStorage
 import GRDB
 import GRDBSQLite
 

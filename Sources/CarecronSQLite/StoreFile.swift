@@ -1,21 +1,10 @@
+import CarecronStorage
 import Foundation
 import GRDB
 
 /// What a person needs to hear when the database file cannot be used: whose it is and its mode
 /// for a permission problem, the way out for a damaged one; never SQLite's numbered codes alone.
 public enum StoreFile {
-    /// The file as `ls -l` would describe it: "owned by root, mode 0600".
-    public static func ownership(_ path: String) -> String {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return "cannot be examined: \(String(cString: strerror(errno)))" }
-        return "owned by \(userName(st.st_uid)), mode \(String(format: "%04o", st.st_mode & 0o7777))"
-    }
-
-    static func userName(_ uid: uid_t) -> String {
-        guard let pw = getpwuid(uid) else { return "uid \(uid)" }
-        return String(cString: pw.pointee.pw_name)
-    }
-
     /// A read-only command's checks before SQLite sees the file, so that "unable to open
     /// database file" becomes which file, which folder, and why.
     public static func checkReadable(_ url: URL) throws {
@@ -25,7 +14,7 @@ public enum StoreFile {
             throw Store.OpenError(description: "no database at \(path): the folder \(folder) does not exist", isMissing: true)
         }
         if access(folder, X_OK) != 0 {
-            throw Store.OpenError(description: "permission denied: the folder \(folder) (\(ownership(folder))) cannot be entered by \(userName(geteuid())); run as its owner or root")
+            throw Store.OpenError(description: "permission denied: the folder \(folder) (\(FileOwnership.ownership(folder))) cannot be entered by \(FileOwnership.userName(geteuid())); run as its owner or root")
         }
         guard FileManager.default.fileExists(atPath: path) else {
             throw Store.OpenError(description: "no database at \(path)", isMissing: true)
@@ -34,7 +23,7 @@ public enum StoreFile {
             throw Store.OpenError(description: "\(path) is a directory, not a database")
         }
         if access(path, R_OK) != 0 {
-            throw Store.OpenError(description: "permission denied: \(path) (\(ownership(path))) cannot be read by \(userName(geteuid())); run as its owner or root")
+            throw Store.OpenError(description: "permission denied: \(path) (\(FileOwnership.ownership(path))) cannot be read by \(FileOwnership.userName(geteuid())); run as its owner or root")
         }
     }
 
@@ -63,14 +52,14 @@ public enum StoreFile {
     /// A sentence for an error of the store's (SQLite's), without its SQL; nil for other errors.
     public static func sentence(_ error: Error, _ url: URL? = nil) -> String? {
         guard let e = error as? DatabaseError else { return nil }
-        let file = url.map { "\($0.path) (\(ownership($0.path)))" } ?? "the database"
+        let file = url.map { "\($0.path) (\(FileOwnership.ownership($0.path)))" } ?? "the database"
         switch e.resultCode {
         case .SQLITE_CORRUPT, .SQLITE_NOTADB:
             return "the database file is damaged (\(e.message ?? "malformed")); stop carecron and restore the last backup (README, \"Backup and restore\")"
         case .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
-            return "permission denied: \(file) cannot be written as user \(userName(geteuid()))"
+            return "permission denied: \(file) cannot be written as user \(FileOwnership.userName(geteuid()))"
         case .SQLITE_CANTOPEN:
-            return "cannot open \(file) as user \(userName(geteuid())): permission denied or the folder cannot be written"
+            return "cannot open \(file) as user \(FileOwnership.userName(geteuid())): permission denied or the folder cannot be written"
         case .SQLITE_FULL:
             return "the disk holding the database is full"
         case .SQLITE_BUSY, .SQLITE_LOCKED:

@@ -235,3 +235,22 @@ extension ImportKind {
     public var columns: [String] { self == .customers ? CustomerRow.columns : OrderRow.columns }
     public var requiredColumns: [String] { self == .customers ? CustomerRow.requiredColumns : OrderRow.requiredColumns }
 }
+
+extension RowNormaliser {
+    /// The record's id, which every record must have.
+    public func validatedId(_ fields: RecordFields) throws -> String {
+        guard let id = fields[0]?.trimmedSpaces, !id.isEmpty else {
+            throw FieldProblem(field: "id", reason: "is empty")
+        }
+        return id
+    }
+
+    /// The record's values checked and normalised, without touching the store.
+    public func normalise(_ kind: ImportKind, _ fields: RecordFields) throws(FieldProblem) -> NormalisedRecord {
+        switch kind {
+        case .customers: return .customer(try customer(fields))
+        case .orders: return .order(try order(fields))
+        }
+    }
+
+}

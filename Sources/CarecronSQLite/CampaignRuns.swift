@@ -1,76 +1,7 @@
 import CarecronDomain
+import CarecronStorage
 import Foundation
 import GRDB
-
-/// One occasion of a campaign as the running service writes it: how far its audience has
-/// reached the outbox (`cursor`, the last customer id written), and what it found.
-public struct CampaignRun: Sendable, Equatable {
-    public enum State: String, Sendable {
-        case writing, paused, cancelled
-    }
-
-    public var id: String
-    public var job: String
-    public var occasion: String
-    public var state: State
-    /// The whole audience is in the outbox.
-    public var complete = false
-    /// The spread's first instant (when the service began writing it), and the last instant to send.
-    public var baseAt: Date?
-    public var deadlineAt: Date?
-    /// The audience when writing began (members), and who matched but opted out.
-    public var audience = 0
-    public var optedOut = 0
-    public var cursor: String?
-    /// Customers of the audience taken so far, and the messages they gave.
-    public var written = 0
-    public var planned = 0
-    /// Customers who got nothing, by `SkipCategory`.
-    public var skipped: [String: Int] = [:]
-    public var pausedAt: Date?
-
-    public init(id: String, job: String, occasion: String, state: State) {
-        self.id = id
-        self.job = job
-        self.occasion = occasion
-        self.state = state
-    }
-}
-
-/// A campaign's figures for `campaign status`: its run, and its messages by state.
-public struct CampaignStatus: Sendable, Equatable {
-    public var run: CampaignRun?
-    public var messages: [OutboxState: Int]
-
-    public init(run: CampaignRun?, messages: [OutboxState: Int]) {
-        self.run = run
-        self.messages = messages
-    }
-}
-
-/// Campaigns' audiences, their runs and their messages in the outbox (issue 13).
-public protocol CampaignStore: Sendable {
-    /// Up to `limit` members of an audience after the id `cursor`, in id order.
-    func audience(_ request: AudienceRequest, after cursor: String?, limit: Int) async throws -> [CustomerSnapshot]
-    func audienceCount(_ request: AudienceRequest) async throws -> AudienceCount
-    func campaignRun(_ id: String) async throws -> CampaignRun?
-    /// Creates the run unless one exists (paused or cancelled ahead of time); the stored one.
-    func beginCampaignRun(_ run: CampaignRun, now: Date) async throws -> CampaignRun
-    /// Writes a page of messages and the run's progress in one transaction: a crash leaves both
-    /// or neither, so a restart takes up exactly where the outbox stands. How many were added.
-    func writeCampaignPage(_ entries: [OutboxEntry], run: CampaignRun, now: Date) async throws -> Int?
-    /// Holds the occasion's unsent messages (`paused`), or notes the pause ahead of its start.
-    func pauseCampaign(_ run: CampaignRun, now: Date) async throws -> CampaignRun
-    /// Sends them again, each later by as long as the pause lasted (never past its deadline:
-    /// the dispatcher cancels what is too late).
-    func resumeCampaign(_ id: String, now: Date) async throws -> CampaignRun?
-    /// Drops the unsent messages (`cancelled`) and stops writing; how many were dropped.
-    func cancelCampaign(_ run: CampaignRun, now: Date) async throws -> Int
-    func campaignStatus(_ id: String) async throws -> CampaignStatus
-    /// When each of these customers has advertising in [from, to) in the outbox, other than this
-    /// occasion's own: what the cap weighs a campaign's message against.
-    func advertisingTimes(customerIds: [String], from: Date, to: Date, excluding campaign: String) async throws -> [String: [Date]]
-}
 
 /// The SQLite implementation: `campaign_runs` beside the outbox, one write transaction per page.
 struct CampaignRuns {
@@ -135,7 +66,7 @@ struct CampaignRuns {
         try store.db.write { db in
             var r = try Self.read(run.id, db) ?? run
             guard r.state == .writing else { return r }
-            try db.execute(sql: "UPDATE outbox SET state = 'paused', updated_at = ? WHERE campaign = ? AND state IN ('planned', 'failed')",
+            try db.execute(sql: "UPDATE outbox SET state = \(OutboxTransition.pause.targetSQL), updated_at = ? WHERE campaign = ? AND \(OutboxTransition.pause.sourceCondition)",
                            arguments: [Int(now.timeIntervalSince1970), r.id])
             r.state = .paused
             r.pausedAt = now
@@ -149,8 +80,8 @@ struct CampaignRuns {
             guard var r = try Self.read(id, db), r.state == .paused else { return try Self.read(id, db) }
             let shift = max(0, Int(now.timeIntervalSince1970) - Int((r.pausedAt ?? now).timeIntervalSince1970))
             try db.execute(sql: """
-                UPDATE outbox SET state = 'planned', next_attempt_at = next_attempt_at + ?, updated_at = ?
-                WHERE campaign = ? AND state = 'paused'
+                UPDATE outbox SET state = \(OutboxTransition.resume.targetSQL), next_attempt_at = next_attempt_at + ?, updated_at = ?
+                WHERE campaign = ? AND \(OutboxTransition.resume.sourceCondition)
                 """, arguments: [shift, Int(now.timeIntervalSince1970), id])
             if r.baseAt == nil {
                 // Paused before it began: it begins as if never paused.
@@ -170,8 +101,8 @@ struct CampaignRuns {
         try store.db.write { db in
             var r = try Self.read(run.id, db) ?? run
             try db.execute(sql: """
-                UPDATE outbox SET state = 'cancelled', last_error = 'campaign cancelled', updated_at = ?
-                WHERE campaign = ? AND state IN ('planned', 'failed', 'paused')
+                UPDATE outbox SET state = \(OutboxTransition.cancelWithCampaign.targetSQL), last_error = 'campaign cancelled', updated_at = ?
+                WHERE campaign = ? AND \(OutboxTransition.cancelWithCampaign.sourceCondition)
                 """, arguments: [Int(now.timeIntervalSince1970), r.id])
             let dropped = db.changesCount
             r.state = .cancelled
@@ -201,7 +132,7 @@ struct CampaignRuns {
         return try store.db.read { db in
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT customer_id, COALESCE(sent_at, next_attempt_at) AS at FROM outbox
-                WHERE customer_id IN (SELECT value FROM json_each(?)) AND priority = 2 AND state NOT IN ('cancelled', 'dead')
+                WHERE customer_id IN (SELECT value FROM json_each(?)) AND priority = 2 AND \(OutboxState.reachingCustomerCondition)
                   AND (campaign IS NULL OR campaign <> ?) AND at >= ? AND at < ?
                 """, arguments: [ids, campaign, Int(from.timeIntervalSince1970), Int(to.timeIntervalSince1970)])
             var out: [String: [Date]] = [:]

@@ -1,6 +1,19 @@
 import CarecronDomain
 import Foundation
 
+extension RowNormaliser {
+    /// A platform order's customer, normalised: a contact we cannot read must not lose the
+    /// order, so the customer is kept without it.
+    public func customerKeepingOrder(_ fields: [String: String]) throws(FieldProblem) -> CustomerRow {
+        do { return try customer(fields) } catch {
+            guard error.field == "phone" || error.field == "email" else { throw error }
+            var fields = fields
+            fields[error.field] = nil
+            return try customer(fields)
+        }
+    }
+}
+
 /// How a platform's statement of an order (`PlatformOrderUpdate`) meets the stored order,
 /// whatever store holds it: older than what is stored changes nothing; the status only moves
 /// forward (`OrderLifecycle.merge`); paid and cancelled times follow the status. Times are whole

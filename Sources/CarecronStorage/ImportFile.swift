@@ -36,7 +36,7 @@ public struct ImportFile {
 
     /// Starts reading and normalising the rows on a thread of their own (`ReadAhead`); the
     /// caller writes each batch as it comes.
-    public func batches(_ writer: RecordWriter) -> ImportBatches { ImportBatches(ReadAhead(source: source, kind: kind, writer: writer), name: name) }
+    public func batches(_ normaliser: RowNormaliser) -> ImportBatches { ImportBatches(ReadAhead(source: source, kind: kind, normaliser: normaliser), name: name) }
 
     /// A path that is no file says so in words, before a reader turns it into Cocoa's codes.
     static func checkReadable(_ file: URL, name: String) throws(ImportFailure) {
@@ -46,7 +46,7 @@ public struct ImportFile {
         }
         if isDirectory.boolValue { throw ImportFailure("\(name): is a directory, not a CSV or .jsonl file") }
         if access(file.path, R_OK) != 0 {
-            throw ImportFailure("\(name): cannot be read: \(String(cString: strerror(errno))) (\(StoreFile.ownership(file.path)))")
+            throw ImportFailure("\(name): cannot be read: \(String(cString: strerror(errno))) (\(FileOwnership.ownership(file.path)))")
         }
     }
 

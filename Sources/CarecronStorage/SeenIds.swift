@@ -2,7 +2,7 @@
 /// every id end to end, and an open-addressing table of their positions. A million-row file
 /// checked for repeated ids through a temporary SQLite table cost a b-tree insert a row, and a
 /// `Set<String>` would hold 50 MB at its peak.
-struct SeenIds {
+public struct SeenIds: Sendable {
     private var bytes: [UInt8] = []
     /// Where each id ends in `bytes`; id `i` starts where `i - 1` ends.
     private var ends: [UInt32] = []
@@ -12,22 +12,22 @@ struct SeenIds {
     private var slots: [UInt64]
     private var mask: Int
 
-    init(capacity: Int = 1024) {
+    public init(capacity: Int = 1024) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         slots = Array(repeating: 0, count: size)
         mask = size - 1
     }
 
-    var count: Int { ends.count }
+    public var count: Int { ends.count }
 
     /// Adds `id`; false if it was there already.
-    mutating func insert(_ id: String) -> Bool {
+    public mutating func insert(_ id: String) -> Bool {
         var id = id
         return id.withUTF8 { insert($0) }
     }
 
-    func contains(_ id: String) -> Bool {
+    public func contains(_ id: String) -> Bool {
         var id = id
         return id.withUTF8 { find($0).found }
     }
@@ -43,7 +43,7 @@ struct SeenIds {
         return (false, slot, h)
     }
 
-    mutating func insert(_ id: UnsafeBufferPointer<UInt8>) -> Bool {
+    public mutating func insert(_ id: UnsafeBufferPointer<UInt8>) -> Bool {
         let (found, slot, h) = find(id)
         if found { return false }
         bytes.append(contentsOf: id)
@@ -87,17 +87,5 @@ struct SeenIds {
         h = h &* 0xff51_afd7_ed55_8ccd
         h ^= h >> 33
         return h
-    }
-}
-
-import GRDB
-
-extension SeenIds {
-    /// The first column of every row of `sql` (the ids of a table), read without a String each.
-    static func all(_ sql: String, db: Database) throws -> SeenIds {
-        var ids = SeenIds(capacity: 1 << 16)
-        var statement = try BoundStatement(db, sql: sql)
-        try statement.forEachText { _ = ids.insert($0) }
-        return ids
     }
 }

@@ -1,29 +1,7 @@
 import CarecronDomain
+import CarecronStorage
 import Foundation
 import GRDB
-
-/// An order as a shop platform (Shopify, Haravan) states it: the import's fields, the status its
-/// financial and cancel/close facts mean (OrderLifecycle), and when the platform last changed it.
-public struct PlatformOrderUpdate: Sendable {
-    /// The customer's import fields (id, full_name, phone, email, opt_out).
-    public var customer: [String: String]
-    /// The order's import fields (id, customer_id, placed_at, amount, payment_method, items).
-    public var order: [String: String]
-    public var status: OrderStatus
-    public var paidAt: Date?
-    public var cancelledAt: Date?
-    /// The platform's `updated_at`: a delivery older than what is stored changes nothing.
-    public var updatedAt: Date?
-
-    public init(customer: [String: String], order: [String: String], status: OrderStatus, paidAt: Date?, cancelledAt: Date?, updatedAt: Date?) {
-        self.customer = customer
-        self.order = order
-        self.status = status
-        self.paidAt = paidAt
-        self.cancelledAt = cancelledAt
-        self.updatedAt = updatedAt
-    }
-}
 
 /// The platforms' orders in the store: applied only if not older than what is stored, the status
 /// moved only forward, paid and cancelled times kept consistent with it; and the webhook
@@ -39,22 +17,13 @@ public struct PlatformOrders: Sendable {
         self.holdFor = holdFor
     }
 
-    public enum Outcome: Equatable, Sendable {
-        case inserted, updated, unchanged
-        /// The stored order is newer (its platform `updated_at`).
-        case stale(storedUpdatedAt: Date)
-    }
-
-    public func apply(_ u: PlatformOrderUpdate, now: Date) throws -> Outcome {
+    public func apply(_ u: PlatformOrderUpdate, now: Date) throws -> PlatformOrderOutcome {
         let order = try normaliser.order(u.order)
+        let customer = try normaliser.customerKeepingOrder(u.customer)
         let writer = RecordWriter(normaliser: normaliser, holdFor: holdFor)
         return try store.db.write { db in
-            var customer = u.customer
-            do { _ = try writer.upsert(.customers, customer, db: db, now: Int(now.timeIntervalSince1970)) } catch let p as FieldProblem where p.field == "phone" || p.field == "email" {
-                // A platform's contact we cannot read must not lose the order: keep the customer without it.
-                customer[p.field] = nil
-                _ = try writer.upsert(.customers, customer, db: db, now: Int(now.timeIntervalSince1970))
-            }
+            var session = try RecordWriter.Session(.customers, db: db)
+            _ = try writer.store(.customer(customer), session: &session, now: Int(now.timeIntervalSince1970))
             let stored = try Row.fetchOne(db, sql: "SELECT status, paid_at, cancelled_at, expired_at, source_updated_at FROM orders WHERE id = ?",
                                           arguments: [order.id]).map {
                 PlatformOrderRule.Stored(status: OrderStatus(rawValue: $0["status"]) ?? .pending, paidAt: $0["paid_at"],

@@ -1,12 +1,8 @@
+import CarecronStorage
 import Foundation
 import GRDB
 
-/// A stored value as it leaves the SQLite store (`carecron migrate-store`).
-public enum ExportValue: Sendable, Equatable {
-    case null, int(Int64), double(Double), text(String), blob(Data)
-}
-
-extension Store {
+extension Store: TableExporting {
     /// Up to `limit` rows of a table, in the order of its rowid (or, for a WITHOUT ROWID table,
     /// its key), after the row whose cursor is `after`: a big table is read a batch at a time and
     /// no batch rereads the ones before it. Each row's values in `columns` order, and the cursor

@@ -2,17 +2,17 @@ import CarecronDomain
 import Foundation
 
 // The store's seams: what the rest of carecron needs from a database, named for what it holds.
-// The SQLite store (`Store`) and the shared PostgreSQL store (`PostgresStore`, CarecronPostgres)
-// implement them, and `StoreContractTests` runs unchanged against both. Each method states its
+// The SQLite store (`Store`, CarecronSQLite) and the shared PostgreSQL store (`PostgresStore`,
+// CarecronPostgres) implement them, neither knowing the other, and `StoreContractTests` runs unchanged against both. Each method states its
 // guarantee; `StoreOpening` (CarecronService) opens the one config.json names.
 
 /// Customers and orders, as shops send them in.
 public protocol CustomerOrderStore: Sendable {
     /// Upserts one customer or order, normalised as an import row; repeating it changes nothing.
-    func upsert(_ kind: ImportKind, _ fields: [String: String], clock: ShopClock, holdFor: TimeSpan, now: Date) async throws -> RecordWriter.Outcome
+    func upsert(_ kind: ImportKind, _ fields: [String: String], clock: ShopClock, holdFor: TimeSpan, now: Date) async throws -> UpsertOutcome
     /// Applies an order event (payment, delivery, cancellation) with the order's state rules;
     /// repeating it changes nothing; an impossible one throws `OrderEvents.Failure`.
-    func apply(_ event: OrderEvents.Event, orderId: String, at: Date, holdFor: TimeSpan, now: Date) async throws -> RecordWriter.Outcome
+    func apply(_ event: OrderEvents.Event, orderId: String, at: Date, holdFor: TimeSpan, now: Date) async throws -> UpsertOutcome
     /// Marks unpaid orders expired, once (a payment recorded first wins); how many it marked.
     func expire(orderIds: [String], at: Date, now: Date) async throws -> Int
     /// Erases a customer with their orders and messages, keeping anonymous counts.
@@ -35,7 +35,7 @@ public protocol FileImportStore: Sendable {
 /// Orders as shop platforms (Shopify, Haravan) report them, and the webhook deliveries applied.
 public protocol PlatformOrderStore: Sendable {
     /// Applies one platform order (customer first), the status only moving forward.
-    func apply(_ u: PlatformOrderUpdate, now: Date) async throws -> PlatformOrders.Outcome
+    func apply(_ u: PlatformOrderUpdate, now: Date) async throws -> PlatformOrderOutcome
     /// When the platform last changed a stored order, if it said.
     func storedUpdatedAt(orderId: String) async throws -> Date?
     func noteUpdated(orderId: String, at: Date?) async throws
@@ -166,31 +166,3 @@ extension CareStore {
         return input
     }
 }
-
-extension Store: CareStore {
-    public var outbox: any OutboxStore { Outbox(store: self) }
-    public func platformOrders(clock: ShopClock, holdFor: TimeSpan) -> any PlatformOrderStore {
-        PlatformOrders(store: self, clock: clock, holdFor: holdFor)
-    }
-    public var location: String { url.path }
-
-    public func importFile(_ file: ImportFile, strict: Bool, clock: ShopClock, holdFor: TimeSpan, now: Date,
-                           progress: (@Sendable (Int, Int) -> Void)?) throws -> ImportReport {
-        try Importer(store: self, clock: clock, holdFor: holdFor, now: WallClock { now }, progress: progress).run(file, strict: strict)
-    }
-
-    public func explain(_ error: any Error) -> String { StoreFile.explain(error, url) }
-    public func isDamage(_ error: any Error) -> Bool { StoreFile.isDamage(error) }
-
-    public func planningInput(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int, clock: ShopClock,
-                              ordersFromPlacement: Bool, overdueOrders: Bool) throws -> PlanningInput {
-        try PlanningQueries(store: self).input(from: from, to: to, lookback: lookback, holdFor: holdFor, checkinDays: checkinDays, clock: clock,
-                                               ordersFromPlacement: ordersFromPlacement, overdueOrders: overdueOrders)
-    }
-}
-
-extension Outbox: OutboxStore {
-    /// The instance lock keeps every other process away: a claim holds until this one ends.
-    public func stillHolds(_ id: Int64) -> Bool { true }
-}
-extension PlatformOrders: PlatformOrderStore {}

@@ -1,97 +1,7 @@
 import CarecronDomain
+import CarecronStorage
 import Foundation
 import GRDB
-
-public enum OutboxState: String, Sendable, CaseIterable {
-    case planned, sending, sent, failed, dead, cancelled
-    /// Held with its campaign (`carecron campaign pause`): not sent until resumed.
-    case paused
-}
-
-/// A row of the outbox.
-public struct OutboxMessage: Sendable {
-    public var id: Int64
-    public var key: String
-    public var job: String
-    public var customerId: String?
-    public var orderIds: [String]
-    public var reminder: Int?
-    public var rendering: Rendering
-    /// Renderings for the job's next channels, tried in order after a permanent failure.
-    public var fallbacks: [Rendering]
-    public var state: OutboxState
-    public var attempts: Int
-    public var dueAt: Date
-    public var nextAttemptAt: Date
-    public var lastError: String?
-    public var providerMessageId: String?
-    public var sentAt: Date?
-    /// 0 transactional, 1 care, 2 marketing (`Purpose.sendingPriority`).
-    public var priority: Int = 0
-    /// The campaign occasion it belongs to, if any.
-    public var campaign: String?
-    /// After this it is cancelled, not sent.
-    public var expiresAt: Date?
-    /// The sender that took it on its current channel, once one has.
-    public var sender: String? = nil
-
-    public init(id: Int64, key: String, job: String, customerId: String?, orderIds: [String], reminder: Int?, rendering: Rendering,
-                fallbacks: [Rendering], state: OutboxState, attempts: Int, dueAt: Date, nextAttemptAt: Date, lastError: String?,
-                providerMessageId: String?, sentAt: Date?, priority: Int = 0, campaign: String? = nil, expiresAt: Date? = nil,
-                sender: String? = nil) {
-        self.id = id
-        self.key = key
-        self.job = job
-        self.customerId = customerId
-        self.orderIds = orderIds
-        self.reminder = reminder
-        self.rendering = rendering
-        self.fallbacks = fallbacks
-        self.state = state
-        self.attempts = attempts
-        self.dueAt = dueAt
-        self.nextAttemptAt = nextAttemptAt
-        self.lastError = lastError
-        self.providerMessageId = providerMessageId
-        self.sentAt = sentAt
-        self.priority = priority
-        self.campaign = campaign
-        self.expiresAt = expiresAt
-        self.sender = sender
-    }
-}
-
-/// A message to add to the outbox: its occurrence keys, its renderings (the first is sent, the
-/// others are the fallbacks), when it is due, and how it is sent.
-public struct OutboxEntry: Sendable {
-    public var keys: [String]
-    public var job: String
-    public var customerId: String?
-    public var orderIds: [String]
-    public var reminder: Int?
-    public var renderings: [Rendering]
-    public var dueAt: Date
-    public var priority: Int
-    public var campaign: String?
-    public var expiresAt: Date?
-    /// Written as `paused` (its campaign is paused).
-    public var paused: Bool
-
-    public init(keys: [String], job: String, customerId: String?, orderIds: [String], reminder: Int?, renderings: [Rendering],
-                dueAt: Date, priority: Int = 0, campaign: String? = nil, expiresAt: Date? = nil, paused: Bool = false) {
-        self.keys = keys
-        self.job = job
-        self.customerId = customerId
-        self.orderIds = orderIds
-        self.reminder = reminder
-        self.renderings = renderings
-        self.dueAt = dueAt
-        self.priority = priority
-        self.campaign = campaign
-        self.expiresAt = expiresAt
-        self.paused = paused
-    }
-}
 
 /// The outbox: every planned message with its state, written before anything is sent, so that a
 /// crash loses nothing and sends nothing twice (README, "Delivery guarantee").
@@ -140,7 +50,7 @@ public struct Outbox: Sendable {
                 added.append(false)
                 continue
             }
-            let state = e.paused ? "paused" : "planned"
+            let state = (e.paused ? OutboxState.paused : .planned).rawValue
             let params = first.storedJSON
             let fallbacks = Rendering.storedJSON(Array(e.renderings.dropFirst()))
             let due = Int(e.dueAt.timeIntervalSince1970)
@@ -174,9 +84,9 @@ public struct Outbox: Sendable {
         // One statement: the rows chosen are the rows changed, whoever else claims at the same time.
         let rows = try store.db.write { db in
             try Row.fetchAll(db, sql: """
-                UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ?
+                UPDATE outbox SET state = \(OutboxTransition.claim.targetSQL), attempts = attempts + 1, updated_at = ?
                 WHERE id IN (SELECT id FROM outbox INDEXED BY outbox_claim
-                             WHERE state IN ('planned', 'failed') AND next_attempt_at <= ?
+                             WHERE \(OutboxTransition.claim.sourceCondition) AND next_attempt_at <= ?
                              ORDER BY priority, next_attempt_at, id LIMIT ?)
                 RETURNING *
                 """, arguments: [n, n, limit])
@@ -197,11 +107,20 @@ public struct Outbox: Sendable {
     private func handBack(_ id: Int64, reason: String?, until next: Date?) throws {
         try store.db.write { db in
             try db.execute(sql: """
-                UPDATE outbox SET state = CASE WHEN attempts <= 1 THEN 'planned' ELSE 'failed' END, attempts = attempts - 1,
+                UPDATE outbox SET state = \(OutboxTransition.handBackTargetSQL), attempts = attempts - 1,
                     last_error = COALESCE(?, last_error), next_attempt_at = COALESCE(?, next_attempt_at)
-                WHERE id = ? AND state = 'sending'
+                WHERE id = ? AND \(OutboxTransition.handBack.sourceCondition)
                 """, arguments: [reason, next.map { Int($0.timeIntervalSince1970.rounded(.up)) }, id])
+            try Self.refuseUnchanged(.handBack, id, in: db)
         }
+    }
+
+    /// After a guarded change of one message: throws if the machine forbade it (no row changed
+    /// because the message was not in a state the transition leaves from, or does not exist).
+    static func refuseUnchanged(_ transition: OutboxTransition, _ id: Int64, in db: Database) throws {
+        guard db.changesCount == 0 else { return }
+        let state = try String.fetchOne(db, sql: "SELECT state FROM outbox WHERE id = ?", arguments: [id]).flatMap(OutboxState.init)
+        if let refused = transition.refusal(of: id, in: state) { throw refused }
     }
 
     /// After a crash, messages left `sending` have an unknown outcome: they are tried again, with
@@ -210,36 +129,47 @@ public struct Outbox: Sendable {
     public func recoverInFlight(now: Date) throws -> Int {
         try store.db.write { db in
             try db.execute(sql: """
-                UPDATE outbox SET state = 'failed', next_attempt_at = ?, updated_at = ?,
+                UPDATE outbox SET state = \(OutboxTransition.recover.targetSQL), next_attempt_at = ?, updated_at = ?,
                     last_error = 'outcome unknown: carecron stopped while sending; retried with the same idempotency key'
-                WHERE state = 'sending'
+                WHERE \(OutboxTransition.recover.sourceCondition)
                 """, arguments: [Int(now.timeIntervalSince1970), Int(now.timeIntervalSince1970)])
             return db.changesCount
         }
     }
 
-    public func markSent(_ id: Int64, providerId: String?, at: Date) throws { try record([.sent(id, providerId: providerId, at: at)]) }
+    public func markSent(_ id: Int64, providerId: String?, at: Date) throws { try recordOne(.sent(id, providerId: providerId, at: at)) }
 
     public func markRetry(_ id: Int64, error: String, at next: Date, now: Date) throws {
-        try record([.retry(id, error: error, next: next, now: now)])
+        try recordOne(.retry(id, error: error, next: next, now: now))
     }
 
-    public func markDead(_ id: Int64, error: String, now: Date) throws { try record([.dead(id, error: error, now: now)]) }
+    public func markDead(_ id: Int64, error: String, now: Date) throws { try recordOne(.dead(id, error: error, now: now)) }
 
-    public func markCancelled(_ id: Int64, reason: String, now: Date) throws { try record([.cancelled(id, reason: reason, now: now)]) }
+    public func markCancelled(_ id: Int64, reason: String, now: Date) throws { try recordOne(.cancelled(id, reason: reason, now: now)) }
+
+    /// One outcome, asked for by id: a change the machine forbids is an error.
+    private func recordOne(_ outcome: OutboxOutcome) throws {
+        try store.db.write { db in
+            try Self.apply(outcome, in: db)
+            try Self.refuseUnchanged(outcome.transition, outcome.id, in: db)
+        }
+    }
 
     /// Records what became of claimed messages, in order, in one transaction: one commit (one
-    /// `fsync`) for a whole group of sends instead of one each.
+    /// `fsync`) for a whole group of sends instead of one each. An outcome of a message no longer
+    /// `sending` is stale (a later one was written, or a journal replays one already applied):
+    /// the machine's guard leaves the message as it is.
     public func record(_ outcomes: [OutboxOutcome]) throws {
         guard !outcomes.isEmpty else { return }
         try store.db.write { db in
-            for outcome in outcomes {
-                let (set, args) = outcome.change
-                // Only on a message still on its way: an outcome is never written over a later one.
-                try db.cachedStatement(sql: "UPDATE outbox SET \(set) WHERE id = ? AND state = 'sending'")
-                    .execute(arguments: StatementArguments(args + [outcome.id]))
-            }
+            for outcome in outcomes { try Self.apply(outcome, in: db) }
         }
+    }
+
+    private static func apply(_ outcome: OutboxOutcome, in db: Database) throws {
+        let (set, args) = outcome.change
+        try db.cachedStatement(sql: "UPDATE outbox SET \(set) WHERE id = ? AND \(outcome.transition.sourceCondition)")
+            .execute(arguments: StatementArguments(args + [outcome.id]))
     }
 
     /// Switches a message to its next channel after a permanent failure on this one.
@@ -249,12 +179,13 @@ public struct Outbox: Sendable {
         let payload = next.storedJSON
         try store.db.write { db in
             try db.execute(sql: """
-                UPDATE outbox SET state = 'planned', channel = ?, recipient = ?, subject = ?, body = ?, payload = ?,
+                UPDATE outbox SET state = \(OutboxTransition.fallBack.targetSQL), channel = ?, recipient = ?, subject = ?, body = ?, payload = ?,
                     fallbacks = ?, last_error = ?, attempts = 0, next_attempt_at = ?, updated_at = ?, sender = NULL
-                WHERE id = ?
+                WHERE id = ? AND \(OutboxTransition.fallBack.sourceCondition)
                 """, arguments: [next.channel, next.to, next.subject, next.text, payload, rest,
                                  "\(m.rendering.channel) failed: \(error); falling back to \(next.channel)",
                                  Int(now.timeIntervalSince1970), Int(now.timeIntervalSince1970), m.id])
+            try Self.refuseUnchanged(.fallBack, m.id, in: db)
         }
         return true
     }
@@ -279,10 +210,10 @@ public struct Outbox: Sendable {
     /// Puts dead or failed messages back in line, now; returns how many.
     public func retry(ids: [Int64]?, now: Date) throws -> Int {
         try store.db.write { db in
-            let scope = ids.map { "id IN (\($0.map(String.init).joined(separator: ",")))" } ?? "state = 'dead'"
+            let scope = ids.map { "id IN (\($0.map(String.init).joined(separator: ",")))" } ?? OutboxState.sqlCondition([.dead])
             try db.execute(sql: """
-                UPDATE outbox SET state = 'planned', attempts = 0, next_attempt_at = ?, updated_at = ?
-                WHERE \(scope) AND state IN ('dead', 'failed', 'cancelled')
+                UPDATE outbox SET state = \(OutboxTransition.retryByHand.targetSQL), attempts = 0, next_attempt_at = ?, updated_at = ?
+                WHERE \(scope) AND \(OutboxTransition.retryByHand.sourceCondition)
                 """, arguments: [Int(now.timeIntervalSince1970), Int(now.timeIntervalSince1970)])
             return db.changesCount
         }
@@ -292,8 +223,8 @@ public struct Outbox: Sendable {
     public func drop(_ id: Int64, now: Date) throws -> Bool {
         try store.db.write { db in
             try db.execute(sql: """
-                UPDATE outbox SET state = 'cancelled', last_error = 'dropped by hand', updated_at = ?
-                WHERE id = ? AND state IN ('planned', 'failed', 'dead')
+                UPDATE outbox SET state = \(OutboxTransition.drop.targetSQL), last_error = 'dropped by hand', updated_at = ?
+                WHERE id = ? AND \(OutboxTransition.drop.sourceCondition)
                 """, arguments: [Int(now.timeIntervalSince1970), id])
             return db.changesCount == 1
         }
@@ -324,7 +255,7 @@ public struct Outbox: Sendable {
     /// The earliest instant a message is due, for the scheduler's sleep.
     public func nextDue() throws -> Date? {
         try store.db.read { db in
-            try Int.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('planned', 'failed')")
+            try Int.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE \(OutboxTransition.claim.sourceCondition)")
                 .map { Date(timeIntervalSince1970: TimeInterval($0)) }
         }
     }

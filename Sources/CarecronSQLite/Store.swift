@@ -1,11 +1,12 @@
 import CarecronDomain
+import CarecronStorage
 import Foundation
 import GRDB
 
 /// The embedded store: one SQLite file (WAL, foreign keys on, mode 0600) reached through GRDB.
 public final class Store: Sendable {
     /// GRDB stays inside this module: other modules use the store's methods. Tests reach the
-    /// pool through `@_spi(Testing) import CarecronStore` to check what was written.
+    /// pool through `@_spi(Testing) import CarecronSQLite` to check what was written.
     @_spi(Testing) public let db: DatabasePool
 
     /// Changes whenever another connection (another process: an import, `carecron forget`)

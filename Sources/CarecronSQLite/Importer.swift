@@ -1,35 +1,7 @@
 import CarecronDomain
+import CarecronStorage
 import Foundation
 import GRDB
-
-public enum ImportKind: String, Sendable, CaseIterable {
-    case customers, orders
-}
-
-public struct ImportReport: Sendable, Equatable {
-    public var inserted = 0
-    public var updated = 0
-    public var unchanged = 0
-    public var skipped = 0
-    /// `FILE:LINE: field: reason`, in file order.
-    public var problems: [String] = []
-    /// Set when --strict refused the whole file.
-    public var rolledBack = false
-
-    public init(inserted: Int = 0, updated: Int = 0, unchanged: Int = 0, skipped: Int = 0, problems: [String] = [], rolledBack: Bool = false) {
-        self.inserted = inserted
-        self.updated = updated
-        self.unchanged = unchanged
-        self.skipped = skipped
-        self.problems = problems
-        self.rolledBack = rolledBack
-    }
-
-    public var summary: String {
-        let counts = "\(inserted) inserted, \(updated) updated, \(unchanged) unchanged, \(skipped) skipped"
-        return rolledBack ? "nothing imported (--strict): \(skipped) bad rows; would have been \(counts)" : counts
-    }
-}
 
 /// Streams a CSV or JSON Lines file into the store in one transaction: a crash leaves either
 /// nothing or the whole file, and upserts by id make a second import of the same file a no-op.
@@ -85,7 +57,7 @@ public struct Importer {
                 defer { if customersInMemory { try? db.execute(sql: "PRAGMA foreign_keys = ON") } }
                 try db.inTransaction {
                     // Reading starts first: it goes on while the customers' ids are read.
-                    let reader = source.batches(writer)
+                    let reader = source.batches(normaliser)
                     defer { reader.cancel() }
                     let indexes = try DeferredIndexes(kind.rawValue, expectedRows: expectedRows, db: db)
                     let known = customersInMemory ? try SeenIds.all("SELECT id FROM customers", db: db) : nil
@@ -130,8 +102,3 @@ public struct Importer {
     static let bulkRows = 20_000
 }
 
-public struct ImportFailure: CodedError, CustomStringConvertible {
-    public var code: ErrorCode { .importRefused }
-    public let description: String
-    public init(_ d: String) { description = d }
-}

@@ -1,3 +1,4 @@
+import CarecronStorage
 import GRDB
 
 /// A big import into a small table builds the table's secondary indexes once at the end

@@ -1,12 +1,11 @@
 import CarecronDomain
+import CarecronStorage
 import Foundation
 import GRDB
 
 /// Writes one customer or order, normalised, by id: the same for CSV, JSON Lines and the HTTP
 /// API. Fields that carecron keeps for itself (expiry) are never overwritten.
 public struct RecordWriter: Sendable {
-    public enum Outcome: String, Sendable { case inserted, updated, unchanged }
-
     let normaliser: RowNormaliser
     let holdFor: TimeSpan
 
@@ -15,28 +14,13 @@ public struct RecordWriter: Sendable {
         self.holdFor = holdFor
     }
 
-    func validatedId(_ fields: RecordFields) throws -> String {
-        guard let id = fields[0]?.trimmedSpaces, !id.isEmpty else {
-            throw FieldProblem(field: "id", reason: "is empty")
-        }
-        return id
-    }
-
-    public func upsert(_ kind: ImportKind, _ fields: [String: String], db: Database, now: Int) throws -> Outcome {
+    public func upsert(_ kind: ImportKind, _ fields: [String: String], db: Database, now: Int) throws -> UpsertOutcome {
         try upsert(kind, RecordFields(kind, fields), db: db, now: now)
     }
 
-    func upsert(_ kind: ImportKind, _ fields: RecordFields, db: Database, now: Int) throws -> Outcome {
+    func upsert(_ kind: ImportKind, _ fields: RecordFields, db: Database, now: Int) throws -> UpsertOutcome {
         var session = try Session(kind, db: db)
-        return try store(normalise(kind, fields), session: &session, now: now)
-    }
-
-    /// The record's values checked and normalised, without touching the store.
-    func normalise(_ kind: ImportKind, _ fields: RecordFields) throws(FieldProblem) -> NormalisedRecord {
-        switch kind {
-        case .customers: return .customer(try normaliser.customer(fields))
-        case .orders: return .order(try normaliser.order(fields))
-        }
+        return try store(normaliser.normalise(kind, fields), session: &session, now: now)
     }
 
     /// The statements records of one kind are written with, prepared once for a whole file.
@@ -66,7 +50,7 @@ public struct RecordWriter: Sendable {
     }
 
     /// Writes a normalised record by id; an order's customer must be stored already.
-    func store(_ record: NormalisedRecord, session: inout Session, now: Int) throws -> Outcome {
+    func store(_ record: NormalisedRecord, session: inout Session, now: Int) throws -> UpsertOutcome {
         switch record {
         case .customer(let c):
             return try write(c, session: &session, now: now)
@@ -78,7 +62,7 @@ public struct RecordWriter: Sendable {
         }
     }
 
-    private func write(_ row: some StoredRow, session s: inout Session, now: Int) throws -> Outcome {
+    private func write(_ row: some StoredRow, session s: inout Session, now: Int) throws -> UpsertOutcome {
         s.insert.bind(row.id)
         row.bindValues(to: &s.insert)
         s.insert.bind(now)
@@ -112,12 +96,6 @@ public struct RecordWriter: Sendable {
     })
 }
 
-/// A customer or an order, checked and normalised, ready to be written.
-public enum NormalisedRecord: Sendable {
-    case customer(CustomerRow)
-    case order(OrderRow)
-}
-
 /// A row as `RecordWriter.columns` lists its values.
 private protocol StoredRow {
     var id: String { get }
@@ -144,44 +122,24 @@ private struct StoredOrder: StoredRow {
     }
 }
 
-/// Order events from the shop (HTTP API, platform webhooks), with the state rules that make
-/// them safe to retry and refuse the impossible.
-public struct OrderEvents: Sendable {
-    public let store: Store
-    public let holdFor: TimeSpan
-    public let clock: WallClock
-
-    public init(store: Store, holdFor: TimeSpan, clock: WallClock = .system) {
-        self.store = store
-        self.holdFor = holdFor
-        self.clock = clock
-    }
-
-    public enum Failure: CodedError, Equatable {
-        case notFound(String)
-        case conflict(String)
-
-        public var code: ErrorCode {
-            switch self {
-            case .notFound: return .notFound
-            case .conflict: return .conflict
-            }
-        }
-    }
-
-    public enum Event: String, Sendable { case payment, delivery, cancel }
+/// Applies the shop's order events (HTTP API, platform webhooks) to the SQLite store, under
+/// the rules `OrderEvents` states for every store.
+struct OrderEventWriter: Sendable {
+    let store: Store
+    let holdFor: TimeSpan
+    let clock: WallClock
 
     /// Applies an event at `at`; repeating one already applied changes nothing.
-    public func apply(_ event: Event, orderId: String, at: Date) throws -> RecordWriter.Outcome {
+    func apply(_ event: OrderEvents.Event, orderId: String, at: Date) throws -> UpsertOutcome {
         try store.db.write { db in
             let row = try Row.fetchOne(db, sql: "SELECT status, placed_at, paid_at, delivered_at, expired_at, payment_method FROM orders WHERE id = ?",
                                        arguments: [orderId])
             let order = row.map {
-                OrderFacts(status: $0["status"], placedAt: $0["placed_at"], paidAt: $0["paid_at"], deliveredAt: $0["delivered_at"],
+                OrderEvents.OrderFacts(status: $0["status"], placedAt: $0["placed_at"], paidAt: $0["paid_at"], deliveredAt: $0["delivered_at"],
                            expiredAt: $0["expired_at"], paymentMethod: $0["payment_method"])
             }
             let now = Int(clock.now().timeIntervalSince1970)
-            switch try Self.change(event, orderId: orderId, order: order, at: Int(at.timeIntervalSince1970), holdFor: holdFor) {
+            switch try OrderEvents.change(event, orderId: orderId, order: order, at: Int(at.timeIntervalSince1970), holdFor: holdFor) {
             case nil:
                 return .unchanged
             case .pay(let t, let late):
@@ -202,63 +160,16 @@ public struct OrderEvents: Sendable {
         }
     }
 
-    /// An order as an event finds it (times in whole seconds).
-    public struct OrderFacts: Sendable {
-        public var status: String
-        public var placedAt: Int
-        public var paidAt: Int?
-        public var deliveredAt: Int?
-        public var expiredAt: Int?
-        public var paymentMethod: String
-
-        public init(status: String, placedAt: Int, paidAt: Int?, deliveredAt: Int?, expiredAt: Int?, paymentMethod: String) {
-            self.status = status
-            self.placedAt = placedAt
-            self.paidAt = paidAt
-            self.deliveredAt = deliveredAt
-            self.expiredAt = expiredAt
-            self.paymentMethod = paymentMethod
-        }
-    }
-
-    /// What an event changes in an order, whatever store holds it.
-    public enum Change: Equatable, Sendable {
-        /// Paid at; `late` when after expiry (kept and flagged, DOMAIN.md §2, never lost).
-        case pay(at: Int, late: Bool)
-        /// Delivered at; a cash-on-delivery order is paid then too, unless it was already.
-        case deliver(at: Int, paidToo: Bool)
-        case cancel(at: Int)
-    }
-
-    /// The order's state rules: nil when the event was applied already (a retry changes
-    /// nothing); the change otherwise; a refusal for the impossible or a missing order.
-    public static func change(_ event: Event, orderId: String, order: OrderFacts?, at t: Int, holdFor: TimeSpan) throws(Failure) -> Change? {
-        guard let order else { throw Failure.notFound("no order \(orderId)") }
-        switch event {
-        case .payment:
-            if order.paidAt != nil { return nil }
-            if ["cancelled", "returned"].contains(order.status) { throw Failure.conflict("order \(orderId) was \(order.status): a payment cannot be recorded") }
-            return .pay(at: t, late: order.expiredAt != nil || t >= order.placedAt + holdFor.seconds)
-        case .delivery:
-            if order.deliveredAt != nil { return nil }
-            if order.status == "cancelled" { throw Failure.conflict("order \(orderId) was cancelled: it cannot be delivered") }
-            return .deliver(at: t, paidToo: order.paymentMethod == "cod")
-        case .cancel:
-            if order.status == "cancelled" { return nil }
-            if order.deliveredAt != nil { throw Failure.conflict("order \(orderId) was delivered: it is returned, not cancelled") }
-            return .cancel(at: t)
-        }
-    }
 }
 
 extension Store {
     /// Applies an order event (payment, delivery, cancellation) at `at`; repeating it changes nothing.
-    public func apply(_ event: OrderEvents.Event, orderId: String, at: Date, holdFor: TimeSpan, now: Date) throws -> RecordWriter.Outcome {
-        try OrderEvents(store: self, holdFor: holdFor, clock: WallClock { now }).apply(event, orderId: orderId, at: at)
+    public func apply(_ event: OrderEvents.Event, orderId: String, at: Date, holdFor: TimeSpan, now: Date) throws -> UpsertOutcome {
+        try OrderEventWriter(store: self, holdFor: holdFor, clock: WallClock { now }).apply(event, orderId: orderId, at: at)
     }
 
     /// Upserts one customer or order (the HTTP API's PUT), normalised as an import row.
-    public func upsert(_ kind: ImportKind, _ fields: [String: String], clock: ShopClock, holdFor: TimeSpan, now: Date) throws -> RecordWriter.Outcome {
+    public func upsert(_ kind: ImportKind, _ fields: [String: String], clock: ShopClock, holdFor: TimeSpan, now: Date) throws -> UpsertOutcome {
         let writer = RecordWriter(normaliser: RowNormaliser(clock: clock), holdFor: holdFor)
         return try db.write { try writer.upsert(kind, fields, db: $0, now: Int(now.timeIntervalSince1970)) }
     }

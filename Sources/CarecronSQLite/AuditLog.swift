@@ -1,4 +1,5 @@
 import CarecronDomain
+import CarecronStorage
 import Foundation
 import GRDB
 

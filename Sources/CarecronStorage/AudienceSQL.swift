@@ -1,35 +1,5 @@
 import CarecronDomain
 import Foundation
-import GRDB
-
-/// A campaign's audience as SQL: the meaning of `AudienceFilter.matches`, over the customers
-/// table in id order, a page at a time, so that a million recipients never sit in memory at
-/// once. Purchases are paid orders not cancelled or returned (`paid`, `delivered`), by
-/// placement time, counted with `orders_customer`.
-struct AudienceQueries {
-    let store: Store
-
-    /// Up to `limit` members after `cursor` (an id), in id order.
-    func members(_ r: AudienceRequest, after cursor: String?, limit: Int) throws -> [CustomerSnapshot] {
-        let q = AudienceSQL(r, dialect: .sqlite).members(after: cursor, limit: limit)
-        return try store.db.read { db in
-            let rows = try Row.fetchCursor(db, sql: q.sql, arguments: StatementArguments(q.arguments))
-            var out: [CustomerSnapshot] = []
-            while let row = try rows.next() { out.append(PlanningQueries.customer(row)) }
-            return out
-        }
-    }
-
-    /// How many match, and how many more would but opted out.
-    func count(_ r: AudienceRequest) throws -> AudienceCount {
-        let q = AudienceSQL(r, dialect: .sqlite).count
-        return try store.db.read { db in
-            let row = try Row.fetchOne(db, sql: q.sql, arguments: StatementArguments(q.arguments))!
-            let all: Int = row[0], optedOut: Int = row[1]
-            return AudienceCount(members: all - optedOut, optedOut: optedOut)
-        }
-    }
-}
 
 /// The SQL both stores run for an audience: the same conditions, each store's placeholders
 /// (SQLite's `?`, PostgreSQL's `$n`). Every argument is text; numbers and times are written in.
@@ -39,7 +9,7 @@ public struct AudienceSQL: Sendable {
 
         /// The sum of a column that never raises an overflow: SQLite's TOTAL (a float: exact for
         /// sums of bounded amounts), PostgreSQL's SUM (a numeric for a bigint column).
-        func total(_ column: String) -> String { self == .sqlite ? "TOTAL(\(column))" : "COALESCE(SUM(\(column)), 0)" }
+        public func total(_ column: String) -> String { self == .sqlite ? "TOTAL(\(column))" : "COALESCE(SUM(\(column)), 0)" }
     }
 
     public let dialect: Dialect
@@ -117,7 +87,7 @@ public struct AudienceSQL: Sendable {
         """, arguments)
     }
 
-    public static let columns = PlanningQueries.customerColumns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }
+    public static let columns = PlanningSQL.customerColumns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }
         .joined(separator: ", ")
 
     /// Opt-outs (DOMAIN.md §6): advertising needs none, a notice anything but `all`.
