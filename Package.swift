@@ -122,7 +122,7 @@ let package = Package(
         .target(
             name: "CarecronBench",
             dependencies: [
-                "CarecronDomain", "CarecronConfig", "CarecronStorage", "CarecronSQLite",
+                "CarecronDomain", "CarecronConfig", "CarecronStorage", "CarecronSQLite", "CarecronDelivery",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

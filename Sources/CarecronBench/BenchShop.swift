@@ -1,4 +1,5 @@
 import CarecronConfig
+import CarecronDelivery
 import CarecronDomain
 import CarecronSQLite
 import CarecronStorage

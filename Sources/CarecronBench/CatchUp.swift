@@ -1,9 +1,9 @@
 import CarecronConfig
+import CarecronDelivery
 import CarecronDomain
 import CarecronSQLite
 import CarecronStorage
 import Foundation
-import GRDB
 
 extension Performance {
     /// Issue 14, figure 5: `carecron run` started after a 24-hour outage of a live shop. The CPU
@@ -43,10 +43,8 @@ extension Performance {
         child.signal(SIGTERM)
         guard let exit = child.wait(seconds: 30), exit.status == 0 else { throw BenchError("carecron run did not stop cleanly on SIGTERM") }
 
-        let due = try DatabaseQueue(path: shop.database.path).read { db in
-            try Dictionary(Row.fetchAll(db, sql: "SELECT idempotency_key, due_at FROM outbox").map { ($0[0] as String, $0[1] as Int64) },
-                           uniquingKeysWith: { a, _ in a })
-        }
+        let due = try Dictionary(Outbox(store: Store(url: shop.database)).list(state: nil, limit: Int.max)
+            .map { ($0.key, Int64($0.dueAt.timeIntervalSince1970)) }, uniquingKeysWith: { a, _ in a })
         // What fell due in the outage is due when the service came back: its own start (the end
         // of its downtime), a fraction of a second after `child.started`, and due_at is stored to the
         // second. Cut at the first send, which follows that start: cut at `child.started`, the

@@ -5,6 +5,8 @@ import GRDB
 
 /// The import's other yardsticks (issue 14): what SQLite itself needs to put the same rows in
 /// carecron's tables, the same files as JSON Lines, and a plain Python script doing the same work.
+/// The bench's bare-SQL yardsticks: the one place outside CarecronSQLite that reaches SQLite
+/// through GRDB, on purpose, to measure the floor under carecron's own import.
 extension Performance {
     /// An empty store with carecron's schema, as the import finds it in a new shop.
     func emptyStore(_ shop: BenchShop, _ name: String) throws -> String {

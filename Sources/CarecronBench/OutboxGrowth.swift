@@ -3,7 +3,6 @@ import CarecronDomain
 import CarecronSQLite
 import CarecronStorage
 import Foundation
-import GRDB
 
 /// Issue 14, figure 4: the outbox after months of sending. The same shop is measured with an
 /// empty outbox and with `rows` sent messages of the last 90 days (generated in SQL, as the
@@ -18,7 +17,7 @@ extension Performance {
         let empty = try outboxFigures(shop, idleSeconds: idleSeconds)
         let started = Date()
         // Up to now, within the default keepFor: the retention rule leaves them all, as it would.
-        try fillOutbox(shop.database, rows: rows, endingAt: Date())
+        try Store(url: shop.database).fillWithSentMessages(rows, endingAt: Date())
         figures.record("outbox_\(size)_fill_seconds", Date().timeIntervalSince(started), "s")
         let full = try outboxFigures(shop, idleSeconds: idleSeconds)
         figures.record("outbox_empty_plan_instant_seconds", empty.plan, "s")
@@ -61,38 +60,5 @@ extension Performance {
         child.signal(SIGTERM)
         guard let exit = child.wait(seconds: 30), exit.status == 0 else { throw BenchError("carecron run did not stop cleanly on SIGTERM") }
         return (plan, status.wallSeconds, used * 60 / idleSeconds, check)
-    }
-
-    /// `rows` sent messages spread over the 89 days before `end`, with their keys, a million to
-    /// a transaction, through the same table, indexes, triggers and counts as the service's own.
-    func fillOutbox(_ database: URL, rows: Int, endingAt end: Date) throws {
-        let db = try DatabaseQueue(path: database.path)
-        let last = Int(end.timeIntervalSince1970), span = 89 * 86_400
-        var first = 0
-        while first < rows {
-            let upTo = min(rows, first + 1_000_000)
-            try db.write { db in
-                let firstId = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM outbox") ?? 0
-                try db.execute(sql: """
-                    WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-                    INSERT INTO outbox (idempotency_key, job, channel, recipient, body, state, attempts, due_at, next_attempt_at,
-                                        created_at, updated_at, sent_at, priority)
-                    SELECT 'old:' || i, CASE i % 3 WHEN 0 THEN 'birthday' WHEN 1 THEN 'post-sale-checkin' ELSE 'cod-confirmation' END,
-                           'sms', '+849' || printf('%08d', i % 100000000), 'Tin nhắn đã gửi tháng trước', 'sent', 1, t, t, t, t, t, 1
-                    FROM (SELECT i, ? - (i * 7919) % ? AS t FROM n)
-                    """, arguments: [first, upTo - 1, last, span])
-                try db.execute(sql: """
-                    INSERT INTO outbox_counts (job, state, messages, last_planned_at)
-                    SELECT job, 'sent', COUNT(*), MAX(created_at) FROM outbox WHERE idempotency_key LIKE 'old:%' AND id > ? GROUP BY job
-                    ON CONFLICT(job, state) DO UPDATE SET messages = messages + excluded.messages,
-                        last_planned_at = MAX(last_planned_at, excluded.last_planned_at)
-                    """, arguments: [firstId])
-                try db.execute(sql: """
-                    INSERT INTO outbox_keys (key, outbox_id, planned_at)
-                    SELECT idempotency_key, id, created_at FROM outbox WHERE id > (SELECT COALESCE(MAX(outbox_id), 0) FROM outbox_keys)
-                    """)
-            }
-            first = upTo
-        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CarecronConfig
+import CarecronDelivery
 import CarecronDomain
 import Foundation
 

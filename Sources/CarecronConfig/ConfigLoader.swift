@@ -20,13 +20,16 @@ public enum ConfigLoader {
 
     /// Reads and checks config.json and every job file. Never throws: what is wrong comes back
     /// as diagnostics, so that `validate` can show all of it at once.
-    public static func load(_ file: URL, environment: [String: String] = ProcessInfo.processInfo.environment) -> LoadedConfiguration {
+    /// `senders` is the sender types config.json may name (`SenderRegistry.catalog` in
+    /// CarecronDelivery, whose `ConfigLoader.load(_:)` passes it).
+    public static func load(_ file: URL, senders: SenderCatalog, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> LoadedConfiguration {
         let display = displayName(file)
         let sink = DiagnosticSink(file: display)
         guard let root = readJSON(file, sink: sink) else {
             return LoadedConfiguration(config: nil, jobs: [], diagnostics: sink.items)
         }
-        let config = parseConfig(root, file: file, sink: sink)
+        let config = parseConfig(root, file: file, sink: sink, senders: senders)
         var diagnostics = sink.items
         var jobs: [JobDefinition] = []
         if let config {
@@ -56,26 +59,14 @@ public enum ConfigLoader {
         }
     }
 
-    static func parseConfig(_ root: Field, file: URL, sink: DiagnosticSink) -> ShopConfig? {
+    /// config.json, each section read by its own function, in the file's order of sections
+    /// (so that `validate` lists what is wrong in that order).
+    static func parseConfig(_ root: Field, file: URL, sink: DiagnosticSink, senders catalog: SenderCatalog) -> ShopConfig? {
         guard let o = root.object else { return nil }
         let folder = file.deletingLastPathComponent()
         o.allow(["$comment"])
-
-        var shop: ShopFacts?
-        if let s = o.required("shop")?.object {
-            let name = s.required("name")?.nonEmptyString, hotline = s.required("hotline")?.nonEmptyString
-            let website = s.optional("website")?.string ?? ""
-            s.finish()
-            if let name, let hotline { shop = ShopFacts(name: name, hotline: hotline, website: website) }
-        }
-        var clock: ShopClock?
-        if let tzField = o.required("timeZone"), let tz = tzField.nonEmptyString {
-            clock = ShopClock(zoneIdentifier: tz)
-            if clock == nil {
-                let hint = ZoneSuggestion.closest(to: tz).map { " (did you mean \($0)?)" } ?? ""
-                tzField.report("unknown time zone \"\(tz)\"\(hint)")
-            }
-        }
+        let shop = o.required("shop").flatMap(parseShop)
+        let clock = o.required("timeZone").flatMap(parseTimeZone)
         let location = o.required("database").flatMap { DatabaseLocation.parse($0, folder: folder) }
         // SQLite's file; with PostgreSQL, where a local file would go (the instance lock, backups).
         let database: URL? = location.map {
@@ -86,97 +77,17 @@ public enum ConfigLoader {
         let jobsField = o.optional("jobs")
         let jobs = (jobsField == nil ? "jobs" : jobsField?.nonEmptyString).map { ConfigPaths.resolve($0, against: folder) }
         let quiet = o.required("quietHours")?.dailySpan
-
-        var marketingHours = DailySpan(from: TimeOfDay(hour: 7), to: TimeOfDay(hour: 22)), cap = 1
-        var optOutLine = "Tu choi nhan tin QC: soan TC gui {{shop.hotline}}"
-        if let m = o.optional("marketing")?.object {
-            if let h = m.optional("hours") { marketingHours = h.dailySpan ?? marketingHours }
-            if let c = m.optional("dailyCap") { cap = c.int(0...3) ?? cap }
-            if let l = m.optional("optOutLine"), let line = l.nonEmptyString {
-                do { _ = try MessageTemplate(line); optOutLine = line } catch { l.report(error.message) }
-                if !MessageRules.endsWithOptOut(line) { l.report("must say how to opt out, e.g. \"Tu choi nhan tin QC: soan TC gui {{shop.hotline}}\"") }
-            }
-            m.finish()
-            let legal = DailySpan(from: TimeOfDay(hour: 7), to: TimeOfDay(hour: 22))
-            if marketingHours.wrapsMidnight || marketingHours.from < legal.from || marketingHours.to > legal.to {
-                sink.error("marketing.hours", "advertising may go out only 07:00–22:00 (Decree 91/2020), found \(marketingHours)")
-            }
-        }
-        var holdFor = TimeSpan.hours(24), honorific = "Bạn"
-        if let orders = o.optional("orders")?.object {
-            if let h = orders.optional("holdFor") { holdFor = h.timeSpan ?? holdFor }
-            orders.finish()
-        }
-        if let c = o.optional("customers")?.object {
-            if let h = c.optional("unknownHonorific") { honorific = h.string ?? honorific }
-            c.finish()
-        }
+        let marketing = o.optional("marketing").map { parseMarketing($0, sink: sink) } ?? Marketing()
+        let holdFor = o.optional("orders").flatMap(parseOrders) ?? .hours(24)
+        let honorific = o.optional("customers").flatMap(parseCustomers) ?? "Bạn"
         let tiers = o.optional("tiers").map(parseTiers) ?? []
-        let senders = o.required("senders").map(parseSenders) ?? [:]
-        var channels: [ChannelKind: String] = [:]
-        if let ch = o.required("channels")?.object {
-            for key in ch.keys {
-                let f = ch.optional(key)!
-                guard let kind = Field(value: .string(key), path: f.path, sink: sink).oneOf(ChannelKind.self) else { continue }
-                guard let sender = f.nonEmptyString else { continue }
-                if senders[sender] == nil {
-                    let hint = Suggest.closest(to: sender, among: Array(senders.keys)).map { " (did you mean \($0)?)" } ?? ""
-                    f.report("no sender named \"\(sender)\" in senders\(hint)")
-                }
-                channels[kind] = sender
-            }
-        }
-        var currency = "VND"
-        if let c = o.optional("currency"), let code = c.nonEmptyString {
-            if code.count == 3, code.allSatisfy({ $0.isASCII && $0.isUppercase }) {
-                currency = code
-                // Amounts are kept as whole units (Money): a currency with cents would lose them.
-                if !Money.wholeUnitCurrencies.contains(code) {
-                    c.report("\"\(code)\" has minor units (cents); carecron keeps amounts in whole units and knows the currencies without them: \(Money.wholeUnitCurrencies.sorted().joined(separator: ", "))")
-                }
-            } else {
-                c.report("\"\(code)\" is not an ISO 4217 currency code such as \"VND\"")
-            }
-        }
+        let senders = o.required("senders").map { parseSenders($0, catalog: catalog) } ?? [:]
+        let channels = o.required("channels").map { parseChannels($0, senders: senders, sink: sink) } ?? [:]
+        let currency = o.optional("currency").flatMap(parseCurrency) ?? "VND"
         let dryRun = o.optional("dryRun")?.bool ?? false
-        var logLevel = "info"
-        if let l = o.optional("log")?.object {
-            if let lv = l.optional("level"), let s = lv.string {
-                let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
-                if levels.contains(s) { logLevel = s } else { lv.report("\"\(s)\" is not one of \(levels.joined(separator: ", "))") }
-            }
-            l.allow(["format"])
-            l.finish()
-        }
-        var retryBase = TimeSpan.seconds(30), retryMax = TimeSpan.hours(1)
-        if let d = o.optional("delivery")?.object {
-            if let r = d.optional("retryBase") { retryBase = r.timeSpan ?? retryBase }
-            if let r = d.optional("retryMax") { retryMax = r.timeSpan ?? retryMax }
-            d.finish()
-        }
-        var http: HTTPSettings?
-        if let h = o.optional("http")?.object {
-            let listen = h.required("listen")?.nonEmptyString
-            let token = h.required("token").flatMap(parseSecret)
-            let maxBody = h.optional("maxBodyBytes")?.int(1024...16 << 20) ?? 64 * 1024
-            let webhookSecret = h.optional("webhookSecret").flatMap(parseSecret)
-            let console = h.optional("console")?.bool ?? true
-            var limits = ConnectionLimits()
-            if let m = h.optional("maxConnections") { limits.maxConnections = m.int(8...65_536) ?? limits.maxConnections }
-            if let t = h.optional("headerTimeout") { limits.headerTimeout = Self.seconds(t, within: 1...300) ?? limits.headerTimeout }
-            if let t = h.optional("idleTimeout") { limits.idleTimeout = Self.seconds(t, within: 1...3600) ?? limits.idleTimeout }
-            h.finish()
-            if let listen, let token {
-                let parts = listen.split(separator: ":")
-                if parts.count >= 2, let port = Int(parts.last!), (0...65535).contains(port) {
-                    let host = parts.dropLast().joined(separator: ":").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-                    http = HTTPSettings(host: host, port: port, token: token, webhookSecret: webhookSecret, maxBodyBytes: maxBody,
-                                        console: console, limits: limits)
-                } else {
-                    h.field.child("listen", .null).report("\"\(listen)\" must be HOST:PORT, e.g. \"127.0.0.1:8080\"")
-                }
-            }
-        }
+        let logLevel = o.optional("log").flatMap(parseLog) ?? "info"
+        let retry = o.optional("delivery").map(parseDelivery) ?? (base: TimeSpan.seconds(30), max: TimeSpan.hours(1))
+        let http = o.optional("http").flatMap(parseHTTP)
         let console = o.optional("console").map(ConsoleSettings.parse) ?? ConsoleSettings()
         let prices = o.optional("prices").map(parsePrices) ?? [:]
         let keepFor = o.optional("outbox").map(parseOutbox) ?? ShopConfig.defaultOutboxKeepFor
@@ -186,18 +97,151 @@ public enum ConfigLoader {
         }
         guard let shop, let clock, let database, let jobs, let quiet, !sink.hasErrors else { return nil }
         var config = ShopConfig(file: file, shop: shop, clock: clock, database: database, jobsFolder: jobs, quietHours: quiet,
-                                marketingHours: marketingHours, marketingDailyCap: cap, holdFor: holdFor,
+                                marketingHours: marketing.hours, marketingDailyCap: marketing.cap, holdFor: holdFor,
                                 unknownHonorific: honorific, tiers: tiers, senders: senders, channels: channels,
-                                dryRun: dryRun, logLevel: logLevel, optOutLine: optOutLine)
-        config.retryBase = retryBase
+                                dryRun: dryRun, logLevel: logLevel, optOutLine: marketing.optOutLine)
+        config.retryBase = retry.base
         if case .postgres(let settings) = location { config.postgres = settings }
         config.http = http
-        config.retryMax = retryMax
+        config.retryMax = retry.max
         config.outboxKeepFor = keepFor
         config.currency = currency
         config.console = console ?? ConsoleSettings()
         config.prices = prices
         return config
+    }
+
+    static func parseShop(_ f: Field) -> ShopFacts? {
+        guard let s = f.object else { return nil }
+        let name = s.required("name")?.nonEmptyString, hotline = s.required("hotline")?.nonEmptyString
+        let website = s.optional("website")?.string ?? ""
+        s.finish()
+        guard let name, let hotline else { return nil }
+        return ShopFacts(name: name, hotline: hotline, website: website)
+    }
+
+    static func parseTimeZone(_ f: Field) -> ShopClock? {
+        guard let tz = f.nonEmptyString else { return nil }
+        guard let clock = ShopClock(zoneIdentifier: tz) else {
+            let hint = ZoneSuggestion.closest(to: tz).map { " (did you mean \($0)?)" } ?? ""
+            f.report("unknown time zone \"\(tz)\"\(hint)")
+            return nil
+        }
+        return clock
+    }
+
+    /// `marketing`: when advertising may go out, how many a day, and the line that says how to opt out.
+    struct Marketing {
+        var hours = DailySpan(from: TimeOfDay(hour: 7), to: TimeOfDay(hour: 22))
+        var cap = 1
+        var optOutLine = "Tu choi nhan tin QC: soan TC gui {{shop.hotline}}"
+    }
+
+    static func parseMarketing(_ f: Field, sink: DiagnosticSink) -> Marketing {
+        var out = Marketing()
+        guard let m = f.object else { return out }
+        if let h = m.optional("hours") { out.hours = h.dailySpan ?? out.hours }
+        if let c = m.optional("dailyCap") { out.cap = c.int(0...3) ?? out.cap }
+        if let l = m.optional("optOutLine"), let line = l.nonEmptyString {
+            do { _ = try MessageTemplate(line); out.optOutLine = line } catch { l.report(error.message) }
+            if !MessageRules.endsWithOptOut(line) { l.report("must say how to opt out, e.g. \"Tu choi nhan tin QC: soan TC gui {{shop.hotline}}\"") }
+        }
+        m.finish()
+        let legal = DailySpan(from: TimeOfDay(hour: 7), to: TimeOfDay(hour: 22))
+        if out.hours.wrapsMidnight || out.hours.from < legal.from || out.hours.to > legal.to {
+            sink.error("marketing.hours", "advertising may go out only 07:00–22:00 (Decree 91/2020), found \(out.hours)")
+        }
+        return out
+    }
+
+    static func parseOrders(_ f: Field) -> TimeSpan? {
+        guard let orders = f.object else { return nil }
+        let holdFor = orders.optional("holdFor")?.timeSpan
+        orders.finish()
+        return holdFor
+    }
+
+    static func parseCustomers(_ f: Field) -> String? {
+        guard let c = f.object else { return nil }
+        let honorific = c.optional("unknownHonorific")?.string
+        c.finish()
+        return honorific
+    }
+
+    /// `channels`: which sender carries each kind of message; each must name a sender.
+    static func parseChannels(_ f: Field, senders: [String: SenderConfig], sink: DiagnosticSink) -> [ChannelKind: String] {
+        guard let ch = f.object else { return [:] }
+        var channels: [ChannelKind: String] = [:]
+        for key in ch.keys {
+            let f = ch.optional(key)!
+            guard let kind = Field(value: .string(key), path: f.path, sink: sink).oneOf(ChannelKind.self) else { continue }
+            guard let sender = f.nonEmptyString else { continue }
+            if senders[sender] == nil {
+                let hint = Suggest.closest(to: sender, among: Array(senders.keys)).map { " (did you mean \($0)?)" } ?? ""
+                f.report("no sender named \"\(sender)\" in senders\(hint)")
+            }
+            channels[kind] = sender
+        }
+        return channels
+    }
+
+    static func parseCurrency(_ c: Field) -> String? {
+        guard let code = c.nonEmptyString else { return nil }
+        guard code.count == 3, code.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
+            c.report("\"\(code)\" is not an ISO 4217 currency code such as \"VND\"")
+            return nil
+        }
+        // Amounts are kept as whole units (Money): a currency with cents would lose them.
+        if !Money.wholeUnitCurrencies.contains(code) {
+            c.report("\"\(code)\" has minor units (cents); carecron keeps amounts in whole units and knows the currencies without them: \(Money.wholeUnitCurrencies.sorted().joined(separator: ", "))")
+        }
+        return code
+    }
+
+    static func parseLog(_ f: Field) -> String? {
+        guard let l = f.object else { return nil }
+        var level: String?
+        if let lv = l.optional("level"), let s = lv.string {
+            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            if levels.contains(s) { level = s } else { lv.report("\"\(s)\" is not one of \(levels.joined(separator: ", "))") }
+        }
+        l.allow(["format"])
+        l.finish()
+        return level
+    }
+
+    /// `delivery`: the first retry's wait and the longest.
+    static func parseDelivery(_ f: Field) -> (base: TimeSpan, max: TimeSpan) {
+        var out = (base: TimeSpan.seconds(30), max: TimeSpan.hours(1))
+        guard let d = f.object else { return out }
+        if let r = d.optional("retryBase") { out.base = r.timeSpan ?? out.base }
+        if let r = d.optional("retryMax") { out.max = r.timeSpan ?? out.max }
+        d.finish()
+        return out
+    }
+
+    /// `http`: where the API listens, its token, and what a client may hold of it.
+    static func parseHTTP(_ f: Field) -> HTTPSettings? {
+        guard let h = f.object else { return nil }
+        let listen = h.required("listen")?.nonEmptyString
+        let token = h.required("token").flatMap(parseSecret)
+        let maxBody = h.optional("maxBodyBytes")?.int(1024...16 << 20) ?? 64 * 1024
+        let webhookSecret = h.optional("webhookSecret").flatMap(parseSecret)
+        let console = h.optional("console")?.bool ?? true
+        var limits = ConnectionLimits()
+        if let m = h.optional("maxConnections") { limits.maxConnections = m.int(8...65_536) ?? limits.maxConnections }
+        if let t = h.optional("headerTimeout") { limits.headerTimeout = Self.seconds(t, within: 1...300) ?? limits.headerTimeout }
+        if let t = h.optional("idleTimeout") { limits.idleTimeout = Self.seconds(t, within: 1...3600) ?? limits.idleTimeout }
+        h.finish()
+        guard let listen, let token else { return nil }
+        let parts = listen.split(separator: ":")
+        guard parts.count >= 2, let port = Int(parts.last!), (0...65535).contains(port) else {
+            h.field.child("listen", .null).report("\"\(listen)\" must be HOST:PORT, e.g. \"127.0.0.1:8080\"")
+            return nil
+        }
+        let host = parts.dropLast().joined(separator: ":").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return HTTPSettings(host: host, port: port, token: token, webhookSecret: webhookSecret, maxBodyBytes: maxBody,
+                            console: console, limits: limits)
     }
 
     /// A duration ("10s", "1m") within a range of seconds.
@@ -256,15 +300,15 @@ public enum ConfigLoader {
         return tiers
     }
 
-    static func parseSenders(_ f: Field) -> [String: SenderConfig] {
+    static func parseSenders(_ f: Field, catalog: SenderCatalog) -> [String: SenderConfig] {
         guard let o = f.object else { return [:] }
         o.allow(["$comment"])
         var out: [String: SenderConfig] = [:]
         for name in o.keys where name != "$comment" {
             guard let s = o.optional(name)?.object, let type = s.required("type")?.string else { continue }
-            guard let schema = SenderSchema.types[type] else {
-                let hint = Suggest.closest(to: type, among: Array(SenderSchema.types.keys)).map { " (did you mean \($0)?)" } ?? ""
-                s.required("type")!.report("unknown sender type \"\(type)\"; known: \(SenderSchema.types.keys.sorted().joined(separator: ", "))\(hint)")
+            guard let schema = catalog.schemas[type] else {
+                let hint = Suggest.closest(to: type, among: catalog.types).map { " (did you mean \($0)?)" } ?? ""
+                s.required("type")!.report("unknown sender type \"\(type)\"; known: \(catalog.types.joined(separator: ", "))\(hint)")
                 continue
             }
             var secrets: [String: SecretRef] = [:]
@@ -274,7 +318,7 @@ public enum ConfigLoader {
             }
             s.allow(schema.keys + ["$comment"])
             s.finish()
-            out[name] = SenderConfig(name: name, type: type, settings: s.field.value, secrets: secrets)
+            out[name] = SenderConfig(name: name, type: type, settings: s.field.value, secrets: secrets, channel: schema.channel)
         }
         return out
     }

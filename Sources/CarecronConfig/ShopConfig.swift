@@ -52,9 +52,16 @@ public struct SenderConfig: Sendable {
     public var type: String
     public var settings: JSONValue
     public var secrets: [String: SecretRef]
-
     /// The channel a sender of this type carries (a test message is shaped for it).
-    public var channel: ChannelKind { SenderSchema.channels[type] ?? .sms }
+    public var channel: ChannelKind
+
+    public init(name: String, type: String, settings: JSONValue, secrets: [String: SecretRef], channel: ChannelKind) {
+        self.name = name
+        self.type = type
+        self.settings = settings
+        self.secrets = secrets
+        self.channel = channel
+    }
 }
 
 /// config.json: the shop-wide settings.
@@ -135,25 +142,6 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var idleTimeout = TimeSpan.seconds(60)
 
     public init() {}
-}
-
-/// Sender types carecron knows and the keys each takes (secrets marked).
-enum SenderSchema {
-    static let types: [String: (keys: [String], secrets: [String])] = [
-        "console": (["format"], []),
-        "file": (["path"], []),
-        "webhook": (["url", "headers", "body", "timeout", "concurrency", "ratePerSecond", "maxAttempts"], ["secret", "bearerToken"]),
-        "sms-http": (["url", "method", "headers", "body", "contentType", "successPath", "successValue", "idPath",
-                      "unaccented", "brandname", "timeout", "concurrency", "ratePerSecond", "maxAttempts", "username"],
-                     ["apiKey", "password", "secretKey", "authToken"]),
-        "zalo-zns": (["baseURL", "retryCodes", "timeout", "concurrency", "ratePerSecond", "maxAttempts"], ["accessToken"]),
-        "smtp": (["host", "port", "tls", "caFile", "from", "fromName", "username", "timeout", "concurrency", "ratePerSecond", "maxAttempts"],
-                 ["password"]),
-        "exec": (["command", "arguments", "timeout", "concurrency", "maxAttempts"], []),
-    ]
-
-    /// The channel each type carries; the others (SMS gateways, console, file, exec) carry SMS-shaped text.
-    static let channels: [String: ChannelKind] = ["smtp": .email, "zalo-zns": .zalo, "webhook": .webhook]
 }
 
 public enum ConfigPaths {

@@ -63,11 +63,7 @@ public final class CareService: Service, Sendable {
     public func run() async throws {
         let upSince = clock.now()
         let lastSeen = try await store.heartbeat()
-        if !dryRun {
-            _ = try await runtime.current.dispatcher?.recordHeldOutcomes()
-            let recovered = try await store.outbox.recoverInFlight(now: upSince)
-            if recovered > 0 { log.warning("\(recovered) message(s) were being sent when carecron stopped: retried with their idempotency keys") }
-        }
+        if !dryRun { try await RecoveryStep(store: store, log: log).run(dispatcher: await runtime.current.dispatcher, now: upSince) }
         let outage = CatchUpFirst.isOutage(lastSeen: lastSeen, upSince: upSince, heartbeatInterval: heartbeatInterval)
         if let lastSeen, outage {
             let clock = await runtime.current.config.clock
@@ -89,98 +85,11 @@ public final class CareService: Service, Sendable {
             race.cancelAll()
         }
         let stopping = StopFlag()
-        let watchdog = SystemdNotifier.watchdogInterval()
+        let state = SchedulerState(lastSeen: lastSeen, upSince: upSince, catchingUp: outage && !dryRun)
+        let steps = self.steps(upSince: upSince)
         try await withGracefulShutdownHandler {
-            var seen = lastSeen
-            var shown = Set<String>()
-            var memo: PlanMemo?
-            var nextPurge = clock.now()
-            var catchingUp = outage && !dryRun
-            var planning = PlanningTenure(upSince: upSince)
             while !stopping.isSet {
-                let now = clock.now()
-                let rt = await runtime.current
-                let leads = role.mayPlan()
-                if planning.update(leads: leads, now: now) {
-                    // This node took over planning from another: it plans from where that one
-                    // last planned (its heartbeat), as a restarted service would.
-                    memo = nil
-                    seen = try? await store.heartbeat()
-                    catchingUp = CatchUpFirst.isOutage(lastSeen: seen, upSince: now, heartbeatInterval: heartbeatInterval)
-                    log.notice("planning from where the last planner stopped", metadata: [
-                        "last_planned": "\(seen.map { InstantFormat.format($0, clock: rt.config.clock) } ?? "never")", "catch_up": "\(catchingUp)"])
-                }
-                var nextWake = now.addingTimeInterval(min(heartbeatInterval, watchdog.map { $0 / 2 } ?? heartbeatInterval))
-                if await health.databaseDamage != nil {
-                    // Nothing is planned or sent from a damaged store; /readyz and status say why.
-                    notifier.notify("STATUS=database damaged: restore the last backup")
-                    if watchdog != nil { notifier.notify("WATCHDOG=1") }
-                    await wakeup.sleep(max(0, nextWake.timeIntervalSinceNow))
-                    continue
-                }
-                do {
-                    var planner = OutboxPlanner(store: store, config: rt.config, jobs: rt.jobs)
-                    planner.includesPagedJobs = preview != nil
-                    let fresh = await wakeup.takeNews()
-                    if let preview {
-                        let (events, next) = try await planner.due(now: now, upSince: planning.since, lastSeen: seen, memo: &memo, fresh: fresh)
-                        // In a dry run nothing is written: each event is shown once, when it falls due.
-                        for e in events where e.at >= upSince.addingTimeInterval(-60) && shown.insert(e.keys.joined(separator: "+")).inserted {
-                            await preview.show(e, clock: rt.config.clock)
-                        }
-                        if let next { nextWake = min(nextWake, next) }
-                    } else {
-                        if leads {
-                            if catchingUp {
-                                catchingUp = false
-                                let first = try await CatchUpFirst(planner, dispatcher: rt.dispatcher)
-                                    .run(now: now, upSince: planning.since, lastSeen: seen, keepGoing: { !stopping.isSet })
-                                log.info("caught up the orders' own messages first", metadata: [
-                                    "planned": "\(first.planned.planned)", "sent": "\(first.sent.sent)", "expired_orders": "\(first.planned.expired)"])
-                            }
-                            let step = try await planner.step(now: now, upSince: planning.since, lastSeen: seen, memo: &memo, fresh: fresh)
-                            if step.planned > 0 || step.expired > 0 {
-                                log.info("planned", metadata: ["messages": "\(step.planned)", "expired_orders": "\(step.expired)"])
-                            }
-                            if let next = step.nextDue { nextWake = min(nextWake, next) }
-                            let campaigns = try await CampaignStep(store: store, config: rt.config, jobs: rt.jobs)
-                                .step(now: now, keepGoing: { !stopping.isSet }, log: log)
-                            if let next = campaigns.nextStart { nextWake = min(nextWake, next) }
-                        }
-                        if let d = rt.dispatcher, try await d.drain(while: { !stopping.isSet }).sentReminders > 0 {
-                            // The next reminders are timed from these real sendings: plan anew.
-                            memo = nil
-                        }
-                        let outbox = store.outbox
-                        if let due = try await outbox.nextDue() { nextWake = min(nextWake, due) }
-                        Metrics.backlog(try await outbox.counts())
-                        if leads, now >= nextPurge {
-                            // Hourly; sooner while a large backlog of old messages is purged a pass at a time.
-                            let pass = try await OutboxRetention.run(store, keepFor: rt.config.outboxKeepFor, now: now)
-                            if pass.messages + pass.keys > 0 {
-                                log.info("outbox purged", metadata: ["messages": "\(pass.messages)", "keys": "\(pass.keys)",
-                                                                     "keep_for": "\(rt.config.outboxKeepFor)"])
-                            }
-                            nextPurge = now.addingTimeInterval(pass.finished ? 3600 : 1)
-                            if !pass.finished { nextWake = min(nextWake, nextPurge) }
-                        }
-                    }
-                    if leads {
-                        // The heartbeat says when the store was last planned for: a node taking
-                        // over (or this one, restarted) plans from there.
-                        try await store.beat(now)
-                        seen = now
-                    }
-                } catch where store.isDamage(error) {
-                    let why = store.explain(error)
-                    log.critical("cannot work: \(why)", metadata: ["database": "\(store.location)"])
-                    await health.damaged(why)
-                    throw DatabaseDamaged(description: why)
-                } catch {
-                    memo = nil
-                    log.error("scheduler step failed: \(error)")
-                }
-                if watchdog != nil { notifier.notify("WATCHDOG=1") }
+                let nextWake = try await pass(steps, state, keepGoing: { !stopping.isSet })
                 await wakeup.sleep(max(0, nextWake.timeIntervalSinceNow))
             }
         } onGracefulShutdown: {
@@ -190,32 +99,49 @@ public final class CareService: Service, Sendable {
         }
         log.info("carecron stopped")
     }
+
+    /// The scheduler's steps, in the order each pass runs them.
+    func steps(upSince: Date) -> [any SchedulerStep] {
+        [TakeOverStep(store: store, heartbeatInterval: heartbeatInterval, log: log), CatchUpStep(store: store, log: log),
+         PlanStep(store: store, preview: preview, upSince: upSince, log: log), CampaignPagesStep(store: store, log: log),
+         DrainStep(store: store), PurgeStep(store: store, startingAt: upSince, log: log), HeartbeatStep(store: store)]
+    }
+
+    /// One pass: every step in order, unless the store is damaged; when to wake next (at the
+    /// latest half the systemd watchdog's interval, or the heartbeat's).
+    func pass(_ steps: [any SchedulerStep], _ state: SchedulerState, keepGoing: @escaping @Sendable () -> Bool) async throws -> Date {
+        let now = clock.now()
+        let watchdog = SystemdNotifier.watchdogInterval()
+        defer { if watchdog != nil { notifier.notify("WATCHDOG=1") } }
+        var nextWake = now.addingTimeInterval(min(heartbeatInterval, watchdog.map { $0 / 2 } ?? heartbeatInterval))
+        if await health.databaseDamage != nil {
+            // Nothing is planned or sent from a damaged store; /readyz and status say why.
+            notifier.notify("STATUS=database damaged: restore the last backup")
+            return nextWake
+        }
+        do {
+            let pass = SchedulerPass(now: now, runtime: await runtime.current, leads: role.mayPlan(), writes: preview == nil,
+                                     fresh: await wakeup.takeNews(), keepGoing: keepGoing)
+            for step in steps {
+                if let wanted = try await step.run(pass, state) { nextWake = min(nextWake, wanted) }
+            }
+        } catch where store.isDamage(error) {
+            let why = store.explain(error)
+            log.critical("cannot work: \(why)", metadata: ["database": "\(store.location)"])
+            await health.damaged(why)
+            throw DatabaseDamaged(description: why)
+        } catch {
+            state.memo = nil
+            log.error("scheduler step failed: \(error)")
+        }
+        return nextWake
+    }
 }
 
 /// The scheduler met a damaged page: `run` exits non-zero rather than plan from what it can read.
 public struct DatabaseDamaged: CodedError, CustomStringConvertible {
     public var code: ErrorCode { .databaseDamaged }
     public let description: String
-}
-
-/// When this node began planning: at start-up on its own store; when it took over from another
-/// node on a shared one.
-struct PlanningTenure {
-    private(set) var since: Date
-    private var leading = false
-    private var first = true
-
-    init(upSince: Date) { since = upSince }
-
-    /// Records whether this node plans now; true when it has just taken over from another node
-    /// (not at its own start, which the start-up's catch-up covers).
-    mutating func update(leads: Bool, now: Date) -> Bool {
-        defer { leading = leads; first = false }
-        guard leads, !leading else { return false }
-        if first { return false }
-        since = now
-        return true
-    }
 }
 
 public final class StopFlag: @unchecked Sendable {

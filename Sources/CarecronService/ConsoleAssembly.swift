@@ -1,5 +1,6 @@
 import CarecronConfig
 import CarecronConsole
+import CarecronDelivery
 import CarecronDomain
 import CarecronSQLite
 import CarecronStorage

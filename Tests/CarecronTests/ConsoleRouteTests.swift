@@ -1,5 +1,6 @@
 import CarecronConfig
 @testable import CarecronConsole
+import CarecronDelivery
 import CarecronDomain
 import CarecronService
 import CarecronSQLite

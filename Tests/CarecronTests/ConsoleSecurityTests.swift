@@ -1,4 +1,5 @@
 @testable import CarecronConsole
+import CarecronDelivery
 import CarecronConfig
 import Foundation
 import HummingbirdBcrypt

@@ -1,3 +1,4 @@
+import CarecronDelivery
 import CarecronBench
 import CarecronConfig
 import Foundation

@@ -1,5 +1,6 @@
 import CarecronConfig
 @testable import CarecronDelivery
+import CarecronDelivery
 import CarecronDomain
 @_spi(Testing) import CarecronSQLite
 import CarecronStorage

@@ -1,4 +1,5 @@
 @testable import CarecronConfig
+import CarecronDelivery
 import CarecronDomain
 @_spi(Testing) @testable import CarecronSQLite
 import CarecronStorage

@@ -1,3 +1,4 @@
+import CarecronConfig
 import CarecronDomain
 import Foundation
 import NIOCore
@@ -216,5 +217,21 @@ enum EmailMessage {
         let body = Data(text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n").utf8)
             .base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
         return "Content-Type: \(type); charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" + body
+    }
+}
+
+/// `"type": "smtp"`.
+enum SMTPPlugin: SenderPlugin {
+    static let schema = SenderSchema(type: "smtp", keys: ["host", "port", "tls", "caFile", "from", "fromName", "username"] + SenderSchema.limitKeys,
+                                     secrets: ["password"], channel: .email)
+
+    static func make(_ s: SenderSettings, _ setup: SenderSetup) throws -> any Sender {
+        let security = SMTPSender.Security(rawValue: try s.string("tls") ?? "starttls")
+        guard let security else { throw SenderSetupError("tls must be starttls, implicit or none") }
+        let port = try s.int("port") ?? (security == .implicit ? 465 : 587)
+        let caFile = try s.string("caFile").map { $0.hasPrefix("/") ? $0 : setup.folder.appendingPathComponent($0).path }
+        return SMTPSender(name: s.name, host: try s.required("host"), port: port, security: security,
+                          username: try s.string("username"), password: setup.secrets["password"], from: try s.required("from"),
+                          fromName: try s.string("fromName"), caFile: caFile, limits: setup.limits)
     }
 }

@@ -1,58 +1,8 @@
+import CarecronConfig
 import CarecronDomain
 import Foundation
 import Subprocess
 import SystemPackage
-
-/// Prints each message: for demos and dry runs. Recipients are masked, as in every log.
-public struct ConsoleSender: Sender {
-    public let name: String
-    public let limits = SenderLimits(concurrency: 1)
-    let json: Bool
-
-    public init(name: String, json: Bool = false) {
-        self.name = name
-        self.json = json
-    }
-
-    public func send(_ m: OutgoingMessage) async -> SendOutcome {
-        var masked = m
-        masked.to = Masking.contact(m.to)
-        let line = json ? String(decoding: masked.json, as: UTF8.self)
-            : "→ \(m.channel) \(masked.to) [\(([m.job] + m.orderIds).joined(separator: " "))]\(m.subject.map { " \($0):" } ?? "") \(m.text)"
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
-        return .sent(providerId: nil)
-    }
-}
-
-/// Appends each message as one JSON line to a file, flushed to disk before it counts as sent:
-/// for audits and integrations that read files.
-public actor FileSender: Sender {
-    public let name: String
-    public nonisolated let limits = SenderLimits(concurrency: 1)
-    let url: URL
-
-    public init(name: String, url: URL) throws {
-        self.name = name
-        self.url = url
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: url.path) {
-            let fd = open(url.path, O_CREAT | O_WRONLY, 0o600)
-            guard fd >= 0 else { throw SenderSetupError("file sender \(name): cannot create \(url.path)") }
-            close(fd)
-        }
-    }
-
-    public func send(_ m: OutgoingMessage) async -> SendOutcome {
-        let fd = open(url.path, O_WRONLY | O_APPEND)
-        guard fd >= 0 else { return .retry("cannot open \(url.path): \(String(cString: strerror(errno)))", after: nil) }
-        defer { close(fd) }
-        var line = m.json
-        line.append(0x0A)
-        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == line.count, fsync(fd) == 0 else { return .retry("cannot write \(url.path)", after: nil) }
-        return .sent(providerId: nil)
-    }
-}
 
 /// Runs a program the ops name with the message as JSON on standard input: a plug-in in any
 /// language. Exit 0 is sent (the first line of its output, if any, is the provider's id);
@@ -128,5 +78,14 @@ public struct ExecSender: Sender {
             return String(cString: strerror(errno))
         }
         return "it could not be started"
+    }
+}
+
+/// `"type": "exec"`.
+enum ExecPlugin: SenderPlugin {
+    static let schema = SenderSchema(type: "exec", keys: ["command", "arguments", "timeout", "concurrency", "maxAttempts"])
+
+    static func make(_ s: SenderSettings, _ setup: SenderSetup) throws -> any Sender {
+        ExecSender(name: s.name, command: try s.required("command"), arguments: try s.strings("arguments") ?? [], limits: setup.limits)
     }
 }
