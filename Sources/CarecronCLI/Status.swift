@@ -28,7 +28,7 @@ struct Status: AsyncParsableCommand {
         for job in jobs {
             let next = job.enabled ? job.rules.runs(job, after: now, count: 1, clock: clock).first : nil
             let l = last[job.name]
-            let timing = type(of: job.rules).takesSchedule ? "schedule \"\(job.schedule)\"" : "when \"\(job.rules.timing(job))\""
+            let timing = job.rules.takesSchedule ? "schedule \"\(job.schedule)\"" : "when \"\(job.rules.timing(job))\""
             print("  \(job.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(job.enabled ? "enabled " : "disabled") \(timing)  next \(fmt(next))  last message planned \(fmt(l?.0)) (\(l?.1 ?? 0) in all)")
         }
         let counts = try await store.outbox.counts()

@@ -81,7 +81,7 @@ enum JobChecks {
     private static func checkForms(_ job: JobDefinition, config: ShopConfig, sink: DiagnosticSink) {
         let tierNames = config.tiers.map(\.name)
         for (i, v) in job.templates.enumerated() {
-            if v.tiers != nil || v.minTier != nil, !job.rules.choosesVariantByTier {
+            if v.tiers != nil || v.minTier != nil, job.rules.audienceSending == nil {
                 sink.error("templates[\(i)]", "only a campaign's variants choose by tier (\"tiers\", \"minTier\"); \(job.type.rawValue) uses its variants in turn")
             }
             for (key, name) in (v.tiers ?? []).map({ ("tiers", $0) }) + (v.minTier.map { [("minTier", $0)] } ?? []) where !tierNames.contains(name) {

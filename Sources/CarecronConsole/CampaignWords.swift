@@ -5,8 +5,7 @@ import Foundation
 /// occasion ("ngày 1/1 âm lịch, 3 ngày trước, lúc 09:00") from its `when` and `spread`.
 extension ScheduleWords {
     func timing(_ job: JobDefinition) -> String {
-        if type(of: job.rules).takesSchedule { return describe(job.schedule.description) }
-        guard let campaign = job.rules as? CampaignRules else { return job.rules.timing(job) }
+        guard let campaign = job.rules.audienceSending else { return describe(job.schedule.description) }
         var parts = [campaign.when.occasions.map(occasion).joined(separator: ", ")]
         let n = abs(campaign.when.offsetDays)
         if campaign.when.offsetDays != 0 {

@@ -32,7 +32,7 @@ struct JobsPage {
         return ["jobs": names.map { name -> [String: Any] in
             var row: [String: Any] = ["name": name, "problems": problems[name] ?? [], "valid": byName[name] != nil]
             guard let job = byName[name] else { return row }
-            let cron = type(of: job.rules).takesSchedule
+            let cron = job.rules.takesSchedule
             let everyMinute = cron && job.schedule.description == "* * * * *"
             row["type"] = job.type.rawValue
             row["purpose"] = job.purpose.rawValue

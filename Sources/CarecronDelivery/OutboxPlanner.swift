@@ -62,7 +62,7 @@ public struct OutboxPlanner: Sendable {
     /// The planner over [the last step − 1 h, now + horizon): what is due by now, and the rest in time order.
     func plan(now: Date, upSince: Date, lastSeen: Date?, horizon: TimeInterval) async throws -> (due: [PlannedEvent], future: [PlannedEvent]) {
         // Campaigns are written a page at a time by `CampaignStep`; they yield to these jobs, not these to them.
-        var planner = CarePlanner(policy: config.policy, jobs: jobs.filter { $0.enabled && (includesPagedJobs || !$0.rules.sendsInPages) })
+        var planner = CarePlanner(policy: config.policy, jobs: jobs.filter { $0.enabled && (includesPagedJobs || $0.rules.audienceSending == nil) })
         planner.renderFallbacks = true
         planner.lookbackAtLeast = replayAtLeast
         // An hour before the last step, not the instant of it: an order stored during a step (or

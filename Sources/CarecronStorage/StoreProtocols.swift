@@ -159,7 +159,7 @@ extension CareStore {
                                             overdueOrders: (planner.jobs + jobs).filter { $0.enabled || planner.explain }.readsOverdueOrders)
         let end = to.addingTimeInterval(planner.lookahead)
         for job in planner.jobs + jobs where job.enabled || planner.explain {
-            for request in job.rules.audiences(job, from: from, to: end, shop: planner.policy) where input.audiences[request.key] == nil {
+            for request in job.rules.audienceSending?.audiences(job, from: from, to: end, shop: planner.policy) ?? [] where input.audiences[request.key] == nil {
                 input.audiences[request.key] = try await audience(request, after: nil, limit: Int.max)
             }
         }

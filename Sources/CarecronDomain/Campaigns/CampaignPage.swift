@@ -41,7 +41,7 @@ extension CarePlanner {
     /// The same rules as `plan` gives a campaign, a page at a time.
     public func campaignPage(_ job: JobDefinition, _ o: CampaignOccurrence, base: Date, total: Int, firstIndex: Int,
                              members: [CustomerSnapshot], others: [String: [Date]]) -> CampaignPage {
-        guard let rules = job.rules as? CampaignRules else { return CampaignPage() }
+        guard let rules = job.rules.audienceSending else { return CampaignPage() }
         let decisions = Decisions()
         let span = PlanningSpan(planner: self, input: PlanningInput(customers: [:], orders: []), from: base, to: o.deadline,
                                 start: base, downtime: Downtime(), decisions: decisions)

@@ -16,7 +16,8 @@ public struct JobType: RawRepresentable, Hashable, Sendable, CaseIterable, Codab
 /// in `JobChecks`.
 ///
 /// A new type is one file with a type conforming to this protocol, and its line in
-/// `JobTypeRegistry.all`.
+/// `JobTypeRegistry.all`. A type that sends to audiences on occasions of its own (a campaign)
+/// conforms to `AudienceSending` as well.
 public protocol JobRules: Sendable {
     /// The name job files use in `"type"`.
     static var type: JobType { get }
@@ -68,32 +69,12 @@ public protocol JobRules: Sendable {
     /// every sample order).
     var remindsInTurns: Bool { get }
 
-    /// Job files of the type have a cron `schedule` (a campaign has its `when` instead).
-    static var takesSchedule: Bool { get }
-
     /// Its sending instants after `after` (the schedule's firings, unless the type has its own).
     func runs(_ job: JobDefinition, after: Date, count: Int, clock: ShopClock) -> [Date]
 
     /// When it sends, in words for `status` and the console (the cron expression by default).
     func timing(_ job: JobDefinition) -> String
 
-    /// The customers it needs chosen by a filter over [from, to): the store fetches each
-    /// audience into `PlanningInput.audiences` under its key.
-    func audiences(_ job: JobDefinition, from: Date, to: Date, shop: CarePolicy) -> [AudienceRequest]
-
-    /// Its template variants may be for some tiers only (`tiers`, `minTier`).
-    var choosesVariantByTier: Bool { get }
-
-    /// Under the advertising cap its messages give way to every other advertising message
-    /// within 24 h, before or after (a campaign yields to a birthday greeting).
-    var yieldsUnderMarketingCap: Bool { get }
-
-    /// The running service writes its messages to the outbox a page of customers at a time
-    /// (`CampaignStep`), not through the planner's step: an audience can be a million.
-    var sendsInPages: Bool { get }
-
-    /// How far past a span the other jobs must be planned for its decisions (the cap).
-    var lookahead: TimeInterval { get }
 }
 
 extension JobRules {
@@ -104,23 +85,17 @@ extension JobRules {
     public var readsOverdueOrders: Bool { false }
     /// A job run at its schedule's firings: what waits for a run may wait the longest gap between them.
     public func replay(_ job: JobDefinition, shop: CarePolicy) -> TimeInterval {
-        Self.takesSchedule ? TimeInterval(job.schedule.longestDayGap) * 86_400 : 0
+        takesSchedule ? TimeInterval(job.schedule.longestDayGap) * 86_400 : 0
     }
     public func reasonToCancel(_ order: OrderAtSending, now: Date) -> String? { nil }
     public func addVariables(_ vars: inout [String: Any], at: Date, clock: ShopClock) {}
     public var waitsForMarketingCap: Bool { true }
     public var concernsOwnOrder: Bool { false }
     public var remindsInTurns: Bool { false }
-    public static var takesSchedule: Bool { true }
     public func runs(_ job: JobDefinition, after: Date, count: Int, clock: ShopClock) -> [Date] {
         job.schedule.firings(after: after, count: count, clock: clock)
     }
     public func timing(_ job: JobDefinition) -> String { job.schedule.description }
-    public func audiences(_ job: JobDefinition, from: Date, to: Date, shop: CarePolicy) -> [AudienceRequest] { [] }
-    public var choosesVariantByTier: Bool { false }
-    public var yieldsUnderMarketingCap: Bool { false }
-    public var sendsInPages: Bool { false }
-    public var lookahead: TimeInterval { 0 }
 }
 
 /// What a job type plans from: the planner's shared policies and helpers, its input, and the

@@ -38,7 +38,7 @@ public struct CarePlanner: Sendable {
 
     /// How far past a span the planner plans, so that what happens after it shapes what happens
     /// in it (a birthday tomorrow morning keeps a campaign message from going out tonight).
-    public var lookahead: TimeInterval { jobs.filter(\.enabled).map(\.rules.lookahead).max() ?? 0 }
+    public var lookahead: TimeInterval { jobs.filter(\.enabled).compactMap(\.rules.audienceSending?.lookahead).max() ?? 0 }
 
     /// Every event in [from, to), in time order.
     public func plan(_ input: PlanningInput, from: Date, to: Date, downtime: Downtime = Downtime()) -> [PlannedEvent] {
@@ -62,7 +62,7 @@ public struct CarePlanner: Sendable {
                 decisions.skipped += job.rules.plan(job, quiet).map { $0.skipped("job \(job.name) is disabled") }
             }
         }
-        let yielding = Set(jobs.filter { $0.rules.yieldsUnderMarketingCap }.map(\.name))
+        let yielding = Set(jobs.filter { $0.rules.audienceSending != nil }.map(\.name))
         let isAdvertising = { (e: PlannedEvent) in marketing.contains(e.job) && e.kind == .message }
         let advertising = applyMarketingCap(events.filter { isAdvertising($0) && !yielding.contains($0.job) }.sorted(by: Self.timeOrder))
         let yielded = applyYieldingCap(events.filter { isAdvertising($0) && yielding.contains($0.job) }.sorted(by: Self.timeOrder),

@@ -5,7 +5,7 @@ import Foundation
 /// paced. Each recipient gets it once per occasion (`campaign:NAME:DATE:CUSTOMER`), whatever
 /// happens to the service or to the job file meanwhile. Under the advertising cap a campaign
 /// gives way to every other advertising message within 24 h (a birthday greeting keeps its day).
-public struct CampaignRules: JobRules {
+public struct CampaignRules: JobRules, AudienceSending {
     public static let type = JobType(rawValue: "campaign")
 
     public var audience: AudienceFilter
@@ -191,10 +191,6 @@ public struct CampaignRules: JobRules {
     // MARK: - Planning
 
     public var waitsForMarketingCap: Bool { false }
-    public var yieldsUnderMarketingCap: Bool { true }
-    public var choosesVariantByTier: Bool { true }
-    public static var takesSchedule: Bool { false }
-    public var sendsInPages: Bool { true }
     /// Its occasions are found from the span's own start (the day before it included).
     public func replay(_ job: JobDefinition, shop: CarePolicy) -> TimeInterval { 0 }
     /// Other advertising up to 24 h after a campaign's message decides whether it goes out.
@@ -228,7 +224,7 @@ public struct CampaignRules: JobRules {
     /// The messages of one page of an occurrence's audience (members in id order, the first
     /// being the `firstIndex`-th of `total`), each at its slot of the spread from `base`, in
     /// its tier's variant; what cannot go out is recorded as skipped.
-    func events(_ job: JobDefinition, _ o: CampaignOccurrence, base: Date, total: Int, firstIndex: Int,
+    public func events(_ job: JobDefinition, _ o: CampaignOccurrence, base: Date, total: Int, firstIndex: Int,
                 members: [CustomerSnapshot], span: PlanningSpan) -> [PlannedEvent] {
         let policy = span.policy
         var out: [PlannedEvent] = []

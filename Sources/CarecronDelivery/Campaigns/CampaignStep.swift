@@ -29,14 +29,14 @@ public struct CampaignStep: Sendable {
         public var nextStart: Date?
     }
 
-    var campaigns: [JobDefinition] { jobs.filter { $0.enabled && $0.rules.sendsInPages } }
+    var campaigns: [JobDefinition] { jobs.filter { $0.enabled && $0.rules.audienceSending != nil } }
 
     /// Writes every occasion under way at `now` (until `keepGoing` says stop).
     public func step(now: Date, keepGoing: @Sendable () -> Bool = { true }, log: Logger? = nil) async throws -> Result {
         var result = Result()
         let clock = config.clock
         for job in campaigns {
-            guard let rules = job.rules as? CampaignRules else { continue }
+            guard let rules = job.rules.audienceSending else { continue }
             for o in rules.occurrences(job, from: now, to: now.addingTimeInterval(1), clock: clock) where o.start <= now {
                 let added = try await write(job, rules, o, now: now, keepGoing: keepGoing)
                 if added > 0 {
@@ -44,7 +44,7 @@ public struct CampaignStep: Sendable {
                     log?.info("campaign written", metadata: ["campaign": "\(o.id)", "messages": "\(added)"])
                 }
             }
-            if let next = rules.runs(job, after: now, count: 1, clock: clock).first {
+            if let next = job.rules.runs(job, after: now, count: 1, clock: clock).first {
                 result.nextStart = min(result.nextStart ?? next, next)
             }
         }
@@ -53,7 +53,7 @@ public struct CampaignStep: Sendable {
 
     /// The run of an occurrence, begun at `now` if it has none: its spread starts now when the
     /// service was down at its time, and its audience is counted once, for the pacing.
-    public func run(_ job: JobDefinition, _ rules: CampaignRules, _ o: CampaignOccurrence, now: Date) async throws -> CampaignRun {
+    public func run(_ job: JobDefinition, _ rules: any AudienceSending, _ o: CampaignOccurrence, now: Date) async throws -> CampaignRun {
         if let run = try await store.campaignRun(o.id) { return run }
         let count = try await store.audienceCount(request(job, rules, o))
         var run = CampaignRun(id: o.id, job: job.name, occasion: o.occasion.description, state: .writing)
@@ -64,7 +64,7 @@ public struct CampaignStep: Sendable {
         return try await store.beginCampaignRun(run, now: now)
     }
 
-    func request(_ job: JobDefinition, _ rules: CampaignRules, _ o: CampaignOccurrence) -> AudienceRequest {
+    func request(_ job: JobDefinition, _ rules: any AudienceSending, _ o: CampaignOccurrence) -> AudienceRequest {
         AudienceRequest(key: o.id, filter: rules.audience, at: o.start, purpose: job.purpose,
                         entryTier: config.policy.tier(forSpend: 0)?.name)
     }
@@ -72,7 +72,7 @@ public struct CampaignStep: Sendable {
     /// Writes the rest of an occurrence's audience; how many messages it added. A page's write
     /// runs while the next page is read and composed (the two take about as long, on two cores);
     /// the next write waits for it, so pages land in order and a pause stops at a page's end.
-    func write(_ job: JobDefinition, _ rules: CampaignRules, _ o: CampaignOccurrence, now: Date,
+    func write(_ job: JobDefinition, _ rules: any AudienceSending, _ o: CampaignOccurrence, now: Date,
                keepGoing: @Sendable () -> Bool) async throws -> Int {
         var run = try await run(job, rules, o, now: now)
         guard run.state == .writing, !run.complete, let base = run.baseAt else { return 0 }
@@ -115,7 +115,7 @@ public struct CampaignStep: Sendable {
     /// The occurrence's audience after `cursor`, a page at a time, each turned into its messages
     /// (paced from `base` over `total`, under the cap against the customers' other advertising),
     /// until `each` says stop. The last page is shorter than `pageSize` (it may be empty).
-    func pages(_ job: JobDefinition, _ rules: CampaignRules, _ o: CampaignOccurrence, base: Date, total: Int, after cursor: String?,
+    func pages(_ job: JobDefinition, _ rules: any AudienceSending, _ o: CampaignOccurrence, base: Date, total: Int, after cursor: String?,
                firstIndex: Int, now: Date, explain: Bool = false,
                _ each: ([CustomerSnapshot], CampaignPage) async throws -> Bool) async throws {
         var planner = CarePlanner(policy: config.policy, jobs: [job])
@@ -144,7 +144,7 @@ public struct CampaignStep: Sendable {
     /// knows what is already due, the planner what is not yet (a birthday greeting tomorrow
     /// morning keeps this evening's campaign message from the customer when the cap is 1).
     func upcomingAdvertising(besides job: JobDefinition, from: Date, to: Date) async throws -> [String: [Date]] {
-        let others = jobs.filter { $0.enabled && $0.purpose == .marketing && !$0.rules.sendsInPages && $0.name != job.name }
+        let others = jobs.filter { $0.enabled && $0.purpose == .marketing && $0.rules.audienceSending == nil && $0.name != job.name }
         guard !others.isEmpty else { return [:] }
         let planner = CarePlanner(policy: config.policy, jobs: others)
         let input = try await store.planningInput(for: planner, from: from, to: to, ordersFromPlacement: false)

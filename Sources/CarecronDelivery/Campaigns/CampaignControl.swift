@@ -31,16 +31,16 @@ public struct CampaignControl: Sendable {
     }
 
     /// The campaign job by name.
-    public func campaign(_ name: String) throws -> (JobDefinition, CampaignRules) {
+    public func campaign(_ name: String) throws -> (JobDefinition, any AudienceSending) {
         guard let job = jobs.first(where: { $0.name == name }) else {
-            throw Failure.unknown(name, suggestion: Suggest.closest(to: name, among: jobs.filter { $0.rules is CampaignRules }.map(\.name)))
+            throw Failure.unknown(name, suggestion: Suggest.closest(to: name, among: jobs.filter { $0.rules.audienceSending != nil }.map(\.name)))
         }
-        guard let rules = job.rules as? CampaignRules else { throw Failure.notACampaign(name, job.type) }
+        guard let rules = job.rules.audienceSending else { throw Failure.notACampaign(name, job.type) }
         return (job, rules)
     }
 
     /// The occasion under way at `at`, else the next one (within ten years).
-    public func occasion(_ name: String, at: Date) throws -> (JobDefinition, CampaignRules, CampaignOccurrence) {
+    public func occasion(_ name: String, at: Date) throws -> (JobDefinition, any AudienceSending, CampaignOccurrence) {
         let (job, rules) = try campaign(name)
         guard let o = rules.occurrences(job, from: at, to: at.addingTimeInterval(3653 * 86_400), clock: config.clock).first else {
             throw Failure.noOccasion(name)
