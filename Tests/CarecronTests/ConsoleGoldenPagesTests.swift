@@ -1,0 +1,93 @@
+import CarecronDomain
+import CarecronSQLite
+import CarecronStorage
+import Foundation
+import Hummingbird
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// Every console page, byte for byte, against the pages the console served before its routes
+/// became collections (issue 25): the same HTML with the same stylesheet is the same picture.
+/// The pages live in Tests/golden/console; `CARECRON_WRITE_GOLDEN=1 swift test --filter
+/// ConsoleGoldenPages` writes them anew (only for a change of the pages meant as one).
+@Suite("Console pages, byte for byte")
+struct ConsoleGoldenPagesTests {
+    static let folder = TestSupport.packageRoot.appendingPathComponent("Tests/golden/console")
+
+    /// The session's random tokens, the only bytes that differ from one run to the next.
+    static func masked(_ page: String) -> String {
+        page.replacingOccurrences(of: "[0-9a-f]{64}", with: "TOKEN", options: .regularExpression)
+    }
+
+    @Test func everyPageIsTheSameAsBefore() async throws {
+        var storeURL: URL?
+        let router = try ConsoleRouteTests.router(edit: { storeURL = $0.appendingPathComponent("var/carecron.sqlite") })
+        let store = try Store(url: try #require(storeURL))
+        let now = TestSupport.instant("2026-11-30T10:00:00+07:00")
+        let rendering = [Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "tin", params: [:], templateId: nil)]
+        for key in ["k:1", "k:2"] {
+            try Outbox(store: store).enqueue(keys: [key], job: "payment-reminder", customerId: "C001", orderIds: ["D01"], reminder: 1,
+                                             renderings: rendering, dueAt: now, now: now)
+        }
+        for m in try Outbox(store: store).claimDue(now: now, limit: 1) { try Outbox(store: store).markDead(m.id, error: "provider refused", now: now) }
+        try store.record(AuditEntry(at: now, user: "lan", action: "save", subject: "jobs/birthday.json", detail: "2 line(s) changed"))
+
+        let gets = [
+            ("login", "/console/login", false), ("login-en", "/console/login?lang=en", false),
+            ("plan", "/console/plan?from=2026-12-01&days=1", true), ("plan-en-job", "/console/plan?from=2026-12-01&days=2&job=birthday&lang=en", true),
+            ("plan-message", "/console/plan/message?key=payment-reminder:D01:1&from=2026-12-01&days=1", true),
+            ("plan-message-missing", "/console/plan/message?key=nothing:1&from=2026-12-01&days=1&lang=en", true),
+            ("customer", "/console/customers/C011", true), ("customer-en", "/console/customers/C011?lang=en", true),
+            ("customer-missing", "/console/customers/NOBODY", true),
+            ("jobs", "/console/jobs", true), ("jobs-en", "/console/jobs?lang=en", true),
+            ("editor", "/console/jobs/payment-reminder/edit", true), ("editor-campaign-en", "/console/jobs/tet-greeting/edit?lang=en", true),
+            ("editor-missing", "/console/jobs/nothing/edit", true),
+            ("outbox", "/console/outbox", true), ("outbox-dead-en", "/console/outbox?state=dead&lang=en", true),
+            ("outbox-message", "/console/outbox/1", true), ("outbox-message-missing", "/console/outbox/99", true),
+            ("audit", "/console/audit", true),
+        ]
+        let pages = try await Application(router: router).test(.router) { client in
+            var pages: [(String, String)] = []
+            let editor = try await ConsoleRouteTests.logIn(client, "lan", "mat-khau-lan")
+            for (name, uri, signedIn) in gets {
+                let page = try await client.execute(uri: uri, method: .get, headers: signedIn ? editor : [:]) { r in
+                    "\(r.status.code)\n" + ConsoleRouteTests.text(r.body)
+                }
+                pages.append((name, page))
+            }
+            let csrf = try #require(pages.first { $0.0 == "editor" }.flatMap { ConsoleRouteTests.csrf($0.1) })
+            let text = try String(contentsOf: TestSupport.packageRoot.appendingPathComponent("jobs/payment-reminder.json"), encoding: .utf8)
+            let posts = [
+                ("check-broken", "/console/jobs/payment-reminder/check", ["csrf": csrf, "text": "{\"type\": \"payment-reminder\"", "base": "x"]),
+                ("check-fragment-en", "/console/jobs/payment-reminder/check?fragment=1&lang=en",
+                 ["csrf": csrf, "text": text.replacingOccurrences(of: "oi,", with: "oi oi,"), "base": "x"]),
+                ("refused-csrf", "/console/outbox/1/retry", ["csrf": "forged"]),
+                ("test-send-refused-en", "/console/jobs/payment-reminder/test?lang=en",
+                 ["csrf": csrf, "variant": "1", "customer": "C001", "channel": "sms", "recipient": "0999 999 999"]),
+            ]
+            for (name, uri, fields) in posts {
+                let page = try await client.execute(uri: uri, method: .post, headers: ConsoleRouteTests.form(editor),
+                                                    body: ConsoleRouteTests.encoded(fields)) { r in
+                    "\(r.status.code)\n" + ConsoleRouteTests.text(r.body)
+                }
+                pages.append((name, page))
+            }
+            return pages
+        }
+        let write = ProcessInfo.processInfo.environment["CARECRON_WRITE_GOLDEN"] == "1"
+        if write { try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true) }
+        for (name, page) in pages {
+            let file = Self.folder.appendingPathComponent("\(name).html")
+            let got = Self.masked(page)
+            if write { try got.write(to: file, atomically: true, encoding: .utf8); continue }
+            let expected = try String(contentsOf: file, encoding: .utf8)
+            if got != expected {
+                let a = expected.split(separator: "\n", omittingEmptySubsequences: false), b = got.split(separator: "\n", omittingEmptySubsequences: false)
+                let line = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }.map(\.offset) ?? min(a.count, b.count)
+                Issue.record("\(name): differs from \(file.lastPathComponent) at line \(line + 1):\n- \(line < a.count ? a[line] : "")\n+ \(line < b.count ? b[line] : "")")
+            }
+        }
+        #expect(pages.count == gets.count + 4)
+    }
+}
