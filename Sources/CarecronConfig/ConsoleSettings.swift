@@ -4,7 +4,7 @@ import Foundation
 /// The marketers' console (`config.json` "console"): who may log in, with which role, and where
 /// test messages may go.
 public struct ConsoleSettings: Sendable {
-    public enum Role: String, Sendable, CaseIterable {
+    public enum Role: String, Sendable, CaseIterable, Codable {
         /// Sees everything, changes nothing.
         case viewer
         /// Also edits jobs, sends tests, retries and drops outbox messages.

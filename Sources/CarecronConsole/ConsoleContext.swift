@@ -1,3 +1,4 @@
+import CarecronConfig
 import Foundation
 import Hummingbird
 import HummingbirdAuth
@@ -6,7 +7,7 @@ import NIOCore
 /// Who is logged in, with what role, and the token every form of theirs carries.
 public struct ConsoleSession: Codable, Sendable {
     public var user: String
-    public var role: String
+    public var role: ConsoleSettings.Role
     /// The anti-forgery token: a form posted without it (from another site) is refused.
     public var csrf: String
 }
@@ -29,4 +30,17 @@ public struct ConsoleContext<Parent: RequestContext>: ChildRequestContext, Sessi
 
     /// The logged-in user's session, if any.
     var session: ConsoleSession? { sessions.session }
+
+    /// The signed-in user of a page behind `SignedIn` (set by it).
+    var user: ConsoleSession?
+    /// The posted form of a route behind `PostedForm` (read and checked by it).
+    var form: [String: String] = [:]
+
+    /// The signed-in user, which `SignedIn` guarantees to the routes behind it.
+    var signedIn: ConsoleSession {
+        get throws {
+            guard let user else { throw HTTPError(.internalServerError, message: "a console route outside SignedIn") }
+            return user
+        }
+    }
 }

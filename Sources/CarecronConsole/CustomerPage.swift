@@ -11,7 +11,48 @@ struct CustomerPage {
     let store: any CareStore
     let words: ScheduleWords
 
-    func model(id: String, today: LocalDate) async throws -> [String: Any]? {
+    struct Model: PageModel {
+        struct Order: Encodable {
+            let id: String
+            let placed: String
+            let amount: String
+            let method: String
+            let status: String
+            let items: String
+            let paid: String
+            let delivered: String
+        }
+
+        struct Message: Encodable {
+            let id: String
+            let job: String
+            let state: String
+            let attempts: Int
+            let channel: String
+            let at: String
+            let provider: String
+            let error: String
+            let orders: String
+        }
+
+        let id: String
+        let name: String
+        let gender: String
+        let phone: String
+        let email: String
+        let tier: String
+        let optOut: String
+        let birthday: String
+        let zalo: String
+        let orders: [Order]
+        let messages: [Message]
+        /// One timeline: what goes out and what does not, in time order.
+        let planned: [PlanPage.Row]
+        let from: String
+        let days: Int
+    }
+
+    func model(id: String, today: LocalDate) async throws -> Model? {
         guard let (customer, orders) = try await store.customerWithOrders(id: id) else { return nil }
         let clock = config.clock
         let f = customer.facts
@@ -20,27 +61,21 @@ struct CustomerPage {
         plan.customer = id
         let page = PlanPage(config: config, jobs: jobs, store: store)
         let planned = try await page.events(plan)
-        return [
-            "id": id, "name": f.name.full, "gender": words.word("gender_\(f.gender.rawValue)"), "phone": f.phone ?? "", "email": f.email ?? "",
-            "tier": f.tier ?? "", "optOut": words.word("optout_\(customer.optOut.rawValue)"), "birthday": customer.birthMonthDay ?? "",
-            "zalo": customer.zaloUserId ?? "",
-            "orders": orders.map { o in
-                [
-                    "id": o.id, "placed": words.instant(o.placedAt, clock: clock), "amount": VietnameseFormat.money(o.amount),
-                    "method": words.word("method_\(o.paymentMethod.rawValue)"), "status": words.word("status_\(o.status.rawValue)"), "items": o.items,
-                    "paid": o.paidAt.map { words.instant($0, clock: clock) } ?? "", "delivered": o.deliveredAt.map { words.instant($0, clock: clock) } ?? "",
-                ] as [String: Any]
+        return Model(
+            id: id, name: f.name.full, gender: words.word("gender_\(f.gender.rawValue)"), phone: f.phone ?? "", email: f.email ?? "",
+            tier: f.tier ?? "", optOut: words.word("optout_\(customer.optOut.rawValue)"), birthday: customer.birthMonthDay ?? "",
+            zalo: customer.zaloUserId ?? "",
+            orders: orders.map { o in
+                Model.Order(id: o.id, placed: words.instant(o.placedAt, clock: clock), amount: VietnameseFormat.money(o.amount),
+                            method: words.word("method_\(o.paymentMethod.rawValue)"), status: words.word("status_\(o.status.rawValue)"),
+                            items: o.items, paid: o.paidAt.map { words.instant($0, clock: clock) } ?? "",
+                            delivered: o.deliveredAt.map { words.instant($0, clock: clock) } ?? "")
             },
-            "messages": messages.map { m in
-                [
-                    "id": String(m.id), "job": m.job, "state": words.state(m.state), "attempts": m.attempts, "channel": m.rendering.channel,
-                    "at": words.instant(m.sentAt ?? m.nextAttemptAt, clock: clock), "provider": m.providerMessageId ?? "",
-                    "error": m.lastError ?? "", "orders": m.orderIds.joined(separator: ", "),
-                ] as [String: Any]
+            messages: messages.map { m in
+                Model.Message(id: String(m.id), job: m.job, state: words.state(m.state), attempts: m.attempts, channel: m.rendering.channel,
+                              at: words.instant(m.sentAt ?? m.nextAttemptAt, clock: clock), provider: m.providerMessageId ?? "",
+                              error: m.lastError ?? "", orders: m.orderIds.joined(separator: ", "))
             },
-            // One timeline: what goes out and what does not, in time order.
-            "planned": planned.map(page.row),
-            "from": plan.from.description, "days": plan.days,
-        ]
+            planned: planned.map(page.row), from: plan.from.description, days: plan.days)
     }
 }

@@ -12,7 +12,35 @@ struct JobsPage {
     let store: any CareStore
     let words: ScheduleWords
 
-    func model(now: Date) async throws -> [String: Any] {
+    struct Model: PageModel {
+        /// A job file: its name and problems always; the rest only when it loads.
+        struct Row: Encodable {
+            struct Count: Encodable {
+                let state: String
+                let count: Int
+            }
+
+            let name: String
+            let problems: [String]
+            let valid: Bool
+            var type: String?
+            var purpose: String?
+            var enabled: Bool?
+            var schedule: String?
+            var scheduleWords: String?
+            var description: String?
+            var channels: String?
+            var onOrders: Bool?
+            var next: [String]?
+            var last: String?
+            var total: Int?
+            var week: [Count]?
+        }
+
+        let jobs: [Row]
+    }
+
+    func model(now: Date) async throws -> Model {
         let clock = config.clock
         let last = try await store.outbox.lastPlannedByJob()
         let week = try await store.outbox.countsByJob(since: now.addingTimeInterval(-7 * 86_400))
@@ -29,26 +57,26 @@ struct JobsPage {
         }
         let names = Set(jobs.map(\.name)).union(problems.keys).sorted()
         let byName = Dictionary(jobs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        return ["jobs": names.map { name -> [String: Any] in
-            var row: [String: Any] = ["name": name, "problems": problems[name] ?? [], "valid": byName[name] != nil]
+        return Model(jobs: names.map { name -> Model.Row in
+            var row = Model.Row(name: name, problems: problems[name] ?? [], valid: byName[name] != nil)
             guard let job = byName[name] else { return row }
             let cron = job.rules.takesSchedule
             let everyMinute = cron && job.schedule.description == "* * * * *"
-            row["type"] = job.type.rawValue
-            row["purpose"] = job.purpose.rawValue
-            row["enabled"] = job.enabled
-            row["schedule"] = cron ? job.schedule.description : ""
-            row["scheduleWords"] = words.timing(job)
-            row["description"] = job.description
-            row["channels"] = job.channels.map(\.rawValue).joined(separator: ", ")
-            row["onOrders"] = everyMinute
-            row["next"] = job.enabled && !everyMinute ? job.rules.runs(job, after: now, count: 5, clock: clock).map { words.instant($0, clock: clock) } : []
-            if let (at, total) = last[name] { row["last"] = words.instant(at, clock: clock); row["total"] = total }
-            row["week"] = OutboxState.allCases.compactMap { state -> [String: Any]? in
+            row.type = job.type.rawValue
+            row.purpose = job.purpose.rawValue
+            row.enabled = job.enabled
+            row.schedule = cron ? job.schedule.description : ""
+            row.scheduleWords = words.timing(job)
+            row.description = job.description
+            row.channels = job.channels.map(\.rawValue).joined(separator: ", ")
+            row.onOrders = everyMinute
+            row.next = job.enabled && !everyMinute ? job.rules.runs(job, after: now, count: 5, clock: clock).map { words.instant($0, clock: clock) } : []
+            if let (at, total) = last[name] { row.last = words.instant(at, clock: clock); row.total = total }
+            row.week = OutboxState.allCases.compactMap { state -> Model.Row.Count? in
                 guard let n = week[name]?[state], n > 0 else { return nil }
-                return ["state": words.state(state), "count": n]
+                return Model.Row.Count(state: words.state(state), count: n)
             }
             return row
-        }]
+        })
     }
 }

@@ -2,6 +2,7 @@ import CarecronConfig
 import CarecronDomain
 import CarecronStorage
 import Foundation
+import Mustache
 
 /// The plan: every message of the coming days by day and hour, and every candidate not sent
 /// with its reason; the same planner as `simulate --explain`, over the live store.
@@ -44,49 +45,122 @@ struct PlanPage {
         return planner.plan(input, from: from, to: to).filter(q.keeps)
     }
 
-    func model(_ q: Query) async throws -> [String: Any] {
+    struct Model: PageModel {
+        struct Choice: Encodable {
+            let name: String
+            let selected: Bool
+        }
+
+        struct Hour: Encodable {
+            let hour: String
+            let rows: [Row]
+        }
+
+        struct Day: Encodable {
+            let day: String
+            let iso: String
+            let count: Int
+            let hours: [Hour]
+            var hidden: Int?
+        }
+
+        struct Count: Encodable {
+            let job: String
+            let channel: String
+            let count: Int
+        }
+
+        let from: String
+        let days: Int
+        let to: String
+        let job: String
+        let channel: String
+        let customer: String
+        let order: String
+        let jobs: [Choice]
+        let channels: [Choice]
+        let planDays: [Day]
+        let messageCount: Int
+        let expiryCount: Int
+        let smsSegments: Int
+        let counts: [Count]
+        let skips: [Row]
+        let skipCount: Int
+        var hiddenSkips: Int?
+    }
+
+    /// One event of the plan, sent or not.
+    struct Row: Encodable {
+        let time: String
+        let date: String
+        let job: String
+        let kind: String
+        let expire: Bool
+        let customerId: String
+        let orders: String
+        var reminder: Int?
+        var key: String?
+        var channel: String?
+        var subject: String?
+        var text: String?
+        var reason: String?
+        var overdue: Bool?
+        var problem: String?
+        var segments: String?
+    }
+
+    /// A planned message with every rendering it may go out in: the row's names and `renderings`.
+    struct MessageModel: PageModel, MustacheParent {
+        let row: Row
+        let renderings: [MessageView]
+
+        func child(named name: String) -> Any? {
+            name == "renderings" ? renderings : PageFrameLookup.property(name, of: row)
+        }
+    }
+
+    func model(_ q: Query) async throws -> Model {
         let events = try await events(q)
         let clock = config.clock
         let sent = events.filter { $0.kind != .skip }
         // A big shop plans thousands a day: the page shows the first of each day (all of them
         // for one day, up to a limit) with the counts, and links to the rest.
         let perDay = q.days == 1 ? 400 : 40
-        var days: [[String: Any]] = []
+        var days: [Model.Day] = []
         for (day, ofDay) in Dictionary(grouping: sent, by: { clock.localDate(of: $0.at) }).sorted(by: { $0.key < $1.key }) {
             let shown = ofDay.prefix(perDay)
             let hours = Dictionary(grouping: shown, by: { clock.timeOfDay(of: $0.at).hour }).sorted { $0.key < $1.key }.map { hour, list in
-                ["hour": String(format: "%02d:00", hour), "rows": list.map(row)] as [String: Any]
+                Model.Hour(hour: String(format: "%02d:00", hour), rows: list.map(row))
             }
-            var d: [String: Any] = ["day": VietnameseFormat.date(day), "iso": day.description, "count": ofDay.count, "hours": hours]
-            if ofDay.count > shown.count { d["hidden"] = ofDay.count - shown.count }
-            days.append(d)
+            days.append(Model.Day(day: VietnameseFormat.date(day), iso: day.description, count: ofDay.count, hours: hours,
+                                  hidden: ofDay.count > shown.count ? ofDay.count - shown.count : nil))
         }
         let skips = events.filter { $0.kind == .skip }
         let shownSkips = skips.prefix(q.days == 1 ? 300 : 100)
         var counts: [String: Int] = [:]
         for e in sent where e.kind == .message { counts["\(e.job)|\(e.channel?.rawValue ?? "-")", default: 0] += 1 }
         let smsSegments = sent.reduce(0) { $0 + (segments($1)?.segments ?? 0) }
-        return [
-            "from": q.from.description, "days": q.days, "to": q.from.adding(days: q.days - 1).description,
-            "job": q.job ?? "", "channel": q.channel ?? "", "customer": q.customer ?? "", "order": q.order ?? "",
-            "jobs": jobs.map { ["name": $0.name, "selected": $0.name == q.job] as [String: Any] },
-            "channels": ChannelKind.allCases.map { ["name": $0.rawValue, "selected": $0.rawValue == q.channel] as [String: Any] },
-            "planDays": days,
-            "messageCount": sent.filter { $0.kind == .message }.count,
-            "expiryCount": sent.filter { $0.kind == .expire }.count,
-            "smsSegments": smsSegments,
-            "counts": counts.sorted { $0.key < $1.key }.map { key, n in
+        return Model(
+            from: q.from.description, days: q.days, to: q.from.adding(days: q.days - 1).description,
+            job: q.job ?? "", channel: q.channel ?? "", customer: q.customer ?? "", order: q.order ?? "",
+            jobs: jobs.map { Model.Choice(name: $0.name, selected: $0.name == q.job) },
+            channels: ChannelKind.allCases.map { Model.Choice(name: $0.rawValue, selected: $0.rawValue == q.channel) },
+            planDays: days,
+            messageCount: sent.filter { $0.kind == .message }.count,
+            expiryCount: sent.filter { $0.kind == .expire }.count,
+            smsSegments: smsSegments,
+            counts: counts.sorted { $0.key < $1.key }.map { key, n in
                 let parts = key.split(separator: "|").map(String.init)
-                return ["job": parts[0], "channel": parts[1], "count": n] as [String: Any]
+                return Model.Count(job: parts[0], channel: parts[1], count: n)
             },
-            "skips": shownSkips.map(row),
-            "skipCount": skips.count,
-        ].merging(skips.count > shownSkips.count ? ["hiddenSkips": skips.count - shownSkips.count] : [:]) { a, _ in a }
+            skips: shownSkips.map(row),
+            skipCount: skips.count,
+            hiddenSkips: skips.count > shownSkips.count ? skips.count - shownSkips.count : nil)
     }
 
     /// One planned message (found by its occurrence keys) on every channel of its job that
     /// reaches the customer: the first, then the fallbacks in order.
-    func message(key: String, _ q: Query) async throws -> [String: Any]? {
+    func message(key: String, _ q: Query) async throws -> MessageModel? {
         let clock = config.clock
         let from = clock.startOfDay(q.from), to = clock.startOfDay(q.from.adding(days: q.days))
         var planner = CarePlanner(policy: config.policy, jobs: jobs)
@@ -95,9 +169,7 @@ struct PlanPage {
         guard let e = planner.plan(input, from: from, to: to).first(where: { $0.keys.joined(separator: "+") == key }),
               let channel = e.channel, let to = e.to, let text = e.text else { return nil }
         let first = Rendering(channel: channel.rawValue, to: to, subject: e.subject, text: text, params: e.params, templateId: e.templateId, html: e.html)
-        var model = row(e)
-        model["renderings"] = ([first] + e.fallbacks).map(MessageView.model)
-        return model
+        return MessageModel(row: row(e), renderings: ([first] + e.fallbacks).map(MessageView.init))
     }
 
     func segments(_ e: PlannedEvent) -> (encoding: MessageRules.SMSEncoding, segments: Int)? {
@@ -105,22 +177,19 @@ struct PlanPage {
         return MessageRules.smsSegments(text)
     }
 
-    func row(_ e: PlannedEvent) -> [String: Any] {
-        var r: [String: Any] = [
-            "time": config.clock.timeOfDay(of: e.at).description,
-            "date": VietnameseFormat.date(config.clock.localDate(of: e.at)),
-            "job": e.job, "kind": e.kind.rawValue, "expire": e.kind == .expire,
-            "customerId": e.customerId, "orders": e.orderIds.joined(separator: ", "),
-        ]
-        if let n = e.reminder { r["reminder"] = n }
-        if !e.keys.isEmpty { r["key"] = e.keys.joined(separator: "+") }
-        if let c = e.channel { r["channel"] = c.rawValue }
-        if let s = e.subject { r["subject"] = s }
-        if let t = e.text { r["text"] = t }
-        if let reason = e.reason { r["reason"] = reason }
-        if e.overdue { r["overdue"] = true }
-        if let p = e.problem, e.reason == nil { r["problem"] = p }
-        if let seg = segments(e) { r["segments"] = "\(seg.segments) × \(seg.encoding.rawValue)" }
+    func row(_ e: PlannedEvent) -> Row {
+        var r = Row(time: config.clock.timeOfDay(of: e.at).description, date: VietnameseFormat.date(config.clock.localDate(of: e.at)),
+                    job: e.job, kind: e.kind.rawValue, expire: e.kind == .expire,
+                    customerId: e.customerId, orders: e.orderIds.joined(separator: ", "))
+        r.reminder = e.reminder
+        if !e.keys.isEmpty { r.key = e.keys.joined(separator: "+") }
+        r.channel = e.channel?.rawValue
+        r.subject = e.subject
+        r.text = e.text
+        r.reason = e.reason
+        if e.overdue { r.overdue = true }
+        if let p = e.problem, e.reason == nil { r.problem = p }
+        if let seg = segments(e) { r.segments = "\(seg.segments) × \(seg.encoding.rawValue)" }
         return r
     }
 }

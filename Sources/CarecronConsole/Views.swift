@@ -45,19 +45,12 @@ public struct Views: Sendable {
         return first.hasPrefix("en") ? .en : .vi
     }
 
-    /// A whole page: the template with the words of the language, the user and the CSRF token.
-    func page(_ template: String, _ values: [String: Any], language: Language, session: ConsoleSession?,
+    /// A whole page: the template with its model, the words of the language, the user and the
+    /// CSRF token.
+    func page(_ template: String, _ model: some PageModel, language: Language, session: ConsoleSession?,
               status: HTTPResponse.Status = .ok) -> Response {
-        var object = values
-        object["t"] = words[language] ?? [:]
-        object["lang"] = language.rawValue
-        if let session {
-            object["user"] = session.user
-            object["role"] = session.role
-            object["csrf"] = session.csrf
-            object["editor"] = session.role == "editor"
-        }
-        let html = library.render(object, withTemplate: template) ?? "template \(template) is missing"
+        let frame = PageFrame(model: model, t: words[language] ?? [:], lang: language.rawValue, session: session)
+        let html = library.render(frame, withTemplate: template) ?? "template \(template) is missing"
         var response = Response(status: status, headers: [.contentType: "text/html; charset=utf-8"],
                                 body: .init(byteBuffer: ByteBuffer(string: html)))
         Self.secure(&response.headers)
@@ -68,7 +61,8 @@ public struct Views: Sendable {
     func refusal(_ reason: String, _ values: [String: String] = [:], title: String = "refused_title", language: Language,
                  session: ConsoleSession? = nil, status: HTTPResponse.Status) -> Response {
         let words = scheduleWords(language)
-        return page("refused", ["title": words.word(title), "reason": words.word(reason, values)], language: language, session: session, status: status)
+        return page("refused", RefusalModel(title: words.word(title), reason: words.word(reason, values)), language: language, session: session,
+                    status: status)
     }
 
     func asset(_ text: String, type: String) -> Response {

@@ -246,10 +246,10 @@ struct ConsoleRouteTests {
             }
         }
         // An accented SMS: UCS-2, the characters that force it marked, and the unaccented form beside it.
-        let view = MessageView.model(Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "Chị Lan ơi, đơn D01", params: [:], templateId: nil))
-        #expect(view["encoding"] as? String == "UCS-2" && view["forcing"] as? String == "ịơđ")
-        #expect(view["unaccented"] as? String == "Chi Lan oi, don D01")
-        let runs = (view["runs"] as? [[String: Any]] ?? []).map { "\($0["text"]!)\(($0["marked"] as? Bool) == true ? "*" : "")" }
+        let view = MessageView(Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "Chị Lan ơi, đơn D01", params: [:], templateId: nil))
+        #expect(view.encoding == "UCS-2" && view.forcing == "ịơđ")
+        #expect(view.unaccented == "Chi Lan oi, don D01")
+        let runs = (view.runs ?? []).map { "\($0.text)\($0.marked ? "*" : "")" }
         #expect(runs == ["Ch", "ị*", " Lan ", "ơ*", "i, ", "đơ*", "n D01"], "\(runs)")
     }
 
