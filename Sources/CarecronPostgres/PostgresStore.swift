@@ -75,7 +75,7 @@ extension PostgresStore: CustomerOrderStore {
                 return .unchanged
             case .pay(let t, let late):
                 try await conn.query("""
-                    UPDATE orders SET paid_at = \(Int64(t)), status = CASE WHEN status IN ('pending', 'expired') THEN 'paid' ELSE status END,
+                    UPDATE orders SET paid_at = \(Int64(t)), status = \(unescaped: OrderRules.statusAfterPayment),
                         paid_after_expiry = \(Int32(late ? 1 : 0)), updated_at = \(n) WHERE id = \(orderId)
                     """, logger: self.logger)
             case .deliver(let t, let paidToo):
@@ -96,7 +96,7 @@ extension PostgresStore: CustomerOrderStore {
         guard !orderIds.isEmpty else { return 0 }
         let rows = try await db.client.query("""
             UPDATE orders SET expired_at = \(Self.seconds(at)), status = 'expired', updated_at = \(Self.seconds(now))
-            WHERE id = ANY(\(orderIds)) AND expired_at IS NULL AND paid_at IS NULL AND status = 'pending'
+            WHERE id = ANY(\(orderIds)) AND \(unescaped: OrderRules.expirable)
             RETURNING id
             """, logger: logger)
         var n = 0
@@ -107,7 +107,7 @@ extension PostgresStore: CustomerOrderStore {
     /// Erases a customer with their orders, messages and the messages' keys, keeping anonymous
     /// counts in `erasures` (Decree 13/2023). True if there was such a customer.
     public func forget(customerId: String, now: Date) async throws -> Bool {
-        let day = String(ISO8601DateFormatter().string(from: now).prefix(10))
+        let day = OrderRules.erasureDay(now)
         return try await db.transaction { conn in
             var messages: Int64 = 0
             for try await n in try await conn.query("SELECT count(*) FROM outbox WHERE customer_id = \(customerId)", logger: self.logger)

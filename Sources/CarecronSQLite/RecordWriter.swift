@@ -144,7 +144,7 @@ struct OrderEventWriter: Sendable {
                 return .unchanged
             case .pay(let t, let late):
                 try db.execute(sql: """
-                    UPDATE orders SET paid_at = ?, status = CASE WHEN status IN ('pending', 'expired') THEN 'paid' ELSE status END,
+                    UPDATE orders SET paid_at = ?, status = \(OrderRules.statusAfterPayment),
                         paid_after_expiry = ?, updated_at = ? WHERE id = ?
                     """, arguments: [t, late ? 1 : 0, now, orderId])
             case .deliver(let t, let paidToo):
@@ -186,7 +186,7 @@ extension Store {
             for id in ids {
                 try db.execute(sql: """
                     UPDATE orders SET expired_at = ?, status = 'expired', updated_at = ?
-                    WHERE id = ? AND expired_at IS NULL AND paid_at IS NULL AND status = 'pending'
+                    WHERE id = ? AND \(OrderRules.expirable)
                     """, arguments: [Int(at.timeIntervalSince1970), Int(now.timeIntervalSince1970), id])
                 n += db.changesCount
             }
@@ -204,7 +204,7 @@ extension Store {
             // would outlive them (ON DELETE SET NULL, for the retention rule), go first.
             try db.execute(sql: "DELETE FROM outbox_keys WHERE outbox_id IN (SELECT id FROM outbox WHERE customer_id = ?)", arguments: [customerId])
             try db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [customerId])
-            let day = String(ISO8601DateFormatter().string(from: now).prefix(10))
+            let day = OrderRules.erasureDay(now)
             try db.execute(sql: """
                 INSERT INTO erasures (day, customers, messages) VALUES (?, 1, ?)
                 ON CONFLICT(day) DO UPDATE SET customers = customers + 1, messages = messages + excluded.messages
