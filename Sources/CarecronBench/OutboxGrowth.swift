@@ -1,6 +1,6 @@
 import CarecronConfig
 import CarecronDomain
-import CarecronSQLite
+@_spi(Bench) import CarecronSQLite
 import CarecronStorage
 import Foundation
 

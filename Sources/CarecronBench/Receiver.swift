@@ -1,4 +1,3 @@
-import CarecronSQLite
 import CarecronStorage
 import Foundation
 import NIOConcurrencyHelpers

@@ -3,7 +3,6 @@ import CarecronConfig
 import CarecronDelivery
 import CarecronDomain
 import CarecronService
-import CarecronSQLite
 import CarecronStorage
 import Foundation
 import Logging

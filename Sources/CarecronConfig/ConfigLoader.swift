@@ -59,8 +59,8 @@ public enum ConfigLoader {
         }
     }
 
-    /// config.json, each section read by its own function, in the file's order of sections
-    /// (so that `validate` lists what is wrong in that order).
+    /// config.json, each section read by its own function, always in this order (the order in
+    /// which `validate` lists what is wrong).
     static func parseConfig(_ root: Field, file: URL, sink: DiagnosticSink, senders catalog: SenderCatalog) -> ShopConfig? {
         guard let o = root.object else { return nil }
         let folder = file.deletingLastPathComponent()

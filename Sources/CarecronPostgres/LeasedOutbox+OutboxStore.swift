@@ -43,11 +43,7 @@ extension LeasedOutbox: OutboxStore {
     /// Switches a claimed message to its next channel after a permanent failure on this one
     /// (fenced by the lease, which it gives up: the message is planned again on the new channel).
     public func fallBack(_ m: OutboxMessage, error: String, now: Date) async throws -> Bool {
-        guard let next = m.fallbacks.first else { return false }
-        guard let token = leases[m.id] else {
-            try await refuseIfForbidden(.fallBack, m.id)
-            return false
-        }
+        guard let next = m.fallbacks.first, let token = leases[m.id] else { return false }
         let rest = Rendering.storedJSON(Array(m.fallbacks.dropFirst())), payload = next.storedJSON
         let why = "\(m.rendering.channel) failed: \(error); falling back to \(next.channel)", n = Self.seconds(now)
         let rows = try await releasingOnFailure([m.id]) { try await db.client.query("""

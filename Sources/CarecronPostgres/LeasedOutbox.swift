@@ -276,7 +276,7 @@ public final class LeasedOutbox: Sendable {
 
     /// Hands back a claimed message never sent (the attempt not counted), fenced like an outcome.
     public func unclaim(_ id: Int64, reason: String? = nil, until next: Date? = nil) async throws {
-        guard let token = leases[id] else { return try await refuseIfForbidden(.handBack, id) }
+        guard let token = leases[id] else { return }
         let nextAt = next.map { Int64($0.timeIntervalSince1970.rounded(.up)) }
         _ = try await releasingOnFailure([id]) { try await db.client.query("""
             UPDATE outbox SET state = \(unescaped: OutboxTransition.handBackTargetSQL), attempts = attempts - 1,

@@ -7,7 +7,7 @@ import GRDB
 extension Store {
     /// `rows` sent messages spread over the 89 days before `end`, with their keys, a million to
     /// a transaction, through the same table, indexes, triggers and counts as the service's own.
-    public func fillWithSentMessages(_ rows: Int, endingAt end: Date) throws {
+    @_spi(Bench) public func fillWithSentMessages(_ rows: Int, endingAt end: Date) throws {
         let last = Int(end.timeIntervalSince1970), span = 89 * 86_400
         var first = 0
         while first < rows {

@@ -111,7 +111,6 @@ public struct Outbox: Sendable {
                     last_error = COALESCE(?, last_error), next_attempt_at = COALESCE(?, next_attempt_at)
                 WHERE id = ? AND \(OutboxTransition.handBack.sourceCondition)
                 """, arguments: [reason, next.map { Int($0.timeIntervalSince1970.rounded(.up)) }, id])
-            try Self.refuseUnchanged(.handBack, id, in: db)
         }
     }
 
@@ -172,12 +171,13 @@ public struct Outbox: Sendable {
             .execute(arguments: StatementArguments(args + [outcome.id]))
     }
 
-    /// Switches a message to its next channel after a permanent failure on this one.
+    /// Switches a message still being sent to its next channel after a permanent failure on
+    /// this one; false when it has none, or is no longer being sent (its customer was erased).
     public func fallBack(_ m: OutboxMessage, error: String, now: Date) throws -> Bool {
         guard let next = m.fallbacks.first else { return false }
         let rest = Rendering.storedJSON(Array(m.fallbacks.dropFirst()))
         let payload = next.storedJSON
-        try store.db.write { db in
+        return try store.db.write { db in
             try db.execute(sql: """
                 UPDATE outbox SET state = \(OutboxTransition.fallBack.targetSQL), channel = ?, recipient = ?, subject = ?, body = ?, payload = ?,
                     fallbacks = ?, last_error = ?, attempts = 0, next_attempt_at = ?, updated_at = ?, sender = NULL
@@ -185,9 +185,8 @@ public struct Outbox: Sendable {
                 """, arguments: [next.channel, next.to, next.subject, next.text, payload, rest,
                                  "\(m.rendering.channel) failed: \(error); falling back to \(next.channel)",
                                  Int(now.timeIntervalSince1970), Int(now.timeIntervalSince1970), m.id])
-            try Self.refuseUnchanged(.fallBack, m.id, in: db)
+            return db.changesCount == 1
         }
-        return true
     }
 
     public func noteSender(_ id: Int64, sender: String) throws { try record([.sender(id, name: sender)]) }

@@ -1,7 +1,6 @@
 import CarecronConfig
 import CarecronDelivery
 import CarecronDomain
-import CarecronSQLite
 import CarecronStorage
 import Foundation
 import Logging

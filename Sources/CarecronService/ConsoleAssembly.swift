@@ -2,7 +2,6 @@ import CarecronConfig
 import CarecronConsole
 import CarecronDelivery
 import CarecronDomain
-import CarecronSQLite
 import CarecronStorage
 import Foundation
 import Hummingbird

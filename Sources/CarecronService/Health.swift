@@ -1,5 +1,4 @@
 import CarecronDomain
-import CarecronSQLite
 import CarecronStorage
 import Foundation
 import Logging

@@ -1,6 +1,5 @@
 import CarecronConfig
 import CarecronDomain
-import CarecronSQLite
 import CarecronStorage
 import Crypto
 import Foundation

@@ -39,8 +39,12 @@ public enum OutboxState: String, Sendable, CaseIterable {
 }
 
 /// Every way a message changes state, where from, where to, and why. The stores guard each
-/// `UPDATE` with `sourceCondition`, so a change the machine forbids changes no row; asked for one
-/// message by id, a store reports it as `OutboxTransitionRefused`.
+/// `UPDATE` with `sourceCondition`, so a change the machine forbids changes no row. What they say
+/// of it: an outcome asked for one message by id (`markSent`, `markRetry`, `markDead`,
+/// `markCancelled`) is refused with `OutboxTransitionRefused`; a group of outcomes (`record`)
+/// passes a stale one over (a later one was written, or a journal replays one applied already);
+/// the dispatcher's hand-back and fallback change only a message this process is still sending
+/// (a fallback says false otherwise); `drop` and `retry` say whether, or how many, they changed.
 public enum OutboxTransition: String, Sendable, CaseIterable {
     /// A dispatcher takes a due message to send it, one attempt more.
     case claim
@@ -111,7 +115,7 @@ public enum OutboxTransition: String, Sendable, CaseIterable {
 
     /// Where a hand-back leads, as SQL: as the message was before its claim (the attempt not
     /// counted), planned if it was never tried, else failed.
-    public static let handBackTargetSQL = "CASE WHEN attempts <= 1 THEN \(OutboxState.planned.sql) ELSE \(OutboxState.failed.sql) END"
+    public static let handBackTargetSQL = "CASE WHEN attempts <= 1 THEN \(handBack.to[0].sql) ELSE \(handBack.to[1].sql) END"
 
     /// The guard every store puts on this change: `state IN (…)` of the states it leaves from.
     public var sourceCondition: String { OutboxState.sqlCondition(from) }

@@ -33,7 +33,7 @@ public enum PlanningSQL {
             // first import of old pending orders, a long outage): no replay reaches their expiry,
             // so they expire at the first step (`OrderExpiryRules`). Once expired they are not read again.
             orders.append("""
-                SELECT \(orderColumns) FROM orders WHERE paid_at IS NULL AND status = 'pending' AND expired_at IS NULL
+                SELECT \(orderColumns) FROM orders WHERE \(OrderRules.expirable)
                     AND placed_at < \(placedFrom) AND payment_method <> 'cod'
                 """)
         }

@@ -20,6 +20,38 @@ struct ConsoleGoldenPagesTests {
         page.replacingOccurrences(of: "[0-9a-f]{64}", with: "TOKEN", options: .regularExpression)
     }
 
+    @Test func theJobsPageWithABrokenFileIsTheSameAsBefore() async throws {
+        let router = try ConsoleRouteTests.router(edit: { dir in
+            let file = dir.appendingPathComponent("jobs/post-sale-checkin.json")
+            let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "\"0 10 * * *\"", with: "\"0 25 * * *\"")
+            try text.write(to: file, atomically: true, encoding: .utf8)
+        })
+        let page = try await Application(router: router).test(.router) { client in
+            let editor = try await ConsoleRouteTests.logIn(client, "lan", "mat-khau-lan")
+            return try await client.execute(uri: "/console/jobs?lang=en", method: .get, headers: editor) { r in
+                "\(r.status.code)\n" + ConsoleRouteTests.text(r.body)
+            }
+        }
+        try Self.compare([("jobs-broken-en", page)])
+    }
+
+    /// Writes the pages (`CARECRON_WRITE_GOLDEN=1`) or compares them with the golden copies.
+    static func compare(_ pages: [(String, String)]) throws {
+        let write = ProcessInfo.processInfo.environment["CARECRON_WRITE_GOLDEN"] == "1"
+        if write { try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true) }
+        for (name, page) in pages {
+            let file = Self.folder.appendingPathComponent("\(name).html")
+            let got = Self.masked(page)
+            if write { try got.write(to: file, atomically: true, encoding: .utf8); continue }
+            let expected = try String(contentsOf: file, encoding: .utf8)
+            if got != expected {
+                let a = expected.split(separator: "\n", omittingEmptySubsequences: false), b = got.split(separator: "\n", omittingEmptySubsequences: false)
+                let line = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }.map(\.offset) ?? min(a.count, b.count)
+                Issue.record("\(name): differs from \(file.lastPathComponent) at line \(line + 1):\n- \(line < a.count ? a[line] : "")\n+ \(line < b.count ? b[line] : "")")
+            }
+        }
+    }
+
     @Test func everyPageIsTheSameAsBefore() async throws {
         var storeURL: URL?
         let router = try ConsoleRouteTests.router(edit: { storeURL = $0.appendingPathComponent("var/carecron.sqlite") })
@@ -73,21 +105,39 @@ struct ConsoleGoldenPagesTests {
                 }
                 pages.append((name, page))
             }
+            // The editor's other states: saved, a save over a stale version, an invalid text.
+            let base = try #require(pages.first { $0.0 == "editor" }.flatMap { ConsoleRouteTests.hidden($0.1, "base") })
+            for (name, uri, fields) in [
+                ("save-conflict", "/console/jobs/payment-reminder/save", ["csrf": csrf, "text": text, "base": "stale"]),
+                ("save-invalid-en", "/console/jobs/payment-reminder/save?lang=en", ["csrf": csrf, "text": "{", "base": base]),
+            ] {
+                let page = try await client.execute(uri: uri, method: .post, headers: ConsoleRouteTests.form(editor),
+                                                    body: ConsoleRouteTests.encoded(fields)) { r in
+                    "\(r.status.code)\n" + ConsoleRouteTests.text(r.body)
+                }
+                pages.append((name, page))
+            }
+            pages.append(("editor-saved", try await client.execute(uri: "/console/jobs/birthday/edit?saved=1", method: .get, headers: editor) { r in
+                "\(r.status.code)\n" + ConsoleRouteTests.text(r.body)
+            }))
+            // A viewer: the pages without editing, and an editor's action refused.
+            let viewer = try await ConsoleRouteTests.logIn(client, "minh", "mat-khau-minh")
+            pages.append(("outbox-viewer", try await client.execute(uri: "/console/outbox", method: .get, headers: viewer) { r in
+                "\(r.status.code)\n" + ConsoleRouteTests.text(r.body)
+            }))
+            let viewerCSRF = try #require(ConsoleRouteTests.csrf(pages.last!.1))
+            pages.append(("refused-role", try await client.execute(uri: "/console/outbox/1/retry", method: .post, headers: ConsoleRouteTests.form(viewer),
+                                                                   body: ConsoleRouteTests.encoded(["csrf": viewerCSRF])) { r in
+                "\(r.status.code)\n" + ConsoleRouteTests.text(r.body)
+            }))
+            // A wrong password.
+            pages.append(("login-failed", try await client.execute(uri: "/console/login", method: .post, headers: ConsoleRouteTests.posting,
+                                                                   body: ByteBuffer(string: "user=lan&password=wrong")) { r in
+                "\(r.status.code)\n" + ConsoleRouteTests.text(r.body)
+            }))
             return pages
         }
-        let write = ProcessInfo.processInfo.environment["CARECRON_WRITE_GOLDEN"] == "1"
-        if write { try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true) }
-        for (name, page) in pages {
-            let file = Self.folder.appendingPathComponent("\(name).html")
-            let got = Self.masked(page)
-            if write { try got.write(to: file, atomically: true, encoding: .utf8); continue }
-            let expected = try String(contentsOf: file, encoding: .utf8)
-            if got != expected {
-                let a = expected.split(separator: "\n", omittingEmptySubsequences: false), b = got.split(separator: "\n", omittingEmptySubsequences: false)
-                let line = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }.map(\.offset) ?? min(a.count, b.count)
-                Issue.record("\(name): differs from \(file.lastPathComponent) at line \(line + 1):\n- \(line < a.count ? a[line] : "")\n+ \(line < b.count ? b[line] : "")")
-            }
-        }
-        #expect(pages.count == gets.count + 4)
+        try Self.compare(pages)
+        #expect(pages.count == gets.count + 10)
     }
 }

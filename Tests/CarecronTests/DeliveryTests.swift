@@ -1,6 +1,5 @@
 import CarecronConfig
 @testable import CarecronDelivery
-import CarecronDelivery
 import CarecronDomain
 @_spi(Testing) import CarecronSQLite
 import CarecronStorage

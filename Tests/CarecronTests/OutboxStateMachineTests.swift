@@ -1,6 +1,8 @@
 import CarecronDomain
+@_spi(Testing) import CarecronSQLite
 import CarecronStorage
 import Foundation
+import GRDB
 import Testing
 
 /// The outbox's states and transitions (`OutboxStateMachine.swift`, issue 25): the table itself,
@@ -18,7 +20,7 @@ struct OutboxStateMachineTests {
             let leaves = OutboxTransition.allCases.filter { $0.allows(from: state) && $0 != .purge && !$0.to.allSatisfy { $0 == state } }
             #expect(state.isFinished ? leaves.allSatisfy { [.retryByHand, .drop].contains($0) } : !leaves.isEmpty, "\(state)")
             let reached = OutboxTransition.allCases.contains { $0.to.contains(state) && !$0.allows(from: state) }
-            #expect(reached || state == .planned || state == .paused, "\(state) is reached")
+            #expect(reached, "\(state) is reached")
         }
         // A message being sent is changed only by what its send decided.
         #expect(OutboxTransition.allCases.filter { $0.allows(from: .sending) }.count == 9)
@@ -35,6 +37,16 @@ struct OutboxStateMachineTests {
         #expect(OutboxState.reachingCustomerCondition == "NOT (state IN ('dead', 'cancelled'))")
     }
 
+    @Test func theClaimAndThePurgeNameTheirIndexesConditionsExactly() throws {
+        let store = try Store(url: TestSupport.temporaryFolder("machine").appendingPathComponent("carecron.sqlite"))
+        let indexes = try store.db.read { db in
+            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+                .map { ($0["name"] as String, $0["sql"] as String) })
+        }
+        #expect(indexes["outbox_claim"]?.hasSuffix("WHERE \(OutboxTransition.claim.sourceCondition)") == true, "\(indexes["outbox_claim"] ?? "")")
+        #expect(indexes["outbox_finished"]?.hasSuffix("WHERE \(OutboxTransition.purge.sourceCondition)") == true, "\(indexes["outbox_finished"] ?? "")")
+    }
+
     @Test(arguments: StoreUnderTest.implementations)
     func aTransitionTheMachineForbidsIsAnErrorAndChangesNothing(_ name: String) async throws {
         let s = try await StoreUnderTest.make(name)
@@ -48,19 +60,16 @@ struct OutboxStateMachineTests {
         let planned = try await s.outbox.list(state: .planned, limit: 10).sorted { $0.id < $1.id }
         let first = planned[0], second = planned[1]
 
-        // Never claimed: it cannot be sent, fail, die, fall back or be handed back.
+        // Never claimed: it cannot be sent or die.
         await #expect(throws: OutboxTransitionRefused(transition: .sent, message: first.id, state: .planned)) {
             try await s.outbox.markSent(first.id, providerId: "p", at: now)
         }
         await #expect(throws: OutboxTransitionRefused(transition: .dead, message: first.id, state: .planned)) {
             try await s.outbox.markDead(first.id, error: "x", now: now)
         }
-        await #expect(throws: OutboxTransitionRefused(transition: .fallBack, message: first.id, state: .planned)) {
-            _ = try await s.outbox.fallBack(first, error: "x", now: now)
-        }
-        await #expect(throws: OutboxTransitionRefused(transition: .handBack, message: first.id, state: .planned)) {
-            try await s.outbox.unclaim(first.id)
-        }
+        // The dispatcher's own hand-back and fallback change only what it is sending.
+        #expect(try await !s.outbox.fallBack(first, error: "x", now: now), "a message not being sent does not fall back")
+        try await s.outbox.unclaim(first.id)
         await #expect(throws: OutboxTransitionRefused(transition: .retryLater, message: 999_999, state: nil)) {
             try await s.outbox.markRetry(999_999, error: "x", at: now, now: now)
         }

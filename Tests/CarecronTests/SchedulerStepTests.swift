@@ -2,7 +2,7 @@ import CarecronConfig
 import CarecronDelivery
 import CarecronDomain
 @testable import CarecronService
-import CarecronSQLite
+@_spi(Bench) import CarecronSQLite
 import CarecronStorage
 import Foundation
 import Logging
@@ -51,10 +51,15 @@ struct SchedulerStepTests {
     @Test func purgingRunsHourlyAndSoonerOnlyWhileABacklogRemains() async throws {
         let (store, runtime) = try setUp()
         let state = SchedulerState(lastSeen: nil, upSince: now, catchingUp: false)
+        // More old sent messages than one pass takes (20 batches of 500): the next pass is a second away.
+        try store.fillWithSentMessages(10_500, endingAt: now.addingTimeInterval(-200 * 86_400))
         let step = PurgeStep(store: store, startingAt: now, log: Logger(label: "test"))
-        #expect(try await step.run(pass(runtime, at: now), state) == nil, "nothing left: no wake-up of its own")
-        #expect(try await step.run(pass(runtime, at: now.addingTimeInterval(1800)), state) == nil)
         #expect(try await step.run(pass(runtime, at: now, leads: false), state) == nil, "only the planner purges")
+        #expect(try await step.run(pass(runtime, at: now), state) == now.addingTimeInterval(1), "a backlog left: again in a second")
+        #expect(try await step.run(pass(runtime, at: now.addingTimeInterval(0.5)), state) == nil, "not before that second")
+        #expect(try await step.run(pass(runtime, at: now.addingTimeInterval(1)), state) == nil, "the rest purged: hourly again")
+        #expect(try Outbox(store: store).counts()[.sent] == 10_500, "purged messages are still counted")
+        #expect(try await step.run(pass(runtime, at: now.addingTimeInterval(1800)), state) == nil)
     }
 
     @Test func takingOverPlanningStartsFromTheLastPlannersHeartbeat() async throws {

@@ -37,7 +37,7 @@ extension JobRules {
     public var audienceSending: (any AudienceSending)? { self as? any AudienceSending }
 
     /// Whether job files of the type have a cron `schedule` (an audience sender has its occasions instead).
-    public var takesSchedule: Bool { audienceSending == nil }
+    public var takesSchedule: Bool { Self.takesSchedule }
 
     public static var takesSchedule: Bool { !(Self.self is any AudienceSending.Type) }
 }

@@ -1,6 +1,5 @@
 import CarecronDelivery
 import CarecronDomain
-import CarecronSQLite
 import CarecronStorage
 import Foundation
 import Hummingbird

@@ -1,7 +1,6 @@
 import CarecronConfig
 import CarecronConsole
 import CarecronDomain
-import CarecronSQLite
 import CarecronStorage
 import Crypto
 import Foundation

@@ -1,6 +1,5 @@
 import CarecronConfig
 import CarecronDomain
-import CarecronSQLite
 import CarecronStorage
 import Foundation
 import HTTPTypes

@@ -4,9 +4,10 @@ import CarecronStorage
 import Foundation
 import Logging
 
-/// One part of the scheduler's pass (recovery, catch-up, planning, campaign pages, sending,
-/// purging, the heartbeat): `CareService` runs them in order on every pass and sleeps until the
-/// earliest time one of them asks for. A new kind of periodic work is a new step.
+/// One part of the scheduler's pass (taking over planning, catch-up, planning, campaign pages,
+/// sending, purging, the heartbeat): `CareService` runs them in order on every pass and sleeps
+/// until the earliest time one of them asks for (recovery runs once, before the first pass). A
+/// new kind of periodic work is a new step.
 protocol SchedulerStep: AnyObject {
     /// Does this step's part of the pass; when it next wants to run, if it knows (the loop wakes
     /// at least once a heartbeat interval anyway).
