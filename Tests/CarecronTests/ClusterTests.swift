@@ -60,7 +60,7 @@ struct ClusterTests {
         defer { for n in shop.nodes { n.signal(SIGKILL); _ = n.wait() } }
 
         let a = try shop.start(log: "a.log")
-        let first = try #require(try await shop.waitForLeader(within: 30), "the first node leads")
+        let first = try #require(try await shop.waitForLeader(within: 90), "the first node leads")
         #expect(first.0 == a.pid)
         let b = try shop.start(log: "b.log")
         _ = try shop.start(["--dry-run"], log: "dry.log")
@@ -79,7 +79,7 @@ struct ClusterTests {
         let stopping = Date()
         a.signal(SIGTERM)
         #expect(a.wait(seconds: 25)?.status == 0)
-        let handedOver = try #require(try await shop.waitForLeader(other: a.pid, within: 30))
+        let handedOver = try #require(try await shop.waitForLeader(other: a.pid, within: 90))
         #expect(handedOver.0 == b.pid)
         let exited = Date()
         #expect(try termStart().timeIntervalSince(exited) < 2, "a resignation is heard at once, not after the 5 s lease")
@@ -94,7 +94,7 @@ struct ClusterTests {
         let killed = Date()
         b.signal(SIGKILL)
         _ = b.wait()
-        let tookOver = try #require(try await shop.waitForLeader(other: b.pid, within: 30))
+        let tookOver = try #require(try await shop.waitForLeader(other: b.pid, within: 90))
         #expect(tookOver.0 == c.pid)
         let gap = try termStart().timeIntervalSince(killed)
         #expect(gap > 0 && gap <= 5.5, "within the lease (5 s; the bench measures it unloaded): \(gap) s")
@@ -131,7 +131,9 @@ extension ClusterTests {
             }
             return last
         }
-        #expect(await waitFor(200, within: 15).0 == 200, "ready once it reaches the database")
+        // Generous waits: under the full suite on two cores, a debug node's start and its pool's
+        // reconnection took past 15 and 30 s (twice on 2026-12-06); what is asserted is the answer.
+        #expect(await waitFor(200, within: 90).0 == 200, "ready once it reaches the database")
 
         // From the server's own database: the shop's refuses every connection, the open ones ended.
         let db = settings.database
@@ -139,10 +141,10 @@ extension ClusterTests {
         admin.database = "postgres"
         try TestPostgres.psql(admin, "ALTER DATABASE \(db) ALLOW_CONNECTIONS false")
         try TestPostgres.psql(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(db)'")
-        let down = await waitFor(503, within: 15)
+        let down = await waitFor(503, within: 60)
         #expect(down.0 == 503 && down.1.contains("database"), "\(down)")
         try TestPostgres.psql(admin, "ALTER DATABASE \(db) ALLOW_CONNECTIONS true")
-        #expect(await waitFor(200, within: 30).0 == 200, "ready again once the database answers")
+        #expect(await waitFor(200, within: 90).0 == 200, "ready again once the database answers")
         node.signal(SIGTERM)
         #expect(node.wait(seconds: 25) != nil, "stops cleanly after the outage")
     }
