@@ -13,12 +13,16 @@ public struct ConsoleEnvironment: Sendable {
     public let secureCookies: Bool
     /// After a job file is saved: the running service reloads, as at SIGHUP.
     public let reload: @Sendable () async -> Void
+    /// After the console changed the outbox (a retry, a drop): the running service's dispatcher
+    /// looks at it now rather than at its next planned wake-up.
+    public let outboxChanged: @Sendable () async -> Void
 
     public init(store: any CareStore, clock: WallClock = .system, secureCookies: Bool = false,
-                reload: @escaping @Sendable () async -> Void = {},
+                reload: @escaping @Sendable () async -> Void = {}, outboxChanged: @escaping @Sendable () async -> Void = {},
                 current: @escaping @Sendable () async -> (config: ShopConfig, jobs: [JobDefinition])) {
         self.store = store
         self.reload = reload
+        self.outboxChanged = outboxChanged
         self.current = current
         self.clock = clock
         self.secureCookies = secureCookies

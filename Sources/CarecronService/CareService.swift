@@ -89,7 +89,7 @@ public final class CareService: Service, Sendable {
         try await withGracefulShutdownHandler {
             while !stopping.isSet {
                 let nextWake = try await pass(steps, state, keepGoing: { !stopping.isSet })
-                await wakeup.sleep(max(0, nextWake.timeIntervalSinceNow))
+                await wakeup.sleep(sleepDuration(until: nextWake))
             }
         } onGracefulShutdown: {
             stopping.set()
@@ -98,6 +98,11 @@ public final class CareService: Service, Sendable {
         }
         log.info("carecron stopped")
     }
+
+    /// How long to sleep until `nextWake`, by the service's own clock (under `run --clock-start`
+    /// it is not the system's: measured against the system's, a rehearsal of a past day never
+    /// slept and one of a future day slept for days).
+    func sleepDuration(until nextWake: Date) -> TimeInterval { max(0, nextWake.timeIntervalSince(clock.now())) }
 
     /// The scheduler's steps, in the order each pass runs them.
     func steps(upSince: Date) -> [any SchedulerStep] {

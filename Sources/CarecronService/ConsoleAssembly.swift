@@ -12,7 +12,7 @@ public enum ConsoleAssembly {
     /// The console for the running service, or nil (with the reason logged): off by
     /// `"http": {"console": false}`, and off on a non-loopback address while no user is configured.
     /// A user whose hash cannot be loaded closes it (its pages say so; see `announce`).
-    static func console(_ config: ShopConfig, http: HTTPSettings, store: any CareStore, runtime: RuntimeBox, log: Logger,
+    static func console(_ config: ShopConfig, http: HTTPSettings, store: any CareStore, runtime: RuntimeBox, wakeup: Wakeup, log: Logger,
                         clock: WallClock, reload: @escaping @Sendable () async -> Void) -> Console? {
         guard http.console else { return nil }
         let users = ConsoleUsers(config.console, relativeTo: config.folder)
@@ -22,7 +22,8 @@ public enum ConsoleAssembly {
             return nil
         }
         do {
-            let environment = ConsoleEnvironment(store: store, clock: clock, secureCookies: config.console.behindTLS, reload: reload) {
+            let environment = ConsoleEnvironment(store: store, clock: clock, secureCookies: config.console.behindTLS, reload: reload,
+                                                 outboxChanged: { await wakeup.nudge() }) {
                 let rt = await runtime.current
                 return (rt.config, rt.jobs)
             }

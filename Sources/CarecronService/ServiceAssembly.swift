@@ -80,7 +80,7 @@ public final class AssembledService: Sendable {
             ReloadOnHangup(reloader: reloader),
         ]
         if let http = config.http, let (token, webhookSecret) = secrets {
-            let console = ConsoleAssembly.console(config, http: http, store: store, runtime: runtime, log: log, clock: clock) {
+            let console = ConsoleAssembly.console(config, http: http, store: store, runtime: runtime, wakeup: wakeup, log: log, clock: clock) {
                 await reloader.reload()
             }
             let api = HTTPAPI(store: store, runtime: runtime, wakeup: wakeup, token: token, webhookSecret: webhookSecret,

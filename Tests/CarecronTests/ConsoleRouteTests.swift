@@ -21,6 +21,7 @@ struct ConsoleRouteTests {
     static let minhHash = Bcrypt.hash("mat-khau-minh", cost: 4)
 
     static func router(users: Bool = true, secure: Bool = false, reload: @escaping @Sendable () async -> Void = {},
+                       outboxChanged: @escaping @Sendable () async -> Void = {},
                        edit: (URL) throws -> Void = { _ in }) throws -> Router<BasicRequestContext> {
         let dir = try TestSupport.shopFolder()
         try edit(dir)
@@ -39,7 +40,8 @@ struct ConsoleRouteTests {
         let settings = ConsoleSettings(users: users ? [.init(name: "lan", role: .editor, passwordHash: .literal(lanHash)),
                                                        .init(name: "minh", role: .viewer, passwordHash: .literal(minhHash))] : [])
         let jobs = loaded.jobs
-        let environment = ConsoleEnvironment(store: store, clock: WallClock { now }, secureCookies: secure, reload: reload) { (config, jobs) }
+        let environment = ConsoleEnvironment(store: store, clock: WallClock { now }, secureCookies: secure, reload: reload,
+                                             outboxChanged: outboxChanged) { (config, jobs) }
         let console = Console(environment: environment, users: ConsoleUsers(settings, relativeTo: dir), views: try Views.load(), hosts: Self.hosts)
         let router = Router()
         console.mount(on: router)
