@@ -49,7 +49,7 @@ public struct Console: Sendable {
             configuration: .init(sessionCookieParameters: .init(name: "carecron_console", path: "/console",
                                                                 secure: environment.secureCookies, sameSite: .strict),
                                  defaultSessionExpiration: .seconds(8 * 3600))))
-        group.get("") { _, _ in Response.redirect(to: "/console/plan") }
+        group.get("") { request, _ in Console.redirect(to: "/console/plan", keeping: request) }
         // One collection per page; each puts its pages behind `SignedIn` and its forms behind
         // `PostedForm` with the role they need.
         group.addRoutes(LoginRoutes<Parent>(console: self).routes)
@@ -63,6 +63,15 @@ public struct Console: Sendable {
     /// A new collection's start: its pages for signed-in users.
     func signedInRoutes<Parent>(_ parent: Parent.Type) -> RouteCollection<ConsoleContext<Parent>> {
         RouteCollection(context: ConsoleContext<Parent>.self).add(middleware: SignedIn<Parent>(users: users))
+    }
+
+    /// A redirect that keeps the language the request asked for with `?lang=` (a page in English
+    /// stays in English after a login, a retry or a drop).
+    static func redirect(to path: String, keeping request: Request) -> Response {
+        guard let asked = request.uri.queryParameters.get("lang"), let language = Views.Language(rawValue: asked) else {
+            return Response.redirect(to: path)
+        }
+        return Response.redirect(to: path + (path.contains("?") ? "&" : "?") + "lang=\(language.rawValue)")
     }
 
     /// The page that says what was asked for does not exist.

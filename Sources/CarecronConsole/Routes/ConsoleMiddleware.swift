@@ -10,7 +10,7 @@ struct SignedIn<Parent: RequestContext>: RouterMiddleware {
     let users: ConsoleUsers
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let session = Self.session(context, users: users) else { return Response.redirect(to: "/console/login") }
+        guard let session = Self.session(context, users: users) else { return Console.redirect(to: "/console/login", keeping: request) }
         var context = context
         context.user = session
         return try await next(request, context)

@@ -10,15 +10,15 @@ struct LoginRoutes<Parent: RequestContext> {
     var routes: RouteCollection<ConsoleContext<Parent>> {
         let routes = RouteCollection(context: ConsoleContext<Parent>.self)
         routes.get("login") { request, context in
-            if console.users.isEmpty { return Response.redirect(to: "/console/plan") }
+            if console.users.isEmpty { return Console.redirect(to: "/console/plan", keeping: request) }
             return console.views.page("login", EmptyModel(), language: Views.language(request), session: context.session)
         }
         routes.post("login") { request, context in try await login(request, context) }
         routes.add(middleware: SignedIn<Parent>(users: console.users))
         routes.add(middleware: PostedForm<Parent>(views: console.views))
-        routes.post("logout") { _, context in
+        routes.post("logout") { request, context in
             context.sessions.clearSession()
-            return Response.redirect(to: "/console/login")
+            return Console.redirect(to: "/console/login", keeping: request)
         }
         return routes
     }
@@ -55,6 +55,6 @@ struct LoginRoutes<Parent: RequestContext> {
             return views.page("login", LoginModel(failed: true, name: user), language: language, session: nil, status: .unauthorized)
         }
         context.sessions.createSession(ConsoleSession(user: user, role: role, csrf: Console.token()))
-        return Response.redirect(to: "/console/plan")
+        return Console.redirect(to: "/console/plan", keeping: request)
     }
 }

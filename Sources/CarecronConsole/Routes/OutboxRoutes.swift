@@ -25,19 +25,19 @@ struct OutboxRoutes<Parent: RequestContext> {
         }
         routes.add(middleware: PostedForm<Parent>(views: views))
         routes.add(middleware: EditorsOnly<Parent>(views: views))
-        routes.post("outbox/:id/retry") { _, context in
+        routes.post("outbox/:id/retry") { request, context in
             let id = try context.parameters.require("id", as: Int64.self)
             let n = try await environment.store.outbox.retry(ids: [id], now: environment.clock.now())
             try await console.audit(try context.signedIn, n > 0 ? "retry" : "retry refused", "outbox \(id)")
             if n > 0 { await environment.outboxChanged() }
-            return Response.redirect(to: "/console/outbox")
+            return Console.redirect(to: "/console/outbox", keeping: request)
         }
-        routes.post("outbox/:id/drop") { _, context in
+        routes.post("outbox/:id/drop") { request, context in
             let id = try context.parameters.require("id", as: Int64.self)
             let dropped = try await environment.store.outbox.drop(id, now: environment.clock.now())
             try await console.audit(try context.signedIn, dropped ? "drop" : "drop refused", "outbox \(id)")
             if dropped { await environment.outboxChanged() }
-            return Response.redirect(to: "/console/outbox")
+            return Console.redirect(to: "/console/outbox", keeping: request)
         }
         return routes
     }
