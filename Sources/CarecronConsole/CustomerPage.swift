@@ -49,6 +49,8 @@ struct CustomerPage {
         /// One timeline: what goes out and what does not, in time order.
         let planned: [PlanPage.Row]
         let from: String
+        /// The same day as a Vietnamese reader writes it (01/12/2026).
+        let fromDate: String
         let days: Int
     }
 
@@ -63,7 +65,7 @@ struct CustomerPage {
         let planned = try await page.events(plan)
         return Model(
             id: id, name: f.name.full, gender: words.word("gender_\(f.gender.rawValue)"), phone: f.phone ?? "", email: f.email ?? "",
-            tier: f.tier ?? "", optOut: words.word("optout_\(customer.optOut.rawValue)"), birthday: customer.birthMonthDay ?? "",
+            tier: f.tier ?? "", optOut: words.word("optout_\(customer.optOut.rawValue)"), birthday: Self.dayMonth(customer.birthMonthDay),
             zalo: customer.zaloUserId ?? "",
             orders: orders.map { o in
                 Model.Order(id: o.id, placed: words.instant(o.placedAt, clock: clock), amount: VietnameseFormat.money(o.amount),
@@ -76,6 +78,12 @@ struct CustomerPage {
                               at: words.instant(m.sentAt ?? m.nextAttemptAt, clock: clock), provider: m.providerMessageId ?? "",
                               error: m.lastError ?? "", orders: m.orderIds.joined(separator: ", "))
             },
-            planned: planned.map(page.row), from: plan.from.description, days: plan.days)
+            planned: planned.map(page.row), from: plan.from.description, fromDate: VietnameseFormat.date(plan.from), days: plan.days)
+    }
+
+    /// A birthday's "MM-DD" as a Vietnamese reader writes it, day first ("01/12"): "12-01" reads as 12 January.
+    static func dayMonth(_ monthDay: String?) -> String {
+        guard let parts = monthDay?.split(separator: "-"), parts.count == 2 else { return monthDay ?? "" }
+        return "\(parts[1])/\(parts[0])"
     }
 }

@@ -73,6 +73,9 @@ struct PlanPage {
         let from: String
         let days: Int
         let to: String
+        /// The span as a Vietnamese reader writes it (01/12/2026).
+        let fromDate: String
+        let toDate: String
         let job: String
         let channel: String
         let customer: String
@@ -142,6 +145,7 @@ struct PlanPage {
         let smsSegments = sent.reduce(0) { $0 + (segments($1)?.segments ?? 0) }
         return Model(
             from: q.from.description, days: q.days, to: q.from.adding(days: q.days - 1).description,
+            fromDate: VietnameseFormat.date(q.from), toDate: VietnameseFormat.date(q.from.adding(days: q.days - 1)),
             job: q.job ?? "", channel: q.channel ?? "", customer: q.customer ?? "", order: q.order ?? "",
             jobs: jobs.map { Model.Choice(name: $0.name, selected: $0.name == q.job) },
             channels: ChannelKind.allCases.map { Model.Choice(name: $0.rawValue, selected: $0.rawValue == q.channel) },

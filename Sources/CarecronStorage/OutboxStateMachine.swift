@@ -118,7 +118,10 @@ public enum OutboxTransition: String, Sendable, CaseIterable {
     public static let handBackTargetSQL = "CASE WHEN attempts <= 1 THEN \(handBack.to[0].sql) ELSE \(handBack.to[1].sql) END"
 
     /// The guard every store puts on this change: `state IN (…)` of the states it leaves from.
-    public var sourceCondition: String { OutboxState.sqlCondition(from) }
+    /// Built once: every outcome a dispatcher records asks for it.
+    public var sourceCondition: String { Self.conditions[self]! }
+
+    private static let conditions = Dictionary(uniqueKeysWithValues: allCases.map { ($0, OutboxState.sqlCondition($0.from)) })
 
     /// The one state it leads to, quoted for SQL (a transition with several computes its own).
     public var targetSQL: String {

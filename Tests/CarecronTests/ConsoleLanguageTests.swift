@@ -33,4 +33,15 @@ struct ConsoleLanguageTests {
                                        body: "csrf=\(csrf)") == "/console/login?lang=en")
         }
     }
+
+    /// A birthday and the plan's span read as a Vietnamese reader writes dates, day first.
+    @Test func datesReadDayFirst() async throws {
+        try await Application(router: try ConsoleRouteTests.router()).test(.router) { client in
+            let editor = try await ConsoleRouteTests.logIn(client, "lan", "mat-khau-lan")
+            let customer = try await client.execute(uri: "/console/customers/C001", method: .get, headers: editor) { r in ConsoleRouteTests.text(r.body) }
+            #expect(customer.contains("<dd>01/12</dd>") && !customer.contains("12-01"), "her birthday is the 1st of December")
+            let plan = try await client.execute(uri: "/console/plan?from=2026-12-01&days=2", method: .get, headers: editor) { r in ConsoleRouteTests.text(r.body) }
+            #expect(plan.contains("01/12/2026 – 02/12/2026"))
+        }
+    }
 }
