@@ -87,8 +87,11 @@ public struct Console: Sendable {
         return differing + abs(x.count - y.count)
     }
 
-    func audit(_ session: ConsoleSession, _ action: String, _ subject: String, _ detail: String = "") async throws {
-        try await environment.store.record(AuditEntry(at: environment.clock.now(), user: session.user, action: action, subject: subject, detail: detail))
+    /// Records what a user did; the detail is kept as its catalogue sentence, said in the
+    /// language of whoever reads the log.
+    func audit(_ session: ConsoleSession, _ action: String, _ subject: String, _ detail: Sentence? = nil) async throws {
+        try await environment.store.record(AuditEntry(at: environment.clock.now(), user: session.user, action: action, subject: subject,
+                                                      detail: detail?.stored ?? ""))
     }
 
     static func token() -> String {

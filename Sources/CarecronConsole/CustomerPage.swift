@@ -1,4 +1,5 @@
 import CarecronConfig
+import CarecronDelivery
 import CarecronDomain
 import CarecronStorage
 import Foundation
@@ -54,15 +55,19 @@ struct CustomerPage {
         let days: Int
     }
 
-    func model(id: String, today: LocalDate) async throws -> Model? {
+    /// `parameters`: the span to show (`from`, `days`), the coming week by default; a past span
+    /// says what was sent then and why the rest was not.
+    func model(id: String, today: LocalDate, now: Date, parameters: [String: String] = [:]) async throws -> Model? {
         guard let (customer, orders) = try await store.customerWithOrders(id: id) else { return nil }
         let clock = config.clock
         let f = customer.facts
         let messages = try await store.outbox.messages(customerId: id, limit: 200)
-        var plan = PlanPage.Query([:], today: today)
+        var plan = PlanPage.Query(parameters.filter { ["from", "days"].contains($0.key) }, today: today)
         plan.customer = id
-        let page = PlanPage(config: config, jobs: jobs, store: store)
+        plan.customerIds = [id]
+        let page = PlanPage(config: config, jobs: jobs, store: store, words: words)
         let planned = try await page.events(plan)
+        let known = try await page.known(planned, now: now)
         return Model(
             id: id, name: f.name.full, gender: words.word("gender_\(f.gender.rawValue)"), phone: f.phone ?? "", email: f.email ?? "",
             tier: f.tier ?? "", optOut: words.word("optout_\(customer.optOut.rawValue)"), birthday: Self.dayMonth(customer.birthMonthDay),
@@ -76,9 +81,10 @@ struct CustomerPage {
             messages: messages.map { m in
                 Model.Message(id: String(m.id), job: m.job, state: words.state(m.state), attempts: m.attempts, channel: m.rendering.channel,
                               at: words.instant(m.sentAt ?? m.nextAttemptAt, clock: clock), provider: m.providerMessageId ?? "",
-                              error: m.lastError ?? "", orders: m.orderIds.joined(separator: ", "))
+                              error: FailureMeaning.of(m).map { words.say($0.sentence) } ?? m.lastError ?? "",
+                              orders: m.orderIds.joined(separator: ", "))
             },
-            planned: planned.map(page.row), from: plan.from.description, fromDate: VietnameseFormat.date(plan.from), days: plan.days)
+            planned: planned.map { page.row($0, known) }, from: plan.from.description, fromDate: VietnameseFormat.date(plan.from), days: plan.days)
     }
 
     /// A birthday's "MM-DD" as a Vietnamese reader writes it, day first ("01/12"): "12-01" reads as 12 January.

@@ -71,6 +71,8 @@ struct EditorPage {
         var testMessage: MessageView?
         var testSent: Bool?
         var testLimited: Bool?
+        /// How the test was composed: as the plan's next message (which time, orders, variant) or not.
+        var testComposition: String?
     }
 
     /// The next 7 days with the saved file and with the edit, compared.

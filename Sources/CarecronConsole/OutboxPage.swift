@@ -1,44 +1,135 @@
+import CarecronDelivery
 import CarecronDomain
 import CarecronStorage
 import Foundation
 
-/// Messages that need a person: dead ones and those waiting for a retry, with their reasons.
+/// The outbox as history: every message of any state, filtered by state, job, channel, day
+/// range and customer, newest first, a page at a time by key; each failure said as what it
+/// means and what to do, and only the actions that can help.
 struct OutboxPage {
     let store: any CareStore
     let words: ScheduleWords
     let clock: ShopClock
 
+    struct Query {
+        var state: OutboxState?
+        var job: String?
+        var channel: String?
+        var customer: String?
+        var from: LocalDate?
+        var to: LocalDate?
+        var before: Int64?
+
+        init(_ parameters: [String: String]) {
+            func given(_ key: String) -> String? { parameters[key].flatMap { $0.isEmpty ? nil : $0 } }
+            state = given("state").flatMap(OutboxState.init(rawValue:))
+            job = given("job")
+            channel = given("channel")
+            customer = given("customer")
+            from = given("from").flatMap { LocalDate(iso: $0) }
+            to = given("to").flatMap { LocalDate(iso: $0) }
+            before = given("before").flatMap { Int64($0) }
+        }
+
+        /// This page of the list: where an action on one of its messages returns to.
+        var back: String { "/console/outbox?" + filters + (before.map { "&before=\($0)" } ?? "") }
+
+        /// The filters as a query string (without the page's key), to page on and come back to.
+        var filters: String {
+            let pairs: [(String, String?)] = [("state", state?.rawValue), ("job", job), ("channel", channel), ("customer", customer),
+                                              ("from", from?.description), ("to", to?.description)]
+            return pairs.compactMap { k, v in v.map { "\(k)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" } }
+                .joined(separator: "&")
+        }
+    }
+
     struct Model: PageModel {
         struct Row: Encodable {
             let id: String
             let state: String
+            let stateCode: String
             let job: String
             let customerId: String
+            let customerName: String
             let orders: String
             let channel: String
             let attempts: Int
             let at: String
+            let meaning: String
+            let permanent: Bool
             let error: String
+            let canRetry: Bool
+            let canDrop: Bool
+        }
+
+        struct Choice: Encodable {
+            let value: String
+            let label: String
+            let selected: Bool
         }
 
         let messages: [Row]
         let none: Bool
         let summary: String
+        let states: [Choice]
+        let jobs: [Choice]
+        let channels: [Choice]
+        let customer: String
+        let from: String
+        let to: String
+        let filters: String
+        /// This list's address (filters and page), as a form value and inside a link's query.
+        let back: String
+        let backEncoded: String
+        /// The next page's key, when there may be one.
+        var next: String?
+        /// What the last action did, in a sentence.
+        var done: String?
+        var doneFailed: Bool?
     }
 
-    func model(state: String?) async throws -> Model {
-        let states: [OutboxState] = state.flatMap(OutboxState.init(rawValue:)).map { [$0] } ?? [.dead, .failed]
-        var rows: [Model.Row] = []
-        for s in states {
-            for m in try await store.outbox.list(state: s, limit: 500) {
-                rows.append(Model.Row(id: String(m.id), state: words.state(m.state), job: m.job, customerId: m.customerId ?? "",
-                                      orders: m.orderIds.joined(separator: ", "), channel: m.rendering.channel, attempts: m.attempts,
-                                      at: words.instant(m.nextAttemptAt, clock: clock), error: m.lastError ?? ""))
-            }
-        }
+    static let pageSize = 50
+
+    func model(_ q: Query, jobs: [String], customerId: String?) async throws -> Model {
+        var history = OutboxHistoryQuery()
+        history.states = q.state.map { [$0] } ?? []
+        history.job = q.job
+        history.channel = q.channel
+        history.customerId = customerId
+        history.dueFrom = q.from.map { clock.startOfDay($0) }
+        history.dueTo = q.to.map { clock.startOfDay($0.adding(days: 1)) }
+        history.before = q.before
+        history.limit = Self.pageSize
+        // A customer asked for who matches nobody has no messages (not everyone's).
+        let messages = q.customer != nil && customerId == nil ? [] : try await store.outbox.history(history)
+        let names = try await store.customerNames(Array(Set(messages.compactMap(\.customerId))))
+        let rows = messages.map { row($0, name: names[$0.customerId ?? ""] ?? "") }
         let counts = try await store.outbox.counts()
-        return Model(messages: rows, none: rows.isEmpty,
-                     summary: OutboxState.allCases.map { "\(words.state($0)): \(counts[$0] ?? 0)" }.joined(separator: " · "))
+        return Model(
+            messages: rows, none: rows.isEmpty,
+            summary: OutboxState.allCases.map { "\(words.state($0)): \(counts[$0] ?? 0)" }.joined(separator: " · "),
+            states: OutboxState.allCases.map { Model.Choice(value: $0.rawValue, label: words.state($0), selected: $0 == q.state) },
+            jobs: jobs.map { Model.Choice(value: $0, label: $0, selected: $0 == q.job) },
+            channels: ChannelKind.allCases.map { Model.Choice(value: $0.rawValue, label: words.word("channel_\($0.rawValue)"), selected: $0.rawValue == q.channel) },
+            customer: q.customer ?? "", from: q.from?.description ?? "", to: q.to?.description ?? "", filters: q.filters,
+            back: q.back, backEncoded: q.back.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "",
+            next: messages.count == Self.pageSize ? messages.last.map { String($0.id) } : nil)
+    }
+
+    func row(_ m: OutboxMessage, name: String) -> Model.Row {
+        let meaning = FailureMeaning.of(m)
+        return Model.Row(
+            id: String(m.id), state: words.state(m.state), stateCode: m.state.rawValue, job: m.job, customerId: m.customerId ?? "",
+            customerName: name, orders: m.orderIds.joined(separator: ", "), channel: m.rendering.channel, attempts: m.attempts,
+            at: words.instant(m.sentAt ?? m.nextAttemptAt, clock: clock), meaning: meaning.map { words.say($0.sentence) } ?? "",
+            permanent: meaning?.permanent ?? false, error: m.lastError ?? "",
+            canRetry: Self.canRetry(m, meaning), canDrop: OutboxTransition.drop.from.contains(m.state))
+    }
+
+    /// Putting a message back in line helps only where the store allows it and the failure is
+    /// not one a retry cannot change (a number that is not a phone number stays one).
+    static func canRetry(_ m: OutboxMessage, _ meaning: FailureMeaning?) -> Bool {
+        m.state != .cancelled && OutboxTransition.retryByHand.from.contains(m.state) && !(meaning?.permanent ?? false)
     }
 
     /// One message of the outbox with every rendering it may go out in.
@@ -47,21 +138,34 @@ struct OutboxPage {
         let job: String
         let state: String
         let customerId: String
+        let customerName: String
         let orders: String
         let attempts: Int
         let provider: String
+        let meaning: String
+        let permanent: Bool
         let error: String
+        let canRetry: Bool
+        let canDrop: Bool
         let renderings: [MessageView]
+        var confirmDrop: Bool?
+        var back: String?
 
-        init(_ m: OutboxMessage, words: ScheduleWords) {
+        init(_ m: OutboxMessage, name: String, words: ScheduleWords) {
+            let meaning = FailureMeaning.of(m)
             id = String(m.id)
             job = m.job
             state = words.state(m.state)
             customerId = m.customerId ?? ""
+            customerName = name
             orders = m.orderIds.joined(separator: ", ")
             attempts = m.attempts
             provider = m.providerMessageId ?? ""
+            self.meaning = meaning.map { words.say($0.sentence) } ?? ""
+            permanent = meaning?.permanent ?? false
             error = m.lastError ?? ""
+            canRetry = OutboxPage.canRetry(m, meaning)
+            canDrop = OutboxTransition.drop.from.contains(m.state)
             renderings = ([m.rendering] + m.fallbacks).map(MessageView.init)
         }
     }

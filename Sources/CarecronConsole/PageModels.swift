@@ -73,3 +73,18 @@ struct AuditModel: PageModel {
 
     let entries: [Entry]
 }
+
+/// The customers a search found.
+struct SearchModel: PageModel {
+    struct Match: Encodable {
+        let id: String
+        let name: String
+        let phone: String
+        let email: String
+        let matched: String
+    }
+
+    let query: String
+    let none: Bool
+    let matches: [Match]
+}

@@ -12,7 +12,9 @@ struct PlanPage {
         var days = 7
         var job: String?
         var channel: String?
+        /// What was typed in the customer filter, and the customers it found (a name can match several).
         var customer: String?
+        var customerIds: Set<String>?
         var order: String?
 
         init(_ parameters: [String: String], today: LocalDate) {
@@ -27,13 +29,20 @@ struct PlanPage {
 
         func keeps(_ e: PlannedEvent) -> Bool {
             (job == nil || e.job == job) && (channel == nil || e.channel?.rawValue == channel || e.kind != .message)
-                && (customer == nil || e.customerId == customer) && (order == nil || e.orderIds.contains(order!))
+                && (customerIds == nil || customerIds!.contains(e.customerId)) && (order == nil || e.orderIds.contains(order!))
+        }
+
+        /// The customer filter read the way a person types it (an id, a phone, a name without accents).
+        mutating func findCustomers(in store: any CareStore) async throws {
+            guard let customer else { return }
+            customerIds = Set(try await store.searchCustomers(customer, limit: 50).map(\.id))
         }
     }
 
     let config: ShopConfig
     let jobs: [JobDefinition]
     let store: any CareStore
+    let words: ScheduleWords
 
     /// The events of the span, explained, filtered by the query.
     func events(_ q: Query) async throws -> [PlannedEvent] {
@@ -100,6 +109,7 @@ struct PlanPage {
         let kind: String
         let expire: Bool
         let customerId: String
+        var customerName: String?
         let orders: String
         var reminder: Int?
         var key: String?
@@ -110,6 +120,13 @@ struct PlanPage {
         var overdue: Bool?
         var problem: String?
         var segments: String?
+        /// What already happened to it: its message in the outbox and that message's state.
+        var outboxId: String?
+        var happened: String?
+        var happenedCode: String?
+        var happenedSent: Bool?
+        /// A past message the outbox never had (the service was not running, or the data came later).
+        var neverPlanned: Bool?
     }
 
     /// A planned message with every rendering it may go out in: the row's names and `renderings`.
@@ -122,24 +139,40 @@ struct PlanPage {
         }
     }
 
-    func model(_ q: Query) async throws -> Model {
+    /// What the page knows beside the plan: the customers' names and what the outbox already did
+    /// with each shown event (sent, failed, waiting), as of `now`.
+    struct Known {
+        var names: [String: String] = [:]
+        var planned: [String: PlannedMessageState] = [:]
+        var now: Date?
+    }
+
+    func known(_ shown: [PlannedEvent], now: Date) async throws -> Known {
+        let names = try await store.customerNames(Array(Set(shown.map(\.customerId))))
+        // Campaigns are written ahead of their time: every shown key is asked about, not only past ones.
+        return Known(names: names, planned: try await store.outbox.planned(keys: shown.compactMap(\.keys.first)), now: now)
+    }
+
+    func model(_ q: Query, now: Date) async throws -> Model {
         let events = try await events(q)
         let clock = config.clock
         let sent = events.filter { $0.kind != .skip }
         // A big shop plans thousands a day: the page shows the first of each day (all of them
         // for one day, up to a limit) with the counts, and links to the rest.
         let perDay = q.days == 1 ? 400 : 40
+        let grouped = Dictionary(grouping: sent, by: { clock.localDate(of: $0.at) }).sorted(by: { $0.key < $1.key })
+        let skips = events.filter { $0.kind == .skip }
+        let shownSkips = skips.prefix(q.days == 1 ? 300 : 100)
+        let known = try await known(grouped.flatMap { $0.value.prefix(perDay) } + shownSkips, now: now)
         var days: [Model.Day] = []
-        for (day, ofDay) in Dictionary(grouping: sent, by: { clock.localDate(of: $0.at) }).sorted(by: { $0.key < $1.key }) {
+        for (day, ofDay) in grouped {
             let shown = ofDay.prefix(perDay)
             let hours = Dictionary(grouping: shown, by: { clock.timeOfDay(of: $0.at).hour }).sorted { $0.key < $1.key }.map { hour, list in
-                Model.Hour(hour: String(format: "%02d:00", hour), rows: list.map(row))
+                Model.Hour(hour: String(format: "%02d:00", hour), rows: list.map { row($0, known) })
             }
             days.append(Model.Day(day: VietnameseFormat.date(day), iso: day.description, count: ofDay.count, hours: hours,
                                   hidden: ofDay.count > shown.count ? ofDay.count - shown.count : nil))
         }
-        let skips = events.filter { $0.kind == .skip }
-        let shownSkips = skips.prefix(q.days == 1 ? 300 : 100)
         var counts: [String: Int] = [:]
         for e in sent where e.kind == .message { counts["\(e.job)|\(e.channel?.rawValue ?? "-")", default: 0] += 1 }
         let smsSegments = sent.reduce(0) { $0 + (segments($1)?.segments ?? 0) }
@@ -157,7 +190,7 @@ struct PlanPage {
                 let parts = key.split(separator: "|").map(String.init)
                 return Model.Count(job: parts[0], channel: parts[1], count: n)
             },
-            skips: shownSkips.map(row),
+            skips: shownSkips.map { row($0, known) },
             skipCount: skips.count,
             hiddenSkips: skips.count > shownSkips.count ? skips.count - shownSkips.count : nil)
     }
@@ -181,7 +214,11 @@ struct PlanPage {
         return MessageRules.smsSegments(text)
     }
 
-    func row(_ e: PlannedEvent) -> Row {
+    /// How long after its time a message may still be on its way into the outbox (the service's
+    /// step runs every minute) before the plan says the outbox never had it.
+    static let stepGrace: TimeInterval = 300
+
+    func row(_ e: PlannedEvent, _ known: Known = Known()) -> Row {
         var r = Row(time: config.clock.timeOfDay(of: e.at).description, date: VietnameseFormat.date(config.clock.localDate(of: e.at)),
                     job: e.job, kind: e.kind.rawValue, expire: e.kind == .expire,
                     customerId: e.customerId, orders: e.orderIds.joined(separator: ", "))
@@ -190,10 +227,19 @@ struct PlanPage {
         r.channel = e.channel?.rawValue
         r.subject = e.subject
         r.text = e.text
-        r.reason = e.reason
+        r.reason = e.because.map(words.say)
         if e.overdue { r.overdue = true }
         if let p = e.problem, e.reason == nil { r.problem = p }
         if let seg = segments(e) { r.segments = "\(seg.segments) × \(seg.encoding.rawValue)" }
+        r.customerName = known.names[e.customerId]
+        if let key = e.keys.first, let m = known.planned[key] {
+            r.outboxId = String(m.id)
+            r.happened = words.state(m.state)
+            r.happenedCode = m.state.rawValue
+            if m.state == .sent { r.happenedSent = true }
+        } else if e.kind == .message, let now = known.now, e.at < now.addingTimeInterval(-Self.stepGrace) {
+            r.neverPlanned = true
+        }
         return r
     }
 }

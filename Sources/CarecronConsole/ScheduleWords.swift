@@ -6,6 +6,10 @@ import Foundation
 /// expression itself when it is not one of the usual shapes.
 struct ScheduleWords {
     let words: [String: String]
+    let language: Language
+
+    /// A sentence of the catalogue in the page's language.
+    func say(_ sentence: Sentence) -> String { sentence.text(language) }
 
     func describe(_ cron: String) -> String {
         let f = cron.split(separator: " ").map(String.init)
@@ -35,7 +39,7 @@ struct ScheduleWords {
     /// An instant as "T7 28/11 09:00" (shop time).
     func instant(_ t: Date, clock: ShopClock) -> String {
         let d = clock.localDate(of: t)
-        return "\(word("weekday_\(d.weekday)")) \(String(format: "%02d/%02d", d.day, d.month)) \(clock.timeOfDay(of: t))"
+        return "\(word("weekday_\(d.weekday)")) \(String(format: "%02d/%02d/%04d", d.day, d.month, d.year)) \(clock.timeOfDay(of: t))"
     }
 
     /// An outbox state as people say it (`state_sent`: "sent", "đã gửi").

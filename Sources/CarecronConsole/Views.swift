@@ -1,3 +1,4 @@
+import CarecronDomain
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,9 +12,7 @@ public struct Views: Sendable {
     let stylesheet: String
     let script: String
 
-    public enum Language: String, Sendable, CaseIterable {
-        case vi, en
-    }
+    public typealias Language = CarecronDomain.Language
 
     public static func load() throws -> Views {
         guard let resources = Bundle.module.url(forResource: "Resources", withExtension: nil) else {
@@ -35,7 +34,7 @@ public struct Views: Sendable {
         return Views(library: library, words: words, stylesheet: css, script: js)
     }
 
-    func scheduleWords(_ language: Language) -> ScheduleWords { ScheduleWords(words: words[language] ?? [:]) }
+    func scheduleWords(_ language: Language) -> ScheduleWords { ScheduleWords(words: words[language] ?? [:], language: language) }
 
     /// `?lang=en` first, then the browser's `Accept-Language`; Vietnamese otherwise.
     static func language(_ request: Request) -> Language {

@@ -77,18 +77,22 @@ public enum SendOutcome: Sendable, Equatable {
 }
 
 extension SendOutcome: CustomStringConvertible {
-    /// The outcome as a sentence, for `senders test` and the log.
-    public var description: String {
+    /// The outcome as a sentence: in English for `senders test` and the log, in the page's
+    /// language for a console test send.
+    public var sentence: Sentence {
         switch self {
-        case .sent(let id): return "sent" + (id.map { " (provider's id \($0))" } ?? "")
+        case .sent(let id): return id.map { Sentence("send.sent_id", ["id": .text($0)]) } ?? Sentence("send.sent")
         case .retry(let why, let after):
-            return "not sent, will be tried again" + (after.map { " in \(Int($0.rounded(.up))) s, as the provider asked" } ?? "") + ": \(why)"
-        case .unknown(let why): return "outcome unknown (the provider may have it; tried again with the same idempotency key): \(why)"
-        case .rejected(let why): return "refused for this recipient (the job's next channel is tried): \(why)"
-        case .misconfigured(let why): return "configuration error, fix config.json: \(why)"
-        case .stopSender(let why): return "the sender stops until its configuration is fixed: \(why)"
+            return after.map { Sentence("send.retry_after", ["seconds": .number(Int($0.rounded(.up))), "why": .text(why)]) }
+                ?? Sentence("send.retry", ["why": .text(why)])
+        case .unknown(let why): return Sentence("send.unknown", ["why": .text(why)])
+        case .rejected(let why): return Sentence("send.rejected", ["why": .text(why)])
+        case .misconfigured(let why): return Sentence("send.misconfigured", ["why": .text(why)])
+        case .stopSender(let why): return Sentence("send.stop_sender", ["why": .text(why)])
         }
     }
+
+    public var description: String { sentence.description }
 }
 
 /// How much a sender may do at once.

@@ -21,19 +21,24 @@ public enum StillWanted {
     /// message stops being worth sending (a campaign's day is over: never the next day).
     public static func reasonToCancel(customerId: String?, orderIds: [String], facts: SendingFacts,
                                       rules: (any JobRules)?, purpose: Purpose?, expiresAt: Date? = nil, now: Date) -> String? {
-        if let expiresAt, now > expiresAt { return "too late: its time to send ended at \(ISO8601DateFormatter().string(from: expiresAt))" }
+        if let expiresAt, now > expiresAt {
+            return Sentence("cancel.too_late", ["at": .text(ISO8601DateFormatter().string(from: expiresAt))]).description
+        }
         if let customerId {
-            guard let optOut = facts.optOut else { return "customer \(customerId) no longer exists" }
-            if optOut == .all { return "customer opted out of all messages" }
-            if optOut == .marketing, purpose == .marketing { return "customer opted out of marketing" }
+            guard let optOut = facts.optOut else { return Sentence("cancel.customer_gone", ["customer": .text(customerId)]).description }
+            if optOut == .all { return Sentence("cancel.opted_out_all").description }
+            if optOut == .marketing, purpose == .marketing { return Sentence("cancel.opted_out_marketing").description }
         }
         guard let rules, !orderIds.isEmpty else { return nil }
-        if facts.orders.isEmpty { return "the order no longer exists" }
-        let reasons = facts.orders.compactMap { order -> String? in
-            if let status = order.status, status.isWithdrawn { return "order \(order.id) was \(status.rawValue)" }
+        if facts.orders.isEmpty { return Sentence("cancel.order_gone").description }
+        let reasons = facts.orders.compactMap { order -> Sentence? in
+            if let status = order.status, status.isWithdrawn {
+                return Sentence("skip.order_withdrawn", ["order": .text(order.id), "status": .word("order_status.\(status.rawValue)")])
+            }
             return rules.reasonToCancel(order, now: now)
         }
-        // A message naming several orders still goes out while one of them needs it.
-        return reasons.count == facts.orders.count ? reasons.joined(separator: "; ") : nil
+        // A message naming several orders still goes out while one of them needs it. Stored in
+        // English, the outbox's language; the console reads it back through the catalogue.
+        return reasons.count == facts.orders.count ? reasons.map(\.description).joined(separator: "; ") : nil
     }
 }

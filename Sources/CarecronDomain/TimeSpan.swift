@@ -2,7 +2,7 @@ import Foundation
 
 /// A length of time written the way marketers write it in job files: "10m", "3h", "1h30m",
 /// "24h", "3d", "45s".
-public struct TimeSpan: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct TimeSpan: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     public let seconds: Int
 
     public init(seconds: Int) { self.seconds = seconds }

@@ -111,6 +111,23 @@ extension LeasedOutbox: OutboxStore {
         return out
     }
 
+    public func history(_ query: OutboxHistoryQuery) async throws -> [OutboxMessage] {
+        let q = OutboxHistorySQL(query, dialect: .postgres)
+        return try await messages(try await db.client.query(PostgresStore.query((q.sql, q.arguments)), logger: logger))
+    }
+
+    public func planned(keys: [String]) async throws -> [String: PlannedMessageState] {
+        guard !keys.isEmpty else { return [:] }
+        var out: [String: PlannedMessageState] = [:]
+        let rows = try await db.client.query("""
+            SELECT k.key, o.id, o.state FROM outbox_keys k JOIN outbox o ON o.id = k.outbox_id WHERE k.key = ANY(\(keys))
+            """, logger: logger)
+        for try await (key, id, state) in rows.decode((String, Int64, String).self) {
+            if let s = OutboxState(rawValue: state) { out[key] = PlannedMessageState(id: id, state: s) }
+        }
+        return out
+    }
+
     public func messages(customerId: String, limit: Int) async throws -> [OutboxMessage] {
         try await messages(try await db.client.query("SELECT * FROM outbox WHERE customer_id = \(customerId) ORDER BY id DESC LIMIT \(Int64(limit))",
                                            logger: logger))

@@ -1,3 +1,4 @@
+import CarecronStorage
 import Foundation
 import Logging
 import PostgresNIO
@@ -148,6 +149,17 @@ public enum PostgresMigrations {
                 campaign TEXT NOT NULL, state TEXT NOT NULL, messages BIGINT NOT NULL, PRIMARY KEY (campaign, state))
             """,
         ]),
+        // Customers found the way a person looks for them (the console's search), as in SQLite's
+        // v12. Byte order ("C"): the search reads prefixes as ranges. The folded forms of rows
+        // written before are filled by `fillCustomerSearch` (the folding is carecron's, not SQL's).
+        ("v6-customer-search", [
+            "ALTER TABLE customers ADD COLUMN search_name TEXT COLLATE \"C\"",
+            "ALTER TABLE customers ADD COLUMN search_given TEXT COLLATE \"C\"",
+            "CREATE INDEX customers_search_name ON customers (search_name)",
+            "CREATE INDEX customers_search_given ON customers (search_given)",
+            "CREATE INDEX customers_unsearched ON customers (id) WHERE search_name IS NULL",
+            "CREATE INDEX customers_email ON customers (lower(email)) WHERE email IS NOT NULL",
+        ]),
     ]
 
     /// Every version's name, in order.
@@ -158,6 +170,26 @@ public enum PostgresMigrations {
         do { try await apply(on: client, logger: logger) } catch let e as PostgresTransactionError {
             if let newer = e.closureError as? NewerSchema { throw newer }
             throw e
+        }
+        try await fillCustomerSearch(on: client, logger: logger)
+    }
+
+    /// Folds the names of customers written before v6 (or by an older node), a batch at a time.
+    static func fillCustomerSearch(on client: PostgresClient, logger: Logger) async throws {
+        while true {
+            var batch: [[String: Any?]] = []
+            for try await (id, name) in try await client.query(
+                "SELECT id, full_name FROM customers WHERE search_name IS NULL LIMIT 5000", logger: logger).decode((String, String).self) {
+                let (folded, given) = CustomerSearchSQL.columns(forName: name)
+                batch.append(["id": id, "search_name": folded, "search_given": given])
+            }
+            guard !batch.isEmpty else { return }
+            let json = String(decoding: try JSONSerialization.data(withJSONObject: batch), as: UTF8.self)
+            try await client.query("""
+                UPDATE customers AS c SET search_name = r.search_name, search_given = r.search_given
+                FROM jsonb_to_recordset(\(json)::jsonb) AS r(id text, search_name text, search_given text) WHERE c.id = r.id
+                """, logger: logger)
+            logger.info("customers made searchable", metadata: ["count": "\(batch.count)"])
         }
     }
 

@@ -16,18 +16,23 @@ enum RowUpserts {
         -> [String: UpsertOutcome] {
         guard !rows.isEmpty else { return [:] }
         let json = try encode(rows.map { c -> [String: Any?] in
-            ["id": c.id, "full_name": c.fullName, "gender": c.gender.rawValue, "phone": c.phone, "email": c.email,
-             "birthday": c.birthday, "birth_md": c.birthMonthDay, "zalo_user_id": c.zaloUserId, "tier": c.tier,
-             "opt_out": c.optOut.rawValue]
+            let (folded, given) = CustomerSearchSQL.columns(forName: c.fullName)
+            return ["id": c.id, "full_name": c.fullName, "gender": c.gender.rawValue, "phone": c.phone, "email": c.email,
+                    "birthday": c.birthday, "birth_md": c.birthMonthDay, "zalo_user_id": c.zaloUserId, "tier": c.tier,
+                    "opt_out": c.optOut.rawValue, "search_name": folded, "search_given": given]
         })
         let result = try await conn.query("""
-            INSERT INTO customers AS t (id, full_name, gender, phone, email, birthday, birth_md, zalo_user_id, tier, opt_out, created_at, updated_at)
-            SELECT r.id, r.full_name, r.gender, r.phone, r.email, r.birthday, r.birth_md, r.zalo_user_id, r.tier, r.opt_out, \(now), \(now)
+            INSERT INTO customers AS t (id, full_name, gender, phone, email, birthday, birth_md, zalo_user_id, tier, opt_out, search_name,
+                                        search_given, created_at, updated_at)
+            SELECT r.id, r.full_name, r.gender, r.phone, r.email, r.birthday, r.birth_md, r.zalo_user_id, r.tier, r.opt_out, r.search_name,
+                   r.search_given, \(now), \(now)
             FROM jsonb_to_recordset(\(json)::jsonb) AS r(id text, full_name text, gender text, phone text, email text, birthday text,
-                                                         birth_md text, zalo_user_id text, tier text, opt_out text)
+                                                         birth_md text, zalo_user_id text, tier text, opt_out text, search_name text,
+                                                         search_given text)
             ON CONFLICT (id) DO UPDATE SET full_name = excluded.full_name, gender = excluded.gender, phone = excluded.phone,
                 email = excluded.email, birthday = excluded.birthday, birth_md = excluded.birth_md, zalo_user_id = excluded.zalo_user_id,
-                tier = excluded.tier, opt_out = excluded.opt_out, updated_at = excluded.updated_at
+                tier = excluded.tier, opt_out = excluded.opt_out, search_name = excluded.search_name, search_given = excluded.search_given,
+                updated_at = excluded.updated_at
             WHERE (t.full_name, t.gender, t.phone, t.email, t.birthday, t.birth_md, t.zalo_user_id, t.tier, t.opt_out)
                 IS DISTINCT FROM (excluded.full_name, excluded.gender, excluded.phone, excluded.email, excluded.birthday,
                                   excluded.birth_md, excluded.zalo_user_id, excluded.tier, excluded.opt_out)

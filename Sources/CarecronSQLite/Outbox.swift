@@ -1,3 +1,4 @@
+import Algorithms
 import CarecronDomain
 import CarecronStorage
 import Foundation
@@ -199,6 +200,26 @@ public struct Outbox: Sendable {
                 ? try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id DESC LIMIT ?", arguments: [limit])
                 : try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE state = ? ORDER BY id DESC LIMIT ?", arguments: [state!.rawValue, limit])
             return try rows.map(Self.message)
+        }
+    }
+
+    public func history(_ query: OutboxHistoryQuery) throws -> [OutboxMessage] {
+        let q = OutboxHistorySQL(query, dialect: .sqlite)
+        return try store.db.read { db in
+            try Row.fetchAll(db, sql: q.sql, arguments: StatementArguments(q.arguments)).map(Self.message)
+        }
+    }
+
+    public func planned(keys: [String]) throws -> [String: PlannedMessageState] {
+        try store.db.read { db in
+            var out: [String: PlannedMessageState] = [:]
+            for chunk in keys.chunks(ofCount: 500) {
+                let sql = "SELECT k.key, o.id, o.state FROM outbox_keys k JOIN outbox o ON o.id = k.outbox_id WHERE k.key IN (\(chunk.map { _ in "?" }.joined(separator: ",")))"
+                for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(Array(chunk))) {
+                    if let state = OutboxState(rawValue: row[2]) { out[row[0]] = PlannedMessageState(id: row[1], state: state) }
+                }
+            }
+            return out
         }
     }
 

@@ -77,7 +77,8 @@ public struct RecordWriter: Sendable {
 
     /// The columns an import writes, in the order of `upsert`'s values.
     static let columns: [ImportKind: [String]] = [
-        .customers: ["full_name", "gender", "phone", "email", "birthday", "birth_md", "zalo_user_id", "tier", "opt_out"],
+        .customers: ["full_name", "gender", "phone", "email", "birthday", "birth_md", "zalo_user_id", "tier", "opt_out", "search_name",
+                     "search_given"],
         .orders: ["customer_id", "placed_at", "amount", "payment_method", "status", "paid_at", "delivered_at", "items", "agent",
                   "paid_after_expiry"],
     ]
@@ -106,6 +107,8 @@ extension CustomerRow: StoredRow {
     fileprivate func bindValues(to s: inout BoundStatement) {
         s.bind(fullName); s.bind(gender.rawValue); s.bind(phone); s.bind(email); s.bind(birthday); s.bind(birthMonthDay)
         s.bind(zaloUserId); s.bind(tier); s.bind(optOut.rawValue)
+        let (folded, given) = CustomerSearchSQL.columns(forName: fullName)
+        s.bind(folded); s.bind(given)
     }
 }
 

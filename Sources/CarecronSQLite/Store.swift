@@ -310,6 +310,27 @@ public enum Schema {
         m.registerMigration("v11-store-id") { db in
             try db.execute(sql: "INSERT INTO service_state (key, value) VALUES ('store_id', lower(hex(randomblob(16))))")
         }
+        // Customers found the way a person looks for them (the console's search): the name folded
+        // without accents, also with its words reversed (the given name first), and the email.
+        m.registerMigration("v12-customer-search") { db in
+            try db.execute(sql: """
+                ALTER TABLE customers ADD COLUMN search_name TEXT;
+                ALTER TABLE customers ADD COLUMN search_given TEXT;
+                """)
+            let update = try db.makeStatement(sql: "UPDATE customers SET search_name = ?, search_given = ? WHERE id = ?")
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, full_name FROM customers")
+            var names: [(String, String)] = []
+            while let row = try rows.next() { names.append((row["id"], row["full_name"])) }
+            for (id, name) in names {
+                let (folded, given) = CustomerSearchSQL.columns(forName: name)
+                try update.execute(arguments: [folded, given, id])
+            }
+            try db.execute(sql: """
+                CREATE INDEX customers_search_name ON customers(search_name);
+                CREATE INDEX customers_search_given ON customers(search_given);
+                CREATE INDEX customers_email ON customers(lower(email)) WHERE email IS NOT NULL;
+                """)
+        }
         return m
     }
 }

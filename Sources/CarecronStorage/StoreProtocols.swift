@@ -73,6 +73,11 @@ public protocol OutboxStore: Sendable {
     func noteSender(_ id: Int64, sender: String) async throws
     func fallBack(_ m: OutboxMessage, error: String, now: Date) async throws -> Bool
     func list(state: OutboxState?, limit: Int) async throws -> [OutboxMessage]
+    /// Messages of any state, filtered, newest first, a page at a time (the console's outbox).
+    func history(_ query: OutboxHistoryQuery) async throws -> [OutboxMessage]
+    /// The message each occurrence key was planned as, with its state (the plan's "what already
+    /// happened"); keys never planned, or whose message was purged, are left out.
+    func planned(keys: [String]) async throws -> [String: PlannedMessageState]
     func retry(ids: [Int64]?, now: Date) async throws -> Int
     func drop(_ id: Int64, now: Date) async throws -> Bool
     func counts() async throws -> [OutboxState: Int]
@@ -134,7 +139,7 @@ public struct AuditEntry: Sendable, Equatable {
 }
 
 /// Everything the service, the CLI and the HTTP API use: one store, named for the shop's data.
-public protocol CareStore: CustomerOrderStore, FileImportStore, PlanningSource, ServiceStateStore, AuditStore, CampaignStore, OutboxRetentionStore {
+public protocol CareStore: CustomerOrderStore, CustomerSearchStore, FileImportStore, PlanningSource, ServiceStateStore, AuditStore, CampaignStore, OutboxRetentionStore {
     var outbox: any OutboxStore { get }
     /// The platforms' orders, read with the shop's clock and hold time.
     func platformOrders(clock: ShopClock, holdFor: TimeSpan) -> any PlatformOrderStore

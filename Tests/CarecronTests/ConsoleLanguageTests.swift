@@ -24,11 +24,11 @@ struct ConsoleLanguageTests {
             let csrf = try #require(ConsoleRouteTests.csrf(page))
             #expect(page.contains("action=\"/console/logout?lang=en\""), "the logout form asks in the page's language")
             #expect(try await location("/console/outbox/1/retry?lang=en", .post, headers: ConsoleRouteTests.form(editor),
-                                       body: "csrf=\(csrf)") == "/console/outbox?lang=en", "a retry comes back in English")
+                                       body: "csrf=\(csrf)")?.hasSuffix("&lang=en") == true, "a retry comes back in English")
             #expect(try await location("/console/outbox/1/drop?lang=vi", .post, headers: ConsoleRouteTests.form(editor),
-                                       body: "csrf=\(csrf)") == "/console/outbox?lang=vi")
+                                       body: "csrf=\(csrf)")?.hasSuffix("&lang=vi") == true)
             #expect(try await location("/console/outbox/1/retry", .post, headers: ConsoleRouteTests.form(editor),
-                                       body: "csrf=\(csrf)") == "/console/outbox", "no language asked: the browser's stays")
+                                       body: "csrf=\(csrf)")?.contains("lang=") == false, "no language asked: the browser's stays")
             #expect(try await location("/console/logout?lang=en", .post, headers: ConsoleRouteTests.form(editor),
                                        body: "csrf=\(csrf)") == "/console/login?lang=en")
         }

@@ -104,14 +104,20 @@ struct ConsoleRouteTests {
             try await client.execute(uri: "/console/plan?from=2026-12-01&days=1", method: .get, headers: cookie) { r in
                 #expect(r.status == .ok)
                 let page = Self.text(r.body)
-                #expect(page.contains("<tr class=\"hour\"><th colspan=\"7\">12:00</th></tr>"))
-                #expect(Self.rows(page).contains { $0.hasPrefix("12:00 | payment-reminder #1 | C001 | D01 | sms | Chi Lan oi, don D01") },
-                        "\(Self.rows(page).joined(separator: "\n"))")
-                #expect(Self.rows(page).contains { $0.hasSuffix("payment-reminder | C011 | D11 | reminder #1: order D11 was paid before the slot") })
+                #expect(page.contains("<tr class=\"hour\"><th colspan=\"8\">12:00</th></tr>"))
+                #expect(Self.rows(page).contains { $0.hasPrefix("12:00 | payment-reminder #1 | C001 Trần Thị Lan | D01 | sms | Chi Lan oi, don D01") },
+                        "the customer's name beside the id: \(Self.rows(page).joined(separator: "\n"))")
+                #expect(Self.rows(page).contains { $0.contains("payment-reminder | C011") && $0.hasSuffix("| D11 | Nhắc lần 1: đơn D11 đã thanh toán trước giờ gửi") },
+                        "the reason in Vietnamese: \(Self.rows(page).joined(separator: "\n"))")
                 #expect(page.contains("Chi Lan oi, don D01 (450.000d)"))
-                #expect(page.contains("reminder #1: order D11 was paid before the slot"))
-                #expect(page.contains("the customer opted out of marketing"))
+                #expect(page.contains("Khách đã từ chối nhận tin quảng cáo"))
+                #expect(!page.contains("the customer opted out") && !page.contains("was paid before the slot"), "no English reason on a Vietnamese page")
                 #expect(page.contains("minh (viewer)"))
+            }
+            try await client.execute(uri: "/console/plan?from=2026-12-01&days=1&lang=en", method: .get, headers: cookie) { r in
+                let page = Self.text(r.body)
+                #expect(page.contains("reminder #1: order D11 was paid before the slot") && page.contains("the customer opted out of marketing"),
+                        "the same reasons in English")
             }
             try await client.execute(uri: "/console/plan?from=2026-12-01&days=1&job=birthday&lang=en", method: .get, headers: cookie) { r in
                 let page = Self.text(r.body)
@@ -267,7 +273,7 @@ struct ConsoleRouteTests {
                 let page = Self.text(r.body)
                 #expect(page.contains("mỗi ngày lúc 09:00<br><code>0 9 * * *</code>"), "birthday's schedule in words")
                 #expect(page.contains("xét từng đơn hàng đúng lúc đến hạn"), "every-minute jobs act on orders")
-                #expect(page.contains("<li>T3 01/12 09:00</li>"), "next runs in shop time with the weekday")
+                #expect(page.contains("<li>T3 01/12/2026 09:00</li>"), "next runs in shop time with the weekday and the year")
                 #expect(page.contains("ngày 1/1 âm lịch, 3 ngày trước, lúc 09:00, rải đều trong 2h"), "a campaign's occasion in words")
                 #expect(page.contains("ngày 8/3 hằng năm"), "a yearly date in words")
                 let broken = try #require(page.range(of: "id=\"job-post-sale-checkin\"")).upperBound
@@ -292,17 +298,26 @@ struct ConsoleRouteTests {
             try Outbox(store: store).enqueue(keys: [key], job: "payment-reminder", customerId: "C001", orderIds: ["D01"], reminder: 1,
                                              renderings: rendering, dueAt: now, now: now)
         }
-        for m in try Outbox(store: store).claimDue(now: now, limit: 2) { try Outbox(store: store).markDead(m.id, error: "provider refused: blocked number", now: now) }
+        // The first gave up on a provider that was down (a retry can help), the second was refused
+        // for its recipient (a retry of the same message cannot).
+        for m in try Outbox(store: store).claimDue(now: now, limit: 2) {
+            try Outbox(store: store).markDead(m.id, error: m.id == 1 ? "gave up after 6 attempts: connect timeout" : "provider refused: blocked number", now: now)
+        }
         try await Application(router: router).test(.router) { client in
             let viewer = try await Self.logIn(client, "minh", "mat-khau-minh")
             let viewerToken = try await client.execute(uri: "/console/outbox", method: .get, headers: viewer) { r in
                 let page = Self.text(r.body)
-                #expect(page.contains("provider refused: blocked number") && !page.contains("/retry\""), "a viewer sees no buttons")
+                #expect(page.contains("Đã thử 6 lần mà nhà cung cấp vẫn không nhận") && page.contains("Nhà cung cấp từ chối người nhận này"),
+                        "each failure said as what it means")
+                #expect(!page.contains("/retry\"") && !page.contains("/drop?"), "a viewer sees no buttons")
                 return try #require(Self.csrf(page))
+            }
+            try await client.execute(uri: "/console/outbox/2", method: .get, headers: viewer) { r in
+                #expect(Self.text(r.body).contains("provider refused: blocked number"), "the provider's answer is kept for the record")
             }
             try await client.execute(uri: "/console/outbox?lang=vi", method: .get, headers: viewer) { r in
                 let page = Self.text(r.body)
-                #expect(page.contains("gửi không được: 2 · ") && page.contains("<td>gửi không được</td>") && !page.contains("dead"),
+                #expect(page.contains("gửi không được: 2 · ") && page.contains(">gửi không được</td>") && !page.contains("could not be sent"),
                         "states in the page's language, the counts without a trailing dot: \(page)")
             }
             var form = Self.form(viewer)
@@ -311,22 +326,40 @@ struct ConsoleRouteTests {
             }
             let editor = try await Self.logIn(client, "lan", "mat-khau-lan")
             let token = try await client.execute(uri: "/console/outbox", method: .get, headers: editor) { r in
-                #expect(Self.text(r.body).contains("/console/outbox/1/retry"))
-                return try #require(Self.csrf(Self.text(r.body)))
+                let page = Self.text(r.body)
+                #expect(page.contains("/console/outbox/1/retry") && !page.contains("/console/outbox/2/retry"), "no retry where it cannot help")
+                #expect(page.contains("/console/outbox/2/drop?"), "dropping asks first, on its own page")
+                return try #require(Self.csrf(page))
+            }
+            try await client.execute(uri: "/console/outbox/2/drop?back=%2Fconsole%2Foutbox%3Fstate%3Ddead", method: .get, headers: editor) { r in
+                let page = Self.text(r.body)
+                #expect(page.contains("Bỏ tin này?") && page.contains("action=\"/console/outbox/2/drop?lang=vi\""), "the question before a drop")
+                #expect(page.contains("name=\"back\" value=\"/console/outbox?state=dead\""), "and the list to come back to")
             }
             form = Self.form(editor)
             try await client.execute(uri: "/console/outbox/1/retry", method: .post, headers: form, body: ByteBuffer(string: "")) { r in
                 #expect(r.status == .forbidden, "no token, no retry")
             }
             try await client.execute(uri: "/console/outbox/1/retry", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(token)")) { r in
-                #expect(r.status == .seeOther)
+                #expect(r.status == .seeOther && r.headers[.location] == "/console/outbox?done=retried&id=1")
             }
-            try await client.execute(uri: "/console/outbox/2/drop", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(token)")) { r in
-                #expect(r.status == .seeOther)
+            try await client.execute(uri: "/console/outbox?done=retried&id=1", method: .get, headers: editor) { r in
+                #expect(Self.text(r.body).contains("Tin #1 đã được xếp lại và sẽ được gửi ngay."), "a line says what happened")
+            }
+            try await client.execute(uri: "/console/outbox/2/drop", method: .post, headers: form,
+                                     body: ByteBuffer(string: "csrf=\(token)&back=%2Fconsole%2Foutbox%3Fstate%3Ddead")) { r in
+                #expect(r.status == .seeOther && r.headers[.location] == "/console/outbox?state=dead&done=dropped&id=2", "back to the list it came from")
+            }
+            try await client.execute(uri: "/console/outbox/2/drop", method: .post, headers: form,
+                                     body: ByteBuffer(string: "csrf=\(token)&back=https://elsewhere.example/")) { r in
+                #expect(r.headers[.location] == "/console/outbox?done=drop_refused&id=2&state_was=cancelled", "never back to another site")
+            }
+            try await client.execute(uri: "/console/outbox?done=drop_refused&id=2&state_was=cancelled", method: .get, headers: editor) { r in
+                #expect(Self.text(r.body).contains("Không bỏ được tin #2: tin đang ở tình trạng “đã hủy”."))
             }
             try await client.execute(uri: "/console/audit", method: .get, headers: editor) { r in
                 let rows = Self.rows(Self.text(r.body))
-                #expect(rows.contains { $0.hasSuffix("| lan | drop | outbox 2 |") } && rows.contains { $0.hasSuffix("| lan | retry | outbox 1 |") }, "\(rows)")
+                #expect(rows.contains { $0.hasSuffix("| lan | bỏ tin | outbox 2 |") } && rows.contains { $0.hasSuffix("| lan | gửi lại | outbox 1 |") }, "\(rows)")
                 #expect(!rows.contains { $0.contains("minh") }, "the refused attempt changed nothing")
             }
         }
@@ -437,7 +470,7 @@ struct ConsoleRouteTests {
             #expect(try String(contentsOf: file, encoding: .utf8) == original)
             try await client.execute(uri: "/console/audit?lang=en", method: .get, headers: editor) { r in
                 let rows = Self.rows(Self.text(r.body))
-                #expect(rows.contains { $0.contains("| lan | revert | jobs/payment-reminder.json | to \(version)") }, "\(rows)")
+                #expect(rows.contains { $0.contains("| lan | revert | jobs/payment-reminder.json | restored the version of \(version)") }, "\(rows)")
                 #expect(rows.contains { $0.contains("| lan | save | jobs/payment-reminder.json | 1 line(s) changed") }, "\(rows)")
             }
         }
@@ -485,7 +518,7 @@ struct ConsoleRouteTests {
             try await client.execute(uri: "/console/jobs/payment-reminder/test", method: .post, headers: Self.form(editor), body: Self.encoded(send)) { r in
                 #expect(r.status == .tooManyRequests, "2 a minute")
             }
-            try await client.execute(uri: "/console/audit", method: .get, headers: editor) { r in
+            try await client.execute(uri: "/console/audit?lang=en", method: .get, headers: editor) { r in
                 let rows = Self.rows(Self.text(r.body)).filter { $0.contains("| test send |") }
                 #expect(rows.count == 2 && rows.allSatisfy { $0.contains("variant 1 for C001 by sms to +84912000999: sent") }, "\(rows)")
             }

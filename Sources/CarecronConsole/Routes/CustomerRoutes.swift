@@ -1,3 +1,4 @@
+import CarecronStorage
 import Foundation
 import Hummingbird
 
@@ -8,12 +9,24 @@ struct CustomerRoutes<Parent: RequestContext> {
     var routes: RouteCollection<ConsoleContext<Parent>> {
         let routes = console.signedInRoutes(Parent.self)
         let environment = console.environment, views = console.views
+        // The search box of every page: one match opens that customer, several are listed.
+        routes.get("customers") { request, context in
+            let language = Views.language(request), words = views.scheduleWords(language)
+            let query = Console.parameters(request)["q"]?.trimmingCharacters(in: .whitespaces) ?? ""
+            let matches = query.isEmpty ? [] : try await environment.store.searchCustomers(query, limit: 50)
+            if matches.count == 1 { return Console.redirect(to: "/console/customers/\(matches[0].id)", keeping: request) }
+            let model = SearchModel(query: query, none: matches.isEmpty && !query.isEmpty, matches: matches.map { m in
+                SearchModel.Match(id: m.id, name: m.name, phone: m.phone ?? "", email: m.email ?? "", matched: words.word("search_by_\(m.matched.rawValue)"))
+            })
+            return views.page("search", model, language: language, session: try context.signedIn)
+        }
         routes.get("customers/:id") { request, context in
             let id = try context.parameters.require("id")
             let (config, jobs) = await environment.current()
             let language = Views.language(request), session = try context.signedIn
             let page = CustomerPage(config: config, jobs: jobs, store: environment.store, words: views.scheduleWords(language))
-            guard let model = try await page.model(id: id, today: config.clock.localDate(of: environment.clock.now())) else {
+            let now = environment.clock.now()
+            guard let model = try await page.model(id: id, today: config.clock.localDate(of: now), now: now, parameters: Console.parameters(request)) else {
                 return console.notFound(id, language, session)
             }
             return views.page("customer", model, language: language, session: session)

@@ -55,7 +55,7 @@ struct JobsRoutes<Parent: RequestContext> {
                 return console.notFound(form["version"] ?? name, Views.language(request), try context.signedIn)
             }
             return try await save(request, context, text: text, base: JobFiles.fingerprint(files.read(name) ?? ""),
-                                  action: "revert", detail: "to \(version)")
+                                  action: "revert", detail: Sentence("audit.restored_from", ["at": .text(version)]))
         }
         routes.post("jobs/:name/test") { request, context in try await testSend(request, context) }
         return routes
@@ -69,7 +69,7 @@ struct JobsRoutes<Parent: RequestContext> {
     /// changed on disk meanwhile is shown, not overwritten), the old one kept in the history;
     /// then the service reloads and the audit log says who did it.
     func save(_ request: Request, _ context: ConsoleContext<Parent>, text: String, base: String, action: String,
-              detail: String = "") async throws -> Response {
+              detail: Sentence? = nil) async throws -> Response {
         let name = try context.parameters.require("name")
         let (config, jobs) = await environment.current()
         let language = Views.language(request), session = try context.signedIn
@@ -95,7 +95,7 @@ struct JobsRoutes<Parent: RequestContext> {
         case .missing: return console.notFound(name, language, session)
         }
         let changed = Console.changedLines(previous, text)
-        try await console.audit(session, action, "jobs/\(name).json", detail.isEmpty ? "\(changed) line(s) changed" : detail)
+        try await console.audit(session, action, "jobs/\(name).json", detail ?? Sentence("audit.lines_changed", ["n": .number(changed)]))
         await environment.reload()
         return Response.redirect(to: "/console/jobs/\(name)/edit?saved=1&lang=\(language.rawValue)")
     }
@@ -114,23 +114,29 @@ struct JobsRoutes<Parent: RequestContext> {
         var model = try await editor(config, jobs, language).model(name: name, text: text, base: JobFiles.fingerprint(text), now: now)
         let status: HTTPResponse.Status
         do {
-            let variant = (form["variant"].flatMap { Int($0) } ?? 1) - 1
+            let variant = form["variant"].flatMap { Int($0) }.map { $0 - 1 }
             let channel = form["channel"].flatMap(ChannelKind.init(rawValue:)) ?? job.channels[0]
             let customer = form["customer"] ?? "", recipient = form["recipient"] ?? ""
             let perMinute = config.console.testSendsPerMinute
             let limiter = console.testSends
-            let (rendering, outcome) = try await TestSend(config: config, store: environment.store)
-                .send(job: job, variant: variant, customerId: customer, channel: channel, recipient: recipient, now: now) {
+            let (rendering, outcome, plan) = try await TestSend(config: config, store: environment.store)
+                .send(job: job, jobs: jobs, variant: variant, customerId: customer, channel: channel, recipient: recipient, now: now) {
                     await limiter.allow(session.user, now: now, perMinute: perMinute)
                 }
-            let detail = "variant \(variant + 1) for \(customer) by \(channel.rawValue) to \(rendering.to): \(outcome)"
+            let detail = Sentence("test.detail", ["variant": .number(plan.variant + 1), "customer": .text(customer), "channel": .text(channel.rawValue),
+                                                  "to": .text(rendering.to), "outcome": .sentences([outcome.sentence])])
             try await console.audit(session, "test send", "jobs/\(name).json", detail)
-            model.testResult = "\(outcome)"
+            model.testResult = views.scheduleWords(language).say(outcome.sentence)
             model.testMessage = MessageView(rendering)
+            let words = views.scheduleWords(language)
+            model.testComposition = plan.planned
+                ? words.word("test_as_planned", ["at": words.instant(plan.at, clock: config.clock), "orders": plan.orders.map(\.id).joined(separator: ", "),
+                                                 "variant": String(plan.variant + 1)])
+                : words.word("test_not_planned")
             if case .sent = outcome { model.testSent = true }
             status = .ok
         } catch let refusal as TestSend.Refusal {
-            model.testResult = refusal.reason
+            model.testResult = views.scheduleWords(language).say(refusal.reason)
             status = .badRequest
         } catch is TestSend.Limited {
             model.testResult = "\(config.console.testSendsPerMinute)/min"

@@ -11,16 +11,19 @@ struct PlanRoutes<Parent: RequestContext> {
         routes.get("plan") { request, context in
             let (config, jobs) = await environment.current()
             let today = config.clock.localDate(of: environment.clock.now())
-            let query = PlanPage.Query(Console.parameters(request), today: today)
-            let model = try await PlanPage(config: config, jobs: jobs, store: environment.store).model(query)
-            return views.page("plan", model, language: Views.language(request), session: try context.signedIn)
+            var query = PlanPage.Query(Console.parameters(request), today: today)
+            try await query.findCustomers(in: environment.store)
+            let language = Views.language(request)
+            let model = try await PlanPage(config: config, jobs: jobs, store: environment.store, words: views.scheduleWords(language))
+                .model(query, now: environment.clock.now())
+            return views.page("plan", model, language: language, session: try context.signedIn)
         }
         routes.get("plan/message") { request, context in
             let (config, jobs) = await environment.current()
             let language = Views.language(request), session = try context.signedIn
             let parameters = Console.parameters(request)
             let query = PlanPage.Query(parameters, today: config.clock.localDate(of: environment.clock.now()))
-            let page = PlanPage(config: config, jobs: jobs, store: environment.store)
+            let page = PlanPage(config: config, jobs: jobs, store: environment.store, words: views.scheduleWords(language))
             guard let key = parameters["key"], let model = try await page.message(key: key, query) else {
                 return console.notFound(parameters["key"] ?? "", language, session)
             }

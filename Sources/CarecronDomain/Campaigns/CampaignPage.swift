@@ -15,16 +15,16 @@ public struct CampaignPage: Sendable {
 public enum SkipCategory: String, Sendable, CaseIterable, Comparable {
     case optedOut = "opted_out", cap, noAddress = "no_address", late, noVariant = "no_variant", quietHours = "quiet_hours", other
 
-    /// From the planner's reason: the reasons are its own sentences.
-    init?(reason: String) {
-        switch reason {
-        case let r where r.hasPrefix("the customer opted out"): self = .optedOut
-        case let r where r.hasPrefix("marketing cap"): self = .cap
-        case let r where r.hasPrefix("no address"): self = .noAddress
-        case let r where r.hasPrefix("too late"): self = .late
-        case let r where r.hasPrefix("no template variant"): self = .noVariant
-        case let r where r.hasPrefix("quiet hours: moved"): return nil   // moved, still sent
-        case let r where r.hasPrefix("quiet hours"): self = .quietHours
+    /// From the planner's reason, by its catalogue code.
+    init?(reason: Sentence) {
+        switch reason.code {
+        case "skip.opted_out_all", "skip.opted_out_marketing": self = .optedOut
+        case "skip.cap_moved", "skip.cap_dropped", "skip.cap_yielded": self = .cap
+        case "skip.no_address": self = .noAddress
+        case "skip.campaign_too_late": self = .late
+        case "skip.no_variant_for_tier": self = .noVariant
+        case "skip.quiet_moved": return nil   // moved, still sent
+        case "skip.quiet_dropped": self = .quietHours
         default: self = .other
         }
     }
@@ -58,13 +58,13 @@ extension CarePlanner {
         for e in candidates {
             let m = composed(e)
             if m.problem != nil || m.kind == .skip {
-                decisions.skipped.append(m.kind == .skip ? m : m.skipped("no address for any channel (\(job.channels.map(\.rawValue).joined(separator: ", ")))"))
+                decisions.skipped.append(m.kind == .skip ? m : m.skipped(Sentence("skip.no_address", ["channels": .channels(job.channels)])))
             } else {
                 page.messages.append(m)
             }
         }
         for s in decisions.skipped {
-            guard let reason = s.reason, let category = SkipCategory(reason: reason) else { continue }
+            guard let reason = s.because, let category = SkipCategory(reason: reason) else { continue }
             page.skipped[category, default: 0] += 1
             if explain { page.skips.append(s) }
         }

@@ -234,12 +234,12 @@ public struct CampaignRules: JobRules, AudienceSending {
             guard let due = span.deliverable(job, at: at, customerId: customer.id, orders: []) else { continue }
             guard due <= o.deadline else {
                 span.skip(job, customerId: customer.id, orders: [], at: due,
-                          "too late: the campaign's time to send ended at \(InstantFormat.format(o.deadline, clock: policy.clock))")
+                          Sentence("skip.campaign_too_late", ["at": .at(o.deadline, policy.clock)]))
                 continue
             }
             let tier = policy.tier(named: customer.facts.tier) ?? policy.tier(forSpend: 0)
             guard let variant = Self.variant(job, tier: tier, policy: policy) else {
-                span.skip(job, customerId: customer.id, orders: [], at: due, "no template variant for tier \(tier?.name ?? "none")")
+                span.skip(job, customerId: customer.id, orders: [], at: due, Sentence("skip.no_variant_for_tier", ["tier": tier.map { .text($0.name) } ?? .word("tier.none")]))
                 continue
             }
             var e = span.planner.event(job, customer: customer, orders: [], at: due, tier: tier, variant: variant, keys: [o.key(customer.id)])

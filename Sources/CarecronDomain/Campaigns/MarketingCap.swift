@@ -14,7 +14,7 @@ public enum MarketingCap {
         return before < cap && after < cap
     }
 
-    public static func yieldedReason(_ cap: Int) -> String {
-        "marketing cap reached (\(cap) in 24 h): another advertising message to this customer within 24 h goes first"
+    public static func yieldedReason(_ cap: Int) -> Sentence {
+        Sentence("skip.cap_yielded", ["cap": .number(cap)])
     }
 }

@@ -28,8 +28,8 @@ public struct CodConfirmationRules: JobRules {
 
     public var concernsOwnOrder: Bool { true }
 
-    public func reasonToCancel(_ order: OrderAtSending, now: Date) -> String? {
-        if let delivered = order.deliveredAt, delivered <= now { return "order \(order.id) was already delivered" }
+    public func reasonToCancel(_ order: OrderAtSending, now: Date) -> Sentence? {
+        if let delivered = order.deliveredAt, delivered <= now { return Sentence("cancel.order_delivered", ["order": .text(order.id)]) }
         return nil
     }
 
@@ -49,14 +49,14 @@ public struct CodConfirmationRules: JobRules {
             guard order.isCashOnDelivery else { return nil }
             let due = max(order.placedAt.addingTimeInterval(sendAfter.interval), order.knownAt)
             if order.isWithdrawn {
-                span.skip(job, customerId: order.customerId, orders: [order], at: due, "order \(order.id) was \(order.status.rawValue)")
+                span.skip(job, customerId: order.customerId, orders: [order], at: due, .withdrawn(order))
                 return nil
             }
             guard span.reaches(span.input.customers[order.customerId], job, customerId: order.customerId, orders: [order], at: due),
                   let customer = span.input.customers[order.customerId],
                   let at = span.deliverable(job, at: due, customerId: order.customerId, orders: [order]) else { return nil }
             if let delivered = order.deliveredAt, delivered <= at {
-                span.skip(job, customerId: order.customerId, orders: [order], at: at, "order \(order.id) was delivered before the confirmation")
+                span.skip(job, customerId: order.customerId, orders: [order], at: at, Sentence("skip.delivered_before_confirmation", ["order": .text(order.id)]))
                 return nil
             }
             return span.planner.event(job, customer: customer, orders: [order], at: at, variant: 0, keys: ["\(job.name):\(order.id)"])

@@ -53,7 +53,7 @@ public protocol JobRules: Sendable {
     /// At sending, about one of the message's orders as it is now: why the message is no longer
     /// wanted for it, or nil. (A withdrawn order, a missing customer and opt-outs are checked for
     /// every job, in `StillWanted`.)
-    func reasonToCancel(_ order: OrderAtSending, now: Date) -> String?
+    func reasonToCancel(_ order: OrderAtSending, now: Date) -> Sentence?
 
     /// Variables only this type's messages have (added to the shared ones before rendering).
     func addVariables(_ vars: inout [String: Any], at: Date, clock: ShopClock)
@@ -87,7 +87,7 @@ extension JobRules {
     public func replay(_ job: JobDefinition, shop: CarePolicy) -> TimeInterval {
         takesSchedule ? TimeInterval(job.schedule.longestDayGap) * 86_400 : 0
     }
-    public func reasonToCancel(_ order: OrderAtSending, now: Date) -> String? { nil }
+    public func reasonToCancel(_ order: OrderAtSending, now: Date) -> Sentence? { nil }
     public func addVariables(_ vars: inout [String: Any], at: Date, clock: ShopClock) {}
     public var waitsForMarketingCap: Bool { true }
     public var concernsOwnOrder: Bool { false }
@@ -117,7 +117,7 @@ public struct PlanningSpan {
 
     /// Records a candidate the rules considered and did not send at `at`, and why.
     func skip(_ job: JobDefinition, customerId: String, orders: @autoclosure () -> [OrderSnapshot], at: @autoclosure () -> Date,
-              _ reason: @autoclosure () -> String) {
+              _ reason: @autoclosure () -> Sentence) {
         guard let decisions else { return }
         decisions.skipped.append(PlannedEvent(at: at(), job: job, kind: .message, customerId: customerId, orders: orders(), keys: [])
             .skipped(reason()))
@@ -127,12 +127,12 @@ public struct PlanningSpan {
     func reaches(_ customer: CustomerSnapshot?, _ job: JobDefinition, customerId: String, orders: @autoclosure () -> [OrderSnapshot],
                  at: @autoclosure () -> Date) -> Bool {
         guard let customer else {
-            skip(job, customerId: customerId, orders: orders(), at: at(), "customer \(customerId) is not in the store")
+            skip(job, customerId: customerId, orders: orders(), at: at(), Sentence("skip.customer_unknown", ["customer": .text(customerId)]))
             return false
         }
         if customer.accepts(job.purpose) { return true }
         skip(job, customerId: customerId, orders: orders(), at: at(),
-             customer.optOut == .all ? "the customer opted out of all messages" : "the customer opted out of marketing")
+             Sentence(customer.optOut == .all ? "skip.opted_out_all" : "skip.opted_out_marketing"))
         return false
     }
 
@@ -143,9 +143,9 @@ public struct PlanningSpan {
         if decisions != nil {
             let due = downtime.resume(at: t)
             if let at, at > due {
-                skip(job, customerId: customerId, orders: orders(), at: due, "quiet hours: moved to \(InstantFormat.format(at, clock: policy.clock))")
+                skip(job, customerId: customerId, orders: orders(), at: due, Sentence("skip.quiet_moved", ["at": .at(at, policy.clock)]))
             } else if at == nil {
-                skip(job, customerId: customerId, orders: orders(), at: due, "quiet hours: the job drops what falls due then")
+                skip(job, customerId: customerId, orders: orders(), at: due, Sentence("skip.quiet_dropped"))
             }
         }
         return at

@@ -22,8 +22,8 @@ public struct OrderExpiryRules: JobRules {
     public var concernsOwnOrder: Bool { true }
     public var readsOverdueOrders: Bool { true }
 
-    public func reasonToCancel(_ order: OrderAtSending, now: Date) -> String? {
-        order.isPaid(by: now) ? "order \(order.id) was paid" : nil
+    public func reasonToCancel(_ order: OrderAtSending, now: Date) -> Sentence? {
+        order.isPaid(by: now) ? Sentence("cancel.order_paid", ["order": .text(order.id)]) : nil
     }
 
     /// An order expires a hold after its placement.
@@ -41,21 +41,20 @@ public struct OrderExpiryRules: JobRules {
             let at = span.downtime.resume(at: max(overdue ? span.from : due, order.knownAt))
             guard !order.isPaid(at: at) else {
                 // Paid after its hold ended but before the span: that story is told before it.
-                if !overdue { span.skip(job, customerId: order.customerId, orders: [order], at: at, "order \(order.id) was paid before it could expire") }
+                if !overdue { span.skip(job, customerId: order.customerId, orders: [order], at: at, Sentence("skip.paid_before_expiry", ["order": .text(order.id)])) }
                 continue
             }
             var expiry = PlannedEvent(at: at, job: job, kind: .expire, customerId: order.customerId, orders: [order],
                                       keys: ["\(job.name):\(order.id)"])
             if overdue {
                 expiry.overdue = true
-                expiry.reason = "order \(order.id) was still unpaid after its hold ended (\(InstantFormat.format(due, clock: span.policy.clock)))"
-                    + " and not expired: it expires at the first step"
+                expiry.because = Sentence("plan.expiry_overdue", ["order": .text(order.id), "at": .at(due, span.policy.clock)])
             }
             events.append(expiry)
             let late = TimeSpan(seconds: Int(at.timeIntervalSince(due)))
             if notify, late > lateness {
                 span.skip(job, customerId: order.customerId, orders: [order], at: at,
-                          "no expiry notice: it would come \(late) after order \(order.id)'s hold ended, past the job's lateness (\(lateness))")
+                          Sentence("skip.expiry_notice_late", ["late": .span(late), "order": .text(order.id), "lateness": .span(lateness)]))
                 continue
             }
             guard notify, span.reaches(span.input.customers[order.customerId], job, customerId: order.customerId, orders: [order], at: at),

@@ -62,9 +62,9 @@ public struct PaymentReminderRules: JobRules {
     /// An order's reminders run from its placement until it expires.
     public func replay(_ job: JobDefinition, shop: CarePolicy) -> TimeInterval { policy.expiresAfter.interval }
 
-    public func reasonToCancel(_ order: OrderAtSending, now: Date) -> String? {
-        if order.isPaid(by: now) { return "order \(order.id) was paid" }
-        if order.expiredAt != nil || order.status == .expired { return "order \(order.id) expired" }
+    public func reasonToCancel(_ order: OrderAtSending, now: Date) -> Sentence? {
+        if order.isPaid(by: now) { return Sentence("cancel.order_paid", ["order": .text(order.id)]) }
+        if order.expiredAt != nil || order.status == .expired { return Sentence("cancel.order_expired", ["order": .text(order.id)]) }
         return nil
     }
 
@@ -89,14 +89,14 @@ public struct PaymentReminderRules: JobRules {
             if let notBefore, policy.expiry(placedAt: order.placedAt) <= notBefore { continue }
             if order.isWithdrawn {
                 span.skip(job, customerId: order.customerId, orders: [order], at: policy.firstDue(placedAt: order.placedAt, clock: clock) ?? order.placedAt,
-                          "order \(order.id) was \(order.status.rawValue)")
+                          .withdrawn(order))
                 continue
             }
             guard span.reaches(input.customers[order.customerId], job, customerId: order.customerId, orders: [order],
                                at: policy.firstDue(placedAt: order.placedAt, clock: clock) ?? order.placedAt) else { continue }
             let sent = input.reminderSentAt
             // Only when the planner explains itself: a closure per order costs an allocation.
-            let skip: ((Date, String) -> Void)? = span.decisions == nil ? nil : { at, why in
+            let skip: ((Date, Sentence) -> Void)? = span.decisions == nil ? nil : { at, why in
                 span.skip(job, customerId: order.customerId, orders: [order], at: at, why)
             }
             sends += chain(order, span.policy, span.downtime, purpose: job.purpose, skip: skip) {
@@ -121,21 +121,21 @@ public struct PaymentReminderRules: JobRules {
     /// sent late (within lateness) still leaves `minGap` before the second. `skip` hears of
     /// each reminder not sent when due, and why (when the planner explains itself).
     func chain(_ order: OrderSnapshot, _ shop: CarePolicy, _ downtime: Downtime, purpose: Purpose,
-               skip: ((Date, String) -> Void)? = nil, sentAt: (Int) -> Date? = { _ in nil }) -> [Send] {
+               skip: ((Date, Sentence) -> Void)? = nil, sentAt: (Int) -> Date? = { _ in nil }) -> [Send] {
         var sends: [Send] = []
         var due = policy.firstDue(placedAt: order.placedAt, clock: shop.clock)
         var number = 1
         while let d = due {
             guard let at = sendingTime(due: d, order: order, shop, downtime, purpose: purpose, skip: skip) else {
-                skip?(d, "reminder #\(number): no slot left before the order expires")
+                skip?(d, Sentence("skip.no_slot", ["number": .number(number)]))
                 break
             }
             if order.isPaid(at: at) {
-                skip?(at, "reminder #\(number): order \(order.id) was paid before the slot")
+                skip?(at, Sentence("skip.paid_before_slot", ["number": .number(number), "order": .text(order.id)]))
                 break
             }
             if order.isExpired(at: at) {
-                skip?(at, "reminder #\(number): order \(order.id) expired before the slot")
+                skip?(at, Sentence("skip.expired_before_slot", ["number": .number(number), "order": .text(order.id)]))
                 break
             }
             sends.append(Send(order: order, number: number, at: at))
@@ -149,7 +149,7 @@ public struct PaymentReminderRules: JobRules {
     /// When a reminder due at `due` actually goes out: on time, or late within `lateness`, or at
     /// the next slot; never in quiet hours, never at or after expiry.
     func sendingTime(due: Date, order: OrderSnapshot, _ shop: CarePolicy, _ downtime: Downtime, purpose: Purpose,
-                     skip: ((Date, String) -> Void)? = nil) -> Date? {
+                     skip: ((Date, Sentence) -> Void)? = nil) -> Date? {
         var due = due
         var quiet: Date?
         for _ in 0..<16 {
@@ -161,7 +161,7 @@ public struct PaymentReminderRules: JobRules {
                 due = policy.nextSlot(atOrAfter: shop.nextAllowed(purpose, atOrAfter: at), clock: shop.clock)
                 continue
             }
-            if let quiet, let skip { skip(quiet, "quiet hours: moved to \(InstantFormat.format(at, clock: shop.clock))") }
+            if let quiet, let skip { skip(quiet, Sentence("skip.quiet_moved", ["at": .at(at, shop.clock)])) }
             return at
         }
         return nil

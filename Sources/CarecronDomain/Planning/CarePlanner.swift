@@ -59,7 +59,7 @@ public struct CarePlanner: Sendable {
             // A disabled job's candidates, each with that reason.
             let quiet = PlanningSpan(planner: self, input: input, from: from, to: end, start: start, downtime: downtime, decisions: nil)
             for job in jobs where !job.enabled {
-                decisions.skipped += job.rules.plan(job, quiet).map { $0.skipped("job \(job.name) is disabled") }
+                decisions.skipped += job.rules.plan(job, quiet).map { $0.skipped(Sentence("skip.job_disabled", ["job": .text(job.name)])) }
             }
         }
         let yielding = Set(jobs.filter { $0.rules.audienceSending != nil }.map(\.name))
@@ -153,9 +153,9 @@ public struct CarePlanner: Sendable {
                 later.at = policy.nextAllowed(.marketing, atOrAfter: oldest.addingTimeInterval(Self.marketingCapWindow))
                 postponed.append(later)
                 postponed.sort(by: Self.timeOrder)
-                if explain { out.append(e.skipped("marketing cap reached (\(policy.marketingDailyCap) in 24 h): moved to \(InstantFormat.format(later.at, clock: policy.clock))")) }
+                if explain { out.append(e.skipped(Sentence("skip.cap_moved", ["cap": .number(policy.marketingDailyCap), "at": .at(later.at, policy.clock)]))) }
             } else if explain {
-                out.append(e.skipped("marketing cap reached (\(policy.marketingDailyCap) in 24 h): dropped, a greeting is never late"))
+                out.append(e.skipped(Sentence("skip.cap_dropped", ["cap": .number(policy.marketingDailyCap)])))
             }
         }
         return out
@@ -215,7 +215,7 @@ public struct CarePlanner: Sendable {
             }
         } else {
             e.problem = "no contact for \(d.job.channels.map(\.rawValue).joined(separator: ", "))"
-            if explain { e = e.skipped("no address for any channel (\(d.job.channels.map(\.rawValue).joined(separator: ", ")))") }
+            if explain { e = e.skipped(Sentence("skip.no_address", ["channels": .channels(d.job.channels)])) }
         }
         return e
     }

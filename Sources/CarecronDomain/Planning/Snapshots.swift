@@ -201,7 +201,9 @@ public struct PlannedEvent: Sendable {
     /// Why nothing can be sent, if so (no contact for any of the job's channels).
     public var problem: String?
     /// Why a `skip` was not sent then (or why an expiry happens when it does).
-    public var reason: String?
+    public var because: Sentence?
+    /// The same in English (the log, the CLI, `simulate --explain`).
+    public var reason: String? { because?.description }
     /// An expiry of an order whose hold had ended before the span and that no step had expired.
     public var overdue = false
     /// The campaign occasion it belongs to ("tet-greeting:2027-02-06"), for pausing and counting.
@@ -231,10 +233,10 @@ public struct PlannedEvent: Sendable {
     public var orderId: String? { orderIds.first }
 
     /// This candidate as one the rules did not send then, and why.
-    func skipped(_ why: String) -> PlannedEvent {
+    func skipped(_ why: Sentence) -> PlannedEvent {
         var e = self
         e.kind = .skip
-        e.reason = why
+        e.because = why
         e.draft = nil
         e.keys = []
         return e

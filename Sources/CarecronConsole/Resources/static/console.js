@@ -20,3 +20,29 @@
     timer = setTimeout(check, 500);
   });
 })();
+
+// The test-send form offers only the channels the chosen address can carry: an email address
+// takes email, a phone number SMS and Zalo, a zalo: id Zalo; a webhook takes any.
+(function () {
+  "use strict";
+  var recipient = document.getElementById("test-recipient");
+  var channel = document.getElementById("test-channel");
+  if (!recipient || !channel) { return; }
+  function fits(address, name) {
+    if (name === "webhook") { return true; }
+    if (address.indexOf("@") >= 0) { return name === "email"; }
+    if (address.indexOf("zalo:") === 0) { return name === "zalo"; }
+    return name === "sms" || name === "zalo";
+  }
+  function offer() {
+    var address = recipient.value, first = null;
+    Array.prototype.forEach.call(channel.options, function (o) {
+      o.disabled = !fits(address, o.value);
+      o.hidden = o.disabled;
+      if (!o.disabled && first === null) { first = o; }
+    });
+    if (channel.selectedOptions.length && channel.selectedOptions[0].disabled && first) { first.selected = true; }
+  }
+  recipient.addEventListener("change", offer);
+  offer();
+})();

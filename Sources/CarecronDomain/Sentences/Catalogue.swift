@@ -1,0 +1,194 @@
+import Foundation
+
+/// Every sentence carecron says to a person about what it did or did not do, by code, in
+/// Vietnamese and English. `{name}` is a value of the sentence. A code that is missing here
+/// says itself (a test fails on it), never an empty line.
+public enum Catalogue {
+    public static func template(_ code: String, _ language: Language) -> String {
+        guard let entry = entries[code] else { return code }
+        return language == .vi ? entry.vi : entry.en
+    }
+
+    public static func has(_ code: String) -> Bool { entries[code] != nil }
+
+    public struct Entry: Sendable {
+        public let vi: String
+        public let en: String
+    }
+
+    public static var all: [(code: String, entry: Entry)] { entries.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+
+    static let entries: [String: Entry] = [
+        // Why a candidate was not sent then (the plan's reasons, `simulate --explain`).
+        "skip.job_disabled": .init(vi: "Công việc {job} đang tắt", en: "job {job} is disabled"),
+        "skip.customer_unknown": .init(vi: "Không có khách hàng {customer} trong dữ liệu", en: "customer {customer} is not in the store"),
+        "skip.opted_out_all": .init(vi: "Khách đã từ chối nhận mọi tin nhắn", en: "the customer opted out of all messages"),
+        "skip.opted_out_marketing": .init(vi: "Khách đã từ chối nhận tin quảng cáo", en: "the customer opted out of marketing"),
+        "skip.no_address": .init(vi: "Khách không có địa chỉ nhận cho kênh nào của công việc ({channels})",
+                                 en: "no address for any channel ({channels})"),
+        "skip.quiet_moved": .init(vi: "Rơi vào giờ yên lặng: dời sang {at}", en: "quiet hours: moved to {at}"),
+        "skip.quiet_dropped": .init(vi: "Rơi vào giờ yên lặng: công việc này bỏ tin đến hạn lúc đó",
+                                    en: "quiet hours: the job drops what falls due then"),
+        "skip.cap_moved": .init(vi: "Đã đủ {cap} tin quảng cáo trong 24 giờ: dời sang {at}",
+                                en: "marketing cap reached ({cap} in 24 h): moved to {at}"),
+        "skip.cap_dropped": .init(vi: "Đã đủ {cap} tin quảng cáo trong 24 giờ: bỏ, lời chúc không gửi muộn",
+                                  en: "marketing cap reached ({cap} in 24 h): dropped, a greeting is never late"),
+        "skip.cap_yielded": .init(vi: "Đã đủ {cap} tin quảng cáo trong 24 giờ: một tin quảng cáo khác cho khách này được gửi trước",
+                                  en: "marketing cap reached ({cap} in 24 h): another advertising message to this customer within 24 h goes first"),
+        "skip.order_withdrawn": .init(vi: "Đơn {order} đã {status}", en: "order {order} was {status}"),
+        "skip.delivered_before_confirmation": .init(vi: "Đơn {order} đã giao trước khi kịp xác nhận",
+                                                    en: "order {order} was delivered before the confirmation"),
+        "skip.paid_before_expiry": .init(vi: "Đơn {order} đã thanh toán trước khi hết hạn", en: "order {order} was paid before it could expire"),
+        "skip.expiry_notice_late": .init(vi: "Không báo hết hạn: tin sẽ đến muộn {late} sau khi đơn {order} hết thời gian giữ, quá mức cho phép ({lateness})",
+                                         en: "no expiry notice: it would come {late} after order {order}'s hold ended, past the job's lateness ({lateness})"),
+        "skip.no_slot": .init(vi: "Nhắc lần {number}: không còn giờ gửi nào trước khi đơn hết hạn",
+                              en: "reminder #{number}: no slot left before the order expires"),
+        "skip.paid_before_slot": .init(vi: "Nhắc lần {number}: đơn {order} đã thanh toán trước giờ gửi",
+                                       en: "reminder #{number}: order {order} was paid before the slot"),
+        "skip.expired_before_slot": .init(vi: "Nhắc lần {number}: đơn {order} đã hết hạn trước giờ gửi",
+                                          en: "reminder #{number}: order {order} expired before the slot"),
+        "skip.campaign_too_late": .init(vi: "Quá muộn: thời gian gửi của chiến dịch đã hết lúc {at}",
+                                        en: "too late: the campaign's time to send ended at {at}"),
+        "skip.no_variant_for_tier": .init(vi: "Không có mẫu tin nào cho hạng {tier}", en: "no template variant for tier {tier}"),
+        "skip.campaign_paused": .init(vi: "Chiến dịch đang tạm dừng", en: "the campaign is paused"),
+        "skip.campaign_cancelled": .init(vi: "Chiến dịch đã bị hủy", en: "the campaign was cancelled"),
+        "plan.expiry_overdue": .init(vi: "Đơn {order} vẫn chưa thanh toán khi hết thời gian giữ ({at}) và chưa hết hạn: hết hạn ở lần chạy đầu tiên",
+                                     en: "order {order} was still unpaid after its hold ended ({at}) and not expired: it expires at the first step"),
+        "tier.none": .init(vi: "không hạng", en: "none"),
+
+        // An order's status inside a sentence.
+        "order_status.pending": .init(vi: "chờ thanh toán", en: "pending"),
+        "order_status.paid": .init(vi: "thanh toán", en: "paid"),
+        "order_status.delivered": .init(vi: "giao", en: "delivered"),
+        "order_status.cancelled": .init(vi: "hủy", en: "cancelled"),
+        "order_status.returned": .init(vi: "trả lại", en: "returned"),
+        "order_status.expired": .init(vi: "hết hạn", en: "expired"),
+
+        // Why the outbox cancelled a message at the moment of sending.
+        "cancel.too_late": .init(vi: "Quá muộn: thời gian gửi đã hết lúc {at}", en: "too late: its time to send ended at {at}"),
+        "cancel.customer_gone": .init(vi: "Khách hàng {customer} không còn trong dữ liệu", en: "customer {customer} no longer exists"),
+        "cancel.opted_out_all": .init(vi: "Khách đã từ chối nhận mọi tin nhắn", en: "customer opted out of all messages"),
+        "cancel.opted_out_marketing": .init(vi: "Khách đã từ chối nhận tin quảng cáo", en: "customer opted out of marketing"),
+        "cancel.order_gone": .init(vi: "Đơn hàng không còn trong dữ liệu", en: "the order no longer exists"),
+        "cancel.order_paid": .init(vi: "Đơn {order} đã thanh toán", en: "order {order} was paid"),
+        "cancel.order_expired": .init(vi: "Đơn {order} đã hết hạn", en: "order {order} expired"),
+        "cancel.order_delivered": .init(vi: "Đơn {order} đã giao", en: "order {order} was already delivered"),
+
+        // What became of one attempt (a test send's result).
+        "send.sent": .init(vi: "Đã gửi", en: "sent"),
+        "send.sent_id": .init(vi: "Đã gửi (mã của nhà cung cấp: {id})", en: "sent (provider's id {id})"),
+        "send.retry": .init(vi: "Chưa gửi được, sẽ thử lại: {why}", en: "not sent, will be tried again: {why}"),
+        "send.retry_after": .init(vi: "Chưa gửi được, sẽ thử lại sau {seconds} giây theo yêu cầu của nhà cung cấp: {why}",
+                                  en: "not sent, will be tried again in {seconds} s, as the provider asked: {why}"),
+        "send.unknown": .init(vi: "Chưa rõ kết quả (nhà cung cấp có thể đã nhận; sẽ thử lại với cùng mã chống trùng): {why}",
+                              en: "outcome unknown (the provider may have it; tried again with the same idempotency key): {why}"),
+        "send.rejected": .init(vi: "Bị từ chối với người nhận này (thử kênh tiếp theo của công việc): {why}",
+                               en: "refused for this recipient (the job's next channel is tried): {why}"),
+        "send.misconfigured": .init(vi: "Lỗi cấu hình, cần sửa config.json: {why}", en: "configuration error, fix config.json: {why}"),
+        "send.stop_sender": .init(vi: "Kênh gửi dừng lại cho tới khi cấu hình được sửa: {why}",
+                                  en: "the sender stops until its configuration is fixed: {why}"),
+
+        // A failed message, said as what it means and what to do. `permanent`: a retry cannot help.
+        "failure.phone_invalid": .init(vi: "Số điện thoại không hợp lệ — sửa số của khách rồi gửi lại",
+                                       en: "The phone number is not valid — correct the customer's number, then send again"),
+        "failure.no_zalo": .init(vi: "Số này không dùng Zalo hoặc không nhận tin từ cửa hàng — dùng kênh khác (SMS, email)",
+                                 en: "This number has no Zalo account or does not take the shop's messages — use another channel (SMS, email)"),
+        "failure.email_refused": .init(vi: "Địa chỉ email bị từ chối — sửa email của khách rồi gửi lại",
+                                       en: "The email address was refused — correct the customer's email, then send again"),
+        "failure.recipient_refused": .init(vi: "Nhà cung cấp từ chối người nhận này — kiểm tra lại số điện thoại, email của khách",
+                                           en: "The provider refused this recipient — check the customer's phone number and email"),
+        "failure.template": .init(vi: "Mẫu tin Zalo chưa được duyệt hoặc sai — sửa mẫu trong công việc rồi gửi lại",
+                                  en: "The Zalo template is not approved or wrong — fix the job's template, then send again"),
+        "failure.configuration": .init(vi: "Lỗi cấu hình kênh gửi — báo cho bộ phận kỹ thuật sửa config.json, rồi gửi lại",
+                                       en: "The sender's configuration is wrong — ask ops to fix config.json, then send again"),
+        "failure.no_sender": .init(vi: "Không có kênh gửi nào cho {channel} — báo cho bộ phận kỹ thuật", en: "No sender for {channel} — tell ops"),
+        "failure.sender_stopped": .init(vi: "Kênh gửi đang dừng (thường do mã truy cập hết hạn) — tin sẽ tự gửi lại khi kỹ thuật sửa xong",
+                                        en: "The sender is stopped (usually an expired access token) — it goes out by itself once ops fix it"),
+        "failure.temporary": .init(vi: "Nhà cung cấp tạm thời không nhận — carecron tự gửi lại, không cần làm gì",
+                                   en: "The provider is not taking messages for now — carecron tries again by itself, nothing to do"),
+        "failure.quota": .init(vi: "Đã hết hạn mức gửi trong ngày — carecron tự gửi lại khi có hạn mức mới",
+                               en: "The day's sending quota is used up — carecron tries again when it renews"),
+        "failure.unknown_outcome": .init(vi: "Chưa rõ nhà cung cấp đã nhận hay chưa — carecron gửi lại với cùng mã, khách không nhận hai lần",
+                                         en: "Unknown whether the provider took it — carecron sends again with the same key, the customer does not get it twice"),
+        "failure.gave_up": .init(vi: "Đã thử {attempts} lần mà nhà cung cấp vẫn không nhận — thử lại khi nhà cung cấp hoạt động bình thường",
+                                 en: "Tried {attempts} times and the provider still did not take it — retry once the provider works again"),
+        "failure.raw": .init(vi: "{text}", en: "{text}"),
+        "failure.cancelled": .init(vi: "Đã hủy: {why}", en: "Cancelled: {why}"),
+        "failure.other": .init(vi: "Gửi không được — xem câu trả lời của nhà cung cấp bên dưới", en: "Not sent — see the provider's answer below"),
+        "failure.permanent": .init(vi: "Gửi lại không giúp được gì", en: "Sending it again will not help"),
+        "failure.temporary_kind": .init(vi: "Lỗi tạm thời", en: "A temporary failure"),
+
+        // Why a test send was refused.
+        "test.not_allowed": .init(vi: "{recipient} không có trong danh sách người nhận thử (console.testRecipients)",
+                                  en: "{recipient} is not in console.testRecipients"),
+        "test.channel_cannot_carry": .init(vi: "Kênh {channel} không gửi tới {recipient} được", en: "{channel} cannot carry a message to {recipient}"),
+        "test.job_lacks_channel": .init(vi: "Công việc {job} không gửi qua kênh {channel}", en: "{job} does not send on {channel}"),
+        "test.no_variant": .init(vi: "Công việc {job} không có mẫu tin số {variant}", en: "{job} has no variant {variant}"),
+        "test.no_customer": .init(vi: "Không tìm thấy khách hàng “{customer}”", en: "no customer {customer}"),
+        "test.nothing_to_render": .init(vi: "Không có nội dung nào để gửi qua kênh {channel}", en: "nothing to render on {channel}"),
+        "test.no_sender": .init(vi: "Kênh {channel} chưa có cấu hình gửi", en: "channel {channel} has no sender"),
+        "test.sender_broken": .init(vi: "Không dựng được kênh gửi {sender}: {why}", en: "sender {sender} cannot be built: {why}"),
+        "test.detail": .init(vi: "Mẫu {variant} cho {customer} qua {channel} tới {to}: {outcome}",
+                             en: "variant {variant} for {customer} by {channel} to {to}: {outcome}"),
+
+        // The audit log's actions and details.
+        "audit.save": .init(vi: "lưu", en: "save"),
+        "audit.restore": .init(vi: "khôi phục", en: "restore"),
+        "audit.revert": .init(vi: "khôi phục bản cũ", en: "revert"),
+        "audit.retry": .init(vi: "gửi lại", en: "retry"),
+        "audit.retry_refused": .init(vi: "gửi lại bị từ chối", en: "retry refused"),
+        "audit.drop": .init(vi: "bỏ tin", en: "drop"),
+        "audit.drop_refused": .init(vi: "bỏ tin bị từ chối", en: "drop refused"),
+        "audit.test_send": .init(vi: "gửi thử", en: "test send"),
+        "audit.campaign_pause": .init(vi: "tạm dừng chiến dịch", en: "pause campaign"),
+        "audit.campaign_resume": .init(vi: "tiếp tục chiến dịch", en: "resume campaign"),
+        "audit.campaign_cancel": .init(vi: "hủy chiến dịch", en: "cancel campaign"),
+        "audit.campaign_create": .init(vi: "tạo chiến dịch", en: "create campaign"),
+        "audit.lines_changed": .init(vi: "{n} dòng thay đổi", en: "{n} line(s) changed"),
+        "audit.restored_from": .init(vi: "khôi phục bản lúc {at}", en: "restored the version of {at}"),
+        "audit.occasion": .init(vi: "dịp {occasion}", en: "occasion {occasion}"),
+
+        // A campaign's state.
+        "campaign_state.scheduled": .init(vi: "đã lên lịch", en: "scheduled"),
+        "campaign_state.sending": .init(vi: "đang gửi", en: "sending"),
+        "campaign_state.paused": .init(vi: "tạm dừng", en: "paused"),
+        "campaign_state.done": .init(vi: "đã xong", en: "done"),
+        "campaign_state.cancelled": .init(vi: "đã hủy", en: "cancelled"),
+        "campaign_state.disabled": .init(vi: "đang tắt", en: "disabled"),
+    ]
+}
+
+extension Catalogue {
+    /// A sentence stored in English (the outbox's errors and cancel reasons) read back into its
+    /// code and values, so that it can be said in another language: the first entry whose code
+    /// starts with one of `families` and whose English form matches the whole text.
+    public static func recognise(_ english: String, families: [String]) -> Sentence? {
+        for (code, entry) in entries where families.contains(where: code.hasPrefix) {
+            if let values = match(english, template: entry.en) { return Sentence(code, values) }
+        }
+        return nil
+    }
+
+    /// The values of `template` ("order {order} was paid") in `text`, or nil if it does not fit.
+    static func match(_ text: String, template: String) -> [String: Sentence.Value]? {
+        var names: [String] = []
+        var pattern = "^"
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            pattern += NSRegularExpression.escapedPattern(for: String(rest[..<open])) + "(.+?)"
+            names.append(String(rest[rest.index(after: open)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        pattern += NSRegularExpression.escapedPattern(for: String(rest)) + "$"
+        guard let regex = try? NSRegularExpression(pattern: pattern, options: [.dotMatchesLineSeparators]),
+              let m = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else { return nil }
+        var values: [String: Sentence.Value] = [:]
+        for (i, name) in names.enumerated() {
+            guard let r = Range(m.range(at: i + 1), in: text) else { return nil }
+            let found = String(text[r])
+            // An order's status is a word of the catalogue: said in the sentence's language.
+            values[name] = name == "status" && has("order_status.\(found)") ? .word("order_status.\(found)") : .text(found)
+        }
+        return values
+    }
+}
