@@ -36,6 +36,9 @@ struct CampaignContext {
 
     func time(_ d: Date) -> String { InstantFormat.format(d, clock: config.clock) }
 
+    /// Who acts, for the audit log: the command line and the login that ran it.
+    static var actor: String { "cli:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown") }
+
     func money(_ amount: Int) -> String {
         config.currency == "VND" ? VietnameseFormat.money(amount) : "\(amount) \(config.currency)"
     }
@@ -148,7 +151,7 @@ struct CampaignPause: AsyncParsableCommand {
 
     func run() async throws {
         let c = try await CampaignContext(options, writing: true)
-        let (o, run) = try await c.attempt { try await c.control.pause(name, now: WallClock.system.now()) }
+        let (o, run) = try await c.attempt { try await c.control.pause(name, now: WallClock.system.now(), by: CampaignContext.actor) }
         print(run.state == .paused ? "\(o.id) paused" : "\(o.id) is \(run.state.rawValue): nothing to pause")
         if run.state != .paused { throw ExitCode(1) }
     }
@@ -162,7 +165,7 @@ struct CampaignResume: AsyncParsableCommand {
 
     func run() async throws {
         let c = try await CampaignContext(options, writing: true)
-        let (o, run) = try await c.attempt { try await c.control.resume(name, now: WallClock.system.now()) }
+        let (o, run) = try await c.attempt { try await c.control.resume(name, now: WallClock.system.now(), by: CampaignContext.actor) }
         switch run?.state {
         case nil: print("\(o.id) resumed: it begins at \(c.time(o.start))")
         case .writing: print("\(o.id) resumed")
@@ -181,7 +184,7 @@ struct CampaignCancel: AsyncParsableCommand {
 
     func run() async throws {
         let c = try await CampaignContext(options, writing: true)
-        let (o, dropped) = try await c.attempt { try await c.control.cancel(name, now: WallClock.system.now()) }
+        let (o, dropped) = try await c.attempt { try await c.control.cancel(name, now: WallClock.system.now(), by: CampaignContext.actor) }
         print("\(o.id) cancelled: \(dropped) unsent message(s) dropped")
     }
 }

@@ -166,6 +166,11 @@ extension CareStore {
         for job in planner.jobs + jobs where job.enabled || planner.explain {
             for request in job.rules.audienceSending?.audiences(job, from: from, to: end, shop: planner.policy) ?? [] where input.audiences[request.key] == nil {
                 input.audiences[request.key] = try await audience(request, after: nil, limit: Int.max)
+                switch try await campaignRun(request.key)?.state {
+                case .paused: input.haltedCampaigns[request.key] = .paused
+                case .cancelled: input.haltedCampaigns[request.key] = .cancelled
+                case .writing, nil: break
+                }
             }
         }
         return input

@@ -205,15 +205,25 @@ struct CampaignTests {
         let at9 = TestSupport.instant("2027-02-03T09:00:00+07:00")
         _ = try await CampaignStep(store: store, config: config, jobs: jobs).step(now: at9)
         let before = try campaignRows(store)
-        let (_, paused) = try await control.pause("campaign-test", now: at9.addingTimeInterval(60))
+        let (_, paused) = try await control.pause("campaign-test", now: at9.addingTimeInterval(60), by: "test")
         #expect(paused.state == .paused)
         #expect(try campaignRows(store).allSatisfy { $0.state == "paused" })
         #expect(try await store.outbox.claimDue(now: at9.addingTimeInterval(3600), limit: 100).isEmpty)
-        _ = try await control.resume("campaign-test", now: at9.addingTimeInterval(660))
+        #expect(try store.recent(limit: 10).contains { $0.action == "campaign pause" && $0.user == "test" && $0.subject == "campaign campaign-test" },
+                "the audit log has the pause, whoever made it")
+        // The plan (console, simulate) shows the paused occasion as not going out, and why.
+        var planner = CarePlanner(policy: config.policy, jobs: jobs)
+        planner.explain = true
+        let from = at9.addingTimeInterval(-3600), to = at9.addingTimeInterval(86_400)
+        let planned = planner.plan(try await store.planningInput(for: planner, from: from, to: to), from: from, to: to).filter { $0.job == "campaign-test" }
+        #expect(planned.count == 20 && planned.allSatisfy { $0.kind == .skip && $0.because?.code == "skip.campaign_paused" })
+        _ = try await control.resume("campaign-test", now: at9.addingTimeInterval(660), by: "test")
+        let resumed = planner.plan(try await store.planningInput(for: planner, from: from, to: to), from: from, to: to).filter { $0.job == "campaign-test" }
+        #expect(resumed.filter { $0.kind == .message }.count == 20, "resumed, its messages are back in the plan")
         let after = try campaignRows(store)
         #expect(after.allSatisfy { $0.state == "planned" })
         #expect(after.map(\.due) == before.map { $0.due + 600 })
-        let (_, dropped) = try await control.cancel("campaign-test", now: at9.addingTimeInterval(700))
+        let (_, dropped) = try await control.cancel("campaign-test", now: at9.addingTimeInterval(700), by: "test")
         #expect(dropped == 20)
         let (_, status) = try await control.status("campaign-test", at: at9.addingTimeInterval(700))
         #expect(status.messages[.cancelled] == 20 && status.run?.state == .cancelled)

@@ -102,21 +102,34 @@ public struct CampaignControl: Sendable {
         return (o, try await store.campaignStatus(o.id))
     }
 
-    public func pause(_ name: String, now: Date) async throws -> (CampaignOccurrence, CampaignRun) {
+    /// `by`: who acts, as the audit log names them (a console user, `cli:USER`, `api`); every
+    /// change is recorded there, wherever it came from.
+    public func pause(_ name: String, now: Date, by actor: String) async throws -> (CampaignOccurrence, CampaignRun) {
         let (o, run) = try await storedOrNewRun(name, now: now)
-        return (o, try await store.pauseCampaign(run, now: now))
+        let paused = try await store.pauseCampaign(run, now: now)
+        try await audit(paused.state == .paused ? "campaign pause" : "campaign pause refused", o, by: actor, now: now)
+        return (o, paused)
     }
 
     /// The run after resuming (nil: paused before it began, it now begins at its time as if never paused).
-    public func resume(_ name: String, now: Date) async throws -> (CampaignOccurrence, CampaignRun?) {
+    public func resume(_ name: String, now: Date, by actor: String) async throws -> (CampaignOccurrence, CampaignRun?) {
         let (_, _, o) = try occasion(name, at: now)
-        return (o, try await store.resumeCampaign(o.id, now: now))
+        let run = try await store.resumeCampaign(o.id, now: now)
+        try await audit(run == nil || run?.state == .writing ? "campaign resume" : "campaign resume refused", o, by: actor, now: now)
+        return (o, run)
     }
 
     /// How many unsent messages were dropped.
-    public func cancel(_ name: String, now: Date) async throws -> (CampaignOccurrence, Int) {
+    public func cancel(_ name: String, now: Date, by actor: String) async throws -> (CampaignOccurrence, Int) {
         let (o, run) = try await storedOrNewRun(name, now: now)
-        return (o, try await store.cancelCampaign(run, now: now))
+        let dropped = try await store.cancelCampaign(run, now: now)
+        try await audit("campaign cancel", o, by: actor, now: now)
+        return (o, dropped)
+    }
+
+    func audit(_ action: String, _ o: CampaignOccurrence, by actor: String, now: Date) async throws {
+        try await store.record(AuditEntry(at: now, user: actor, action: action, subject: "campaign \(o.job)",
+                                          detail: Sentence("audit.occasion", ["occasion": .text(o.id)]).stored))
     }
 
     /// The occasion's run, or a new one for acting on it ahead of its start.

@@ -11,6 +11,11 @@ public struct CampaignPage: Sendable {
     public var skips: [PlannedEvent] = []
 }
 
+/// A campaign occasion stopped by hand.
+public enum CampaignHalt: String, Sendable {
+    case paused, cancelled
+}
+
 /// Why a candidate gets nothing, counted.
 public enum SkipCategory: String, Sendable, CaseIterable, Comparable {
     case optedOut = "opted_out", cap, noAddress = "no_address", late, noVariant = "no_variant", quietHours = "quiet_hours", other

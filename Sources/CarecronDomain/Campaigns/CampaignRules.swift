@@ -216,6 +216,12 @@ public struct CampaignRules: JobRules, AudienceSending {
     public func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent] {
         occurrences(job, from: span.from, to: span.to, clock: span.policy.clock).flatMap { o -> [PlannedEvent] in
             guard let members = span.input.audiences[o.id] else { return [] }
+            if let halt = span.input.haltedCampaigns[o.id] {
+                for customer in members {
+                    span.skip(job, customerId: customer.id, orders: [], at: o.start, Sentence(halt == .paused ? "skip.campaign_paused" : "skip.campaign_cancelled"))
+                }
+                return []
+            }
             let base = span.downtime.resume(at: o.start)
             return events(job, o, base: base, total: members.count, firstIndex: 0, members: members, span: span)
         }

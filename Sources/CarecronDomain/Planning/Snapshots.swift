@@ -94,6 +94,9 @@ public struct PlanningInput: Sendable {
     public var reminderSentAt: [String: Date]
     /// Customers chosen by a job's filter, by the request's key (`JobRules.audiences`), in id order.
     public var audiences: [String: [CustomerSnapshot]]
+    /// Campaign occasions someone paused or cancelled (by occasion id): the plan shows none of
+    /// their messages as going out, whether the pause came from the console, the CLI or the API.
+    public var haltedCampaigns: [String: CampaignHalt] = [:]
 
     public init(customers: [String: CustomerSnapshot], orders: [OrderSnapshot], reminderSentAt: [String: Date] = [:],
                 audiences: [String: [CustomerSnapshot]] = [:]) {

@@ -24,20 +24,20 @@ struct CampaignRoutes {
         }
         routes.post("/campaigns/:name/pause") { _, context in
             let (control, name) = try await control(context)
-            let (o, run) = try await attempt { try await control.pause(name, now: api.clock.now()) }
+            let (o, run) = try await attempt { try await control.pause(name, now: api.clock.now(), by: "api") }
             guard run.state == .paused else { throw APIError(.conflict, field: "state", "\(o.id) is \(run.state.rawValue): nothing to pause") }
             return try await report(control, name)
         }
         routes.post("/campaigns/:name/resume") { _, context in
             let (control, name) = try await control(context)
-            let (o, run) = try await attempt { try await control.resume(name, now: api.clock.now()) }
+            let (o, run) = try await attempt { try await control.resume(name, now: api.clock.now(), by: "api") }
             if let run, run.state != .writing { throw APIError(.conflict, field: "state", "\(o.id) is \(run.state.rawValue): nothing to resume") }
             await api.wakeup.ring()
             return try await report(control, name)
         }
         routes.post("/campaigns/:name/cancel") { _, context in
             let (control, name) = try await control(context)
-            _ = try await attempt { try await control.cancel(name, now: api.clock.now()) }
+            _ = try await attempt { try await control.cancel(name, now: api.clock.now(), by: "api") }
             return try await report(control, name)
         }
         return routes
