@@ -13,7 +13,9 @@ extension ScheduleWords {
             parts.append(word(n == 1 ? "campaign_day_\(side)" : "campaign_days_\(side)", ["n": String(n)]))
         }
         parts.append(word("campaign_at", ["time": campaign.when.time.description]))
-        if campaign.spread.seconds > 0 { parts.append(word("campaign_spread", ["spread": campaign.spread.description])) }
+        if campaign.spread.seconds > 0 {
+            parts.append(word("campaign_spread", ["spread": language == .vi ? VietnameseFormat.span(campaign.spread) : campaign.spread.description]))
+        }
         return parts.joined(separator: ", ")
     }
 

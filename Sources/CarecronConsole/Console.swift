@@ -57,6 +57,7 @@ public struct Console: Sendable {
         group.addRoutes(CustomerRoutes<Parent>(console: self).routes)
         group.addRoutes(JobsRoutes<Parent>(console: self).routes)
         group.addRoutes(OutboxRoutes<Parent>(console: self).routes)
+        group.addRoutes(CampaignRoutes<Parent>(console: self).routes)
         group.addRoutes(AuditRoutes<Parent>(console: self).routes)
     }
 
@@ -102,9 +103,16 @@ public struct Console: Sendable {
         a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
+    /// The query's parameters as a browser's GET form sends them: `+` is a space there (a
+    /// searched name "pham+thu+ha"), `%2B` a plus (a phone "+84…").
     static func parameters(_ request: Request) -> [String: String] {
         var out: [String: String] = [:]
-        for (k, v) in request.uri.queryParameters { out[String(k)] = String(v) }
+        for pair in (request.uri.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decoded(_ s: Substring) -> String { String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            guard let key = parts.first else { continue }
+            out[decoded(key)] = parts.count > 1 ? decoded(parts[1]) : ""
+        }
         return out
     }
 

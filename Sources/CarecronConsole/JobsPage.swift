@@ -35,6 +35,9 @@ struct JobsPage {
             var last: String?
             var total: Int?
             var week: [Count]?
+            /// A campaign's state (paused, cancelled…), whoever paused it.
+            var campaignState: String?
+            var campaignStateCode: String?
         }
 
         let jobs: [Row]
@@ -57,6 +60,9 @@ struct JobsPage {
         }
         let names = Set(jobs.map(\.name)).union(problems.keys).sorted()
         let byName = Dictionary(jobs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let control = CampaignControl(store: store, config: config, jobs: jobs)
+        var campaignStates: [String: CampaignState] = [:]
+        for job in jobs where job.rules.audienceSending != nil { campaignStates[job.name] = try await control.standing(job, at: now).1 }
         return Model(jobs: names.map { name -> Model.Row in
             var row = Model.Row(name: name, problems: problems[name] ?? [], valid: byName[name] != nil)
             guard let job = byName[name] else { return row }
@@ -70,6 +76,11 @@ struct JobsPage {
             row.description = job.description
             row.channels = job.channels.map(\.rawValue).joined(separator: ", ")
             row.onOrders = everyMinute
+            // A campaign switched off already says "No" beside it; its other states are news.
+            if let state = campaignStates[name], state != .disabled {
+                row.campaignState = words.say(state.sentence)
+                row.campaignStateCode = state.rawValue
+            }
             row.next = job.enabled && !everyMinute ? job.rules.runs(job, after: now, count: 5, clock: clock).map { words.instant($0, clock: clock) } : []
             if let (at, total) = last[name] { row.last = words.instant(at, clock: clock); row.total = total }
             row.week = OutboxState.allCases.compactMap { state -> Model.Row.Count? in

@@ -1,69 +1,164 @@
+import CarecronDomain
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import HummingbirdBcrypt
 import Testing
 
 /// The console end to end in a real browser (Debian's chromium through chromedriver and
 /// selenium, no download: SE_OFFLINE), against a real `carecron run` serving the API and the
-/// console, on the basic scenario's day (its clock starts at 2026-12-01 08:00). The steps are in Tests/browser/console_e2e.py; the
-/// screenshots of the main pages land in .build/console-screenshots (README: docs/screenshots).
+/// console, on the basic scenario's shop. The steps are in Tests/browser/*.py; the screenshots
+/// of the pages land in .build/console-screenshots (README: docs/screenshots).
 @Suite("Console in a real browser")
 struct ConsoleBrowserTests {
+    /// A shop with the basic scenario's customers and orders, an eSMS-like gateway on
+    /// 127.0.0.1, two console users, and `carecron run` on its own clock.
+    struct BrowserShop {
+        let gateway: TestServer
+        let folder: URL
+        let port: Int
+        let log: URL
+        var service: Process?
+
+        init(gatewayArguments: [String] = ["--esms"]) throws {
+            gateway = try TestServer("http_server.py", gatewayArguments)
+            folder = try TestSupport.shopFolder()
+            port = closedPort()
+            log = folder.appendingPathComponent("service.log")
+            for kind in ["customers", "orders"] {
+                let r = try TestSupport.carecron(["import", kind, TestSupport.basicScenario.appendingPathComponent("\(kind).csv").path], in: folder)
+                #expect(r.status == 0, "\(r.stderr)")
+            }
+            try "k3y\n".write(to: folder.appendingPathComponent("esms.key"), atomically: true, encoding: .utf8)
+            let url = folder.appendingPathComponent("config.json")
+            var c = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+            c["senders"] = ["esms": ["type": "sms-http", "url": "\(gateway.url)/send", "successPath": "CodeResult", "successValue": "100", "idPath": "SMSID",
+                                     "apiKey": ["file": "esms.key"],
+                                     "body": "{\"ApiKey\": {{{json.secrets.apiKey}}}, \"Phone\": {{{json.phoneLocal}}}, \"Content\": {{{json.text}}}}"],
+                            "file": ["type": "file", "path": "var/sent.jsonl"]]
+            c["channels"] = ["sms": "esms", "email": "file", "zalo": "file"]
+            c["prices"] = ["sms": 750, "email": 0]
+            c["http"] = ["listen": "127.0.0.1:\(port)", "token": ["env": "API_TOKEN"]]
+            c["console"] = ["users": ["lan": ["role": "editor", "passwordHash": Bcrypt.hash("lan-mat-khau-1", cost: 6)],
+                                      "minh": ["role": "viewer", "passwordHash": ["env": "MINH_HASH"]]],
+                            "testRecipients": ["0912 000 999"]]
+            try JSONSerialization.data(withJSONObject: c, options: [.prettyPrinted]).write(to: url)
+        }
+
+        /// `carecron run` from `clockStart`, at real pace, until the console answers.
+        mutating func start(clockStart: String) throws {
+            let service = try TestSupport.start(["run", "--clock-start", clockStart], in: folder, environment: [
+                "API_TOKEN": "t0k3n", "MINH_HASH": Bcrypt.hash("minh-mat-khau-2", cost: 6)], log: log)
+            self.service = service
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline, !serviceLog.contains("console served") { usleep(100_000) }
+            usleep(300_000)
+        }
+
+        var serviceLog: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+        /// Runs a browser script; its failed checks fail the test.
+        func browse(_ script: String, extra: [String] = []) throws {
+            let shots = TestSupport.packageRoot.appendingPathComponent(".build/console-screenshots")
+            let browser = try TestSupport.run(URL(fileURLWithPath: "/usr/bin/env"),
+                                              ["python3", TestSupport.packageRoot.appendingPathComponent("Tests/browser/\(script)").path,
+                                               "http://127.0.0.1:\(port)", shots.path] + extra,
+                                              in: folder, environment: ["LAN_PASSWORD": "lan-mat-khau-1", "MINH_PASSWORD": "minh-mat-khau-2", "SE_OFFLINE": "true"])
+            #expect(browser.status == 0, "browser steps:\n\(browser.stdout)\n\(browser.stderr.suffix(3000))\nservice log:\n\(serviceLog.suffix(3000))")
+            #expect(!browser.stdout.contains("FAIL"))
+        }
+
+        func stop() {
+            guard let service else { return }
+            kill(service.processIdentifier, SIGKILL)
+            service.waitUntilExit()
+        }
+
+        static var browserMissing: Bool {
+            for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] where !FileManager.default.isExecutableFile(atPath: tool) {
+                Issue.record("\(tool) is missing: apt-get install chromium chromium-driver (.ci/run does)")
+                return true
+            }
+            return false
+        }
+    }
+
+    static var shots: URL { TestSupport.packageRoot.appendingPathComponent(".build/console-screenshots") }
+
     @Test func aMarketerPlansEditsSavesAndTestsInChromium() throws {
-        for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] where !FileManager.default.isExecutableFile(atPath: tool) {
-            Issue.record("\(tool) is missing: apt-get install chromium chromium-driver (.ci/run does)")
-            return
-        }
-        let gateway = try TestServer("http_server.py", ["--esms"])
-        let folder = try TestSupport.shopFolder()
-        let port = closedPort()
-        for kind in ["customers", "orders"] {
-            let r = try TestSupport.carecron(["import", kind, TestSupport.basicScenario.appendingPathComponent("\(kind).csv").path], in: folder)
-            #expect(r.status == 0, "\(r.stderr)")
-        }
-        try "k3y\n".write(to: folder.appendingPathComponent("esms.key"), atomically: true, encoding: .utf8)
-        let url = folder.appendingPathComponent("config.json")
-        var c = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-        c["senders"] = ["esms": ["type": "sms-http", "url": "\(gateway.url)/send", "successPath": "CodeResult", "successValue": "100", "idPath": "SMSID",
-                                 "apiKey": ["file": "esms.key"],
-                                 "body": "{\"ApiKey\": {{{json.secrets.apiKey}}}, \"Phone\": {{{json.phoneLocal}}}, \"Content\": {{{json.text}}}}"],
-                        "file": ["type": "file", "path": "var/sent.jsonl"]]
-        c["channels"] = ["sms": "esms", "email": "file", "zalo": "file"]
-        c["http"] = ["listen": "127.0.0.1:\(port)", "token": ["env": "API_TOKEN"]]
-        c["console"] = ["users": ["lan": ["role": "editor", "passwordHash": Bcrypt.hash("lan-mat-khau-1", cost: 6)],
-                                  "minh": ["role": "viewer", "passwordHash": ["env": "MINH_HASH"]]],
-                        "testRecipients": ["0912 000 999"]]
-        try JSONSerialization.data(withJSONObject: c, options: [.prettyPrinted]).write(to: url)
-        let original = try String(contentsOf: folder.appendingPathComponent("jobs/payment-reminder.json"), encoding: .utf8)
-
-        let log = folder.appendingPathComponent("service.log")
+        guard !BrowserShop.browserMissing else { return }
+        var shop = try BrowserShop()
+        let original = try String(contentsOf: shop.folder.appendingPathComponent("jobs/payment-reminder.json"), encoding: .utf8)
         // The scenario's day, at real pace: the plan of 2026-12-01 is still ahead of the service.
-        let service = try TestSupport.start(["run", "--clock-start", "2026-12-01T08:00:00+07:00"], in: folder, environment: [
-            "API_TOKEN": "t0k3n", "MINH_HASH": Bcrypt.hash("minh-mat-khau-2", cost: 6)], log: log)
-        defer { kill(service.processIdentifier, SIGKILL); service.waitUntilExit() }
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, !((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("console served") { usleep(100_000) }
-        usleep(300_000)
-
-        let shots = TestSupport.packageRoot.appendingPathComponent(".build/console-screenshots")
-        let browser = try TestSupport.run(URL(fileURLWithPath: "/usr/bin/env"),
-                                          ["python3", TestSupport.packageRoot.appendingPathComponent("Tests/browser/console_e2e.py").path,
-                                           "http://127.0.0.1:\(port)", shots.path],
-                                          in: folder, environment: ["LAN_PASSWORD": "lan-mat-khau-1", "MINH_PASSWORD": "minh-mat-khau-2", "SE_OFFLINE": "true"])
-        let serviceLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        #expect(browser.status == 0, "browser steps:\n\(browser.stdout)\n\(browser.stderr.suffix(3000))\nservice log:\n\(serviceLog.suffix(3000))")
-        #expect(!browser.stdout.contains("FAIL"))
+        try shop.start(clockStart: "2026-12-01T08:00:00+07:00")
+        defer { shop.stop() }
+        try shop.browse("console_e2e.py")
 
         // What the browser did, seen from outside: the file on disk, its history, the reload, the gateway.
+        let folder = shop.folder
         let saved = try String(contentsOf: folder.appendingPathComponent("jobs/payment-reminder.json"), encoding: .utf8)
         #expect(saved != original && saved.contains("{{customer.salutation}} oi, don hang {{#orders}}"))
         let history = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("jobs/.history/payment-reminder").path)
         #expect(history.count == 1 && history[0].hasSuffix("-lan.json"))
         #expect(try String(contentsOf: folder.appendingPathComponent("jobs/.history/payment-reminder/\(history[0])"), encoding: .utf8) == original)
-        #expect(serviceLog.contains("configuration reloaded"), "the running service took the saved file")
-        let sent = try gateway.requests().compactMap { $0["body"] as? String }
+        #expect(shop.serviceLog.contains("configuration reloaded"), "the running service took the saved file")
+        let sent = try shop.gateway.requests().compactMap { $0["body"] as? String }
         #expect(sent.contains { $0.contains("\"Phone\": \"0912000999\"") && $0.contains("Chi Lan oi, don hang D01") }, "\(sent)")
         for page in ["plan", "customer", "message", "editor-error", "editor-diff", "test-send", "jobs", "audit"] {
-            #expect(FileManager.default.fileExists(atPath: shots.appendingPathComponent("\(page).png").path), "screenshot \(page)")
+            #expect(FileManager.default.fileExists(atPath: Self.shots.appendingPathComponent("\(page).png").path), "screenshot \(page)")
+        }
+    }
+
+    /// A week after the scenario's day: find customers by phone and by a name without accents,
+    /// retry a message that gave up and drop another (after the question), see that a number
+    /// the gateway refused has no retry, ask why C004's birthday last week was not sent, pause
+    /// the Tết campaign and see the jobs page and the plan change; every page in Vietnamese,
+    /// without one English sentence of the catalogue.
+    @Test func aMarketerFindsRetriesDropsPausesAndAsksWhyInChromium() throws {
+        guard !BrowserShop.browserMissing else { return }
+        var shop = try BrowserShop()
+        // The Tết greeting switched on, as a marketer does in the weeks before Tết.
+        let tet = shop.folder.appendingPathComponent("jobs/tet-greeting.json")
+        try String(contentsOf: tet, encoding: .utf8).replacingOccurrences(of: "\"enabled\": false", with: "\"enabled\": true")
+            .write(to: tet, atomically: true, encoding: .utf8)
+        // The outbox as a week of sending left it: a birthday sent, a reminder that gave up on a
+        // gateway that was down, one the gateway refused for its number, one waiting for a retry.
+        let store = try Store(url: shop.folder.appendingPathComponent("var/carecron.sqlite"))
+        // The two Gold customers paid their orders: the Tết greeting's audience (Gold, a purchase within the year).
+        for (order, customer) in [("D02", "C002"), ("D06", "C006")] {
+            _ = try store.upsert(.orders, ["id": order, "customer_id": customer, "placed_at": "2026-12-01T11:25:00+07:00", "amount": "1250000",
+                                           "status": "paid", "paid_at": "2026-12-01T12:00:00+07:00"],
+                                 clock: TestSupport.saigon, holdFor: .hours(24), now: Date())
+        }
+        let outbox = Outbox(store: store)
+        let day = TestSupport.instant("2026-12-01T09:00:00+07:00")
+        func add(_ key: String, _ job: String, _ customer: String, _ phone: String, orders: [String] = []) throws -> Int64 {
+            let r = [Rendering(channel: "sms", to: phone, subject: nil, text: "\(job) \(customer)", params: [:], templateId: nil)]
+            _ = try outbox.enqueue(keys: [key], job: job, customerId: customer, orderIds: orders, reminder: nil, renderings: r, dueAt: day, now: day)
+            return try #require(try outbox.claimDue(now: day, limit: 1).first?.id)
+        }
+        try outbox.markSent(try add("birthday:C001:2026", "birthday", "C001", "+84912345678"), providerId: "esms-1", at: day)
+        try outbox.markDead(try add("win-back:C005:2026-12-01", "win-back", "C005", "+84905123456"), error: "gave up after 6 attempts: HTTP 503", now: day)
+        try outbox.markDead(try add("win-back:C007:2026-12-01", "win-back", "C007", "+84977888999"),
+                            error: #"gateway answered CodeResult=99: {"CodeResult": "99", "ErrorMessage": "Phone not valid"}"#, now: day)
+        try outbox.markRetry(try add("win-back:C008:2026-12-01", "win-back", "C008", "+84356777666"), error: "HTTP 503",
+                             at: day.addingTimeInterval(30 * 86_400), now: day)
+        // What the script checks every Vietnamese page against: the English side of the catalogue.
+        let english = Catalogue.all.map(\.entry.en)
+        let catalogue = shop.folder.appendingPathComponent("english.json")
+        try JSONSerialization.data(withJSONObject: english).write(to: catalogue)
+        try shop.start(clockStart: "2026-12-08T10:00:00+07:00")
+        defer { shop.stop() }
+        try shop.browse("console_tasks_e2e.py", extra: [catalogue.path])
+
+        // Seen from outside: the retried message went out through the gateway, the dropped one is
+        // cancelled, and the audit log and the campaign's run have the pause.
+        #expect(try outbox.message(2)?.state == .sent, "the retried message was sent")
+        #expect(try outbox.message(4)?.state == .cancelled, "the dropped one will never go")
+        #expect(try store.recent(limit: 50).contains { $0.action == "campaign pause" && $0.user == "lan" })
+        for page in ["search-phone", "search-name", "outbox", "outbox-drop", "outbox-after", "customer-past", "campaigns", "campaign-pause",
+                     "campaign-paused-plan", "jobs-paused", "plan-phone", "outbox-phone"] {
+            #expect(FileManager.default.fileExists(atPath: Self.shots.appendingPathComponent("\(page).png").path), "screenshot \(page)")
         }
     }
 }

@@ -274,7 +274,7 @@ struct ConsoleRouteTests {
                 #expect(page.contains("mỗi ngày lúc 09:00<br><code>0 9 * * *</code>"), "birthday's schedule in words")
                 #expect(page.contains("xét từng đơn hàng đúng lúc đến hạn"), "every-minute jobs act on orders")
                 #expect(page.contains("<li>T3 01/12/2026 09:00</li>"), "next runs in shop time with the weekday and the year")
-                #expect(page.contains("ngày 1/1 âm lịch, 3 ngày trước, lúc 09:00, rải đều trong 2h"), "a campaign's occasion in words")
+                #expect(page.contains("ngày 1/1 âm lịch, 3 ngày trước, lúc 09:00, rải đều trong 2 giờ"), "a campaign's occasion in words")
                 #expect(page.contains("ngày 8/3 hằng năm"), "a yearly date in words")
                 let broken = try #require(page.range(of: "id=\"job-post-sale-checkin\"")).upperBound
                 let row = page[broken...].prefix(1500)

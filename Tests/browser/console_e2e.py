@@ -12,62 +12,19 @@ check and exits 1 if any; writes a screenshot of each main page.
 """
 import os
 import sys
-import time
 
-os.environ["SE_OFFLINE"] = "true"
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from console_e2e_support import browser, check, failures, log_in as sign_in, rows, shot, wait_for  # noqa: E402
+
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 BASE, SHOTS = sys.argv[1].rstrip("/"), sys.argv[2]
 os.makedirs(SHOTS, exist_ok=True)
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failures.append(what)
-
-
-def browser():
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000", "--lang=vi"]:
-        opts.add_argument(a)
-    opts.add_experimental_option("prefs", {"intl.accept_languages": "vi,vi-VN"})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-
-
-def shot(d, name, scroll_to=None):
-    if scroll_to:
-        d.execute_script("document.querySelector(arguments[0]).scrollIntoView()", scroll_to)
-    d.save_screenshot(os.path.join(SHOTS, name + ".png"))
-
-
-def wait_for(predicate, seconds=15):
-    end = time.time() + seconds
-    while time.time() < end:
-        try:
-            if predicate():
-                return True
-        except Exception:
-            pass
-        time.sleep(0.2)
-    return False
 
 
 def log_in(d, user, password):
-    d.get(BASE + "/console/login")
-    d.find_element(By.NAME, "user").send_keys(user)
-    d.find_element(By.NAME, "password").send_keys(password)
-    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    wait_for(lambda: "/console/plan" in d.current_url)
-
-
-def rows(d, selector="table.events tr"):
-    return [" | ".join(c.text for c in r.find_elements(By.TAG_NAME, "td")) for r in d.find_elements(By.CSS_SELECTOR, selector)]
+    sign_in(d, BASE, user, password)
 
 
 def post_without_page(d, path, fields):
@@ -79,7 +36,7 @@ def post_without_page(d, path, fields):
     """, path, fields)
 
 
-d = browser()
+d = browser(BASE, SHOTS)
 try:
     # Log in.
     log_in(d, "lan", os.environ["LAN_PASSWORD"])
@@ -88,11 +45,11 @@ try:
     # The plan of 2026-12-01: the noon reminder to C001, and a candidate not sent with its reason.
     d.get(BASE + "/console/plan?from=2026-12-01&days=1")
     plan = rows(d)
-    check(any(r.startswith("12:00 | payment-reminder #1 | C001 | D01 | sms | Chi Lan oi, don D01") for r in plan),
-          "the plan for 2026-12-01 shows the 12:00 reminder to C001")
+    check(any(r.startswith("12:00 | payment-reminder #1 | C001 Trần Thị Lan | D01 | sms | Chi Lan oi, don D01") for r in plan),
+          "the plan for 2026-12-01 shows the 12:00 reminder to C001, with her name")
     skipped = rows(d, "section.skips tr.skip")
-    check(any("D11" in r and "reminder #1: order D11 was paid before the slot" in r for r in skipped),
-          "the plan lists a skipped candidate with its reason")
+    check(any("D11" in r and "Nhắc lần 1: đơn D11 đã thanh toán trước giờ gửi" in r for r in skipped),
+          "the plan lists a skipped candidate with its reason, in Vietnamese")
     shot(d, "plan")
 
     # A customer's page, and one message as each channel carries it.
@@ -141,7 +98,9 @@ try:
     d.find_element(By.NAME, "customer").send_keys("C001")
     Select(d.find_element(By.CSS_SELECTOR, "#test select[name=channel]")).select_by_visible_text("sms")
     d.find_element(By.CSS_SELECTOR, "#test button[type=submit]").click()
-    check(wait_for(lambda: "sent" in d.find_element(By.ID, "test").text), "the test send is reported sent")
+    check(wait_for(lambda: "Đã gửi" in d.find_element(By.ID, "test").text), "the test send is reported sent, in Vietnamese")
+    check("Soạn đúng như kế hoạch" in d.find_element(By.ID, "test").text and "D01" in d.find_element(By.ID, "test").text,
+          "the test is composed as the plan composes it (the same orders)")
     shot(d, "test-send", "#test")
 
     # A form posted without its token is refused.

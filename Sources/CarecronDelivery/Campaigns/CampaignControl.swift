@@ -138,3 +138,26 @@ public struct CampaignControl: Sendable {
         return (o, try await store.campaignRun(o.id) ?? CampaignRun(id: o.id, job: job.name, occasion: o.occasion.description, state: .writing))
     }
 }
+
+/// Where a campaign stands, as people say it (the console's campaigns and jobs pages).
+public enum CampaignState: String, Sendable, CaseIterable {
+    case scheduled, sending, paused, done, cancelled, disabled
+
+    public var sentence: Sentence { Sentence("campaign_state.\(rawValue)") }
+}
+
+extension CampaignControl {
+    /// A campaign's occasion at hand (under way, else the next; nil when its dates are past),
+    /// its state and its figures.
+    public func standing(_ job: JobDefinition, at now: Date) async throws -> (CampaignOccurrence?, CampaignState, CampaignStatus?) {
+        guard let (_, _, o) = try? occasion(job.name, at: now) else { return (nil, .done, nil) }
+        let status = try await store.campaignStatus(o.id)
+        switch status.run?.state {
+        case .paused?: return (o, .paused, status)
+        case .cancelled?: return (o, .cancelled, status)
+        default: break
+        }
+        if !job.enabled { return (o, .disabled, status) }
+        return (o, now < o.start ? .scheduled : .sending, status)
+    }
+}
