@@ -1,14 +1,20 @@
 import CarecronDomain
+@_spi(Bench) import CarecronSQLite
 import Foundation
 
-/// Issue 12's targets, on a real `carecron console` over a synthetic shop, with curl as the
-/// browser: the plan page for 7 days (time, weight) and the plan diff of a template edit.
+/// Issue 12's and 26's targets, on a real `carecron console` over a synthetic shop, with curl as
+/// the browser: the plan page for 7 days (time, weight), the plan diff of a template edit, a
+/// customer found by a name without accents and by a phone, a campaign's live count, and the
+/// outbox's pages over `outboxRows` sent messages (the first, one deep in them, filtered).
 extension Performance {
-    public func console(customers: Int) throws {
+    public func console(customers: Int, outboxRows: Int = 0) throws {
         let size = Self.label(customers)
         let (shop, data) = try self.shop(customers: customers)
         defer { shop.remove() }
         try importRate(shop, data: data, customers: customers, record: false)
+        if outboxRows > 0 { try Store(url: shop.database).fillWithSentMessages(outboxRows, endingAt: Date()) }
+        // Someone to look for, as a marketer would type her: her name without accents, her phone with spaces.
+        let sought = try Store(url: shop.database).searchCustomers("C\(customers / 2)", limit: 1).first
         guard let curl = which("curl") else { throw BenchError("curl not found: the console figures need it as their client") }
         let port = freePort()
         let log = shop.folder.appendingPathComponent("console.log").path
@@ -62,6 +68,37 @@ extension Performance {
             .map { Int(fragment[$0.upperBound...].prefix { $0.isNumber }) ?? 0 } ?? 0
         figures.record("console_diff_7d_\(size)_seconds", diffTimes[1], "s")
         figures.record("console_diff_7d_\(size)_changes", Double(changes), "messages")
+
+        /// The median of three answers of a page that must answer 200 (or a redirect, for a search that found one).
+        func median(_ path: String) throws -> Double {
+            var times: [Double] = []
+            for _ in 0..<3 {
+                let r = try fetch(path)
+                guard r.status == 200 || r.status == 303 else { throw BenchError("\(path) answered \(r.status); see \(log)") }
+                times.append(r.seconds)
+            }
+            return times.sorted()[1]
+        }
+        func query(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text }
+        if let sought {
+            let name = SearchText.fold(sought.name), phone = sought.phone.map { "0" + $0.dropFirst(3) } ?? ""
+            let spaced = phone.enumerated().map { i, c in i == 4 || i == 7 ? " \(c)" : "\(c)" }.joined()
+            figures.record("console_search_name_\(size)_seconds", try median("/customers?q=\(query(name))"), "s")
+            figures.record("console_search_given_\(size)_seconds", try median("/customers?q=\(query(String(name.split(separator: " ").last ?? "")))"), "s")
+            figures.record("console_search_phone_\(size)_seconds", try median("/customers?q=\(query(spaced))"), "s")
+        }
+        figures.record("console_campaign_count_\(size)_seconds", try median("/campaigns/tet-greeting/audience"), "s")
+        figures.record("console_campaign_page_\(size)_seconds", try median("/campaigns/tet-greeting"), "s")
+        if outboxRows > 0 {
+            let rows = Self.label(outboxRows)
+            figures.record("console_outbox_first_\(rows)_seconds", try median("/outbox"), "s")
+            figures.record("console_outbox_deep_\(rows)_seconds", try median("/outbox?before=\(outboxRows / 2)"), "s")
+            figures.record("console_outbox_sent_\(rows)_seconds", try median("/outbox?state=sent&before=\(outboxRows / 3)"), "s")
+            figures.record("console_outbox_dead_\(rows)_seconds", try median("/outbox?state=dead"), "s")
+            figures.record("console_outbox_job_\(rows)_seconds", try median("/outbox?job=birthday&before=\(outboxRows / 4)"), "s")
+            let weekAgo = LocalDate(iso: day)!.adding(days: -7).description
+            figures.record("console_outbox_day_\(rows)_seconds", try median("/outbox?from=\(weekAgo)&to=\(weekAgo)"), "s")
+        }
     }
 
     static func hidden(_ page: String, _ name: String) -> String? {

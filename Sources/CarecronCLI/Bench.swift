@@ -118,13 +118,15 @@ struct BenchPlan: ParsableCommand {
 
 struct BenchConsole: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "console", abstract: "The console's plan page for 7 days (time, weight) and an edit's plan diff, through curl.")
+        commandName: "console",
+        abstract: "The console through curl: the plan page for 7 days, an edit's plan diff, customer search, a campaign's live count, the outbox's pages.")
     @Option var customers = 100_000
+    @Option(help: "sent messages to fill the outbox with before its pages are timed (10000000 for issue 26's figure)") var outboxRows = 0
     @OptionGroup var bench: BenchOptions
 
     func run() throws {
         let figures = bench.figures
-        try Performance(figures: figures, source: bench.source).console(customers: customers)
+        try Performance(figures: figures, source: bench.source).console(customers: customers, outboxRows: outboxRows)
         try figures.write()
     }
 }

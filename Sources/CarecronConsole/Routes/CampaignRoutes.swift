@@ -27,6 +27,20 @@ struct CampaignRoutes<Parent: RequestContext> {
             return views.page("campaigns", model, language: language, session: try context.signedIn)
         }
         routes.get("campaigns/:name") { request, context in try await detail(request, context, confirming: nil) }
+        // The live count: who the occasion at hand takes, and who matches but opted out (a fragment).
+        routes.get("campaigns/:name/audience") { request, context in
+            let name = try context.parameters.require("name")
+            let (config, jobs) = await environment.current()
+            let words = views.scheduleWords(Views.language(request))
+            guard let (_, count) = try? await CampaignControl(store: environment.store, config: config, jobs: jobs).count(name, at: environment.clock.now()) else {
+                return console.notFound(name, Views.language(request), try context.signedIn)
+            }
+            let html = "<p class=\"count\"><strong id=\"audience-count\">\(count.members)</strong> \(words.word("campaign_count_members")) · "
+                + "<span id=\"opted-out-count\">\(count.optedOut)</span> \(words.word("campaign_count_opted_out"))</p>"
+            var response = Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+            Views.secure(&response.headers)
+            return response
+        }
         routes.get("campaigns/:name/:action") { request, context in
             try await detail(request, context, confirming: Action(rawValue: try context.parameters.require("action")))
         }

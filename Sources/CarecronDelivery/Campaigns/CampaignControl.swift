@@ -161,3 +161,18 @@ extension CampaignControl {
         return (o, now < o.start ? .scheduled : .sending, status)
     }
 }
+
+extension CampaignControl {
+    /// Who an audience filter takes at `at`, and who matches but opted out: the campaign
+    /// form's live count (a count query, not a preview: answered within a second on a million).
+    public func count(_ filter: AudienceFilter, purpose: Purpose, at: Date) async throws -> AudienceCount {
+        try await store.audienceCount(AudienceRequest(key: "count", filter: filter, at: at, purpose: purpose,
+                                                      entryTier: config.policy.tier(forSpend: 0)?.name))
+    }
+
+    /// The audience of a campaign's occasion at hand.
+    public func count(_ name: String, at: Date) async throws -> (CampaignOccurrence, AudienceCount) {
+        let (job, rules, o) = try occasion(name, at: at)
+        return (o, try await count(rules.audience, purpose: job.purpose, at: o.start))
+    }
+}
