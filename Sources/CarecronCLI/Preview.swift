@@ -45,7 +45,7 @@ struct Preview: AsyncParsableCommand {
             out.append(("encoding", .string(seg.encoding.rawValue)))
         }
         let warnings = MessageRules.wordingProblems(text)
-        if !warnings.isEmpty { out.append(("warnings", .array(warnings.map(JSONValue.string)))) }
+        if !warnings.isEmpty { out.append(("warnings", .array(warnings.map { .string($0.description) }))) }
         return out
     }
 }

@@ -36,8 +36,8 @@ enum JobChecks {
     private static func checkWording(_ job: JobDefinition, form: String, text: String, customer: CustomerFacts,
                                      config: ShopConfig, sink: DiagnosticSink) {
         let reported = Set(sink.items.map { "\($0.path)|\($0.message)" })
-        func once(_ message: String) {
-            if !reported.contains("\(form)|\(message)") { sink.error(form, message) }
+        func once(_ sentence: Sentence) {
+            if !reported.contains("\(form)|\(sentence.description)") { sink.error(form, sentence) }
         }
         for problem in MessageRules.wordingProblems(text) { once(problem) }
         if form.hasSuffix("text") || form.hasSuffix("sms") {
@@ -45,15 +45,15 @@ enum JobChecks {
         }
         if job.purpose == .marketing, form.hasSuffix("sms") || (form.hasSuffix("text") && !hasSMSForm(job, form)) {
             if job.channels.contains(.sms) {
-                if !MessageRules.hasAdvertisingLabel(text) { once("an advertising SMS must start with [QC] (Decree 91/2020)") }
-                if !MessageRules.endsWithOptOut(text) {
-                    once("an advertising SMS must end with how to opt out, e.g. {{optOut}} (Decree 91/2020)")
-                }
+                if !MessageRules.hasAdvertisingLabel(text) { once(Sentence("check.ad_label")) }
+                if !MessageRules.endsWithOptOut(text) { once(Sentence("check.ad_opt_out")) }
             }
         }
         if form.hasSuffix("sms") {
             let seg = MessageRules.smsSegments(text)
-            if seg.segments > 3 { sink.warning(form, "SMS of \(seg.segments) \(seg.encoding.rawValue) segments for \(customer.name.full): shorten it") }
+            if seg.segments > 3 {
+                sink.warning(form, Sentence("check.sms_long", ["n": .number(seg.segments), "encoding": .text(seg.encoding.rawValue), "name": .text(customer.name.full)]))
+            }
         }
     }
 

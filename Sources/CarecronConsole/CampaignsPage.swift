@@ -81,6 +81,7 @@ struct CampaignsPage {
         let costKnown: Bool
         let upcoming: [String]
         let samples: [PlanPage.Row]
+        var hasSamples: Bool?
         var confirm: String?
         var confirmQuestion: String?
     }
@@ -93,11 +94,13 @@ struct CampaignsPage {
             return DetailModel(campaign: row, audience: 0, optedOut: 0, messages: 0, byChannel: [], skipped: [], smsSegments: 0, cost: "",
                                costKnown: false, upcoming: Array(upcoming), samples: [])
         }
-        return DetailModel(
+        var model = DetailModel(
             campaign: row, audience: preview.audience.members, optedOut: preview.audience.optedOut, messages: preview.messages,
             byChannel: preview.byChannel.sorted { $0.key.rawValue < $1.key.rawValue }.map { Row.Count(label: words.word("channel_\($0.key.rawValue)"), count: $0.value) },
             skipped: preview.skipped.sorted { $0.key < $1.key }.map { Row.Count(label: words.word("skip_category_\($0.key.rawValue)"), count: $0.value) },
             smsSegments: preview.smsSegments, cost: VietnameseFormat.money(preview.totalCost), costKnown: !preview.cost.isEmpty,
             upcoming: Array(upcoming), samples: preview.samples.map { plan.row($0) })
+        model.hasSamples = preview.samples.isEmpty ? nil : true
+        return model
     }
 }

@@ -56,6 +56,7 @@ public struct Console: Sendable {
         group.addRoutes(PlanRoutes<Parent>(console: self).routes)
         group.addRoutes(CustomerRoutes<Parent>(console: self).routes)
         group.addRoutes(JobsRoutes<Parent>(console: self).routes)
+        group.addRoutes(JobFormRoutes<Parent>(console: self).routes)
         group.addRoutes(OutboxRoutes<Parent>(console: self).routes)
         group.addRoutes(CampaignRoutes<Parent>(console: self).routes)
         group.addRoutes(AuditRoutes<Parent>(console: self).routes)

@@ -114,7 +114,7 @@ struct EditorPage {
         let problems = diagnostics.map { d -> Model.Problem in
             // A syntax error names its own line; the rest are placed by their JSON path.
             let line = Self.syntaxLine(d.message) ?? JSONReader.line(of: d.path, in: lineMap) ?? 1
-            return Model.Problem(line: line, path: d.path, message: d.message, warning: d.severity == .warning)
+            return Model.Problem(line: line, path: d.path, message: d.text(words.language), warning: d.severity == .warning)
         }
         let byLine = Dictionary(grouping: problems, by: \.line)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map { i, line in

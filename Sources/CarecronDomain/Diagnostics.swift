@@ -7,13 +7,20 @@ public struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
     public let path: String
     public let message: String
     public let severity: Severity
+    /// The message as a sentence of the catalogue, where it has one: the console says it in
+    /// the page's language (`message` is its English, for `validate` and the log).
+    public let sentence: Sentence?
 
-    public init(file: String, path: String, message: String, severity: Severity) {
+    public init(file: String, path: String, message: String, severity: Severity, sentence: Sentence? = nil) {
         self.file = file
         self.path = path
         self.message = message
         self.severity = severity
+        self.sentence = sentence
     }
+
+    /// The message in a language: the catalogue's sentence, else the English as written.
+    public func text(_ language: Language) -> String { sentence?.text(language) ?? message }
 
     public var description: String {
         "\(file): \(path): \(severity == .warning ? "warning: " : "")\(message)"
@@ -35,6 +42,14 @@ public final class DiagnosticSink {
 
     public func error(_ path: String, _ message: String) {
         items.append(Diagnostic(file: file, path: path, message: message, severity: .error))
+    }
+
+    public func error(_ path: String, _ sentence: Sentence) {
+        items.append(Diagnostic(file: file, path: path, message: sentence.description, severity: .error, sentence: sentence))
+    }
+
+    public func warning(_ path: String, _ sentence: Sentence) {
+        items.append(Diagnostic(file: file, path: path, message: sentence.description, severity: .warning, sentence: sentence))
     }
 
     public func warning(_ path: String, _ message: String) {
@@ -61,13 +76,21 @@ public struct Field {
     }
 
     public func report(_ message: String) { sink.error(path, message) }
+    public func report(_ sentence: Sentence) { sink.error(path, sentence) }
 
     public func fail<T>(_ message: String) -> T? {
         sink.error(path, message)
         return nil
     }
 
-    private func wrongType<T>(_ expected: String) -> T? { fail("must be \(expected), found \(value.kindName)") }
+    public func fail<T>(_ sentence: Sentence) -> T? {
+        sink.error(path, sentence)
+        return nil
+    }
+
+    private func wrongType<T>(_ expected: String) -> T? {
+        fail(Sentence("check.wrong_type", ["expected": .word("kind.\(expected)"), "found": .word("kind.\(value.kindName)")]))
+    }
 
     public var string: String? {
         if case .string(let s) = value { return s }
@@ -76,7 +99,7 @@ public struct Field {
 
     public var nonEmptyString: String? {
         guard let s = string else { return nil }
-        return s.trimmedSpaces.isEmpty ? fail("must not be empty") : s
+        return s.trimmedSpaces.isEmpty ? fail(Sentence("check.empty")) : s
     }
 
     public var bool: Bool? {
@@ -86,8 +109,8 @@ public struct Field {
 
     public func int(_ range: ClosedRange<Int>) -> Int? {
         guard case .number(let d) = value else { return wrongType("a whole number") }
-        guard d == d.rounded(), let n = Int(exactly: d) else { return fail("must be a whole number, found \(d)") }
-        return range.contains(n) ? n : fail("must be between \(range.lowerBound) and \(range.upperBound), found \(n)")
+        guard d == d.rounded(), let n = Int(exactly: d) else { return fail(Sentence("check.whole_number", ["found": .text("\(d)")])) }
+        return range.contains(n) ? n : fail(Sentence("check.range", ["low": .number(range.lowerBound), "high": .number(range.upperBound), "found": .number(n)]))
     }
 
     public var array: [Field]? {
@@ -102,12 +125,12 @@ public struct Field {
 
     public var timeOfDay: TimeOfDay? {
         guard let s = string else { return nil }
-        return TimeOfDay(s) ?? fail("\"\(s)\" is not a time of day; write HH:MM on the 24-hour clock, e.g. \"12:00\"")
+        return TimeOfDay(s) ?? fail(Sentence("check.time", ["value": .text(s)]))
     }
 
     public var timeSpan: TimeSpan? {
         guard let s = string else { return nil }
-        return TimeSpan(s) ?? fail("\"\(s)\" is not a duration; write e.g. \"10m\", \"3h\", \"1h30m\", \"2d\"")
+        return TimeSpan(s) ?? fail(Sentence("check.span", ["value": .text(s)]))
     }
 
     public var dailySpan: DailySpan? {
@@ -128,8 +151,10 @@ public struct Field {
         let names = T.allCases.map(\.rawValue)
         // A struct with an open set of values (JobType) accepts any raw value: only listed ones count.
         if let v = T(rawValue: s), names.contains(s) { return v }
-        let hint = Suggest.closest(to: s, among: names).map { " (did you mean \($0)?)" } ?? ""
-        return fail("\"\(s)\" is not one of \(names.joined(separator: ", "))\(hint)")
+        if let near = Suggest.closest(to: s, among: names) {
+            return fail(Sentence("check.one_of_near", ["value": .text(s), "names": .list(names), "near": .text(near)]))
+        }
+        return fail(Sentence("check.one_of", ["value": .text(s), "names": .list(names)]))
     }
 }
 
@@ -157,7 +182,7 @@ public final class ObjectField {
 
     public func required(_ key: String) -> Field? {
         if let f = optional(key) { return f }
-        sink.error(path, "missing required key \"\(key)\"")
+        sink.error(path, Sentence("check.missing", ["key": .text(key)]))
         return nil
     }
 
@@ -166,8 +191,11 @@ public final class ObjectField {
 
     public func finish() {
         for (key, _) in pairs where !known.contains(key) {
-            let hint = Suggest.closest(to: key, among: known).map { "; did you mean \($0)?" } ?? ""
-            field.child(key, .null).report("unknown key \"\(key)\"\(hint)")
+            if let near = Suggest.closest(to: key, among: known) {
+                field.child(key, .null).report(Sentence("check.unknown_key_near", ["key": .text(key), "near": .text(near)]))
+            } else {
+                field.child(key, .null).report(Sentence("check.unknown_key", ["key": .text(key)]))
+            }
         }
     }
 }

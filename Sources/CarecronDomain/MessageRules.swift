@@ -3,17 +3,17 @@ import Foundation
 /// The wording rules every message obeys (DOMAIN.md §1.8, §6, §7).
 public enum MessageRules {
     /// Problems with a rendered message's wording, as sentences for a marketer.
-    public static func wordingProblems(_ text: String) -> [String] {
+    public static func wordingProblems(_ text: String) -> [Sentence] {
         let t = text.nfc
-        var problems: [String] = []
+        var problems: [Sentence] = []
         if t.lowercased().contains("bản thân thích là được") {
-            problems.append("uses the forbidden phrase \"bản thân thích là được\"")
+            problems.append(Sentence("check.forbidden_phrase"))
         }
         // "Thân" as a way of addressing the customer ("Thân gửi", "Thân chào", "Lan thân mến"),
         // not the word inside "thân thiện" (friendly) or "thân thể".
         if t.range(of: #"(^|[\s,.!:;])Thân(?=[\s,!.:]|$)(?! (thiện|thương|thể))"#, options: .regularExpression) != nil
             || t.range(of: #"(?i)\bthân (gửi|chào|mến)\b"#, options: .regularExpression) != nil {
-            problems.append("addresses the customer as \"Thân\", which the handbook forbids")
+            problems.append(Sentence("check.than"))
         }
         return problems
     }

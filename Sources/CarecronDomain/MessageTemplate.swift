@@ -32,6 +32,22 @@ public indirect enum TemplateVariable: Sendable {
         "optOut": .value,
         "today": .value,
     ]
+
+    /// What a variable picker offers, sorted: each value as `{{customer.salutation}}`, each
+    /// list as a section over its items (`{{#orders}}{{id}}{{/orders}}`).
+    public static var snippets: [String] {
+        func walk(_ prefix: String, _ tree: [String: TemplateVariable]) -> [String] {
+            tree.sorted { $0.key < $1.key }.flatMap { key, v -> [String] in
+                let name = prefix.isEmpty ? key : "\(prefix).\(key)"
+                switch v {
+                case .value: return ["{{\(name)}}"]
+                case .object(let inner): return walk(name, inner)
+                case .list: return ["{{#\(name)}}{{id}}{{^last()}}, {{/last()}}{{/\(name)}}"]
+                }
+            }
+        }
+        return walk("", all)
+    }
 }
 
 public struct TemplateProblem: CodedError, Equatable, Sendable, CustomStringConvertible {

@@ -130,6 +130,9 @@ struct ConsoleBrowserTests {
                                            "status": "paid", "paid_at": "2026-12-01T12:00:00+07:00"],
                                  clock: TestSupport.saigon, holdFor: .hours(24), now: Date())
         }
+        // An order of this morning, still unpaid: its two reminders are in the week the form's diff shows.
+        _ = try store.upsert(.orders, ["id": "D20", "customer_id": "C001", "placed_at": "2026-12-08T08:30:00+07:00", "amount": "250000"],
+                             clock: TestSupport.saigon, holdFor: .hours(24), now: Date())
         let outbox = Outbox(store: store)
         let day = TestSupport.instant("2026-12-01T09:00:00+07:00")
         func add(_ key: String, _ job: String, _ customer: String, _ phone: String, orders: [String] = []) throws -> Int64 {
@@ -156,7 +159,9 @@ struct ConsoleBrowserTests {
         #expect(try outbox.message(2)?.state == .sent, "the retried message was sent")
         #expect(try outbox.message(4)?.state == .cancelled, "the dropped one will never go")
         #expect(try store.recent(limit: 50).contains { $0.action == "campaign pause" && $0.user == "lan" })
-        for page in ["search-phone", "search-name", "outbox", "outbox-drop", "outbox-after", "customer-past", "campaigns", "campaign-pause",
+        let reminder = try String(contentsOf: shop.folder.appendingPathComponent("jobs/payment-reminder.json"), encoding: .utf8)
+        #expect(!reminder.contains("\r") && reminder.contains("shop van dang giu hang don"), "the form's save, with LF")
+        for page in ["form", "form-diff", "form-error", "form-ucs2", "history", "search-phone", "search-name", "outbox", "outbox-drop", "outbox-after", "customer-past", "campaigns", "campaign-pause",
                      "campaign-paused-plan", "jobs-paused", "plan-phone", "outbox-phone"] {
             #expect(FileManager.default.fileExists(atPath: Self.shots.appendingPathComponent("\(page).png").path), "screenshot \(page)")
         }

@@ -400,10 +400,10 @@ struct ConsoleRouteTests {
         let router = try Self.router(reload: { await reloads.add() }, edit: { folder = $0 })
         let file = try #require(folder).appendingPathComponent("jobs/payment-reminder.json")
         let original = try String(contentsOf: file, encoding: .utf8)
-        let broken = original.replacingOccurrences(of: "\"sms\": { \"text\": \"{{customer.salutation}} oi, don {{#orders}}",
-                                                   with: "\"sms\": { \"text\": \"Don hang cua {{customer.salutation}}: {{#orders}}")
-        let reworded = original.replacingOccurrences(of: "\"sms\": { \"text\": \"{{customer.salutation}} oi, don {{#orders}}",
-                                                     with: "\"sms\": { \"text\": \"{{customer.salutation}} oi, don hang {{#orders}}")
+        let broken = original.replacingOccurrences(of: "\"text\": \"{{customer.salutation}} oi, don {{#orders}}",
+                                                   with: "\"text\": \"Don hang cua {{customer.salutation}}: {{#orders}}")
+        let reworded = original.replacingOccurrences(of: "\"text\": \"{{customer.salutation}} oi, don {{#orders}}",
+                                                     with: "\"text\": \"{{customer.salutation}} oi, don hang {{#orders}}")
         #expect(broken != original && reworded != original)
         try await Application(router: router).test(.router) { client in
             let editor = try await Self.logIn(client, "lan", "mat-khau-lan")
@@ -419,7 +419,7 @@ struct ConsoleRouteTests {
                 #expect(page.contains("line 26</a>: <code>templates[0].sms</code>: the customer&#39;s name must appear within the first 7 characters")
                         || page.contains("line 26</a>: <code>templates[0].sms</code>: the customer&apos;s name must appear within the first 7 characters"),
                         "\(page.components(separatedBy: "class=\"problems\"").dropFirst().first?.prefix(600) ?? "")")
-                #expect(page.contains("<li id=\"line-26\" class=\"bad\">"))
+                #expect(page.contains("<span id=\"line-26\" class=\"bad\""), "the editable box's own line is marked")
             }
             try await client.execute(uri: "/console/jobs/payment-reminder/check?fragment=1&lang=en", method: .post, headers: Self.form(editor),
                                      body: Self.encoded(["csrf": csrf, "base": base, "text": reworded])) { r in

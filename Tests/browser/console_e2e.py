@@ -66,18 +66,18 @@ try:
     d.get(BASE + "/console/jobs/payment-reminder/edit")
     area = d.find_element(By.NAME, "text")
     original = area.get_attribute("value")
-    broken = original.replace('"sms": { "text": "{{customer.salutation}} oi, don {{#orders}}',
-                              '"sms": { "text": "Don hang cua {{customer.salutation}}: {{#orders}}')
-    fixed = original.replace('"sms": { "text": "{{customer.salutation}} oi, don {{#orders}}',
-                             '"sms": { "text": "{{customer.salutation}} oi, don hang {{#orders}}')
+    broken = original.replace('"text": "{{customer.salutation}} oi, don {{#orders}}',
+                              '"text": "Don hang cua {{customer.salutation}}: {{#orders}}')
+    fixed = original.replace('"text": "{{customer.salutation}} oi, don {{#orders}}',
+                             '"text": "{{customer.salutation}} oi, don hang {{#orders}}')
     check(broken != original and fixed != original, "the test finds the SMS template to edit")
     set_text = "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'));"
     d.execute_script(set_text, area, broken)
     check(wait_for(lambda: "line-26" in d.find_element(By.ID, "results").get_attribute("innerHTML")
                    and "7" in d.find_element(By.CSS_SELECTOR, "#results ul.problems").text),
           "the broken rule is shown at its line as you type")
-    bad = d.find_elements(By.CSS_SELECTOR, "#results ol.code li.bad")
-    check(any(b.get_attribute("id") == "line-26" for b in bad), "line 26 is marked")
+    check(wait_for(lambda: any(b.get_attribute("id") == "line-26" for b in d.find_elements(By.CSS_SELECTOR, ".gutter span.bad"))),
+          "line 26 of the editable box is marked in its gutter")
     shot(d, "editor-error", "#results")
 
     # Fix it: the diff counts the reworded messages.

@@ -123,9 +123,43 @@ try:
     visit(d, "/console/audit")
     check(any("tạm dừng chiến dịch" in r and "lan" in r for r in rows(d)), "the audit log has the pause")
 
+    # The second reminder's SMS, in the form: the counter, the diff as one types, a broken rule
+    # at its field in Vietnamese, a character that forces UCS-2, the save; then the old version.
+    set_text = "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
+    visit(d, "/console/jobs/payment-reminder/form", "form")
+    d.find_element(By.CSS_SELECTOR, "button.tab[data-tab='v1-sms']").click()
+    area = d.find_element(By.ID, "f-templates-1-sms-text")
+    counter = d.find_element(By.CSS_SELECTOR, ".sms-counter[data-for='f-templates-1-sms-text']")
+    check("GSM-7" in counter.text and "phần tin" in counter.text, "the SMS counter: characters, parts, GSM-7: %s" % counter.text)
+    original = area.get_attribute("value")
+    d.execute_script(set_text, area, original.replace(" shop van giu hang don ", " shop van dang giu hang don "))
+    check(wait_for(lambda: any(r.startswith("payment-reminder | sms | đổi lời |") for r in rows(d, "#results table.counts tr"))),
+          "the diff says the SMS of the second reminder changed, as one types")
+    shot(d, "form-diff", "#results")
+    d.execute_script(set_text, area, "Don hang cua {{customer.salutation}}: " + original)
+    problems = "#field-f-templates-1-sms-text ul.field-problems"
+    check(wait_for(lambda: "tên khách phải nằm trong 7 ký tự đầu" in d.find_element(By.CSS_SELECTOR, problems).text),
+          "the broken rule appears at the field, in Vietnamese")
+    check(d.find_elements(By.CSS_SELECTOR, "#results section.samples"), "the samples stay in view while there are errors")
+    shot(d, "form-error", "#field-f-templates-1-sms-text")
+    d.execute_script(set_text, area, original.replace(" shop van giu hang don ", " shop vẫn giữ hàng đơn "))
+    check(wait_for(lambda: "UCS-2" in counter.text and "ẫ" in counter.text), "a character that forces UCS-2 is marked: %s" % counter.text)
+    shot(d, "form-ucs2", "#field-f-templates-1-sms-text")
+    d.execute_script(set_text, area, original.replace(" shop van giu hang don ", " shop van dang giu hang don "))
+    picker = d.find_element(By.ID, "variable-picker")
+    check("{{customer.salutation}}" in picker.text, "the variable picker lists the variables")
+    d.find_element(By.ID, "save").click()
+    check(wait_for(lambda: "saved=1" in d.current_url), "the form's save is accepted")
+    d.find_element(By.CSS_SELECTOR, "section.history a[href*='/history/']").click()
+    check(wait_for(lambda: "/history/" in d.current_url), "an old version opens")
+    check("shop van dang giu hang don" in d.find_element(By.CSS_SELECTOR, "pre.file-diff .removed").text
+          and "shop van giu hang don" in d.find_element(By.CSS_SELECTOR, "pre.file-diff .added").text,
+          "the old version against the current file: what restoring takes out and brings back")
+    shot(d, "history")
+
     # Every page in Vietnamese, without an English sentence of the catalogue.
     for path in ["/console/plan", "/console/jobs", "/console/campaigns/tet-greeting", "/console/outbox/3", "/console/customers/C001",
-                 "/console/jobs/payment-reminder/edit", "/console/audit"]:
+                 "/console/jobs/payment-reminder/edit", "/console/jobs/tet-greeting/form", "/console/jobs/order-expiry/form", "/console/audit"]:
         visit(d, path)
 finally:
     d.quit()

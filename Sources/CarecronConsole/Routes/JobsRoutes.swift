@@ -68,9 +68,13 @@ struct JobsRoutes<Parent: RequestContext> {
     /// Saves a job file: only a valid one, only over the version the editor opened (a file
     /// changed on disk meanwhile is shown, not overwritten), the old one kept in the history;
     /// then the service reloads and the audit log says who did it.
-    func save(_ request: Request, _ context: ConsoleContext<Parent>, text: String, base: String, action: String,
-              detail: Sentence? = nil) async throws -> Response {
+    /// `page`: where a saved file is shown again (the JSON editor, or the form).
+    func save(_ request: Request, _ context: ConsoleContext<Parent>, text posted: String, base: String, action: String,
+              detail: Sentence? = nil, page: String = "edit") async throws -> Response {
         let name = try context.parameters.require("name")
+        // A browser posts a textarea with CRLF line endings (HTML's rule): a file keeps LF, so
+        // a two-line edit is a two-line change.
+        let text = posted.replacingOccurrences(of: "\r\n", with: "\n")
         let (config, jobs) = await environment.current()
         let language = Views.language(request), session = try context.signedIn
         let files = JobFiles(folder: config.jobsFolder)
@@ -97,7 +101,7 @@ struct JobsRoutes<Parent: RequestContext> {
         let changed = Console.changedLines(previous, text)
         try await console.audit(session, action, "jobs/\(name).json", detail ?? Sentence("audit.lines_changed", ["n": .number(changed)]))
         await environment.reload()
-        return Response.redirect(to: "/console/jobs/\(name)/edit?saved=1&lang=\(language.rawValue)")
+        return Response.redirect(to: "/console/jobs/\(name)/\(page)?saved=1&lang=\(language.rawValue)")
     }
 
     /// Sends one variant for one customer to an allowed test recipient, and shows the outcome

@@ -31,7 +31,7 @@ public protocol JobRules: Sendable {
 
     /// Problems of one rendered message body (text or SMS) for a sample customer, beyond the
     /// wording rules every message obeys.
-    func messageProblems(_ text: String, customer: CustomerFacts) -> [String]
+    func messageProblems(_ text: String, customer: CustomerFacts) -> [Sentence]
 
     /// The job's events (messages and bookkeeping) in the planner's span.
     func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent]
@@ -75,12 +75,15 @@ public protocol JobRules: Sendable {
     /// When it sends, in words for `status` and the console (the cron expression by default).
     func timing(_ job: JobDefinition) -> String
 
+    /// Its own fields of the job file as the console's form shows them (`JobFields`): what it
+    /// leaves out stays editable in the JSON only.
+    static var fields: [JobField] { get }
 }
 
 extension JobRules {
     public var type: JobType { Self.type }
     public func check(_ job: JobDefinition, shop: CarePolicy, sink: DiagnosticSink) {}
-    public func messageProblems(_ text: String, customer: CustomerFacts) -> [String] { [] }
+    public func messageProblems(_ text: String, customer: CustomerFacts) -> [Sentence] { [] }
     public var orderHistoryDays: Int? { nil }
     public var readsOverdueOrders: Bool { false }
     /// A job run at its schedule's firings: what waits for a run may wait the longest gap between them.
@@ -96,6 +99,7 @@ extension JobRules {
         job.schedule.firings(after: after, count: count, clock: clock)
     }
     public func timing(_ job: JobDefinition) -> String { job.schedule.description }
+    public static var fields: [JobField] { [] }
 }
 
 /// What a job type plans from: the planner's shared policies and helpers, its input, and the

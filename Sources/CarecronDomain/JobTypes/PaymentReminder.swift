@@ -52,9 +52,9 @@ public struct PaymentReminderRules: JobRules {
     }
 
     /// The customer sees their name before the preview cuts the message (handbook §1.8).
-    public func messageProblems(_ text: String, customer: CustomerFacts) -> [String] {
+    public func messageProblems(_ text: String, customer: CustomerFacts) -> [Sentence] {
         guard !MessageRules.showsNameEarly(text, givenName: customer.name.given) else { return [] }
-        return ["the customer's name must appear within the first 7 characters (handbook §1.8); rendered for \(customer.name.full): \"\(text.prefix(30))…\""]
+        return [Sentence("check.name_first", ["name": .text(customer.name.full), "text": .text(String(text.prefix(30)))])]
     }
 
     public var concernsOwnOrder: Bool { true }

@@ -1,0 +1,112 @@
+import CarecronDomain
+import Foundation
+
+/// A job file as a form: the fields every job has and those its type declares (`JobFields`),
+/// each template variant's forms by channel; read from the file's JSON and written back into it,
+/// keys the form does not show kept as they are.
+struct JobForm {
+    let json: JSONValue
+    let fields: [JobField]
+    /// Each variant's fields by the tab that shows them.
+    let variants: [[(tab: String, field: JobField)]]
+
+    init(json: JSONValue) {
+        self.json = json
+        let type = json["type"].flatMap { if case .string(let s) = $0 { JobType(rawValue: s) } else { nil } }
+        let plugin = type.flatMap(JobTypeRegistry.rules(for:))
+        fields = JobFields.common(takesSchedule: plugin?.takesSchedule ?? true) + (plugin?.fields ?? [])
+        let count = if case .array(let items)? = json["templates"] { max(items.count, 1) } else { 1 }
+        variants = (0..<count).map(JobFields.variant)
+    }
+
+    /// Where a field is in this file: a campaign may keep `audience`, `when`, `spread` and
+    /// `lateness` under `rules` instead of at the top.
+    func path(_ f: JobField) -> [String] {
+        if json[f.path[0]] == nil, json["rules"]?[f.path[0]] != nil { return ["rules"] + f.path }
+        return f.path
+    }
+
+    /// The field's value as its input shows it.
+    func display(_ f: JobField) -> String {
+        guard let v = json.value(at: path(f)) else { return "" }
+        switch (f.kind, v) {
+        case (.pairs, .object(let pairs)): return pairs.map { "\($0.key) = \($0.value.fieldText ?? $0.value.encoded)" }.joined(separator: "\n")
+        case (_, .array(let items)): return items.map { $0.fieldText ?? $0.encoded }.joined(separator: ", ")
+        case (_, .object): return v.encoded
+        default: return v.fieldText ?? v.encoded
+        }
+    }
+
+    /// The file with the form's values (inputs named `f:PATH`); a field not on the form is left alone.
+    func applying(_ form: [String: String]) -> JSONValue {
+        var out = json
+        for f in fields + variants.flatMap({ $0.map(\.field) }) {
+            guard let raw = form["f:" + f.name] else { continue }
+            let current = json.value(at: path(f))
+            let new = Self.value(raw, kind: f.kind)
+            // An unchanged value keeps the file's own spelling (a number written 2.0, a list order).
+            if let current, let new, Self.same(current, new) { continue }
+            out = out.setting(path(f), to: new)
+        }
+        return out
+    }
+
+    /// A typed value from an input; nil when empty (the key is removed: its default applies).
+    /// What does not read as its kind stays a string, so that the check names the problem at
+    /// the field instead of the form dropping what was typed.
+    static func value(_ raw: String, kind: JobField.Kind) -> JSONValue? {
+        let text = raw.replacingOccurrences(of: "\r\n", with: "\n")
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        switch kind {
+        case .paragraph: return text.isEmpty ? nil : .string(text)
+        case _ where trimmed.isEmpty: return nil
+        case .number: return Int(trimmed).map { .number(Double($0)) } ?? .string(trimmed)
+        case .money: return (try? Money.parse(trimmed).get()).map { .number(Double($0)) } ?? .string(trimmed)
+        case .toggle: return trimmed == "true" ? .bool(true) : trimmed == "false" ? .bool(false) : .string(trimmed)
+        case .ordered(let allowed):
+            let items = trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let numeric = allowed.allSatisfy { Int($0) != nil }
+            return .array(items.map { numeric ? Int($0).map { .number(Double($0)) } ?? .string($0) : .string($0) })
+        case .list:
+            return .array(trimmed.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 != .string("") })
+        case .pairs:
+            let pairs = trimmed.split(separator: "\n").compactMap { line -> (String, JSONValue)? in
+                let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2, !parts[0].isEmpty else { return nil }
+                return (parts[0], .string(parts[1]))
+            }
+            return .ordered(pairs)
+        default: return .string(trimmed)
+        }
+    }
+
+    /// Equal as the job reads them: objects whatever their keys' order.
+    static func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        // One value or a list of one: the same to a key that takes either ("gender": "female").
+        if case .array(let items) = b, items.count == 1, case .string = a { return a == items[0] }
+        if case .object(let x) = a, case .object(let y) = b {
+            return x.count == y.count && x.allSatisfy { p in y.contains { $0.key == p.key && same($0.value, p.value) } }
+        }
+        return a == b
+    }
+
+    /// The text to save: the file as it was when nothing changed (not one byte), else the new
+    /// document in the one stable form (LF, two spaces).
+    static func text(original: String, json: JSONValue, edited: JSONValue) -> String {
+        edited == json ? original : edited.pretty
+    }
+
+    /// Which form input a problem's path belongs to ("templates[0].sms" → the SMS text of the
+    /// first variant), if any; the fields' names in the form's notation.
+    func field(for problemPath: String, names: [String]) -> String? {
+        let dotted = problemPath.replacingOccurrences(of: "[", with: ".").replacingOccurrences(of: "]", with: "")
+        let plain = dotted.hasPrefix("rules.") && !names.contains(dotted) ? String(dotted.dropFirst("rules.".count)) : dotted
+        for candidate in [plain, dotted] {
+            if names.contains(candidate) { return candidate }
+            // A problem of an object goes to its first field ("templates.0.sms" → "templates.0.sms.text").
+            if let inner = names.first(where: { $0.hasPrefix(candidate + ".") }) { return inner }
+        }
+        // A problem inside a field's value (a pair of the Zalo parameters, a list item).
+        return names.filter { plain.hasPrefix($0 + ".") }.max { $0.count < $1.count }
+    }
+}

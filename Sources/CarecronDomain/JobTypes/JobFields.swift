@@ -1,0 +1,175 @@
+/// A field of a job file as the console's form shows it, declared by the job's type (its
+/// `fields`) or by every job (`JobFields.common`): where it is in the file, what it holds, and
+/// what a person reads about it in Vietnamese and English. A new job type gets its form from
+/// these declarations, without console code; what a type does not declare stays in the JSON.
+public struct JobField: Sendable {
+    public enum Kind: Sendable, Equatable {
+        /// One line of text; a paragraph (several lines).
+        case text, paragraph
+        case number(ClosedRange<Int>)
+        /// An amount in đồng.
+        case money
+        /// A length of time as files write it ("10m", "3h", "7d").
+        case span
+        /// A time of day ("09:00").
+        case time
+        /// A cron expression (its next runs are said in words beside it).
+        case cron
+        case toggle
+        /// One of these values.
+        case choice([String])
+        /// Some of these values, in the order given (a job's channels: the first is tried first).
+        case ordered([String])
+        /// Any values, comma-separated (tier names, dates).
+        case list
+        /// Lines `name = value` (a Zalo template's parameters).
+        case pairs
+    }
+
+    public let path: [String]
+    public let kind: Kind
+    public let label: Said
+    public let help: Said?
+    public let unit: Said?
+    /// What applies when the file leaves it out.
+    public let fallback: String?
+
+    public init(_ path: String, _ kind: Kind, _ label: Said, help: Said? = nil, unit: Said? = nil, fallback: String? = nil) {
+        self.path = path.split(separator: ".").map(String.init)
+        self.kind = kind
+        self.label = label
+        self.help = help
+        self.unit = unit
+        self.fallback = fallback
+    }
+
+    /// The name of its form input ("rules.maxReminders").
+    public var name: String { path.joined(separator: ".") }
+}
+
+/// Words in both of carecron's languages.
+public struct Said: Sendable {
+    public let vi: String
+    public let en: String
+
+    public init(_ vi: String, _ en: String) {
+        self.vi = vi
+        self.en = en
+    }
+
+    public func text(_ language: Language) -> String { language == .vi ? vi : en }
+}
+
+public enum JobFields {
+    static let minutes = Said("ví dụ 10m, 3h, 7d", "e.g. 10m, 3h, 7d")
+
+    /// What every job file has, before its type's own fields.
+    public static func common(takesSchedule: Bool) -> [JobField] {
+        var fields = [
+            JobField("description", .text, Said("Mô tả", "Description"), help: Said("Một dòng nói công việc này làm gì.", "One line on what the job does.")),
+            JobField("enabled", .toggle, Said("Đang chạy", "Enabled"), help: Said("Tắt: không gửi gì, vẫn xem được kế hoạch.", "Off: nothing is sent; the plan still shows it.")),
+        ]
+        if takesSchedule {
+            fields.append(JobField("schedule", .cron, Said("Lịch chạy", "Schedule"),
+                                   help: Said("Biểu thức cron theo giờ của shop; “* * * * *” là xét từng đơn đúng lúc đến hạn.",
+                                              "A cron expression in shop time; \"* * * * *\" acts on each order when it falls due.")))
+        }
+        fields += [
+            JobField("purpose", .choice(["transactional", "marketing"]), Said("Loại tin", "Purpose"),
+                     help: Said("marketing: tin quảng cáo (có giờ gửi riêng, giới hạn mỗi ngày, khách có thể từ chối).",
+                                "marketing: advertising (its own hours, a daily cap, customers may opt out).")),
+            JobField("channels", .ordered(ChannelKind.allCases.map(\.rawValue)), Said("Kênh gửi, theo thứ tự", "Channels, in order"),
+                     help: Said("Kênh đầu tiên khách có địa chỉ được dùng; nếu bị từ chối, thử kênh tiếp theo.",
+                                "The first channel the customer has an address for is used; refused, the next is tried.")),
+            JobField("duringQuietHours", .choice(["wait", "drop"]), Said("Trong giờ yên lặng", "During quiet hours"),
+                     help: Said("wait: chờ hết giờ yên lặng rồi gửi; drop: bỏ tin đến hạn lúc đó.",
+                                "wait: sent when quiet hours end; drop: what falls due then is dropped."), fallback: "wait"),
+        ]
+        return fields
+    }
+
+    /// A template variant's fields, by the channel whose tab shows them ("" for the shared text
+    /// and the variant's conditions), under `templates.N.`.
+    public static func variant(_ n: Int) -> [(tab: String, field: JobField)] {
+        let p = "templates.\(n)."
+        return [
+            ("", JobField(p + "text", .paragraph, Said("Nội dung chung", "Shared text"),
+                          help: Said("Dùng cho mọi kênh không có nội dung riêng.", "Used on every channel without its own text."))),
+            ("zalo", JobField(p + "zalo.templateId", .text, Said("Mã mẫu ZNS", "ZNS template id"),
+                              help: Said("Mẫu đã được Zalo duyệt.", "A template Zalo approved."))),
+            ("zalo", JobField(p + "zalo.params", .pairs, Said("Tham số của mẫu", "Template parameters"),
+                              help: Said("Mỗi dòng một tham số: ten = {{customer.salutation}}", "One per line: name = {{customer.salutation}}"))),
+            ("sms", JobField(p + "sms.text", .paragraph, Said("Nội dung SMS", "SMS text"))),
+            ("sms", JobField(p + "sms.unaccented", .toggle, Said("Gửi không dấu", "Send without accents"),
+                             help: Said("Không dấu: 160 ký tự một phần tin thay vì 70.", "Without accents: 160 characters a part instead of 70."))),
+            ("email", JobField(p + "email.subject", .text, Said("Tiêu đề email", "Email subject"))),
+            ("email", JobField(p + "email.body", .paragraph, Said("Nội dung email (chữ thường)", "Email body (plain text)"))),
+            ("email", JobField(p + "email.html", .paragraph, Said("Nội dung email (HTML)", "Email body (HTML)"),
+                               help: Said("Không bắt buộc; để trống thì chỉ gửi chữ thường.", "Optional; empty sends plain text only."))),
+            ("", JobField(p + "minAmount", .money, Said("Chỉ dùng cho đơn từ", "Only for orders from"), unit: Said("₫", "₫"))),
+            ("", JobField(p + "tiers", .list, Said("Chỉ cho khách hạng", "Only for tiers"),
+                          help: Said("Tên hạng, cách nhau bằng dấu phẩy; để trống: mọi hạng.", "Tier names, comma-separated; empty: every tier."))),
+        ]
+    }
+}
+
+extension PaymentReminderRules {
+    public static var fields: [JobField] {
+        [
+            JobField("rules.minAge", .span, Said("Chờ sau khi đặt đơn ít nhất", "Wait after the order at least"), help: JobFields.minutes, fallback: "10m"),
+            JobField("rules.maxReminders", .number(1...5), Said("Số lần nhắc tối đa", "Reminders at most"), unit: Said("lần", "times"), fallback: "2"),
+            JobField("rules.minGap", .span, Said("Cách nhau ít nhất", "At least apart"), help: JobFields.minutes, fallback: "3h"),
+            JobField("rules.lateness", .span, Said("Được gửi muộn tối đa", "May be late by at most"),
+                     help: Said("Quá mức này (ví dụ sau khi máy chủ ngừng chạy) thì bỏ lần nhắc.", "Later than this (after an outage), the reminder is dropped."),
+                     fallback: "60m"),
+            JobField("rules.combineOrders", .toggle, Said("Gộp các đơn của cùng khách vào một tin", "One message for a customer's orders"), fallback: "true"),
+        ]
+    }
+}
+
+extension OrderExpiryRules {
+    public static var fields: [JobField] {
+        [
+            JobField("rules.notify", .toggle, Said("Báo cho khách khi đơn hết hạn", "Tell the customer when the order expires"), fallback: "true"),
+            JobField("rules.lateness", .span, Said("Báo muộn tối đa", "Tell at most this late"), help: JobFields.minutes, fallback: "60m"),
+        ]
+    }
+}
+
+extension CodConfirmationRules {
+    public static var fields: [JobField] {
+        [JobField("rules.sendAfter", .span, Said("Gửi sau khi đặt đơn", "Send after the order"), help: JobFields.minutes)]
+    }
+}
+
+extension PostSaleCheckinRules {
+    public static var fields: [JobField] {
+        [JobField("rules.afterDays", .number(1...365), Said("Hỏi thăm sau khi giao", "Check in after delivery"), unit: Said("ngày", "days"), fallback: "3")]
+    }
+}
+
+extension CampaignRules {
+    public static var fields: [JobField] {
+        let months = (1...12).map(String.init)
+        return [
+            JobField("audience.tiers", .list, Said("Khách hạng", "Tiers"), help: Said("Để trống: mọi hạng.", "Empty: every tier.")),
+            JobField("audience.spentAtLeast", .money, Said("Đã chi ít nhất", "Spent at least"), unit: Said("₫", "₫")),
+            JobField("audience.spentBelow", .money, Said("Đã chi dưới", "Spent below"), unit: Said("₫", "₫")),
+            JobField("audience.ordersAtLeast", .number(0...1_000_000), Said("Số đơn ít nhất", "Orders at least")),
+            JobField("audience.within", .span, Said("Tính chi tiêu và số đơn trong", "Count spend and orders over"), help: Said("Ví dụ 365d; trống: từ trước tới nay.", "e.g. 365d; empty: ever.")),
+            JobField("audience.lastOrderWithin", .span, Said("Mua lần cuối trong vòng", "Last order within"), help: JobFields.minutes),
+            JobField("audience.lastOrderBefore", .span, Said("Lần mua cuối đã cách đây hơn", "Last order more than this ago"), help: JobFields.minutes),
+            JobField("audience.birthdayMonth", .ordered(months), Said("Sinh vào tháng", "Born in month")),
+            JobField("audience.gender", .ordered(Gender.allCases.map(\.rawValue)), Said("Giới tính", "Gender")),
+            JobField("audience.hasChannel", .ordered(ChannelKind.allCases.map(\.rawValue)), Said("Có địa chỉ cho kênh", "Has an address for")),
+            JobField("when.lunar.month", .number(1...12), Said("Tháng âm lịch", "Lunar month"), help: Said("Dịp theo âm lịch (Tết: tháng 1, ngày 1).", "An occasion on the lunar calendar (Tết: month 1, day 1).")),
+            JobField("when.lunar.day", .number(1...30), Said("Ngày âm lịch", "Lunar day")),
+            JobField("when.dates", .list, Said("Hoặc ngày dương lịch", "Or calendar dates"),
+                     help: Said("“03-08” là mỗi năm, “2026-12-12” là một lần; cách nhau bằng dấu phẩy.", "\"03-08\" every year, \"2026-12-12\" once; comma-separated.")),
+            JobField("when.offsetDays", .number(-60...60), Said("Gửi trước (−) hay sau (+) dịp", "Days before (−) or after (+)"), unit: Said("ngày", "days"), fallback: "0"),
+            JobField("when.time", .time, Said("Giờ gửi", "At"), help: Said("Ví dụ 09:00", "e.g. 09:00")),
+            JobField("spread", .span, Said("Rải đều trong", "Spread over"), help: Said("Không gửi dồn một lúc: ví dụ 2h.", "Not all at once: e.g. 2h."), fallback: "0m"),
+            JobField("lateness", .span, Said("Được gửi muộn tối đa", "May be late by at most"), help: Said("Trống: tới hết ngày.", "Empty: until the day ends.")),
+        ]
+    }
+}

@@ -1,0 +1,168 @@
+import CarecronDomain
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import CarecronConsole
+
+/// The job form (issue 26, item 1): fields declared by each job type, written back into the
+/// file's JSON in one stable form, nothing written when nothing changed.
+@Suite("The job form")
+struct JobFormTests {
+    static var jobsFolder: URL { TestSupport.packageRoot.appendingPathComponent("jobs") }
+
+    /// The shipped files are in the form the console writes, so that a form's change of one
+    /// value changes its line only. (CARECRON_FORMAT_JOBS=1 rewrites them so, deliberately.)
+    @Test func theShippedJobFilesAreInTheStableForm() throws {
+        for file in try FileManager.default.contentsOfDirectory(atPath: Self.jobsFolder.path) where file.hasSuffix(".json") {
+            let url = Self.jobsFolder.appendingPathComponent(file)
+            let text = try String(contentsOf: url, encoding: .utf8)
+            let pretty = try JSONReader.parse(Data(text.utf8)).pretty
+            if ProcessInfo.processInfo.environment["CARECRON_FORMAT_JOBS"] == "1" { try pretty.write(to: url, atomically: true, encoding: .utf8) }
+            #expect(text == pretty, "jobs/\(file) is not in the stable form")
+        }
+    }
+
+    @Test func everyJobTypesFormReadsItsFileAndWritesBackOnlyWhatChanged() throws {
+        for file in try FileManager.default.contentsOfDirectory(atPath: Self.jobsFolder.path) where file.hasSuffix(".json") {
+            let text = try String(contentsOf: Self.jobsFolder.appendingPathComponent(file), encoding: .utf8)
+            let json = try JSONReader.parse(Data(text.utf8))
+            let form = JobForm(json: json)
+            // Posting every field as shown changes nothing, not one byte.
+            var posted: [String: String] = [:]
+            for f in form.fields + form.variants.flatMap({ $0.map(\.field) }) { posted["f:" + f.name] = form.display(f) }
+            let same = form.applying(posted)
+            #expect(JobForm.text(original: text, json: json, edited: same) == text, "\(file): an unchanged form writes the file as it was")
+            // One value changed: that line alone differs.
+            posted["f:description"] = "Mô tả mới"
+            let changed = JobForm.text(original: text, json: json, edited: form.applying(posted))
+            let before = text.split(separator: "\n", omittingEmptySubsequences: false), after = changed.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(before.count == after.count && zip(before, after).filter { $0 != $1 }.count == 1, "\(file): one field, one line")
+            #expect(!changed.contains("\r") && changed.hasSuffix("}\n"))
+        }
+    }
+
+    @Test func valuesAreTypedAsTheirFieldsSayAndEmptyOnesLeaveTheDefault() {
+        #expect(JobForm.value("3", kind: .number(1...5)) == .number(3))
+        #expect(JobForm.value("ba", kind: .number(1...5)) == .string("ba"), "kept, for the check to name at the field")
+        #expect(JobForm.value("1.250.000", kind: .money) == .number(1_250_000))
+        #expect(JobForm.value("sms, email", kind: .ordered(["zalo", "sms", "email"])) == .array([.string("sms"), .string("email")]))
+        #expect(JobForm.value("3, 8", kind: .ordered((1...12).map(String.init))) == .array([.number(3), .number(8)]))
+        #expect(JobForm.value("false", kind: .toggle) == .bool(false))
+        #expect(JobForm.value("ten = {{customer.salutation}}\r\nma = {{order.id}}", kind: .pairs)
+                == .ordered([("ten", .string("{{customer.salutation}}")), ("ma", .string("{{order.id}}"))]))
+        #expect(JobForm.value("  ", kind: .span) == nil)
+        #expect(JobForm.value("dòng 1\r\ndòng 2", kind: .paragraph) == .string("dòng 1\ndòng 2"), "a browser's CRLF is LF in the file")
+    }
+
+    @Test func aProblemGoesToItsField() throws {
+        let json = try JSONReader.parse(Data(try String(contentsOf: Self.jobsFolder.appendingPathComponent("payment-reminder.json"), encoding: .utf8).utf8))
+        let form = JobForm(json: json)
+        let names = (form.fields + form.variants.flatMap { $0.map(\.field) }).map(\.name)
+        #expect(form.field(for: "templates[0].sms", names: names) == "templates.0.sms.text")
+        #expect(form.field(for: "rules.maxReminders", names: names) == "rules.maxReminders")
+        #expect(form.field(for: "templates[1].zalo.params.ten", names: names) == "templates.1.zalo.params")
+        #expect(form.field(for: "rules.windows[1].remindAt", names: names) == nil, "the windows are edited in the JSON")
+    }
+}
+
+/// The form through the console's routes, in process: shown in Vietnamese, checked with each
+/// problem at its field, saved (LF, one line for one value), nothing written for no change,
+/// and an old version looked at against the current file before it is restored.
+@Suite("The job form, in process")
+struct JobFormRouteTests {
+    @Test func aMarketerEditsAJobInItsFormWithoutJSON() async throws {
+        var folder: URL?
+        let router = try ConsoleRouteTests.router(edit: { folder = $0 })
+        let jobs = try #require(folder).appendingPathComponent("jobs")
+        let file = jobs.appendingPathComponent("payment-reminder.json")
+        let original = try String(contentsOf: file, encoding: .utf8)
+        let sms = "f:templates.0.sms.text"
+        try await Application(router: router).test(.router) { client in
+            let editor = try await ConsoleRouteTests.logIn(client, "lan", "mat-khau-lan")
+            let page = try await client.execute(uri: "/console/jobs/payment-reminder/form", method: .get, headers: editor) { r in
+                #expect(r.status == .ok)
+                return ConsoleRouteTests.text(r.body)
+            }
+            #expect(page.contains("Số lần nhắc tối đa") && page.contains("Nội dung SMS") && page.contains("Gửi không dấu"), "labels in Vietnamese")
+            #expect(page.contains("name=\"f:rules.maxReminders\" type=\"number\" min=\"1\" max=\"5\" value=\"2\""), "a number with its bounds")
+            #expect(page.contains("{{customer.salutation}}</option>"), "the variable picker")
+            let csrf = try #require(ConsoleRouteTests.csrf(page)), base = try #require(ConsoleRouteTests.hidden(page, "base"))
+            let shown = JobForm(json: try JSONReader.parse(Data(original.utf8)))
+            var fields = ["csrf": csrf, "base": base]
+            for f in shown.fields + shown.variants.flatMap({ $0.map(\.field) }) { fields["f:" + f.name] = shown.display(f) }
+
+            // Saving the form as shown changes nothing: no write, no history, no audit line.
+            try await client.execute(uri: "/console/jobs/payment-reminder/form/save", method: .post, headers: ConsoleRouteTests.form(editor),
+                                     body: ConsoleRouteTests.encoded(fields)) { r in
+                #expect(r.status == .seeOther && r.headers[.location]?.contains("unchanged=1") == true)
+            }
+            #expect(try String(contentsOf: file, encoding: .utf8) == original)
+
+            // A broken rule, as one types: the problem at its field, in Vietnamese.
+            var broken = fields
+            broken[sms] = "Don hang cua {{customer.salutation}}: {{#orders}}{{id}}{{/orders}}"
+            try await client.execute(uri: "/console/jobs/payment-reminder/form/check?fragment=1", method: .post, headers: ConsoleRouteTests.form(editor),
+                                     body: ConsoleRouteTests.encoded(broken)) { r in
+                let fragment = ConsoleRouteTests.text(r.body)
+                #expect(r.status == .unprocessableContent)
+                #expect(fragment.contains("data-field=\"f:templates.0.sms.text\"") && fragment.contains("tên khách phải nằm trong 7 ký tự đầu"),
+                        "\(fragment.prefix(1500))")
+            }
+            var outOfRange = fields
+            outOfRange["f:rules.maxReminders"] = "9"
+            try await client.execute(uri: "/console/jobs/payment-reminder/form/check?fragment=1", method: .post, headers: ConsoleRouteTests.form(editor),
+                                     body: ConsoleRouteTests.encoded(outOfRange)) { r in
+                let fragment = ConsoleRouteTests.text(r.body)
+                #expect(fragment.contains("data-field=\"f:rules.maxReminders\"") && fragment.contains("phải từ 1 đến 5, đang là 9"), "\(fragment.prefix(1500))")
+            }
+
+            // A change of the SMS wording (typed in a browser: CRLF): saved with LF, one line changed.
+            var reworded = fields
+            reworded[sms] = (fields[sms] ?? "").replacingOccurrences(of: " oi, don ", with: " oi, don hang ")
+            try await client.execute(uri: "/console/jobs/payment-reminder/form/check?fragment=1", method: .post, headers: ConsoleRouteTests.form(editor),
+                                     body: ConsoleRouteTests.encoded(reworded)) { r in
+                let fragment = ConsoleRouteTests.text(r.body)
+                #expect(r.status == .ok && fragment.contains("<td>payment-reminder</td><td>sms</td><td>đổi lời</td>"), "the diff says the SMS changed")
+            }
+            try await client.execute(uri: "/console/jobs/payment-reminder/form/save", method: .post, headers: ConsoleRouteTests.form(editor),
+                                     body: ConsoleRouteTests.encoded(reworded)) { r in
+                #expect(r.status == .seeOther && r.headers[.location]?.contains("/form?saved=1") == true)
+            }
+            let saved = try String(contentsOf: file, encoding: .utf8)
+            let before = original.split(separator: "\n", omittingEmptySubsequences: false), after = saved.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(!saved.contains("\r") && before.count == after.count && zip(before, after).filter { $0 != $1 }.count == 1)
+            try await client.execute(uri: "/console/audit?lang=en", method: .get, headers: editor) { r in
+                #expect(ConsoleRouteTests.rows(ConsoleRouteTests.text(r.body)).contains { $0.contains("| lan | save | jobs/payment-reminder.json | 1 line(s) changed") })
+            }
+
+            // The old version, against the current file, before restoring it.
+            let version = try #require(JobFiles(folder: jobs).history("payment-reminder").first?.file)
+            try await client.execute(uri: "/console/jobs/payment-reminder/history/\(version)", method: .get, headers: editor) { r in
+                let page = ConsoleRouteTests.text(r.body)
+                #expect(r.status == .ok && page.contains("<span class=\"removed\">− ") && page.contains("oi, don hang {{#orders}}"))
+                #expect(page.contains("<span class=\"added\">+ ") && page.contains("id=\"restore\""), "what restoring brings back, and the button")
+            }
+        }
+    }
+
+    /// The JSON editor posts its textarea with CRLF, as browsers do: the file keeps LF.
+    @Test func theJSONEditorSavesLF() async throws {
+        var folder: URL?
+        let router = try ConsoleRouteTests.router(edit: { folder = $0 })
+        let file = try #require(folder).appendingPathComponent("jobs/birthday.json")
+        let original = try String(contentsOf: file, encoding: .utf8)
+        try await Application(router: router).test(.router) { client in
+            let editor = try await ConsoleRouteTests.logIn(client, "lan", "mat-khau-lan")
+            let page = try await client.execute(uri: "/console/jobs/birthday/edit", method: .get, headers: editor) { r in ConsoleRouteTests.text(r.body) }
+            let csrf = try #require(ConsoleRouteTests.csrf(page)), base = try #require(ConsoleRouteTests.hidden(page, "base"))
+            let edited = original.replacingOccurrences(of: "\n", with: "\r\n").replacingOccurrences(of: "chuc mung sinh nhat", with: "chuc mung SN")
+            try await client.execute(uri: "/console/jobs/birthday/save", method: .post, headers: ConsoleRouteTests.form(editor),
+                                     body: ConsoleRouteTests.encoded(["csrf": csrf, "base": base, "text": edited])) { r in
+                #expect(r.status == .seeOther)
+            }
+            let saved = try String(contentsOf: file, encoding: .utf8)
+            #expect(!saved.contains("\r") && saved == original.replacingOccurrences(of: "chuc mung sinh nhat", with: "chuc mung SN"))
+        }
+    }
+}
