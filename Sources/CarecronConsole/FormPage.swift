@@ -80,6 +80,8 @@ struct FormPage {
         var samples: [EditorPage.Model.Sample]?
         var hasSamples: Bool?
         var diff: EditorPage.Diff?
+        /// A campaign's audience, next occasions and cost, as edited.
+        var campaign: CampaignPanel?
     }
 
     func model(name: String, original: String, edited: JSONValue, json: JSONValue, base: String, now: Date) async throws -> Model {
@@ -106,8 +108,12 @@ struct FormPage {
                     inputs: fields.filter { $0.tab == tab }.map { input($0.field) }, first: t == 0)
             })
         }
-        let results = Results(fieldProblems: fieldProblems, otherProblems: other, errorCount: checked.errorCount, valid: checked.valid,
+        var results = Results(fieldProblems: fieldProblems, otherProblems: other, errorCount: checked.errorCount, valid: checked.valid,
                               samples: checked.samples, hasSamples: checked.hasSamples, diff: checked.diff)
+        if let job = JobLoader.check(text: text, name: name, config: editor.config).job {
+            let page = CampaignsPage(config: editor.config, jobs: editor.jobs, store: editor.store, words: words)
+            results.campaign = try await CampaignPanel.make(job, page: page, now: now)
+        }
         return Model(name: name, base: base, inputs: form.fields.map(input), variants: variants, snippets: TemplateVariable.snippets,
                      results: results, history: checked.history)
     }

@@ -54,6 +54,15 @@ struct JobFiles {
         }
     }
 
+    /// Writes a new job file; false when one of that name exists (nothing is written then).
+    func create(_ name: String, text: String) async throws -> Bool {
+        try await JobFolderLock.shared.holding(folder) {
+            guard read(name) == nil else { return false }
+            try Self.writeAtomically(text, to: url(name))
+            return true
+        }
+    }
+
     /// Adds a version to the history under a name no other version has: `SECONDS-N-USER.json`,
     /// N counting the versions of that second (two saves in one second, every save under
     /// `console --at`). The name is taken with link(2), which fails rather than replace a file.

@@ -95,6 +95,16 @@ public final class ClusterNode: PlanningRole, Service {
 
     /// One round: heartbeat, leadership. Returns how long to wait before the next.
     func renew() async -> TimeInterval {
+        let started = ContinuousClock.now
+        // A round slower than half the lease is how a leader loses its term unawares: said, with
+        // how long it took, so that a hand-over that lags the lease can be traced to it.
+        defer {
+            let took = ContinuousClock.now - started
+            if took > .seconds(lease / 2) {
+                log.warning("renewing the heartbeat and the leadership took longer than half the lease: the node is overloaded or the database slow",
+                            metadata: ["node": "\(id)", "took": "\(took)", "lease_seconds": "\(lease)"])
+            }
+        }
         var wait = lease / 3
         do { try await registry.beat(node: id) } catch { log.warning("node heartbeat failed: \(store.explain(error))") }
         let before = term.withLock { $0 }

@@ -123,6 +123,30 @@ try:
     visit(d, "/console/audit")
     check(any("tạm dừng chiến dịch" in r and "lan" in r for r in rows(d)), "the audit log has the pause")
 
+    # A new campaign from its starting point: Tết, for Gold customers; its count and cost as the
+    # form shows them, then switched on.
+    visit(d, "/console/campaigns/new")
+    d.find_element(By.ID, "start-tet").click()
+    d.find_element(By.ID, "new-name").send_keys("tet-vang")
+    d.find_element(By.ID, "create").click()
+    check(wait_for(lambda: "/console/jobs/tet-vang/form" in d.current_url), "a campaign created from the Tết start opens its form")
+    check(d.find_element(By.ID, "f-audience-tiers").get_attribute("value") == "Gold", "its audience: Gold customers")
+    check(d.find_element(By.ID, "audience-count").text.strip() == "2", "the live count: the two Gold customers who bought")
+    check("₫" in d.find_element(By.ID, "campaign-cost").text, "its cost in đồng: %s" % d.find_element(By.ID, "campaign-cost").text)
+    check("2027" in d.find_element(By.ID, "campaign-panel").text, "its next occasions, with their year")
+    tiers = d.find_element(By.ID, "f-audience-tiers")
+    d.execute_script("arguments[0].value = 'Gold, Standard'; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", tiers)
+    check(wait_for(lambda: d.find_element(By.ID, "audience-count").text.strip() not in ("2", "")), "the count follows the audience as it is edited")
+    d.execute_script("arguments[0].value = 'Gold'; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", tiers)
+    wait_for(lambda: d.find_element(By.ID, "audience-count").text.strip() == "2")
+    shot(d, "campaign-new", "#campaign-panel")
+    from selenium.webdriver.support.ui import Select
+    Select(d.find_element(By.ID, "f-enabled")).select_by_value("true")
+    d.find_element(By.ID, "save").click()
+    check(wait_for(lambda: "saved=1" in d.current_url), "enabled and saved")
+    visit(d, "/console/campaigns")
+    check("đã lên lịch" in d.find_element(By.ID, "campaign-tet-vang").text, "the new campaign is scheduled")
+
     # The second reminder's SMS, in the form: the counter, the diff as one types, a broken rule
     # at its field in Vietnamese, a character that forces UCS-2, the save; then the old version.
     set_text = "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"

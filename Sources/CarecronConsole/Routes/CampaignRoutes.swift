@@ -1,6 +1,7 @@
 import CarecronDelivery
 import CarecronDomain
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// The campaigns, one campaign's preview, and (for editors, after a confirmation) pausing,
@@ -26,6 +27,10 @@ struct CampaignRoutes<Parent: RequestContext> {
             }
             return views.page("campaigns", model, language: language, session: try context.signedIn)
         }
+        // A new campaign from a starting point (editors create; anyone sees the page).
+        routes.get("campaigns/new") { request, context in
+            try await newCampaign(request, context, problem: nil, status: .ok)
+        }
         routes.get("campaigns/:name") { request, context in try await detail(request, context, confirming: nil) }
         // The live count: who the occasion at hand takes, and who matches but opted out (a fragment).
         routes.get("campaigns/:name/audience") { request, context in
@@ -46,6 +51,23 @@ struct CampaignRoutes<Parent: RequestContext> {
         }
         routes.add(middleware: PostedForm<Parent>(views: views))
         routes.add(middleware: EditorsOnly<Parent>(views: views))
+        routes.post("campaigns/new") { request, context in
+            let name = (context.form["name"] ?? "").trimmingCharacters(in: .whitespaces), start = context.form["start"] ?? ""
+            let (config, _) = await environment.current()
+            let words = views.scheduleWords(Views.language(request))
+            guard JobFiles.isValidName(name), name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else {
+                return try await newCampaign(request, context, problem: words.word("campaign_new_bad_name", ["name": name]), status: .unprocessableContent)
+            }
+            guard let json = CampaignStarts.json(for: start, jobs: config.jobsFolder) else {
+                return try await newCampaign(request, context, problem: nil, status: .unprocessableContent)
+            }
+            guard try await JobFiles(folder: config.jobsFolder).create(name, text: json.pretty) else {
+                return try await newCampaign(request, context, problem: words.word("campaign_new_taken", ["name": name]), status: .conflict)
+            }
+            try await console.audit(try context.signedIn, "campaign create", "jobs/\(name).json", Sentence("audit.created_from", ["start": .text(start)]))
+            await environment.reload()
+            return Console.redirect(to: "/console/jobs/\(name)/form", keeping: request)
+        }
         routes.post("campaigns/:name/:action") { request, context in
             let name = try context.parameters.require("name")
             guard let action = Action(rawValue: try context.parameters.require("action")) else {
@@ -73,6 +95,18 @@ struct CampaignRoutes<Parent: RequestContext> {
             return Console.redirect(to: "/console/campaigns?done=\(outcome)&name=\(name)", keeping: request)
         }
         return routes
+    }
+
+    struct NewModel: PageModel {
+        let starts: [CampaignStarts.Start]
+        var problem: String?
+    }
+
+    func newCampaign(_ request: Request, _ context: ConsoleContext<Parent>, problem: String?, status: HTTPResponse.Status) async throws -> Response {
+        let language = Views.language(request)
+        var model = NewModel(starts: CampaignStarts.list(language))
+        model.problem = problem
+        return console.views.page("campaign-new", model, language: language, session: try context.signedIn, status: status)
     }
 
     func detail(_ request: Request, _ context: ConsoleContext<Parent>, confirming action: Action?) async throws -> Response {

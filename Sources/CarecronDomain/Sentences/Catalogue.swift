@@ -146,6 +146,7 @@ public enum Catalogue {
         "audit.campaign_create": .init(vi: "tạo chiến dịch", en: "create campaign"),
         "audit.campaign_pause_refused": .init(vi: "tạm dừng chiến dịch bị từ chối", en: "pause campaign refused"),
         "audit.campaign_resume_refused": .init(vi: "tiếp tục chiến dịch bị từ chối", en: "resume campaign refused"),
+        "audit.created_from": .init(vi: "tạo từ mẫu “{start}”", en: "created from \"{start}\""),
         "audit.lines_changed": .init(vi: "{n} dòng thay đổi", en: "{n} line(s) changed"),
         "audit.restored_from": .init(vi: "khôi phục bản lúc {at}", en: "restored the version of {at}"),
         "audit.occasion": .init(vi: "dịp {occasion}", en: "occasion {occasion}"),
