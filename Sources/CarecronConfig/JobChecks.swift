@@ -71,10 +71,10 @@ enum JobChecks {
             }
         }
         if advertises, job.purpose != .marketing {
-            sink.error("purpose", "a message with a gift, voucher or discount is advertising: purpose must be marketing (DOMAIN.md §7)")
+            sink.error("purpose", Sentence("check.gift_is_ad"))
         }
         if job.rules.concernsOwnOrder, job.purpose == .marketing {
-            sink.warning("purpose", "\(job.type.rawValue) concerns the customer's own order: it is transactional")
+            sink.warning("purpose", Sentence("check.own_order", ["type": .text(job.type.rawValue)]))
         }
     }
 
@@ -82,17 +82,17 @@ enum JobChecks {
         let tierNames = config.tiers.map(\.name)
         for (i, v) in job.templates.enumerated() {
             if v.tiers != nil || v.minTier != nil, job.rules.audienceSending == nil {
-                sink.error("templates[\(i)]", "only a campaign's variants choose by tier (\"tiers\", \"minTier\"); \(job.type.rawValue) uses its variants in turn")
+                sink.error("templates[\(i)]", Sentence("check.tiers_campaign_only", ["type": .text(job.type.rawValue)]))
             }
             for (key, name) in (v.tiers ?? []).map({ ("tiers", $0) }) + (v.minTier.map { [("minTier", $0)] } ?? []) where !tierNames.contains(name) {
                 let hint = Suggest.closest(to: name, among: tierNames).map { " (did you mean \($0)?)" } ?? ""
                 sink.error("templates[\(i)].\(key)", "\"\(name)\" is not a tier of config.json\(tierNames.isEmpty ? "" : ": " + tierNames.joined(separator: ", "))\(hint)")
             }
             if job.channels.contains(.zalo), v.zaloTemplateId == nil {
-                sink.error("templates[\(i)]", "channel zalo needs a \"zalo\" form (templateId and params) in every variant")
+                sink.error("templates[\(i)]", Sentence("check.zalo_form"))
             }
             if job.channels.contains(.email), v.emailSubject == nil {
-                sink.error("templates[\(i)]", "channel email needs an \"email\" form (subject and body) in every variant")
+                sink.error("templates[\(i)]", Sentence("check.email_form"))
             }
         }
     }

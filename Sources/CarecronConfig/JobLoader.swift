@@ -82,11 +82,11 @@ public enum JobLoader {
         var channels: [ChannelKind]?
         if let list = o.required("channels")?.array {
             let kinds = list.compactMap { $0.oneOf(ChannelKind.self) }
-            if list.isEmpty { o.field.child("channels", .null).report("list at least one channel") }
+            if list.isEmpty { o.field.child("channels", .null).report(Sentence("check.no_channel")) }
             for (kind, f) in zip(kinds, list) where config.channels[kind] == nil {
-                f.report("channel \(kind.rawValue) has no sender: add it to \"channels\" in config.json")
+                f.report(Sentence("check.channel_no_sender", ["channel": .text(kind.rawValue)]))
             }
-            if Set(kinds).count != kinds.count { o.field.child("channels", .null).report("a channel is listed twice") }
+            if Set(kinds).count != kinds.count { o.field.child("channels", .null).report(Sentence("check.channel_twice")) }
             channels = kinds.count == list.count ? kinds : nil
         }
         let quiet = o.optional("duringQuietHours")?.oneOf(QuietHoursAction.self) ?? .wait

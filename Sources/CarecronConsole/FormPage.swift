@@ -34,6 +34,8 @@ struct FormPage {
         var sms: Bool?
         var problems: [String] = [] { didSet { hasProblems = problems.isEmpty ? nil : true } }
         var hasProblems: Bool?
+        /// Said beside the value (a schedule's next runs, in words).
+        var note: String?
     }
 
     struct Tab: Encodable {
@@ -101,7 +103,19 @@ struct FormPage {
                 other.append(p)
             }
         }
-        func input(_ f: JobField) -> Input { self.input(f, form: form, problems: byField[f.name] ?? []) }
+        // When the job sends, in words and by its next runs (with the year), beside its schedule.
+        var notes: [String: String] = [:]
+        if let job = JobLoader.check(text: text, name: name, config: editor.config).job, job.schedule.description != "* * * * *" || !job.rules.takesSchedule {
+            let clock = editor.config.clock
+            let runs = job.rules.runs(job, after: now, count: 3, clock: clock).map { words.instant($0, clock: clock) }
+            let said = words.word("form_next_runs", ["timing": words.timing(job), "runs": runs.joined(separator: ", ")])
+            notes[job.rules.takesSchedule ? "schedule" : "when.time"] = said
+        }
+        func input(_ f: JobField) -> Input {
+            var i = self.input(f, form: form, problems: byField[f.name] ?? [])
+            i.note = notes[f.name]
+            return i
+        }
         let variants = form.variants.enumerated().map { i, fields in
             Variant(n: i + 1, tabs: ["", "zalo", "sms", "email"].enumerated().map { t, tab in
                 Tab(id: "v\(i)-\(tab.isEmpty ? "all" : tab)", label: words.word(tab.isEmpty ? "form_tab_all" : "channel_\(tab)"),

@@ -101,24 +101,24 @@ public struct PaymentReminderPolicy: Sendable {
 
     /// Problems with the windows themselves: overlaps and gaps in the day, slots inside quiet
     /// hours, deadlines before their slot. Each message names the windows concerned.
-    public func windowProblems(quietHours: DailySpan?) -> [String] {
-        var problems: [String] = []
+    public func windowProblems(quietHours: DailySpan?) -> [Sentence] {
+        var problems: [Sentence] = []
         // Which windows hold each minute of the day: exact, and cheap at 1440 minutes.
         let holders = (0..<1440).map { m in windows.filter { $0.span.contains(TimeOfDay(minutes: m)) }.map(\.name) }
         for run in runs(of: holders) {
             let span = "\(TimeOfDay(minutes: run.start))–\(TimeOfDay(minutes: run.end % 1440))"
             if run.names.isEmpty {
-                problems.append("the windows leave a gap in the day at \(span): orders placed then get no reminder")
+                problems.append(Sentence("check.window_gap", ["span": .text(span)]))
             } else if run.names.count > 1 {
-                problems.append("windows \(run.names.joined(separator: " and ")) overlap at \(span)")
+                problems.append(Sentence("check.window_overlap", ["names": .text(run.names.joined(separator: " and ")), "span": .text(span)]))
             }
         }
         for w in windows {
             if let q = quietHours, q.contains(w.remindAt) {
-                problems.append("window \(w.name): remindAt \(w.remindAt) is inside quiet hours \(q)")
+                problems.append(Sentence("check.window_quiet", ["name": .text(w.name), "at": .text("\(w.remindAt)"), "quiet": .text("\(q)")]))
             }
             if let d = w.deadline, DailySpan(from: w.remindAt, to: d).length > 720 {
-                problems.append("window \(w.name): deadline \(d) comes before remindAt \(w.remindAt)")
+                problems.append(Sentence("check.window_deadline", ["name": .text(w.name), "deadline": .text("\(d)"), "at": .text("\(w.remindAt)")]))
             }
         }
         return problems

@@ -91,10 +91,10 @@ struct PaymentWindowTests {
         var p = policy
         p.windows[0] = PaymentWindow(name: "morning", span: DailySpan(from: TimeOfDay(hour: 5), to: TimeOfDay(hour: 12)),
                                      remindAt: TimeOfDay(hour: 12))
-        #expect(p.windowProblems(quietHours: nil).contains { $0.contains("overlap") && $0.contains("11:30–12:00") })
+        #expect(p.windowProblems(quietHours: nil).map(\.description).contains { $0.contains("overlap") && $0.contains("11:30–12:00") })
         p.windows[0] = PaymentWindow(name: "morning", span: DailySpan(from: TimeOfDay(hour: 6), to: TimeOfDay(hour: 11, minute: 30)),
                                      remindAt: TimeOfDay(hour: 7))
-        let problems = p.windowProblems(quietHours: DailySpan(from: TimeOfDay(hour: 21), to: TimeOfDay(hour: 8)))
+        let problems = p.windowProblems(quietHours: DailySpan(from: TimeOfDay(hour: 21), to: TimeOfDay(hour: 8))).map(\.description)
         #expect(problems.contains { $0.contains("gap") && $0.contains("05:00–06:00") })
         #expect(problems.contains { $0.contains("quiet hours") })
     }

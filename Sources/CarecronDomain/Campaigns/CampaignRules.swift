@@ -32,8 +32,8 @@ public struct CampaignRules: JobRules, AudienceSending {
     public static func parse(_ r: ObjectField?, job: ObjectField, shop: CarePolicy) -> Self? {
         func field(_ key: String, required: Bool = false) -> Field? {
             let inRules = r?.optional(key), top = job.optional(key)
-            if inRules != nil, top != nil { job.field.child(key, .null).report("\"\(key)\" is given twice: at the top and in \"rules\"; keep one") }
-            if required, inRules == nil, top == nil { (r?.field ?? job.field).report("missing required key \"\(key)\": when the campaign goes out") }
+            if inRules != nil, top != nil { job.field.child(key, .null).report(Sentence("check.given_twice", ["key": .text(key)])) }
+            if required, inRules == nil, top == nil { (r?.field ?? job.field).report(Sentence("check.missing_when", ["key": .text(key)])) }
             return inRules ?? top
         }
         let audience = field("audience").map { parseAudience($0, shop: shop) } ?? AudienceFilter()
@@ -128,14 +128,14 @@ public struct CampaignRules: JobRules, AudienceSending {
         if let at = o.optional("at"), let text = at.nonEmptyString {
             if let instant = InstantFormat.parse(text, clock: shop.clock) {
                 occasions.append(.once(shop.clock.localDate(of: instant)))
-                if time != nil { o.field.child("time", .null).report("\"at\" already has its time; leave \"time\" out") }
+                if time != nil { o.field.child("time", .null).report(Sentence("check.at_has_time")) }
                 time = shop.clock.timeOfDay(of: instant)
             } else {
-                at.report("\"\(text)\" is not an instant; write shop time as \"2026-12-12T09:00\"")
+                at.report(Sentence("check.not_instant", ["value": .text(text)]))
             }
         }
         if let dates = o.optional("dates"), let list = dates.array {
-            if list.isEmpty { dates.report("list at least one date") }
+            if list.isEmpty { dates.report(Sentence("check.no_date")) }
             for item in list {
                 guard let text = item.nonEmptyString else { continue }
                 if let d = LocalDate(iso: text) {
@@ -144,7 +144,7 @@ public struct CampaignRules: JobRules, AudienceSending {
                           (1...12).contains(m), (1...LocalDate.daysIn(month: m, year: 2024)).contains(d) {
                     occasions.append(.yearly(month: m, day: d))
                 } else {
-                    item.report("\"\(text)\" is not a date; write \"2026-03-08\" for one day or \"03-08\" for every year")
+                    item.report(Sentence("check.not_date", ["value": .text(text)]))
                 }
             }
         }
@@ -155,7 +155,7 @@ public struct CampaignRules: JobRules, AudienceSending {
             if let month, let day { occasions.append(.lunar(month: month, day: day, leap: leap)) }
         }
         let offset = o.optional("offsetDays")?.int(-60...60) ?? 0
-        if !o.keys.contains("at"), time == nil, !o.keys.contains("time") { f.report("missing required key \"time\" (e.g. \"09:00\")") }
+        if !o.keys.contains("at"), time == nil, !o.keys.contains("time") { f.report(Sentence("check.missing_time")) }
         o.finish()
         guard f.sink.items.count == before, let time, !occasions.isEmpty else { return nil }
         return CampaignWhen(occasions: occasions, time: time, offsetDays: offset)
@@ -163,9 +163,9 @@ public struct CampaignRules: JobRules, AudienceSending {
 
     public func check(_ job: JobDefinition, shop: CarePolicy, sink: DiagnosticSink) {
         if shop.quietHours.contains(when.time) {
-            sink.error("\(prefix)when.time", "\(when.time) is inside quiet hours \(shop.quietHours)")
+            sink.error("\(prefix)when.time", Sentence("check.time_quiet", ["time": .text("\(when.time)"), "quiet": .text("\(shop.quietHours)")]))
         } else if job.purpose == .marketing, !shop.marketingHours.contains(when.time) {
-            sink.error("\(prefix)when.time", "\(when.time): advertising may go out only within \(shop.marketingHours)")
+            sink.error("\(prefix)when.time", Sentence("check.time_ad_hours", ["time": .text("\(when.time)"), "hours": .text("\(shop.marketingHours)")]))
         }
         // Every minute the spread covers must be one a message may go out in, on the occasion's own
         // day: past midnight they would be dropped as too late (issue 24: 253 of 275 quietly not sent).
@@ -174,17 +174,19 @@ public struct CampaignRules: JobRules, AudienceSending {
         let covered = (when.time.minutes...max(when.time.minutes, min(endMinute - 1, 1439))).map { TimeOfDay(minutes: $0) }
         let end = TimeOfDay(minutes: endMinute % 1440)
         if spread.seconds > 0, endMinute > 1440 {
-            sink.error("\(prefix)spread", "\(when.time) + \(spread) runs past midnight; an occasion's messages go out on its own day only, so those due after it would never be sent: shorten the spread or start earlier")
+            sink.error("\(prefix)spread", Sentence("check.spread_midnight", ["time": .text("\(when.time)"), "spread": .span(spread)]))
         } else if spread.seconds > 0, job.purpose == .marketing, let t = covered.first(where: { !shop.marketingHours.contains($0) }) {
-            sink.error("\(prefix)spread", "\(when.time) + \(spread) ends at \(end), past the advertising hours \(shop.marketingHours) (from \(t)): shorten the spread or start earlier")
+            sink.error("\(prefix)spread", Sentence("check.spread_ad_hours", ["time": .text("\(when.time)"), "spread": .span(spread), "end": .text("\(end)"),
+                                                                       "hours": .text("\(shop.marketingHours)"), "from": .text("\(t)")]))
         } else if spread.seconds > 0, let t = covered.first(where: shop.quietHours.contains) {
-            sink.error("\(prefix)spread", "\(when.time) + \(spread) ends at \(end), reaching quiet hours \(shop.quietHours) at \(t)")
+            sink.error("\(prefix)spread", Sentence("check.spread_quiet", ["time": .text("\(when.time)"), "spread": .span(spread), "end": .text("\(end)"),
+                                                                    "quiet": .text("\(shop.quietHours)"), "at": .text("\(t)")]))
         }
         if job.purpose == .transactional {
-            sink.error("purpose", "a campaign is not about a customer's own order: use \"marketing\" (advertising) or \"care\" (a notice)")
+            sink.error("purpose", Sentence("check.campaign_purpose"))
         }
         if !job.templates.contains(where: { $0.tiers == nil && $0.minTier == nil }) {
-            sink.warning("templates", "every variant is for some tiers only: customers of other tiers get nothing")
+            sink.warning("templates", Sentence("check.tiers_only"))
         }
     }
 

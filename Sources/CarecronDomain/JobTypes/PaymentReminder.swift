@@ -46,9 +46,9 @@ public struct PaymentReminderRules: JobRules {
     public func check(_ job: JobDefinition, shop: CarePolicy, sink: DiagnosticSink) {
         for problem in policy.windowProblems(quietHours: shop.quietHours) { sink.error("rules.windows", problem) }
         if job.templates.count < policy.maxReminders {
-            sink.error("templates", "\(policy.maxReminders) reminders need \(policy.maxReminders) template variants, one for each (handbook §1.4); found \(job.templates.count)")
+            sink.error("templates", Sentence("check.variants_per_reminder", ["n": .number(policy.maxReminders), "found": .number(job.templates.count)]))
         }
-        if policy.minGap.seconds <= 0 { sink.error("rules.minGap", "must be longer than 0") }
+        if policy.minGap.seconds <= 0 { sink.error("rules.minGap", Sentence("check.positive")) }
     }
 
     /// The customer sees their name before the preview cuts the message (handbook §1.8).
