@@ -144,7 +144,10 @@ extension ClusterTests {
         let down = await waitFor(503, within: 60)
         #expect(down.0 == 503 && down.1.contains("database"), "\(down)")
         try TestPostgres.psql(admin, "ALTER DATABASE \(db) ALLOW_CONNECTIONS true")
-        #expect(await waitFor(200, within: 90).0 == 200, "ready again once the database answers")
+        // PostgresNIO's pool retries a refused server with a backoff that grows to 60 s (not
+        // configurable); on 2026-12-07 under the full suite the node's first query after the
+        // outage waited 66 s for it (its renewal log says so). What is asserted: it comes back.
+        #expect(await waitFor(200, within: 150).0 == 200, "ready again once the database answers")
         node.signal(SIGTERM)
         #expect(node.wait(seconds: 25) != nil, "stops cleanly after the outage")
     }
