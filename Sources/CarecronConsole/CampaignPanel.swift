@@ -5,14 +5,9 @@ import Foundation
 /// What a campaign's form shows beside its fields as one edits them: who the audience takes and
 /// who is left out, its next three occasions, the messages and their cost in đồng.
 struct CampaignPanel: Encodable {
-    struct Count: Encodable {
-        let label: String
-        let count: Int
-    }
-
     let members: Int
     let optedOut: Int
-    let leftOut: [Count]
+    let leftOut: [LabelledCount]
     let upcoming: [String]
     let messages: Int?
     let cost: String?
@@ -38,7 +33,7 @@ struct CampaignPanel: Encodable {
         }
         return CampaignPanel(
             members: count.members, optedOut: count.optedOut,
-            leftOut: preview.skipped.sorted { $0.key < $1.key }.map { Count(label: words.word("skip_category_\($0.key.rawValue)"), count: $0.value) },
+            leftOut: preview.skipped.sorted { $0.key < $1.key }.map { LabelledCount(label: words.word("skip_category_\($0.key.rawValue)"), count: $0.value) },
             upcoming: upcoming, messages: preview.messages,
             cost: preview.cost.isEmpty ? nil : VietnameseFormat.money(preview.totalCost))
     }

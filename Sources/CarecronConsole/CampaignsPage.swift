@@ -16,18 +16,13 @@ struct CampaignsPage {
     var control: CampaignControl { CampaignControl(store: store, config: config, jobs: jobs) }
 
     struct Row: Encodable {
-        struct Count: Encodable {
-            let label: String
-            let count: Int
-        }
-
         let name: String
         let description: String
         let timing: String
         let occasion: String
         let state: String
         let stateCode: String
-        let counts: [Count]
+        let counts: [LabelledCount]
         let canPause: Bool
         let canResume: Bool
         let canCancel: Bool
@@ -49,9 +44,9 @@ struct CampaignsPage {
 
     func row(_ job: JobDefinition, now: Date) async throws -> Row {
         let (o, state, status) = try await control.standing(job, at: now)
-        var counts: [Row.Count] = []
-        if let run = status?.run { counts.append(Row.Count(label: words.word("campaign_audience"), count: run.audience)) }
-        for s in OutboxState.allCases { if let n = status?.messages[s], n > 0 { counts.append(Row.Count(label: words.state(s), count: n)) } }
+        var counts: [LabelledCount] = []
+        if let run = status?.run { counts.append(LabelledCount(label: words.word("campaign_audience"), count: run.audience)) }
+        for s in OutboxState.allCases { if let n = status?.messages[s], n > 0 { counts.append(LabelledCount(label: words.state(s), count: n)) } }
         return Row(name: job.name, description: job.description, timing: words.timing(job), occasion: o.map(occasionWords) ?? "",
                    state: words.say(state.sentence), stateCode: state.rawValue, counts: counts,
                    canPause: [.scheduled, .sending].contains(state) && o != nil, canResume: state == .paused,
@@ -74,8 +69,8 @@ struct CampaignsPage {
         let audience: Int
         let optedOut: Int
         let messages: Int
-        let byChannel: [Row.Count]
-        let skipped: [Row.Count]
+        let byChannel: [LabelledCount]
+        let skipped: [LabelledCount]
         let smsSegments: Int
         let cost: String
         let costKnown: Bool
@@ -96,8 +91,8 @@ struct CampaignsPage {
         }
         var model = DetailModel(
             campaign: row, audience: preview.audience.members, optedOut: preview.audience.optedOut, messages: preview.messages,
-            byChannel: preview.byChannel.sorted { $0.key.rawValue < $1.key.rawValue }.map { Row.Count(label: words.word("channel_\($0.key.rawValue)"), count: $0.value) },
-            skipped: preview.skipped.sorted { $0.key < $1.key }.map { Row.Count(label: words.word("skip_category_\($0.key.rawValue)"), count: $0.value) },
+            byChannel: preview.byChannel.sorted { $0.key.rawValue < $1.key.rawValue }.map { LabelledCount(label: words.word("channel_\($0.key.rawValue)"), count: $0.value) },
+            skipped: preview.skipped.sorted { $0.key < $1.key }.map { LabelledCount(label: words.word("skip_category_\($0.key.rawValue)"), count: $0.value) },
             smsSegments: preview.smsSegments, cost: VietnameseFormat.money(preview.totalCost), costKnown: !preview.cost.isEmpty,
             upcoming: Array(upcoming), samples: preview.samples.map { plan.row($0) })
         model.hasSamples = preview.samples.isEmpty ? nil : true

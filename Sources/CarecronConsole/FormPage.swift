@@ -11,12 +11,6 @@ struct FormPage {
     var words: ScheduleWords { editor.words }
 
     struct Input: Encodable {
-        struct Choice: Encodable {
-            let value: String
-            let label: String
-            let selected: Bool
-        }
-
         let name: String
         let id: String
         let label: String
@@ -150,10 +144,10 @@ struct FormPage {
             i.max = range.upperBound
         case .toggle:
             let value = i.value.isEmpty ? (f.fallback ?? "") : i.value
-            i.choices = [("true", "yes"), ("false", "no")].map { Input.Choice(value: $0.0, label: words.word($0.1), selected: value == $0.0) }
+            i.choices = [("true", "yes"), ("false", "no")].map { Choice(value: $0.0, label: words.word($0.1), selected: value == $0.0) }
         case .choice(let values):
             let value = i.value.isEmpty ? (f.fallback ?? "") : i.value
-            i.choices = values.map { Input.Choice(value: $0, label: words.word("value_\($0)") == "value_\($0)" ? $0 : words.word("value_\($0)"), selected: $0 == value) }
+            i.choices = values.map { Choice(value: $0, label: words.word("value_\($0)") == "value_\($0)" ? $0 : words.word("value_\($0)"), selected: $0 == value) }
         case .ordered(let values):
             i.line = true
             i.help = [i.help, words.word("form_allowed", ["values": values.joined(separator: ", ")])].compactMap { $0 }.joined(separator: " ")

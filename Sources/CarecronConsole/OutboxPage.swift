@@ -62,12 +62,6 @@ struct OutboxPage {
             let canDrop: Bool
         }
 
-        struct Choice: Encodable {
-            let value: String
-            let label: String
-            let selected: Bool
-        }
-
         let messages: [Row]
         let none: Bool
         let summary: String
@@ -108,9 +102,9 @@ struct OutboxPage {
         return Model(
             messages: rows, none: rows.isEmpty,
             summary: OutboxState.allCases.map { "\(words.state($0)): \(counts[$0] ?? 0)" }.joined(separator: " · "),
-            states: OutboxState.allCases.map { Model.Choice(value: $0.rawValue, label: words.state($0), selected: $0 == q.state) },
-            jobs: jobs.map { Model.Choice(value: $0, label: $0, selected: $0 == q.job) },
-            channels: ChannelKind.allCases.map { Model.Choice(value: $0.rawValue, label: words.word("channel_\($0.rawValue)"), selected: $0.rawValue == q.channel) },
+            states: OutboxState.allCases.map { Choice(value: $0.rawValue, label: words.state($0), selected: $0 == q.state) },
+            jobs: jobs.map { Choice(value: $0, label: $0, selected: $0 == q.job) },
+            channels: ChannelKind.allCases.map { Choice(value: $0.rawValue, label: words.word("channel_\($0.rawValue)"), selected: $0.rawValue == q.channel) },
             customer: q.customer ?? "", from: q.from?.description ?? "", to: q.to?.description ?? "", filters: q.filters,
             back: q.back, backEncoded: q.back.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "",
             next: messages.count == Self.pageSize ? messages.last.map { String($0.id) } : nil)

@@ -88,3 +88,16 @@ struct SearchModel: PageModel {
     let none: Bool
     let matches: [Match]
 }
+
+/// An option of a select: its value, what it says, and whether it is the one chosen.
+struct Choice: Encodable {
+    let value: String
+    let label: String
+    let selected: Bool
+}
+
+/// A figure with what it counts ("đã gửi: 12").
+struct LabelledCount: Encodable {
+    let label: String
+    let count: Int
+}

@@ -44,8 +44,10 @@ public struct CustomerSearchSQL: Sendable {
         case order(String)
         case phone(String)
         case email(String)
-        /// A prefix of the folded name, and of the name with its words reversed.
-        case name(String, givenFirst: String)
+        /// A prefix of the folded name ("pham thu ha…").
+        case name(String)
+        /// A prefix of the name with its words reversed ("ha thu…": the given name, or the last words).
+        case givenName(String)
     }
 
     public static func lookups(_ text: String) -> [Lookup] {
@@ -56,7 +58,7 @@ public struct CustomerSearchSQL: Sendable {
         if trimmed.contains("@") { out.append(.email(trimmed.lowercased())) }
         let folded = SearchText.fold(trimmed)
         if !folded.isEmpty, !folded.allSatisfy(\.isNumber) {
-            out.append(.name(folded, givenFirst: SearchText.givenFirst(folded)))
+            out += [.name(folded), .givenName(SearchText.givenFirst(folded))]
         }
         return out
     }
@@ -70,16 +72,17 @@ public struct CustomerSearchSQL: Sendable {
         case .order(let id): return ("SELECT \(columns) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = \(p[0])", [id])
         case .phone(let e164): return ("SELECT \(columns) FROM customers c WHERE c.phone = \(p[0]) LIMIT \(limit)", [e164])
         case .email(let email): return ("SELECT \(columns) FROM customers c WHERE lower(c.email) = \(p[0]) LIMIT \(limit)", [email])
-        case .name(let folded, let given):
-            // A prefix as a range (`>= x AND < x + U+FFFF`): an index range in both databases,
-            // whatever their LIKE and collation rules.
-            return ("""
-                SELECT \(columns) FROM customers c WHERE c.search_name >= \(p[0]) AND c.search_name < \(p[1])
-                UNION
-                SELECT \(columns) FROM customers c WHERE c.search_given >= \(p[2]) AND c.search_given < \(p[3])
-                ORDER BY 2, 1 LIMIT \(limit)
-                """, [folded, folded + "\u{FFFF}", given, given + "\u{FFFF}"])
+        case .name(let prefix): return Self.range("search_name", prefix, columns: columns, p, limit: limit)
+        case .givenName(let prefix): return Self.range("search_given", prefix, columns: columns, p, limit: limit)
         }
+    }
+
+    /// A prefix as a range (`>= x AND < x + U+FFFF`), read in its index's order up to `limit`:
+    /// an index range in both databases whatever their LIKE and collation rules, and never a
+    /// sort of every match (a given name shared by tens of thousands).
+    static func range(_ column: String, _ prefix: String, columns: String, _ p: [String], limit: Int) -> (sql: String, arguments: [String]) {
+        ("SELECT \(columns) FROM customers c WHERE c.\(column) >= \(p[0]) AND c.\(column) < \(p[1]) ORDER BY c.\(column) LIMIT \(limit)",
+         [prefix, prefix + "\u{FFFF}"])
     }
 
     public static func field(_ lookup: Lookup) -> CustomerMatch.Field {
@@ -88,7 +91,7 @@ public struct CustomerSearchSQL: Sendable {
         case .order: .order
         case .phone: .phone
         case .email: .email
-        case .name: .name
+        case .name, .givenName: .name
         }
     }
 
