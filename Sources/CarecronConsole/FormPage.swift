@@ -63,8 +63,9 @@ struct FormPage {
     struct Results: PageModel {
         struct FieldProblem: Encodable {
             let field: String
-            /// The field as its label names it (the link to it).
+            /// The field as its label names it (the link to it), and its element's id.
             let label: String
+            let anchor: String
             let message: String
             let warning: Bool
         }
@@ -92,7 +93,8 @@ struct FormPage {
             if let f = form.field(for: p.path, names: names) {
                 byField[f, default: []].append(p.message)
                 let variant = f.hasPrefix("templates.") ? " (" + words.word("form_variant") + " " + String((Int(f.split(separator: ".")[1]) ?? 0) + 1) + ")" : ""
-                fieldProblems.append(Results.FieldProblem(field: f, label: (labels[f] ?? f) + variant, message: p.message, warning: p.warning))
+                fieldProblems.append(Results.FieldProblem(field: f, label: (labels[f] ?? f) + variant, anchor: "field-f-" + f.replacingOccurrences(of: ".", with: "-"),
+                                                          message: p.message, warning: p.warning))
             } else {
                 other.append(p)
             }
@@ -143,7 +145,7 @@ struct FormPage {
             i.min = range.lowerBound
             i.max = range.upperBound
         case .toggle:
-            let value = i.value.isEmpty ? (f.fallback ?? "") : i.value
+            let value = i.value.isEmpty ? (f.fallback ?? "false") : i.value
             i.choices = [("true", "yes"), ("false", "no")].map { Choice(value: $0.0, label: words.word($0.1), selected: value == $0.0) }
         case .choice(let values):
             let value = i.value.isEmpty ? (f.fallback ?? "") : i.value

@@ -26,9 +26,17 @@ struct JobForm {
         return f.path
     }
 
+    /// The field's value in the file: at its path, or the whole of its parent when the parent is
+    /// the short form of it (`"sms": "…"` is the SMS text).
+    func current(_ f: JobField) -> JSONValue? {
+        if let v = json.value(at: path(f)) { return v }
+        if f.path.last == "text", case .string(let s)? = json.value(at: Array(path(f).dropLast())) { return .string(s) }
+        return nil
+    }
+
     /// The field's value as its input shows it.
     func display(_ f: JobField) -> String {
-        guard let v = json.value(at: path(f)) else { return "" }
+        guard let v = current(f) else { return "" }
         switch (f.kind, v) {
         case (.pairs, .object(let pairs)): return pairs.map { "\($0.key) = \($0.value.fieldText ?? $0.value.encoded)" }.joined(separator: "\n")
         case (_, .array(let items)): return items.map { $0.fieldText ?? $0.encoded }.joined(separator: ", ")
@@ -42,10 +50,18 @@ struct JobForm {
         var out = json
         for f in fields + variants.flatMap({ $0.map(\.field) }) {
             guard let raw = form["f:" + f.name] else { continue }
-            let current = json.value(at: path(f))
+            let current = self.current(f)
             let new = Self.value(raw, kind: f.kind)
             // An unchanged value keeps the file's own spelling (a number written 2.0, a list order).
             if let current, let new, Self.same(current, new) { continue }
+            // A key the file leaves out, posted as what applies without it (a select always sends
+            // one of its options): still left out.
+            if current == nil, raw.trimmingCharacters(in: .whitespaces) == (f.fallback ?? (f.kind == .toggle ? "false" : "")) { continue }
+            // An SMS written as a plain string ("sms": "…") keeps that form.
+            if f.path.last == "text", case .string? = json.value(at: Array(path(f).dropLast())) {
+                out = out.setting(Array(path(f).dropLast()), to: new)
+                continue
+            }
             out = out.setting(path(f), to: new)
         }
         return out

@@ -84,18 +84,18 @@ struct OutboxPage {
 
     static let pageSize = 50
 
-    func model(_ q: Query, jobs: [String], customerId: String?) async throws -> Model {
+    /// `customerIds`: whom the customer filter found (nil: no filter).
+    func model(_ q: Query, jobs: [String], customerIds: [String]?) async throws -> Model {
         var history = OutboxHistoryQuery()
         history.states = q.state.map { [$0] } ?? []
         history.job = q.job
         history.channel = q.channel
-        history.customerId = customerId
+        history.customerIds = customerIds
         history.dueFrom = q.from.map { clock.startOfDay($0) }
         history.dueTo = q.to.map { clock.startOfDay($0.adding(days: 1)) }
         history.before = q.before
         history.limit = Self.pageSize
-        // A customer asked for who matches nobody has no messages (not everyone's).
-        let messages = q.customer != nil && customerId == nil ? [] : try await store.outbox.history(history)
+        let messages = try await store.outbox.history(history)
         let names = try await store.customerNames(Array(Set(messages.compactMap(\.customerId))))
         let rows = messages.map { row($0, name: names[$0.customerId ?? ""] ?? "") }
         let counts = try await store.outbox.counts()

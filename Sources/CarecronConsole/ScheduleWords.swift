@@ -45,9 +45,8 @@ struct ScheduleWords {
     /// An outbox state as people say it (`state_sent`: "sent", "đã gửi").
     func state(_ s: OutboxState) -> String { word("state_\(s.rawValue)") }
 
+    /// A word of the page's language with its `{name}`s filled, each once.
     func word(_ key: String, _ values: [String: String] = [:]) -> String {
-        var text = words[key] ?? key
-        for (k, v) in values { text = text.replacingOccurrences(of: "{\(k)}", with: v) }
-        return text
+        Sentence.fill(words[key] ?? key, values)
     }
 }

@@ -26,6 +26,9 @@ public struct FailureMeaning: Sendable, Equatable {
             return FailureMeaning(sentence: Sentence("failure.no_sender", ["channel": .text(channel)]), permanent: false)
         }
         if error.hasPrefix("sender "), says("stopped:", "unavailable:") { return FailureMeaning(sentence: Sentence("failure.sender_stopped"), permanent: false) }
+        // Planned again (after a fallback to the next channel), held or on its way: what failed
+        // before is not what it is now; its page keeps the error for the record.
+        guard m.state == .dead || m.state == .failed else { return nil }
         if error.hasPrefix("configuration:") {
             return FailureMeaning(sentence: Sentence(says("template") ? "failure.template" : "failure.configuration"), permanent: false)
         }

@@ -61,6 +61,8 @@ extension JSONValue {
             }
             return .array(items)
         default:
+            // Removing under something that is not an object changes nothing (never "x" → {}).
+            if new == nil, !{ if case .object = self { true } else { false } }() { return self }
             var pairs: [(key: String, value: JSONValue)] = if case .object(let p) = self { p } else { [] }
             if let at = pairs.firstIndex(where: { $0.key == first }) {
                 if rest.isEmpty, new == nil {

@@ -8,7 +8,8 @@ public struct OutboxHistoryQuery: Sendable, Equatable {
     public var states: [OutboxState] = []
     public var job: String?
     public var channel: String?
-    public var customerId: String?
+    /// The customers whose messages are wanted (what a name typed in the filter found).
+    public var customerIds: [String]?
     /// Due from (inclusive) and to (exclusive).
     public var dueFrom: Date?
     public var dueTo: Date?
@@ -41,7 +42,7 @@ public struct OutboxHistorySQL: Sendable {
         }
         if let job = q.job { conditions.append("job = \(bind(job))") }
         if let channel = q.channel { conditions.append("channel = \(bind(channel))") }
-        if let customer = q.customerId { conditions.append("customer_id = \(bind(customer))") }
+        if let customers = q.customerIds { conditions.append("customer_id IN (\(customers.isEmpty ? "NULL" : customers.map { bind($0) }.joined(separator: ",")))") }
         if let from = q.dueFrom { conditions.append("due_at >= \(Int(from.timeIntervalSince1970))") }
         if let to = q.dueTo { conditions.append("due_at < \(Int(to.timeIntervalSince1970))") }
         if let before = q.before { conditions.append("id < \(before)") }

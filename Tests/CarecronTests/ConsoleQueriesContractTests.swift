@@ -86,7 +86,7 @@ struct ConsoleQueriesContractTests {
         var filtered = OutboxHistoryQuery()
         filtered.job = "birthday"
         filtered.channel = "sms"
-        filtered.customerId = "C1"
+        filtered.customerIds = ["C1"]
         let expected = (1...30).filter { i in let n = i - 1; return n % 2 == 0 && n % 5 != 0 && n % 3 == 0 }.map(Int64.init).reversed()
         #expect(try await s.outbox.history(filtered).map(\.id) == Array(expected))
         var secondDay = OutboxHistoryQuery()

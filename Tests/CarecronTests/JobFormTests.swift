@@ -166,3 +166,49 @@ struct JobFormRouteTests {
         }
     }
 }
+
+/// What the first review of the form found (issue 26), each kept from coming back.
+@Suite("The job form, reviewed")
+struct JobFormReviewTests {
+    static let file = """
+        {
+          "type": "birthday",
+          "description": "Chúc mừng sinh nhật",
+          "enabled": true,
+          "schedule": "0 9 * * *",
+          "purpose": "marketing",
+          "channels": ["sms"],
+          "templates": [{ "text": "[QC] {{customer.salutation}} ơi, chúc mừng sinh nhật!\\n{{optOut}}", "sms": "[QC] {{customer.salutation}} oi, chuc mung sinh nhat!\\n{{optOut}}" }]
+        }
+
+        """
+
+    /// A variant without "unaccented" and with its SMS as a plain string, posted as shown:
+    /// nothing changes (a select always sends an option; the string stays a string).
+    @Test func aFormPostedAsShownChangesNothingEvenWhereTheFileLeavesKeysOut() throws {
+        let json = try JSONReader.parse(Data(Self.file.utf8))
+        let form = JobForm(json: json)
+        var posted: [String: String] = [:]
+        for f in form.fields + form.variants.flatMap({ $0.map(\.field) }) {
+            posted["f:" + f.name] = f.kind == .toggle && form.display(f).isEmpty ? (f.fallback ?? "false") : form.display(f)
+        }
+        #expect(posted["f:templates.0.sms.text"]?.hasPrefix("[QC] {{customer.salutation}} oi") == true, "the short SMS form is shown as the SMS text")
+        #expect(JobForm.text(original: Self.file, json: json, edited: form.applying(posted)) == Self.file)
+        posted["f:templates.0.sms.text"] = "[QC] {{customer.salutation}} oi, mung sinh nhat!\n{{optOut}}"
+        let edited = form.applying(posted)
+        #expect(edited.value(at: ["templates", "0", "sms"]) == .string("[QC] {{customer.salutation}} oi, mung sinh nhat!\n{{optOut}}"))
+        #expect(edited.value(at: ["templates", "0", "sms", "unaccented"]) == nil)
+        posted["f:templates.0.sms.text"] = ""
+        let emptied = form.applying(posted)
+        #expect(emptied.value(at: ["templates", "0", "sms"]) == nil && !emptied.pretty.contains("{}"),
+                "an emptied SMS text leaves the shared text to the SMS, never an empty {}")
+    }
+
+    @Test func aStoredReasonIsAlwaysReadBackAsTheSameSentence() {
+        for _ in 0..<20 {
+            #expect(Catalogue.recognise("order D1 was already delivered", families: ["cancel.", "skip.order_withdrawn"])?.code == "cancel.order_delivered")
+        }
+        let tricky = Sentence("skip.order_withdrawn", ["order": .text("{status}"), "status": .word("order_status.cancelled")])
+        #expect(tricky.text(.vi) == "Đơn {status} đã hủy", "a value is never filled again")
+    }
+}

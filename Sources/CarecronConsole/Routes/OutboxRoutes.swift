@@ -17,9 +17,10 @@ struct OutboxRoutes<Parent: RequestContext> {
             let language = Views.language(request), words = views.scheduleWords(language)
             let parameters = Console.parameters(request)
             let query = OutboxPage.Query(parameters)
-            let customerId = try await query.customer.asyncFlatMap { try await environment.store.searchCustomers($0, limit: 1).first?.id }
+            // A name can match several customers: their messages together (nobody: none).
+            let customerIds = try await query.customer.asyncFlatMap { try await environment.store.searchCustomers($0, limit: 50).map(\.id) }
             var model = try await OutboxPage(store: environment.store, words: words, clock: config.clock)
-                .model(query, jobs: jobs.map(\.name), customerId: customerId)
+                .model(query, jobs: jobs.map(\.name), customerIds: customerIds)
             if let done = parameters["done"], let id = parameters["id"], let outcome = ActionOutcome(rawValue: done) {
                 model.done = words.word("outbox_done_\(outcome.rawValue)", ["id": id, "state": parameters["state_was"].flatMap(OutboxState.init(rawValue:)).map(words.state) ?? ""])
                 model.doneFailed = outcome.refused ? true : nil

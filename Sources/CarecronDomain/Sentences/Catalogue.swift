@@ -235,8 +235,12 @@ extension Catalogue {
     /// code and values, so that it can be said in another language: the first entry whose code
     /// starts with one of `families` and whose English form matches the whole text.
     public static func recognise(_ english: String, families: [String]) -> Sentence? {
-        for (code, entry) in entries where families.contains(where: code.hasPrefix) {
-            if let values = match(english, template: entry.en) { return Sentence(code, values) }
+        // In a fixed order, each family's codes in turn: the same text is always read back as the
+        // same sentence ("order X was already delivered" is a cancel reason, not a withdrawal).
+        for family in families {
+            for (code, entry) in all where code.hasPrefix(family) {
+                if let values = match(english, template: entry.en) { return Sentence(code, values) }
+            }
         }
         return nil
     }

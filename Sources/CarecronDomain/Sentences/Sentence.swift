@@ -30,12 +30,14 @@ public struct Sentence: Sendable, Hashable, CustomStringConvertible {
         self.values = values
     }
 
+    /// The template with each `{name}` filled in one pass: a value that itself holds "{…}" (an
+    /// order id, a customer's words) is never filled again.
     public func text(_ language: Language) -> String {
-        var out = Catalogue.template(code, language)
-        for (name, value) in values {
-            out = out.replacingOccurrences(of: "{\(name)}", with: Self.say(value, language))
-        }
-        return out
+        let said = Sentence(code, values.mapValues { value in
+            if case .text = value { return value }
+            return .text(Self.say(value, language))
+        })
+        return said.filling(Catalogue.template(code, language))
     }
 
     /// English: the form of the log, the CLI and `simulate --explain`.
@@ -121,3 +123,25 @@ extension Sentence: Codable {
 }
 
 extension Sentence.Value: Codable {}
+
+extension Sentence {
+    /// `{name}`s of a text filled in one pass (the console's words use it too).
+    public static func fill(_ template: String, _ values: [String: String]) -> String {
+        Sentence("", values.mapValues { .text($0) }).filling(template)
+    }
+
+    func filling(_ template: String) -> String {
+        var out = "", rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            if let close = rest[open...].firstIndex(of: "}"), let value = values[String(rest[rest.index(after: open)..<close])] {
+                out += Self.say(value, .en)
+                rest = rest[rest.index(after: close)...]
+            } else {
+                out.append("{")
+                rest = rest[rest.index(after: open)...]
+            }
+        }
+        return out + rest
+    }
+}

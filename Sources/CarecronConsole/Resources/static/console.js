@@ -159,11 +159,14 @@ function keepLastResults(results, memory, note) {
     return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D");
   }
   function count(area, out) {
-    var text = area.value, units = 0, forcing = [];
+    // Counted as the gateway will see it: without accents when the variant says so, and in
+    // UTF-16 units for UCS-2 (an emoji is two), as the server counts.
+    var plainToggle = form.querySelector("select[name='" + area.name.replace(/\.text$/, ".unaccented") + "']");
+    var text = plainToggle && plainToggle.value === "true" ? unaccented(area.value) : area.value, units = 0, forcing = [];
     Array.from(text).forEach(function (ch) {
       if (gsm.indexOf(ch) >= 0) { units += 1; } else if (gsmExtended.indexOf(ch) >= 0) { units += 2; } else if (forcing.indexOf(ch) < 0) { forcing.push(ch); }
     });
-    var ucs = forcing.length > 0, length = ucs ? Array.from(text).length : units;
+    var ucs = forcing.length > 0, length = ucs ? text.length : units;
     var single = ucs ? 70 : 160, multi = ucs ? 67 : 153;
     var parts = length === 0 ? 0 : length <= single ? 1 : Math.ceil(length / multi);
     out.textContent = "";
@@ -191,6 +194,8 @@ function keepLastResults(results, memory, note) {
     var out = form.querySelector(".sms-counter[data-for='" + area.id + "']");
     if (!out) { return; }
     area.addEventListener("input", function () { count(area, out); });
+    var plainToggle = form.querySelector("select[name='" + area.name.replace(/\.text$/, ".unaccented") + "']");
+    if (plainToggle) { plainToggle.addEventListener("change", function () { count(area, out); }); }
     count(area, out);
   });
 
