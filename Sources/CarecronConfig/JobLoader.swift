@@ -152,7 +152,7 @@ public enum JobLoader {
         }
         if let m = o.optional("minAmount") { v.minAmount = m.int(0...Money.maximum) }
         if let t = o.optional("tiers") {
-            if let list = t.array, !list.isEmpty { v.tiers = list.compactMap(\.nonEmptyString) } else { t.report("list at least one tier") }
+            if let list = t.array, !list.isEmpty { v.tiers = list.compactMap(\.nonEmptyString) } else { t.report(Sentence("check.no_tier")) }
         }
         if let t = o.optional("minTier") { v.minTier = t.nonEmptyString }
         o.finish()

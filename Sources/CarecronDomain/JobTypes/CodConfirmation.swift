@@ -20,7 +20,7 @@ public struct CodConfirmationRules: JobRules {
             let lo = d.required("min")?.int(0...60), hi = d.required("max")?.int(0...60)
             d.finish()
             if let lo, let hi {
-                if lo <= hi { rules.deliveryDays = lo...hi } else { d.field.report("min must not be greater than max") }
+                if lo <= hi { rules.deliveryDays = lo...hi } else { d.field.report(Sentence("check.min_over_max")) }
             }
         }
         return rules

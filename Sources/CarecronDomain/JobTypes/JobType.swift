@@ -187,14 +187,14 @@ public struct OrderAtSending: Sendable {
 extension CarePolicy {
     /// Problems of a job that sends at its schedule's firings: customers must not be woken, and
     /// advertising keeps to its hours.
-    func firingTimeProblems(_ job: JobDefinition) -> [(path: String, message: String)] {
+    func firingTimeProblems(_ job: JobDefinition) -> [(path: String, message: Sentence)] {
         let week = job.schedule.firings(after: Date(timeIntervalSince1970: 1_764_522_000), count: 200, clock: clock)
             .filter { $0.timeIntervalSince1970 < 1_764_522_000 + 8 * 86_400 }
         let times = Set(week.map { clock.timeOfDay(of: $0) }).sorted()
         if let t = times.first(where: quietHours.contains) {
-            return [("schedule", "fires at \(t), inside quiet hours \(quietHours)")]
+            return [("schedule", Sentence("check.fires_quiet", ["time": .text("\(t)"), "quiet": .text("\(quietHours)")]))]
         } else if job.purpose == .marketing, let t = times.first(where: { !marketingHours.contains($0) }) {
-            return [("schedule", "fires at \(t); advertising may go out only within \(marketingHours)")]
+            return [("schedule", Sentence("check.fires_ad_hours", ["time": .text("\(t)"), "hours": .text("\(marketingHours)")]))]
         }
         return []
     }

@@ -7,7 +7,7 @@ public struct TierUpgradeRules: JobRules {
     public init() {}
 
     public static func parse(_ r: ObjectField?, job: ObjectField, shop: CarePolicy) -> Self? {
-        if shop.tiers.isEmpty { job.sink.error("type", "tier-upgrade needs \"tiers\" in config.json") }
+        if shop.tiers.isEmpty { job.sink.error("type", Sentence("check.tiers_needed")) }
         return Self()
     }
 
