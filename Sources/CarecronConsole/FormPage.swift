@@ -101,7 +101,9 @@ struct FormPage {
         }
         // When the job sends, in words and by its next runs (with the year), beside its schedule.
         var notes: [String: String] = [:]
-        if let job = JobLoader.check(text: text, name: name, config: editor.config).job, job.schedule.description != "* * * * *" || !job.rules.takesSchedule {
+        // The edited file read once for what the form says beside its fields.
+        let edited = JobLoader.check(text: text, name: name, config: editor.config).job
+        if let job = edited, job.schedule.description != "* * * * *" || !job.rules.takesSchedule {
             let clock = editor.config.clock
             let runs = job.rules.runs(job, after: now, count: 3, clock: clock).map { words.instant($0, clock: clock) }
             let said = words.word("form_next_runs", ["timing": words.timing(job), "runs": runs.joined(separator: ", ")])
@@ -120,7 +122,7 @@ struct FormPage {
         }
         var results = Results(fieldProblems: fieldProblems, otherProblems: other, errorCount: checked.errorCount, valid: checked.valid,
                               samples: checked.samples, hasSamples: checked.hasSamples, diff: checked.diff)
-        if let job = JobLoader.check(text: text, name: name, config: editor.config).job {
+        if let job = edited {
             let page = CampaignsPage(config: editor.config, jobs: editor.jobs, store: editor.store, words: words)
             results.campaign = try await CampaignPanel.make(job, page: page, now: now)
         }

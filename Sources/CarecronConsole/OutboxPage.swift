@@ -111,19 +111,31 @@ struct OutboxPage {
     }
 
     func row(_ m: OutboxMessage, name: String) -> Model.Row {
-        let meaning = FailureMeaning.of(m)
+        let v = Verdict(m, words)
         return Model.Row(
             id: String(m.id), state: words.state(m.state), stateCode: m.state.rawValue, job: m.job, customerId: m.customerId ?? "",
             customerName: name, orders: m.orderIds.joined(separator: ", "), channel: m.rendering.channel, attempts: m.attempts,
-            at: words.instant(m.sentAt ?? m.nextAttemptAt, clock: clock), meaning: meaning.map { words.say($0.sentence) } ?? "",
-            permanent: meaning?.permanent ?? false, error: m.lastError ?? "",
-            canRetry: Self.canRetry(m, meaning), canDrop: OutboxTransition.drop.from.contains(m.state))
+            at: words.instant(m.sentAt ?? m.nextAttemptAt, clock: clock), meaning: v.meaning, permanent: v.permanent, error: m.lastError ?? "",
+            canRetry: v.canRetry, canDrop: v.canDrop)
     }
 
-    /// Putting a message back in line helps only where the store allows it and the failure is
-    /// not one a retry cannot change (a number that is not a phone number stays one).
-    static func canRetry(_ m: OutboxMessage, _ meaning: FailureMeaning?) -> Bool {
-        m.state != .cancelled && OutboxTransition.retryByHand.from.contains(m.state) && !(meaning?.permanent ?? false)
+    /// What a message's failure means, and which actions can help it: the list and the
+    /// message's page say the same.
+    struct Verdict {
+        let meaning: String
+        let permanent: Bool
+        let canRetry: Bool
+        let canDrop: Bool
+
+        init(_ m: OutboxMessage, _ words: ScheduleWords) {
+            let failure = FailureMeaning.of(m)
+            meaning = failure.map { words.say($0.sentence) } ?? ""
+            permanent = failure?.permanent ?? false
+            // Putting a message back in line helps only where the store allows it and the failure
+            // is not one a retry cannot change (a number that is not a phone number stays one).
+            canRetry = m.state != .cancelled && OutboxTransition.retryByHand.from.contains(m.state) && !permanent
+            canDrop = OutboxTransition.drop.from.contains(m.state)
+        }
     }
 
     /// One message of the outbox with every rendering it may go out in.
@@ -146,7 +158,7 @@ struct OutboxPage {
         var back: String?
 
         init(_ m: OutboxMessage, name: String, words: ScheduleWords) {
-            let meaning = FailureMeaning.of(m)
+            let v = Verdict(m, words)
             id = String(m.id)
             job = m.job
             state = words.state(m.state)
@@ -155,11 +167,11 @@ struct OutboxPage {
             orders = m.orderIds.joined(separator: ", ")
             attempts = m.attempts
             provider = m.providerMessageId ?? ""
-            self.meaning = meaning.map { words.say($0.sentence) } ?? ""
-            permanent = meaning?.permanent ?? false
+            meaning = v.meaning
+            permanent = v.permanent
             error = m.lastError ?? ""
-            canRetry = OutboxPage.canRetry(m, meaning)
-            canDrop = OutboxTransition.drop.from.contains(m.state)
+            canRetry = v.canRetry
+            canDrop = v.canDrop
             renderings = ([m.rendering] + m.fallbacks).map(MessageView.init)
         }
     }
