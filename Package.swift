@@ -53,7 +53,9 @@ let package = Package(
             name: "CarecronPostgres",
             dependencies: ["CarecronDomain", "CarecronConfig", "CarecronStorage",
                            .product(name: "PostgresNIO", package: "postgres-nio"),
-                           .product(name: "Logging", package: "swift-log")]
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")]
         ),
         // Delivery: the senders (console, file, webhook, SMS gateways, Zalo ZNS, SMTP, exec),
         // the outbox's dispatcher with retries, fallback, concurrency and rate limits.
@@ -151,7 +153,9 @@ let package = Package(
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "Logging", package: "swift-log")]
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -143,7 +143,7 @@ public enum ConfigLoader {
         if let h = m.optional("hours") { out.hours = h.dailySpan ?? out.hours }
         if let c = m.optional("dailyCap") { out.cap = c.int(0...3) ?? out.cap }
         if let l = m.optional("optOutLine"), let line = l.nonEmptyString {
-            do { _ = try MessageTemplate(line); out.optOutLine = line } catch { l.report(error.message) }
+            do { _ = try MessageTemplate(line); out.optOutLine = line } catch { l.report(error.sentence) }
             if !MessageRules.endsWithOptOut(line) { l.report("must say how to opt out, e.g. \"Tu choi nhan tin QC: soan TC gui {{shop.hotline}}\"") }
         }
         m.finish()

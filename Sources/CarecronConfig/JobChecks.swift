@@ -85,8 +85,10 @@ enum JobChecks {
                 sink.error("templates[\(i)]", Sentence("check.tiers_campaign_only", ["type": .text(job.type.rawValue)]))
             }
             for (key, name) in (v.tiers ?? []).map({ ("tiers", $0) }) + (v.minTier.map { [("minTier", $0)] } ?? []) where !tierNames.contains(name) {
-                let hint = Suggest.closest(to: name, among: tierNames).map { " (did you mean \($0)?)" } ?? ""
-                sink.error("templates[\(i)].\(key)", "\"\(name)\" is not a tier of config.json\(tierNames.isEmpty ? "" : ": " + tierNames.joined(separator: ", "))\(hint)")
+                var values: [String: Sentence.Value] = ["value": .text(name), "names": .text(tierNames.joined(separator: ", "))]
+                values["near"] = Suggest.closest(to: name, among: tierNames).map { .text($0) }
+                let code = tierNames.isEmpty ? "check.no_tiers_configured" : values["near"] == nil ? "check.not_a_tier" : "check.not_a_tier_near"
+                sink.error("templates[\(i)].\(key)", Sentence(code, values))
             }
             if job.channels.contains(.zalo), v.zaloTemplateId == nil {
                 sink.error("templates[\(i)]", Sentence("check.zalo_form"))

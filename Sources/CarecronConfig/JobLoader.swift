@@ -11,7 +11,7 @@ public enum JobLoader {
                 .filter { $0.pathExtension == "json" }.sorted { $0.lastPathComponent < $1.lastPathComponent }
         } catch {
             let sink = DiagnosticSink(file: ConfigLoader.displayName(config.file))
-            sink.error("jobs", "cannot read the jobs folder \(folder.path)")
+            sink.error("jobs", Sentence("config.jobs_folder", ["path": .text(folder.path)]))
             return ([], sink.items)
         }
         var jobs: [JobDefinition] = [], diagnostics: [Diagnostic] = []
@@ -33,7 +33,7 @@ public enum JobLoader {
         let sink = DiagnosticSink(file: "jobs/\(name).json", readText: fileReader(config))
         let root: JSONValue
         do { root = try JSONReader.parse(text) } catch {
-            sink.error("$", error.description)
+            sink.error("$", error.sentence)
             return (nil, sink.items)
         }
         guard let job = parseJob(Field(value: root, path: "$", sink: sink), name: name, config: config) else { return (nil, sink.items) }
@@ -75,7 +75,7 @@ public enum JobLoader {
         if plugin?.takesSchedule ?? true {
             schedule = o.required("schedule")?.cron
         } else {
-            if let s = o.optional("schedule") { s.report("a \(type!.rawValue) goes out at its \"when\", not on a schedule: remove \"schedule\"") }
+            if let s = o.optional("schedule") { s.report(Sentence("check.campaign_schedule", ["type": .text(type!.rawValue)])) }
             schedule = try? CronSchedule("* * * * *")
         }
         let purpose = o.required("purpose")?.oneOf(Purpose.self)
@@ -108,14 +108,14 @@ public enum JobLoader {
 
     static func parseTemplates(_ f: Field) -> [TemplateVariant]? {
         guard let list = f.array else { return nil }
-        if list.isEmpty { return f.fail("list at least one template variant") }
+        if list.isEmpty { return f.fail(Sentence("check.no_variant")) }
         let variants = list.compactMap(parseVariant)
         return variants.count == list.count ? variants : nil
     }
 
     static func template(_ f: Field?, html: Bool = false) -> MessageTemplate? {
         guard let f, let s = f.nonEmptyString else { return nil }
-        do { return try MessageTemplate(s, html: html) } catch { return f.fail(error.message) }
+        do { return try MessageTemplate(s, html: html) } catch { return f.fail(error.sentence) }
     }
 
     static func parseVariant(_ f: Field) -> TemplateVariant? {

@@ -30,6 +30,23 @@ struct FormPage {
         var hasProblems: Bool?
         /// Said beside the value (a schedule's next runs, in words).
         var note: String?
+        /// A list of objects, as a table.
+        var table: Table?
+    }
+
+    struct Table: Encodable {
+        struct Cell: Encodable {
+            let name: String
+            let id: String
+            let label: String
+            let value: String
+            let placeholder: String
+        }
+        struct Row: Encodable {
+            let cells: [Cell]
+        }
+        let headers: [String]
+        let rows: [Row]
     }
 
     struct Tab: Encodable {
@@ -41,6 +58,8 @@ struct FormPage {
 
     struct Variant: Encodable {
         let n: Int
+        let index: Int
+        let removable: Bool
         let tabs: [Tab]
     }
 
@@ -49,6 +68,9 @@ struct FormPage {
         let base: String
         let inputs: [Input]
         let variants: [Variant]
+        /// Which of the file's variants the form holds ("0,1,+"): kept across a variant added
+        /// or removed on the page until it is saved.
+        let variantOrder: String
         let snippets: [String]
         let results: Results
         let history: [EditorPage.Model.Version]
@@ -56,6 +78,8 @@ struct FormPage {
         var conflict: Bool?
         var invalid: Bool?
         var unchanged: Bool?
+        /// A variant was added or removed on the page, not yet saved.
+        var variantsChanged: Bool?
     }
 
     /// What the check says of the form as it stands: problems by field and the rest, samples,
@@ -81,7 +105,8 @@ struct FormPage {
         var campaign: CampaignPanel?
     }
 
-    func model(name: String, original: String, edited: JSONValue, json: JSONValue, base: String, now: Date) async throws -> Model {
+    func model(name: String, original: String, edited: JSONValue, json: JSONValue, base: String, now: Date,
+               order: [Int?]? = nil) async throws -> Model {
         let form = JobForm(json: edited)
         let text = JobForm.text(original: original, json: json, edited: edited)
         let checked = try await editor.model(name: name, text: text, base: base, now: now)
@@ -115,7 +140,7 @@ struct FormPage {
             return i
         }
         let variants = form.variants.enumerated().map { i, fields in
-            Variant(n: i + 1, tabs: ["", "zalo", "sms", "email"].enumerated().map { t, tab in
+            Variant(n: i + 1, index: i, removable: form.variants.count > 1, tabs: ["", "zalo", "sms", "email"].enumerated().map { t, tab in
                 Tab(id: "v\(i)-\(tab.isEmpty ? "all" : tab)", label: words.word(tab.isEmpty ? "form_tab_all" : "channel_\(tab)"),
                     inputs: fields.filter { $0.tab == tab }.map { input($0.field) }, first: t == 0)
             })
@@ -126,8 +151,24 @@ struct FormPage {
             let page = CampaignsPage(config: editor.config, jobs: editor.jobs, store: editor.store, words: words)
             results.campaign = try await CampaignPanel.make(job, page: page, now: now)
         }
-        return Model(name: name, base: base, inputs: form.fields.map(input), variants: variants, snippets: TemplateVariable.snippets,
+        return Model(name: name, base: base, inputs: form.fields.map(input), variants: variants,
+                     variantOrder: JobForm.describe(order ?? form.fileOrder), snippets: TemplateVariable.snippets,
                      results: results, history: checked.history)
+    }
+
+    /// A `rows` field's table: the file's rows and an empty one to add another.
+    func table(_ f: JobField, columns: [JobField.Column], form: JobForm) -> Table {
+        let language = words.language
+        let rows = (0..<form.rowCount(f)).map { row in
+            Table.Row(cells: columns.map { c in
+                let name = "\(f.name).\(row).\(c.key)"
+                let value = form.json.value(at: form.path(f) + ["\(row)", c.key])?.fieldText ?? ""
+                return Table.Cell(name: "f:" + name, id: "f-" + name.replacingOccurrences(of: ".", with: "-"),
+                                  label: c.label.text(language) + " (\(row + 1))", value: value,
+                                  placeholder: c.time ? (c.optional ? "—" : "hh:mm") : "")
+            })
+        }
+        return Table(headers: columns.map { $0.label.text(language) + ($0.optional ? " " + words.word("form_optional") : "") }, rows: rows)
     }
 
     func input(_ f: JobField, form: JobForm, problems: [String]) -> Input {
@@ -152,6 +193,8 @@ struct FormPage {
         case .choice(let values):
             let value = i.value.isEmpty ? (f.fallback ?? "") : i.value
             i.choices = values.map { Choice(value: $0, label: words.word("value_\($0)") == "value_\($0)" ? $0 : words.word("value_\($0)"), selected: $0 == value) }
+        case .rows(let columns):
+            i.table = table(f, columns: columns, form: form)
         case .ordered(let values):
             i.line = true
             i.help = [i.help, words.word("form_allowed", ["values": values.joined(separator: ", ")])].compactMap { $0 }.joined(separator: " ")

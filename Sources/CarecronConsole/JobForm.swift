@@ -45,10 +45,60 @@ struct JobForm {
         }
     }
 
-    /// The file with the form's values (inputs named `f:PATH`); a field not on the form is left alone.
+    /// The file's template variants the form holds, in order, nil for one added on the page
+    /// (the hidden input `variants`: "0,1", "0,+"); the file's own when the form does not say.
+    var fileOrder: [Int?] { (0..<variants.count).map { $0 } }
+
+    static func order(_ raw: String?) -> [Int?]? {
+        guard let raw, !raw.isEmpty else { return nil }
+        var order: [Int?] = []
+        for part in raw.split(separator: ",") {
+            if part == "+" { order.append(nil) } else if let i = Int(part), i >= 0 { order.append(i) } else { return nil }
+        }
+        return order
+    }
+
+    static func describe(_ order: [Int?]) -> String { order.map { $0.map(String.init) ?? "+" }.joined(separator: ",") }
+
+    /// The file with its variants as the form holds them: some removed, new ones empty.
+    func arranged(_ order: [Int?]) -> JobForm {
+        let items: [JSONValue] = if case .array(let t)? = json["templates"] { t } else { [] }
+        let arranged = order.map { i in i.flatMap { items.indices.contains($0) ? items[$0] : nil } ?? .object([]) }
+        return JobForm(json: json.setting(["templates"], to: .array(arranged)))
+    }
+
+    /// The file with the form's values (inputs named `f:PATH`, variants as `variants` orders
+    /// them); a field not on the form is left alone.
     func applying(_ form: [String: String]) -> JSONValue {
+        if let order = Self.order(form["variants"]), order != fileOrder { return arranged(order).applyingFields(form) }
+        return applyingFields(form)
+    }
+
+    /// A variant added (`add`) or removed (`remove-N`) on the page, after the form's values:
+    /// the file as edited and the new order. The last variant is never removed.
+    func changingVariants(_ action: String, form: [String: String]) -> (json: JSONValue, order: [Int?]) {
+        var order = Self.order(form["variants"]) ?? fileOrder
+        var edited = applying(form)
+        var items: [JSONValue] = if case .array(let t)? = edited["templates"] { t } else { [] }
+        if action == "add" {
+            items.append(.object([("text", .string(""))]))
+            order.append(nil)
+        } else if action.hasPrefix("remove-"), let n = Int(action.dropFirst("remove-".count)), items.indices.contains(n), items.count > 1,
+                  order.indices.contains(n) {
+            items.remove(at: n)
+            order.remove(at: n)
+        }
+        edited = edited.setting(["templates"], to: .array(items))
+        return (edited, order)
+    }
+
+    func applyingFields(_ form: [String: String]) -> JSONValue {
         var out = json
         for f in fields + variants.flatMap({ $0.map(\.field) }) {
+            if case .rows(let columns) = f.kind {
+                if let rows = rows(f, columns: columns, form: form), !Self.same(current(f) ?? .array([]), rows) { out = out.setting(path(f), to: rows) }
+                continue
+            }
             guard let raw = form["f:" + f.name] else { continue }
             let current = self.current(f)
             let new = Self.value(raw, kind: f.kind)
@@ -65,6 +115,32 @@ struct JobForm {
             out = out.setting(path(f), to: new)
         }
         return out
+    }
+
+    /// How many rows a `rows` field shows: the file's, and one empty to add another.
+    func rowCount(_ f: JobField) -> Int {
+        if case .array(let items)? = current(f) { return items.count + 1 }
+        return 1
+    }
+
+    /// A `rows` field's list from its cells (`f:NAME.ROW.KEY`); nil when the form has none of
+    /// them. A row whose cells are all empty is removed; keys the table does not show are kept.
+    func rows(_ f: JobField, columns: [JobField.Column], form: [String: String]) -> JSONValue? {
+        let existing: [JSONValue] = if case .array(let items)? = current(f) { items } else { [] }
+        var rows: [JSONValue] = [], posted = false
+        for row in 0..<rowCount(f) {
+            var item = existing.indices.contains(row) ? existing[row] : .object([])
+            var filled = false
+            for c in columns {
+                guard let raw = form["f:\(f.name).\(row).\(c.key)"] else { continue }
+                posted = true
+                let text = raw.trimmingCharacters(in: .whitespaces)
+                filled = filled || !text.isEmpty
+                item = item.setting([c.key], to: text.isEmpty ? nil : .string(text))
+            }
+            if filled { rows.append(item) }
+        }
+        return posted ? .array(rows) : nil
     }
 
     /// A typed value from an input; nil when empty (the key is removed: its default applies).

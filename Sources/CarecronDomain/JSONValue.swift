@@ -96,6 +96,17 @@ public struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
     public let column: Int
     public let reason: String
     public var description: String { "invalid JSON at line \(line), column \(column): \(reason)" }
+
+    /// In the catalogue's words: the reason read back into its code ("unexpected 'x', a value
+    /// was expected"), the end of the file said in the reader's language.
+    public var sentence: Sentence {
+        var why = Sentence.Value.text(reason)
+        if let found = Catalogue.recognise(reason, families: ["json."]) {
+            let values = found.values.mapValues { $0 == .text("end of file") ? Sentence.Value.word("json.end_of_file") : $0 }
+            why = .sentences([Sentence(found.code, values)])
+        }
+        return Sentence("json.at", ["line": .number(line), "column": .number(column), "reason": why])
+    }
 }
 
 /// A strict RFC 8259 reader over UTF-8 bytes.

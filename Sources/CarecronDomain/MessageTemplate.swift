@@ -52,7 +52,9 @@ public indirect enum TemplateVariable: Sendable {
 
 public struct TemplateProblem: CodedError, Equatable, Sendable, CustomStringConvertible {
     public var code: ErrorCode { .templateInvalid }
-    public let message: String
+    /// What is wrong, in the catalogue's words (said in the page's language).
+    public let sentence: Sentence
+    public var message: String { sentence.description }
     public var description: String { message }
 }
 
@@ -68,14 +70,18 @@ public struct MessageTemplate: Sendable {
             template = try MustacheTemplate(string: "{{% CONTENT_TYPE: \(html ? "HTML" : "TEXT")}}" + source)
         } catch let e as MustacheTemplate.ParserError {
             let column = e.context.lineNumber == 1 ? max(1, e.context.columnNumber - 24) : e.context.columnNumber
-            throw TemplateProblem(message: TemplateSyntax.explain(e.error, in: source, line: e.context.lineNumber, column: column))
+            throw TemplateProblem(sentence: TemplateSyntax.explain(e.error, in: source, line: e.context.lineNumber, column: column))
         } catch {
-            throw TemplateProblem(message: "the template cannot be read")
+            throw TemplateProblem(sentence: Sentence("template.unreadable"))
         }
         let unknown = Self.unknownVariables(in: source)
         if !unknown.isEmpty {
-            throw TemplateProblem(message: "unknown variable\(unknown.count > 1 ? "s" : "") \(unknown.map { "{{\($0)}}" }.joined(separator: ", "))"
-                + Self.suggestion(for: unknown[0]))
+            let names = Sentence.Value.text(unknown.map { "{{\($0)}}" }.joined(separator: ", "))
+            if let near = Suggest.closest(to: unknown[0], among: Self.allNames(TemplateVariable.all)) {
+                throw TemplateProblem(sentence: Sentence(unknown.count > 1 ? "template.unknown_many_near" : "template.unknown_near",
+                                                         ["names": names, "near": .text("{{\(near)}}")]))
+            }
+            throw TemplateProblem(sentence: Sentence(unknown.count > 1 ? "template.unknown_many" : "template.unknown", ["names": names]))
         }
     }
 
@@ -162,10 +168,6 @@ public struct MessageTemplate: Sendable {
         }
     }
 
-    private static func suggestion(for name: String) -> String {
-        guard let best = Suggest.closest(to: name, among: allNames(TemplateVariable.all)) else { return "" }
-        return " (did you mean {{\(best)}}?)"
-    }
 }
 
 /// "did you mean …?" for names typed by hand.

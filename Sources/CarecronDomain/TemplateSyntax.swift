@@ -11,28 +11,28 @@ enum TemplateSyntax {
         let column: Int
     }
 
-    static func explain(_ error: Error, in source: String, line: Int, column: Int) -> String {
-        let at = "at line \(line), column \(column)"
+    static func explain(_ error: Error, in source: String, line: Int, column: Int) -> Sentence {
+        let at: [String: Sentence.Value] = ["line": .number(line), "column": .number(column)]
         guard let error = error as? MustacheTemplate.Error else {
             // The scanner's own errors (a tag cut short by the end of the text).
-            return sectionProblem(in: source) ?? "a tag is not finished \(at): every {{ needs its }} and a name"
+            return sectionProblem(in: source) ?? Sentence("template.unfinished", at)
         }
         switch error {
         case .expectedSectionEnd, .sectionCloseNameIncorrect:
-            return sectionProblem(in: source) ?? "a section is not closed where it should be (\(at))"
+            return sectionProblem(in: source) ?? Sentence("template.not_closed", at)
         case .unfinishedName:
-            return "a tag is not finished \(at): every {{ needs its }} and a name"
+            return Sentence("template.unfinished", at)
         case .invalidSetDelimiter:
-            return "the delimiter tag {{=…=}} is malformed \(at)"
+            return Sentence("template.delimiter", at)
         case .invalidConfigVariableSyntax, .unrecognisedConfigVariable:
-            return "a {{% …}} tag is not one carecron knows \(at)"
+            return Sentence("template.config_tag", at)
         case .transformAppliedToInheritanceSection, .illegalTokenInsideInheritSection, .textInsideInheritSection:
-            return "template inheritance ({{<…}}, {{$…}}) is not supported in messages (\(at))"
+            return Sentence("template.inheritance", at)
         }
     }
 
     /// The first section that is closed by the wrong name, or never closed.
-    static func sectionProblem(in source: String) -> String? {
+    static func sectionProblem(in source: String) -> Sentence? {
         var open: [Tag] = []
         for tag in tags(in: source) {
             switch tag.sigil {
@@ -40,17 +40,20 @@ enum TemplateSyntax {
                 open.append(tag)
             case "/":
                 guard let last = open.popLast() else {
-                    return "{{/\(tag.name)}} at line \(tag.line), column \(tag.column) closes a section that was never opened"
+                    return Sentence("template.close_unopened", ["tag": .text("{{/\(tag.name)}}"), "line": .number(tag.line), "column": .number(tag.column)])
                 }
                 if last.name != tag.name {
-                    return "{{/\(tag.name)}} at line \(tag.line), column \(tag.column) closes {{\(last.sigil!)\(last.name)}}, opened at line \(last.line), column \(last.column); close that one first with {{/\(last.name)}}"
+                    return Sentence("template.close_wrong", ["tag": .text("{{/\(tag.name)}}"), "line": .number(tag.line), "column": .number(tag.column),
+                                                             "opened": .text("{{\(last.sigil!)\(last.name)}}"), "openedLine": .number(last.line),
+                                                             "openedColumn": .number(last.column), "close": .text("{{/\(last.name)}}")])
                 }
             default:
                 continue
             }
         }
         guard let unclosed = open.last else { return nil }
-        return "the section {{\(unclosed.sigil!)\(unclosed.name)}} opened at line \(unclosed.line), column \(unclosed.column) is never closed: add {{/\(unclosed.name)}}"
+        return Sentence("template.never_closed", ["opened": .text("{{\(unclosed.sigil!)\(unclosed.name)}}"), "line": .number(unclosed.line),
+                                                  "column": .number(unclosed.column), "close": .text("{{/\(unclosed.name)}}")])
     }
 
     /// Tags with their positions (1-based line and column, in characters).

@@ -8,10 +8,15 @@ import Synchronization
 /// this value lives, with the schema migrated on open. Several nodes open it at once; the
 /// migrations take an advisory lock, so only one applies each version.
 public final class PostgresDatabase: Sendable {
-    public let client: PostgresClient
+    /// The pool queries go to now: a new one after an outage (see `PoolWatch`).
+    public var client: PostgresClient { pools.withLock { $0.current.client } }
     public let settings: PostgresSettings
     let logger: Logger
-    private let running: Task<Void, Never>
+    let configuration: PostgresClient.Configuration
+    let password: String?
+    let backgroundLogger: Logger
+    private let pools: Mutex<Pools>
+    private let watching = Mutex<Task<Void, Never>?>(nil)
 
     /// Connects (the password resolved from its reference by the caller) and migrates.
     public init(_ settings: PostgresSettings, password: String?, logger: Logger = Logger(label: "carecron.postgres")) async throws {
@@ -31,20 +36,40 @@ public final class PostgresDatabase: Sendable {
         // away; the store's own errors say it once, in words. Debugging keeps the pool's lines.
         var background = logger
         if background.logLevel > .debug { background.logLevel = max(background.logLevel, .warning) }
-        let client = PostgresClient(configuration: config, backgroundLogger: background)
-        self.client = client
+        self.configuration = config
+        self.password = password
+        self.backgroundLogger = background
         self.settings = settings
         self.logger = logger
-        running = Task { await client.run() }
-        // The pool warns of any query asked of it before `run()` has begun on the task above;
+        let first = Pool(config, logger: background)
+        pools = Mutex(Pools(current: first))
+        // The pool warns of any query asked of it before `run()` has begun on its task;
         // a moment's wait keeps that warning out of every command's output.
         try? await Task.sleep(for: .milliseconds(5))
         do {
-            try await PostgresMigrations.run(on: client, logger: logger)
+            try await PostgresMigrations.run(on: first.client, logger: logger)
         } catch {
-            running.cancel()
+            first.running.cancel()
             throw error
         }
+    }
+
+    /// A pool and the task that runs it.
+    struct Pool: Sendable {
+        let client: PostgresClient
+        let running: Task<Void, Never>
+
+        init(_ configuration: PostgresClient.Configuration, logger: Logger) {
+            let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+            self.client = client
+            running = Task { await client.run() }
+        }
+    }
+
+    /// The pool in use and those replaced, which finish what they hold before they close.
+    struct Pools: Sendable {
+        var current: Pool
+        var retired: [Pool] = []
     }
 
     static func probe(_ settings: PostgresSettings, password: String?, logger: Logger) async throws {
@@ -71,16 +96,43 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
+    /// Replaces the pool with a fresh one. PostgresNIO's pool retries a server that went away
+    /// with a backoff growing to a minute and offers no way to cut it short; after an outage a
+    /// node waited 66 s (and once past 150 s) for its first query while the database answered.
+    /// The old pool keeps its connections for what it is running, and closes after `grace`.
+    func renewPool(grace: Duration = .seconds(30)) {
+        let fresh = Pool(configuration, logger: backgroundLogger)
+        let old = pools.withLock { p in
+            defer { p.retired.append(p.current); p.current = fresh }
+            return p.current
+        }
+        Task {
+            try? await Task.sleep(for: grace)
+            old.running.cancel()
+            await old.running.value
+            self.pools.withLock { p in p.retired.removeAll { $0.client === old.client } }
+        }
+    }
+
+    func startWatching(_ task: Task<Void, Never>) {
+        watching.withLock { old in
+            old?.cancel()
+            old = task
+        }
+    }
+
     /// Closes every connection.
     public func shutdown() async {
         closed.withLock { $0 = true }
-        running.cancel()
-        await running.value
+        watching.withLock { $0?.cancel() }
+        let all = pools.withLock { [$0.current] + $0.retired }
+        for pool in all { pool.running.cancel() }
+        for pool in all { await pool.running.value }
     }
 
     /// Whether `shutdown` was called: the background work on it (lease renewal) ends then.
     public var isClosed: Bool { closed.withLock { $0 } }
     private let closed = Mutex(false)
 
-    deinit { running.cancel() }
+    deinit { pools.withLock { p in ([p.current] + p.retired).forEach { $0.running.cancel() } } }
 }

@@ -84,20 +84,34 @@ public final class CareService: Service, Sendable {
             race.cancelAll()
         }
         let stopping = StopFlag()
-        let state = SchedulerState(lastSeen: lastSeen, upSince: upSince, catchingUp: outage && !dryRun)
-        let steps = self.steps(upSince: upSince)
-        try await withGracefulShutdownHandler {
-            while !stopping.isSet {
-                let nextWake = try await pass(steps, state, keepGoing: { !stopping.isSet })
-                await wakeup.sleep(sleepDuration(until: nextWake))
-            }
-        } onGracefulShutdown: {
+        // The loop ends after its pass in flight (sends finish). A pass held by a database call
+        // that never returns (PostgresNIO once left one waiting after the server ended its
+        // connections) gets `stopGrace`, then the service stops without it: nothing it began
+        // is committed, and the next start takes it up again.
+        let ended = await GracefulStop.run(grace: Self.stopGrace, onStop: {
             stopping.set()
             self.notifier.notify("STOPPING=1")
             Task { await self.wakeup.ring() }
+        }) {
+            // The loop's own: steps and state live on its task alone.
+            let steps = self.steps(upSince: upSince)
+            let state = SchedulerState(lastSeen: lastSeen, upSince: upSince, catchingUp: outage && !self.dryRun)
+            while !stopping.isSet {
+                let nextWake = try await self.pass(steps, state, keepGoing: { !stopping.isSet })
+                await self.wakeup.sleep(self.sleepDuration(until: nextWake))
+            }
         }
+        guard let ended else {
+            log.warning("the scheduler's pass did not finish within \(Self.stopGrace.components.seconds) s of the stop (a database call that never answered); stopping without it")
+            return
+        }
+        try ended.get()
         log.info("carecron stopped")
     }
+
+    /// How long a stop waits for the pass in flight: within the service group's 20 s, leaving
+    /// the node time to resign.
+    static let stopGrace = Duration.seconds(12)
 
     /// How long to sleep until `nextWake`, by the service's own clock (under `run --clock-start`
     /// it is not the system's: measured against the system's, a rehearsal of a past day never

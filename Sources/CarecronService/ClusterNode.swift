@@ -52,6 +52,7 @@ public final class ClusterNode: PlanningRole, Service {
     public func run() async throws {
         log.notice("node joined the shared database", metadata: ["node": "\(id)", "database": "\(store.location)",
                                                                  "lease_seconds": "\(lease)"])
+        store.db.keepPoolFresh()
         let keeping = Task { await self.keepUp() }, listening = Task { await self.listen() }
         try? await gracefulShutdown()
         // A stop is never held up by the database: a round in flight gets a moment to finish,

@@ -8,6 +8,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Synchronization
+import ServiceLifecycleTestKit
 import Testing
 
 /// Issue 26, item 8: the whole service lives on one clock (`run --clock-start`), and what the
@@ -60,5 +61,48 @@ struct ServiceClockTests {
                 #expect(woken.withLock { $0 } == wakes, "\(path): a change wakes the dispatcher, a refused one does not")
             }
         }
+    }
+}
+
+/// A stop never waits on work that cannot end (a pass held by a database call that never
+/// answers); work that ends, ends as it would.
+@Suite("A graceful stop")
+struct GracefulStopTests {
+    @Test func workThatNeverEndsIsLeftAfterTheGrace() async {
+        await testGracefulShutdown { trigger in
+            let asked = Flag()
+            async let outcome = GracefulStop.run(grace: .milliseconds(300), onStop: { asked.set() }) {
+                // Ignores cancellation and the stop, as a lost continuation would.
+                await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+            trigger.triggerGracefulShutdown()
+            let result = await outcome
+            #expect(result == nil, "left after the grace")
+            #expect(asked.isSet, "asked to stop first")
+        }
+    }
+
+    @Test func workThatEndsOnTheStopReportsHowItEnded() async {
+        await testGracefulShutdown { trigger in
+            let stop = Flag()
+            async let outcome = GracefulStop.run(grace: .seconds(30), onStop: { stop.set() }) {
+                while !stop.isSet { try await Task.sleep(for: .milliseconds(5)) }
+                throw Ended()
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+            trigger.triggerGracefulShutdown()
+            let result = await outcome
+            #expect({ if case .failure(let e)? = result { e is Ended } else { false } }(), "the work's own ending, at once: \(String(describing: result))")
+        }
+    }
+
+    struct Ended: Error {}
+
+    final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        func set() { lock.withLock { value = true } }
+        var isSet: Bool { lock.withLock { value } }
     }
 }

@@ -43,9 +43,14 @@ struct JobFormRoutes<Parent: RequestContext> {
         routes.post("jobs/:name/form/check") { request, context in
             let name = try context.parameters.require("name")
             guard let (original, json) = await read(name) else { return try await advanced(name, request, context) }
-            let edited = JobForm(json: json).applying(context.form)
-            let model = try await page(request).model(name: name, original: original, edited: edited, json: json,
-                                                      base: context.form["base"] ?? "", now: environment.clock.now())
+            let form = JobForm(json: json)
+            // A variant added or removed on the page: shown at once, written only by "Lưu".
+            let changing = context.form["variant"].map { form.changingVariants($0, form: context.form) }
+            let edited = changing?.json ?? form.applying(context.form)
+            var model = try await page(request).model(name: name, original: original, edited: edited, json: json,
+                                                      base: context.form["base"] ?? "", now: environment.clock.now(),
+                                                      order: changing?.order ?? JobForm.order(context.form["variants"]))
+            if changing != nil { model.variantsChanged = true }
             let fragment = Console.parameters(request)["fragment"] != nil
             let status: HTTPResponse.Status = model.results.valid ? .ok : .unprocessableContent
             return fragment ? views.page("form-results", model.results, language: Views.language(request), session: try context.signedIn, status: status)
@@ -63,7 +68,8 @@ struct JobFormRoutes<Parent: RequestContext> {
             let (config, _) = await environment.current()
             guard JobLoader.check(text: text, name: name, config: config).job != nil else {
                 var model = try await page(request).model(name: name, original: original, edited: edited, json: json,
-                                                          base: context.form["base"] ?? "", now: environment.clock.now())
+                                                          base: context.form["base"] ?? "", now: environment.clock.now(),
+                                                          order: JobForm.order(context.form["variants"]))
                 model.invalid = true
                 return views.page("form", model, language: language, session: try context.signedIn, status: .unprocessableContent)
             }

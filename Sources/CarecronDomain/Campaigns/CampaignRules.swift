@@ -69,10 +69,10 @@ public struct CampaignRules: JobRules, AudienceSending {
         if let c = o.optional("hasChannel") { a.hasChannels = oneOrMany(c).map { $0.compactMap { $0.oneOf(ChannelKind.self) } } }
         if let c = o.optional("customers") { a.customerIds = customerIds(c) }
         if a.within != nil, a.spentAtLeast == nil, a.spentBelow == nil, a.ordersAtLeast == nil {
-            o.field.child("within", .null).report("\"within\" is the period of spentAtLeast, spentBelow or ordersAtLeast; give one of them")
+            o.field.child("within", .null).report(Sentence("check.within_alone"))
         }
         if let low = a.spentAtLeast, let high = a.spentBelow, high <= low {
-            o.field.child("spentBelow", .null).report("must be more than spentAtLeast (\(low)): no customer could match")
+            o.field.child("spentBelow", .null).report(Sentence("check.spent_below_low", ["low": .text(String(low))]))
         }
         o.finish()
         return f.sink.items.count == before ? a : nil
@@ -103,15 +103,15 @@ public struct CampaignRules: JobRules, AudienceSending {
         let path = o.required("file")?.nonEmptyString
         o.finish()
         guard let path else { return nil }
-        guard let read = f.sink.readText else { return f.fail("a file of customer ids cannot be read here") }
+        guard let read = f.sink.readText else { return f.fail(Sentence("check.ids_unreadable_here")) }
         do {
             let ids = try read(path).split(whereSeparator: \.isNewline)
                 .map { $0.split(separator: ",").first.map { String($0).trimmedSpaces } ?? "" }
                 .filter { !$0.isEmpty && !$0.hasPrefix("#") && $0.lowercased() != "id" }
-            if ids.isEmpty { return f.fail("\(path) lists no customer id") }
+            if ids.isEmpty { return f.fail(Sentence("check.ids_empty", ["path": .text(path)])) }
             return ids
         } catch {
-            return f.fail("cannot read \(path): \(error)")
+            return f.fail(Sentence("check.ids_unreadable", ["path": .text(path), "error": .text("\(error)")]))
         }
     }
 

@@ -17,7 +17,9 @@ public struct CodConfirmationRules: JobRules {
         var rules = Self()
         if let after = r?.optional("sendAfter")?.timeSpan { rules.sendAfter = after }
         if let d = r?.optional("deliveryDays")?.object {
-            let lo = d.required("min")?.int(0...60), hi = d.required("max")?.int(0...60)
+            // Either bound may be left out: the default's applies (the form writes only what changed).
+            let lo = d.optional("min").map { $0.int(0...60) } ?? rules.deliveryDays.lowerBound
+            let hi = d.optional("max").map { $0.int(0...60) } ?? rules.deliveryDays.upperBound
             d.finish()
             if let lo, let hi {
                 if lo <= hi { rules.deliveryDays = lo...hi } else { d.field.report(Sentence("check.min_over_max")) }

@@ -24,6 +24,24 @@ public struct JobField: Sendable {
         case list
         /// Lines `name = value` (a Zalo template's parameters).
         case pairs
+        /// A list of objects as a table, one row each, with these columns (a payment reminder's
+        /// windows); a row left empty is removed, an empty row at the end adds one.
+        case rows([Column])
+    }
+
+    /// A column of a `rows` field: the key in each row's object and how its cells read.
+    public struct Column: Sendable, Equatable {
+        public let key: String
+        public let label: Said
+        public let time: Bool
+        public let optional: Bool
+
+        public init(_ key: String, _ label: Said, time: Bool = false, optional: Bool = false) {
+            self.key = key
+            self.label = label
+            self.time = time
+            self.optional = optional
+        }
     }
 
     public let path: [String]
@@ -48,7 +66,7 @@ public struct JobField: Sendable {
 }
 
 /// Words in both of carecron's languages.
-public struct Said: Sendable {
+public struct Said: Sendable, Equatable {
     public let vi: String
     public let en: String
 
@@ -124,6 +142,16 @@ extension PaymentReminderRules {
                      help: Said("Quá mức này (ví dụ sau khi máy chủ ngừng chạy) thì bỏ lần nhắc.", "Later than this (after an outage), the reminder is dropped."),
                      fallback: "60m"),
             JobField("rules.combineOrders", .toggle, Said("Gộp các đơn của cùng khách vào một tin", "One message for a customer's orders"), fallback: "true"),
+            JobField("rules.windows", .rows([
+                JobField.Column("name", Said("Tên khung", "Window")),
+                JobField.Column("from", Said("Đặt từ", "Ordered from"), time: true),
+                JobField.Column("to", Said("đến trước", "until"), time: true),
+                JobField.Column("remindAt", Said("Nhắc lúc", "Remind at"), time: true),
+                JobField.Column("deadline", Said("Hạn thanh toán", "Pay by"), time: true, optional: true),
+            ]), Said("Khung giờ nhắc", "Reminder windows"),
+                     help: Said("Đơn đặt trong khung nào thì được nhắc lúc đó (giờ của shop). Hạn thanh toán không bắt buộc. Xoá hết ô của một dòng để bỏ khung đó; điền dòng trống cuối để thêm.",
+                                "An order placed in a window is reminded at its time (shop time). The deadline is optional. Empty a row to remove that window; fill the last, empty row to add one."),
+                     ),
         ]
     }
 }
@@ -139,7 +167,15 @@ extension OrderExpiryRules {
 
 extension CodConfirmationRules {
     public static var fields: [JobField] {
-        [JobField("rules.sendAfter", .span, Said("Gửi sau khi đặt đơn", "Send after the order"), help: JobFields.minutes)]
+        [
+            JobField("rules.sendAfter", .span, Said("Gửi sau khi đặt đơn", "Send after the order"), help: JobFields.minutes),
+            JobField("rules.deliveryDays.min", .number(0...60), Said("Giao sớm nhất sau", "Delivered at the earliest after"),
+                     help: Said("Ngày giao dự kiến nói trong tin: từ ngày này…", "The expected delivery the message states: from this day…"),
+                     unit: Said("ngày", "days"), fallback: "1"),
+            JobField("rules.deliveryDays.max", .number(0...60), Said("Giao muộn nhất sau", "Delivered at the latest after"),
+                     help: Said("…đến ngày này, tính từ ngày đặt.", "…to this day, counted from the order."),
+                     unit: Said("ngày", "days"), fallback: "3"),
+        ]
     }
 }
 

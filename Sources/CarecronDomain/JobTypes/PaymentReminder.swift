@@ -28,7 +28,7 @@ public struct PaymentReminderRules: JobRules {
 
     static func parseWindows(_ f: Field) -> [PaymentWindow]? {
         guard let list = f.array else { return nil }
-        if list.isEmpty { return f.fail("list at least one window") }
+        if list.isEmpty { return f.fail(Sentence("check.no_window")) }
         var windows: [PaymentWindow] = []
         for item in list {
             guard let w = item.object else { continue }
