@@ -199,6 +199,6 @@ struct JobForm {
             if let inner = names.first(where: { $0.hasPrefix(candidate + ".") }) { return inner }
         }
         // A problem inside a field's value (a pair of the Zalo parameters, a list item).
-        return names.filter { plain.hasPrefix($0 + ".") }.max { $0.count < $1.count }
+        return names.filter { plain.hasPrefix($0 + ".") || dotted.hasPrefix($0 + ".") }.max { $0.count < $1.count }
     }
 }

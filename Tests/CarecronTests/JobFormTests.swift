@@ -1,3 +1,5 @@
+import CarecronConfig
+import CarecronDelivery
 import CarecronDomain
 import Foundation
 import Hummingbird
@@ -62,7 +64,104 @@ struct JobFormTests {
         #expect(form.field(for: "templates[0].sms", names: names) == "templates.0.sms.text")
         #expect(form.field(for: "rules.maxReminders", names: names) == "rules.maxReminders")
         #expect(form.field(for: "templates[1].zalo.params.ten", names: names) == "templates.1.zalo.params")
-        #expect(form.field(for: "rules.windows[1].remindAt", names: names) == nil, "the windows are edited in the JSON")
+        #expect(form.field(for: "rules.windows[1].remindAt", names: names) == "rules.windows", "the windows' table")
+    }
+
+    /// Every input of the form as the page shows it (a table's cells one by one).
+    static func shown(_ form: JobForm) -> [String: String] {
+        var posted: [String: String] = [:]
+        for f in form.fields + form.variants.flatMap({ $0.map(\.field) }) {
+            guard case .rows(let columns) = f.kind else {
+                posted["f:" + f.name] = form.display(f)
+                continue
+            }
+            for row in 0..<form.rowCount(f) {
+                for c in columns { posted["f:\(f.name).\(row).\(c.key)"] = form.json.value(at: form.path(f) + ["\(row)", c.key])?.fieldText ?? "" }
+            }
+        }
+        return posted
+    }
+
+    /// The payment reminder's windows are a table: a cell changed changes its window's line, a
+    /// row emptied is removed, the empty last row adds one; the job reads what was written.
+    @Test func theReminderWindowsAreATableOfRows() throws {
+        let text = try String(contentsOf: Self.jobsFolder.appendingPathComponent("payment-reminder.json"), encoding: .utf8)
+        let json = try JSONReader.parse(Data(text.utf8))
+        let form = JobForm(json: json)
+        let windows = try #require(form.fields.first { $0.name == "rules.windows" })
+        #expect(form.rowCount(windows) == 5, "four windows and an empty row")
+        var posted = Self.shown(form)
+        #expect(posted["f:rules.windows.1.deadline"] == "16:30" && posted["f:rules.windows.3.deadline"] == "" && posted["f:rules.windows.4.name"] == "")
+        #expect(JobForm.text(original: text, json: json, edited: form.applying(posted)) == text, "as shown: not one byte")
+
+        posted["f:rules.windows.1.remindAt"] = "15:30"
+        let moved = JobForm.text(original: text, json: json, edited: form.applying(posted))
+        let diff = zip(text.split(separator: "\n"), moved.split(separator: "\n")).filter { $0 != $1 }
+        #expect(diff.count == 1 && diff.first?.1.contains("\"remindAt\": \"15:30\"") == true, "one window's line: \(diff)")
+
+        for key in ["name", "from", "to", "remindAt", "deadline"] { posted["f:rules.windows.3.\(key)"] = "" }
+        posted["f:rules.windows.4.name"] = "khuya"
+        for (key, value) in [("from", "19:30"), ("to", "05:00"), ("remindAt", "09:30")] { posted["f:rules.windows.4.\(key)"] = value }
+        let edited = form.applying(posted)
+        guard case .array(let rows)? = edited.value(at: ["rules", "windows"]) else { Issue.record("no windows"); return }
+        #expect(rows.count == 4 && rows.last?["name"] == .string("khuya") && rows.last?["deadline"] == nil, "the night row removed, one added")
+        let config = try #require(ConfigLoader.load(TestSupport.packageRoot.appendingPathComponent("config.json")).config)
+        let checked = JobLoader.check(text: edited.pretty, name: "payment-reminder", config: config)
+        #expect(checked.job != nil, "\(checked.diagnostics)")
+
+        posted["f:rules.windows.4.remindAt"] = "9 giờ"
+        let wrong = JobLoader.check(text: form.applying(posted).pretty, name: "payment-reminder", config: config)
+        let problem = try #require(wrong.diagnostics.first { $0.severity == .error })
+        let names = (form.fields + form.variants.flatMap { $0.map(\.field) }).map(\.name)
+        #expect(form.field(for: problem.path, names: names) == "rules.windows", "\(problem.path)")
+        #expect(problem.sentence?.text(.vi).contains("không phải giờ trong ngày") == true, "\(problem.message)")
+    }
+
+    /// A COD confirmation's delivery days are two numbers; one changed alone is read with the other's default.
+    @Test func codDeliveryDaysAreTwoNumbers() throws {
+        let text = try String(contentsOf: Self.jobsFolder.appendingPathComponent("cod-confirmation.json"), encoding: .utf8)
+        let json = try JSONReader.parse(Data(text.utf8))
+        let form = JobForm(json: json)
+        var posted = Self.shown(form)
+        #expect(posted["f:rules.deliveryDays.min"] == "1" && posted["f:rules.deliveryDays.max"] == "3")
+        posted["f:rules.deliveryDays.max"] = "5"
+        let edited = form.applying(posted)
+        #expect(edited.value(at: ["rules", "deliveryDays"]) == .ordered([("min", .number(1)), ("max", .number(5))]))
+        let config = try #require(ConfigLoader.load(TestSupport.packageRoot.appendingPathComponent("config.json")).config)
+        let alone = json.setting(["rules", "deliveryDays"], to: .ordered([("max", .number(5))]))
+        let job = try #require(JobLoader.check(text: alone.pretty, name: "cod-confirmation", config: config).job)
+        #expect((job.rules as? CodConfirmationRules)?.deliveryDays == 1...5, "min left out: its default")
+        let inverted = json.setting(["rules", "deliveryDays"], to: .ordered([("min", .number(6))]))
+        #expect(JobLoader.check(text: inverted.pretty, name: "cod-confirmation", config: config).diagnostics.contains { $0.sentence?.code == "check.min_over_max" })
+    }
+
+    /// What a marketer types wrong reads in Vietnamese: a template's syntax, an unknown
+    /// variable, a JSON typo in the advanced editor, a tier config.json does not have.
+    @Test func templateAndJSONMistakesAreSaidInVietnamese() throws {
+        func problem(_ source: String) -> TemplateProblem? {
+            do { _ = try MessageTemplate(source); return nil } catch { return error }
+        }
+        let unclosed = try #require(problem("{{customer.salutation}} ơi {{#orders}}{{id}}"))
+        #expect(unclosed.sentence.text(.vi) == "đoạn {{#orders}} mở ở dòng 1, cột 28 chưa được đóng: thêm {{/orders}}", "\(unclosed.sentence.text(.vi))")
+        #expect(unclosed.message == "the section {{#orders}} opened at line 1, column 28 is never closed: add {{/orders}}")
+        let typo = try #require(problem("{{customer.salutaton}} ơi"))
+        #expect(typo.sentence.text(.vi) == "không có biến {{customer.salutaton}} (có phải ý bạn là {{customer.salutation}}?)")
+        #expect(try #require(problem("{{customer.salutation")).sentence.text(.vi).hasPrefix("thẻ chưa xong ở dòng 1"))
+
+        for (text, vi) in [("{\"a\": 1,}", "JSON sai ở dòng 1, cột 9: cần tên mục trong dấu ngoặc kép sau dấu ',', gặp '}' (thừa dấu phẩy?)"),
+                           ("{\"a\": [1, 2", "JSON sai ở dòng 1, cột 12: tệp kết thúc khi danh sách [ … ] chưa đóng (thiếu ']')"),
+                           ("{\"a\" 1}", "JSON sai ở dòng 1, cột 6: cần dấu ':' sau mục “a”, gặp '1'"),
+                           ("{\"a\": 1", "JSON sai ở dòng 1, cột 8: tệp kết thúc khi nhóm { … } chưa đóng (thiếu '}')")] {
+            do { _ = try JSONReader.parse(text); Issue.record("\(text) parsed") } catch {
+                #expect(error.sentence.text(.vi) == vi, "\(error.sentence.text(.vi)) ← \(error.description)")
+                #expect(error.sentence.text(.en) == error.description)
+            }
+        }
+        let config = try #require(ConfigLoader.load(TestSupport.packageRoot.appendingPathComponent("config.json")).config)
+        let json = try JSONReader.parse(Data(JobFormReviewTests.file.utf8))
+        let campaign = json.setting(["type"], to: .string("campaign")).setting(["templates", "0", "tiers"], to: .array([.string("Gold")]))
+        let said = JobLoader.check(text: campaign.pretty, name: "x", config: config).diagnostics.compactMap { $0.sentence?.text(.vi) }
+        #expect(said.contains("chiến dịch gửi vào dịp của nó (“when”), không theo lịch chạy: bỏ “schedule”") || said.contains { $0.contains("không theo lịch chạy") }, "\(said)")
     }
 }
 
@@ -143,6 +242,74 @@ struct JobFormRouteTests {
                 #expect(r.status == .ok && page.contains("<span class=\"removed\">− ") && page.contains("oi, don hang {{#orders}}"))
                 #expect(page.contains("<span class=\"added\">+ ") && page.contains("id=\"restore\""), "what restoring brings back, and the button")
             }
+        }
+    }
+
+    /// A variant is added and another removed on the page, without JSON: shown at once with its
+    /// own fields, written only by "Lưu", the other variants' texts kept in their places.
+    @Test func aVariantIsAddedAndAnotherRemovedInTheForm() async throws {
+        var folder: URL?
+        let router = try ConsoleRouteTests.router(edit: { folder = $0 })
+        let file = try #require(folder).appendingPathComponent("jobs/birthday.json")
+        let original = try JSONReader.parse(Data(try String(contentsOf: file, encoding: .utf8).utf8))
+        guard case .array(let variants)? = original["templates"] else { Issue.record("no templates"); return }
+        try await Application(router: router).test(.router) { client in
+            let editor = try await ConsoleRouteTests.logIn(client, "lan", "mat-khau-lan")
+            let page = try await client.execute(uri: "/console/jobs/birthday/form", method: .get, headers: editor) { r in ConsoleRouteTests.text(r.body) }
+            #expect(page.contains("id=\"add-variant\"") && ConsoleRouteTests.hidden(page, "variants") == (0..<variants.count).map(String.init).joined(separator: ","))
+            var fields = JobFormTests.shown(JobForm(json: original))
+            fields["csrf"] = ConsoleRouteTests.csrf(page)
+            fields["base"] = ConsoleRouteTests.hidden(page, "base")
+            fields["variants"] = ConsoleRouteTests.hidden(page, "variants")
+
+            // Added: the page shows one more variant, empty, and says it is not saved yet.
+            var adding = fields
+            adding["variant"] = "add"
+            let added = try await client.execute(uri: "/console/jobs/birthday/form/check", method: .post, headers: ConsoleRouteTests.form(editor),
+                                                 body: ConsoleRouteTests.encoded(adding)) { r in ConsoleRouteTests.text(r.body) }
+            let n = variants.count
+            #expect(added.contains("name=\"f:templates.\(n).text\"") && added.contains("bấm “Lưu”"), "\(added.prefix(600))")
+            let order = try #require(ConsoleRouteTests.hidden(added, "variants"))
+            #expect(order == (0..<n).map(String.init).joined(separator: ",") + ",+")
+            #expect(try String(contentsOf: file, encoding: .utf8).contains("\r") == false && JobFiles(folder: file.deletingLastPathComponent()).history("birthday").isEmpty,
+                    "nothing written yet")
+
+            // Saved with the new variant's text; then the first one removed and saved.
+            var saving = fields
+            saving["variants"] = order
+            saving["f:templates.\(n).text"] = "{{customer.salutation}} ơi, chúc mừng sinh nhật! Shop gửi lời chúc tốt đẹp nhất.\n{{optOut}}"
+            saving["f:templates.\(n).sms.text"] = "[QC] {{customer.salutation}} oi, chuc mung sinh nhat!\n{{optOut}}"
+            saving["f:templates.\(n).email.subject"] = "Chúc mừng sinh nhật {{customer.salutation}}"
+            saving["f:templates.\(n).email.body"] = "{{customer.salutation}} ơi, chúc mừng sinh nhật!\n{{optOut}}"
+            try await client.execute(uri: "/console/jobs/birthday/form/save", method: .post, headers: ConsoleRouteTests.form(editor),
+                                     body: ConsoleRouteTests.encoded(saving)) { r in
+                let body = ConsoleRouteTests.text(r.body)
+                #expect(r.status == .seeOther && r.headers[.location]?.contains("saved=1") == true,
+                        "\(body.components(separatedBy: "<li data-field=").dropFirst().map { $0.prefix(300) })")
+            }
+            let three = try JSONReader.parse(Data(try String(contentsOf: file, encoding: .utf8).utf8))
+            guard case .array(let after)? = three["templates"] else { Issue.record("no templates"); return }
+            #expect(after.count == n + 1 && Array(after.prefix(n)) == variants && after[n].value(at: ["sms", "text"]) == .string("[QC] {{customer.salutation}} oi, chuc mung sinh nhat!\n{{optOut}}"))
+
+            let page2 = try await client.execute(uri: "/console/jobs/birthday/form", method: .get, headers: editor) { r in ConsoleRouteTests.text(r.body) }
+            var removing = JobFormTests.shown(JobForm(json: three))
+            removing["csrf"] = ConsoleRouteTests.csrf(page2)
+            removing["base"] = ConsoleRouteTests.hidden(page2, "base")
+            removing["variants"] = ConsoleRouteTests.hidden(page2, "variants")
+            removing["variant"] = "remove-0"
+            let removed = try await client.execute(uri: "/console/jobs/birthday/form/check", method: .post, headers: ConsoleRouteTests.form(editor),
+                                                   body: ConsoleRouteTests.encoded(removing)) { r in ConsoleRouteTests.text(r.body) }
+            let left = try #require(ConsoleRouteTests.hidden(removed, "variants"))
+            #expect(left == (1...n).map(String.init).joined(separator: ","))
+            var shown = JobFormTests.shown(JobForm(json: three.setting(["templates", "0"], to: nil)))
+            shown["csrf"] = removing["csrf"]
+            shown["base"] = removing["base"]
+            shown["variants"] = left
+            try await client.execute(uri: "/console/jobs/birthday/form/save", method: .post, headers: ConsoleRouteTests.form(editor),
+                                     body: ConsoleRouteTests.encoded(shown)) { r in #expect(r.status == .seeOther) }
+            let two = try JSONReader.parse(Data(try String(contentsOf: file, encoding: .utf8).utf8))
+            guard case .array(let last)? = two["templates"] else { Issue.record("no templates"); return }
+            #expect(last == Array(after.dropFirst()), "the first removed, the others in their order")
         }
     }
 
