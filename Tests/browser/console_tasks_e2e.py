@@ -185,6 +185,22 @@ try:
           "the old version against the current file: what restoring takes out and brings back")
     shot(d, "history")
 
+    # The reminder windows as a table, a wrong time said at the field; a variant added on the
+    # page (shown at once, written only by Lưu).
+    visit(d, "/console/jobs/payment-reminder/form", "form")
+    cell = d.find_element(By.ID, "f-rules-windows-2-remindAt")
+    check(cell.get_attribute("value") == "19:30", "the evening window's reminder time in its cell: %s" % cell.get_attribute("value"))
+    d.execute_script(set_text, cell, "25:00")
+    windows = "#field-f-rules-windows ul.field-problems"
+    check(wait_for(lambda: "không phải giờ trong ngày" in d.find_element(By.CSS_SELECTOR, windows).text),
+          "a wrong time in the windows' table is said at the table, in Vietnamese")
+    shot(d, "form-windows", "#field-f-rules-windows")
+    d.execute_script(set_text, cell, "19:30")
+    d.find_element(By.ID, "add-variant").click()
+    check(wait_for(lambda: "Mẫu tin số 3" in d.find_element(By.TAG_NAME, "body").text), "a third variant appears on the page")
+    check("bấm “Lưu”" in d.find_element(By.CSS_SELECTOR, "p.flash").text, "the page says the variants are not saved yet")
+    shot(d, "form-add-variant", "fieldset.variant:last-of-type")
+
     # Every page in Vietnamese, without an English sentence of the catalogue.
     for path in ["/console/plan", "/console/jobs", "/console/campaigns/tet-greeting", "/console/outbox/3", "/console/customers/C001",
                  "/console/jobs/payment-reminder/edit", "/console/jobs/tet-greeting/form", "/console/jobs/order-expiry/form", "/console/audit"]:
