@@ -17,9 +17,9 @@ extension PostgresStore {
 
     public func audienceCount(_ request: AudienceRequest) async throws -> AudienceCount {
         let q = AudienceSQL(request, dialect: .postgres).count
-        let counted = (sql: "SELECT a::bigint, b::bigint FROM (\(q.sql)) AS t(a, b)", arguments: q.arguments)
-        for try await (all, optedOut) in try await db.client.query(Self.query(counted), logger: logger).decode((Int64, Int64).self) {
-            return AudienceCount(members: Int(all - optedOut), optedOut: Int(optedOut))
+        let counted = (sql: "SELECT a::bigint, b::bigint, u::bigint FROM (\(q.sql)) AS t(a, b, u)", arguments: q.arguments)
+        for try await (all, optedOut, unreachable) in try await db.client.query(Self.query(counted), logger: logger).decode((Int64, Int64, Int64).self) {
+            return AudienceCount(members: Int(all - optedOut), optedOut: Int(optedOut), unreachable: Int(unreachable))
         }
         return AudienceCount(members: 0, optedOut: 0)
     }

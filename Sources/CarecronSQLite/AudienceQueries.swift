@@ -26,8 +26,8 @@ struct AudienceQueries {
         let q = AudienceSQL(r, dialect: .sqlite).count
         return try store.db.read { db in
             let row = try Row.fetchOne(db, sql: q.sql, arguments: StatementArguments(q.arguments))!
-            let all: Int = row[0], optedOut: Int = row[1]
-            return AudienceCount(members: all - optedOut, optedOut: optedOut)
+            let all: Int = row[0], optedOut: Int = row[1], unreachable: Int = row[2]
+            return AudienceCount(members: all - optedOut, optedOut: optedOut, unreachable: unreachable)
         }
     }
 }

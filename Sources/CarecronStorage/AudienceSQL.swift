@@ -55,14 +55,7 @@ public struct AudienceSQL: Sendable {
         }
         if let months = f.birthdayMonths { conditions.append("substr(c.birth_md, 1, 2) IN (\(list(months.map { String(format: "%02d", $0) })))") }
         if let genders = f.genders { conditions.append("c.gender IN (\(list(genders.map(\.rawValue))))") }
-        for channel in f.hasChannels ?? [] {
-            switch channel {
-            case .sms: conditions.append("c.phone IS NOT NULL")
-            case .zalo: conditions.append("(c.phone IS NOT NULL OR c.zalo_user_id IS NOT NULL)")
-            case .email: conditions.append("c.email IS NOT NULL")
-            case .webhook: break
-            }
-        }
+        for channel in f.hasChannels ?? [] { if let has = Self.reaches(channel) { conditions.append(has) } }
         if let ids = f.customerIds {
             let json = bind(String(decoding: (try? JSONEncoder().encode(ids)) ?? Data("[]".utf8), as: UTF8.self))
             conditions.append(dialect == .sqlite ? "c.id IN (SELECT value FROM json_each(\(json)))"
@@ -79,12 +72,29 @@ public struct AudienceSQL: Sendable {
                 q.arguments)
     }
 
-    /// How many match, and how many of those opted out.
+    /// How many match, how many of those opted out, and how many of the others have an address
+    /// for none of the request's channels.
     public var count: (sql: String, arguments: [String]) {
-        ("""
-        SELECT COUNT(*), COALESCE(SUM(CASE WHEN \(Self.accepting(request.purpose)) THEN 0 ELSE 1 END), 0)
+        let accepting = Self.accepting(request.purpose)
+        // A channel that needs no address of the customer's (a webhook) reaches everyone.
+        let channels = request.channels ?? []
+        let reached = channels.map(Self.reaches)
+        let unreachable = channels.isEmpty || reached.contains(nil) ? "0"
+            : "COALESCE(SUM(CASE WHEN \(accepting) AND NOT (\(reached.compactMap { $0 }.joined(separator: " OR "))) THEN 1 ELSE 0 END), 0)"
+        return ("""
+        SELECT COUNT(*), COALESCE(SUM(CASE WHEN \(accepting) THEN 0 ELSE 1 END), 0), \(unreachable)
         FROM customers c WHERE \(conditions.joined(separator: " AND "))
         """, arguments)
+    }
+
+    /// The condition that a customer has an address for `channel`; nil when it needs none.
+    static func reaches(_ channel: ChannelKind) -> String? {
+        switch channel {
+        case .sms: "c.phone IS NOT NULL"
+        case .zalo: "(c.phone IS NOT NULL OR c.zalo_user_id IS NOT NULL)"
+        case .email: "c.email IS NOT NULL"
+        case .webhook: nil
+        }
     }
 
     public static let columns = PlanningSQL.customerColumns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }
@@ -100,9 +110,12 @@ public struct AudienceSQL: Sendable {
 public struct AudienceCount: Sendable, Equatable {
     public var members: Int
     public var optedOut: Int
+    /// Members with an address for none of the channels asked about (when asked).
+    public var unreachable: Int
 
-    public init(members: Int, optedOut: Int) {
+    public init(members: Int, optedOut: Int, unreachable: Int = 0) {
         self.members = members
         self.optedOut = optedOut
+        self.unreachable = unreachable
     }
 }

@@ -1,6 +1,7 @@
 import CarecronConfig
 import CarecronDelivery
 import CarecronDomain
+import CarecronSQLite
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -377,5 +378,36 @@ struct JobFormReviewTests {
         }
         let tricky = Sentence("skip.order_withdrawn", ["order": .text("{status}"), "status": .word("order_status.cancelled")])
         #expect(tricky.text(.vi) == "Đơn {status} đã hủy", "a value is never filled again")
+    }
+}
+
+/// A campaign's panel above the preview's size (a million customers): counted, not previewed,
+/// and still saying who is left out and why.
+@Suite("The campaign panel, counted")
+struct CampaignPanelTests {
+    @Test func aLargeAudienceIsCountedWithWhoHasNoAddressAndTheCapSaidToComeLater() async throws {
+        let dir = try TestSupport.shopFolder()
+        let loaded = ConfigLoader.load(dir.appendingPathComponent("config.json"))
+        let config = try #require(loaded.config)
+        let store = try Store(url: dir.appendingPathComponent("var/carecron.sqlite"))
+        let importer = Importer(store: store, clock: config.clock)
+        _ = try importer.run(.customers, file: TestSupport.basicScenario.appendingPathComponent("customers.csv"))
+        let everyone = """
+            {
+              "type": "campaign", "description": "Mọi khách, qua email", "enabled": true, "purpose": "marketing", "channels": ["email"],
+              "audience": {}, "when": { "dates": ["03-08"], "time": "09:00" },
+              "templates": [{ "text": "[QC] {{customer.salutation}} ơi, chúc mừng 8/3!\\n{{optOut}}",
+                              "email": { "subject": "Chúc mừng 8/3", "body": "{{customer.salutation}} ơi, chúc mừng 8/3!\\n{{optOut}}" } }]
+            }
+            """
+        let checked = JobLoader.check(text: everyone, name: "everyone", config: config)
+        let emailOnly = try #require(checked.job, "\(checked.diagnostics)")
+        let page = CampaignsPage(config: config, jobs: loaded.jobs, store: store, words: try Views.load().scheduleWords(.vi))
+        let now = TestSupport.instant("2026-12-07T10:00:00+07:00")
+        let previewed = try #require(try await CampaignPanel.make(emailOnly, page: page, now: now))
+        let counted = try #require(try await CampaignPanel.make(emailOnly, page: page, now: now, previewUpTo: 0))
+        #expect(counted.members == previewed.members && counted.messages == nil && counted.capLater == true, "\(previewed) \(counted)")
+        let noAddress = previewed.leftOut.first { $0.label == "Không có địa chỉ nhận" }?.count
+        #expect(previewed.members > 0 && noAddress != nil && counted.leftOut.map(\.count) == [noAddress!], "the same count of customers without an email, previewed or counted")
     }
 }

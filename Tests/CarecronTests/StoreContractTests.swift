@@ -363,6 +363,7 @@ struct StoreContractTests {
             var fields = ["id": id, "full_name": full, "phone": "0912345678", "opt_out": optOut, "birthday": "1990-03-08",
                           "gender": full.contains("Văn") ? "male" : "female"]
             if !tier.isEmpty { fields["tier"] = tier }
+            if id == "A4" { fields["email"] = "hoa@example.com" }
             _ = try await s.customers.upsert(.customers, fields, clock: clock, holdFor: .hours(24), now: now)
         }
         for (id, customer, amount) in [("B1", "A1", "3000000"), ("B2", "A1", "2500000"), ("B3", "A4", "9000000"), ("B4", "A5", "6000000")] {
@@ -378,6 +379,14 @@ struct StoreContractTests {
         let page2 = try await s.campaigns.audience(women, after: page1.last, limit: 2).map(\.id)
         #expect(page1 + page2 == ["A1", "A4", "A5"], "A5 has no tier: the entry tier; A3 opted out of advertising; A2 is a man")
         #expect(try await s.campaigns.audienceCount(women) == AudienceCount(members: 3, optedOut: 1))
+        // The form's count of who has an address for none of the campaign's channels.
+        func reachable(_ channels: [ChannelKind]) async throws -> AudienceCount {
+            try await s.campaigns.audienceCount(AudienceRequest(key: "k", filter: women.filter, at: now, purpose: .marketing, entryTier: "Standard",
+                                                                channels: channels))
+        }
+        #expect(try await reachable([.email]) == AudienceCount(members: 3, optedOut: 1, unreachable: 2), "only A4 has an email")
+        #expect(try await reachable([.email, .sms]).unreachable == 0)
+        #expect(try await reachable([.email, .webhook]).unreachable == 0, "a webhook needs no address of the customer's")
         f = AudienceFilter()
         f.spentAtLeast = 5_000_000
         f.customerIds = ["A1", "A4", "A2"]

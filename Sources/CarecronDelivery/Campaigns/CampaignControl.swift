@@ -165,9 +165,9 @@ extension CampaignControl {
 extension CampaignControl {
     /// Who an audience filter takes at `at`, and who matches but opted out: the campaign
     /// form's live count (a count query, not a preview: answered within a second on a million).
-    public func count(_ filter: AudienceFilter, purpose: Purpose, at: Date) async throws -> AudienceCount {
+    public func count(_ filter: AudienceFilter, purpose: Purpose, at: Date, channels: [ChannelKind]? = nil) async throws -> AudienceCount {
         try await store.audienceCount(AudienceRequest(key: "count", filter: filter, at: at, purpose: purpose,
-                                                      entryTier: config.policy.tier(forSpend: 0)?.name))
+                                                      entryTier: config.policy.tier(forSpend: 0)?.name, channels: channels))
     }
 
     /// The audience of a campaign's occasion at hand.

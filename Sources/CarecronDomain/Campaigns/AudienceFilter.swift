@@ -78,12 +78,16 @@ public struct AudienceRequest: Sendable, Equatable {
     public let purpose: Purpose
     /// The entry tier's name: a customer without a tier counts as it.
     public let entryTier: String?
+    /// The campaign's channels, for counting who has an address for none of them (the form's
+    /// live count); nil: not counted.
+    public let channels: [ChannelKind]?
 
-    public init(key: String, filter: AudienceFilter, at: Date, purpose: Purpose, entryTier: String?) {
+    public init(key: String, filter: AudienceFilter, at: Date, purpose: Purpose, entryTier: String?, channels: [ChannelKind]? = nil) {
         self.key = key
         self.filter = filter
         self.at = at
         self.purpose = purpose
         self.entryTier = entryTier
+        self.channels = channels
     }
 }
