@@ -53,9 +53,7 @@ let package = Package(
             name: "CarecronPostgres",
             dependencies: ["CarecronDomain", "CarecronConfig", "CarecronStorage",
                            .product(name: "PostgresNIO", package: "postgres-nio"),
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")]
+                           .product(name: "Logging", package: "swift-log")]
         ),
         // Delivery: the senders (console, file, webhook, SMS gateways, Zalo ZNS, SMTP, exec),
         // the outbox's dispatcher with retries, fallback, concurrency and rate limits.

@@ -48,13 +48,13 @@ public enum ConfigLoader {
 
     static func readJSON(_ file: URL, sink: DiagnosticSink) -> Field? {
         guard let data = FileManager.default.contents(atPath: file.path) else {
-            sink.error("$", "cannot read the file (does it exist?)")
+            sink.error("$", Sentence("config.unreadable_file"))
             return nil
         }
         do {
             return Field(value: try JSONReader.parse(data), path: "$", sink: sink)
         } catch {
-            sink.error("$", error.description)
+            sink.error("$", error.sentence)
             return nil
         }
     }

@@ -75,7 +75,7 @@ public enum JobLoader {
         if plugin?.takesSchedule ?? true {
             schedule = o.required("schedule")?.cron
         } else {
-            if let s = o.optional("schedule") { s.report(Sentence("check.campaign_schedule", ["type": .text(type!.rawValue)])) }
+            if let s = o.optional("schedule") { s.report(Sentence("check.campaign_schedule")) }
             schedule = try? CronSchedule("* * * * *")
         }
         let purpose = o.required("purpose")?.oneOf(Purpose.self)

@@ -162,7 +162,7 @@ struct FormPage {
         let rows = (0..<form.rowCount(f)).map { row in
             Table.Row(cells: columns.map { c in
                 let name = "\(f.name).\(row).\(c.key)"
-                let value = form.json.value(at: form.path(f) + ["\(row)", c.key])?.fieldText ?? ""
+                let value = form.cell(f, row: row, key: c.key)
                 return Table.Cell(name: "f:" + name, id: "f-" + name.replacingOccurrences(of: ".", with: "-"),
                                   label: c.label.text(language) + " (\(row + 1))", value: value,
                                   placeholder: c.time ? (c.optional ? "—" : "hh:mm") : "")

@@ -58,12 +58,18 @@ struct JobForm {
         return order
     }
 
+    /// A variant added on the page: its shared text, empty (the check asks for it at its field).
+    static let newVariant = JSONValue.object([("text", .string(""))])
+
+    /// A cell of a `rows` field as the file has it ("" when empty).
+    func cell(_ f: JobField, row: Int, key: String) -> String { json.value(at: path(f) + ["\(row)", key])?.fieldText ?? "" }
+
     static func describe(_ order: [Int?]) -> String { order.map { $0.map(String.init) ?? "+" }.joined(separator: ",") }
 
     /// The file with its variants as the form holds them: some removed, new ones empty.
     func arranged(_ order: [Int?]) -> JobForm {
         let items: [JSONValue] = if case .array(let t)? = json["templates"] { t } else { [] }
-        let arranged = order.map { i in i.flatMap { items.indices.contains($0) ? items[$0] : nil } ?? .object([]) }
+        let arranged = order.map { i in i.flatMap { items.indices.contains($0) ? items[$0] : nil } ?? Self.newVariant }
         return JobForm(json: json.setting(["templates"], to: .array(arranged)))
     }
 
@@ -81,7 +87,7 @@ struct JobForm {
         var edited = applying(form)
         var items: [JSONValue] = if case .array(let t)? = edited["templates"] { t } else { [] }
         if action == "add" {
-            items.append(.object([("text", .string(""))]))
+            items.append(Self.newVariant)
             order.append(nil)
         } else if action.hasPrefix("remove-"), let n = Int(action.dropFirst("remove-".count)), items.indices.contains(n), items.count > 1,
                   order.indices.contains(n) {

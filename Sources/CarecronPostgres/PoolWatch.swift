@@ -1,3 +1,4 @@
+import CarecronStorage
 import Foundation
 import Logging
 
@@ -30,9 +31,8 @@ extension PostgresDatabase {
             while !Task.isCancelled, !isClosed {
                 try? await Task.sleep(for: interval)
                 let answered = (try? await poolAnswers(within: .seconds(3))) ?? false
-                if await watch.look(poolAnswered: answered, serverAnswered: await self.serverAnswers()), !isClosed {
+                if await watch.look(poolAnswered: answered, serverAnswered: await self.serverAnswers()), renewPool() {
                     logger.notice("the database answers again but the pool still waits out its reconnection backoff: connections renewed")
-                    renewPool()
                 }
             }
         }
@@ -40,20 +40,19 @@ extension PostgresDatabase {
     }
 
     /// Whether the pool runs `SELECT 1` within `limit`: it waits far longer for a server that went
-    /// away, and whoever asks (`/readyz`, the watch) must have an answer while it still matters.
+    /// away, and whoever asks (`/readyz`, the watch) must have an answer while it still matters,
+    /// even from a call that never returns.
     public func poolAnswers(within limit: Duration) async throws -> Bool {
-        try await withThrowingTaskGroup(of: Bool.self) { race in
-            race.addTask {
-                for try await one in try await self.client.query("SELECT 1", logger: self.logger).decode(Int32.self) { return one == 1 }
-                return false
+        let asked = Task { () -> Result<Bool, Error> in
+            do {
+                for try await one in try await self.client.query("SELECT 1", logger: self.logger).decode(Int32.self) { return .success(one == 1) }
+                return .success(false)
+            } catch {
+                return .failure(error)
             }
-            race.addTask {
-                try await Task.sleep(for: limit)
-                throw NoAnswer(limit: limit)
-            }
-            defer { race.cancelAll() }
-            return try await race.next() ?? false
         }
+        guard let answer = await FirstOf.value(asked, orWhen: { try? await Task.sleep(for: limit) }) else { throw NoAnswer(limit: limit) }
+        return try answer.get()
     }
 
     struct NoAnswer: Error, CustomStringConvertible {

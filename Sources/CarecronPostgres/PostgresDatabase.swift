@@ -66,10 +66,12 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
-    /// The pool in use and those replaced, which finish what they hold before they close.
+    /// The pool in use and those replaced, which finish what they hold before they close;
+    /// whether `shutdown` began (nothing is renewed after it).
     struct Pools: Sendable {
         var current: Pool
         var retired: [Pool] = []
+        var closed = false
     }
 
     static func probe(_ settings: PostgresSettings, password: String?, logger: Logger) async throws {
@@ -99,12 +101,19 @@ public final class PostgresDatabase: Sendable {
     /// Replaces the pool with a fresh one. PostgresNIO's pool retries a server that went away
     /// with a backoff growing to a minute and offers no way to cut it short; after an outage a
     /// node waited 66 s (and once past 150 s) for its first query while the database answered.
-    /// The old pool keeps its connections for what it is running, and closes after `grace`.
-    func renewPool(grace: Duration = .seconds(30)) {
+    /// The old pool keeps its connections for what it is running, and closes after `grace`;
+    /// until then no other renewal happens (a busy pool is not multiplied). False when none was.
+    @discardableResult
+    func renewPool(grace: Duration = .seconds(30)) -> Bool {
         let fresh = Pool(configuration, logger: backgroundLogger)
-        let old = pools.withLock { p in
+        let old: Pool? = pools.withLock { p in
+            guard !p.closed, p.retired.isEmpty else { return nil }
             defer { p.retired.append(p.current); p.current = fresh }
             return p.current
+        }
+        guard let old else {
+            fresh.running.cancel()
+            return false
         }
         Task {
             try? await Task.sleep(for: grace)
@@ -112,6 +121,7 @@ public final class PostgresDatabase: Sendable {
             await old.running.value
             self.pools.withLock { p in p.retired.removeAll { $0.client === old.client } }
         }
+        return true
     }
 
     func startWatching(_ task: Task<Void, Never>) {
@@ -123,16 +133,17 @@ public final class PostgresDatabase: Sendable {
 
     /// Closes every connection.
     public func shutdown() async {
-        closed.withLock { $0 = true }
         watching.withLock { $0?.cancel() }
-        let all = pools.withLock { [$0.current] + $0.retired }
+        let all = pools.withLock { p in
+            p.closed = true
+            return [p.current] + p.retired
+        }
         for pool in all { pool.running.cancel() }
         for pool in all { await pool.running.value }
     }
 
     /// Whether `shutdown` was called: the background work on it (lease renewal) ends then.
-    public var isClosed: Bool { closed.withLock { $0 } }
-    private let closed = Mutex(false)
+    public var isClosed: Bool { pools.withLock { $0.closed } }
 
     deinit { pools.withLock { p in ([p.current] + p.retired).forEach { $0.running.cancel() } } }
 }

@@ -102,6 +102,7 @@ public final class CareService: Service, Sendable {
             }
         }
         guard let ended else {
+            if Task.isCancelled { return }
             log.warning("the scheduler's pass did not finish within \(Self.stopGrace.components.seconds) s of the stop (a database call that never answered); stopping without it")
             return
         }
@@ -109,9 +110,9 @@ public final class CareService: Service, Sendable {
         log.info("carecron stopped")
     }
 
-    /// How long a stop waits for the pass in flight: within the service group's 20 s, leaving
-    /// the node time to resign.
-    static let stopGrace = Duration.seconds(12)
+    /// How long a stop waits for the pass in flight: within the service group's 20 s, with the
+    /// node's 8 s to finish its round and resign after it.
+    static let stopGrace = Duration.seconds(9)
 
     /// How long to sleep until `nextWake`, by the service's own clock (under `run --clock-start`
     /// it is not the system's: measured against the system's, a rehearsal of a past day never

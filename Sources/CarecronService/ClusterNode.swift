@@ -1,4 +1,5 @@
 import CarecronPostgres
+import CarecronStorage
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -60,26 +61,12 @@ public final class ClusterNode: PlanningRole, Service {
         leaving.withLock { $0 = true }
         keeping.cancel()
         listening.cancel()
-        await Self.atMost(seconds: 3) { await keeping.value }
-        await Self.atMost(seconds: 5) { await self.leave() }
+        await FirstOf.atMost(.seconds(3)) { await keeping.value }
+        await FirstOf.atMost(.seconds(5)) { await self.leave() }
     }
 
     /// Set once the node is stopping: it takes the leadership no more.
     private let leaving = Mutex(false)
-
-    /// Waits for `body`, or `seconds`, whichever comes first (`body` goes on unwaited).
-    static func atMost(seconds: Double, _ body: @escaping @Sendable () async -> Void) async {
-        let (first, done) = AsyncStream<Void>.makeStream()
-        Task {
-            await body()
-            done.finish()
-        }
-        Task {
-            try? await Task.sleep(for: .seconds(seconds))
-            done.finish()
-        }
-        for await _ in first {}
-    }
 
     /// Renews everything this node holds, every third of the lease, until cancelled.
     func keepUp() async {

@@ -173,7 +173,7 @@ extension CodConfirmationRules {
                      help: Said("Ngày giao dự kiến nói trong tin: từ ngày này…", "The expected delivery the message states: from this day…"),
                      unit: Said("ngày", "days"), fallback: "1"),
             JobField("rules.deliveryDays.max", .number(0...60), Said("Giao muộn nhất sau", "Delivered at the latest after"),
-                     help: Said("…đến ngày này, tính từ ngày đặt.", "…to this day, counted from the order."),
+                     help: Said("…đến ngày này, tính từ ngày gửi tin xác nhận.", "…to this day, counted from the day the confirmation is sent."),
                      unit: Said("ngày", "days"), fallback: "3"),
         ]
     }

@@ -272,8 +272,8 @@ public enum Catalogue {
         "template.unknown_near": .init(vi: "không có biến {names} (có phải ý bạn là {near}?)", en: "unknown variable {names} (did you mean {near}?)"),
         "template.unknown_many_near": .init(vi: "không có các biến {names} (có phải ý bạn là {near}?)", en: "unknown variables {names} (did you mean {near}?)"),
 
-        "check.campaign_schedule": .init(vi: "{type} gửi vào dịp của nó (“when”), không theo lịch chạy: bỏ “schedule”",
-                                         en: "a {type} goes out at its \"when\", not on a schedule: remove \"schedule\""),
+        "check.campaign_schedule": .init(vi: "chiến dịch gửi vào dịp của nó (“when”), không theo lịch chạy: bỏ “schedule”",
+                                         en: "a campaign goes out at its \"when\", not on a schedule: remove \"schedule\""),
         "check.no_variant": .init(vi: "cần ít nhất một mẫu tin", en: "list at least one template variant"),
         "check.no_window": .init(vi: "cần ít nhất một khung giờ", en: "list at least one window"),
         "check.within_alone": .init(vi: "khoảng tính “within” chỉ dùng cho mức chi tiêu hay số đơn (spentAtLeast, spentBelow, ordersAtLeast): hãy điền một trong số đó",
@@ -286,6 +286,7 @@ public enum Catalogue {
         "check.not_a_tier_near": .init(vi: "“{value}” không phải hạng khách trong config.json: {names} (có phải ý bạn là {near}?)",
                                        en: "\"{value}\" is not a tier of config.json: {names} (did you mean {near}?)"),
         "check.no_tiers_configured": .init(vi: "“{value}” không phải hạng khách: config.json chưa khai báo hạng nào (“tiers”)", en: "\"{value}\" is not a tier of config.json"),
+        "config.unreadable_file": .init(vi: "không đọc được tệp (tệp có tồn tại không?)", en: "cannot read the file (does it exist?)"),
         "config.jobs_folder": .init(vi: "không đọc được thư mục công việc {path}", en: "cannot read the jobs folder {path}"),
 
         // A campaign's state.
