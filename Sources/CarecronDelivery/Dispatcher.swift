@@ -120,6 +120,9 @@ public final class Dispatcher: Sendable {
 
     /// Every sender's concurrency: up to twice this many messages are claimed at a time, so that
     /// a stop request waits for little more than what is on the wire.
+    /// The sender of that name in config.json, as built (its receipts come to it).
+    public func sender(named name: String) -> (any Sender)? { senders[name] }
+
     var batchSize: Int { max(8, senders.values.reduce(0) { $0 + $1.limits.concurrency }) }
 
     /// Sends until nothing is due now (or `keepGoing` says stop); returns when the outbox has

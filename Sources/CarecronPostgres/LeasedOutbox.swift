@@ -369,7 +369,7 @@ public final class LeasedOutbox: Sendable {
         let fallbacks = try JSONDecoder().decode([Rendering].self, from: Data(try r["fallbacks"].decode(String.self).utf8))
         func date(_ c: String) throws -> Date? { try r[c].decode(Int64?.self).map { Date(timeIntervalSince1970: TimeInterval($0)) } }
         let orderIds = try r["order_ids"].decode(String.self)
-        return OutboxMessage(id: try r["id"].decode(Int64.self), key: try r["idempotency_key"].decode(String.self),
+        var message = OutboxMessage(id: try r["id"].decode(Int64.self), key: try r["idempotency_key"].decode(String.self),
                              job: try r["job"].decode(String.self), customerId: try r["customer_id"].decode(String?.self),
                              orderIds: orderIds.isEmpty ? [] : orderIds.split(separator: ",").map(String.init),
                              reminder: try r["reminder"].decode(Int32?.self).map(Int.init), rendering: rendering, fallbacks: fallbacks,
@@ -379,5 +379,12 @@ public final class LeasedOutbox: Sendable {
                              providerMessageId: try r["provider_message_id"].decode(String?.self), sentAt: try date("sent_at"),
                              priority: Int(try r["priority"].decode(Int32.self)), campaign: try r["campaign"].decode(String?.self),
                              expiresAt: try date("expires_at"), sender: try r["sender"].decode(String?.self))
+        // Rows read with the whole row (`SELECT *`) carry the receipt's columns.
+        if r.contains("delivery") {
+            message.delivery = try r["delivery"].decode(String?.self).flatMap(DeliveryReceipt.Status.init(rawValue:))
+            message.deliveredAt = try date("delivered_at")
+            message.deliveryReason = try r["delivery_reason"].decode(String?.self)
+        }
+        return message
     }
 }

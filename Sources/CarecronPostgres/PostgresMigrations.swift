@@ -160,6 +160,13 @@ public enum PostgresMigrations {
             "CREATE INDEX customers_unsearched ON customers (id) WHERE search_name IS NULL",
             "CREATE INDEX customers_email ON customers (lower(email)) WHERE email IS NOT NULL",
         ]),
+        // Delivery receipts, as in SQLite's v13.
+        ("v7-receipts", [
+            "ALTER TABLE outbox ADD COLUMN delivery TEXT CHECK (delivery IN ('delivered', 'undelivered'))",
+            "ALTER TABLE outbox ADD COLUMN delivered_at BIGINT",
+            "ALTER TABLE outbox ADD COLUMN delivery_reason TEXT",
+            "CREATE INDEX outbox_provider ON outbox (sender, provider_message_id) WHERE provider_message_id IS NOT NULL",
+        ]),
     ]
 
     /// Every version's name, in order.

@@ -288,12 +288,16 @@ public struct Outbox: Sendable {
         let fallbacks = try decoder.decode([Rendering].self, from: Data(fallbackJSON.utf8))
         func date(_ c: String) -> Date? { (row[c] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) } }
         let orderIds: String = row["order_ids"]
-        return OutboxMessage(id: row["id"], key: row["idempotency_key"], job: row["job"], customerId: row["customer_id"],
+        var message = OutboxMessage(id: row["id"], key: row["idempotency_key"], job: row["job"], customerId: row["customer_id"],
                              orderIds: orderIds.isEmpty ? [] : orderIds.split(separator: ",").map(String.init),
                              reminder: row["reminder"], rendering: rendering, fallbacks: fallbacks,
                              state: OutboxState(rawValue: row["state"]) ?? .planned, attempts: row["attempts"],
                              dueAt: date("due_at")!, nextAttemptAt: date("next_attempt_at")!, lastError: row["last_error"],
                              providerMessageId: row["provider_message_id"], sentAt: date("sent_at"),
                              priority: row["priority"], campaign: row["campaign"], expiresAt: date("expires_at"), sender: row["sender"])
+        message.delivery = (row["delivery"] as String?).flatMap(DeliveryReceipt.Status.init(rawValue:))
+        message.deliveredAt = date("delivered_at")
+        message.deliveryReason = row["delivery_reason"]
+        return message
     }
 }

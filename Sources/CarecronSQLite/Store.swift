@@ -331,6 +331,9 @@ public enum Schema {
                 CREATE INDEX customers_email ON customers(lower(email)) WHERE email IS NOT NULL;
                 """)
         }
+        // Delivery receipts (issue 27): what the provider later said, matched by the sender and
+        // the provider's message id.
+        m.registerMigration("v13-receipts") { db in try db.execute(sql: OutboxReceipts.migration) }
         return m
     }
 }

@@ -27,6 +27,10 @@ public struct OutboxMessage: Sendable {
     public var expiresAt: Date?
     /// The sender that took it on its current channel, once one has.
     public var sender: String? = nil
+    /// What the provider later said of it (a receipt), when, and its words for a failure.
+    public var delivery: DeliveryReceipt.Status? = nil
+    public var deliveredAt: Date? = nil
+    public var deliveryReason: String? = nil
 
     public init(id: Int64, key: String, job: String, customerId: String?, orderIds: [String], reminder: Int?, rendering: Rendering,
                 fallbacks: [Rendering], state: OutboxState, attempts: Int, dueAt: Date, nextAttemptAt: Date, lastError: String?,

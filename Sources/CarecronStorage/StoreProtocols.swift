@@ -46,7 +46,7 @@ public protocol PlatformOrderStore: Sendable {
 }
 
 /// The outbox: every planned message, written before anything is sent (README, "Delivery guarantee").
-public protocol OutboxStore: Sendable {
+public protocol OutboxStore: DeliveryReceiptStore {
     /// Adds a message unless one of its occurrence keys was ever planned: one atomic step, so no
     /// occurrence is planned twice, whoever plans.
     func enqueue(keys: [String], job: String, customerId: String?, orderIds: [String], reminder: Int?,

@@ -161,6 +161,36 @@ struct StoreContractTests {
         #expect(try await s.outbox.retry(ids: nil, now: now) == 1, "every dead one back in line")
     }
 
+    /// Delivery receipts (issue 27): matched by the sender and the provider's id (or carecron's
+    /// idempotency key), recorded once however often the provider retries, `delivered` final.
+    @Test(arguments: StoreUnderTest.implementations)
+    func aReceiptIsRecordedOnceOnItsMessage(_ name: String) async throws {
+        let s = try await StoreUnderTest.make(name)
+        let c = try await claimedReminders(3, in: s)
+        try await s.outbox.record([.sender(c[0].id, name: "esms"), .sent(c[0].id, providerId: "sms-1", at: now),
+                                   .sender(c[1].id, name: "esms"), .sent(c[1].id, providerId: "sms-2", at: now),
+                                   .sender(c[2].id, name: "hook"), .sent(c[2].id, providerId: nil, at: now)])
+        let later = now.addingTimeInterval(42)
+        func receipt(_ sender: String, _ ref: DeliveryReceipt.Reference, _ status: DeliveryReceipt.Status, reason: String? = nil) -> DeliveryReceipt {
+            DeliveryReceipt(sender: sender, reference: ref, status: status, at: later, reason: reason)
+        }
+        #expect(try await s.outbox.record(receipt("esms", .providerId("sms-1"), .delivered), now: later) == .recorded(messageId: c[0].id))
+        #expect(try await s.outbox.record(receipt("esms", .providerId("sms-1"), .delivered), now: later) == .unchanged(messageId: c[0].id), "a retry")
+        #expect(try await s.outbox.record(receipt("esms", .providerId("sms-1"), .undelivered), now: later) == .unchanged(messageId: c[0].id),
+                "delivered is final")
+        #expect(try await s.outbox.record(receipt("other", .providerId("sms-2"), .delivered), now: later) == .unknown, "another sender's id")
+        #expect(try await s.outbox.record(receipt("esms", .providerId("sms-9"), .delivered), now: later) == .unknown)
+        #expect(try await s.outbox.record(receipt("esms", .providerId("sms-2"), .undelivered, reason: "SendStatus 4"), now: later) == .recorded(messageId: c[1].id))
+        #expect(try await s.outbox.record(receipt("esms", .providerId("sms-2"), .delivered), now: later) == .recorded(messageId: c[1].id),
+                "a later delivery overrides a failure")
+        let key = try #require(try await s.outbox.message(c[2].id)?.key)
+        #expect(try await s.outbox.record(receipt("hook", .idempotencyKey(key), .undelivered, reason: "mailbox full"), now: later) == .recorded(messageId: c[2].id))
+        let first = try #require(try await s.outbox.message(c[0].id)), third = try #require(try await s.outbox.message(c[2].id))
+        #expect(first.delivery == .delivered && first.deliveredAt == later && first.deliveryReason == nil && first.state == .sent)
+        #expect(third.delivery == .undelivered && third.deliveryReason == "mailbox full")
+        #expect(try await s.outbox.message(c[1].id)?.delivery == .delivered)
+    }
+
     @Test(arguments: StoreUnderTest.implementations)
     func aGroupOfOutcomesIsRecordedTogetherAndTheFirstSenderStays(_ name: String) async throws {
         let s = try await StoreUnderTest.make(name)

@@ -23,12 +23,15 @@ public struct SMSHTTPSender: Sender {
     let brandname: String
     let secrets: [String: String]
     let basicAuth: (RequestTemplate, RequestTemplate)?
+    /// The secret an eSMS-style delivery report carries in its callback URL (`?token=`).
+    let receiptToken: String?
     let transport: HTTPTransport
 
     init(name: String, url: String, method: HTTPMethod, headers: [(String, String)], body: RequestTemplate, contentType: String,
          successPath: String?, successValue: String?, idPath: String?, unaccented: Bool, brandname: String,
          secrets: [String: String], basicAuth: (RequestTemplate, RequestTemplate)?, limits: SenderLimits,
-         transport: HTTPTransport = HTTPTransport()) {
+         receiptToken: String? = nil, transport: HTTPTransport = HTTPTransport()) {
+        self.receiptToken = receiptToken
         self.name = name
         self.url = url
         self.method = method
@@ -85,7 +88,7 @@ enum SMSHTTPPlugin: SenderPlugin {
     static let schema = SenderSchema(type: "sms-http",
                                      keys: ["url", "method", "headers", "body", "contentType", "successPath", "successValue", "idPath",
                                             "unaccented", "brandname"] + SenderSchema.limitKeys + ["username"],
-                                     secrets: ["apiKey", "password", "secretKey", "authToken"])
+                                     secrets: ["apiKey", "password", "secretKey", "authToken", "receiptToken"])
 
     static func make(_ s: SenderSettings, _ setup: SenderSetup) throws -> any Sender {
         let method = HTTPMethod(rawValue: (try s.string("method") ?? "POST").uppercased())
@@ -97,6 +100,7 @@ enum SMSHTTPPlugin: SenderPlugin {
                              body: try RequestTemplate(try s.required("body")), contentType: try s.string("contentType") ?? "json",
                              successPath: try s.string("successPath"), successValue: try s.string("successValue"),
                              idPath: try s.string("idPath"), unaccented: try s.bool("unaccented") ?? true,
-                             brandname: try s.string("brandname") ?? "", secrets: setup.secrets, basicAuth: basic, limits: setup.limits)
+                             brandname: try s.string("brandname") ?? "", secrets: setup.secrets, basicAuth: basic, limits: setup.limits,
+                             receiptToken: setup.secrets["receiptToken"])
     }
 }

@@ -14,6 +14,9 @@ public actor ZaloZNSSender: Sender {
     let baseURL: String
     let accessToken: String
     let retryCodes: Set<Int>
+    /// The app and the OA's secret key, which sign Zalo's events (receipts) to this sender.
+    nonisolated let appId: String?
+    nonisolated let oaSecretKey: String?
     let transport: HTTPTransport
     /// The OA's remaining daily quota, from the last reply.
     private(set) var remainingQuota: Int?
@@ -24,7 +27,9 @@ public actor ZaloZNSSender: Sender {
     public static let defaultRetryCodes: Set<Int> = [-100, -133, -144]
 
     init(name: String, baseURL: String, accessToken: String, retryCodes: Set<Int>, limits: SenderLimits,
-         transport: HTTPTransport = HTTPTransport()) {
+         appId: String? = nil, oaSecretKey: String? = nil, transport: HTTPTransport = HTTPTransport()) {
+        self.appId = appId
+        self.oaSecretKey = oaSecretKey
         self.name = name
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.accessToken = accessToken
@@ -68,13 +73,14 @@ public actor ZaloZNSSender: Sender {
 
 /// `"type": "zalo-zns"`.
 enum ZaloZNSPlugin: SenderPlugin {
-    static let schema = SenderSchema(type: "zalo-zns", keys: ["baseURL", "retryCodes"] + SenderSchema.limitKeys,
-                                     secrets: ["accessToken"], channel: .zalo)
+    static let schema = SenderSchema(type: "zalo-zns", keys: ["baseURL", "retryCodes", "appId"] + SenderSchema.limitKeys,
+                                     secrets: ["accessToken", "oaSecretKey"], channel: .zalo)
 
     static func make(_ s: SenderSettings, _ setup: SenderSetup) throws -> any Sender {
         guard let token = setup.secrets["accessToken"] else { throw SenderSetupError("accessToken is required ({\"env\": …})") }
         let base = try s.string("baseURL") ?? "https://business.openapi.zalo.me"
         let codes = try s.ints("retryCodes").map(Set.init) ?? ZaloZNSSender.defaultRetryCodes
-        return ZaloZNSSender(name: s.name, baseURL: base, accessToken: token, retryCodes: codes, limits: setup.limits)
+        return ZaloZNSSender(name: s.name, baseURL: base, accessToken: token, retryCodes: codes, limits: setup.limits,
+                             appId: try s.string("appId"), oaSecretKey: setup.secrets["oaSecretKey"])
     }
 }

@@ -1,3 +1,4 @@
+import CarecronDelivery
 import CarecronDomain
 import Foundation
 import HTTPTypes

@@ -46,6 +46,7 @@ public struct HTTPAPI: Sendable {
         router.addRoutes(OpsRoutes(api: shared).routes)
         router.addRoutes(IngestRoutes(api: shared, token: token).routes, atPath: "/v1")
         router.addRoutes(CampaignRoutes(api: shared, token: token).routes, atPath: "/v1")
+        router.addRoutes(ReceiptRoutes(api: shared).routes, atPath: "/webhooks")
         if let webhookSecret {
             router.addRoutes(PlatformWebhookRoutes(api: shared, secret: webhookSecret).routes, atPath: "/webhooks")
         }
@@ -86,10 +87,3 @@ enum RequestFields {
     }
 }
 
-enum ConstantTime {
-    /// Compares secrets without leaking where they differ: swift-crypto compares digests in
-    /// constant time, and hashing first hides the lengths too.
-    static func equal(_ a: String, _ b: String) -> Bool {
-        SHA256.hash(data: Data(a.utf8)) == SHA256.hash(data: Data(b.utf8))
-    }
-}

@@ -1,0 +1,46 @@
+import CarecronDomain
+import CarecronStorage
+import Crypto
+import Foundation
+
+/// Zalo's webhook events for a ZNS sender (developers.zalo.me, "Sự kiện người dùng nhận tin"):
+/// a POST of JSON with `X-ZEvent-Signature: mac=sha256(app_id + body + timestamp + OA secret key)`
+/// (hex, the body as received, `timestamp` the body's own field). `user_received_message`
+/// carries `message.msg_id` (the id ZNS answered at sending) and `message.delivery_time` (ms).
+/// Zalo expects 200 within 2 s and retries otherwise.
+enum ZaloEvents {
+    static func signature(appId: String, body: Data, timestamp: String, secret: String) -> String {
+        var bytes = Data(appId.utf8)
+        bytes.append(body)
+        bytes.append(Data((timestamp + secret).utf8))
+        return ReceiptAuth.hex(SHA256.hash(data: bytes))
+    }
+
+    static func parse(_ r: ReceiptRequest, sender: String, appId: String, secret: String, now: Date) -> ReceiptVerdict {
+        guard let json = try? JSONReader.parse(r.body), case .object = json else { return .malformed("the body is not a JSON object") }
+        func text(_ path: String...) -> String? {
+            switch json.value(at: path) {
+            case .string(let s)?: s
+            case .number(let n)?: String(Int64(n))
+            default: nil
+            }
+        }
+        guard let timestamp = text("timestamp"), let header = r.headers["x-zevent-signature"] else { return .refused("no signature") }
+        let given = header.hasPrefix("mac=") ? String(header.dropFirst(4)) : header
+        let expected = signature(appId: text("app_id") ?? appId, body: r.body, timestamp: timestamp, secret: secret)
+        guard text("app_id") == appId, ConstantTime.equal(given.lowercased(), expected) else { return .refused("the signature does not match") }
+        guard text("event_name") == "user_received_message" else { return .nothing("event \(text("event_name") ?? "?") is not a receipt") }
+        guard let id = text("message", "msg_id"), !id.isEmpty else { return .malformed("message.msg_id is missing") }
+        let at = text("message", "delivery_time").flatMap(Double.init).map { Date(timeIntervalSince1970: $0 / 1000) } ?? now
+        return .receipts([DeliveryReceipt(sender: sender, reference: .providerId(id), status: .delivered, at: at)])
+    }
+}
+
+extension ZaloZNSSender: ReceivesReceipts {
+    public nonisolated var takesReceipts: Bool { appId != nil && oaSecretKey != nil }
+
+    public nonisolated func receipts(_ request: ReceiptRequest, now: Date) -> ReceiptVerdict {
+        guard let appId, let oaSecretKey else { return .refused("receipts are not set up for this sender") }
+        return ZaloEvents.parse(request, sender: name, appId: appId, secret: oaSecretKey, now: now)
+    }
+}

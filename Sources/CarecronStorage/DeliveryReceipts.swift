@@ -1,0 +1,71 @@
+import Foundation
+
+/// What a provider later says of a message it accepted: it reached the customer's phone (or
+/// inbox), or it did not. Matched to the outbox row by the sender's name and the provider's
+/// message id stored at sending (issue 27).
+public struct DeliveryReceipt: Sendable, Equatable {
+    public enum Status: String, Sendable, CaseIterable {
+        case delivered, undelivered
+    }
+
+    /// How the provider names the message: its own id (stored at sending), or carecron's
+    /// idempotency key (the webhook sender's receivers have it in the request).
+    public enum Reference: Sendable, Equatable {
+        case providerId(String)
+        case idempotencyKey(String)
+    }
+
+    /// The sender's name in config.json (its endpoint's NAME).
+    public let sender: String
+    public let reference: Reference
+    public let status: Status
+    /// When the provider says it happened (or when the receipt came, if it does not say).
+    public let at: Date
+    /// The provider's own words for a failure, kept for the record.
+    public let reason: String?
+
+    public init(sender: String, reference: Reference, status: Status, at: Date, reason: String? = nil) {
+        self.sender = sender
+        self.reference = reference
+        self.status = status
+        self.at = at
+        self.reason = reason
+    }
+}
+
+/// What recording a receipt did.
+public enum ReceiptOutcome: Sendable, Equatable {
+    /// The message's delivery is now this receipt's.
+    case recorded(messageId: Int64)
+    /// Already known (a provider's retry): nothing changed.
+    case unchanged(messageId: Int64)
+    /// No message of this sender has this provider id (logged, answered 200).
+    case unknown
+}
+
+/// Receipts onto the outbox: idempotent (providers retry), and `delivered` is final — a late
+/// "undelivered" for a message already delivered changes nothing.
+public protocol DeliveryReceiptStore: Sendable {
+    func record(_ receipt: DeliveryReceipt, now: Date) async throws -> ReceiptOutcome
+}
+
+extension DeliveryReceipt.Reference {
+    /// The outbox column it is matched on, and its value.
+    public var column: (name: String, value: String) {
+        switch self {
+        case .providerId(let id): ("provider_message_id", id)
+        case .idempotencyKey(let key): ("idempotency_key", key)
+        }
+    }
+}
+
+extension DeliveryReceipt.Status {
+    /// Whether a message whose delivery is `current` takes this status.
+    public func replaces(_ current: DeliveryReceipt.Status?) -> Bool {
+        switch current {
+        case nil: true
+        case .undelivered?: self == .delivered
+        case .delivered?: false
+        }
+    }
+}
