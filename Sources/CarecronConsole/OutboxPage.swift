@@ -60,6 +60,8 @@ struct OutboxPage {
             let error: String
             let canRetry: Bool
             let canDrop: Bool
+            /// What the provider said later (a receipt), in words.
+            let delivery: String?
         }
 
         let messages: [Row]
@@ -116,7 +118,15 @@ struct OutboxPage {
             id: String(m.id), state: words.state(m.state), stateCode: m.state.rawValue, job: m.job, customerId: m.customerId ?? "",
             customerName: name, orders: m.orderIds.joined(separator: ", "), channel: m.rendering.channel, attempts: m.attempts,
             at: words.instant(m.sentAt ?? m.nextAttemptAt, clock: clock), meaning: v.meaning, permanent: v.permanent, error: m.lastError ?? "",
-            canRetry: v.canRetry, canDrop: v.canDrop)
+            canRetry: v.canRetry, canDrop: v.canDrop, delivery: Self.delivery(m, words: words, clock: clock))
+    }
+
+    /// A receipt in words: delivered at…, or not delivered (the provider's own words stay on
+    /// the message's page, for the record).
+    static func delivery(_ m: OutboxMessage, words: ScheduleWords, clock: ShopClock) -> String? {
+        guard let status = m.delivery else { return nil }
+        let at: Sentence.Value = m.deliveredAt.map { .at($0, clock) } ?? .text("?")
+        return words.say(Sentence(status == .delivered ? "delivery.delivered" : "delivery.undelivered", ["at": at]))
     }
 
     /// What a message's failure means, and which actions can help it: the list and the
@@ -154,10 +164,12 @@ struct OutboxPage {
         let canRetry: Bool
         let canDrop: Bool
         let renderings: [MessageView]
+        let delivery: String?
+        let deliveryReason: String?
         var confirmDrop: Bool?
         var back: String?
 
-        init(_ m: OutboxMessage, name: String, words: ScheduleWords) {
+        init(_ m: OutboxMessage, name: String, words: ScheduleWords, clock: ShopClock) {
             let v = Verdict(m, words)
             id = String(m.id)
             job = m.job
@@ -173,6 +185,8 @@ struct OutboxPage {
             canRetry = v.canRetry
             canDrop = v.canDrop
             renderings = ([m.rendering] + m.fallbacks).map(MessageView.init)
+            delivery = OutboxPage.delivery(m, words: words, clock: clock)
+            deliveryReason = m.deliveryReason
         }
     }
 }

@@ -143,3 +143,42 @@ struct ReceiptRouteTests {
         #expect(m.delivery == .undelivered && m.deliveryReason == "hộp thư đầy" && m.deliveredAt == TestSupport.instant("2026-12-07T10:05:00+07:00"))
     }
 }
+
+/// A receipt on the console's outbox pages, in Vietnamese; the provider's words kept on the
+/// message's page for the record.
+@Suite("Delivery receipts on the console")
+struct ReceiptConsoleTests {
+    @Test func theOutboxSaysWhatTheProviderSaidLater() async throws {
+        var folder: URL?
+        let router = try ConsoleRouteTests.router(edit: { folder = $0 })
+        let store = try Store(url: try #require(folder).appendingPathComponent("var/carecron.sqlite"))
+        let now = TestSupport.instant("2026-12-07T10:00:00+07:00")
+        let rendering = [Rendering(channel: "sms", to: "+84901888484", subject: nil, text: "tin", params: [:], templateId: nil)]
+        for i in 0..<2 {
+            _ = try await store.outbox.enqueue(keys: ["rcpt:R\(i):1"], job: "payment-reminder", customerId: "C001", orderIds: ["R\(i)"], reminder: 1,
+                                               renderings: rendering, dueAt: now, now: now)
+        }
+        let ids = try await store.outbox.claimDue(now: now, limit: 10).map(\.id).sorted().suffix(2)
+        let (delivered, rejected) = (ids.first!, ids.last!)
+        try await store.outbox.record([.sender(delivered, name: "esms"), .sent(delivered, providerId: "s-1", at: now),
+                                       .sender(rejected, name: "esms"), .sent(rejected, providerId: "s-2", at: now)])
+        let later = now.addingTimeInterval(65)
+        _ = try await store.outbox.record(DeliveryReceipt(sender: "esms", reference: .providerId("s-1"), status: .delivered, at: later), now: later)
+        _ = try await store.outbox.record(DeliveryReceipt(sender: "esms", reference: .providerId("s-2"), status: .undelivered, at: later,
+                                                          reason: "eSMS SendStatus 4 (rejected)"), now: later)
+        try await Application(router: router).test(.router) { client in
+            let user = try await ConsoleRouteTests.logIn(client, "lan", "mat-khau-lan")
+            try await client.execute(uri: "/console/outbox?state=sent", method: .get, headers: user) { r in
+                let page = ConsoleRouteTests.text(r.body)
+                #expect(page.contains("Đã đến khách lúc T2 07/12/2026 10:01") && page.contains("Không đến được khách (T2 07/12/2026 10:01)"))
+            }
+            try await client.execute(uri: "/console/outbox/\(rejected)", method: .get, headers: user) { r in
+                let page = ConsoleRouteTests.text(r.body)
+                #expect(page.contains("id=\"delivery\"><strong>Không đến được khách") && page.contains("<pre>eSMS SendStatus 4 (rejected)</pre>"))
+            }
+            try await client.execute(uri: "/console/outbox/\(delivered)?lang=en", method: .get, headers: user) { r in
+                #expect(ConsoleRouteTests.text(r.body).contains("delivered at 2026-12-07T10:01:05+07:00"))
+            }
+        }
+    }
+}

@@ -67,7 +67,8 @@ struct OutboxRoutes<Parent: RequestContext> {
             return console.notFound(try context.parameters.require("id"), language, session)
         }
         let names = try await environment.store.customerNames(m.customerId.map { [$0] } ?? [])
-        var model = OutboxPage.MessageModel(m, name: names[m.customerId ?? ""] ?? "", words: views.scheduleWords(language))
+        let clock = await environment.current().0.clock
+        var model = OutboxPage.MessageModel(m, name: names[m.customerId ?? ""] ?? "", words: views.scheduleWords(language), clock: clock)
         if confirmingDrop, model.canDrop { model.confirmDrop = true }
         model.back = Self.safeBack(Console.parameters(request)["back"])
         return views.page("outbox-message", model, language: language, session: session)

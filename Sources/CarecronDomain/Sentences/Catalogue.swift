@@ -289,6 +289,10 @@ public enum Catalogue {
         "config.unreadable_file": .init(vi: "không đọc được tệp (tệp có tồn tại không?)", en: "cannot read the file (does it exist?)"),
         "config.jobs_folder": .init(vi: "không đọc được thư mục công việc {path}", en: "cannot read the jobs folder {path}"),
 
+        // What a provider later said of a message (a delivery receipt).
+        "delivery.delivered": .init(vi: "Đã đến khách lúc {at}", en: "delivered at {at}"),
+        "delivery.undelivered": .init(vi: "Không đến được khách ({at})", en: "not delivered ({at})"),
+
         // A campaign's state.
         "campaign_state.scheduled": .init(vi: "đã lên lịch", en: "scheduled"),
         "campaign_state.sending": .init(vi: "đang gửi", en: "sending"),
