@@ -67,9 +67,9 @@ struct ServiceTests {
             try JSONSerialization.data(withJSONObject: j).write(to: url)
         }
 
-        func start() throws {
-            process = try TestSupport.start(["run"], in: folder, environment: ["API_TOKEN": "t0k3n", "SHOP_WEBHOOK_SECRET": "whs3cret"],
-                                            log: log)
+        func start(environment extra: [String: String] = [:]) throws {
+            process = try TestSupport.start(["run"], in: folder, environment: ["API_TOKEN": "t0k3n", "SHOP_WEBHOOK_SECRET": "whs3cret"]
+                                                .merging(extra) { _, new in new }, log: log)
             try waitFor("the API to answer") { (try? self.call("GET", "/healthz").status) == 200 }
         }
 
@@ -215,6 +215,48 @@ struct ServiceTests {
 
     /// SIGTERM while messages are being sent: the ones in flight finish, the service exits 0,
     /// and after a restart the rest go out; nothing lost, nothing twice.
+    /// Issue 27: an SMS sent through a local eSMS-like gateway, its delivery report called back
+    /// to the running service as eSMS does (GET, its query fields, the token in the URL): recorded
+    /// once, shown by `outbox list` and counted in `/metrics`; a forged one refused.
+    @Test func anESMSReceiptReachesTheRunningServiceOnce() throws {
+        let server = try TestServer("http_server.py", ["--esms"])
+        let s = try Service()
+        try s.editConfig { c in
+            c["senders"] = ["esms": ["type": "sms-http", "url": "\(server.url)/send", "apiKey": ["env": "ESMS_KEY"],
+                                     "receiptToken": ["env": "ESMS_RECEIPTS"], "idPath": "SMSID",
+                                     "body": "{\"ApiKey\": {{{json.secrets.apiKey}}}, \"Phone\": {{{json.phoneLocal}}}, \"Content\": {{{json.text}}}, \"CallbackUrl\": \"http://127.0.0.1:\(s.port)/webhooks/receipts/esms?token={{{form.secrets.receiptToken}}}\"}"],
+                            "audit": ["type": "file", "path": "var/sent.jsonl"]]
+            c["channels"] = ["sms": "esms", "email": "audit", "zalo": "audit"]
+        }
+        do {
+            let store = try Store(url: s.folder.appendingPathComponent("var/carecron.sqlite"))
+            try Outbox(store: store).enqueue(keys: ["rcpt:1"], job: "payment-reminder", customerId: "C001", orderIds: [], reminder: nil,
+                                             renderings: [Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "tin", params: [:], templateId: nil)],
+                                             dueAt: Date(), now: Date())
+        }
+        try s.start(environment: ["ESMS_KEY": "k3y", "ESMS_RECEIPTS": "r3c3ipt"])
+        try s.waitFor("the SMS at the gateway") { (try server.requests()).count >= 1 }
+        let sent = try server.requests()[0]
+        let body = (sent["body"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let callback = (body?["CallbackUrl"] as? String) ?? "\(sent)"
+        #expect(callback == "http://127.0.0.1:\(s.port)/webhooks/receipts/esms?token=r3c3ipt", "the callback URL as eSMS will call it: \(sent)")
+        var providerId = ""
+        try s.waitFor("the provider's id stored") {
+            let out = try TestSupport.carecron(["outbox", "list", "--format", "jsonl"], in: s.folder).stdout
+            providerId = (try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])?["providerId"] as? String ?? ""
+            return !providerId.isEmpty
+        }
+        let report = "/webhooks/receipts/esms?token=r3c3ipt&SMSID=\(providerId)&SendFailed=0&SendStatus=5&SendSuccess=1&TotalPrice=0.0000&TotalReceiver=1&TotalSent=1&RequestId=&TypeId=2&telcoid=1&phonenumber=0912345678"
+        #expect(try s.call("GET", report, token: nil).body["recorded"] as? Int == 1)
+        #expect(try s.call("GET", report, token: nil).body["unchanged"] as? Int == 1, "eSMS's retry changes nothing")
+        #expect(try s.call("GET", report.replacingOccurrences(of: "r3c3ipt", with: "guess"), token: nil).status == 401)
+        let listed = try JSONSerialization.jsonObject(with: Data(try TestSupport.carecron(["outbox", "list", "--format", "jsonl"], in: s.folder).stdout.utf8)) as? [String: Any]
+        #expect(listed?["delivery"] as? String == "delivered" && listed?["deliveredAt"] != nil, "\(String(describing: listed))")
+        let metrics = try String(contentsOf: URL(string: "http://127.0.0.1:\(s.port)/metrics")!, encoding: .utf8)
+        #expect(metrics.contains("carecron_receipts_total{sender=\"esms\",status=\"delivered\"} 1"), "\(metrics.split(separator: "\n").filter { $0.contains("receipt") })")
+        #expect(s.stop() == 0)
+    }
+
     @Test func sigtermMidSendFinishesInFlightAndRestartSendsTheRest() throws {
         let server = try TestServer("http_server.py", ["--delay", "0.3"])
         let s = try Service()
