@@ -34,6 +34,8 @@ struct CustomerPage {
             let provider: String
             let error: String
             let orders: String
+            /// What the provider said later (a receipt), in words.
+            let delivery: String?
         }
 
         let id: String
@@ -82,7 +84,7 @@ struct CustomerPage {
                 Model.Message(id: String(m.id), job: m.job, state: words.state(m.state), attempts: m.attempts, channel: m.rendering.channel,
                               at: words.instant(m.sentAt ?? m.nextAttemptAt, clock: clock), provider: m.providerMessageId ?? "",
                               error: FailureMeaning.of(m).map { words.say($0.sentence) } ?? m.lastError ?? "",
-                              orders: m.orderIds.joined(separator: ", "))
+                              orders: m.orderIds.joined(separator: ", "), delivery: OutboxPage.delivery(m, words: words, clock: clock))
             },
             planned: planned.map { page.row($0, known) }, from: plan.from.description, fromDate: VietnameseFormat.date(plan.from), days: plan.days)
     }

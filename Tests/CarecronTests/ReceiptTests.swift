@@ -176,6 +176,9 @@ struct ReceiptConsoleTests {
                 let page = ConsoleRouteTests.text(r.body)
                 #expect(page.contains("id=\"delivery\"><strong>Không đến được khách") && page.contains("<pre>eSMS SendStatus 4 (rejected)</pre>"))
             }
+            try await client.execute(uri: "/console/customers/C001", method: .get, headers: user) { r in
+                #expect(ConsoleRouteTests.text(r.body).contains("<small class=\"delivery\">Đã đến khách lúc T2 07/12/2026 10:01</small>"), "the customer's page too")
+            }
             try await client.execute(uri: "/console/outbox/\(delivered)?lang=en", method: .get, headers: user) { r in
                 #expect(ConsoleRouteTests.text(r.body).contains("delivered at 2026-12-07T10:01:05+07:00"))
             }
