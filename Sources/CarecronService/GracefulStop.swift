@@ -10,7 +10,7 @@ enum GracefulStop {
                     _ body: @escaping @Sendable () async throws -> Void) async -> Result<Void, Error>? {
         let work = Task { try await body() }
         let (stop, stopping) = AsyncStream<Void>.makeStream()
-        return await withTaskCancellationHandler {
+        let outcome = await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await FirstOf.value(Task { await work.result }, orWhen: {
                     for await _ in stop {}
@@ -23,5 +23,7 @@ enum GracefulStop {
         } onCancel: {
             work.cancel()
         }
+        if outcome == nil { work.cancel() }
+        return outcome
     }
 }

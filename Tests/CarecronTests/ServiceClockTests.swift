@@ -83,6 +83,25 @@ struct GracefulStopTests {
         }
     }
 
+    @Test func workLeftAfterTheGraceIsCancelled() async {
+        await testGracefulShutdown { trigger in
+            let cancelled = Flag()
+            async let outcome = GracefulStop.run(grace: .milliseconds(200), onStop: {}) {
+                // Ignores the stop, but not cancellation.
+                await withTaskCancellationHandler {
+                    try? await Task.sleep(for: .seconds(60))
+                } onCancel: { cancelled.set() }
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+            trigger.triggerGracefulShutdown()
+            let result = await outcome
+            #expect(result == nil)
+            let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+            while !cancelled.isSet, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+            #expect(cancelled.isSet, "the work left behind is cancelled")
+        }
+    }
+
     @Test func workThatEndsOnTheStopReportsHowItEnded() async {
         await testGracefulShutdown { trigger in
             let stop = Flag()
