@@ -186,6 +186,8 @@ struct SendersTest: AsyncParsableCommand {
     @Argument(help: "the sender's name in config.json") var name: String
     @Option(help: "a phone (+84…, 09…) or an email address") var to: String
     @Option(help: "the Zalo template id, for zalo-zns senders") var template: String?
+    @Flag(name: .customLong("zalo-dev"), help: "send a zalo-zns test in Zalo's development mode (it reaches the OA's administrators only)")
+    var zaloDev = false
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
@@ -202,10 +204,11 @@ struct SendersTest: AsyncParsableCommand {
         let contact = to.contains("@") ? to.lowercased() : ((try? PhoneNumber(parsing: to).e164) ?? to)
         let channel = sc.channel.rawValue
         // A subject only where the channel has one: the console prints "subject: text".
-        let message = OutgoingMessage(id: 0, idempotencyKey: "test:\(UUID().uuidString.lowercased())", job: "senders-test",
+        var message = OutgoingMessage(id: 0, idempotencyKey: "test:\(UUID().uuidString.lowercased())", job: "senders-test",
                                       channel: channel, to: contact, subject: channel == "email" ? "Tin nhắn thử từ carecron" : nil,
                                       text: "Tin nhắn thử từ carecron (\(config.shop.name)): cấu hình \(name) hoạt động.",
                                       params: ["message": "Tin nhắn thử"], templateId: template)
+        message.development = zaloDev
         let outcome = await sender.send(message)
         print("\(name) → \(Masking.contact(contact)): \(outcome)")
         await sender.shutdown()

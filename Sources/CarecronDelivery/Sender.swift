@@ -12,6 +12,9 @@ public struct OutgoingMessage: Sendable {
     public var orderIds: [String]
     public var rendering: Rendering
     public var attempt: Int
+    /// A test of a template: Zalo ZNS's development mode, which delivers to the OA's
+    /// administrators only (what `senders test --zalo-dev` asks for).
+    public var development = false
 
     public var channel: String { rendering.channel }
     public var to: String { get { rendering.to } set { rendering.to = newValue } }

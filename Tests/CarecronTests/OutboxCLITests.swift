@@ -61,4 +61,20 @@ struct OutboxCLITests {
         #expect(missing.status == 1 && missing.stderr.contains("environment variable K is not set"))
         #expect(!missing.stderr.contains("key\""), "no secret in the output")
     }
+
+    /// Issue 27: a ZNS template is tested in Zalo's development mode (it reaches the OA's
+    /// administrators only); the phone goes as 84…; a normal test send has no mode.
+    @Test func aZaloTestSendUsesDevelopmentModeWhenAsked() throws {
+        let server = try TestServer("http_server.py", ["--zalo"])
+        let shop = try DeliveryShop(senders: ["zns": ["type": "zalo-zns", "baseURL": server.url, "accessToken": ["env": "ZT"]]], channels: ["zalo": "zns"])
+        let dev = try TestSupport.carecron(["senders", "test", "zns", "--to", "0912345678", "--template", "7895417a7d3f9461cd2e", "--zalo-dev"],
+                                           in: shop.folder, environment: ["ZT": "token"])
+        #expect(dev.status == 0 && dev.stdout.contains("zns → +8491****678: sent"), "\(dev.stdout)\(dev.stderr)")
+        let normal = try TestSupport.carecron(["senders", "test", "zns", "--to", "0912345678", "--template", "7895417a7d3f9461cd2e"],
+                                              in: shop.folder, environment: ["ZT": "token"])
+        #expect(normal.status == 0)
+        let bodies = try server.requests().map { try JSONSerialization.jsonObject(with: Data(($0["body"] as! String).utf8)) as! [String: Any] }
+        #expect(bodies.count == 2 && bodies[0]["mode"] as? String == "development" && bodies[1]["mode"] == nil)
+        #expect(bodies.allSatisfy { $0["phone"] as? String == "84912345678" }, "Zalo takes 84…")
+    }
 }

@@ -45,7 +45,8 @@ public actor ZaloZNSSender: Sender {
         }
         if remainingQuota == 0 { return .retry("Zalo daily quota used up", after: 3600) }
         let phone = m.to.hasPrefix("+") ? String(m.to.dropFirst()) : m.to
-        let body: [String: Any] = ["phone": phone, "template_id": templateId, "template_data": m.params, "tracking_id": m.idempotencyKey]
+        var body: [String: Any] = ["phone": phone, "template_id": templateId, "template_data": m.params, "tracking_id": m.idempotencyKey]
+        if m.development { body["mode"] = "development" }
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
         let headers = [("Content-Type", "application/json"), ("access_token", accessToken)]
         switch await transport.send(url: baseURL + "/message/template", method: .POST, headers: headers, body: data, timeout: limits.timeout) {
