@@ -91,6 +91,9 @@ struct TestSend {
                                       channel: rendering.channel, to: rendering.to, subject: rendering.subject, text: rendering.text,
                                       params: rendering.params, templateId: rendering.templateId)
         message.rendering = rendering
+        // A console test is a template's test: a ZNS one goes in Zalo's development mode, which
+        // reaches the OA's administrators only (issue 27).
+        message.development = true
         guard await permit() else { throw Limited() }
         return (rendering, await sender.send(message), plan)
     }

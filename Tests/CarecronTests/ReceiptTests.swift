@@ -185,3 +185,44 @@ struct ReceiptConsoleTests {
         }
     }
 }
+
+/// Issue 27, item 4: a ZNS test send from the console goes in Zalo's development mode.
+@Suite("Zalo test sends")
+struct ZaloTestSendTests {
+    @Test func aConsoleTestOfAZNSTemplateUsesDevelopmentMode() async throws {
+        let zalo = try TestServer("http_server.py", ["--zalo"])
+        let router = try ConsoleRouteTests.router(edit: { dir in
+            try "zalo-token\n".write(to: dir.appendingPathComponent("zns.token"), atomically: true, encoding: .utf8)
+            try TestSupport.editConfig(dir) { c in
+                var senders = c["senders"] as! [String: Any]
+                senders["zns"] = ["type": "zalo-zns", "baseURL": zalo.url, "accessToken": ["file": "zns.token"]]
+                c["senders"] = senders
+                c["channels"] = ["sms": "console", "email": "console", "zalo": "zns"]
+                c["console"] = ["testRecipients": ["0912 000 999"]]
+            }
+            let job = dir.appendingPathComponent("jobs/payment-reminder.json")
+            var j = try JSONSerialization.jsonObject(with: Data(contentsOf: job)) as! [String: Any]
+            j["channels"] = ["zalo", "sms", "email"]
+            j["templates"] = (j["templates"] as! [[String: Any]]).map { t in
+                var t = t
+                t["zalo"] = ["templateId": "7895417a7d3f9461cd2e", "params": ["ten": "{{customer.salutation}}", "ma_don": "{{order.id}}"]]
+                return t
+            }
+            try JSONSerialization.data(withJSONObject: j).write(to: job)
+        })
+        try await Application(router: router).test(.router) { client in
+            let editor = try await ConsoleRouteTests.logIn(client, "lan", "mat-khau-lan")
+            let csrf = try await client.execute(uri: "/console/jobs/payment-reminder/edit", method: .get, headers: editor) { r in
+                try #require(ConsoleRouteTests.csrf(ConsoleRouteTests.text(r.body)))
+            }
+            let send = ["csrf": csrf, "variant": "1", "customer": "C001", "channel": "zalo", "recipient": "+84912000999"]
+            try await client.execute(uri: "/console/jobs/payment-reminder/test?lang=en", method: .post, headers: ConsoleRouteTests.form(editor),
+                                     body: ConsoleRouteTests.encoded(send)) { r in
+                #expect(r.status == .ok && ConsoleRouteTests.text(r.body).contains("sent"),
+                        "\(ConsoleRouteTests.text(r.body).components(separatedBy: "id=\"test\"").last?.prefix(600) ?? "")")
+            }
+        }
+        let body = try JSONSerialization.jsonObject(with: Data((try #require(try zalo.requests().first)["body"] as! String).utf8)) as! [String: Any]
+        #expect(body["mode"] as? String == "development" && body["phone"] as? String == "84912000999" && body["template_id"] as? String == "7895417a7d3f9461cd2e")
+    }
+}
