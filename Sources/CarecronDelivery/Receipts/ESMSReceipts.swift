@@ -1,3 +1,4 @@
+import CarecronDomain
 import CarecronStorage
 import Foundation
 
@@ -34,7 +35,7 @@ enum ESMSReceipts {
 extension SMSHTTPSender: ReceivesReceipts {
     public var takesReceipts: Bool { receiptToken != nil }
 
-    public func receipts(_ request: ReceiptRequest, now: Date) -> ReceiptVerdict {
+    public func receipts(_ request: ReceiptRequest, now: Date, clock: ShopClock) -> ReceiptVerdict {
         guard let receiptToken else { return .refused("receipts are not set up for this sender") }
         return ESMSReceipts.parse(request, sender: name, token: receiptToken, now: now)
     }

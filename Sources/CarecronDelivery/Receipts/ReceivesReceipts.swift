@@ -1,3 +1,4 @@
+import CarecronDomain
 import CarecronStorage
 import Crypto
 import Foundation
@@ -34,7 +35,8 @@ public enum ReceiptVerdict: Sendable, Equatable {
 public protocol ReceivesReceipts: Sender {
     /// Whether receipts are set up for this sender (its secret given in config.json).
     var takesReceipts: Bool { get }
-    func receipts(_ request: ReceiptRequest, now: Date) -> ReceiptVerdict
+    /// `clock`: the shop's, for an instant the provider writes without an offset.
+    func receipts(_ request: ReceiptRequest, now: Date, clock: ShopClock) -> ReceiptVerdict
 }
 
 enum ReceiptAuth {

@@ -7,7 +7,7 @@ import Foundation
 /// "reason": "…"}` (`at` and `reason` optional), signed as carecron signs its own requests:
 /// `X-Carecron-Signature: sha256=HMAC-SHA256(body, secret)`.
 enum WebhookReceipts {
-    static func parse(_ r: ReceiptRequest, sender: String, secret: String, now: Date) -> ReceiptVerdict {
+    static func parse(_ r: ReceiptRequest, sender: String, secret: String, now: Date, clock: ShopClock) -> ReceiptVerdict {
         guard let given = r.headers["x-carecron-signature"],
               ConstantTime.equal(given, WebhookSender.signature(r.body, secret: secret)) else { return .refused("the signature does not match") }
         guard let json = try? JSONReader.parse(r.body) else { return .malformed("the body is not JSON") }
@@ -17,7 +17,7 @@ enum WebhookReceipts {
         }
         var at = now
         if case .string(let text)? = json["at"] {
-            guard let parsed = ISO8601DateFormatter().date(from: text) else { return .malformed("at \"\(text)\" is not an ISO 8601 instant") }
+            guard let parsed = InstantFormat.parse(text, clock: clock) else { return .malformed("at \"\(text)\" is not an instant (write 2026-12-07T10:05:00+07:00)") }
             at = parsed
         }
         let reason: String? = if case .string(let r)? = json["reason"] { r } else { nil }
@@ -28,8 +28,8 @@ enum WebhookReceipts {
 extension WebhookSender: ReceivesReceipts {
     public var takesReceipts: Bool { secret != nil }
 
-    public func receipts(_ request: ReceiptRequest, now: Date) -> ReceiptVerdict {
+    public func receipts(_ request: ReceiptRequest, now: Date, clock: ShopClock) -> ReceiptVerdict {
         guard let secret else { return .refused("receipts need the sender's secret") }
-        return WebhookReceipts.parse(request, sender: name, secret: secret, now: now)
+        return WebhookReceipts.parse(request, sender: name, secret: secret, now: now, clock: clock)
     }
 }

@@ -18,13 +18,8 @@ enum ZaloEvents {
 
     static func parse(_ r: ReceiptRequest, sender: String, appId: String, secret: String, now: Date) -> ReceiptVerdict {
         guard let json = try? JSONReader.parse(r.body), case .object = json else { return .malformed("the body is not a JSON object") }
-        func text(_ path: String...) -> String? {
-            switch json.value(at: path) {
-            case .string(let s)?: s
-            case .number(let n)?: String(Int64(n))
-            default: nil
-            }
-        }
+        // Zalo writes its numbers as strings; either reads the same.
+        func text(_ path: String...) -> String? { json.value(at: path)?.fieldText }
         guard let timestamp = text("timestamp"), let header = r.headers["x-zevent-signature"] else { return .refused("no signature") }
         let given = header.hasPrefix("mac=") ? String(header.dropFirst(4)) : header
         let expected = signature(appId: text("app_id") ?? appId, body: r.body, timestamp: timestamp, secret: secret)
@@ -39,7 +34,7 @@ enum ZaloEvents {
 extension ZaloZNSSender: ReceivesReceipts {
     public nonisolated var takesReceipts: Bool { appId != nil && oaSecretKey != nil }
 
-    public nonisolated func receipts(_ request: ReceiptRequest, now: Date) -> ReceiptVerdict {
+    public nonisolated func receipts(_ request: ReceiptRequest, now: Date, clock: ShopClock) -> ReceiptVerdict {
         guard let appId, let oaSecretKey else { return .refused("receipts are not set up for this sender") }
         return ZaloEvents.parse(request, sender: name, appId: appId, secret: oaSecretKey, now: now)
     }

@@ -32,14 +32,16 @@ struct ReceiptRoutes {
 
     func receive(_ request: Request, _ context: APIRequestContext) async throws -> Answer {
         let name = try context.parameters.require("sender")
-        guard let sender = await api.runtime.current.dispatcher?.sender(named: name) as? any ReceivesReceipts, sender.takesReceipts else {
+        let runtime = await api.runtime.current
+        guard let sender = runtime.dispatcher?.sender(named: name) as? any ReceivesReceipts, sender.takesReceipts else {
             throw APIError(.notFound, field: "sender", "no sender \"\(name)\" takes delivery receipts (see README, Delivery receipts)")
         }
         let body = Data(buffer: try await request.body.collect(upTo: api.maxBody))
         let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { a, _ in a })
         let headers = Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { a, _ in a })
         let now = api.clock.now()
-        switch sender.receipts(ReceiptRequest(method: request.method.rawValue, query: query, headers: headers, body: body), now: now) {
+        switch sender.receipts(ReceiptRequest(method: request.method.rawValue, query: query, headers: headers, body: body), now: now,
+                                      clock: runtime.config.clock) {
         case .refused(let why):
             log.warning("delivery receipt refused", metadata: ["sender": "\(name)", "reason": "\(why)"])
             throw APIError(.unauthorized, field: "signature", why)
