@@ -160,7 +160,9 @@ struct OutboxPage {
         let provider: String
         let meaning: String
         let permanent: Bool
-        let error: String
+        /// The provider's raw answer, kept for the record; nil when there is none (an empty
+        /// string would still open its section).
+        let error: String?
         let canRetry: Bool
         let canDrop: Bool
         let renderings: [MessageView]
@@ -181,7 +183,7 @@ struct OutboxPage {
             provider = m.providerMessageId ?? ""
             meaning = v.meaning
             permanent = v.permanent
-            error = m.lastError ?? ""
+            error = m.lastError.flatMap { $0.isEmpty ? nil : $0 }
             canRetry = v.canRetry
             canDrop = v.canDrop
             renderings = ([m.rendering] + m.fallbacks).map(MessageView.init)

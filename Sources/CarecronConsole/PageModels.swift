@@ -19,7 +19,8 @@ struct PageFrame<Model: PageModel>: MustacheParent {
         case "t": t
         case "lang": lang
         case "user": session?.user
-        case "role": session?.role.rawValue
+        // The role as the page's language says it ("biên tập"), its code when a page has no word for it.
+        case "role": session.map { t["role_\($0.role.rawValue)"] ?? $0.role.rawValue }
         case "csrf": session?.csrf
         case "editor": session.map { $0.role == .editor }
         default: nil

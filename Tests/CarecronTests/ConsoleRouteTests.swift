@@ -112,7 +112,7 @@ struct ConsoleRouteTests {
                 #expect(page.contains("Chi Lan oi, don D01 (450.000d)"))
                 #expect(page.contains("Khách đã từ chối nhận tin quảng cáo"))
                 #expect(!page.contains("the customer opted out") && !page.contains("was paid before the slot"), "no English reason on a Vietnamese page")
-                #expect(page.contains("minh (viewer)"))
+                #expect(page.contains("minh (chỉ xem)"), "the role in the page's language")
             }
             try await client.execute(uri: "/console/plan?from=2026-12-01&days=1&lang=en", method: .get, headers: cookie) { r in
                 let page = Self.text(r.body)
@@ -203,7 +203,7 @@ struct ConsoleRouteTests {
     @Test func withoutUsersItIsForThisMachineOnly() async throws {
         try await Application(router: try Self.router(users: false)).test(.router) { client in
             try await client.execute(uri: "/console/plan?from=2026-12-01&days=1", method: .get) { r in
-                #expect(r.status == .ok && Self.text(r.body).contains("local (editor)"))
+                #expect(r.status == .ok && Self.text(r.body).contains("local (biên tập)"))
             }
         }
         let none = ConsoleUsers(ConsoleSettings(), relativeTo: TestSupport.packageRoot)

@@ -94,13 +94,13 @@ public enum JobFields {
         }
         fields += [
             JobField("purpose", .choice(["transactional", "marketing"]), Said("Loại tin", "Purpose"),
-                     help: Said("marketing: tin quảng cáo (có giờ gửi riêng, giới hạn mỗi ngày, khách có thể từ chối).",
+                     help: Said("Quảng cáo: có giờ gửi riêng, giới hạn mỗi ngày, khách có thể từ chối nhận.",
                                 "marketing: advertising (its own hours, a daily cap, customers may opt out).")),
             JobField("channels", .ordered(ChannelKind.allCases.map(\.rawValue)), Said("Kênh gửi, theo thứ tự", "Channels, in order"),
                      help: Said("Kênh đầu tiên khách có địa chỉ được dùng; nếu bị từ chối, thử kênh tiếp theo.",
                                 "The first channel the customer has an address for is used; refused, the next is tried.")),
             JobField("duringQuietHours", .choice(["wait", "drop"]), Said("Trong giờ yên lặng", "During quiet hours"),
-                     help: Said("wait: chờ hết giờ yên lặng rồi gửi; drop: bỏ tin đến hạn lúc đó.",
+                     help: Said("Bỏ: tin đến hạn trong giờ yên lặng không được gửi nữa.",
                                 "wait: sent when quiet hours end; drop: what falls due then is dropped."), fallback: "wait"),
         ]
         return fields
