@@ -155,9 +155,10 @@ struct OutboxPage {
         let state: String
         let customerId: String
         let customerName: String
-        let orders: String
+        /// nil when empty: the page leaves the part out instead of showing a label with nothing.
+        let orders: String?
         let attempts: Int
-        let provider: String
+        let provider: String?
         let meaning: String
         let permanent: Bool
         /// The provider's raw answer, kept for the record; nil when there is none (an empty
@@ -178,9 +179,9 @@ struct OutboxPage {
             state = words.state(m.state)
             customerId = m.customerId ?? ""
             customerName = name
-            orders = m.orderIds.joined(separator: ", ")
+            orders = m.orderIds.isEmpty ? nil : m.orderIds.joined(separator: ", ")
             attempts = m.attempts
-            provider = m.providerMessageId ?? ""
+            provider = m.providerMessageId.flatMap { $0.isEmpty ? nil : $0 }
             meaning = v.meaning
             permanent = v.permanent
             error = m.lastError.flatMap { $0.isEmpty ? nil : $0 }
