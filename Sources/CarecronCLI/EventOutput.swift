@@ -31,6 +31,7 @@ struct EventPrinter {
         if let text = e.text { line += "\n    " + (e.subject.map { "[\($0)] " } ?? "") + text.replacingOccurrences(of: "\n", with: "\n    ") }
         if let p = e.problem, e.reason == nil { line += "\n    ! \(p)" }
         if let r = e.reason { line += "\n    - \(r)" }
+        if let f = e.fallbackNote { line += "\n    - \(f)" }
         for (k, v) in extra { line += "\n    \(k): \(Self.plain(v))" }
         return line
     }

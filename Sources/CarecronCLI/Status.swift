@@ -33,6 +33,12 @@ struct Status: AsyncParsableCommand {
         }
         let counts = try await store.outbox.counts()
         print("outbox: " + OutboxState.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", "))
+        let receipts = try await store.outbox.deliveryCounts()
+        if !receipts.isEmpty {
+            print("delivery receipts: " + receipts.keys.sorted().map { channel in
+                "\(channel) " + DeliveryReceipt.Status.allCases.map { "\($0.rawValue) \(receipts[channel]?[$0] ?? 0)" }.joined(separator: ", ")
+            }.joined(separator: "; "))
+        }
         let dead = try await store.outbox.list(state: .dead, limit: 10)
         if !dead.isEmpty {
             print("dead messages (newest 10; carecron outbox retry ID):")

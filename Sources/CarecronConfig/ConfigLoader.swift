@@ -319,6 +319,8 @@ public enum ConfigLoader {
             s.allow(schema.keys + ["$comment"])
             s.finish()
             out[name] = SenderConfig(name: name, type: type, settings: s.field.value, secrets: secrets, channel: schema.channel)
+            out[name]?.takesReceipts = !schema.receiptsNeed.isEmpty
+                && schema.receiptsNeed.allSatisfy { secrets[$0] != nil || s.keys.contains($0) }
         }
         return out
     }

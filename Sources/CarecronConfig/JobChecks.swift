@@ -7,6 +7,7 @@ enum JobChecks {
     static func check(_ job: JobDefinition, config: ShopConfig, sink: DiagnosticSink) {
         checkRules(job, config: config, sink: sink)
         checkForms(job, config: config, sink: sink)
+        checkFallbacks(job, config: config, sink: sink)
         let now = Date(timeIntervalSince1970: 1_764_554_400)  // 2025-12-01 09:00 +07:00, any day will do
         let context = config.messageContext
         let orders = MessageContext.sampleOrders(now: now)
@@ -20,6 +21,16 @@ enum JobChecks {
                     checkWording(job, form: "\(path).\(form)", text: text, customer: customer, config: config, sink: sink)
                 }
             }
+        }
+    }
+
+    /// A channel that waits for receipts its sender never hears would send every message twice.
+    static func checkFallbacks(_ job: JobDefinition, config: ShopConfig, sink: DiagnosticSink) {
+        for (i, channel) in job.channels.enumerated() {
+            guard let wait = DeliveryFallback.wait(job, on: channel), let name = config.channels[channel],
+                  config.senders[name]?.takesReceipts != true else { continue }
+            sink.warning("fallbackAfter.\(channel.rawValue)", Sentence("check.fallback_no_receipts", [
+                "channel": .text(channel.rawValue), "sender": .text(name), "next": .text(job.channels[i + 1].rawValue), "wait": .span(wait)]))
         }
     }
 

@@ -90,6 +90,7 @@ public enum JobLoader {
             channels = kinds.count == list.count ? kinds : nil
         }
         let quiet = o.optional("duringQuietHours")?.oneOf(QuietHoursAction.self) ?? .wait
+        let fallbackAfter = o.optional("fallbackAfter").flatMap { parseFallbackAfter($0, channels: channels ?? []) }
         let templates = o.required("templates").flatMap(parseTemplates)
         var rules: (any JobRules)?
         if let plugin {
@@ -102,8 +103,43 @@ public enum JobLoader {
         o.finish()
         guard let enabled, let schedule, let purpose, let channels, let templates, let rules,
               !root.sink.hasErrors else { return nil }
-        return JobDefinition(name: name, description: description, enabled: enabled, schedule: schedule,
-                             purpose: purpose, channels: channels, duringQuietHours: quiet, templates: templates, rules: rules)
+        var job = JobDefinition(name: name, description: description, enabled: enabled, schedule: schedule,
+                                purpose: purpose, channels: channels, duringQuietHours: quiet, templates: templates, rules: rules)
+        job.fallbackAfter = fallbackAfter ?? [:]
+        return job
+    }
+
+    /// `"fallbackAfter": "10m"` (every channel but the last) or `{"zalo": "10m", "sms": "1h"}`:
+    /// how long a message waits for its delivery receipt before the next channel sends it.
+    static func parseFallbackAfter(_ f: Field, channels: [ChannelKind]) -> [ChannelKind: TimeSpan]? {
+        func wait(_ f: Field) -> TimeSpan? {
+            guard let span = f.timeSpan else { return nil }
+            guard DeliveryFallback.allowedWait.contains(span) else {
+                return f.fail(Sentence("check.fallback_wait", ["value": .span(span), "min": .span(DeliveryFallback.allowedWait.lowerBound),
+                                                                 "max": .span(DeliveryFallback.allowedWait.upperBound)]))
+            }
+            return span
+        }
+        if case .string = f.value {
+            guard let span = wait(f) else { return nil }
+            return Dictionary(uniqueKeysWithValues: channels.dropLast().map { ($0, span) })
+        }
+        guard let o = f.object else { return nil }
+        var out: [ChannelKind: TimeSpan] = [:]
+        for key in o.keys {
+            guard let field = o.optional(key) else { continue }
+            guard let channel = ChannelKind(rawValue: key), let at = channels.firstIndex(of: channel) else {
+                field.report(Sentence("check.fallback_channel", ["channel": .text(key), "channels": .channels(channels)]))
+                continue
+            }
+            guard at < channels.count - 1 else {
+                field.report(Sentence("check.fallback_last", ["channel": .text(key)]))
+                continue
+            }
+            if let span = wait(field) { out[channel] = span }
+        }
+        o.finish()
+        return out
     }
 
     static func parseTemplates(_ f: Field) -> [TemplateVariant]? {

@@ -8,16 +8,19 @@ public struct SenderSchema: Sendable {
     public let keys: [String]
     public let secrets: [String]
     public let channel: ChannelKind
+    /// What a sender of this type needs set to hear delivery receipts (none: it never does).
+    public let receiptsNeed: [String]
 
     /// The keys of a sender that sends over the network: how long a send may take, how many at
     /// once, how fast, how many tries.
     public static let limitKeys = ["timeout", "concurrency", "ratePerSecond", "maxAttempts"]
 
-    public init(type: String, keys: [String], secrets: [String] = [], channel: ChannelKind = .sms) {
+    public init(type: String, keys: [String], secrets: [String] = [], channel: ChannelKind = .sms, receiptsNeed: [String] = []) {
         self.type = type
         self.keys = keys
         self.secrets = secrets
         self.channel = channel
+        self.receiptsNeed = receiptsNeed
     }
 }
 

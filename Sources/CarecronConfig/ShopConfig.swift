@@ -54,6 +54,8 @@ public struct SenderConfig: Sendable {
     public var secrets: [String: SecretRef]
     /// The channel a sender of this type carries (a test message is shaped for it).
     public var channel: ChannelKind
+    /// Whether it is set up to hear delivery receipts (its type's `receiptsNeed` are all given).
+    public var takesReceipts = false
 
     public init(name: String, type: String, settings: JSONValue, secrets: [String: SecretRef], channel: ChannelKind) {
         self.name = name

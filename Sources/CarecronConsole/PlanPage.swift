@@ -117,6 +117,8 @@ struct PlanPage {
         var subject: String?
         var text: String?
         var reason: String?
+        /// The channel after this one if no receipt says delivered in time.
+        var fallback: String?
         var overdue: Bool?
         var problem: String?
         var segments: String?
@@ -228,6 +230,7 @@ struct PlanPage {
         r.subject = e.subject
         r.text = e.text
         r.reason = e.because.map(words.say)
+        r.fallback = e.fallbackNote.map(words.say)
         if e.overdue { r.overdue = true }
         if let p = e.problem, e.reason == nil { r.problem = p }
         if let seg = segments(e) { r.segments = "\(seg.segments) × \(seg.encoding.rawValue)" }

@@ -191,7 +191,10 @@ public final class Dispatcher: Sendable {
                                                                    ("outcome", Self.outcomeName(outcome))]).increment()
             switch outcome {
             case .sent(let providerId):
-                try await outcomes.record([.sender(m.id, name: senderName), .sent(m.id, providerId: providerId, at: now())], while: keepGoing)
+                let at = now()
+                try await outcomes.record([.sender(m.id, name: senderName),
+                                           .sent(m.id, providerId: providerId, at: at, receiptDue: Self.receiptDue(m, sender, sentAt: at))],
+                                          while: keepGoing)
                 log.info("sent", metadata: ["msg": "\(m.logContext)", "provider_id": "\(providerId ?? "-")"])
                 report.sent = 1
                 if m.reminder != nil { report.sentReminders = 1 }
@@ -244,6 +247,15 @@ public final class Dispatcher: Sendable {
         return 0
     }
 
+    /// Until when a sent message waits for its receipt before its next channel takes it: only
+    /// when the job asks, a channel follows, and the sender hears receipts (else every message
+    /// would go twice).
+    static func receiptDue(_ m: OutboxMessage, _ sender: any Sender, sentAt: Date) -> Date? {
+        guard !m.fallbacks.isEmpty, let wait = m.rendering.awaitReceipt,
+              let hears = sender as? any ReceivesReceipts, hears.takesReceipts else { return nil }
+        return sentAt.addingTimeInterval(TimeInterval(wait))
+    }
+
     static func outcomeName(_ o: SendOutcome) -> String {
         switch o {
         case .sent: return "sent"
@@ -285,7 +297,7 @@ public final class Dispatcher: Sendable {
 extension OutboxMessage {
     /// How a message is named in the log. Used inside the log calls' autoclosures, so that it is
     /// built only for lines actually written, not for every message sent.
-    var logContext: String {
+    public var logContext: String {
         "job=\(job) id=\(id) orders=\(orderIds.joined(separator: ",")) customer=\(customerId ?? "-") channel=\(rendering.channel) to=\(Masking.contact(rendering.to))"
     }
 }

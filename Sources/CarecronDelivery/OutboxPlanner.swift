@@ -115,8 +115,9 @@ extension OutboxEntry {
     /// A planned message as the outbox keeps it: its first rendering is sent, the others are its fallbacks.
     init?(_ e: PlannedEvent, priority: Int, paused: Bool = false) {
         guard let channel = e.channel, let to = e.to, let text = e.text else { return nil }
-        let first = Rendering(channel: channel.rawValue, to: to, subject: e.subject, text: text, params: e.params, templateId: e.templateId,
+        var first = Rendering(channel: channel.rawValue, to: to, subject: e.subject, text: text, params: e.params, templateId: e.templateId,
                               html: e.html)
+        first.awaitReceipt = e.awaitReceipt
         self.init(keys: e.keys, job: e.job, customerId: e.customerId, orderIds: e.orderIds, reminder: e.reminder,
                   renderings: [first] + e.fallbacks, dueAt: e.at, priority: priority, campaign: e.campaign, expiresAt: e.expiresAt,
                   paused: paused)

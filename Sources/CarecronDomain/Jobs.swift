@@ -69,6 +69,9 @@ public struct JobDefinition: Sendable {
     public var templates: [TemplateVariant]
     /// Its type's rules: what the type plans and checks (JobTypes/).
     public var rules: any JobRules
+    /// How long a message sent on a channel waits for its delivery receipt before the next
+    /// channel of `channels` sends the same occurrence (DeliveryFallback.swift).
+    public var fallbackAfter: [ChannelKind: TimeSpan] = [:]
 
     public var type: JobType { rules.type }
 

@@ -10,6 +10,9 @@ public struct Rendering: Codable, Sendable, Equatable {
     public var templateId: String?
     /// An email's HTML form (the template's `email.html`), sent beside `text`.
     public var html: String?
+    /// Seconds to wait for the delivery receipt before the next channel sends it (the job's
+    /// `fallbackAfter` for this channel), when the job asks.
+    public var awaitReceipt: Int?
 
     public init(channel: String, to: String, subject: String?, text: String, params: [String: String], templateId: String?,
                 html: String? = nil) {
@@ -44,6 +47,7 @@ extension Rendering {
         pairs.append(("params", .ordered(params.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
         if let templateId { pairs.append(("templateId", .string(templateId))) }
         if let html { pairs.append(("html", .string(html))) }
+        if let awaitReceipt { pairs.append(("awaitReceipt", .number(Double(awaitReceipt)))) }
         return .ordered(pairs)
     }
 }

@@ -1,3 +1,4 @@
+import CarecronDomain
 import CarecronStorage
 import Foundation
 import PostgresNIO
@@ -9,18 +10,70 @@ extension LeasedOutbox: DeliveryReceiptStore {
         try await db.transaction { conn in
             let (column, value) = receipt.reference.column
             let rows = try await conn.query("""
-                SELECT id, delivery FROM outbox WHERE sender = \(receipt.sender) AND \(unescaped: column) = \(value)
+                SELECT id, channel, delivery FROM outbox WHERE sender = \(receipt.sender) AND \(unescaped: column) = \(value)
                 ORDER BY id DESC LIMIT 1 FOR UPDATE
                 """, logger: self.logger)
-            var found: (Int64, String?)?
-            for try await row in rows.decode((Int64, String?).self) { found = row }
-            guard let (id, delivery) = found else { return .unknown }
-            guard receipt.status.replaces(delivery.flatMap(DeliveryReceipt.Status.init(rawValue:))) else { return .unchanged(messageId: id) }
+            var found: (Int64, String, String?)?
+            for try await row in rows.decode((Int64, String, String?).self) { found = row }
+            guard let (id, channel, delivery) = found else { return .unknown }
+            let current = delivery.flatMap(DeliveryReceipt.Status.init(rawValue:))
+            guard receipt.status.replaces(current) else { return .unchanged(messageId: id) }
+            let n = Self.seconds(now)
+            // Delivered ends a wait for the receipt; undelivered ends it now (the fallback step takes it).
             try await conn.query("""
-                UPDATE outbox SET delivery = \(receipt.status.rawValue), delivered_at = \(Int64(receipt.at.timeIntervalSince1970)),
-                       delivery_reason = \(receipt.reason), updated_at = \(Int64(now.timeIntervalSince1970)) WHERE id = \(id)
+                UPDATE outbox SET delivery = \(receipt.status.rawValue), delivered_at = \(Self.seconds(receipt.at)),
+                       delivery_reason = \(receipt.reason), updated_at = \(n),
+                       receipt_due_at = CASE WHEN \(receipt.status == .delivered) THEN NULL ELSE LEAST(receipt_due_at, \(n)) END
+                WHERE id = \(id)
                 """, logger: self.logger)
-            return .recorded(messageId: id)
+            if let current {
+                try await conn.query("UPDATE delivery_counts SET messages = messages - 1 WHERE channel = \(channel) AND status = \(current.rawValue)",
+                                     logger: self.logger)
+            }
+            try await conn.query("""
+                INSERT INTO delivery_counts (channel, status, messages) VALUES (\(channel), \(receipt.status.rawValue), 1)
+                ON CONFLICT (channel, status) DO UPDATE SET messages = delivery_counts.messages + 1
+                """, logger: self.logger)
+            return .recorded(messageId: id, channel: channel)
         }
+    }
+
+    public func deliveryCounts() async throws -> [String: [DeliveryReceipt.Status: Int]] {
+        var out: [String: [DeliveryReceipt.Status: Int]] = [:]
+        let rows = try await db.client.query("SELECT channel, status, messages FROM delivery_counts", logger: logger)
+        for try await (channel, status, n) in rows.decode((String, String, Int64).self) {
+            if let s = DeliveryReceipt.Status(rawValue: status) { out[channel, default: [:]][s] = Int(n) }
+        }
+        return out
+    }
+
+    public func awaitingFallback(dueBy now: Date, limit: Int) async throws -> [OutboxMessage] {
+        try await messages(try await db.client.query("""
+            SELECT * FROM outbox WHERE receipt_due_at IS NOT NULL AND receipt_due_at <= \(Self.seconds(now))
+                AND \(unescaped: OutboxTransition.notDelivered.sourceCondition) ORDER BY receipt_due_at LIMIT \(Int64(limit))
+            """, logger: logger))
+    }
+
+    public func fallBackUndelivered(_ m: OutboxMessage, reason: String, at: Date, now: Date) async throws -> Bool {
+        guard let next = m.fallbacks.first else { return false }
+        let rest = Rendering.storedJSON(Array(m.fallbacks.dropFirst())), payload = next.storedJSON
+        let rows = try await db.client.query("""
+            UPDATE outbox SET state = \(unescaped: OutboxTransition.notDelivered.targetSQL), channel = \(next.channel), recipient = \(next.to),
+                subject = \(next.subject), body = \(next.text), payload = \(payload), fallbacks = \(rest), last_error = \(reason), attempts = 0,
+                next_attempt_at = \(Int64(at.timeIntervalSince1970.rounded(.up))), updated_at = \(Self.seconds(now)), sender = NULL,
+                provider_message_id = NULL, sent_at = NULL, delivery = NULL, delivered_at = NULL, delivery_reason = NULL, receipt_due_at = NULL
+            WHERE id = \(m.id) AND \(unescaped: OutboxTransition.notDelivered.sourceCondition) AND receipt_due_at IS NOT NULL
+                AND (delivery IS NULL OR delivery <> 'delivered')
+            RETURNING id
+            """, logger: logger)
+        var changed = false
+        for try await _ in rows.decode(Int64.self) { changed = true }
+        return changed
+    }
+
+    public func nextReceiptDue() async throws -> Date? {
+        let rows = try await db.client.query("SELECT MIN(receipt_due_at) FROM outbox WHERE receipt_due_at IS NOT NULL", logger: logger)
+        for try await v in rows.decode(Int64?.self) { return v.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
+        return nil
     }
 }

@@ -297,10 +297,11 @@ public final class LeasedOutbox: Sendable {
                 UPDATE outbox SET sender = COALESCE(sender, \(name))
                 WHERE id = \(id) AND \(unescaped: from) AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
                 """
-        case .sent(let id, let providerId, let at):
+        case .sent(let id, let providerId, let at, let receiptDue):
             return """
                 UPDATE outbox SET state = \(unescaped: t.targetSQL), sent_at = \(seconds(at)), provider_message_id = \(providerId),
-                    last_error = NULL, updated_at = \(seconds(at)), lease_expires_at = NULL
+                    last_error = NULL, updated_at = \(seconds(at)), lease_expires_at = NULL,
+                    receipt_due_at = \(receiptDue.map { Int64($0.timeIntervalSince1970.rounded(.up)) })
                 WHERE id = \(id) AND \(unescaped: from) AND lease_owner = \(owner) AND lease_token = \(token) RETURNING id
                 """
         case .retry(let id, let error, let next, let now):

@@ -167,6 +167,26 @@ public enum PostgresMigrations {
             "ALTER TABLE outbox ADD COLUMN delivery_reason TEXT",
             "CREATE INDEX outbox_provider ON outbox (sender, provider_message_id) WHERE provider_message_id IS NOT NULL",
         ]),
+        // After sending, as in SQLite's v14: the wait for a receipt, the receipts' counts, replies.
+        ("v8-after-sending", [
+            "ALTER TABLE outbox ADD COLUMN receipt_due_at BIGINT",
+            "CREATE INDEX outbox_awaiting_receipt ON outbox (receipt_due_at) WHERE receipt_due_at IS NOT NULL",
+            "CREATE TABLE delivery_counts (channel TEXT NOT NULL, status TEXT NOT NULL, messages BIGINT NOT NULL, PRIMARY KEY (channel, status))",
+            """
+            INSERT INTO delivery_counts (channel, status, messages)
+                SELECT channel, delivery, COUNT(*) FROM outbox WHERE delivery IS NOT NULL GROUP BY channel, delivery
+            """,
+            """
+            CREATE TABLE replies (
+                id BIGSERIAL PRIMARY KEY, sender TEXT NOT NULL, channel TEXT NOT NULL, provider_message_id TEXT,
+                from_address TEXT NOT NULL, customer_id TEXT REFERENCES customers(id) ON DELETE CASCADE, text TEXT NOT NULL,
+                received_at BIGINT NOT NULL, opt_out TEXT CHECK (opt_out IN ('marketing', 'all')), cancelled INTEGER NOT NULL DEFAULT 0,
+                UNIQUE (sender, provider_message_id))
+            """,
+            "CREATE INDEX replies_customer ON replies (customer_id, received_at) WHERE customer_id IS NOT NULL",
+            "CREATE INDEX replies_received ON replies (received_at)",
+            "CREATE INDEX customers_zalo ON customers (zalo_user_id) WHERE zalo_user_id IS NOT NULL",
+        ]),
     ]
 
     /// Every version's name, in order.

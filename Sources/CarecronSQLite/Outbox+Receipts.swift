@@ -1,3 +1,4 @@
+import CarecronDomain
 import CarecronStorage
 import Foundation
 import GRDB
@@ -11,6 +12,23 @@ enum OutboxReceipts {
         -- a receipt finds its message by the sender and the provider's id
         CREATE INDEX outbox_provider ON outbox(sender, provider_message_id) WHERE provider_message_id IS NOT NULL;
         """
+
+    /// Waiting for a receipt before falling back, and the receipts' counts per channel (v14).
+    static let fallbackMigration = """
+        -- a sent message with a fallback channel waits for its receipt until then (the job's fallbackAfter)
+        ALTER TABLE outbox ADD COLUMN receipt_due_at INTEGER;
+        -- the fallback step's query: waits that ended, oldest first
+        CREATE INDEX outbox_awaiting_receipt ON outbox(receipt_due_at) WHERE receipt_due_at IS NOT NULL;
+        -- receipts recorded per channel and status (status, the metrics): a few rows, not a scan
+        CREATE TABLE delivery_counts (
+            channel TEXT NOT NULL,
+            status TEXT NOT NULL,
+            messages INTEGER NOT NULL,
+            PRIMARY KEY (channel, status)
+        ) WITHOUT ROWID;
+        INSERT INTO delivery_counts (channel, status, messages)
+            SELECT channel, delivery, COUNT(*) FROM outbox WHERE delivery IS NOT NULL GROUP BY channel, delivery;
+        """
 }
 
 extension Outbox: DeliveryReceiptStore {
@@ -18,15 +36,72 @@ extension Outbox: DeliveryReceiptStore {
         try await store.db.write { db in
             let (column, value) = receipt.reference.column
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT id, delivery FROM outbox WHERE sender = ? AND \(column) = ? ORDER BY id DESC LIMIT 1
+                SELECT id, channel, delivery FROM outbox WHERE sender = ? AND \(column) = ? ORDER BY id DESC LIMIT 1
                 """, arguments: [receipt.sender, value]) else { return .unknown }
-            let id: Int64 = row["id"]
+            let id: Int64 = row["id"], channel: String = row["channel"]
             let current = (row["delivery"] as String?).flatMap(DeliveryReceipt.Status.init(rawValue:))
             guard receipt.status.replaces(current) else { return .unchanged(messageId: id) }
-            try db.execute(sql: "UPDATE outbox SET delivery = ?, delivered_at = ?, delivery_reason = ?, updated_at = ? WHERE id = ?",
-                           arguments: [receipt.status.rawValue, Int64(receipt.at.timeIntervalSince1970), receipt.reason,
-                                       Int64(now.timeIntervalSince1970), id])
-            return .recorded(messageId: id)
+            let n = Int64(now.timeIntervalSince1970)
+            // Delivered ends a wait for the receipt; undelivered ends it now (the fallback step takes it).
+            let wait = receipt.status == .delivered ? "NULL" : "MIN(receipt_due_at, \(n))"
+            try db.execute(sql: """
+                UPDATE outbox SET delivery = ?, delivered_at = ?, delivery_reason = ?, updated_at = ?, receipt_due_at = \(wait) WHERE id = ?
+                """, arguments: [receipt.status.rawValue, Int64(receipt.at.timeIntervalSince1970), receipt.reason, n, id])
+            try Self.count(receipt.status, replacing: current, channel: channel, in: db)
+            return .recorded(messageId: id, channel: channel)
+        }
+    }
+
+    private static func count(_ status: DeliveryReceipt.Status, replacing old: DeliveryReceipt.Status?, channel: String, in db: Database) throws {
+        if let old {
+            try db.execute(sql: "UPDATE delivery_counts SET messages = messages - 1 WHERE channel = ? AND status = ?", arguments: [channel, old.rawValue])
+        }
+        try db.execute(sql: """
+            INSERT INTO delivery_counts (channel, status, messages) VALUES (?, ?, 1)
+            ON CONFLICT(channel, status) DO UPDATE SET messages = messages + 1
+            """, arguments: [channel, status.rawValue])
+    }
+
+    public func deliveryCounts() async throws -> [String: [DeliveryReceipt.Status: Int]] {
+        try await store.db.read { db in
+            var out: [String: [DeliveryReceipt.Status: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT channel, status, messages FROM delivery_counts") {
+                if let s = DeliveryReceipt.Status(rawValue: row["status"]) { out[row["channel"], default: [:]][s] = row["messages"] }
+            }
+            return out
+        }
+    }
+
+    public func awaitingFallback(dueBy now: Date, limit: Int) async throws -> [OutboxMessage] {
+        try await store.db.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM outbox INDEXED BY outbox_awaiting_receipt WHERE receipt_due_at IS NOT NULL AND receipt_due_at <= ?
+                    AND \(OutboxTransition.notDelivered.sourceCondition) ORDER BY receipt_due_at LIMIT ?
+                """, arguments: [Int64(now.timeIntervalSince1970), limit]).map(Self.message)
+        }
+    }
+
+    public func fallBackUndelivered(_ m: OutboxMessage, reason: String, at: Date, now: Date) async throws -> Bool {
+        guard let next = m.fallbacks.first else { return false }
+        let rest = Rendering.storedJSON(Array(m.fallbacks.dropFirst()))
+        return try await store.db.write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET state = \(OutboxTransition.notDelivered.targetSQL), channel = ?, recipient = ?, subject = ?, body = ?,
+                    payload = ?, fallbacks = ?, last_error = ?, attempts = 0, next_attempt_at = ?, updated_at = ?, sender = NULL,
+                    provider_message_id = NULL, sent_at = NULL, delivery = NULL, delivered_at = NULL, delivery_reason = NULL,
+                    receipt_due_at = NULL
+                WHERE id = ? AND \(OutboxTransition.notDelivered.sourceCondition) AND receipt_due_at IS NOT NULL
+                    AND (delivery IS NULL OR delivery <> 'delivered')
+                """, arguments: [next.channel, next.to, next.subject, next.text, next.storedJSON, rest, reason,
+                                 Int64(at.timeIntervalSince1970.rounded(.up)), Int64(now.timeIntervalSince1970), m.id])
+            return db.changesCount == 1
+        }
+    }
+
+    public func nextReceiptDue() async throws -> Date? {
+        try await store.db.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MIN(receipt_due_at) FROM outbox WHERE receipt_due_at IS NOT NULL")
+                .map { Date(timeIntervalSince1970: TimeInterval($0)) }
         }
     }
 }

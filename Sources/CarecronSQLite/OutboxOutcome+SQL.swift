@@ -10,8 +10,9 @@ extension OutboxOutcome {
         switch self {
         case .sender(_, let name):
             return ("sender = COALESCE(sender, ?)", [name])
-        case .sent(_, let providerId, let at):
-            return ("\(state), sent_at = ?, provider_message_id = ?, last_error = NULL, updated_at = ?", [seconds(at), providerId, seconds(at)])
+        case .sent(_, let providerId, let at, let receiptDue):
+            return ("\(state), sent_at = ?, provider_message_id = ?, last_error = NULL, updated_at = ?, receipt_due_at = ?",
+                    [seconds(at), providerId, seconds(at), receiptDue.map { Int($0.timeIntervalSince1970.rounded(.up)) }])
         case .retry(_, let error, let next, let now):
             // Rounded up: whole seconds must never make a retry due before its time.
             return ("\(state), last_error = ?, next_attempt_at = ?, updated_at = ?",

@@ -334,6 +334,12 @@ public enum Schema {
         // Delivery receipts (issue 27): what the provider later said, matched by the sender and
         // the provider's message id.
         m.registerMigration("v13-receipts") { db in try db.execute(sql: OutboxReceipts.migration) }
+        // After sending (issue 27): the wait for a receipt before the next channel, the receipts'
+        // counts, customers' replies and the Zalo user ids they are matched by.
+        m.registerMigration("v14-after-sending") { db in
+            try db.execute(sql: OutboxReceipts.fallbackMigration)
+            try db.execute(sql: ReplyRecords.migration)
+        }
         return m
     }
 }

@@ -35,8 +35,8 @@ public struct DeliveryReceipt: Sendable, Equatable {
 
 /// What recording a receipt did.
 public enum ReceiptOutcome: Sendable, Equatable {
-    /// The message's delivery is now this receipt's.
-    case recorded(messageId: Int64)
+    /// The message's delivery is now this receipt's; `channel` is the one it went by.
+    case recorded(messageId: Int64, channel: String)
     /// Already known (a provider's retry): nothing changed.
     case unchanged(messageId: Int64)
     /// No message of this sender has this provider id (logged, answered 200).
@@ -44,9 +44,21 @@ public enum ReceiptOutcome: Sendable, Equatable {
 }
 
 /// Receipts onto the outbox: idempotent (providers retry), and `delivered` is final — a late
-/// "undelivered" for a message already delivered changes nothing.
+/// "undelivered" for a message already delivered changes nothing. A message sent on a channel
+/// with a fallback waits for its receipt until `receipt_due_at`: an `undelivered` one makes it
+/// due at once, a `delivered` one ends the wait.
 public protocol DeliveryReceiptStore: Sendable {
     func record(_ receipt: DeliveryReceipt, now: Date) async throws -> ReceiptOutcome
+    /// Receipts recorded per channel since the store began (`status`), kept as counts.
+    func deliveryCounts() async throws -> [String: [DeliveryReceipt.Status: Int]]
+    /// Sent messages whose receipt did not say `delivered` in time (or said `undelivered`):
+    /// the oldest wait first.
+    func awaitingFallback(dueBy now: Date, limit: Int) async throws -> [OutboxMessage]
+    /// Plans a message not delivered on its channel again on its next one, to go at `at`;
+    /// false when it is no longer waiting (delivered meanwhile, already fallen back).
+    func fallBackUndelivered(_ m: OutboxMessage, reason: String, at: Date, now: Date) async throws -> Bool
+    /// The earliest end of a wait for a receipt, for the scheduler's sleep.
+    func nextReceiptDue() async throws -> Date?
 }
 
 extension DeliveryReceipt.Reference {

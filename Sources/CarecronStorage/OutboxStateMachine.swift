@@ -66,6 +66,11 @@ public enum OutboxTransition: String, Sendable, CaseIterable {
     case handBack
     /// A permanent failure on this channel: planned again on the next one.
     case fallBack
+    /// Sent, but its provider reported it undelivered, or no receipt came in the job's
+    /// `fallbackAfter`: planned again on the next channel.
+    case notDelivered
+    /// Its customer opted out (a reply "TC"): what the opt-out forbids and is not sent yet is dropped.
+    case optOut
     /// carecron stopped while sending it: the outcome is unknown, so it is tried again with the
     /// same idempotency key.
     case recover
@@ -88,6 +93,8 @@ public enum OutboxTransition: String, Sendable, CaseIterable {
         case .claim: return [.planned, .failed]
         case .takeOver, .noteSender, .sent, .retryLater, .dead, .cancelAtSending, .handBack, .fallBack, .recover: return [.sending]
         case .pause: return [.planned, .failed]
+        case .notDelivered: return [.sent]
+        case .optOut: return [.planned, .failed, .paused]
         case .resume: return [.paused]
         case .cancelWithCampaign: return [.planned, .failed, .paused]
         case .retryByHand: return [.dead, .failed, .cancelled]
@@ -103,9 +110,9 @@ public enum OutboxTransition: String, Sendable, CaseIterable {
         case .sent: return [.sent]
         case .retryLater, .recover: return [.failed]
         case .dead: return [.dead]
-        case .cancelAtSending, .cancelWithCampaign, .drop: return [.cancelled]
+        case .cancelAtSending, .cancelWithCampaign, .drop, .optOut: return [.cancelled]
         case .handBack: return [.planned, .failed]
-        case .fallBack, .resume, .retryByHand: return [.planned]
+        case .fallBack, .notDelivered, .resume, .retryByHand: return [.planned]
         case .pause: return [.paused]
         case .purge: return []
         }

@@ -253,7 +253,7 @@ struct ServiceTests {
         let listed = try JSONSerialization.jsonObject(with: Data(try TestSupport.carecron(["outbox", "list", "--format", "jsonl"], in: s.folder).stdout.utf8)) as? [String: Any]
         #expect(listed?["delivery"] as? String == "delivered" && listed?["deliveredAt"] != nil, "\(String(describing: listed))")
         let metrics = try String(contentsOf: URL(string: "http://127.0.0.1:\(s.port)/metrics")!, encoding: .utf8)
-        #expect(metrics.contains("carecron_receipts_total{sender=\"esms\",status=\"delivered\"} 1"), "\(metrics.split(separator: "\n").filter { $0.contains("receipt") })")
+        #expect(metrics.contains("carecron_receipts_total{sender=\"esms\",channel=\"sms\",status=\"delivered\"} 1"), "\(metrics.split(separator: "\n").filter { $0.contains("receipt") })")
         #expect(s.stop() == 0)
     }
 

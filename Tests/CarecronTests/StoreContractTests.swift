@@ -174,17 +174,17 @@ struct StoreContractTests {
         func receipt(_ sender: String, _ ref: DeliveryReceipt.Reference, _ status: DeliveryReceipt.Status, reason: String? = nil) -> DeliveryReceipt {
             DeliveryReceipt(sender: sender, reference: ref, status: status, at: later, reason: reason)
         }
-        #expect(try await s.outbox.record(receipt("esms", .providerId("sms-1"), .delivered), now: later) == .recorded(messageId: c[0].id))
+        #expect(try await s.outbox.record(receipt("esms", .providerId("sms-1"), .delivered), now: later) == .recorded(messageId: c[0].id, channel: "sms"))
         #expect(try await s.outbox.record(receipt("esms", .providerId("sms-1"), .delivered), now: later) == .unchanged(messageId: c[0].id), "a retry")
         #expect(try await s.outbox.record(receipt("esms", .providerId("sms-1"), .undelivered), now: later) == .unchanged(messageId: c[0].id),
                 "delivered is final")
         #expect(try await s.outbox.record(receipt("other", .providerId("sms-2"), .delivered), now: later) == .unknown, "another sender's id")
         #expect(try await s.outbox.record(receipt("esms", .providerId("sms-9"), .delivered), now: later) == .unknown)
-        #expect(try await s.outbox.record(receipt("esms", .providerId("sms-2"), .undelivered, reason: "SendStatus 4"), now: later) == .recorded(messageId: c[1].id))
-        #expect(try await s.outbox.record(receipt("esms", .providerId("sms-2"), .delivered), now: later) == .recorded(messageId: c[1].id),
+        #expect(try await s.outbox.record(receipt("esms", .providerId("sms-2"), .undelivered, reason: "SendStatus 4"), now: later) == .recorded(messageId: c[1].id, channel: "sms"))
+        #expect(try await s.outbox.record(receipt("esms", .providerId("sms-2"), .delivered), now: later) == .recorded(messageId: c[1].id, channel: "sms"),
                 "a later delivery overrides a failure")
         let key = try #require(try await s.outbox.message(c[2].id)?.key)
-        #expect(try await s.outbox.record(receipt("hook", .idempotencyKey(key), .undelivered, reason: "mailbox full"), now: later) == .recorded(messageId: c[2].id))
+        #expect(try await s.outbox.record(receipt("hook", .idempotencyKey(key), .undelivered, reason: "mailbox full"), now: later) == .recorded(messageId: c[2].id, channel: "sms"))
         let first = try #require(try await s.outbox.message(c[0].id)), third = try #require(try await s.outbox.message(c[2].id))
         #expect(first.delivery == .delivered && first.deliveredAt == later && first.deliveryReason == nil && first.state == .sent)
         #expect(third.delivery == .undelivered && third.deliveryReason == "mailbox full")

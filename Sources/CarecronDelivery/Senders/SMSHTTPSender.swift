@@ -88,7 +88,7 @@ enum SMSHTTPPlugin: SenderPlugin {
     static let schema = SenderSchema(type: "sms-http",
                                      keys: ["url", "method", "headers", "body", "contentType", "successPath", "successValue", "idPath",
                                             "unaccented", "brandname"] + SenderSchema.limitKeys + ["username"],
-                                     secrets: ["apiKey", "password", "secretKey", "authToken", "receiptToken"])
+                                     secrets: ["apiKey", "password", "secretKey", "authToken", "receiptToken"], receiptsNeed: ["receiptToken"])
 
     static func make(_ s: SenderSettings, _ setup: SenderSetup) throws -> any Sender {
         let method = HTTPMethod(rawValue: (try s.string("method") ?? "POST").uppercased())

@@ -53,7 +53,7 @@ public struct WebhookSender: Sender {
 /// `"type": "webhook"`.
 enum WebhookPlugin: SenderPlugin {
     static let schema = SenderSchema(type: "webhook", keys: ["url", "headers", "body"] + SenderSchema.limitKeys,
-                                     secrets: ["secret", "bearerToken"], channel: .webhook)
+                                     secrets: ["secret", "bearerToken"], channel: .webhook, receiptsNeed: ["secret"])
 
     static func make(_ s: SenderSettings, _ setup: SenderSetup) throws -> any Sender {
         WebhookSender(name: s.name, url: try s.url("url"), headers: try s.headers(), body: try s.string("body").map(RequestTemplate.init),

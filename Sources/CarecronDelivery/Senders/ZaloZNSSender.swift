@@ -75,7 +75,7 @@ public actor ZaloZNSSender: Sender {
 /// `"type": "zalo-zns"`.
 enum ZaloZNSPlugin: SenderPlugin {
     static let schema = SenderSchema(type: "zalo-zns", keys: ["baseURL", "retryCodes", "appId"] + SenderSchema.limitKeys,
-                                     secrets: ["accessToken", "oaSecretKey"], channel: .zalo)
+                                     secrets: ["accessToken", "oaSecretKey"], channel: .zalo, receiptsNeed: ["appId", "oaSecretKey"])
 
     static func make(_ s: SenderSettings, _ setup: SenderSetup) throws -> any Sender {
         guard let token = setup.secrets["accessToken"] else { throw SenderSetupError("accessToken is required ({\"env\": …})") }

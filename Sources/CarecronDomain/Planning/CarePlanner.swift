@@ -207,6 +207,12 @@ public struct CarePlanner: Sendable {
             e.params = m.params
             e.templateId = m.templateId
             e.html = m.html
+            e.awaitReceipt = m.awaitReceipt
+            if explain, let channel = m.kind, let wait = DeliveryFallback.wait(d.job, on: channel),
+               let next = d.job.channels.drop(while: { $0 != channel }).dropFirst()
+                .first(where: { !d.skipping.contains($0) && MessageComposer.contact(for: $0, d.customer) != nil }) {
+                e.fallbackNote = DeliveryFallback.note(channel: channel, wait: wait, next: next)
+            }
             var skipping = d.skipping.union(m.kind.map { [$0] } ?? [])
             while renderFallbacks, let next = composer.compose(d.job, variant: d.variant, customer: d.customer, orders: d.orders,
                                                               reminder: d.reminder, tier: d.tier, at: e.at, skipping: skipping) {

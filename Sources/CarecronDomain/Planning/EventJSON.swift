@@ -20,6 +20,7 @@ extension PlannedEvent {
         if !params.isEmpty { f.append(("params", .ordered(params.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))) }
         if let problem { f.append(("problem", .string(problem))) }
         if let reason { f.append(("reason", .string(reason))) }
+        if let fallbackNote { f.append(("fallback", .string(fallbackNote.description))) }
         f.append(("keys", .array(keys.map(JSONValue.string))))
         return f
     }

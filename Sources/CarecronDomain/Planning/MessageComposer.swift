@@ -48,7 +48,9 @@ public struct MessageComposer: Sendable {
             text = v.text.render(vars)
         }
         let params = v.zaloParams.mapValues { $0.render(vars) }
-        return Rendering(channel: channel.rawValue, to: to, subject: subject, text: text, params: channel == .zalo ? params : [:],
-                         templateId: channel == .zalo ? v.zaloTemplateId : nil, html: html)
+        var rendering = Rendering(channel: channel.rawValue, to: to, subject: subject, text: text, params: channel == .zalo ? params : [:],
+                                  templateId: channel == .zalo ? v.zaloTemplateId : nil, html: html)
+        rendering.awaitReceipt = DeliveryFallback.wait(job, on: channel)?.seconds
+        return rendering
     }
 }

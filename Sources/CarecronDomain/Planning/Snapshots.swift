@@ -199,6 +199,10 @@ public struct PlannedEvent: Sendable {
     public var templateId: String?
     /// An email's HTML form, beside `text`.
     public var html: String?
+    /// Seconds its channel waits for a delivery receipt before the next one sends it.
+    public var awaitReceipt: Int?
+    /// That wait and the channel after it, said for people (`simulate --explain`, the console's plan).
+    public var fallbackNote: Sentence?
     /// One idempotency key per (job, subject, occurrence) the event covers.
     public var keys: [String]
     /// Why nothing can be sent, if so (no contact for any of the job's channels).

@@ -197,6 +197,10 @@ public enum Catalogue {
         "check.positive": .init(vi: "phải lớn hơn 0", en: "must be longer than 0"),
         "check.no_channel": .init(vi: "cần ít nhất một kênh gửi", en: "list at least one channel"),
         "check.channel_no_sender": .init(vi: "kênh {channel} chưa có cấu hình gửi: thêm vào “channels” trong config.json", en: "channel {channel} has no sender: add it to \"channels\" in config.json"),
+        "check.fallback_wait": .init(vi: "thời gian chờ báo nhận {value} phải từ {min} đến {max}", en: "the wait for a delivery receipt, {value}, must be between {min} and {max}"),
+        "check.fallback_channel": .init(vi: "“{channel}” không phải kênh của công việc này ({channels})", en: "\"{channel}\" is not one of this job's channels ({channels})"),
+        "check.fallback_last": .init(vi: "{channel} là kênh cuối cùng: không còn kênh nào để gửi thay khi tin không đến", en: "{channel} is the last channel: there is no next one to send by when it is not delivered"),
+        "check.fallback_no_receipts": .init(vi: "kênh {channel} gửi qua “{sender}”, loại không nhận báo nhận (hoặc chưa cấu hình): mọi tin sẽ được gửi lại qua {next} sau {wait}", en: "channel {channel} goes through \"{sender}\", which takes no delivery receipts (or has none set up): every message would also go by {next} after {wait}"),
         "check.channel_twice": .init(vi: "một kênh được liệt kê hai lần", en: "a channel is listed twice"),
         "check.window_gap": .init(vi: "các khung giờ để hở một khoảng trong ngày lúc {span}: đơn đặt lúc đó không được nhắc",
                                   en: "the windows leave a gap in the day at {span}: orders placed then get no reminder"),
@@ -292,6 +296,9 @@ public enum Catalogue {
         // What a provider later said of a message (a delivery receipt).
         "delivery.delivered": .init(vi: "Đã đến khách lúc {at}", en: "delivered at {at}"),
         "delivery.undelivered": .init(vi: "Không đến được khách ({at})", en: "not delivered ({at})"),
+        "plan.fallback_after": .init(vi: "Nếu sau {wait} {channel} chưa báo đã đến khách, gửi lại bằng {next}", en: "if {channel} does not report it delivered within {wait}, {next} sends it instead"),
+        "fallback.undelivered": .init(vi: "{channel} không đến được khách ({reason}): gửi lại bằng {next}", en: "{channel} not delivered ({reason}): falling back to {next}"),
+        "fallback.no_receipt": .init(vi: "{channel} không báo đã đến khách sau {wait}: gửi lại bằng {next}", en: "no delivery receipt from {channel} within {wait}: falling back to {next}"),
 
         // A campaign's state.
         "campaign_state.scheduled": .init(vi: "đã lên lịch", en: "scheduled"),

@@ -53,9 +53,12 @@ struct ReceiptRoutes {
             var answer = Answer(outcome: "recorded")
             for receipt in receipts {
                 switch try await api.store.outbox.record(receipt, now: now) {
-                case .recorded:
+                case .recorded(_, let channel):
                     answer.recorded += 1
-                    Counter(label: "carecron_receipts_total", dimensions: [("sender", name), ("status", receipt.status.rawValue)]).increment()
+                    Counter(label: "carecron_receipts_total", dimensions: [("sender", name), ("channel", channel),
+                                                                           ("status", receipt.status.rawValue)]).increment()
+                    // Its next channel may be waiting for this: the fallback step runs now, not at the next minute.
+                    if receipt.status == .undelivered { await api.wakeup.ring() }
                 case .unchanged: answer.unchanged += 1
                 case .unknown:
                     answer.unknown += 1
