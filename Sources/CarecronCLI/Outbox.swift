@@ -37,6 +37,7 @@ struct OutboxList: AsyncParsableCommand {
                                                 ("to", .string(to)), ("attempts", .number(Double(m.attempts))), ("at", .string(at))]
                 if let e = m.lastError { f.append(("error", .string(e))) }
                 if let p = m.providerMessageId { f.append(("providerId", .string(p))) }
+                if let n = m.fallbackNote { f.append(("fallback", .string(n))) }
                 if let d = m.delivery {
                     f.append(("delivery", .string(d.rawValue)))
                     if let at = m.deliveredAt { f.append(("deliveredAt", .string(InstantFormat.format(at, clock: config.clock)))) }
@@ -48,7 +49,7 @@ struct OutboxList: AsyncParsableCommand {
                 let delivery = m.delivery.map { d in
                     "  \(d.rawValue)" + (m.deliveredAt.map { " " + InstantFormat.format($0, clock: config.clock) } ?? "") + (m.deliveryReason.map { ": \($0)" } ?? "")
                 } ?? ""
-                print("\(String(m.id).padding(toLength: 6, withPad: " ", startingAt: 0)) \(m.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(at)  \(m.job) \(m.orderIds.joined(separator: ",")) \(m.rendering.channel) \(to) attempts=\(m.attempts)\(m.lastError.map { "  ! \($0)" } ?? "")\(delivery)")
+                print("\(String(m.id).padding(toLength: 6, withPad: " ", startingAt: 0)) \(m.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(at)  \(m.job) \(m.orderIds.joined(separator: ",")) \(m.rendering.channel) \(to) attempts=\(m.attempts)\(m.lastError.map { "  ! \($0)" } ?? "")\(delivery)\(m.fallbackNote.map { "  (\($0))" } ?? "")")
             }
         }
         if messages.isEmpty, format == .table { print("(no messages)") }

@@ -169,6 +169,8 @@ struct OutboxPage {
         let renderings: [MessageView]
         let delivery: String?
         let deliveryReason: String?
+        /// Why it left its first channel, in the page's language.
+        let fallback: String?
         var confirmDrop: Bool?
         var back: String?
 
@@ -190,6 +192,7 @@ struct OutboxPage {
             renderings = ([m.rendering] + m.fallbacks).map(MessageView.init)
             delivery = OutboxPage.delivery(m, words: words, clock: clock)
             deliveryReason = m.deliveryReason
+            fallback = m.fallbackNote.map { note in Catalogue.recognise(note, families: ["fallback."]).map(words.say) ?? note }
         }
     }
 }

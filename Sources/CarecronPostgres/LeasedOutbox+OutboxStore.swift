@@ -48,7 +48,7 @@ extension LeasedOutbox: OutboxStore {
         let why = "\(m.rendering.channel) failed: \(error); falling back to \(next.channel)", n = Self.seconds(now)
         let rows = try await releasingOnFailure([m.id]) { try await db.client.query("""
             UPDATE outbox SET state = \(unescaped: OutboxTransition.fallBack.targetSQL), channel = \(next.channel), recipient = \(next.to), subject = \(next.subject),
-                body = \(next.text), payload = \(payload), fallbacks = \(rest), last_error = \(why), attempts = 0,
+                body = \(next.text), payload = \(payload), fallbacks = \(rest), last_error = \(why), fallback_note = \(why), attempts = 0,
                 next_attempt_at = \(n), updated_at = \(n), sender = NULL, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
             WHERE id = \(m.id) AND \(unescaped: OutboxTransition.fallBack.sourceCondition) AND lease_owner = \(owner) AND lease_token = \(token)
             RETURNING id

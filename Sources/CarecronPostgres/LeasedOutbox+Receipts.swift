@@ -59,7 +59,7 @@ extension LeasedOutbox: DeliveryReceiptStore {
         let rest = Rendering.storedJSON(Array(m.fallbacks.dropFirst())), payload = next.storedJSON
         let rows = try await db.client.query("""
             UPDATE outbox SET state = \(unescaped: OutboxTransition.notDelivered.targetSQL), channel = \(next.channel), recipient = \(next.to),
-                subject = \(next.subject), body = \(next.text), payload = \(payload), fallbacks = \(rest), last_error = \(reason), attempts = 0,
+                subject = \(next.subject), body = \(next.text), payload = \(payload), fallbacks = \(rest), last_error = \(reason), fallback_note = \(reason), attempts = 0,
                 next_attempt_at = \(Int64(at.timeIntervalSince1970.rounded(.up))), updated_at = \(Self.seconds(now)), sender = NULL,
                 provider_message_id = NULL, sent_at = NULL, delivery = NULL, delivered_at = NULL, delivery_reason = NULL, receipt_due_at = NULL
             WHERE id = \(m.id) AND \(unescaped: OutboxTransition.notDelivered.sourceCondition) AND receipt_due_at IS NOT NULL

@@ -385,6 +385,7 @@ public final class LeasedOutbox: Sendable {
             message.delivery = try r["delivery"].decode(String?.self).flatMap(DeliveryReceipt.Status.init(rawValue:))
             message.deliveredAt = try date("delivered_at")
             message.deliveryReason = try r["delivery_reason"].decode(String?.self)
+            message.fallbackNote = try r["fallback_note"].decode(String?.self)
         }
         return message
     }

@@ -170,6 +170,7 @@ public enum PostgresMigrations {
         // After sending, as in SQLite's v14: the wait for a receipt, the receipts' counts, replies.
         ("v8-after-sending", [
             "ALTER TABLE outbox ADD COLUMN receipt_due_at BIGINT",
+            "ALTER TABLE outbox ADD COLUMN fallback_note TEXT",
             "CREATE INDEX outbox_awaiting_receipt ON outbox (receipt_due_at) WHERE receipt_due_at IS NOT NULL",
             "CREATE TABLE delivery_counts (channel TEXT NOT NULL, status TEXT NOT NULL, messages BIGINT NOT NULL, PRIMARY KEY (channel, status))",
             """

@@ -17,6 +17,8 @@ enum OutboxReceipts {
     static let fallbackMigration = """
         -- a sent message with a fallback channel waits for its receipt until then (the job's fallbackAfter)
         ALTER TABLE outbox ADD COLUMN receipt_due_at INTEGER;
+        -- why it left its first channel (kept once it is sent on the next)
+        ALTER TABLE outbox ADD COLUMN fallback_note TEXT;
         -- the fallback step's query: waits that ended, oldest first
         CREATE INDEX outbox_awaiting_receipt ON outbox(receipt_due_at) WHERE receipt_due_at IS NOT NULL;
         -- receipts recorded per channel and status (status, the metrics): a few rows, not a scan
@@ -87,12 +89,12 @@ extension Outbox: DeliveryReceiptStore {
         return try await store.db.write { db in
             try db.execute(sql: """
                 UPDATE outbox SET state = \(OutboxTransition.notDelivered.targetSQL), channel = ?, recipient = ?, subject = ?, body = ?,
-                    payload = ?, fallbacks = ?, last_error = ?, attempts = 0, next_attempt_at = ?, updated_at = ?, sender = NULL,
+                    payload = ?, fallbacks = ?, last_error = ?, fallback_note = ?, attempts = 0, next_attempt_at = ?, updated_at = ?, sender = NULL,
                     provider_message_id = NULL, sent_at = NULL, delivery = NULL, delivered_at = NULL, delivery_reason = NULL,
                     receipt_due_at = NULL
                 WHERE id = ? AND \(OutboxTransition.notDelivered.sourceCondition) AND receipt_due_at IS NOT NULL
                     AND (delivery IS NULL OR delivery <> 'delivered')
-                """, arguments: [next.channel, next.to, next.subject, next.text, next.storedJSON, rest, reason,
+                """, arguments: [next.channel, next.to, next.subject, next.text, next.storedJSON, rest, reason, reason,
                                  Int64(at.timeIntervalSince1970.rounded(.up)), Int64(now.timeIntervalSince1970), m.id])
             return db.changesCount == 1
         }

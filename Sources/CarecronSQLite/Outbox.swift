@@ -178,13 +178,13 @@ public struct Outbox: Sendable {
         guard let next = m.fallbacks.first else { return false }
         let rest = Rendering.storedJSON(Array(m.fallbacks.dropFirst()))
         let payload = next.storedJSON
+        let why = "\(m.rendering.channel) failed: \(error); falling back to \(next.channel)"
         return try store.db.write { db in
             try db.execute(sql: """
                 UPDATE outbox SET state = \(OutboxTransition.fallBack.targetSQL), channel = ?, recipient = ?, subject = ?, body = ?, payload = ?,
-                    fallbacks = ?, last_error = ?, attempts = 0, next_attempt_at = ?, updated_at = ?, sender = NULL
+                    fallbacks = ?, last_error = ?, fallback_note = ?, attempts = 0, next_attempt_at = ?, updated_at = ?, sender = NULL
                 WHERE id = ? AND \(OutboxTransition.fallBack.sourceCondition)
-                """, arguments: [next.channel, next.to, next.subject, next.text, payload, rest,
-                                 "\(m.rendering.channel) failed: \(error); falling back to \(next.channel)",
+                """, arguments: [next.channel, next.to, next.subject, next.text, payload, rest, why, why,
                                  Int(now.timeIntervalSince1970), Int(now.timeIntervalSince1970), m.id])
             return db.changesCount == 1
         }
@@ -298,6 +298,7 @@ public struct Outbox: Sendable {
         message.delivery = (row["delivery"] as String?).flatMap(DeliveryReceipt.Status.init(rawValue:))
         message.deliveredAt = date("delivered_at")
         message.deliveryReason = row["delivery_reason"]
+        message.fallbackNote = row["fallback_note"]
         return message
     }
 }

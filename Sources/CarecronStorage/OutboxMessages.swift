@@ -31,6 +31,8 @@ public struct OutboxMessage: Sendable {
     public var delivery: DeliveryReceipt.Status? = nil
     public var deliveredAt: Date? = nil
     public var deliveryReason: String? = nil
+    /// Why it left its first channel for the one it is on (a permanent failure, or no delivery).
+    public var fallbackNote: String? = nil
 
     public init(id: Int64, key: String, job: String, customerId: String?, orderIds: [String], reminder: Int?, rendering: Rendering,
                 fallbacks: [Rendering], state: OutboxState, attempts: Int, dueAt: Date, nextAttemptAt: Date, lastError: String?,

@@ -298,6 +298,7 @@ public enum Catalogue {
         "delivery.undelivered": .init(vi: "Không đến được khách ({at})", en: "not delivered ({at})"),
         "plan.fallback_after": .init(vi: "Nếu sau {wait} {channel} chưa báo đã đến khách, gửi lại bằng {next}", en: "if {channel} does not report it delivered within {wait}, {next} sends it instead"),
         "fallback.undelivered": .init(vi: "{channel} không đến được khách ({reason}): gửi lại bằng {next}", en: "{channel} not delivered ({reason}): falling back to {next}"),
+        "fallback.failed": .init(vi: "{channel} không gửi được ({error}): gửi lại bằng {next}", en: "{channel} failed: {error}; falling back to {next}"),
         "fallback.no_receipt": .init(vi: "{channel} không báo đã đến khách sau {wait}: gửi lại bằng {next}", en: "no delivery receipt from {channel} within {wait}: falling back to {next}"),
 
         // A campaign's state.
