@@ -91,6 +91,7 @@ public enum ConfigLoader {
         let console = o.optional("console").map(ConsoleSettings.parse) ?? ConsoleSettings()
         let prices = o.optional("prices").map(parsePrices) ?? [:]
         let keepFor = o.optional("outbox").map(parseOutbox) ?? ShopConfig.defaultOutboxKeepFor
+        let replies = o.optional("replies").map(parseReplies)
         o.finish()
         if let q = quiet, q.length > 16 * 60 {
             sink.warning("quietHours", "quiet hours of \(q.length / 60) h leave little of the day for messages")
@@ -108,7 +109,35 @@ public enum ConfigLoader {
         config.currency = currency
         config.console = console ?? ConsoleSettings()
         config.prices = prices
+        if let replies {
+            config.optOutKeywords = replies.keywords
+            config.optOutConfirmation = replies.confirmation
+        }
         return config
+    }
+
+    /// `replies`: `{"optOutKeywords": {"all": […], "marketing": […]}, "confirmation": {"all": "…", "marketing": "…"}}`.
+    static func parseReplies(_ f: Field) -> (keywords: OptOutKeywords, confirmation: OptOutConfirmation) {
+        var keywords = OptOutKeywords(), confirmation = OptOutConfirmation()
+        guard let r = f.object else { return (keywords, confirmation) }
+        func words(_ f: Field?) -> [String]? {
+            guard let list = f?.array else { return nil }
+            let out = list.compactMap(\.nonEmptyString)
+            for (item, word) in zip(list, out) where OptOutKeywords.folded(word).isEmpty { item.report("\"\(word)\" has no letter or digit to match") }
+            return out
+        }
+        if let k = r.optional("optOutKeywords")?.object {
+            keywords.all = words(k.optional("all")) ?? keywords.all
+            keywords.marketing = words(k.optional("marketing")) ?? keywords.marketing
+            k.finish()
+        }
+        if let c = r.optional("confirmation")?.object {
+            confirmation.all = c.optional("all")?.nonEmptyString
+            confirmation.marketing = c.optional("marketing")?.nonEmptyString
+            c.finish()
+        }
+        r.finish()
+        return (keywords, confirmation)
     }
 
     static func parseShop(_ f: Field) -> ShopFacts? {

@@ -103,6 +103,9 @@ public struct ShopConfig: Sendable {
     public var currency = "VND"
     /// What one message costs on each channel, in the currency (SMS: per segment), for `campaign preview`.
     public var prices: [ChannelKind: Int] = [:]
+    /// Customers' replies: the opt-out keywords and what is said back (`replies`).
+    public var optOutKeywords = OptOutKeywords()
+    public var optOutConfirmation = OptOutConfirmation()
 
     public var folder: URL { file.deletingLastPathComponent() }
 

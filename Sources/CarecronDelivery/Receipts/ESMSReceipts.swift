@@ -9,12 +9,12 @@ import Foundation
 /// `RequestId`, `TypeId`, `telcoid`, `phonenumber`. eSMS retries up to 5 times and signs
 /// nothing, so the URL carries a secret token: `…/webhooks/receipts/NAME?token=SECRET`.
 enum ESMSReceipts {
-    static func parse(_ r: ReceiptRequest, sender: String, token: String, now: Date) -> ReceiptVerdict {
+    static func parse(_ r: ReceiptRequest, sender: String, token: String, now: Date) -> CallbackVerdict {
         guard let given = r.query["token"], ConstantTime.equal(given, token) else { return .refused("the token is missing or wrong") }
         guard let id = r.query["SMSID"], !id.isEmpty else { return .malformed("SMSID is missing") }
         guard let status = r.query["SendStatus"].flatMap(Int.init) else { return .malformed("SendStatus is missing or not a number") }
         let succeeded = r.query["SendSuccess"].flatMap(Int.init), failed = r.query["SendFailed"].flatMap(Int.init)
-        func receipt(_ s: DeliveryReceipt.Status, _ reason: String? = nil) -> ReceiptVerdict {
+        func receipt(_ s: DeliveryReceipt.Status, _ reason: String? = nil) -> CallbackVerdict {
             .receipts([DeliveryReceipt(sender: sender, reference: .providerId(id), status: s, at: now, reason: reason)])
         }
         switch status {
@@ -35,7 +35,7 @@ enum ESMSReceipts {
 extension SMSHTTPSender: ReceivesReceipts {
     public var takesReceipts: Bool { receiptToken != nil }
 
-    public func receipts(_ request: ReceiptRequest, now: Date, clock: ShopClock) -> ReceiptVerdict {
+    public func receipts(_ request: ReceiptRequest, now: Date, clock: ShopClock) -> CallbackVerdict {
         guard let receiptToken else { return .refused("receipts are not set up for this sender") }
         return ESMSReceipts.parse(request, sender: name, token: receiptToken, now: now)
     }

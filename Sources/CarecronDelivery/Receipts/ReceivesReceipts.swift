@@ -3,7 +3,8 @@ import CarecronStorage
 import Crypto
 import Foundation
 
-/// A provider's call to `/webhooks/receipts/NAME`, as the HTTP server received it.
+/// A provider's call to `/webhooks/receipts/NAME` or `/webhooks/inbound/NAME`, as the HTTP
+/// server received it.
 public struct ReceiptRequest: Sendable {
     public let method: String
     public let query: [String: String]
@@ -20,9 +21,10 @@ public struct ReceiptRequest: Sendable {
 }
 
 /// What a sender makes of such a call.
-public enum ReceiptVerdict: Sendable, Equatable {
-    /// Receipts to record (a provider may report several messages at once).
-    case receipts([DeliveryReceipt])
+public enum CallbackVerdict: Sendable, Equatable {
+    /// What the provider reported: receipts to record (several messages at once, maybe) and
+    /// customers' replies to store. Zalo sends both kinds of event to the one URL an app has.
+    case heard(receipts: [DeliveryReceipt], replies: [InboundReply])
     /// Authentic, but nothing to record (a status on the way, another event): answered 200.
     case nothing(String)
     /// Not from the provider (a wrong token or signature): answered 401, nothing recorded.
@@ -36,9 +38,39 @@ public protocol ReceivesReceipts: Sender {
     /// Whether receipts are set up for this sender (its secret given in config.json).
     var takesReceipts: Bool { get }
     /// `clock`: the shop's, for an instant the provider writes without an offset.
-    func receipts(_ request: ReceiptRequest, now: Date, clock: ShopClock) -> ReceiptVerdict
+    func receipts(_ request: ReceiptRequest, now: Date, clock: ShopClock) -> CallbackVerdict
 }
 
+extension CallbackVerdict {
+    public static func receipts(_ r: [DeliveryReceipt]) -> CallbackVerdict { .heard(receipts: r, replies: []) }
+    public static func replies(_ r: [InboundReply]) -> CallbackVerdict { .heard(receipts: [], replies: r) }
+}
+
+/// A sender whose provider passes customers' answers on (`/webhooks/inbound/NAME`).
+public protocol ReceivesReplies: Sender {
+    /// Whether replies are set up for this sender (its secret given in config.json).
+    var takesReplies: Bool { get }
+    var channel: ChannelKind { get }
+    func replies(_ request: ReceiptRequest, now: Date, clock: ShopClock) -> CallbackVerdict
+    /// The provider's own way of answering the customer in its reply to this call (eSMS's
+    /// short-code `ClientResponse`), with `text` the opt-out's confirmation; nil: carecron's JSON.
+    func answer(_ replies: [InboundReply], confirmation text: String?) -> ProviderAnswer?
+}
+
+extension ReceivesReplies {
+    public func answer(_ replies: [InboundReply], confirmation text: String?) -> ProviderAnswer? { nil }
+}
+
+/// A body as the provider expects it back.
+public struct ProviderAnswer: Sendable, Equatable {
+    public let contentType: String
+    public let body: String
+
+    public init(contentType: String, body: String) {
+        self.contentType = contentType
+        self.body = body
+    }
+}
 enum ReceiptAuth {
     static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 { bytes.map { String(format: "%02x", $0) }.joined() }
 }

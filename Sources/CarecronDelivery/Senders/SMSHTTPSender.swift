@@ -25,13 +25,16 @@ public struct SMSHTTPSender: Sender {
     let basicAuth: (RequestTemplate, RequestTemplate)?
     /// The secret an eSMS-style delivery report carries in its callback URL (`?token=`).
     let receiptToken: String?
+    /// eSMS's short-code MO forwarding: the CP id and the private key its `sign` is made with.
+    let shortCode: (cpid: String, key: String)?
     let transport: HTTPTransport
 
     init(name: String, url: String, method: HTTPMethod, headers: [(String, String)], body: RequestTemplate, contentType: String,
          successPath: String?, successValue: String?, idPath: String?, unaccented: Bool, brandname: String,
          secrets: [String: String], basicAuth: (RequestTemplate, RequestTemplate)?, limits: SenderLimits,
-         receiptToken: String? = nil, transport: HTTPTransport = HTTPTransport()) {
+         receiptToken: String? = nil, shortCode: (cpid: String, key: String)? = nil, transport: HTTPTransport = HTTPTransport()) {
         self.receiptToken = receiptToken
+        self.shortCode = shortCode
         self.name = name
         self.url = url
         self.method = method
@@ -87,8 +90,9 @@ extension RequestTemplate {
 enum SMSHTTPPlugin: SenderPlugin {
     static let schema = SenderSchema(type: "sms-http",
                                      keys: ["url", "method", "headers", "body", "contentType", "successPath", "successValue", "idPath",
-                                            "unaccented", "brandname"] + SenderSchema.limitKeys + ["username"],
-                                     secrets: ["apiKey", "password", "secretKey", "authToken", "receiptToken"], receiptsNeed: ["receiptToken"])
+                                            "unaccented", "brandname"] + SenderSchema.limitKeys + ["username", "cpid"],
+                                     secrets: ["apiKey", "password", "secretKey", "authToken", "receiptToken", "moPrivateKey"],
+                                     receiptsNeed: ["receiptToken"])
 
     static func make(_ s: SenderSettings, _ setup: SenderSetup) throws -> any Sender {
         let method = HTTPMethod(rawValue: (try s.string("method") ?? "POST").uppercased())
@@ -101,6 +105,7 @@ enum SMSHTTPPlugin: SenderPlugin {
                              successPath: try s.string("successPath"), successValue: try s.string("successValue"),
                              idPath: try s.string("idPath"), unaccented: try s.bool("unaccented") ?? true,
                              brandname: try s.string("brandname") ?? "", secrets: setup.secrets, basicAuth: basic, limits: setup.limits,
-                             receiptToken: setup.secrets["receiptToken"])
+                             receiptToken: setup.secrets["receiptToken"],
+                             shortCode: try s.string("cpid").flatMap { cpid in setup.secrets["moPrivateKey"].map { (cpid, $0) } })
     }
 }

@@ -1,4 +1,5 @@
 import CarecronDelivery
+import CarecronDomain
 import CarecronStorage
 import Foundation
 import HTTPTypes
@@ -6,10 +7,13 @@ import Hummingbird
 import Logging
 import Metrics
 
-/// `/webhooks/receipts/NAME`: a provider's delivery reports for what the sender NAME sent,
-/// authenticated as that provider does it (the sender decides: `ReceivesReceipts`), recorded
-/// on the outbox once however often the provider retries. A receipt for a message carecron does
-/// not know is logged and answered 200: a provider retrying it forever helps nobody.
+/// What providers call back with, under `/webhooks`: `receipts/NAME` (delivery reports for
+/// what the sender NAME sent) and `inbound/NAME` (customers' replies through it), each
+/// authenticated as that provider does it (the sender decides: `ReceivesReceipts`,
+/// `ReceivesReplies`). A receipt is recorded once however often the provider retries; a
+/// receipt for a message carecron does not know is logged and answered 200 (a provider
+/// retrying it forever helps nobody). A reply is stored against the customer with that phone
+/// or Zalo id; an opt-out among them takes effect in the same transaction (ReplyStore).
 struct ReceiptRoutes {
     let api: APIShared
     let log = Logger(label: "carecron")
@@ -19,53 +23,103 @@ struct ReceiptRoutes {
         var recorded = 0
         var unchanged = 0
         var unknown = 0
+        var replies = 0
+        var optOuts = 0
+        var cancelled = 0
+        /// What to say back to a customer who opted out, for a receiver that relays it.
+        var confirmation: String?
         var reason: String?
     }
 
     var routes: RouteCollection<APIRequestContext> {
         let routes = RouteCollection(context: APIRequestContext.self)
         // eSMS calls back with a GET; Zalo and the webhook sender's receivers POST.
-        routes.get("/receipts/:sender") { request, context in try await receive(request, context) }
-        routes.post("/receipts/:sender") { request, context in try await receive(request, context) }
+        for method in [HTTPRequest.Method.get, .post] {
+            routes.on("/receipts/:sender", method: method) { request, context in try await receive(request, context, replies: false) }
+            routes.on("/inbound/:sender", method: method) { request, context in try await receive(request, context, replies: true) }
+        }
         return routes
     }
 
-    func receive(_ request: Request, _ context: APIRequestContext) async throws -> Answer {
+    func receive(_ request: Request, _ context: APIRequestContext, replies: Bool) async throws -> Response {
         let name = try context.parameters.require("sender")
         let runtime = await api.runtime.current
-        guard let sender = runtime.dispatcher?.sender(named: name) as? any ReceivesReceipts, sender.takesReceipts else {
-            throw APIError(.notFound, field: "sender", "no sender \"\(name)\" takes delivery receipts (see README, Delivery receipts)")
-        }
+        let sender = runtime.dispatcher?.sender(named: name)
         let body = Data(buffer: try await request.body.collect(upTo: api.maxBody))
-        let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { a, _ in a })
-        let headers = Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { a, _ in a })
-        let now = api.clock.now()
-        switch sender.receipts(ReceiptRequest(method: request.method.rawValue, query: query, headers: headers, body: body), now: now,
-                                      clock: runtime.config.clock) {
+        let call = ReceiptRequest(method: request.method.rawValue,
+                                  query: Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { a, _ in a }),
+                                  headers: Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                                  body: body)
+        let now = api.clock.now(), clock = runtime.config.clock
+        let verdict: CallbackVerdict
+        if replies {
+            guard let hears = sender as? any ReceivesReplies, hears.takesReplies else {
+                throw APIError(.notFound, field: "sender", "no sender \"\(name)\" takes customers' replies (see README, Replies and opt-outs)")
+            }
+            verdict = hears.replies(call, now: now, clock: clock)
+        } else {
+            guard let hears = sender as? any ReceivesReceipts, hears.takesReceipts else {
+                throw APIError(.notFound, field: "sender", "no sender \"\(name)\" takes delivery receipts (see README, Delivery receipts)")
+            }
+            verdict = hears.receipts(call, now: now, clock: clock)
+        }
+        switch verdict {
         case .refused(let why):
-            log.warning("delivery receipt refused", metadata: ["sender": "\(name)", "reason": "\(why)"])
+            log.warning("a provider's call refused", metadata: ["sender": "\(name)", "reason": "\(why)"])
             throw APIError(.unauthorized, field: "signature", why)
         case .malformed(let why):
             throw APIError(.badRequest, field: "body", why)
         case .nothing(let why):
-            return Answer(outcome: "ignored", reason: why)
-        case .receipts(let receipts):
+            return try Answer(outcome: "ignored", reason: why).response(from: request, context: context)
+        case .heard(let receipts, let heard):
             var answer = Answer(outcome: "recorded")
-            for receipt in receipts {
-                switch try await api.store.outbox.record(receipt, now: now) {
-                case .recorded(_, let channel):
-                    answer.recorded += 1
-                    Counter(label: "carecron_receipts_total", dimensions: [("sender", name), ("channel", channel),
-                                                                           ("status", receipt.status.rawValue)]).increment()
-                    // Its next channel may be waiting for this: the fallback step runs now, not at the next minute.
-                    if receipt.status == .undelivered { await api.wakeup.ring() }
-                case .unchanged: answer.unchanged += 1
-                case .unknown:
-                    answer.unknown += 1
-                    log.notice("a delivery receipt for a message this outbox does not know", metadata: ["sender": "\(name)", "reference": "\(receipt.reference)"])
-                }
+            try await record(receipts, sender: name, now: now, into: &answer)
+            try await store(heard, sender: name, runtime: runtime, now: now, into: &answer)
+            if answer.cancelled > 0 || receipts.contains(where: { $0.status == .undelivered }) {
+                // A fallback may be waiting for this, and cancelled messages change the plan: now, not at the next minute.
+                await api.wakeup.ring()
             }
-            return answer
+            if let own = (sender as? any ReceivesReplies)?.answer(heard, confirmation: answer.confirmation), replies {
+                var headers = HTTPFields()
+                headers[.contentType] = own.contentType
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: own.body)))
+            }
+            return try answer.response(from: request, context: context)
+        }
+    }
+
+    private func record(_ receipts: [DeliveryReceipt], sender name: String, now: Date, into answer: inout Answer) async throws {
+        for receipt in receipts {
+            switch try await api.store.outbox.record(receipt, now: now) {
+            case .recorded(_, let channel):
+                answer.recorded += 1
+                Counter(label: "carecron_receipts_total", dimensions: [("sender", name), ("channel", channel),
+                                                                       ("status", receipt.status.rawValue)]).increment()
+            case .unchanged: answer.unchanged += 1
+            case .unknown:
+                answer.unknown += 1
+                log.notice("a delivery receipt for a message this outbox does not know", metadata: ["sender": "\(name)", "reference": "\(receipt.reference)"])
+            }
+        }
+    }
+
+    private func store(_ replies: [InboundReply], sender name: String, runtime: Runtime, now: Date, into answer: inout Answer) async throws {
+        guard !replies.isEmpty else { return }
+        let advertising = runtime.jobs.filter { $0.purpose == .marketing }.map(\.name)
+        for reply in replies {
+            let optOut = runtime.config.optOutKeywords.optOut(in: reply.text)
+            let outcome = try await api.store.record(reply, optOut: optOut.map { OptOutScope($0, advertisingJobs: advertising) }, now: now)
+            guard case .stored(let stored) = outcome else { continue }
+            answer.replies += 1
+            let kind = stored.customerId == nil ? "unmatched" : stored.optOut != nil ? "opt_out" : "reply"
+            Counter(label: "carecron_replies_total", dimensions: [("sender", name), ("kind", kind)]).increment()
+            if let opted = stored.optOut {
+                answer.optOuts += 1
+                answer.cancelled += stored.cancelled
+                answer.confirmation = runtime.config.optOutConfirmation.text(for: opted)
+                log.notice("a customer opted out by replying", metadata: ["sender": "\(name)", "customer": "\(stored.customerId ?? "")",
+                                                                           "opt_out": "\(opted.rawValue)", "cancelled": "\(stored.cancelled)"])
+            }
         }
     }
 }
