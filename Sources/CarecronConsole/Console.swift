@@ -60,6 +60,7 @@ public struct Console: Sendable {
         group.addRoutes(OutboxRoutes<Parent>(console: self).routes)
         group.addRoutes(CampaignRoutes<Parent>(console: self).routes)
         group.addRoutes(AuditRoutes<Parent>(console: self).routes)
+        group.addRoutes(ReplyRoutes<Parent>(console: self).routes)
     }
 
     /// A new collection's start: its pages for signed-in users.

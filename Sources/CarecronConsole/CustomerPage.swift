@@ -49,6 +49,8 @@ struct CustomerPage {
         let zalo: String
         let orders: [Order]
         let messages: [Message]
+        /// What the customer wrote back, newest first (opt-outs marked).
+        let replies: [RepliesModel.Reply]
         /// One timeline: what goes out and what does not, in time order.
         let planned: [PlanPage.Row]
         let from: String
@@ -86,6 +88,7 @@ struct CustomerPage {
                               error: FailureMeaning.of(m).map { words.say($0.sentence) } ?? m.lastError ?? "",
                               orders: m.orderIds.joined(separator: ", "), delivery: OutboxPage.delivery(m, words: words, clock: clock))
             },
+            replies: try await store.replies(customerId: id, limit: 100).map { RepliesModel.Reply($0, words: words, clock: clock) },
             planned: planned.map { page.row($0, known) }, from: plan.from.description, fromDate: VietnameseFormat.date(plan.from), days: plan.days)
     }
 

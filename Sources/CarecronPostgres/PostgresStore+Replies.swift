@@ -40,7 +40,7 @@ extension PostgresStore: ReplyStore {
                 try await conn.query("""
                     INSERT INTO audit (at, "user", action, subject, detail)
                     VALUES (\(n), \("reply:\(reply.sender)"), 'opt-out', \(id),
-                            \("\(optOut.optOut.rawValue): \"\(reply.text)\"; \(cancelled) queued message(s) cancelled"))
+                            \(optOut.auditDetail(reply: reply.text, cancelled: cancelled)))
                     """, logger: self.logger)
             }
             let kept = customer == nil ? nil : optOut?.optOut.rawValue

@@ -54,7 +54,7 @@ extension Store: ReplyStore {
                 cancelled = try Self.cancelQueued(of: id, optOut, now: now, in: db)
                 try db.execute(sql: "INSERT INTO audit (at, user, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
                                arguments: [Int64(now.timeIntervalSince1970), "reply:\(reply.sender)", "opt-out", id,
-                                           "\(optOut.optOut.rawValue): \"\(reply.text)\"; \(cancelled) queued message(s) cancelled"])
+                                           optOut.auditDetail(reply: reply.text, cancelled: cancelled)])
             }
             try db.execute(sql: """
                 INSERT INTO replies (sender, channel, provider_message_id, from_address, customer_id, text, received_at, opt_out, cancelled)

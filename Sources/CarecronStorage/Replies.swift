@@ -85,6 +85,11 @@ public struct OptOutScope: Sendable, Equatable {
         self.advertisingJobs = advertisingJobs
     }
 
+    /// The audit line's detail, kept as a sentence (the console says it in the page's language).
+    public func auditDetail(reply text: String, cancelled: Int) -> String {
+        Sentence(optOut == .all ? "reply.opted_out_all" : "reply.opted_out_marketing", ["text": .text(text), "cancelled": .number(cancelled)]).stored
+    }
+
     /// Why the messages are cancelled, in the outbox's language (English; the console reads it back).
     public var reason: String {
         (optOut == .all ? Sentence("cancel.opted_out_all") : Sentence("cancel.opted_out_marketing")).description

@@ -103,7 +103,7 @@ struct ReplyRouteTests {
         let replies = try await shop.store.replies(customerId: "C1", limit: 10)
         #expect(replies.count == 1 && replies[0].optOut == .marketing && replies[0].cancelled == 2 && replies[0].text == "Từ chối  qc.", "once: \(replies)")
         let audit = try shop.store.recent(limit: 5)
-        #expect(audit.contains { $0.user == "reply:esms" && $0.action == "opt-out" && $0.subject == "C1" && $0.detail.contains("2 queued") }, "\(audit)")
+        #expect(audit.contains { $0.user == "reply:esms" && $0.action == "opt-out" && $0.subject == "C1" && Sentence(stored: $0.detail)?.text(.vi) == "Khách nhắn “Từ chối  qc.”: từ chối tin quảng cáo; 2 tin đang chờ đã hủy" }, "\(audit)")
         let facts = try shop.store.sendingFacts(customerId: "C1", orderIds: [])
         #expect(facts.optOut == .marketing)
     }
@@ -159,5 +159,48 @@ struct ReplyRouteTests {
         for said in ["TC", "tc", " T C ", "Huỷ", "HỦY!", "stop", "Từ chối", "tu-choi"] { #expect(k.optOut(in: said) == .all, "\(said)") }
         for said in ["TC QC", "tcqc", "Từ chối QC.", "huy qc"] { #expect(k.optOut(in: said) == .marketing, "\(said)") }
         for said in ["tc giúp em đơn D01", "Cảm ơn", "", "QC"] { #expect(k.optOut(in: said) == nil, "\(said)") }
+    }
+
+    /// The replies list and the customer's page show what the customer wrote and what an
+    /// opt-out did, in Vietnamese; a message that changed channel says why.
+    @Test func theConsoleShowsRepliesAndOptOuts() async throws {
+        var folder: URL?
+        let router = try ConsoleRouteTests.router(edit: { folder = $0 })
+        let store = try Store(url: try #require(folder).appendingPathComponent("var/carecron.sqlite"))
+        let at = TestSupport.instant("2026-12-07T10:05:00+07:00")
+        let phone = try #require(try store.customerWithOrders(id: "C001")?.0.facts.phone)
+        _ = try await store.record(InboundReply(sender: "esms", channel: "sms", providerId: "mo-1", from: .phone(phone), text: "Shop ơi giao chiều nhé", at: at),
+                                   optOut: nil, now: at)
+        _ = try await store.record(InboundReply(sender: "esms", channel: "sms", providerId: "mo-2", from: .phone(phone), text: "TC QC", at: at.addingTimeInterval(60)),
+                                   optOut: OptOutScope(.marketing, advertisingJobs: ["birthday"]), now: at)
+        _ = try await store.record(InboundReply(sender: "esms", channel: "sms", providerId: "mo-3", from: .phone("+84909000111"), text: "ai đây?", at: at),
+                                   optOut: nil, now: at)
+        var zalo = Rendering(channel: "zalo", to: phone, subject: nil, text: "tin", params: [:], templateId: "231")
+        zalo.awaitReceipt = 600
+        _ = try await store.outbox.enqueue(keys: ["fb:1"], job: "payment-reminder", customerId: "C001", orderIds: [], reminder: nil,
+                                           renderings: [zalo, Rendering(channel: "sms", to: phone, subject: nil, text: "SMS", params: [:], templateId: nil)],
+                                           dueAt: at, now: at)
+        let m = try #require(try await store.outbox.claimDue(now: at, limit: 50).first { $0.key == "fb:1" })
+        try await store.outbox.record([.sender(m.id, name: "zns"), .sent(m.id, providerId: "z-1", at: at, receiptDue: at.addingTimeInterval(600))])
+        let due = try #require(try await store.outbox.awaitingFallback(dueBy: at.addingTimeInterval(600), limit: 5).first)
+        let why = DeliveryFallback.reason(channel: "zalo", next: "sms", undelivered: nil, wait: .minutes(10))
+        #expect(try await store.outbox.fallBackUndelivered(due, reason: why.description, at: at, now: at))
+        try await Application(router: router).test(.router) { client in
+            let user = try await ConsoleRouteTests.logIn(client, "lan", "mat-khau-lan")
+            try await client.execute(uri: "/console/replies", method: .get, headers: user) { r in
+                let page = ConsoleRouteTests.text(r.body)
+                #expect(page.contains("<h1>Tin khách trả lời</h1>") && page.contains("Shop ơi giao chiều nhé"))
+                #expect(page.contains("Từ chối tin quảng cáo · 0 tin đang chờ đã hủy"), "the opt-out marked")
+                #expect(page.contains("Không rõ khách"), "an unknown number kept, marked unmatched")
+            }
+            try await client.execute(uri: "/console/customers/C001", method: .get, headers: user) { r in
+                let page = ConsoleRouteTests.text(r.body)
+                #expect(page.contains("id=\"replies\">Tin khách trả lời") && page.contains("TC QC") && !page.contains("ai đây?"))
+                #expect(page.contains("<dt>Từ chối nhận tin</dt><dd>tin quảng cáo</dd>"), "the profile says it")
+            }
+            try await client.execute(uri: "/console/outbox/\(m.id)", method: .get, headers: user) { r in
+                #expect(ConsoleRouteTests.text(r.body).contains("id=\"fallback\">zalo không báo đã đến khách sau"), "\(ConsoleRouteTests.text(r.body))")
+            }
+        }
     }
 }

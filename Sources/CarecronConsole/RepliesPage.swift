@@ -1,0 +1,32 @@
+import CarecronDomain
+import CarecronStorage
+import Foundation
+
+/// What customers wrote back (*Tin khách trả lời*): every reply, newest first, whom it came
+/// from (or that nobody has that phone or Zalo id), and what an opt-out did.
+struct RepliesModel: PageModel {
+    struct Reply: Encodable {
+        let at: String
+        let channel: String
+        let from: String
+        let customerId: String?
+        let customerName: String?
+        let text: String
+        /// "Từ chối tin quảng cáo · 2 tin đang chờ đã hủy", for an opt-out.
+        let optOut: String?
+    }
+
+    let replies: [Reply]
+}
+
+extension RepliesModel.Reply {
+    init(_ r: StoredReply, words: ScheduleWords, clock: ShopClock) {
+        at = words.instant(r.receivedAt, clock: clock)
+        channel = r.channel
+        from = Masking.contact(r.from)
+        customerId = r.customerId
+        customerName = r.customerName
+        text = r.text
+        optOut = r.optOut.map { words.say(Sentence("reply.optout_badge", ["what": .word("optout.\($0.rawValue)"), "cancelled": .number(r.cancelled)])) }
+    }
+}
