@@ -12,8 +12,9 @@ struct RepliesModel: PageModel {
         let customerId: String?
         let customerName: String?
         let text: String
-        /// "Từ chối tin quảng cáo · 2 tin đang chờ đã hủy", for an opt-out.
-        let optOut: String?
+        /// "Từ chối tin quảng cáo · 2 tin đang chờ đã hủy", for an opt-out (named apart from the
+        /// customer page's own `optOut`, which a reply without one would show through Mustache's context).
+        let replyOptOut: String?
     }
 
     let replies: [Reply]
@@ -27,6 +28,10 @@ extension RepliesModel.Reply {
         customerId = r.customerId
         customerName = r.customerName
         text = r.text
-        optOut = r.optOut.map { words.say(Sentence("reply.optout_badge", ["what": .word("optout.\($0.rawValue)"), "cancelled": .number(r.cancelled)])) }
+        replyOptOut = r.optOut.map { opted in
+            let what = Sentence.Value.word("optout.\(opted.rawValue)")
+            return words.say(r.cancelled == 0 ? Sentence("reply.optout_badge_none", ["what": what])
+                                              : Sentence("reply.optout_badge", ["what": what, "cancelled": .number(r.cancelled)]))
+        }
     }
 }

@@ -1,6 +1,7 @@
 import CarecronDomain
 import CarecronSQLite
 import CarecronStorage
+import Crypto
 import Foundation
 import HummingbirdBcrypt
 import Testing
@@ -165,6 +166,37 @@ struct ConsoleBrowserTests {
         #expect(try store.recent(limit: 50).contains { $0.action == "campaign create" && $0.subject == "jobs/tet-vang.json" })
         for page in ["campaign-new", "form", "form-diff", "form-error", "form-ucs2", "history", "search-phone", "search-name", "outbox", "outbox-drop", "outbox-after", "customer-past", "campaigns", "campaign-pause",
                      "campaign-paused-plan", "jobs-paused", "plan-phone", "outbox-phone"] {
+            #expect(FileManager.default.fileExists(atPath: Self.shots.appendingPathComponent("\(page).png").path), "screenshot \(page)")
+        }
+    }
+
+    /// Issue 27: C001 answers a message by SMS and then sends "TC QC" to the short code; eSMS
+    /// forwards both to the running service; a marketer sees them in the replies list and on
+    /// her page (at a desktop's size and at a phone's), her opt-out of advertising in the profile.
+    @Test func aReplyAndAnOptOutShowOnTheCustomersPageInChromium() throws {
+        guard !BrowserShop.browserMissing else { return }
+        var shop = try BrowserShop()
+        try "m0-k3y\n".write(to: shop.folder.appendingPathComponent("esms-mo.key"), atomically: true, encoding: .utf8)
+        try TestSupport.editConfig(shop.folder) { c in
+            var senders = c["senders"] as! [String: Any], esms = senders["esms"] as! [String: Any]
+            esms["cpid"] = "CP01"
+            esms["moPrivateKey"] = ["file": "esms-mo.key"]
+            senders["esms"] = esms
+            c["senders"] = senders
+        }
+        try shop.start(clockStart: "2026-12-08T10:00:00+07:00")
+        defer { shop.stop() }
+        for (smsid, content, time) in [("mo-1", "Dạ shop giao giúp em buổi chiều nhé", "20261208100100"), ("mo-2", "TC QC", "20261208100500")] {
+            let sign = Data(Insecure.MD5.hash(data: Data(("CP01" + smsid + content + time + "m0-k3y").utf8))).base64EncodedString()
+            var c = URLComponents(string: "http://127.0.0.1:\(shop.port)/webhooks/inbound/esms")!
+            c.queryItems = [("sender", "84912345678"), ("content", content), ("serviceNumber", "8079"), ("keyword", "TC"), ("sign", sign),
+                            ("cpid", "CP01"), ("smsid", smsid), ("receiverTime", time)].map { URLQueryItem(name: $0.0, value: $0.1) }
+            c.percentEncodedQuery = c.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+            let answer = try String(contentsOf: c.url!, encoding: .utf8)
+            #expect(answer.hasPrefix("<ClientResponse>"), "\(answer)")
+        }
+        try shop.browse("console_replies_e2e.py")
+        for page in ["replies", "customer-replies", "customer-replies-phone"] {
             #expect(FileManager.default.fileExists(atPath: Self.shots.appendingPathComponent("\(page).png").path), "screenshot \(page)")
         }
     }

@@ -190,7 +190,7 @@ struct ReplyRouteTests {
             try await client.execute(uri: "/console/replies", method: .get, headers: user) { r in
                 let page = ConsoleRouteTests.text(r.body)
                 #expect(page.contains("<h1>Tin khách trả lời</h1>") && page.contains("Shop ơi giao chiều nhé"))
-                #expect(page.contains("Từ chối tin quảng cáo · 0 tin đang chờ đã hủy"), "the opt-out marked")
+                #expect(page.contains("<strong class=\"optout\">Từ chối tin quảng cáo</strong>"), "the opt-out marked")
                 #expect(page.contains("Không rõ khách"), "an unknown number kept, marked unmatched")
             }
             try await client.execute(uri: "/console/customers/C001", method: .get, headers: user) { r in
