@@ -1,4 +1,5 @@
 import CarecronBench
+import Crypto
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -155,5 +156,79 @@ extension ClusterTests {
         node.signal(SIGTERM)
         let stopped = node.wait(seconds: 25)
         #expect(stopped != nil, "stops cleanly after the outage: \(nodeLog())")
+    }
+}
+
+extension ClusterTests {
+    /// Issue 27, item 3, on two nodes: C001 answers "TC QC" through node A while her birthday
+    /// greeting waits in the shared outbox, due in seconds; the reply cancels it in its own
+    /// transaction, so node B (or A) never claims it, and the provider's retry of the same
+    /// reply at node B stores nothing twice.
+    @Test func anOptOutAtOneNodeStopsTheAdvertisingEveryNodeWouldSend() async throws {
+        let (folder, settings) = try await PostgresCommandsTests.shop(leaseSeconds: 5)
+        #expect(try TestSupport.carecron(["import", "customers", "demo/customers.csv"], in: folder).status == 0)
+        let (portA, portB) = (freePort(), freePort())
+        let other = try TestSupport.shopFolder()
+        for (dir, port) in [(folder, portA), (other, portB)] {
+            try TestSupport.editConfig(dir) { c in
+                c["database"] = ["socket": settings.socket!, "port": settings.port, "user": "postgres", "database": settings.database, "leaseSeconds": 5]
+                c["http"] = ["listen": "127.0.0.1:\(port)", "token": ["env": "CARECRON_TEST_TOKEN"]]
+                c["senders"] = ["hook": ["type": "webhook", "url": "http://127.0.0.1:9/hook", "secret": ["env": "HOOK_SECRET"]],
+                                "file": ["type": "file", "path": "var/sent.jsonl"]]
+                c["channels"] = ["sms": "file", "email": "file", "zalo": "file", "webhook": "hook"]
+            }
+        }
+        let environment = ["CARECRON_TEST_TOKEN": "t0k3n", "HOOK_SECRET": "h00k"]
+        var nodes: [Child] = []
+        defer { for n in nodes { n.signal(SIGKILL); _ = n.wait() } }
+        for (dir, name) in [(folder, "a.log"), (other, "b.log")] {
+            nodes.append(try Child(TestSupport.binary.path, ["run", "--config", dir.appendingPathComponent("config.json").path],
+                                   environment: environment, stderr: dir.appendingPathComponent(name).path))
+        }
+        func post(_ port: Int, _ json: String) async throws -> [String: Any] {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/webhooks/inbound/hook")!)
+            request.httpMethod = "POST"
+            request.httpBody = Data(json.utf8)
+            let mac = HMAC<SHA256>.authenticationCode(for: Data(json.utf8), using: SymmetricKey(data: Data("h00k".utf8))).map { String(format: "%02x", $0) }.joined()
+            request.setValue("sha256=\(mac)", forHTTPHeaderField: "X-Carecron-Signature")
+            request.timeoutInterval = 10
+            let (data, _) = try await URLSession.shared.data(for: request)
+            return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        }
+        func ready(_ port: Int) async -> Bool {
+            guard let (_, r) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/readyz")!) else { return false }
+            return (r as? HTTPURLResponse)?.statusCode == 200
+        }
+        for port in [portA, portB] {
+            let end = Date().addingTimeInterval(90)
+            while Date() < end, !(await ready(port)) { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        // Her birthday greeting (advertising), due in 3 s, and her order's reminder (transactional), due with it.
+        let due = Int(Date().timeIntervalSince1970) + 3
+        for (key, job) in [("birthday:C001:test", "birthday"), ("payment-reminder:T1:1", "payment-reminder")] {
+            try TestPostgres.psql(settings, """
+                INSERT INTO outbox (idempotency_key, job, customer_id, order_ids, channel, recipient, body, state, due_at, next_attempt_at,
+                                    created_at, updated_at, fallbacks, priority)
+                VALUES ('\(key)', '\(job)', 'C001', '', 'sms', '+84912345678', '\(job) C001', 'planned', \(due), \(due), \(due - 3), \(due - 3), '[]', 0)
+                """)
+        }
+        let reply = #"{"id":"w-1","phone":"0912345678","text":"TC QC"}"#
+        let answer = try await post(portA, reply)
+        #expect(answer["optOuts"] as? Int == 1 && answer["cancelled"] as? Int == 1, "\(answer)")
+        // In the same transaction as the reply: cancelled when the answer came, before any claim.
+        let state = try TestPostgres.psql(settings, "SELECT state || ':' || last_error FROM outbox WHERE idempotency_key = 'birthday:C001:test'")
+        #expect(state.trimmingCharacters(in: .whitespacesAndNewlines) == "cancelled:customer opted out of marketing", "\(state)")
+        let retry = try await post(portB, reply)
+        #expect(retry["replies"] as? Int == 0, "the provider's retry at the other node stores nothing twice: \(retry)")
+        // Both nodes run past the greeting's time: the reminder goes, once, from one of them; the greeting never.
+        let end = Date().addingTimeInterval(60)
+        func sent() -> String {
+            [folder, other].map { (try? String(contentsOf: $0.appendingPathComponent("var/sent.jsonl"), encoding: .utf8)) ?? "" }.joined()
+        }
+        while Date() < end, !sent().contains("payment-reminder C001") { try await Task.sleep(for: .milliseconds(200)) }
+        try await Task.sleep(for: .seconds(2))
+        #expect(sent().contains("payment-reminder C001") && !sent().contains("birthday C001"), "\(sent())")
+        #expect(try TestPostgres.psql(settings, "SELECT count(*) FROM replies").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        #expect(try TestPostgres.psql(settings, "SELECT opt_out FROM customers WHERE id = 'C001'").trimmingCharacters(in: .whitespacesAndNewlines) == "marketing")
     }
 }

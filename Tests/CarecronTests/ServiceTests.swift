@@ -255,6 +255,8 @@ struct ServiceTests {
         #expect(listed?["delivery"] as? String == "delivered" && listed?["deliveredAt"] != nil, "\(String(describing: listed))")
         let metrics = try String(contentsOf: URL(string: "http://127.0.0.1:\(s.port)/metrics")!, encoding: .utf8)
         #expect(metrics.contains("carecron_receipts_total{sender=\"esms\",channel=\"sms\",status=\"delivered\"} 1"), "\(metrics.split(separator: "\n").filter { $0.contains("receipt") })")
+        let status = try TestSupport.carecron(["status"], in: s.folder).stdout
+        #expect(status.contains("delivery receipts: sms delivered 1, undelivered 0"), "\(status)")
         #expect(s.stop() == 0)
     }
 
