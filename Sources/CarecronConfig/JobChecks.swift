@@ -8,6 +8,7 @@ enum JobChecks {
         checkRules(job, config: config, sink: sink)
         checkForms(job, config: config, sink: sink)
         checkFallbacks(job, config: config, sink: sink)
+        checkZaloParams(job, config: config, sink: sink)
         let now = Date(timeIntervalSince1970: 1_764_554_400)  // 2025-12-01 09:00 +07:00, any day will do
         let context = config.messageContext
         let orders = MessageContext.sampleOrders(now: now)
@@ -19,6 +20,27 @@ enum JobChecks {
                                              reminder: (index + 1, job.templates.count), now: now)
                 for (form, text) in rendered(variant, vars) {
                     checkWording(job, form: "\(path).\(form)", text: text, customer: customer, config: config, sink: sink)
+                }
+            }
+        }
+    }
+
+    /// Every variant's Zalo parameters rendered for the sample customers (and one with a long
+    /// name, as real shops have), each against its type's limit.
+    static func checkZaloParams(_ job: JobDefinition, config: ShopConfig, sink: DiagnosticSink) {
+        let now = Date(timeIntervalSince1970: 1_764_554_400)
+        let orders = MessageContext.sampleOrders(now: now)
+        let customers = MessageContext.sampleCustomers() + [MessageContext.longNamedCustomer]
+        for (index, variant) in job.templates.enumerated() where !variant.zaloParamLimits.isEmpty {
+            var reported = Set<String>()
+            for customer in customers {
+                let vars = config.messageContext.variables(customer: customer, orders: orders, tier: config.tiers.first,
+                                                           reminder: (index + 1, job.templates.count), now: now)
+                for (param, template) in variant.zaloParams.sorted(by: { $0.key < $1.key }) where !reported.contains(param) {
+                    if let problem = variant.zaloParamLimits[param]?.problem(param, template.render(vars)) {
+                        sink.error("templates[\(index)].zalo.params.\(param)", problem)
+                        reported.insert(param)
+                    }
                 }
             }
         }

@@ -154,6 +154,38 @@ public enum JobLoader {
         do { return try MessageTemplate(s, html: html) } catch { return f.fail(error.sentence) }
     }
 
+    /// `"paramTypes": {"customer_name": "name", "order_code": "code"}`: each parameter's Zalo type.
+    static func paramTypes(_ o: ObjectField, params: [String: MessageTemplate]) -> [String: ZaloParamLimit] {
+        var out: [String: ZaloParamLimit] = [:]
+        for key in o.keys {
+            guard let f = o.optional(key) else { continue }
+            guard params[key] != nil else {
+                f.report(Sentence("check.zalo_param_unknown", ["param": .text(key)]))
+                continue
+            }
+            guard let name = f.string, let type = ZaloParamType(rawValue: name) else {
+                f.report(Sentence("check.zalo_param_type", ["value": .text(f.string ?? ""), "types": .list(ZaloParamType.allCases.map(\.rawValue))]))
+                continue
+            }
+            out[key] = ZaloParamLimit(type)
+        }
+        o.finish()
+        return out
+    }
+
+    /// `"templateParams": "zalo/231456.json"`: Zalo's own information on the template (its
+    /// `listParams`, as `/template/info` answers), saved beside config.json.
+    static func templateParams(_ f: Field) -> [String: ZaloParamLimit]? {
+        guard let path = f.nonEmptyString else { return nil }
+        guard let read = f.sink.readText else { return f.fail(Sentence("check.ids_unreadable_here")) }
+        let text: String
+        do { text = try read(path) } catch { return f.fail(Sentence("check.ids_unreadable", ["path": .text(path), "error": .text("\(error)")])) }
+        guard let json = try? JSONReader.parse(Data(text.utf8)), let limits = ZaloParamLimit.fromTemplateInfo(json) else {
+            return f.fail(Sentence("check.zalo_template_params"))
+        }
+        return limits
+    }
+
     static func parseVariant(_ f: Field) -> TemplateVariant? {
         guard let o = f.object else { return nil }
         let text = template(o.required("text"))
@@ -184,6 +216,8 @@ public enum JobLoader {
                     if let t = template(params.optional(key)) { v.zaloParams[key] = t } else { ok = false }
                 }
             }
+            if let file = z.optional("templateParams") { v.zaloParamLimits = templateParams(file) ?? [:] }
+            if let types = z.optional("paramTypes")?.object { v.zaloParamLimits.merge(paramTypes(types, params: v.zaloParams)) { _, declared in declared } }
             z.finish()
         }
         if let m = o.optional("minAmount") { v.minAmount = m.int(0...Money.maximum) }

@@ -168,6 +168,8 @@ struct JobForm {
         case .list:
             return .array(trimmed.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 != .string("") })
         case .pairs:
+            // One value without "=" is the short form a field may take ("fallbackAfter": "10m").
+            guard trimmed.contains("=") else { return .string(trimmed) }
             let pairs = trimmed.split(separator: "\n").compactMap { line -> (String, JSONValue)? in
                 let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 guard parts.count == 2, !parts[0].isEmpty else { return nil }

@@ -37,6 +37,7 @@ public struct FailureMeaning: Sendable, Equatable {
         if says("phone not valid", "invalid phone", "phone number is invalid", "phone invalid", "zalo -108", "không hợp lệ", "sai số") {
             return FailureMeaning(sentence: Sentence("failure.phone_invalid"), permanent: true)
         }
+        if error.contains("zalo.params: ") { return FailureMeaning(sentence: Sentence("failure.zalo_param_long"), permanent: true) }
         if says("zalo -118", "zalo -119") { return FailureMeaning(sentence: Sentence("failure.no_zalo"), permanent: true) }
         if let n = attempts(error) { return FailureMeaning(sentence: Sentence("failure.gave_up", ["attempts": .number(n)]), permanent: false) }
         if error.hasPrefix("outcome unknown") { return FailureMeaning(sentence: Sentence("failure.unknown_outcome"), permanent: false) }

@@ -35,6 +35,8 @@ public struct TemplateVariant: Sendable {
     public var emailHTML: MessageTemplate?
     public var zaloTemplateId: String?
     public var zaloParams: [String: MessageTemplate]
+    /// Zalo's length limit of each parameter, by its declared type or the template's `listParams`.
+    public var zaloParamLimits: [String: ZaloParamLimit] = [:]
     /// Use this variant only for orders of at least this amount (pick by amount, §1.4).
     public var minAmount: Int?
     /// Use this variant only for customers of these tiers, or of this tier and above (campaigns).

@@ -125,6 +125,11 @@ public struct MessageContext: Sendable {
         ]
     }
 
+    /// A customer whose full name is longer than Zalo's 30 characters for a name (such names
+    /// exist: a royal family's descendants keep "Công Tôn Nữ"), for the checks of Zalo's limits.
+    public static let longNamedCustomer = CustomerFacts(id: "SAMPLE5", name: CustomerName("Công Tôn Nữ Thị Thanh Hương Giang"), gender: .female,
+                                                        phone: "+84977123456", tier: "Standard")
+
     public static func sampleOrders(now: Date) -> [OrderFacts] {
         [
             OrderFacts(id: "DH1024", amount: 1_250_000, items: "Kem chống nắng x2", placedAt: now.addingTimeInterval(-3 * 3600), agent: "Mai"),

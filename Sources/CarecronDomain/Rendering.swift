@@ -13,6 +13,8 @@ public struct Rendering: Codable, Sendable, Equatable {
     /// Seconds to wait for the delivery receipt before the next channel sends it (the job's
     /// `fallbackAfter` for this channel), when the job asks.
     public var awaitReceipt: Int?
+    /// Zalo's length limits of the template's parameters, where the job declares them.
+    public var paramLimits: [String: ZaloParamLimit]?
 
     public init(channel: String, to: String, subject: String?, text: String, params: [String: String], templateId: String?,
                 html: String? = nil) {
@@ -48,6 +50,13 @@ extension Rendering {
         if let templateId { pairs.append(("templateId", .string(templateId))) }
         if let html { pairs.append(("html", .string(html))) }
         if let awaitReceipt { pairs.append(("awaitReceipt", .number(Double(awaitReceipt)))) }
+        if let paramLimits, !paramLimits.isEmpty {
+            pairs.append(("paramLimits", .ordered(paramLimits.sorted { $0.key < $1.key }.map { key, limit in
+                var l: [(String, JSONValue)] = [("maxLength", .number(Double(limit.maxLength)))]
+                if let t = limit.type { l.append(("type", .string(t.rawValue))) }
+                return (key, .ordered(l))
+            })))
+        }
         return .ordered(pairs)
     }
 }

@@ -411,4 +411,30 @@ struct CampaignPanelTests {
         let noAddress = previewed.leftOut.first { $0.label == "Không có địa chỉ nhận" }?.count
         #expect(previewed.members > 0 && noAddress != nil && counted.leftOut.map(\.count) == [noAddress!], "the same count of customers without an email, previewed or counted")
     }
+
+    /// Issue 27: the form says how long a channel waits for its receipt, and each Zalo
+    /// parameter's type; a name longer than Zalo allows shows under the Zalo parameters.
+    @Test func theFormHoldsTheReceiptWaitAndZaloTypesAndSaysZalosLimit() throws {
+        let text = try String(contentsOf: JobFormTests.jobsFolder.appendingPathComponent("payment-reminder.json"), encoding: .utf8)
+        var json = try JSONReader.parse(Data(text.utf8)).setting(["channels"], to: .array([.string("zalo"), .string("sms")]))
+        for i in 0..<2 {
+            json = json.setting(["templates", "\(i)", "zalo"], to: JSONValue.ordered([("templateId", .string("231456")),
+                                                                              ("params", .ordered([("customer_name", .string("{{customer.fullName}}"))]))]))
+        }
+        let form = JobForm(json: json)
+        var posted = JobFormTests.shown(form)
+        #expect(posted["f:fallbackAfter"] == "" && posted["f:templates.0.zalo.paramTypes"] == "")
+        posted["f:fallbackAfter"] = "zalo = 10m"
+        posted["f:templates.0.zalo.paramTypes"] = "customer_name = name"
+        let edited = form.applying(posted)
+        #expect(edited.value(at: ["fallbackAfter"]) == .ordered([("zalo", .string("10m"))]))
+        let config = try #require(ConfigLoader.load(TestSupport.packageRoot.appendingPathComponent("config.json")).config)
+        let checked = JobLoader.check(text: edited.pretty, name: "payment-reminder", config: config)
+        let problem = try #require(checked.diagnostics.first { $0.severity == .error }, "\(checked.diagnostics)")
+        let names = (form.fields + form.variants.flatMap { $0.map(\.field) }).map(\.name)
+        #expect(form.field(for: problem.path, names: names) == "templates.0.zalo.params", "\(problem.path)")
+        #expect(problem.sentence?.text(.vi) == "“Công Tôn Nữ Thị Thanh Hương Giang” dài 33 ký tự; Zalo chỉ cho phép 30 ký tự cho tên khách hàng")
+        posted["f:fallbackAfter"] = "10m"
+        #expect(form.applying(posted).value(at: ["fallbackAfter"]) == .string("10m"), "the short form kept")
+    }
 }

@@ -43,6 +43,8 @@ public actor ZaloZNSSender: Sender {
         guard let templateId = m.templateId, !templateId.isEmpty else {
             return .misconfigured("no Zalo template id in the job's zalo form")
         }
+        // Zalo would refuse it with a bare code; said here in words, before the quota is spent.
+        if let problem = m.rendering.zaloParamProblem() { return .rejected("zalo.params: \(problem)") }
         if remainingQuota == 0 { return .retry("Zalo daily quota used up", after: 3600) }
         let phone = m.to.hasPrefix("+") ? String(m.to.dropFirst()) : m.to
         var body: [String: Any] = ["phone": phone, "template_id": templateId, "template_data": m.params, "tracking_id": m.idempotencyKey]

@@ -102,6 +102,9 @@ public enum JobFields {
             JobField("duringQuietHours", .choice(["wait", "drop"]), Said("Trong giờ yên lặng", "During quiet hours"),
                      help: Said("Bỏ: tin đến hạn trong giờ yên lặng không được gửi nữa.",
                                 "wait: sent when quiet hours end; drop: what falls due then is dropped."), fallback: "wait"),
+            JobField("fallbackAfter", .pairs, Said("Chờ báo đã đến khách", "Wait for a delivery receipt"),
+                     help: Said("Mỗi dòng một kênh: zalo = 10m. Nếu sau thời gian này nhà cung cấp chưa báo tin đã đến khách (hoặc báo không đến), kênh tiếp theo gửi thay. Để trống: không chờ.",
+                                "One channel a line: zalo = 10m. If the provider has not reported the message delivered by then (or reports it undelivered), the next channel sends it. Empty: no wait.")),
         ]
         return fields
     }
@@ -117,6 +120,12 @@ public enum JobFields {
                               help: Said("Mẫu đã được Zalo duyệt.", "A template Zalo approved."))),
             ("zalo", JobField(p + "zalo.params", .pairs, Said("Tham số của mẫu", "Template parameters"),
                               help: Said("Mỗi dòng một tham số: ten = {{customer.salutation}}", "One per line: name = {{customer.salutation}}"))),
+            ("zalo", JobField(p + "zalo.paramTypes", .pairs, Said("Loại tham số theo Zalo", "Zalo parameter types"),
+                              help: Said("Mỗi dòng: tham số = loại, để kiểm tra độ dài Zalo cho phép. Loại: name (tên khách, 30 ký tự), code (mã số, 30), address (địa chỉ, 200), amount (số tiền, 20), time (thời gian, 20), url (200), transferNote (nội dung chuyển khoản, 90), phone (15), product (200), label (30), status (30), contact (50), title (5), otp (10), currency (12).",
+                                         "One a line: parameter = type, to check the length Zalo allows. Types: name (30 characters), code (30), address (200), amount (20), time (20), url (200), transferNote (90), phone (15), product (200), label (30), status (30), contact (50), title (5), otp (10), currency (12)."))),
+            ("zalo", JobField(p + "zalo.templateParams", .text, Said("Tệp thông tin mẫu từ Zalo", "Zalo's template information file"),
+                              help: Said("Không bắt buộc: tệp JSON Zalo trả về cho mẫu (có listParams), đặt cạnh config.json, ví dụ zalo/231456.json.",
+                                         "Optional: the JSON Zalo answers for the template (with listParams), beside config.json, e.g. zalo/231456.json."))),
             ("sms", JobField(p + "sms.text", .paragraph, Said("Nội dung SMS", "SMS text"))),
             ("sms", JobField(p + "sms.unaccented", .toggle, Said("Gửi không dấu", "Send without accents"),
                              help: Said("Không dấu: 160 ký tự một phần tin thay vì 70.", "Without accents: 160 characters a part instead of 70."),

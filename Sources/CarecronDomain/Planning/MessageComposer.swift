@@ -51,6 +51,7 @@ public struct MessageComposer: Sendable {
         var rendering = Rendering(channel: channel.rawValue, to: to, subject: subject, text: text, params: channel == .zalo ? params : [:],
                                   templateId: channel == .zalo ? v.zaloTemplateId : nil, html: html)
         rendering.awaitReceipt = DeliveryFallback.wait(job, on: channel)?.seconds
+        if channel == .zalo, !v.zaloParamLimits.isEmpty { rendering.paramLimits = v.zaloParamLimits }
         return rendering
     }
 }
