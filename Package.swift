@@ -123,6 +123,7 @@ let package = Package(
             name: "CarecronBench",
             dependencies: [
                 "CarecronDomain", "CarecronConfig", "CarecronStorage", "CarecronSQLite", "CarecronDelivery",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
             """,
         subcommands: [BenchAll.self, BenchGenerate.self, BenchImport.self, BenchPlan.self, BenchDispatch.self, BenchService.self, BenchCatchUp.self,
                       BenchChaos.self, BenchFuzz.self, BenchReceiver.self, BenchConsole.self, BenchCampaign.self, BenchOutbox.self,
-                      BenchMultinode.self])
+                      BenchMultinode.self, BenchReceipts.self])
 }
 
 /// A deterministic synthetic shop: the same seed writes the same files, byte for byte.
@@ -354,5 +354,20 @@ struct BenchCampaign: AsyncParsableCommand {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return Int(usage.ru_maxrss) * 1024
+    }
+}
+
+struct BenchReceipts: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "receipts", abstract: "Issue 27: eSMS receipts per second into a running service, each recorded once; an opt-out reply until its queued advertising is cancelled.")
+    @Option(help: "sent messages the receipts are for (more than wrk can send in the time)") var messages = 200_000
+    @Option var connections = 32
+    @Option(help: "seconds wrk sends for") var seconds = 5
+    @OptionGroup var bench: BenchOptions
+
+    func run() throws {
+        let figures = bench.figures
+        try ReceiptsBench(figures: figures, source: bench.source).run(messages: messages, connections: connections, seconds: seconds)
+        try figures.write()
     }
 }

@@ -6,36 +6,47 @@ import PostgresNIO
 /// Delivery receipts on the shared outbox: the row is locked while its delivery is decided, so
 /// a provider's retry arriving at two nodes at once records it once.
 extension LeasedOutbox: DeliveryReceiptStore {
-    public func record(_ receipt: DeliveryReceipt, now: Date) async throws -> ReceiptOutcome {
+    /// The rows are locked in one order (by the provider's reference) and the counts after them,
+    /// in one order too: two nodes' groups never wait for each other in a cycle.
+    public func record(_ receipts: [DeliveryReceipt], now: Date) async throws -> [ReceiptOutcome] {
         try await db.transaction { conn in
-            let (column, value) = receipt.reference.column
-            let rows = try await conn.query("""
-                SELECT id, channel, delivery FROM outbox WHERE sender = \(receipt.sender) AND \(unescaped: column) = \(value)
-                ORDER BY id DESC LIMIT 1 FOR UPDATE
-                """, logger: self.logger)
-            var found: (Int64, String, String?)?
-            for try await row in rows.decode((Int64, String, String?).self) { found = row }
-            guard let (id, channel, delivery) = found else { return .unknown }
-            let current = delivery.flatMap(DeliveryReceipt.Status.init(rawValue:))
-            guard receipt.status.replaces(current) else { return .unchanged(messageId: id) }
-            let n = Self.seconds(now)
-            // Delivered ends a wait for the receipt; undelivered ends it now (the fallback step takes it).
-            try await conn.query("""
-                UPDATE outbox SET delivery = \(receipt.status.rawValue), delivered_at = \(Self.seconds(receipt.at)),
-                       delivery_reason = \(receipt.reason), updated_at = \(n),
-                       receipt_due_at = CASE WHEN \(receipt.status == .delivered) THEN NULL ELSE LEAST(receipt_due_at, \(n)) END
-                WHERE id = \(id)
-                """, logger: self.logger)
-            if let current {
-                try await conn.query("UPDATE delivery_counts SET messages = messages - 1 WHERE channel = \(channel) AND status = \(current.rawValue)",
-                                     logger: self.logger)
+            var out = [ReceiptOutcome](repeating: .unknown, count: receipts.count)
+            var counts: [ReceiptCountChange: Int] = [:]
+            for i in receipts.indices.sorted(by: { receipts[$0].reference.column.value < receipts[$1].reference.column.value }) {
+                let (outcome, change) = try await self.record(receipts[i], now: now, on: conn)
+                out[i] = outcome
+                for (key, delta) in change?.deltas ?? [] { counts[key, default: 0] += delta }
             }
-            try await conn.query("""
-                INSERT INTO delivery_counts (channel, status, messages) VALUES (\(channel), \(receipt.status.rawValue), 1)
-                ON CONFLICT (channel, status) DO UPDATE SET messages = delivery_counts.messages + 1
-                """, logger: self.logger)
-            return .recorded(messageId: id, channel: channel)
+            for (key, delta) in counts.sorted(by: { ($0.key.channel, $0.key.status) < ($1.key.channel, $1.key.status) }) where delta != 0 {
+                try await conn.query("""
+                    INSERT INTO delivery_counts (channel, status, messages) VALUES (\(key.channel), \(key.status), \(Int64(delta)))
+                    ON CONFLICT (channel, status) DO UPDATE SET messages = delivery_counts.messages + \(Int64(delta))
+                    """, logger: self.logger)
+            }
+            return out
         }
+    }
+
+    private func record(_ receipt: DeliveryReceipt, now: Date, on conn: PostgresConnection) async throws -> (ReceiptOutcome, ReceiptCountChange.Move?) {
+        let (column, value) = receipt.reference.column
+        let rows = try await conn.query("""
+            SELECT id, channel, delivery FROM outbox WHERE sender = \(receipt.sender) AND \(unescaped: column) = \(value)
+            ORDER BY id DESC LIMIT 1 FOR UPDATE
+            """, logger: self.logger)
+        var found: (Int64, String, String?)?
+        for try await row in rows.decode((Int64, String, String?).self) { found = row }
+        guard let (id, channel, delivery) = found else { return (.unknown, nil) }
+        let current = delivery.flatMap(DeliveryReceipt.Status.init(rawValue:))
+        guard receipt.status.replaces(current) else { return (.unchanged(messageId: id), nil) }
+        let n = Self.seconds(now)
+        // Delivered ends a wait for the receipt; undelivered ends it now (the fallback step takes it).
+        try await conn.query("""
+            UPDATE outbox SET delivery = \(receipt.status.rawValue), delivered_at = \(Self.seconds(receipt.at)),
+                   delivery_reason = \(receipt.reason), updated_at = \(n),
+                   receipt_due_at = CASE WHEN \(receipt.status == .delivered) THEN NULL ELSE LEAST(receipt_due_at, \(n)) END
+            WHERE id = \(id)
+            """, logger: self.logger)
+        return (.recorded(messageId: id, channel: channel), ReceiptCountChange.Move(channel: channel, from: current, to: receipt.status))
     }
 
     public func deliveryCounts() async throws -> [String: [DeliveryReceipt.Status: Int]] {

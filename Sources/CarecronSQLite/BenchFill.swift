@@ -7,7 +7,8 @@ import GRDB
 extension Store {
     /// `rows` sent messages spread over the 89 days before `end`, with their keys, a million to
     /// a transaction, through the same table, indexes, triggers and counts as the service's own.
-    @_spi(Bench) public func fillWithSentMessages(_ rows: Int, endingAt end: Date) throws {
+    /// With `sender`, each was sent by it and has the provider's id `p<i>` (receipts find them).
+    @_spi(Bench) public func fillWithSentMessages(_ rows: Int, endingAt end: Date, sender: String? = nil) throws {
         let last = Int(end.timeIntervalSince1970), span = 89 * 86_400
         var first = 0
         while first < rows {
@@ -17,11 +18,12 @@ extension Store {
                 try db.execute(sql: """
                     WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?)
                     INSERT INTO outbox (idempotency_key, job, channel, recipient, body, state, attempts, due_at, next_attempt_at,
-                                        created_at, updated_at, sent_at, priority)
+                                        created_at, updated_at, sent_at, priority, sender, provider_message_id)
                     SELECT 'old:' || i, CASE i % 3 WHEN 0 THEN 'birthday' WHEN 1 THEN 'post-sale-checkin' ELSE 'cod-confirmation' END,
-                           'sms', '+849' || printf('%08d', i % 100000000), 'Tin nhắn đã gửi tháng trước', \(OutboxState.sent.sql), 1, t, t, t, t, t, 1
+                           'sms', '+849' || printf('%08d', i % 100000000), 'Tin nhắn đã gửi tháng trước', \(OutboxState.sent.sql), 1, t, t, t, t, t, 1,
+                           ?, CASE WHEN ? IS NULL THEN NULL ELSE 'p' || i END
                     FROM (SELECT i, ? - (i * 7919) % ? AS t FROM n)
-                    """, arguments: [first, upTo - 1, last, span])
+                    """, arguments: [first, upTo - 1, sender, sender, last, span])
                 try db.execute(sql: """
                     INSERT INTO outbox_counts (job, state, messages, last_planned_at)
                     SELECT job, \(OutboxState.sent.sql), COUNT(*), MAX(created_at) FROM outbox WHERE idempotency_key LIKE 'old:%' AND id > ? GROUP BY job
@@ -34,6 +36,16 @@ extension Store {
                     """)
             }
             first = upTo
+        }
+    }
+}
+
+extension Store {
+    /// For `carecron bench receipts`: the rows a receipt marked delivered, and the count kept for them.
+    @_spi(Bench) public func countDelivered() throws -> (rows: Int, counted: Int) {
+        try db.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE delivery = 'delivered'") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(messages), 0) FROM delivery_counts WHERE status = 'delivered'") ?? 0)
         }
     }
 }

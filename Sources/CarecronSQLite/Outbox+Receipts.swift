@@ -34,34 +34,39 @@ enum OutboxReceipts {
 }
 
 extension Outbox: DeliveryReceiptStore {
-    public func record(_ receipt: DeliveryReceipt, now: Date) async throws -> ReceiptOutcome {
+    public func record(_ receipts: [DeliveryReceipt], now: Date) async throws -> [ReceiptOutcome] {
         try await store.db.write { db in
-            let (column, value) = receipt.reference.column
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT id, channel, delivery FROM outbox WHERE sender = ? AND \(column) = ? ORDER BY id DESC LIMIT 1
-                """, arguments: [receipt.sender, value]) else { return .unknown }
-            let id: Int64 = row["id"], channel: String = row["channel"]
-            let current = (row["delivery"] as String?).flatMap(DeliveryReceipt.Status.init(rawValue:))
-            guard receipt.status.replaces(current) else { return .unchanged(messageId: id) }
-            let n = Int64(now.timeIntervalSince1970)
-            // Delivered ends a wait for the receipt; undelivered ends it now (the fallback step takes it).
-            let wait = receipt.status == .delivered ? "NULL" : "MIN(receipt_due_at, \(n))"
-            try db.execute(sql: """
-                UPDATE outbox SET delivery = ?, delivered_at = ?, delivery_reason = ?, updated_at = ?, receipt_due_at = \(wait) WHERE id = ?
-                """, arguments: [receipt.status.rawValue, Int64(receipt.at.timeIntervalSince1970), receipt.reason, n, id])
-            try Self.count(receipt.status, replacing: current, channel: channel, in: db)
-            return .recorded(messageId: id, channel: channel)
+            var counts: [ReceiptCountChange: Int] = [:]
+            let outcomes = try receipts.map { receipt in
+                let (outcome, move) = try Self.record(receipt, now: now, in: db)
+                for (key, delta) in move?.deltas ?? [] { counts[key, default: 0] += delta }
+                return outcome
+            }
+            let add = try db.cachedStatement(sql: """
+                INSERT INTO delivery_counts (channel, status, messages) VALUES (?, ?, ?)
+                ON CONFLICT(channel, status) DO UPDATE SET messages = messages + excluded.messages
+                """)
+            for (key, delta) in counts where delta != 0 { try add.execute(arguments: [key.channel, key.status, delta]) }
+            return outcomes
         }
     }
 
-    private static func count(_ status: DeliveryReceipt.Status, replacing old: DeliveryReceipt.Status?, channel: String, in db: Database) throws {
-        if let old {
-            try db.execute(sql: "UPDATE delivery_counts SET messages = messages - 1 WHERE channel = ? AND status = ?", arguments: [channel, old.rawValue])
-        }
-        try db.execute(sql: """
-            INSERT INTO delivery_counts (channel, status, messages) VALUES (?, ?, 1)
-            ON CONFLICT(channel, status) DO UPDATE SET messages = messages + 1
-            """, arguments: [channel, status.rawValue])
+    private static func record(_ receipt: DeliveryReceipt, now: Date, in db: Database) throws -> (ReceiptOutcome, ReceiptCountChange.Move?) {
+        let (column, value) = receipt.reference.column
+        let find = try db.cachedStatement(sql: "SELECT id, channel, delivery FROM outbox WHERE sender = ? AND \(column) = ? ORDER BY id DESC LIMIT 1")
+        guard let row = try Row.fetchOne(find, arguments: [receipt.sender, value]) else { return (.unknown, nil) }
+        let id: Int64 = row["id"], channel: String = row["channel"]
+        let current = (row["delivery"] as String?).flatMap(DeliveryReceipt.Status.init(rawValue:))
+        guard receipt.status.replaces(current) else { return (.unchanged(messageId: id), nil) }
+        let n = Int64(now.timeIntervalSince1970)
+        // Delivered ends a wait for the receipt; undelivered ends it now (the fallback step takes it).
+        try db.cachedStatement(sql: """
+            UPDATE outbox SET delivery = ?, delivered_at = ?, delivery_reason = ?, updated_at = ?,
+                receipt_due_at = CASE WHEN ? THEN NULL ELSE MIN(receipt_due_at, ?) END
+            WHERE id = ?
+            """).execute(arguments: [receipt.status.rawValue, Int64(receipt.at.timeIntervalSince1970), receipt.reason, n,
+                                     receipt.status == .delivered, n, id])
+        return (.recorded(messageId: id, channel: channel), ReceiptCountChange.Move(channel: channel, from: current, to: receipt.status))
     }
 
     public func deliveryCounts() async throws -> [String: [DeliveryReceipt.Status: Int]] {

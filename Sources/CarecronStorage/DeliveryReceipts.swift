@@ -48,7 +48,9 @@ public enum ReceiptOutcome: Sendable, Equatable {
 /// with a fallback waits for its receipt until `receipt_due_at`: an `undelivered` one makes it
 /// due at once, a `delivered` one ends the wait.
 public protocol DeliveryReceiptStore: Sendable {
-    func record(_ receipt: DeliveryReceipt, now: Date) async throws -> ReceiptOutcome
+    /// Several receipts in one transaction (the HTTP server groups those that arrive together),
+    /// each outcome in the order given.
+    func record(_ receipts: [DeliveryReceipt], now: Date) async throws -> [ReceiptOutcome]
     /// Receipts recorded per channel since the store began (`status`), kept as counts.
     func deliveryCounts() async throws -> [String: [DeliveryReceipt.Status: Int]]
     /// Sent messages whose receipt did not say `delivered` in time (or said `undelivered`):
@@ -78,6 +80,36 @@ extension DeliveryReceipt.Status {
         case nil: true
         case .undelivered?: self == .delivered
         case .delivered?: false
+        }
+    }
+}
+
+extension DeliveryReceiptStore {
+    public func record(_ receipt: DeliveryReceipt, now: Date) async throws -> ReceiptOutcome {
+        try await record([receipt], now: now)[0]
+    }
+}
+
+/// One cell of the receipts' counts per channel and status, and how a recorded receipt moves them.
+public struct ReceiptCountChange: Hashable, Sendable {
+    public let channel: String
+    public let status: String
+
+    public struct Move: Sendable {
+        public let channel: String
+        public let from: DeliveryReceipt.Status?
+        public let to: DeliveryReceipt.Status
+
+        public init(channel: String, from: DeliveryReceipt.Status?, to: DeliveryReceipt.Status) {
+            self.channel = channel
+            self.from = from
+            self.to = to
+        }
+
+        /// +1 where it lands, −1 where it was.
+        public var deltas: [(ReceiptCountChange, Int)] {
+            [(ReceiptCountChange(channel: channel, status: to.rawValue), 1)]
+                + (from.map { [(ReceiptCountChange(channel: channel, status: $0.rawValue), -1)] } ?? [])
         }
     }
 }

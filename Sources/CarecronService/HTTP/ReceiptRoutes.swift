@@ -17,6 +17,14 @@ import Metrics
 struct ReceiptRoutes {
     let api: APIShared
     let log = Logger(label: "carecron")
+    /// The receipts of concurrent calls, recorded a group at a time.
+    let receipts: Batched<DeliveryReceipt, ReceiptOutcome>
+
+    init(api: APIShared) {
+        self.api = api
+        let (outbox, clock) = (api.store.outbox, api.clock)
+        receipts = Batched { group in try await outbox.record(group, now: clock.now()) }
+    }
 
     struct Answer: ResponseEncodable {
         let outcome: String
@@ -89,8 +97,8 @@ struct ReceiptRoutes {
     }
 
     private func record(_ receipts: [DeliveryReceipt], sender name: String, now: Date, into answer: inout Answer) async throws {
-        for receipt in receipts {
-            switch try await api.store.outbox.record(receipt, now: now) {
+        for (receipt, outcome) in zip(receipts, try await self.receipts.submit(receipts)) {
+            switch outcome {
             case .recorded(_, let channel):
                 answer.recorded += 1
                 Counter(label: "carecron_receipts_total", dimensions: [("sender", name), ("channel", channel),
