@@ -66,13 +66,18 @@ extension LeasedOutbox: DeliveryReceiptStore {
     }
 
     public func fallBackUndelivered(_ m: OutboxMessage, reason: String, at: Date, now: Date) async throws -> Bool {
-        guard let next = m.fallbacks.first else { return false }
+        guard let next = m.fallbacks.first else {
+            // Nothing to fall back to: the wait ends, or the scheduler would wake for it forever.
+            try await db.client.query("UPDATE outbox SET receipt_due_at = NULL WHERE id = \(m.id)", logger: logger)
+            return false
+        }
         let rest = Rendering.storedJSON(Array(m.fallbacks.dropFirst())), payload = next.storedJSON
         let rows = try await db.client.query("""
             UPDATE outbox SET state = \(unescaped: OutboxTransition.notDelivered.targetSQL), channel = \(next.channel), recipient = \(next.to),
                 subject = \(next.subject), body = \(next.text), payload = \(payload), fallbacks = \(rest), last_error = \(reason), fallback_note = \(reason), attempts = 0,
                 next_attempt_at = \(Int64(at.timeIntervalSince1970.rounded(.up))), updated_at = \(Self.seconds(now)), sender = NULL,
-                provider_message_id = NULL, sent_at = NULL, delivery = NULL, delivered_at = NULL, delivery_reason = NULL, receipt_due_at = NULL
+                provider_message_id = NULL, sent_at = NULL, delivery = NULL, delivered_at = NULL, delivery_reason = NULL, receipt_due_at = NULL,
+                lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
             WHERE id = \(m.id) AND \(unescaped: OutboxTransition.notDelivered.sourceCondition) AND receipt_due_at IS NOT NULL
                 AND (delivery IS NULL OR delivery <> 'delivered')
             RETURNING id

@@ -89,7 +89,11 @@ extension Outbox: DeliveryReceiptStore {
     }
 
     public func fallBackUndelivered(_ m: OutboxMessage, reason: String, at: Date, now: Date) async throws -> Bool {
-        guard let next = m.fallbacks.first else { return false }
+        guard let next = m.fallbacks.first else {
+            // Nothing to fall back to: the wait ends, or the scheduler would wake for it forever.
+            try await store.db.write { try $0.execute(sql: "UPDATE outbox SET receipt_due_at = NULL WHERE id = ?", arguments: [m.id]) }
+            return false
+        }
         let rest = Rendering.storedJSON(Array(m.fallbacks.dropFirst()))
         return try await store.db.write { db in
             try db.execute(sql: """

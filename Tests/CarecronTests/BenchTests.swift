@@ -46,6 +46,17 @@ struct BenchTests {
         #expect((out.json["chaos_crash_lost"] as? [String: Any])?["unit"] as? String == "messages", "figures reach the JSON file")
     }
 
+    /// Issue 27's receipts run, small: every receipt wrk sent changed its own row once (the bench
+    /// itself fails otherwise), and the opt-out's cancellation was timed. (The rate is the bench's.)
+    @Test func receiptsAreEachRecordedOnceAndAnOptOutCancelsAtOnce() throws {
+        let out = try bench(["receipts", "--messages", "60000", "--seconds", "2", "--connections", "8"])
+        #expect(out.run.status == 0, "\(out.run.stdout)\n\(out.run.stderr)")
+        let f = out.figures
+        #expect((f["receipts_answered"] ?? 0) > 100 && f["receipts_lost_or_twice"] == 0, "\(f)")
+        #expect(abs((f["receipts_rows_delivered"] ?? 0) - (f["receipts_answered"] ?? 0)) <= 8, "\(f)")
+        #expect((f["optout_to_cancelled_ms"] ?? .infinity) < 1000, "\(f)")
+    }
+
     /// Issue 15's chaos run, small: three nodes on a throwaway PostgreSQL, the leader and another
     /// SIGKILLed twice mid-send, the leader SIGSTOPped beyond its lease. (The speed figures of
     /// `bench multinode` are the bench's, not a test's.)

@@ -92,7 +92,10 @@ struct ReplyRouteTests {
                 #expect(xml.contains("<Message>Hoa Sen da ngung gui tin QC cho ban.</Message>") && xml.contains("<Smsid>mo-1</Smsid>")
                         && xml.contains("<Receiver>84912345678</Receiver>"), "eSMS's ClientResponse carries the confirmation: \(xml)")
             }
-            try await client.execute(uri: Self.mo("Từ chối  qc.", smsid: "mo-1"), method: .get) { r in #expect(r.status == .ok, "eSMS's retry") }
+            try await client.execute(uri: Self.mo("Từ chối  qc.", smsid: "mo-1"), method: .get) { r in
+                #expect(r.status == .ok && String(buffer: r.body).contains("<Message>Hoa Sen da ngung gui tin QC cho ban.</Message>"),
+                        "eSMS's retry: the confirmation again, nothing stored twice")
+            }
             try await client.execute(uri: Self.mo("TC", smsid: "mo-2", key: "guess"), method: .get) { r in #expect(r.status == .unauthorized) }
         }
         let states = try await shop.store.outbox.planned(keys: ["birthday:C1:2026", "campaign:tet-greeting:2027-02-06:C1", "payment-reminder:O1:1"])

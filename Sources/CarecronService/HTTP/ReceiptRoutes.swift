@@ -117,7 +117,11 @@ struct ReceiptRoutes {
         for reply in replies {
             let optOut = runtime.config.optOutKeywords.optOut(in: reply.text)
             let outcome = try await api.store.record(reply, optOut: optOut.map { OptOutScope($0, advertisingJobs: advertising) }, now: now)
-            guard case .stored(let stored) = outcome else { continue }
+            guard case .stored(let stored) = outcome else {
+                // The provider's retry: the confirmation it may not have had the first time, nothing counted again.
+                if let opted = outcome.reply.optOut { answer.confirmation = runtime.config.optOutConfirmation.text(for: opted) }
+                continue
+            }
             answer.replies += 1
             let kind = stored.customerId == nil ? "unmatched" : stored.optOut != nil ? "opt_out" : "reply"
             Counter(label: "carecron_replies_total", dimensions: [("sender", name), ("kind", kind)]).increment()

@@ -27,7 +27,10 @@ final class FallbackStep: SchedulerStep {
         while pass.keepGoing() {
             let due = try await store.outbox.awaitingFallback(dueBy: pass.now, limit: Self.batch)
             for m in due {
-                guard let next = m.fallbacks.first else { continue }
+                guard let next = m.fallbacks.first else {
+                    _ = try await store.outbox.fallBackUndelivered(m, reason: "", at: pass.now, now: pass.now)
+                    continue
+                }
                 let wait = m.rendering.awaitReceipt.map(TimeSpan.init(seconds:))
                 let why = DeliveryFallback.reason(channel: m.rendering.channel, next: next.channel,
                                                   undelivered: m.delivery == .undelivered ? (m.deliveryReason ?? "") : nil, wait: wait)
