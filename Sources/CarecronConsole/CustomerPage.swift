@@ -49,6 +49,17 @@ struct CustomerPage {
         let zalo: String
         let orders: [Order]
         let messages: [Message]
+        /// The opt-out's choices for an editor's form, the current one selected.
+        var optOutChoices: [Choice] = []
+        /// "Đã lưu: …" after the form.
+        var optOutSaved: String?
+
+        struct Choice: Encodable {
+            let value: String
+            let label: String
+            let selected: Bool
+        }
+
         /// What the customer wrote back, newest first (opt-outs marked).
         let replies: [RepliesModel.Reply]
         /// One timeline: what goes out and what does not, in time order.
@@ -72,7 +83,7 @@ struct CustomerPage {
         let page = PlanPage(config: config, jobs: jobs, store: store, words: words)
         let planned = try await page.events(plan)
         let known = try await page.known(planned, now: now)
-        return Model(
+        var model = Model(
             id: id, name: f.name.full, gender: words.word("gender_\(f.gender.rawValue)"), phone: f.phone ?? "", email: f.email ?? "",
             tier: f.tier ?? "", optOut: words.word("optout_\(customer.optOut.rawValue)"), birthday: Self.dayMonth(customer.birthMonthDay),
             zalo: customer.zaloUserId ?? "",
@@ -90,6 +101,13 @@ struct CustomerPage {
             },
             replies: try await store.replies(customerId: id, limit: 100).map { RepliesModel.Reply($0, words: words, clock: clock) },
             planned: planned.map { page.row($0, known) }, from: plan.from.description, fromDate: VietnameseFormat.date(plan.from), days: plan.days)
+        model.optOutChoices = OptOut.allCases.map {
+            Model.Choice(value: $0.rawValue, label: words.word("optout_\($0.rawValue)"), selected: $0 == customer.optOut)
+        }
+        if parameters["done"] == "opt_out" {
+            model.optOutSaved = words.say(Sentence("console.opt_out_saved", ["cancelled": .number(Int(parameters["cancelled"] ?? "") ?? 0)]))
+        }
+        return model
     }
 
     /// A birthday's "MM-DD" as a Vietnamese reader writes it, day first ("01/12"): "12-01" reads as 12 January.

@@ -75,6 +75,24 @@ extension PostgresStore: ReplyStore {
         return n
     }
 
+    public func setOptOut(customerId: String, to scope: OptOutScope, user: String, now: Date) async throws -> OptOutChange? {
+        try await db.transaction { conn in
+            var old: OptOut?
+            for try await v in try await conn.query("SELECT opt_out FROM customers WHERE id = \(customerId) FOR UPDATE", logger: self.logger)
+                .decode(String.self) { old = OptOut(rawValue: v) }
+            guard let old else { return nil }
+            guard old != scope.optOut else { return OptOutChange(previous: old, cancelled: 0) }
+            try await conn.query("UPDATE customers SET opt_out = \(scope.optOut.rawValue) WHERE id = \(customerId)", logger: self.logger)
+            let n = Self.seconds(now)
+            let cancelled = scope.optOut == .none ? 0 : try await Self.cancelQueued(of: customerId, scope, now: n, conn: conn, logger: self.logger)
+            try await conn.query("""
+                INSERT INTO audit (at, "user", action, subject, detail)
+                VALUES (\(n), \(user), 'opt-out set', \(customerId), \(scope.setDetail(previous: old, cancelled: cancelled)))
+                """, logger: self.logger)
+            return OptOutChange(previous: old, cancelled: cancelled)
+        }
+    }
+
     public func replies(customerId: String?, limit: Int) async throws -> [StoredReply] {
         let rows = customerId == nil
             ? try await db.client.query("""

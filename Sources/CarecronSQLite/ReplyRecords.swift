@@ -87,6 +87,19 @@ extension Store: ReplyStore {
         return db.changesCount
     }
 
+    public func setOptOut(customerId: String, to scope: OptOutScope, user: String, now: Date) async throws -> OptOutChange? {
+        try await db.write { db in
+            guard let old = try String.fetchOne(db, sql: "SELECT opt_out FROM customers WHERE id = ?", arguments: [customerId])
+                .flatMap(OptOut.init(rawValue:)) else { return nil }
+            guard old != scope.optOut else { return OptOutChange(previous: old, cancelled: 0) }
+            try db.execute(sql: "UPDATE customers SET opt_out = ? WHERE id = ?", arguments: [scope.optOut.rawValue, customerId])
+            let cancelled = scope.optOut == .none ? 0 : try Self.cancelQueued(of: customerId, scope, now: now, in: db)
+            try db.execute(sql: "INSERT INTO audit (at, user, action, subject, detail) VALUES (?, ?, 'opt-out set', ?, ?)",
+                           arguments: [Int64(now.timeIntervalSince1970), user, customerId, scope.setDetail(previous: old, cancelled: cancelled)])
+            return OptOutChange(previous: old, cancelled: cancelled)
+        }
+    }
+
     public func replies(customerId: String?, limit: Int) async throws -> [StoredReply] {
         try await db.read { db in
             let rows = customerId == nil

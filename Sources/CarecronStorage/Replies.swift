@@ -63,6 +63,17 @@ public struct StoredReply: Sendable, Equatable {
     }
 }
 
+/// What setting an opt-out by hand did.
+public struct OptOutChange: Sendable, Equatable {
+    public let previous: OptOut
+    public let cancelled: Int
+
+    public init(previous: OptOut, cancelled: Int) {
+        self.previous = previous
+        self.cancelled = cancelled
+    }
+}
+
 /// What storing a reply did.
 public enum ReplyOutcome: Sendable, Equatable {
     case stored(StoredReply)
@@ -90,6 +101,12 @@ public struct OptOutScope: Sendable, Equatable {
         Sentence(optOut == .all ? "reply.opted_out_all" : "reply.opted_out_marketing", ["text": .text(text), "cancelled": .number(cancelled)]).stored
     }
 
+    /// The audit line's detail of an opt-out set by hand.
+    public func setDetail(previous: OptOut, cancelled: Int) -> String {
+        Sentence("audit.opt_out_set", ["from": .word("optout.\(previous.rawValue)"), "to": .word("optout.\(optOut.rawValue)"),
+                                        "cancelled": .number(cancelled)]).stored
+    }
+
     /// Why the messages are cancelled, in the outbox's language (English; the console reads it back).
     public var reason: String {
         (optOut == .all ? Sentence("cancel.opted_out_all") : Sentence("cancel.opted_out_marketing")).description
@@ -102,6 +119,10 @@ public struct OptOutScope: Sendable, Equatable {
 /// sees it.
 public protocol ReplyStore: Sendable {
     func record(_ reply: InboundReply, optOut: OptOutScope?, now: Date) async throws -> ReplyOutcome
+    /// A person sets the customer's opt-out (the console), up or down; what a stronger one
+    /// forbids and is not sent yet is cancelled and the audit says who, in one transaction.
+    /// Nil when there is no such customer.
+    func setOptOut(customerId: String, to scope: OptOutScope, user: String, now: Date) async throws -> OptOutChange?
     /// The newest first; of one customer when `customerId` is given.
     func replies(customerId: String?, limit: Int) async throws -> [StoredReply]
 }

@@ -49,11 +49,11 @@ struct BenchTests {
     /// Issue 27's receipts run, small: every receipt wrk sent changed its own row once (the bench
     /// itself fails otherwise), and the opt-out's cancellation was timed. (The rate is the bench's.)
     @Test func receiptsAreEachRecordedOnceAndAnOptOutCancelsAtOnce() throws {
-        let out = try bench(["receipts", "--messages", "60000", "--seconds", "2", "--connections", "8"])
+        let out = try bench(["receipts", "--messages", "60000", "--seconds", "1", "--connections", "4"])
         #expect(out.run.status == 0, "\(out.run.stdout)\n\(out.run.stderr)")
         let f = out.figures
         #expect((f["receipts_answered"] ?? 0) > 100 && f["receipts_lost_or_twice"] == 0, "\(f)")
-        #expect(abs((f["receipts_rows_delivered"] ?? 0) - (f["receipts_answered"] ?? 0)) <= 8, "\(f)")
+        #expect(abs((f["receipts_rows_delivered"] ?? 0) - (f["receipts_answered"] ?? 0)) <= 4, "\(f)")
         #expect((f["optout_to_cancelled_ms"] ?? .infinity) < 1000, "\(f)")
     }
 

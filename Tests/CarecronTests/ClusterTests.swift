@@ -9,7 +9,7 @@ import Testing
 /// `carecron run` as nodes of one PostgreSQL database (issue 15), through the real binary: many
 /// may run (no instance lock), one leads, `status` lists them, a leader stopping hands over at
 /// once (its resignation is heard) and a killed one within the lease; a dry run never leads.
-@Suite("Nodes on PostgreSQL")
+@Suite("Nodes on PostgreSQL", .serialized)
 struct ClusterTests {
     struct Shop {
         let folder: URL

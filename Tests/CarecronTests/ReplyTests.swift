@@ -199,11 +199,43 @@ struct ReplyRouteTests {
             try await client.execute(uri: "/console/customers/C001", method: .get, headers: user) { r in
                 let page = ConsoleRouteTests.text(r.body)
                 #expect(page.contains("id=\"replies\">Tin khách trả lời") && page.contains("TC QC") && !page.contains("ai đây?"))
-                #expect(page.contains("<dt>Từ chối nhận tin</dt><dd>tin quảng cáo</dd>"), "the profile says it")
+                #expect(page.contains("<option value=\"marketing\" selected>tin quảng cáo</option>"), "the profile says it")
             }
             try await client.execute(uri: "/console/outbox/\(m.id)", method: .get, headers: user) { r in
                 #expect(ConsoleRouteTests.text(r.body).contains("id=\"fallback\">zalo không báo đã đến khách sau"), "\(ConsoleRouteTests.text(r.body))")
             }
         }
+    }
+
+    /// The customer asks the shop on the phone: an editor sets her opt-out on her page; what it
+    /// forbids and is queued is cancelled at once, the audit says who, a viewer has no form.
+    @Test func anEditorSetsAnOptOutOnTheCustomersPage() async throws {
+        var folder: URL?
+        let router = try ConsoleRouteTests.router(edit: { folder = $0 })
+        let store = try Store(url: try #require(folder).appendingPathComponent("var/carecron.sqlite"))
+        let at = TestSupport.instant("2026-12-07T10:05:00+07:00")
+        let sms = Rendering(channel: "sms", to: "+84912345678", subject: nil, text: "QC", params: [:], templateId: nil)
+        _ = try await store.outbox.enqueue(keys: ["birthday:C001:x"], job: "birthday", customerId: "C001", orderIds: [], reminder: nil,
+                                           renderings: [sms], dueAt: at.addingTimeInterval(86_400), now: at)
+        try await Application(router: router).test(.router) { client in
+            let user = try await ConsoleRouteTests.logIn(client, "lan", "mat-khau-lan")
+            let page = try await client.execute(uri: "/console/customers/C001", method: .get, headers: user) { ConsoleRouteTests.text($0.body) }
+            #expect(page.contains("<option value=\"none\" selected>không</option>"), "the form shows the current choice")
+            let csrf = try #require(ConsoleRouteTests.csrf(page))
+            try await client.execute(uri: "/console/customers/C001/opt-out", method: .post, headers: ConsoleRouteTests.form(user),
+                                     body: ConsoleRouteTests.encoded(["csrf": csrf, "optOut": "marketing"])) { r in
+                #expect(r.status == .seeOther && r.headers[.location]?.contains("done=opt_out&cancelled=1") == true, "\(r.headers)")
+            }
+            try await client.execute(uri: "/console/customers/C001?done=opt_out&cancelled=1", method: .get, headers: user) { r in
+                let page = ConsoleRouteTests.text(r.body)
+                #expect(page.contains("<option value=\"marketing\" selected>tin quảng cáo</option>") && page.contains("Đã lưu. 1 tin đang chờ gửi đã hủy"))
+            }
+            try await client.execute(uri: "/console/customers/C001/opt-out", method: .post, headers: ConsoleRouteTests.form(user),
+                                     body: ConsoleRouteTests.encoded(["optOut": "none"])) { r in #expect(r.status != .seeOther, "no token, no change") }
+        }
+        #expect(try store.sendingFacts(customerId: "C001", orderIds: []).optOut == .marketing)
+        #expect(try await store.outbox.planned(keys: ["birthday:C001:x"])["birthday:C001:x"]?.state == .cancelled)
+        let audit = try #require(try store.recent(limit: 5).first { $0.action == "opt-out set" })
+        #expect(audit.user == "lan" && Sentence(stored: audit.detail)?.text(.vi) == "Từ chối nhận tin: không từ chối → tin quảng cáo; 1 tin đang chờ đã hủy")
     }
 }

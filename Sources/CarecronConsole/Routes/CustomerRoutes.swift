@@ -1,3 +1,4 @@
+import CarecronDomain
 import CarecronStorage
 import Foundation
 import Hummingbird
@@ -30,6 +31,23 @@ struct CustomerRoutes<Parent: RequestContext> {
                 return console.notFound(id, language, session)
             }
             return views.page("customer", model, language: language, session: session)
+        }
+        routes.add(middleware: PostedForm<Parent>(views: views))
+        routes.add(middleware: EditorsOnly<Parent>(views: views))
+        // The customer asked, by phone or at the counter: an editor sets the opt-out.
+        routes.post("customers/:id/opt-out") { request, context in
+            let id = try context.parameters.require("id")
+            let (_, jobs) = await environment.current()
+            guard let wanted = context.form["optOut"].flatMap(OptOut.init(rawValue:)) else {
+                return Console.redirect(to: "/console/customers/\(id)", keeping: request)
+            }
+            let scope = OptOutScope(wanted, advertisingJobs: jobs.filter { $0.purpose == .marketing }.map(\.name))
+            guard let change = try await environment.store.setOptOut(customerId: id, to: scope, user: try context.signedIn.user,
+                                                                    now: environment.clock.now()) else {
+                return console.notFound(id, Views.language(request), try context.signedIn)
+            }
+            if change.cancelled > 0 { await environment.outboxChanged() }
+            return Console.redirect(to: "/console/customers/\(id)?done=opt_out&cancelled=\(change.cancelled)", keeping: request)
         }
         return routes
     }
