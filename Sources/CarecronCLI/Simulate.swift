@@ -55,7 +55,8 @@ struct Simulate: AsyncParsableCommand {
         let t1 = ContinuousClock.now
         let events = planner.plan(input, from: from, to: to, downtime: downtime)
         let t2 = ContinuousClock.now
-        EventPrinter(clock: config.clock, format: format).print(events)
+        // A control group's messages are never sent: shown only with --explain, as not sent and why.
+        EventPrinter(clock: config.clock, format: format).print(events.filter { $0.heldOut == nil })
         if ProcessInfo.processInfo.environment["CARECRON_TIMINGS"] != nil {
             Console.error("load \((t1 - t0).seconds)s (\(input.customers.count) customers, \(input.orders.count) orders), plan \((t2 - t1).seconds)s, print \((ContinuousClock.now - t2).seconds)s")
         }

@@ -100,13 +100,41 @@ public enum JobLoader {
         } else {
             o.allow(["rules"])
         }
+        let holdout = o.optional("holdout").flatMap { parseHoldout($0, purpose: purpose, remindsInTurns: rules?.remindsInTurns ?? false) }
         o.finish()
         guard let enabled, let schedule, let purpose, let channels, let templates, let rules,
               !root.sink.hasErrors else { return nil }
         var job = JobDefinition(name: name, description: description, enabled: enabled, schedule: schedule,
                                 purpose: purpose, channels: channels, duringQuietHours: quiet, templates: templates, rules: rules)
         job.fallbackAfter = fallbackAfter ?? [:]
+        job.holdout = holdout
         return job
+    }
+
+    /// `"holdout": 0.05`, or `{"share": 0.05, "fromReminder": 2, "includesRequired": false}`: the
+    /// job's control group. A transactional job's first message is the handbook's duty: held out
+    /// only when the file says so in words (`includesRequired`), else from the second reminder on.
+    static func parseHoldout(_ f: Field, purpose: Purpose?, remindsInTurns: Bool) -> Holdout? {
+        func share(_ f: Field) -> Double? {
+            guard case .number(let d) = f.value else { return f.fail(Sentence("check.holdout_share", ["value": .text(f.value.encoded)])) }
+            guard d > 0, d <= Holdout.largestShare else { return f.fail(Sentence("check.holdout_share", ["value": .text(f.value.encoded)])) }
+            return d
+        }
+        var holdout: Holdout
+        if case .number = f.value {
+            guard let s = share(f) else { return nil }
+            holdout = Holdout(share: s)
+        } else {
+            guard let o = f.object, let s = o.required("share").flatMap(share) else { return nil }
+            holdout = Holdout(share: s)
+            if let r = o.optional("fromReminder"), let n = r.int(1...10) { holdout.fromReminder = n }
+            if let i = o.optional("includesRequired"), let b = i.bool { holdout.includesRequired = b }
+            o.finish()
+        }
+        if purpose == .transactional, holdout.fromReminder <= 1 || !remindsInTurns, !holdout.includesRequired {
+            return f.fail(Sentence("check.holdout_required"))
+        }
+        return holdout
     }
 
     /// `"fallbackAfter": "10m"` (every channel but the last) or `{"zalo": "10m", "sms": "1h"}`:

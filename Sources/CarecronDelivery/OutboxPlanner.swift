@@ -102,6 +102,10 @@ public struct OutboxPlanner: Sendable {
             }
         }
         for (e, added) in zip(planned, try await outbox.enqueue(entries, now: now)) where added {
+            guard e.heldOut == nil else {
+                Counter(label: "carecron_messages_held_out_total", dimensions: [("job", e.job)]).increment()
+                continue
+            }
             result.planned += 1
             Counter(label: "carecron_messages_planned_total", dimensions: [("job", e.job), ("channel", e.channel?.rawValue ?? "")]).increment()
         }
@@ -121,6 +125,7 @@ extension OutboxEntry {
         self.init(keys: e.keys, job: e.job, customerId: e.customerId, orderIds: e.orderIds, reminder: e.reminder,
                   renderings: [first] + e.fallbacks, dueAt: e.at, priority: priority, campaign: e.campaign, expiresAt: e.expiresAt,
                   paused: paused)
+        heldOut = e.heldOut?.description
     }
 }
 

@@ -74,6 +74,8 @@ public struct JobDefinition: Sendable {
     /// How long a message sent on a channel waits for its delivery receipt before the next
     /// channel of `channels` sends the same occurrence (DeliveryFallback.swift).
     public var fallbackAfter: [ChannelKind: TimeSpan] = [:]
+    /// Its control group, if it has one (Holdout.swift).
+    public var holdout: Holdout?
 
     public var type: JobType { rules.type }
 

@@ -92,16 +92,16 @@ public final class LeasedOutbox: Sendable {
             guard let first = e.renderings.first, !e.keys.isEmpty else { added.append(false); continue }
             try await conn.query("SAVEPOINT entry", logger: logger)
             let key = e.keys.joined(separator: "+"), orderIds = e.orderIds.joined(separator: ",")
-            let state = (e.paused ? OutboxState.paused : .planned).rawValue, due = seconds(e.dueAt)
+            let state = e.initialState.rawValue, due = seconds(e.dueAt)
             let fallbacks = Rendering.storedJSON(Array(e.renderings.dropFirst())), payload = first.storedJSON
             let reminder = e.reminder.map(Int64.init), expires = e.expiresAt.map(seconds)
             let rows = try await conn.query("""
                 INSERT INTO outbox (idempotency_key, job, customer_id, order_ids, reminder, channel, recipient, subject, body,
                                     payload, state, attempts, due_at, next_attempt_at, created_at, updated_at, fallbacks,
-                                    priority, campaign, expires_at)
+                                    priority, campaign, expires_at, last_error)
                 VALUES (\(key), \(e.job), \(e.customerId), \(orderIds), \(reminder), \(first.channel), \(first.to), \(first.subject),
                         \(first.text), \(payload), \(state), 0, \(due), \(due), \(n), \(n), \(fallbacks), \(Int64(e.priority)),
-                        \(e.campaign), \(expires))
+                        \(e.campaign), \(expires), \(e.heldOut))
                 ON CONFLICT (idempotency_key) DO NOTHING
                 RETURNING id
                 """, logger: logger)

@@ -75,6 +75,12 @@ public struct OutboxEntry: Sendable {
     public var expiresAt: Date?
     /// Written as `paused` (its campaign is paused).
     public var paused: Bool
+    /// In its job's control group: written as `cancelled` with this reason, planned and never
+    /// sent, so the occurrence counts for the group (issue 28) and is not planned again.
+    public var heldOut: String? = nil
+
+    /// The state it is written in.
+    public var initialState: OutboxState { heldOut != nil ? .cancelled : paused ? .paused : .planned }
 
     public init(keys: [String], job: String, customerId: String?, orderIds: [String], reminder: Int?, renderings: [Rendering],
                 dueAt: Date, priority: Int = 0, campaign: String? = nil, expiresAt: Date? = nil, paused: Bool = false) {

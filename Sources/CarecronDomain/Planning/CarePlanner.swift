@@ -52,7 +52,13 @@ public struct CarePlanner: Sendable {
         let marketing = Set(jobs.filter { $0.purpose == .marketing }.map(\.name))
         let isInSpan = { (e: PlannedEvent) in e.at >= from && e.at < to }
         for job in jobs where job.enabled {
-            let planned = job.rules.plan(job, span)
+            var planned = job.rules.plan(job, span)
+            if let holdout = job.holdout {
+                for i in planned.indices where planned[i].kind == .message && holdout.withholds(reminder: planned[i].reminder)
+                    && holdout.holds(planned[i].customerId, job: job.name) {
+                    planned[i] = explain ? planned[i].skipped(holdout.reason) : planned[i].heldBack(holdout.reason)
+                }
+            }
             if marketing.contains(job.name) { events += planned } else { events += planned.filter(isInSpan) }
         }
         if let decisions {
@@ -63,7 +69,8 @@ public struct CarePlanner: Sendable {
             }
         }
         let yielding = Set(jobs.filter { $0.rules.audienceSending != nil }.map(\.name))
-        let isAdvertising = { (e: PlannedEvent) in marketing.contains(e.job) && e.kind == .message }
+        // The control group's messages are never sent: they take no place under the daily cap.
+        let isAdvertising = { (e: PlannedEvent) in marketing.contains(e.job) && e.kind == .message && e.heldOut == nil }
         let advertising = applyMarketingCap(events.filter { isAdvertising($0) && !yielding.contains($0.job) }.sorted(by: Self.timeOrder))
         let yielded = applyYieldingCap(events.filter { isAdvertising($0) && yielding.contains($0.job) }.sorted(by: Self.timeOrder),
                                        others: advertising)

@@ -201,6 +201,8 @@ public struct PlannedEvent: Sendable {
     public var html: String?
     /// Seconds its channel waits for a delivery receipt before the next one sends it.
     public var awaitReceipt: Int?
+    /// Its customer is in the job's control group: planned, never sent (recorded as cancelled).
+    public var heldOut: Sentence?
     /// That wait and the channel after it, said for people (`simulate --explain`, the console's plan).
     public var fallbackNote: Sentence?
     /// One idempotency key per (job, subject, occurrence) the event covers.
@@ -238,6 +240,13 @@ public struct PlannedEvent: Sendable {
     }
 
     public var orderId: String? { orderIds.first }
+
+    /// This message as its job's control group has it: planned, recorded, not sent.
+    func heldBack(_ why: Sentence) -> PlannedEvent {
+        var e = self
+        e.heldOut = why
+        return e
+    }
 
     /// This candidate as one the rules did not send then, and why.
     func skipped(_ why: Sentence) -> PlannedEvent {
