@@ -100,6 +100,7 @@ public enum JobLoader {
         } else {
             o.allow(["rules"])
         }
+        let goalWithin = o.optional("goal").flatMap { parseGoal($0, type: type) }
         let holdout = o.optional("holdout").flatMap { parseHoldout($0, purpose: purpose, remindsInTurns: rules?.remindsInTurns ?? false) }
         o.finish()
         guard let enabled, let schedule, let purpose, let channels, let templates, let rules,
@@ -108,7 +109,21 @@ public enum JobLoader {
                                 purpose: purpose, channels: channels, duringQuietHours: quiet, templates: templates, rules: rules)
         job.fallbackAfter = fallbackAfter ?? [:]
         job.holdout = holdout
+        job.goalWithin = goalWithin
         return job
+    }
+
+    /// `"goal": {"within": "10d"}`: the window of a goal that is a new order (1 day to a year).
+    static func parseGoal(_ f: Field, type: JobType?) -> TimeSpan? {
+        guard let o = f.object else { return nil }
+        let within = o.required("within")?.timeSpan
+        o.finish()
+        guard let type, case .newOrder? = Goal.default(for: type) else { return f.fail(Sentence("check.goal_fixed")) }
+        guard let within else { return nil }
+        guard (TimeSpan.days(1)...TimeSpan.days(365)).contains(within) else {
+            return f.fail(Sentence("check.goal_window", ["value": .span(within)]))
+        }
+        return within
     }
 
     /// `"holdout": 0.05`, or `{"share": 0.05, "fromReminder": 2, "includesRequired": false}`: the

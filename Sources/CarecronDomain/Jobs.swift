@@ -76,6 +76,8 @@ public struct JobDefinition: Sendable {
     public var fallbackAfter: [ChannelKind: TimeSpan] = [:]
     /// Its control group, if it has one (Holdout.swift).
     public var holdout: Holdout?
+    /// The window of its goal, where the file sets its own (Outcomes/Goals.swift).
+    public var goalWithin: TimeSpan?
 
     public var type: JobType { rules.type }
 

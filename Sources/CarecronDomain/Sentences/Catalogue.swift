@@ -27,6 +27,8 @@ public enum Catalogue {
         "skip.no_address": .init(vi: "Khách không có địa chỉ nhận cho kênh nào của công việc ({channels})",
                                  en: "no address for any channel ({channels})"),
         "skip.holdout": .init(vi: "Nhóm đối chứng ({share} khách của công việc không nhận tin, để đo hiệu quả)", en: "control group (holdout {share}: planned, not sent, to measure the job)"),
+        "check.goal_fixed": .init(vi: "mục tiêu của loại công việc này cố định (đơn được thanh toán / được giao): không đặt “within”", en: "this job type's goal is fixed (the order paid / delivered): no \"within\""),
+        "check.goal_window": .init(vi: "khoảng thời gian của mục tiêu phải từ 1 ngày đến 365 ngày, thấy {value}", en: "the goal's window must be 1 to 365 days, found {value}"),
         "check.holdout_share": .init(vi: "tỉ lệ nhóm đối chứng phải lớn hơn 0 và không quá 0.5, thấy {value}", en: "the holdout share must be above 0 and at most 0.5, found {value}"),
         "check.holdout_required": .init(vi: "nhóm đối chứng sẽ giữ lại tin bắt buộc theo sổ tay (tin giao dịch đầu tiên): chỉ giữ từ lần nhắc thứ hai (“fromReminder”: 2), hoặc ghi rõ “includesRequired”: true", en: "a holdout would withhold a message the handbook requires (the first transactional message): hold out from the second reminder (\"fromReminder\": 2), or say \"includesRequired\": true"),
         "skip.quiet_moved": .init(vi: "Rơi vào giờ yên lặng: dời sang {at}", en: "quiet hours: moved to {at}"),
