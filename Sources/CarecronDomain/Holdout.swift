@@ -19,6 +19,8 @@ public struct Holdout: Sendable, Equatable {
     }
 
     public static let largestShare = 0.5
+    /// How the outbox's record of a control group's message begins (its reason, in English).
+    public static let recordPrefix = "control group"
 
     /// Whether this customer is in the job's control group.
     public func holds(_ customerId: String, job: String) -> Bool {

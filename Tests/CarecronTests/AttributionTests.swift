@@ -1,5 +1,7 @@
 import CarecronConfig
 import CarecronDomain
+import CarecronSQLite
+import CarecronStorage
 import Foundation
 import Testing
 
@@ -76,5 +78,62 @@ struct AttributionTests {
                       OrderRecord(id: "B", customerId: "C", placedAt: t, amount: 200, status: .returned)]
         let got = Attribution.conversions(messages: messages, orders: orders, goals: ["cod": .orderDelivered], holdFor: .hours(24))
         #expect(got.map(\.orderId) == ["A"] && got.first?.at == t.addingTimeInterval(86_400))
+    }
+}
+
+/// The worked example through a real store and `carecron report`: the same credit as by hand.
+@Suite("carecron report")
+struct ReportCommandTests {
+    @Test func theReportOfTheWorkedExampleIsWhatTheHandSays() async throws {
+        let ex = try AttributionTests.example()
+        let dir = try TestSupport.shopFolder()
+        let store = try Store(url: dir.appendingPathComponent("var/carecron.sqlite"))
+        let clock = TestSupport.saigon
+        let created = TestSupport.instant("2026-11-30T00:00:00+07:00")
+        for c in Set(ex.messages.map(\.customerId)).sorted() {
+            _ = try store.upsert(.customers, ["id": c, "full_name": "Khách \(c)", "phone": "091200000\(c.dropFirst())"], clock: clock, holdFor: .hours(24), now: created)
+        }
+        for o in ex.orders {
+            var row = ["id": o.id, "customer_id": o.customerId, "placed_at": InstantFormat.format(o.placedAt, clock: clock), "amount": "\(o.amount)",
+                       "status": o.status.rawValue]
+            if let p = o.paidAt { row["paid_at"] = InstantFormat.format(p, clock: clock) }
+            _ = try store.upsert(.orders, row, clock: clock, holdFor: .hours(24), now: created)
+        }
+        let outbox = Outbox(store: store)
+        for m in ex.messages {
+            var entry = OutboxEntry(keys: ["ex:\(m.id)"], job: m.job, customerId: m.customerId, orderIds: m.orderIds, reminder: nil,
+                                    renderings: [Rendering(channel: m.channel, to: "+84912000000", subject: nil, text: "tin", params: [:], templateId: nil)],
+                                    dueAt: m.at)
+            if m.heldOut { entry.heldOut = Holdout(share: 0.05).reason.description }
+            _ = try outbox.enqueue([entry], now: created)
+            guard !m.heldOut, let claimed = try outbox.claimDue(now: m.at, limit: 10).first else { continue }
+            try outbox.record([.sender(claimed.id, name: "gw"), .sent(claimed.id, providerId: "p\(m.id)", at: m.at)])
+            if m.delivered {
+                _ = try await outbox.record(DeliveryReceipt(sender: "gw", reference: .providerId("p\(m.id)"), status: .delivered, at: m.at), now: m.at)
+            }
+        }
+        // The shop's jobs plus a win-back campaign: its goal, a new order within 7 days.
+        let winBack = try String(contentsOf: dir.appendingPathComponent("jobs/win-back.json"), encoding: .utf8)
+        #expect(winBack.contains("\"type\": \"campaign\""))
+        let run = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--format", "jsonl"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = Dictionary(uniqueKeysWithValues: run.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }.map { ($0["job"] as! String, $0) })
+        let reminder = try #require(rows["payment-reminder"], "\(run.stdout)")
+        #expect(reminder["planned"] as? Int == 4 && reminder["sent"] as? Int == 3 && reminder["delivered"] as? Int == 3 && reminder["held_out"] as? Int == 1)
+        #expect(reminder["converted"] as? Int == 1 && reminder["revenue"] as? Int == 450_000, "O1, by the second reminder; O2 late")
+        #expect(reminder["control_converted"] as? Int == 1 && reminder["control_rate"] as? Double == 1, "C3 paid anyway")
+        let birthday = try #require(rows["birthday"])
+        #expect(birthday["sent"] as? Int == 2 && birthday["converted"] as? Int == 1 && birthday["revenue"] as? Int == 1_250_000)
+        #expect(birthday["lift"] is NSNull, "no control group, no lift")
+        let campaign = try #require(rows["win-back"])
+        #expect(campaign["converted"] as? Int == 1 && campaign["revenue"] as? Int == 1_250_000, "O4 counts for both jobs")
+
+        let table = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03"], in: dir).stdout
+        #expect(table.contains("payment-reminder: planned 4, sent 3, delivered 3, converted 1 (33.3%), revenue 450.000₫; control group 1, converted 1 (100.0%)"), "\(table)")
+        let csv = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--format", "csv"], in: dir).stdout
+        #expect(csv.hasPrefix("job,planned,sent,delivered,held_out,converted,rate,control_converted,control_rate,lift,lift_low,lift_high,conversions,revenue\n"))
+        #expect(try TestSupport.carecron(["report", "--from", "2026-12-05", "--to", "2026-12-01"], in: dir).status != 0)
     }
 }

@@ -1,0 +1,30 @@
+import CarecronDomain
+import CarecronStorage
+import Foundation
+import PostgresNIO
+
+/// The outcomes report's reads on the shared database, as on SQLite.
+extension PostgresStore: OutcomeSource {
+    public func outcomeData(from: Date, to: Date, ordersUntil: Date) async throws -> OutcomeData {
+        var data = OutcomeData()
+        let rows = try await db.client.query("""
+            SELECT id, job, customer_id, order_ids, channel, state, last_error, due_at, sent_at, delivery, delivered_at
+            FROM outbox WHERE due_at >= \(Self.seconds(from)) AND due_at < \(Self.seconds(to))
+            """, logger: logger)
+        for try await r in rows.decode((Int64, String, String?, String, String, String, String?, Int64, Int64?, String?, Int64?).self) {
+            data.add(id: r.0, job: r.1, customerId: r.2, orderIds: r.3, channel: r.4, state: r.5, lastError: r.6,
+                     dueAt: r.7, sentAt: r.8, delivery: r.9, deliveredAt: r.10)
+        }
+        func date(_ v: Int64?) -> Date? { v.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
+        let orders = try await db.client.query("""
+            SELECT id, customer_id, placed_at, amount, status, paid_at, delivered_at FROM orders
+            WHERE placed_at >= \(Self.seconds(from) - 86_400) AND placed_at < \(Self.seconds(ordersUntil))
+            """, logger: logger)
+        for try await o in orders.decode((String, String, Int64, Int64, String, Int64?, Int64?).self) {
+            guard let status = OrderStatus(rawValue: o.4) else { continue }
+            data.orders.append(OrderRecord(id: o.0, customerId: o.1, placedAt: date(o.2)!, amount: Int(o.3), status: status,
+                                           paidAt: date(o.5), deliveredAt: date(o.6)))
+        }
+        return data
+    }
+}
