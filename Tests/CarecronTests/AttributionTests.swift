@@ -131,9 +131,47 @@ struct ReportCommandTests {
         #expect(campaign["converted"] as? Int == 1 && campaign["revenue"] as? Int == 1_250_000, "O4 counts for both jobs")
 
         let table = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03"], in: dir).stdout
-        #expect(table.contains("payment-reminder: planned 4, sent 3, delivered 3, converted 1 (33.3%), revenue 450.000₫; control group 1, converted 1 (100.0%)"), "\(table)")
+        #expect(table.contains("payment-reminder: planned 4, sent 3, delivered 3, converted 1 (33.3%), revenue 450.000₫; control group 1, converted 1 (100.0%), lift -66.7 points (95%: -93.9 to +25.0)"), "\(table)")
         let csv = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--format", "csv"], in: dir).stdout
         #expect(csv.hasPrefix("job,planned,sent,delivered,held_out,converted,rate,control_converted,control_rate,lift,lift_low,lift_high,conversions,revenue\n"))
         #expect(try TestSupport.carecron(["report", "--from", "2026-12-05", "--to", "2026-12-01"], in: dir).status != 0)
+    }
+}
+
+/// The lift's interval against statsmodels (Newcombe's hybrid score interval of a difference of
+/// two proportions), as the cron tests check against croniter: small and large groups, rates of
+/// 0 and 1 included.
+@Suite("The outcomes' statistics")
+struct ProportionsTests {
+    @Test func theLiftsIntervalIsStatsmodels() throws {
+        var generator = SystemRandomNumberGenerator()
+        var cases: [(Int, Int, Int, Int)] = [(1, 3, 1, 1), (0, 10, 0, 10), (10, 10, 0, 10), (120, 1000, 40, 50), (5000, 95000, 230, 5000)]
+        for _ in 0..<200 {
+            let n1 = Int.random(in: 1...5000, using: &generator), n2 = Int.random(in: 1...500, using: &generator)
+            cases.append((Int.random(in: 0...n1, using: &generator), n1, Int.random(in: 0...n2, using: &generator), n2))
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", TestSupport.packageRoot.appendingPathComponent("Tests/oracle/proportions_oracle.py").path]
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        try p.run()
+        let payload = Data(cases.enumerated().map { "{\"id\":\($0),\"k1\":\($1.0),\"n1\":\($1.1),\"k2\":\($1.2),\"n2\":\($1.3)}\n" }.joined().utf8)
+        let writer = input.fileHandleForWriting
+        DispatchQueue.global().async {
+            writer.write(payload)
+            try? writer.close()
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "python3 with statsmodels is needed (pip install statsmodels); .ci/run installs it")
+        let answers = data.split(separator: 0x0A).compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+        #expect(answers.count == cases.count)
+        for a in answers {
+            let c = cases[a["id"] as! Int]
+            let ours = Proportions.difference(c.0, of: c.1, minus: c.2, of: c.3)
+            #expect(abs(ours.low - (a["low"] as! Double)) < 1e-9 && abs(ours.high - (a["high"] as! Double)) < 1e-9, "\(c): \(ours) against \(a)")
+        }
     }
 }

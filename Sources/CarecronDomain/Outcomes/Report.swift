@@ -23,12 +23,35 @@ public struct JobOutcome: Sendable, Equatable {
     public var rate: Double? { sent == 0 ? nil : Double(converted) / Double(sent) }
     public var controlRate: Double? { heldOut == 0 ? nil : Double(controlConverted) / Double(heldOut) }
 
-    /// The sent messages' rate less the control group's, with a 95% interval (normal
-    /// approximation of a difference of two proportions); nil without a control group.
+    /// The sent messages' rate less the control group's, with a 95% interval; nil without a
+    /// control group.
     public var lift: (value: Double, low: Double, high: Double)? {
-        guard let p = rate, let q = controlRate else { return nil }
-        let se = ((p * (1 - p)) / Double(sent) + (q * (1 - q)) / Double(heldOut)).squareRoot()
-        return (p - q, p - q - 1.959964 * se, p - q + 1.959964 * se)
+        guard sent > 0, heldOut > 0 else { return nil }
+        return Proportions.difference(converted, of: sent, minus: controlConverted, of: heldOut)
+    }
+}
+
+/// Intervals for rates of small groups, where the normal approximation runs past 0 and 1.
+public enum Proportions {
+    static let z = 1.959963984540054
+
+    /// Wilson's score interval of `k` in `n`.
+    public static func wilson(_ k: Int, of n: Int) -> (low: Double, high: Double) {
+        let p = Double(k) / Double(n), n = Double(n), z2 = z * z
+        let center = (p + z2 / (2 * n)) / (1 + z2 / n)
+        let half = z * (p * (1 - p) / n + z2 / (4 * n * n)).squareRoot() / (1 + z2 / n)
+        return (max(0, center - half), min(1, center + half))
+    }
+
+    /// k1/n1 − k2/n2 with Newcombe's hybrid score interval (his method 10, from the two Wilson
+    /// intervals): within [−1, 1] whatever the sizes.
+    public static func difference(_ k1: Int, of n1: Int, minus k2: Int, of n2: Int) -> (value: Double, low: Double, high: Double) {
+        let p1 = Double(k1) / Double(n1), p2 = Double(k2) / Double(n2)
+        let (l1, u1) = wilson(k1, of: n1), (l2, u2) = wilson(k2, of: n2)
+        let d = p1 - p2
+        let low = d - ((p1 - l1) * (p1 - l1) + (u2 - p2) * (u2 - p2)).squareRoot()
+        let high = d + ((u1 - p1) * (u1 - p1) + (p2 - l2) * (p2 - l2)).squareRoot()
+        return (d, low, high)
     }
 }
 
