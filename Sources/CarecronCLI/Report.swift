@@ -23,34 +23,14 @@ struct Report: AsyncParsableCommand {
     func run() async throws {
         let (config, jobs) = try options.loadValid()
         let clock = config.clock
-        let today = clock.localDate(of: WallClock.system.now())
-        func day(_ text: String?, _ option: String, default d: LocalDate) throws -> LocalDate {
-            guard let text else { return d }
-            guard let date = LocalDate(iso: text) else { throw ValidationError("\(option): \"\(text)\" is not YYYY-MM-DD") }
-            return date
+        let (start, end): (Date, Date)
+        switch OutcomeQuery.span(from: from, to: to, today: clock.localDate(of: WallClock.system.now()), clock: clock) {
+        case .success(let span): (start, end) = span
+        case .failure(let problem): throw ValidationError("--\(problem.field): \(problem)")
         }
-        let first = try day(from, "--from", default: today.adding(days: -30)), last = try day(to, "--to", default: today.adding(days: -1))
-        guard first <= last else { throw ValidationError("--from must not be after --to") }
-        let start = clock.startOfDay(first), end = clock.startOfDay(last.adding(days: 1))
-        let goals = Dictionary(jobs.compactMap { job in Goal.of(job).map { (job.name, $0) } }, uniquingKeysWith: { a, _ in a })
         let store = try await options.openExistingStore(config)
-        let data = try await store.outcomeData(from: start, to: end, ordersUntil: end.addingTimeInterval(OutcomeWindow.longest(goals.values, holdFor: config.holdFor)))
-        let conversions = Attribution.conversions(messages: data.messages, orders: data.orders, goals: goals, holdFor: config.holdFor)
-        let rows = OutcomeReport.byJob(funnel: data.funnel, conversions: conversions)
+        let rows = try await OutcomeQuery.byJob(store, jobs: jobs, holdFor: config.holdFor, from: start, to: end)
         ReportPrinter(format: format).print(rows)
-    }
-}
-
-/// How long after a span its conversions may still come.
-enum OutcomeWindow {
-    static func longest(_ goals: some Sequence<Goal>, holdFor: TimeSpan) -> TimeInterval {
-        goals.map { goal -> TimeInterval in
-            switch goal {
-            case .orderPaid: holdFor.interval
-            case .orderDelivered: TimeSpan.days(30).interval
-            case .newOrder(let within): within.interval
-            }
-        }.max() ?? 0
     }
 }
 
@@ -58,24 +38,13 @@ enum OutcomeWindow {
 struct ReportPrinter {
     let format: Report.ReportFormat
 
-    static let columns = ["job", "planned", "sent", "delivered", "held_out", "converted", "rate", "control_converted", "control_rate",
-                          "lift", "lift_low", "lift_high", "conversions", "revenue"]
-
-    func values(_ r: JobOutcome) -> [JSONValue] {
-        let lift = r.lift
-        func n(_ v: Int) -> JSONValue { .number(Double(v)) }
-        func p(_ v: Double?) -> JSONValue { v.map { .number(($0 * 10_000).rounded() / 10_000) } ?? .null }
-        return [.string(r.job), n(r.planned), n(r.sent), n(r.delivered), n(r.heldOut), n(r.converted), p(r.rate), n(r.controlConverted),
-                p(r.controlRate), p(lift?.value), p(lift?.low), p(lift?.high), n(r.conversions), n(r.revenue)]
-    }
-
     func print(_ rows: [JobOutcome]) {
         switch format {
         case .jsonl:
-            for r in rows { Swift.print(JSONValue.ordered(Array(zip(Self.columns, values(r)))).encoded) }
+            for r in rows { Swift.print(JSONValue.ordered(r.fields).encoded) }
         case .csv:
-            Swift.print(Self.columns.joined(separator: ","))
-            for r in rows { Swift.print(values(r).map(Self.csv).joined(separator: ",")) }
+            Swift.print(JobOutcome.columns.joined(separator: ","))
+            for r in rows { Swift.print(r.fields.map { Self.csv($0.1) }.joined(separator: ",")) }
         case .table:
             if rows.isEmpty { Swift.print("(no messages in these days)") }
             for r in rows { Swift.print(Self.line(r)) }

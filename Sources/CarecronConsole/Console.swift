@@ -61,6 +61,7 @@ public struct Console: Sendable {
         group.addRoutes(CampaignRoutes<Parent>(console: self).routes)
         group.addRoutes(AuditRoutes<Parent>(console: self).routes)
         group.addRoutes(ReplyRoutes<Parent>(console: self).routes)
+        group.addRoutes(ResultsRoutes<Parent>(console: self).routes)
     }
 
     /// A new collection's start: its pages for signed-in users.

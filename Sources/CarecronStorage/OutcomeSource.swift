@@ -39,3 +39,46 @@ extension OutcomeData {
                                       channel: channel, at: Date(timeIntervalSince1970: TimeInterval(at)), delivered: delivered, heldOut: heldOut))
     }
 }
+
+/// What each job achieved over [from, to): the figures `carecron report`, the API and the
+/// console print alike.
+public enum OutcomeQuery {
+    public static func byJob(_ source: any OutcomeSource, jobs: [JobDefinition], holdFor: TimeSpan, from: Date, to: Date) async throws -> [JobOutcome] {
+        let goals = Dictionary(jobs.compactMap { job in Goal.of(job).map { (job.name, $0) } }, uniquingKeysWith: { a, _ in a })
+        let data = try await source.outcomeData(from: from, to: to, ordersUntil: to.addingTimeInterval(longestWindow(goals.values, holdFor: holdFor)))
+        let conversions = Attribution.conversions(messages: data.messages, orders: data.orders, goals: goals, holdFor: holdFor)
+        return OutcomeReport.byJob(funnel: data.funnel, conversions: conversions)
+    }
+
+    /// The days a report covers, from `from` to `to` included (YYYY-MM-DD in the shop's zone;
+    /// by default the 30 days before `today`), as instants; or why the days given are not days.
+    public static func span(from: String?, to: String?, today: LocalDate, clock: ShopClock) -> Result<(from: Date, to: Date), SpanProblem> {
+        func day(_ text: String?, _ name: String, _ fallback: LocalDate) -> Result<LocalDate, SpanProblem> {
+            guard let text else { return .success(fallback) }
+            return LocalDate(iso: text).map { .success($0) } ?? .failure(SpanProblem(field: name, description: "\"\(text)\" is not a day (YYYY-MM-DD)"))
+        }
+        let first: LocalDate, last: LocalDate
+        switch (day(from, "from", today.adding(days: -30)), day(to, "to", today.adding(days: -1))) {
+        case (.failure(let p), _), (_, .failure(let p)): return .failure(p)
+        case (.success(let a), .success(let b)): (first, last) = (a, b)
+        }
+        guard first <= last else { return .failure(SpanProblem(field: "from", description: "from must not be after to")) }
+        return .success((clock.startOfDay(first), clock.startOfDay(last.adding(days: 1))))
+    }
+
+    public struct SpanProblem: Error, CustomStringConvertible {
+        public let field: String
+        public let description: String
+    }
+
+    /// How long after a span its conversions may still come.
+    static func longestWindow(_ goals: some Sequence<Goal>, holdFor: TimeSpan) -> TimeInterval {
+        goals.map { goal -> TimeInterval in
+            switch goal {
+            case .orderPaid: holdFor.interval
+            case .orderDelivered: TimeSpan.days(30).interval
+            case .newOrder(let within): within.interval
+            }
+        }.max() ?? 0
+    }
+}

@@ -3,6 +3,10 @@ import CarecronDomain
 import CarecronSQLite
 import CarecronStorage
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Hummingbird
+import CarecronService
 import Testing
 
 /// Goals and attribution (issue 28, items 1 and 7): the worked example of
@@ -85,8 +89,14 @@ struct AttributionTests {
 @Suite("carecron report")
 struct ReportCommandTests {
     @Test func theReportOfTheWorkedExampleIsWhatTheHandSays() async throws {
-        let ex = try AttributionTests.example()
         let dir = try TestSupport.shopFolder()
+        try await Self.storeWorkedExample(in: dir)
+        try await check(dir)
+    }
+
+    /// The worked example's customers, orders and outbox rows (sent, delivered, held out) in the shop's store.
+    static func storeWorkedExample(in dir: URL) async throws {
+        let ex = try AttributionTests.example()
         let store = try Store(url: dir.appendingPathComponent("var/carecron.sqlite"))
         let clock = TestSupport.saigon
         let created = TestSupport.instant("2026-11-30T00:00:00+07:00")
@@ -112,6 +122,9 @@ struct ReportCommandTests {
                 _ = try await outbox.record(DeliveryReceipt(sender: "gw", reference: .providerId("p\(m.id)"), status: .delivered, at: m.at), now: m.at)
             }
         }
+    }
+
+    func check(_ dir: URL) async throws {
         // The shop's jobs plus a win-back campaign: its goal, a new order within 7 days.
         let winBack = try String(contentsOf: dir.appendingPathComponent("jobs/win-back.json"), encoding: .utf8)
         #expect(winBack.contains("\"type\": \"campaign\""))
@@ -135,6 +148,54 @@ struct ReportCommandTests {
         let csv = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--format", "csv"], in: dir).stdout
         #expect(csv.hasPrefix("job,planned,sent,delivered,held_out,converted,rate,control_converted,control_rate,lift,lift_low,lift_high,conversions,revenue\n"))
         #expect(try TestSupport.carecron(["report", "--from", "2026-12-05", "--to", "2026-12-01"], in: dir).status != 0)
+    }
+}
+
+extension ReportCommandTests {
+    /// The same figures on the console's Kết quả page and from `/v1/report` as from the CLI.
+    @Test func theConsoleAndTheAPISayWhatTheCLISays() async throws {
+        var folder: URL?
+        let router = try ConsoleRouteTests.router(edit: { folder = $0 })
+        let dir = try #require(folder)
+        try await Self.storeWorkedExample(in: dir)
+        let printed = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--format", "jsonl"], in: dir).stdout
+        @Sendable func rows() -> [[String: Any]] {
+            printed.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        }
+        #expect(rows().count >= 3)
+        let keys = [("planned", "planned"), ("sent", "sent"), ("delivered", "delivered"), ("held_out", "held-out"), ("converted", "converted"),
+                    ("control_converted", "control-converted"), ("revenue", "revenue")]
+        try await Application(router: router).test(.router) { client in
+            let user = try await ConsoleRouteTests.logIn(client, "lan", "mat-khau-lan")
+            let page = try await client.execute(uri: "/console/results?from=2026-12-01&to=2026-12-03", method: .get, headers: user) { ConsoleRouteTests.text($0.body) }
+            #expect(page.contains("<h1>Kết quả: mỗi công việc đạt được gì</h1>") && page.contains("<svg class=\"funnel\""))
+            for row in rows() {
+                let job = row["job"] as! String
+                let tr = try #require(page.components(separatedBy: "<tr data-job=\"\(job)\"").dropFirst().first, "\(job) on the page")
+                for (cliKey, attribute) in keys {
+                    #expect(tr.contains("data-\(attribute)=\"\(row[cliKey] as! Int)\""), "\(job) \(cliKey): \(row[cliKey]!)")
+                }
+            }
+            #expect(page.contains("chênh lệch -66,7 điểm (95%: -93,9 đến +25,0)"), "the lift, in Vietnamese")
+        }
+        let loaded = ConfigLoader.load(dir.appendingPathComponent("config.json"))
+        let config = try #require(loaded.config)
+        let store = try Store(url: dir.appendingPathComponent("var/carecron.sqlite"))
+        let api = HTTPAPI(store: store, runtime: RuntimeBox(Runtime(config: config, jobs: loaded.jobs, dispatcher: nil)), wakeup: Wakeup(),
+                          token: "t0k3n", webhookSecret: nil, maxBody: 64 * 1024, clock: WallClock { TestSupport.instant("2026-12-07T10:00:00+07:00") })
+        try await Application(router: api.router()).test(.router) { client in
+            try await client.execute(uri: "/v1/report?from=2026-12-01&to=2026-12-03", method: .get, headers: [.authorization: "Bearer t0k3n"]) { r in
+                let body = (try? JSONSerialization.jsonObject(with: Data(buffer: r.body))) as? [String: Any]
+                let jobs = body?["jobs"] as? [[String: Any]] ?? []
+                #expect(r.status == .ok && body?["from"] as? String == "2026-12-01" && body?["to"] as? String == "2026-12-03", "\(String(buffer: r.body))")
+                #expect(jobs.count == rows().count)
+                for (a, b) in zip(jobs, rows()) { #expect(NSDictionary(dictionary: a).isEqual(to: b), "\(a) against \(b)") }
+            }
+            try await client.execute(uri: "/v1/report?from=yesterday", method: .get, headers: [.authorization: "Bearer t0k3n"]) { r in
+                #expect(r.status == .badRequest && String(buffer: r.body).contains("from"))
+            }
+            try await client.execute(uri: "/v1/report", method: .get) { r in #expect(r.status == .unauthorized) }
+        }
     }
 }
 

@@ -70,6 +70,21 @@ public struct FunnelRow: Sendable, Equatable {
     }
 }
 
+extension JobOutcome {
+    /// The columns of the CSV and JSON Lines forms and of the API, in order.
+    public static let columns = ["job", "planned", "sent", "delivered", "held_out", "converted", "rate", "control_converted", "control_rate",
+                                 "lift", "lift_low", "lift_high", "conversions", "revenue"]
+
+    /// Its figures under those names (rates rounded to four places; null where there is none).
+    public var fields: [(String, JSONValue)] {
+        let lift = self.lift
+        func n(_ v: Int) -> JSONValue { .number(Double(v)) }
+        func p(_ v: Double?) -> JSONValue { v.map { .number(($0 * 10_000).rounded() / 10_000) } ?? .null }
+        return Array(zip(Self.columns, [.string(job), n(planned), n(sent), n(delivered), n(heldOut), n(converted), p(rate), n(controlConverted),
+                                        p(controlRate), p(lift?.value), p(lift?.low), p(lift?.high), n(conversions), n(revenue)]))
+    }
+}
+
 public enum OutcomeReport {
     /// Per job, in name order.
     public static func byJob(funnel: [FunnelRow], conversions: [Conversion]) -> [JobOutcome] {

@@ -146,6 +146,7 @@ public enum Catalogue {
         "audit.drop_refused": .init(vi: "bỏ tin bị từ chối", en: "drop refused"),
         "audit.test_send": .init(vi: "gửi thử", en: "test send"),
         "audit.opt-out": .init(vi: "khách từ chối nhận tin", en: "opt-out"),
+        "results.lift": .init(vi: "chênh lệch {value} điểm (95%: {low} đến {high})", en: "lift {value} points (95%: {low} to {high})"),
         "reply.optout_badge_none": .init(vi: "Từ chối {what}", en: "opted out of {what}"),
         "reply.optout_badge": .init(vi: "Từ chối {what} · {cancelled} tin đang chờ đã hủy", en: "opted out of {what} · {cancelled} queued message(s) cancelled"),
         "optout.none": .init(vi: "không từ chối", en: "nothing"),

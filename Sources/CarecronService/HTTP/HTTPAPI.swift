@@ -46,6 +46,7 @@ public struct HTTPAPI: Sendable {
         router.addRoutes(OpsRoutes(api: shared).routes)
         router.addRoutes(IngestRoutes(api: shared, token: token).routes, atPath: "/v1")
         router.addRoutes(CampaignRoutes(api: shared, token: token).routes, atPath: "/v1")
+        router.addRoutes(ReportRoutes(api: shared, token: token).routes, atPath: "/v1")
         router.addRoutes(ReceiptRoutes(api: shared).routes, atPath: "/webhooks")
         if let webhookSecret {
             router.addRoutes(PlatformWebhookRoutes(api: shared, secret: webhookSecret).routes, atPath: "/webhooks")

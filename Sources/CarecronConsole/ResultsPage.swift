@@ -1,0 +1,74 @@
+import CarecronDomain
+import CarecronStorage
+import Foundation
+
+/// *Kết quả*: what each job achieved over a span of days (issue 28), the figures of
+/// `carecron report` and `/v1/report`, with the funnel drawn as SVG by carecron itself (no
+/// script, no font from elsewhere). Each row carries its figures as `data-` attributes, so a
+/// test reads the page as the CLI prints it.
+struct ResultsModel: PageModel {
+    struct Job: Encodable {
+        let job: String
+        let planned: Int
+        let sent: Int
+        let delivered: Int
+        let heldOut: Int
+        let converted: Int
+        let controlConverted: Int
+        let revenue: Int
+        let rate: String
+        let controlRate: String?
+        let lift: String?
+        let revenueText: String
+        /// The funnel: planned → sent → delivered → converted, bars in proportion.
+        let funnel: String
+    }
+
+    let from: String
+    let to: String
+    let jobs: [Job]
+}
+
+extension ResultsModel.Job {
+    init(_ o: JobOutcome, words: ScheduleWords) {
+        job = o.job
+        planned = o.planned
+        sent = o.sent
+        delivered = o.delivered
+        heldOut = o.heldOut
+        converted = o.converted
+        controlConverted = o.controlConverted
+        revenue = o.revenue
+        rate = ResultsModel.percent(o.rate)
+        controlRate = o.heldOut > 0 ? ResultsModel.percent(o.controlRate) : nil
+        lift = o.lift.map { l in
+            words.say(Sentence("results.lift", ["value": .text(ResultsModel.points(l.value)), "low": .text(ResultsModel.points(l.low)),
+                                                "high": .text(ResultsModel.points(l.high))]))
+        }
+        revenueText = VietnameseFormat.money(o.revenue)
+        funnel = ResultsModel.funnel([(words.word("results_planned"), o.planned), (words.word("results_sent"), o.sent),
+                                      (words.word("results_delivered"), o.delivered), (words.word("results_converted"), o.converted)])
+    }
+}
+
+extension ResultsModel {
+    static func percent(_ v: Double?) -> String { v.map { String(format: "%.1f%%", $0 * 100).replacingOccurrences(of: ".", with: ",") } ?? "–" }
+    static func points(_ v: Double) -> String { String(format: "%+.1f", v * 100).replacingOccurrences(of: ".", with: ",") }
+
+    /// Horizontal bars, each as long as its count against the first, labelled with its name and count.
+    static func funnel(_ steps: [(String, Int)]) -> String {
+        let top = max(1, steps.first?.1 ?? 1), width = 220.0, row = 18
+        var svg = "<svg class=\"funnel\" role=\"img\" width=\"360\" height=\"\(steps.count * row)\" viewBox=\"0 0 360 \(steps.count * row)\" xmlns=\"http://www.w3.org/2000/svg\">"
+        for (i, (label, n)) in steps.enumerated() {
+            let w = max(n > 0 ? 1 : 0, Int((Double(n) / Double(top) * width).rounded()))
+            let y = i * row
+            svg += "<rect x=\"0\" y=\"\(y + 2)\" width=\"\(w)\" height=\"\(row - 4)\" rx=\"2\" class=\"bar bar-\(i)\"></rect>"
+            svg += "<text x=\"\(w + 6)\" y=\"\(y + row - 5)\">\(escape(label)) \(n)</text>"
+        }
+        return svg + "</svg>"
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}
