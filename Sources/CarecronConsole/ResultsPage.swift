@@ -39,11 +39,12 @@ extension ResultsModel.Job {
         converted = o.converted
         controlConverted = o.controlConverted
         revenue = o.revenue
-        rate = ResultsModel.percent(o.rate)
-        controlRate = o.heldOut > 0 ? ResultsModel.percent(o.controlRate) : nil
+        let vi = words.language == .vi
+        rate = ResultsModel.percent(o.rate, vi: vi)
+        controlRate = o.heldOut > 0 ? ResultsModel.percent(o.controlRate, vi: vi) : nil
         lift = o.lift.map { l in
-            words.say(Sentence("results.lift", ["value": .text(ResultsModel.points(l.value)), "low": .text(ResultsModel.points(l.low)),
-                                                "high": .text(ResultsModel.points(l.high))]))
+            words.say(Sentence("results.lift", ["value": .text(ResultsModel.points(l.value, vi: vi)), "low": .text(ResultsModel.points(l.low, vi: vi)),
+                                                "high": .text(ResultsModel.points(l.high, vi: vi))]))
         }
         revenueText = VietnameseFormat.money(o.revenue)
         funnel = ResultsModel.funnel([(words.word("results_planned"), o.planned), (words.word("results_sent"), o.sent),
@@ -52,8 +53,10 @@ extension ResultsModel.Job {
 }
 
 extension ResultsModel {
-    static func percent(_ v: Double?) -> String { v.map { String(format: "%.1f%%", $0 * 100).replacingOccurrences(of: ".", with: ",") } ?? "–" }
-    static func points(_ v: Double) -> String { String(format: "%+.1f", v * 100).replacingOccurrences(of: ".", with: ",") }
+    /// "33,3%" as Vietnamese writes it, "33.3%" in English.
+    static func percent(_ v: Double?, vi: Bool) -> String { v.map { decimal(String(format: "%.1f%%", $0 * 100), vi) } ?? "–" }
+    static func points(_ v: Double, vi: Bool) -> String { decimal(String(format: "%+.1f", v * 100), vi) }
+    static func decimal(_ s: String, _ vi: Bool) -> String { vi ? s.replacingOccurrences(of: ".", with: ",") : s }
 
     /// Horizontal bars, each as long as its count against the first, labelled with its name and count.
     static func funnel(_ steps: [(String, Int)]) -> String {
