@@ -211,22 +211,9 @@ struct ProportionsTests {
             let n1 = Int.random(in: 1...5000, using: &generator), n2 = Int.random(in: 1...500, using: &generator)
             cases.append((Int.random(in: 0...n1, using: &generator), n1, Int.random(in: 0...n2, using: &generator), n2))
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", TestSupport.packageRoot.appendingPathComponent("Tests/oracle/proportions_oracle.py").path]
-        let input = Pipe(), output = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        try p.run()
-        let payload = Data(cases.enumerated().map { "{\"id\":\($0),\"k1\":\($1.0),\"n1\":\($1.1),\"k2\":\($1.2),\"n2\":\($1.3)}\n" }.joined().utf8)
-        let writer = input.fileHandleForWriting
-        DispatchQueue.global().async {
-            writer.write(payload)
-            try? writer.close()
-        }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "python3 with statsmodels is needed (pip install statsmodels); .ci/run installs it")
+        let input = cases.enumerated().map { "{\"id\":\($0),\"k1\":\($1.0),\"n1\":\($1.1),\"k2\":\($1.2),\"n2\":\($1.3)}\n" }.joined()
+        let (status, data) = try TestSupport.oracle("proportions_oracle.py", input: input)
+        #expect(status == 0, "python3 with statsmodels is needed (pip install statsmodels); .ci/run installs it")
         let answers = data.split(separator: 0x0A).compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
         #expect(answers.count == cases.count)
         for a in answers {

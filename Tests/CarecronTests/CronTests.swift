@@ -134,24 +134,11 @@ struct CronOracleTests {
 
     /// croniter's answers, `count + 2` of them so that dropping deliberate differences leaves enough.
     static func croniter(_ cases: [Case]) throws -> [Int: [Int]] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", TestSupport.packageRoot.appendingPathComponent("Tests/oracle/cron_oracle.py").path]
-        let input = Pipe(), output = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        try p.run()
         let lines = cases.map { c in
             "{\"id\":\(c.id),\"expr\":\"\(c.expr)\",\"tz\":\"\(c.tz)\",\"start\":\(c.start),\"count\":\(c.count + 2)}\n"
         }.joined()
-        let writer = input.fileHandleForWriting, payload = Data(lines.utf8)
-        DispatchQueue.global().async {
-            writer.write(payload)
-            try? writer.close()
-        }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
+        let (status, data) = try TestSupport.oracle("cron_oracle.py", input: lines)
+        guard status == 0 else {
             throw OracleUnavailable(message: "python3 with croniter is needed (pip install croniter); .ci/run installs it")
         }
         var result: [Int: [Int]] = [:]

@@ -53,6 +53,26 @@ enum TestSupport {
     /// Runs a program with arguments in a folder and waits for it.
     /// Past `timeout` it is killed (SIGKILL) and its status is -1: a command that should have
     /// answered fails its test instead of hanging the suite.
+    /// A Python reference (Tests/oracle/NAME) fed `input` on its stdin: its exit status and stdout.
+    static func oracle(_ name: String, input: String) throws -> (status: Int32, output: Data) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", packageRoot.appendingPathComponent("Tests/oracle/\(name)").path]
+        let stdin = Pipe(), stdout = Pipe()
+        p.standardInput = stdin
+        p.standardOutput = stdout
+        try p.run()
+        // Written from another thread: the oracle answers as it reads, and a full pipe would stall both.
+        let writer = stdin.fileHandleForWriting, payload = Data(input.utf8)
+        DispatchQueue.global().async {
+            writer.write(payload)
+            try? writer.close()
+        }
+        let data = stdout.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, data)
+    }
+
     static func run(_ program: URL, _ args: [String], in folder: URL, environment: [String: String] = [:],
                     timeout: TimeInterval = 600) throws -> Run {
         let p = Process()
