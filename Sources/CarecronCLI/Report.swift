@@ -13,11 +13,10 @@ struct Report: AsyncParsableCommand {
             """)
     @Option(help: "first day, YYYY-MM-DD in the shop's time zone (default: 30 days ago)") var from: String?
     @Option(help: "last day, included (default: yesterday)") var to: String?
-    @Option(help: "job") var by: Grouping = .job
+    @Option(help: "job, channel, day, week or slot (the time of day the messages were due)") var by: OutcomeGrouping = .job
     @Option(help: "table, csv or jsonl") var format: ReportFormat = .table
     @OptionGroup var options: ConfigOption
 
-    enum Grouping: String, ExpressibleByArgument, CaseIterable { case job }
     enum ReportFormat: String, ExpressibleByArgument, CaseIterable { case table, csv, jsonl }
 
     func run() async throws {
@@ -29,7 +28,7 @@ struct Report: AsyncParsableCommand {
         case .failure(let problem): throw ValidationError("--\(problem.field): \(problem)")
         }
         let store = try await options.openExistingStore(config)
-        let rows = try await OutcomeQuery.byJob(store, jobs: jobs, holdFor: config.holdFor, from: start, to: end)
+        let rows = try await OutcomeQuery.byJob(store, jobs: jobs, holdFor: config.holdFor, from: start, to: end, by: by, clock: clock)
         ReportPrinter(format: format).print(rows)
     }
 }
@@ -62,7 +61,7 @@ struct ReportPrinter {
     static func percent(_ v: Double?) -> String { v.map { String(format: "%.1f%%", $0 * 100) } ?? "-" }
 
     static func line(_ r: JobOutcome) -> String {
-        var line = "\(r.job): planned \(r.planned), sent \(r.sent), delivered \(r.delivered), converted \(r.converted) (\(percent(r.rate)))"
+        var line = "\(r.job)\(r.group.map { " \($0)" } ?? ""): planned \(r.planned), sent \(r.sent), delivered \(r.delivered), converted \(r.converted) (\(percent(r.rate)))"
         line += ", revenue \(VietnameseFormat.money(r.revenue))"
         if r.heldOut > 0 {
             line += "; control group \(r.heldOut), converted \(r.controlConverted) (\(percent(r.controlRate)))"
@@ -73,3 +72,5 @@ struct ReportPrinter {
         return line
     }
 }
+
+extension OutcomeGrouping: ExpressibleByArgument {}

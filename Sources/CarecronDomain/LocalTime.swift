@@ -229,6 +229,9 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// 0 = Sunday … 6 = Saturday.
     public var weekday: Int { ((daysSinceEpoch % 7) + 11) % 7 }
 
+    /// The Monday of its week (a Vietnamese week begins on Monday, "thứ Hai").
+    public var mondayOfWeek: LocalDate { adding(days: -((weekday + 6) % 7)) }
+
     /// Seconds since the epoch of this date's midnight read as if it were UTC.
     var naiveSeconds: Double { Double(daysSinceEpoch) * 86_400 }
 

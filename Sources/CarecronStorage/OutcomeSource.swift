@@ -30,7 +30,8 @@ extension OutcomeData {
         let heldOut = state == OutboxState.cancelled.rawValue && (lastError?.hasPrefix(Holdout.recordPrefix) ?? false)
         let sent = state == OutboxState.sent.rawValue
         let delivered = delivery == DeliveryReceipt.Status.delivered.rawValue
-        funnel.append(FunnelRow(job: job, sent: sent, delivered: delivered, heldOut: heldOut))
+        funnel.append(FunnelRow(id: id, job: job, channel: channel, dueAt: Date(timeIntervalSince1970: TimeInterval(dueAt)), sent: sent,
+                                delivered: delivered, heldOut: heldOut))
         guard let customerId, sent || heldOut else { return }
         // When it reached the customer: its delivery where the channel reports one, else its sending;
         // the control group's, when it would have gone.
@@ -43,11 +44,12 @@ extension OutcomeData {
 /// What each job achieved over [from, to): the figures `carecron report`, the API and the
 /// console print alike.
 public enum OutcomeQuery {
-    public static func byJob(_ source: any OutcomeSource, jobs: [JobDefinition], holdFor: TimeSpan, from: Date, to: Date) async throws -> [JobOutcome] {
+    public static func byJob(_ source: any OutcomeSource, jobs: [JobDefinition], holdFor: TimeSpan, from: Date, to: Date,
+                             by grouping: OutcomeGrouping = .job, clock: ShopClock) async throws -> [JobOutcome] {
         let goals = Dictionary(jobs.compactMap { job in Goal.of(job).map { (job.name, $0) } }, uniquingKeysWith: { a, _ in a })
         let data = try await source.outcomeData(from: from, to: to, ordersUntil: to.addingTimeInterval(longestWindow(goals.values, holdFor: holdFor)))
         let conversions = Attribution.conversions(messages: data.messages, orders: data.orders, goals: goals, holdFor: holdFor)
-        return OutcomeReport.byJob(funnel: data.funnel, conversions: conversions)
+        return OutcomeReport.grouped(funnel: data.funnel, conversions: conversions, by: grouping, clock: clock)
     }
 
     /// The days a report covers, from `from` to `to` included (YYYY-MM-DD in the shop's zone;

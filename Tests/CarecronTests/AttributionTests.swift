@@ -146,8 +146,22 @@ struct ReportCommandTests {
         let table = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03"], in: dir).stdout
         #expect(table.contains("payment-reminder: planned 4, sent 3, delivered 3, converted 1 (33.3%), revenue 450.000₫; control group 1, converted 1 (100.0%), lift -66.7 points (95%: -93.9 to +25.0)"), "\(table)")
         let csv = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--format", "csv"], in: dir).stdout
-        #expect(csv.hasPrefix("job,planned,sent,delivered,held_out,converted,rate,control_converted,control_rate,lift,lift_low,lift_high,conversions,revenue\n"))
+        #expect(csv.hasPrefix("job,group,planned,sent,delivered,held_out,converted,rate,control_converted,control_rate,lift,lift_low,lift_high,conversions,revenue\n"))
         #expect(try TestSupport.carecron(["report", "--from", "2026-12-05", "--to", "2026-12-01"], in: dir).status != 0)
+
+        // By the time of day the reminders were due: the 16:00 one has O1; the 12:00 ones none, their control group O3.
+        let slots = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--by", "slot", "--format", "jsonl"], in: dir).stdout
+            .split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+            .filter { $0["job"] as? String == "payment-reminder" }
+        #expect(slots.map { $0["group"] as? String } == ["12:00", "16:00"], "\(slots)")
+        #expect(slots.first?["sent"] as? Int == 2 && slots.first?["converted"] as? Int == 0 && slots.first?["held_out"] as? Int == 1
+                && slots.first?["control_converted"] as? Int == 1)
+        #expect(slots.last?["sent"] as? Int == 1 && slots.last?["converted"] as? Int == 1 && slots.last?["revenue"] as? Int == 450_000)
+        let channels = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--by", "channel"], in: dir).stdout
+        #expect(channels.contains("payment-reminder sms: planned 3, sent 2, delivered 2, converted 1 (50.0%)")
+                && channels.contains("payment-reminder zalo: planned 1, sent 1, delivered 1, converted 0 (0.0%)"), "\(channels)")
+        let weeks = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--by", "week"], in: dir).stdout
+        #expect(weeks.contains("birthday 2026-11-30: planned 2"), "1 December 2026 is a Tuesday: its week's Monday is 30 November. \(weeks)")
     }
 }
 

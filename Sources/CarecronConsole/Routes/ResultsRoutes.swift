@@ -18,7 +18,7 @@ struct ResultsRoutes<Parent: RequestContext> {
             // Days that are not days: the default span, rather than an error page for a typo in the address.
             let span = (try? OutcomeQuery.span(from: q["from"], to: q["to"], today: today, clock: clock).get())
                 ?? (try! OutcomeQuery.span(from: nil, to: nil, today: today, clock: clock).get())
-            let rows = try await OutcomeQuery.byJob(environment.store, jobs: jobs, holdFor: config.holdFor, from: span.from, to: span.to)
+            let rows = try await OutcomeQuery.byJob(environment.store, jobs: jobs, holdFor: config.holdFor, from: span.from, to: span.to, clock: clock)
             let model = ResultsModel(from: clock.localDate(of: span.from).description, to: clock.localDate(of: span.to.addingTimeInterval(-1)).description,
                                      jobs: rows.map { ResultsModel.Job($0, words: words) })
             return views.page("results", model, language: language, session: try context.signedIn)

@@ -6,6 +6,8 @@ import Foundation
 /// console print alike.
 public struct JobOutcome: Sendable, Equatable {
     public var job: String
+    /// Within the job, the part these figures are of (a channel, a day, a week, a slot); nil by job.
+    public var group: String?
     /// Rows the outbox recorded in the span (the control group's included).
     public var planned = 0
     public var sent = 0
@@ -18,7 +20,10 @@ public struct JobOutcome: Sendable, Equatable {
     public var revenue = 0
     public var conversions = 0
 
-    public init(job: String) { self.job = job }
+    public init(job: String, group: String? = nil) {
+        self.job = job
+        self.group = group
+    }
 
     public var rate: Double? { sent == 0 ? nil : Double(converted) / Double(sent) }
     public var controlRate: Double? { heldOut == 0 ? nil : Double(controlConverted) / Double(heldOut) }
@@ -57,22 +62,52 @@ public enum Proportions {
 
 /// The outbox's row as the report counts it.
 public struct FunnelRow: Sendable, Equatable {
+    public let id: Int64
     public let job: String
+    public let channel: String
+    /// When it was due (the day, week and slot a row falls in).
+    public let dueAt: Date
     public let sent: Bool
     public let delivered: Bool
     public let heldOut: Bool
 
-    public init(job: String, sent: Bool, delivered: Bool, heldOut: Bool) {
+    public init(id: Int64, job: String, channel: String, dueAt: Date, sent: Bool, delivered: Bool, heldOut: Bool) {
+        self.id = id
         self.job = job
+        self.channel = channel
+        self.dueAt = dueAt
         self.sent = sent
         self.delivered = delivered
         self.heldOut = heldOut
     }
 }
 
+/// How a report splits each job's figures.
+public enum OutcomeGrouping: String, Sendable, CaseIterable {
+    /// One row a job.
+    case job
+    /// A row per channel the messages went by.
+    case channel
+    /// A row per day, or per week (its Monday), the messages were due, in the shop's time.
+    case day, week
+    /// A row per time of day the messages were due: a payment reminder's 12:00, 16:00, 19:30, 10:00.
+    case slot
+
+    /// The group a row falls in; nil for `job`.
+    public func group(_ row: FunnelRow, clock: ShopClock) -> String? {
+        switch self {
+        case .job: nil
+        case .channel: row.channel
+        case .day: clock.localDate(of: row.dueAt).description
+        case .week: clock.localDate(of: row.dueAt).mondayOfWeek.description
+        case .slot: clock.timeOfDay(of: row.dueAt).description
+        }
+    }
+}
+
 extension JobOutcome {
     /// The columns of the CSV and JSON Lines forms and of the API, in order.
-    public static let columns = ["job", "planned", "sent", "delivered", "held_out", "converted", "rate", "control_converted", "control_rate",
+    public static let columns = ["job", "group", "planned", "sent", "delivered", "held_out", "converted", "rate", "control_converted", "control_rate",
                                  "lift", "lift_low", "lift_high", "conversions", "revenue"]
 
     /// Its figures under those names (rates rounded to four places; null where there is none).
@@ -80,32 +115,39 @@ extension JobOutcome {
         let lift = self.lift
         func n(_ v: Int) -> JSONValue { .number(Double(v)) }
         func p(_ v: Double?) -> JSONValue { v.map { .number(($0 * 10_000).rounded() / 10_000) } ?? .null }
-        return Array(zip(Self.columns, [.string(job), n(planned), n(sent), n(delivered), n(heldOut), n(converted), p(rate), n(controlConverted),
+        return Array(zip(Self.columns, [.string(job), group.map(JSONValue.string) ?? .null, n(planned), n(sent), n(delivered), n(heldOut), n(converted), p(rate), n(controlConverted),
                                         p(controlRate), p(lift?.value), p(lift?.low), p(lift?.high), n(conversions), n(revenue)]))
     }
 }
 
 public enum OutcomeReport {
-    /// Per job, in name order.
-    public static func byJob(funnel: [FunnelRow], conversions: [Conversion]) -> [JobOutcome] {
-        var out: [String: JobOutcome] = [:]
+    struct Key: Hashable { let job: String; let group: String? }
+
+    /// Per job (and group), in name order. A conversion falls in its message's group.
+    public static func grouped(funnel: [FunnelRow], conversions: [Conversion], by grouping: OutcomeGrouping = .job,
+                               clock: ShopClock) -> [JobOutcome] {
+        var out: [Key: JobOutcome] = [:]
+        var keyOf: [Int64: Key] = [:]
         for r in funnel {
-            var o = out[r.job] ?? JobOutcome(job: r.job)
+            let key = Key(job: r.job, group: grouping.group(r, clock: clock))
+            keyOf[r.id] = key
+            var o = out[key] ?? JobOutcome(job: key.job, group: key.group)
             o.planned += 1
             if r.sent { o.sent += 1 }
             if r.delivered { o.delivered += 1 }
             if r.heldOut { o.heldOut += 1 }
-            out[r.job] = o
+            out[key] = o
         }
-        for (job, list) in Dictionary(grouping: conversions, by: \.job) {
-            var o = out[job] ?? JobOutcome(job: job)
+        let byKey = Dictionary(grouping: conversions) { keyOf[$0.messageId] ?? Key(job: $0.job, group: nil) }
+        for (key, list) in byKey {
+            var o = out[key] ?? JobOutcome(job: key.job, group: key.group)
             let sent = list.filter { !$0.heldOut }, control = list.filter(\.heldOut)
             o.converted = Set(sent.map(\.messageId)).count
             o.controlConverted = Set(control.map(\.messageId)).count
             o.revenue = sent.reduce(0) { $0 + $1.revenue }
             o.conversions = sent.count
-            out[job] = o
+            out[key] = o
         }
-        return out.values.sorted { $0.job < $1.job }
+        return out.values.sorted { ($0.job, $0.group ?? "") < ($1.job, $1.group ?? "") }
     }
 }

@@ -3,7 +3,7 @@ import CarecronStorage
 import Foundation
 import Hummingbird
 
-/// `GET /v1/report?from=YYYY-MM-DD&to=YYYY-MM-DD` (bearer token): what each job achieved, the
+/// `GET /v1/report?from=YYYY-MM-DD&to=YYYY-MM-DD[&by=channel|day|week|slot]` (bearer token): what each job achieved, the
 /// same figures as `carecron report --format jsonl`, as `{"from", "to", "jobs": [...]}`.
 struct ReportRoutes {
     let api: APIShared
@@ -19,7 +19,11 @@ struct ReportRoutes {
             case .success(let s): span = s
             case .failure(let problem): throw APIError(.badRequest, field: problem.field, problem.description)
             }
-            let rows = try await OutcomeQuery.byJob(api.store, jobs: rt.jobs, holdFor: rt.config.holdFor, from: span.from, to: span.to)
+            guard let grouping = OutcomeGrouping(rawValue: q["by"].map(String.init) ?? "job") else {
+                throw APIError(.badRequest, field: "by", "by is job, channel, day, week or slot")
+            }
+            let rows = try await OutcomeQuery.byJob(api.store, jobs: rt.jobs, holdFor: rt.config.holdFor, from: span.from, to: span.to,
+                                                    by: grouping, clock: clock)
             return CampaignRoutes.Body(value: .ordered([
                 ("from", .string(clock.localDate(of: span.from).description)),
                 ("to", .string(clock.localDate(of: span.to.addingTimeInterval(-1)).description)),
