@@ -24,9 +24,24 @@ struct ResultsModel: PageModel {
         let funnel: String
     }
 
+    /// A job that reminds in turns, its rate by the time of day its messages were due.
+    struct Slots: Encodable {
+        let job: String
+        let chart: String
+        let rows: [Slot]
+    }
+
+    struct Slot: Encodable {
+        let slot: String
+        let sent: Int
+        let converted: Int
+        let rate: String
+    }
+
     let from: String
     let to: String
     let jobs: [Job]
+    var slots: [Slots] = []
 }
 
 extension ResultsModel.Job {
@@ -57,6 +72,19 @@ extension ResultsModel {
     static func percent(_ v: Double?, vi: Bool) -> String { v.map { decimal(String(format: "%.1f%%", $0 * 100), vi) } ?? "–" }
     static func points(_ v: Double, vi: Bool) -> String { decimal(String(format: "%+.1f", v * 100), vi) }
     static func decimal(_ s: String, _ vi: Bool) -> String { vi ? s.replacingOccurrences(of: ".", with: ",") : s }
+
+    /// A job's rate by slot: one bar a slot, as long as its rate (the whole width 100%).
+    static func slots(_ job: String, _ rows: [JobOutcome], vi: Bool) -> Slots {
+        let width = 220.0, row = 18
+        var svg = "<svg class=\"funnel slots\" role=\"img\" width=\"360\" height=\"\(rows.count * row)\" viewBox=\"0 0 360 \(rows.count * row)\" xmlns=\"http://www.w3.org/2000/svg\">"
+        for (i, r) in rows.enumerated() {
+            let w = Int(((r.rate ?? 0) * width).rounded()), y = i * row
+            svg += "<text x=\"0\" y=\"\(y + row - 5)\">\(escape(r.group ?? ""))</text>"
+            svg += "<rect x=\"44\" y=\"\(y + 2)\" width=\"\(w)\" height=\"\(row - 4)\" rx=\"2\" class=\"bar bar-3\"></rect>"
+            svg += "<text x=\"\(50 + w)\" y=\"\(y + row - 5)\">\(percent(r.rate, vi: vi))</text>"
+        }
+        return Slots(job: job, chart: svg + "</svg>", rows: rows.map { Slot(slot: $0.group ?? "", sent: $0.sent, converted: $0.converted, rate: percent($0.rate, vi: vi)) })
+    }
 
     /// Horizontal bars, each as long as its count against the first, labelled with its name and count.
     static func funnel(_ steps: [(String, Int)]) -> String {

@@ -191,6 +191,9 @@ extension ReportCommandTests {
                 }
             }
             #expect(page.contains("chênh lệch -66,7 điểm (95%: -93,9 đến +25,0)"), "the lift, in Vietnamese")
+            // The reminders by slot, as `carecron report --by slot`: 12:00 two sent none paid in the hold, 16:00 one sent one paid.
+            #expect(page.contains("<h2>Tỉ lệ đạt theo giờ gửi: payment-reminder</h2>"))
+            #expect(page.contains("<tr data-slot=\"12:00\" data-sent=\"2\" data-converted=\"0\">") && page.contains("<tr data-slot=\"16:00\" data-sent=\"1\" data-converted=\"1\">"))
         }
         let loaded = ConfigLoader.load(dir.appendingPathComponent("config.json"))
         let config = try #require(loaded.config)
