@@ -126,6 +126,7 @@ extension OutboxEntry {
                   renderings: [first] + e.fallbacks, dueAt: e.at, priority: priority, campaign: e.campaign, expiresAt: e.expiresAt,
                   paused: paused)
         heldOut = e.heldOut?.description
+        variant = e.variant
     }
 }
 

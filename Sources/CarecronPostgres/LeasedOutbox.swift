@@ -98,10 +98,10 @@ public final class LeasedOutbox: Sendable {
             let rows = try await conn.query("""
                 INSERT INTO outbox (idempotency_key, job, customer_id, order_ids, reminder, channel, recipient, subject, body,
                                     payload, state, attempts, due_at, next_attempt_at, created_at, updated_at, fallbacks,
-                                    priority, campaign, expires_at, last_error)
+                                    priority, campaign, expires_at, last_error, variant)
                 VALUES (\(key), \(e.job), \(e.customerId), \(orderIds), \(reminder), \(first.channel), \(first.to), \(first.subject),
                         \(first.text), \(payload), \(state), 0, \(due), \(due), \(n), \(n), \(fallbacks), \(Int64(e.priority)),
-                        \(e.campaign), \(expires), \(e.heldOut))
+                        \(e.campaign), \(expires), \(e.heldOut), \(e.variant.map(Int32.init)))
                 ON CONFLICT (idempotency_key) DO NOTHING
                 RETURNING id
                 """, logger: logger)

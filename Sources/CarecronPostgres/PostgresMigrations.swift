@@ -171,6 +171,7 @@ public enum PostgresMigrations {
         ("v8-after-sending", [
             "ALTER TABLE outbox ADD COLUMN receipt_due_at BIGINT",
             "ALTER TABLE outbox ADD COLUMN fallback_note TEXT",
+            "ALTER TABLE outbox ADD COLUMN variant INTEGER",
             "CREATE INDEX outbox_awaiting_receipt ON outbox (receipt_due_at) WHERE receipt_due_at IS NOT NULL",
             "CREATE TABLE delivery_counts (channel TEXT NOT NULL, status TEXT NOT NULL, messages BIGINT NOT NULL, PRIMARY KEY (channel, status))",
             """

@@ -19,6 +19,8 @@ enum OutboxReceipts {
         ALTER TABLE outbox ADD COLUMN receipt_due_at INTEGER;
         -- why it left its first channel (kept once it is sent on the next)
         ALTER TABLE outbox ADD COLUMN fallback_note TEXT;
+        -- which of its job's template variants it was written with, 0-based (the report's arms)
+        ALTER TABLE outbox ADD COLUMN variant INTEGER;
         -- the fallback step's query: waits that ended, oldest first
         CREATE INDEX outbox_awaiting_receipt ON outbox(receipt_due_at) WHERE receipt_due_at IS NOT NULL;
         -- receipts recorded per channel and status (status, the metrics): a few rows, not a scan

@@ -38,8 +38,8 @@ public struct Outbox: Sendable {
         let insert = try db.cachedStatement(sql: """
             INSERT INTO outbox (idempotency_key, job, customer_id, order_ids, reminder, channel, recipient, subject, body,
                                 payload, state, attempts, due_at, next_attempt_at, created_at, updated_at, fallbacks,
-                                priority, campaign, expires_at, last_error)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                priority, campaign, expires_at, last_error, variant)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let key = try db.cachedStatement(sql: "INSERT INTO outbox_keys (key, outbox_id, planned_at) VALUES (?, ?, ?)")
         var added: [Bool] = []
@@ -58,7 +58,7 @@ public struct Outbox: Sendable {
             try insert.execute(arguments: [e.keys.joined(separator: "+"), e.job, e.customerId, e.orderIds.joined(separator: ","), e.reminder,
                                            first.channel, first.to, first.subject, first.text, params, state,
                                            due, due, n, n, fallbacks, e.priority, e.campaign,
-                                           e.expiresAt.map { Int($0.timeIntervalSince1970) }, e.heldOut])
+                                           e.expiresAt.map { Int($0.timeIntervalSince1970) }, e.heldOut, e.variant])
             let id = db.lastInsertedRowID
             for k in e.keys { try key.execute(arguments: [k, id, n]) }
             let counts = counted[state]?[e.job]?.n ?? 0

@@ -78,6 +78,8 @@ public struct OutboxEntry: Sendable {
     /// In its job's control group: written as `cancelled` with this reason, planned and never
     /// sent, so the occurrence counts for the group (issue 28) and is not planned again.
     public var heldOut: String? = nil
+    /// Which of its job's template variants wrote it (0-based), for the report by variant.
+    public var variant: Int? = nil
 
     /// The state it is written in.
     public var initialState: OutboxState { heldOut != nil ? .cancelled : paused ? .paused : .planned }

@@ -115,6 +115,8 @@ struct ReportCommandTests {
                                     renderings: [Rendering(channel: m.channel, to: "+84912000000", subject: nil, text: "tin", params: [:], templateId: nil)],
                                     dueAt: m.at)
             if m.heldOut { entry.heldOut = Holdout(share: 0.05).reason.description }
+            // The reminders alternate between the job's two wordings (ids 2 and 4 the first, 1 and 3 the second).
+            if m.job == "payment-reminder" { entry.variant = Int(m.id % 2) }
             _ = try outbox.enqueue([entry], now: created)
             guard !m.heldOut, let claimed = try outbox.claimDue(now: m.at, limit: 10).first else { continue }
             try outbox.record([.sender(claimed.id, name: "gw"), .sent(claimed.id, providerId: "p\(m.id)", at: m.at)])
@@ -160,6 +162,9 @@ struct ReportCommandTests {
         let channels = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--by", "channel"], in: dir).stdout
         #expect(channels.contains("payment-reminder sms: planned 3, sent 2, delivered 2, converted 1 (50.0%)")
                 && channels.contains("payment-reminder zalo: planned 1, sent 1, delivered 1, converted 0 (0.0%)"), "\(channels)")
+        let variants = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--by", "variant"], in: dir).stdout
+        #expect(variants.contains("payment-reminder variant 1: planned 2, sent 1, delivered 1, converted 1 (100.0%), revenue 450.000₫; control group 1, converted 1")
+                && variants.contains("payment-reminder variant 2: planned 2, sent 2, delivered 2, converted 0 (0.0%)"), "\(variants)")
         let weeks = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--by", "week"], in: dir).stdout
         #expect(weeks.contains("birthday 2026-11-30: planned 2"), "1 December 2026 is a Tuesday: its week's Monday is 30 November. \(weeks)")
     }

@@ -70,8 +70,11 @@ public struct FunnelRow: Sendable, Equatable {
     public let sent: Bool
     public let delivered: Bool
     public let heldOut: Bool
+    /// The template variant that wrote it (0-based), where the outbox recorded one.
+    public let variant: Int?
 
-    public init(id: Int64, job: String, channel: String, dueAt: Date, sent: Bool, delivered: Bool, heldOut: Bool) {
+    public init(id: Int64, job: String, channel: String, dueAt: Date, sent: Bool, delivered: Bool, heldOut: Bool, variant: Int? = nil) {
+        self.variant = variant
         self.id = id
         self.job = job
         self.channel = channel
@@ -92,6 +95,8 @@ public enum OutcomeGrouping: String, Sendable, CaseIterable {
     case day, week
     /// A row per time of day the messages were due: a payment reminder's 12:00, 16:00, 19:30, 10:00.
     case slot
+    /// A row per template variant ("variant 2"): which wording worked.
+    case variant
 
     /// The group a row falls in; nil for `job`.
     public func group(_ row: FunnelRow, clock: ShopClock) -> String? {
@@ -101,6 +106,7 @@ public enum OutcomeGrouping: String, Sendable, CaseIterable {
         case .day: clock.localDate(of: row.dueAt).description
         case .week: clock.localDate(of: row.dueAt).mondayOfWeek.description
         case .slot: clock.timeOfDay(of: row.dueAt).description
+        case .variant: row.variant.map { "variant \($0 + 1)" } ?? "variant ?"
         }
     }
 }
