@@ -101,6 +101,7 @@ public enum JobLoader {
             o.allow(["rules"])
         }
         let goalWithin = o.optional("goal").flatMap { parseGoal($0, type: type) }
+        let experiment = o.optional("experiment").flatMap { parseExperiment($0, variants: templates ?? [], remindsInTurns: rules?.remindsInTurns ?? false) }
         let holdout = o.optional("holdout").flatMap { parseHoldout($0, purpose: purpose, remindsInTurns: rules?.remindsInTurns ?? false) }
         o.finish()
         guard let enabled, let schedule, let purpose, let channels, let templates, let rules,
@@ -110,7 +111,26 @@ public enum JobLoader {
         job.fallbackAfter = fallbackAfter ?? [:]
         job.holdout = holdout
         job.goalWithin = goalWithin
+        job.experiment = experiment
         return job
+    }
+
+    /// `"experiment": {"split": [50, 50], "minimumPerArm": 500, "winner": 2}`: the variants as arms,
+    /// `winner` (1-based) once it has ended. Not for a job that gives each reminder its own variant,
+    /// nor variants kept for some orders or tiers: the arm would fight those rules.
+    static func parseExperiment(_ f: Field, variants: [TemplateVariant], remindsInTurns: Bool) -> Experiment? {
+        guard let o = f.object else { return nil }
+        let split = o.required("split")?.array?.compactMap { $0.int(1...99) }
+        let minimum = o.optional("minimumPerArm").flatMap { $0.int(10...1_000_000) } ?? Experiment.defaultMinimum
+        let winner = o.optional("winner").flatMap { $0.int(1...max(1, variants.count)) }
+        o.finish()
+        guard let split else { return nil }
+        if remindsInTurns { return f.fail(Sentence("check.experiment_in_turns")) }
+        if variants.contains(where: { $0.minAmount != nil || $0.tiers != nil || $0.minTier != nil }) { return f.fail(Sentence("check.experiment_conditions")) }
+        guard split.count == variants.count, split.count >= 2, split.reduce(0, +) == 100 else {
+            return f.fail(Sentence("check.experiment_split", ["n": .number(variants.count), "split": .text(split.map(String.init).joined(separator: ", "))]))
+        }
+        return Experiment(split: split, minimumPerArm: minimum, winner: winner.map { $0 - 1 })
     }
 
     /// `"goal": {"within": "10d"}`: the window of a goal that is a new order (1 day to a year).

@@ -78,6 +78,8 @@ public struct JobDefinition: Sendable {
     public var holdout: Holdout?
     /// The window of its goal, where the file sets its own (Outcomes/Goals.swift).
     public var goalWithin: TimeSpan?
+    /// Its variants as an A/B experiment (Outcomes/Experiment.swift).
+    public var experiment: Experiment?
 
     public var type: JobType { rules.type }
 

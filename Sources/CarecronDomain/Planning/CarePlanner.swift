@@ -204,8 +204,10 @@ public struct CarePlanner: Sendable {
         guard let d = e.draft else { return e }
         var e = e
         e.draft = nil
-        e.variant = d.variant
-        if let m = composer.compose(d.job, variant: d.variant, customer: d.customer, orders: d.orders, reminder: d.reminder,
+        // In an experiment the customer's arm is the variant, whatever the job would have picked.
+        let variant = d.job.experiment?.arm(for: d.customer.id, job: d.job.name) ?? d.variant
+        e.variant = variant
+        if let m = composer.compose(d.job, variant: variant, customer: d.customer, orders: d.orders, reminder: d.reminder,
                                     tier: d.tier, at: e.at, skipping: d.skipping) {
             e.channel = m.kind
             e.to = m.to
@@ -221,7 +223,7 @@ public struct CarePlanner: Sendable {
                 e.fallbackNote = DeliveryFallback.note(channel: channel, wait: wait, next: next)
             }
             var skipping = d.skipping.union(m.kind.map { [$0] } ?? [])
-            while renderFallbacks, let next = composer.compose(d.job, variant: d.variant, customer: d.customer, orders: d.orders,
+            while renderFallbacks, let next = composer.compose(d.job, variant: variant, customer: d.customer, orders: d.orders,
                                                               reminder: d.reminder, tier: d.tier, at: e.at, skipping: skipping) {
                 e.fallbacks.append(next)
                 if let kind = next.kind { skipping.insert(kind) }
