@@ -79,7 +79,7 @@ extension ResultsModel {
         var svg = "<svg class=\"funnel slots\" role=\"img\" width=\"360\" height=\"\(rows.count * row)\" viewBox=\"0 0 360 \(rows.count * row)\" xmlns=\"http://www.w3.org/2000/svg\">"
         for (i, r) in rows.enumerated() {
             let w = Int(((r.rate ?? 0) * width).rounded()), y = i * row
-            svg += "<text x=\"0\" y=\"\(y + row - 5)\">\(escape(r.group ?? ""))</text>"
+            svg += "<text x=\"0\" y=\"\(y + row - 5)\">\((r.group ?? "").markupEscaped)</text>"
             svg += "<rect x=\"44\" y=\"\(y + 2)\" width=\"\(w)\" height=\"\(row - 4)\" rx=\"2\" class=\"bar bar-3\"></rect>"
             svg += "<text x=\"\(50 + w)\" y=\"\(y + row - 5)\">\(percent(r.rate, vi: vi))</text>"
         }
@@ -94,12 +94,8 @@ extension ResultsModel {
             let w = max(n > 0 ? 1 : 0, Int((Double(n) / Double(top) * width).rounded()))
             let y = i * row
             svg += "<rect x=\"0\" y=\"\(y + 2)\" width=\"\(w)\" height=\"\(row - 4)\" rx=\"2\" class=\"bar bar-\(i)\"></rect>"
-            svg += "<text x=\"\(w + 6)\" y=\"\(y + row - 5)\">\(escape(label)) \(n)</text>"
+            svg += "<text x=\"\(w + 6)\" y=\"\(y + row - 5)\">\(label.markupEscaped) \(n)</text>"
         }
         return svg + "</svg>"
-    }
-
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }

@@ -104,3 +104,10 @@ enum ISOInstant {
         }
     }
 }
+
+extension String {
+    /// The text inside an XML or SVG element: `&`, `<` and `>` as entities.
+    public var markupEscaped: String {
+        replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}

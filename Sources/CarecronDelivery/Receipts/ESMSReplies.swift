@@ -34,13 +34,10 @@ enum ESMSReplies {
     }
 
     static func answer(_ replies: [InboundReply], text: String?) -> ProviderAnswer {
-        func escaped(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        }
         let r = replies.first
         return ProviderAnswer(contentType: "text/xml; charset=utf-8", body: """
-            <ClientResponse><Message>\(escaped(text ?? ""))</Message><Smsid>\(escaped(r?.providerId ?? ""))</Smsid>\
-            <Receiver>\(escaped(r.map { String($0.from.address.dropFirst()) } ?? ""))</Receiver></ClientResponse>
+            <ClientResponse><Message>\((text ?? "").markupEscaped)</Message><Smsid>\((r?.providerId ?? "").markupEscaped)</Smsid>\
+            <Receiver>\((r.map { String($0.from.address.dropFirst()) } ?? "").markupEscaped)</Receiver></ClientResponse>
             """)
     }
 }

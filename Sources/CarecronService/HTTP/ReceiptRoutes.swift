@@ -81,7 +81,7 @@ struct ReceiptRoutes {
             return try Answer(outcome: "ignored", reason: why).response(from: request, context: context)
         case .heard(let receipts, let heard):
             var answer = Answer(outcome: "recorded")
-            try await record(receipts, sender: name, now: now, into: &answer)
+            try await record(receipts, sender: name, into: &answer)
             try await store(heard, sender: name, runtime: runtime, now: now, into: &answer)
             if answer.cancelled > 0 || receipts.contains(where: { $0.status == .undelivered }) {
                 // A fallback may be waiting for this, and cancelled messages change the plan: now, not at the next minute.
@@ -96,7 +96,7 @@ struct ReceiptRoutes {
         }
     }
 
-    private func record(_ receipts: [DeliveryReceipt], sender name: String, now: Date, into answer: inout Answer) async throws {
+    private func record(_ receipts: [DeliveryReceipt], sender name: String, into answer: inout Answer) async throws {
         for (receipt, outcome) in zip(receipts, try await self.receipts.submit(receipts)) {
             switch outcome {
             case .recorded(_, let channel):
