@@ -62,7 +62,13 @@ struct ReportPrinter {
 
     static func line(_ r: JobOutcome) -> String {
         var line = "\(r.job)\(r.group.map { " \($0)" } ?? ""): planned \(r.planned), sent \(r.sent), delivered \(r.delivered), converted \(r.converted) (\(percent(r.rate)))"
+        if let interval = r.rateInterval, r.group != nil { line += " [95%: \(percent(interval.low)) to \(percent(interval.high))]" }
         line += ", revenue \(VietnameseFormat.money(r.revenue))"
+        if let c = r.comparison {
+            line += "; \(String(format: "%.1f%%", c.probabilityBeats * 100)) likely to beat the other"
+            if let p = c.pValue { line += " (two-proportion test p = \(String(format: "%.3g", p)))" }
+            line += ": \(c.verdict.sentence(minimum: r.minimumPerArm ?? 0))"
+        }
         if r.heldOut > 0 {
             line += "; control group \(r.heldOut), converted \(r.controlConverted) (\(percent(r.controlRate)))"
             if let lift = r.lift {

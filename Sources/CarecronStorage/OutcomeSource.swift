@@ -49,7 +49,9 @@ public enum OutcomeQuery {
         let goals = Dictionary(jobs.compactMap { job in Goal.of(job).map { (job.name, $0) } }, uniquingKeysWith: { a, _ in a })
         let data = try await source.outcomeData(from: from, to: to, ordersUntil: to.addingTimeInterval(longestWindow(goals.values, holdFor: holdFor)))
         let conversions = Attribution.conversions(messages: data.messages, orders: data.orders, goals: goals, holdFor: holdFor)
-        return OutcomeReport.grouped(funnel: data.funnel, conversions: conversions, by: grouping, clock: clock)
+        let rows = OutcomeReport.grouped(funnel: data.funnel, conversions: conversions, by: grouping, clock: clock)
+        guard grouping == .variant else { return rows }
+        return OutcomeReport.compareArms(rows, experiments: Dictionary(jobs.compactMap { job in job.experiment.map { (job.name, $0) } }, uniquingKeysWith: { a, _ in a }))
     }
 
     /// The days a report covers, from `from` to `to` included (YYYY-MM-DD in the shop's zone;

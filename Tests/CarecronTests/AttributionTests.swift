@@ -148,7 +148,7 @@ struct ReportCommandTests {
         let table = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03"], in: dir).stdout
         #expect(table.contains("payment-reminder: planned 4, sent 3, delivered 3, converted 1 (33.3%), revenue 450.000₫; control group 1, converted 1 (100.0%), lift -66.7 points (95%: -93.9 to +25.0)"), "\(table)")
         let csv = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--format", "csv"], in: dir).stdout
-        #expect(csv.hasPrefix("job,group,planned,sent,delivered,held_out,converted,rate,control_converted,control_rate,lift,lift_low,lift_high,conversions,revenue\n"))
+        #expect(csv.hasPrefix("job,group,planned,sent,delivered,held_out,converted,rate,control_converted,control_rate,lift,lift_low,lift_high,conversions,revenue,rate_low,rate_high,beats_other,p_value,verdict\n"))
         #expect(try TestSupport.carecron(["report", "--from", "2026-12-05", "--to", "2026-12-01"], in: dir).status != 0)
 
         // By the time of day the reminders were due: the 16:00 one has O1; the 12:00 ones none, their control group O3.
@@ -163,8 +163,8 @@ struct ReportCommandTests {
         #expect(channels.contains("payment-reminder sms: planned 3, sent 2, delivered 2, converted 1 (50.0%)")
                 && channels.contains("payment-reminder zalo: planned 1, sent 1, delivered 1, converted 0 (0.0%)"), "\(channels)")
         let variants = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--by", "variant"], in: dir).stdout
-        #expect(variants.contains("payment-reminder variant 1: planned 2, sent 1, delivered 1, converted 1 (100.0%), revenue 450.000₫; control group 1, converted 1")
-                && variants.contains("payment-reminder variant 2: planned 2, sent 2, delivered 2, converted 0 (0.0%)"), "\(variants)")
+        #expect(variants.contains("payment-reminder variant 1: planned 2, sent 1, delivered 1, converted 1 (100.0%) [95%: 20.7% to 100.0%], revenue 450.000₫; control group 1, converted 1")
+                && variants.contains("payment-reminder variant 2: planned 2, sent 2, delivered 2, converted 0 (0.0%) [95%: 0.0% to 65.8%]"), "\(variants)")
         let weeks = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--by", "week"], in: dir).stdout
         #expect(weeks.contains("birthday 2026-11-30: planned 2"), "1 December 2026 is a Tuesday: its week's Monday is 30 November. \(weeks)")
     }
@@ -243,5 +243,56 @@ struct ProportionsTests {
             let ours = Proportions.difference(c.0, of: c.1, minus: c.2, of: c.3)
             #expect(abs(ours.low - (a["low"] as! Double)) < 1e-9 && abs(ours.high - (a["high"] as! Double)) < 1e-9, "\(c): \(ours) against \(a)")
         }
+    }
+
+    /// An arm's chance of beating the other (Evan Miller's closed form) against scipy's numerical
+    /// integration, and the two-proportion test against statsmodels' `proportions_ztest`.
+    @Test func theArmsStatisticsAreScipyAndStatsmodels() throws {
+        var generator = SystemRandomNumberGenerator()
+        var cases: [(Int, Int, Int, Int)] = [(0, 10, 0, 10), (10, 10, 0, 10), (60, 500, 45, 500), (6000, 50000, 5800, 50000), (3, 7, 250, 1000)]
+        for _ in 0..<150 {
+            let n1 = Int.random(in: 1...3000, using: &generator), n2 = Int.random(in: 1...3000, using: &generator)
+            cases.append((Int.random(in: 0...n1 / 3, using: &generator), n1, Int.random(in: 0...n2 / 3, using: &generator), n2))
+        }
+        let input = cases.enumerated().flatMap { i, c in
+            ["beats", "ztest"].map { "{\"id\":\(i),\"kind\":\"\($0)\",\"k1\":\(c.0),\"n1\":\(c.1),\"k2\":\(c.2),\"n2\":\(c.3)}\n" }
+        }.joined()
+        let (status, data) = try TestSupport.oracle("proportions_oracle.py", input: input)
+        #expect(status == 0, "python3 with scipy and statsmodels is needed; .ci/run installs them")
+        let answers = data.split(separator: 0x0A).compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+        #expect(answers.count == cases.count * 2)
+        for a in answers {
+            let c = cases[a["id"] as! Int], theirs = a["p"] as? Double
+            if a["kind"] as? String == "beats" {
+                let ours = Proportions.probabilityBeats(c.0, of: c.1, c.2, of: c.3)
+                #expect(abs(ours - theirs!) < 1e-6, "P(beats) \(c): \(ours) against \(theirs!)")
+            } else if let ours = Proportions.twoProportionPValue(c.0, of: c.1, c.2, of: c.3) {
+                #expect(theirs.map { abs(ours - $0) < 1e-9 } == true, "p-value \(c): \(ours) against \(String(describing: theirs))")
+            } else {
+                #expect(theirs == nil, "no test where nobody or everybody converted: \(c)")
+            }
+        }
+    }
+
+    /// "not enough data yet" below the minimum, however far ahead an arm looks; a leader once
+    /// both arms have it; the chosen arm once the experiment ends.
+    @Test func armsSayNotEnoughDataBeforeTheMinimum() {
+        func arm(_ name: String, _ sent: Int, _ converted: Int) -> JobOutcome {
+            var o = JobOutcome(job: "birthday", group: name)
+            o.sent = sent
+            o.converted = converted
+            return o
+        }
+        let early = OutcomeReport.compareArms([arm("variant 1", 100, 30), arm("variant 2", 100, 5)], experiments: ["birthday": Experiment(split: [50, 50])])
+        #expect(early.map(\.comparison?.verdict) == [.notEnoughData, .notEnoughData])
+        #expect(early[0].comparison!.probabilityBeats > 0.99, "the probability is still given")
+        let later = OutcomeReport.compareArms([arm("variant 1", 600, 90), arm("variant 2", 600, 50)], experiments: ["birthday": Experiment(split: [50, 50])])
+        #expect(later.map(\.comparison?.verdict) == [.leads, .trails])
+        let even = OutcomeReport.compareArms([arm("variant 1", 600, 50), arm("variant 2", 600, 52)], experiments: ["birthday": Experiment(split: [50, 50])])
+        #expect(even.map(\.comparison?.verdict) == [.noClearDifference, .noClearDifference])
+        let ended = OutcomeReport.compareArms([arm("variant 1", 100, 30), arm("variant 2", 100, 5)], experiments: ["birthday": Experiment(split: [50, 50], winner: 1)])
+        #expect(ended.map(\.comparison?.verdict) == [.notChosen, .chosen])
+        #expect(JobOutcome.columns.suffix(5) == ["rate_low", "rate_high", "beats_other", "p_value", "verdict"])
+        #expect(early[0].fields.last?.1 == .string("not enough data yet (at least 500 sends per arm needed)"))
     }
 }

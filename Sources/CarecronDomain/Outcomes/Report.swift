@@ -19,6 +19,9 @@ public struct JobOutcome: Sendable, Equatable {
     /// Đồng of the orders credited to the sent messages (each order once for this job).
     public var revenue = 0
     public var conversions = 0
+    /// An experiment's arm against the strongest other (grouped by variant); nil otherwise.
+    public var comparison: ArmComparison?
+    public var minimumPerArm: Int?
 
     public init(job: String, group: String? = nil) {
         self.job = job
@@ -27,6 +30,8 @@ public struct JobOutcome: Sendable, Equatable {
 
     public var rate: Double? { sent == 0 ? nil : Double(converted) / Double(sent) }
     public var controlRate: Double? { heldOut == 0 ? nil : Double(controlConverted) / Double(heldOut) }
+    /// The rate's 95% interval (Wilson's).
+    public var rateInterval: (low: Double, high: Double)? { sent == 0 ? nil : Proportions.wilson(converted, of: sent) }
 
     /// The sent messages' rate less the control group's, with a 95% interval; nil without a
     /// control group.
@@ -106,23 +111,31 @@ public enum OutcomeGrouping: String, Sendable, CaseIterable {
         case .day: clock.localDate(of: row.dueAt).description
         case .week: clock.localDate(of: row.dueAt).mondayOfWeek.description
         case .slot: clock.timeOfDay(of: row.dueAt).description
-        case .variant: row.variant.map { "variant \($0 + 1)" } ?? "variant ?"
+        case .variant: row.variant.map(Self.variantName) ?? "variant ?"
         }
     }
+
+    /// How a report names a variant: "variant 1" for the first.
+    public static func variantName(_ index: Int) -> String { "variant \(index + 1)" }
 }
 
 extension JobOutcome {
     /// The columns of the CSV and JSON Lines forms and of the API, in order.
     public static let columns = ["job", "group", "planned", "sent", "delivered", "held_out", "converted", "rate", "control_converted", "control_rate",
-                                 "lift", "lift_low", "lift_high", "conversions", "revenue"]
+                                 "lift", "lift_low", "lift_high", "conversions", "revenue", "rate_low", "rate_high", "beats_other", "p_value", "verdict"]
 
     /// Its figures under those names (rates rounded to four places; null where there is none).
     public var fields: [(String, JSONValue)] {
         let lift = self.lift
         func n(_ v: Int) -> JSONValue { .number(Double(v)) }
         func p(_ v: Double?) -> JSONValue { v.map { .number(($0 * 10_000).rounded() / 10_000) } ?? .null }
-        return Array(zip(Self.columns, [.string(job), group.map(JSONValue.string) ?? .null, n(planned), n(sent), n(delivered), n(heldOut), n(converted), p(rate), n(controlConverted),
-                                        p(controlRate), p(lift?.value), p(lift?.low), p(lift?.high), n(conversions), n(revenue)]))
+        // A p-value's interest is its order of magnitude: four significant digits, not four places.
+        func pValue(_ v: Double?) -> JSONValue { v.map { .number(Double(String(format: "%.4g", $0)) ?? $0) } ?? .null }
+        let values: [JSONValue] = [.string(job), group.map(JSONValue.string) ?? .null, n(planned), n(sent), n(delivered), n(heldOut), n(converted), p(rate),
+                                   n(controlConverted), p(controlRate), p(lift?.value), p(lift?.low), p(lift?.high), n(conversions), n(revenue),
+                                   p(rateInterval?.low), p(rateInterval?.high), p(comparison?.probabilityBeats), pValue(comparison?.pValue),
+                                   comparison.map { .string($0.verdict.sentence(minimum: minimumPerArm ?? 0).description) } ?? .null]
+        return Array(zip(Self.columns, values))
     }
 }
 
