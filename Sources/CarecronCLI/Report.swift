@@ -13,7 +13,7 @@ struct Report: AsyncParsableCommand {
             """)
     @Option(help: "first day, YYYY-MM-DD in the shop's time zone (default: 30 days ago)") var from: String?
     @Option(help: "last day, included (default: yesterday)") var to: String?
-    @Option(help: "job, channel, day, week, slot (the time of day the messages were due) or variant (the template variant)") var by: OutcomeGrouping = .job
+    @Option(help: "job, channel, day, week, slot (the time of day the messages were due), variant (the template variant) or tier (the customer's tier now)") var by: OutcomeGrouping = .job
     @Option(help: "table, csv or jsonl") var format: ReportFormat = .table
     @OptionGroup var options: ConfigOption
 

@@ -8,12 +8,12 @@ extension PostgresStore: OutcomeSource {
     public func outcomeData(from: Date, to: Date, ordersUntil: Date) async throws -> OutcomeData {
         var data = OutcomeData()
         let rows = try await db.client.query("""
-            SELECT id, job, customer_id, order_ids, channel, state, last_error, due_at, sent_at, delivery, delivered_at, variant
-            FROM outbox WHERE due_at >= \(Self.seconds(from)) AND due_at < \(Self.seconds(to))
+            SELECT o.id, o.job, o.customer_id, o.order_ids, o.channel, o.state, o.last_error, o.due_at, o.sent_at, o.delivery, o.delivered_at, o.variant, c.tier
+            FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.due_at >= \(Self.seconds(from)) AND o.due_at < \(Self.seconds(to))
             """, logger: logger)
-        for try await r in rows.decode((Int64, String, String?, String, String, String, String?, Int64, Int64?, String?, Int64?, Int32?).self) {
+        for try await r in rows.decode((Int64, String, String?, String, String, String, String?, Int64, Int64?, String?, Int64?, Int32?, String?).self) {
             data.add(id: r.0, job: r.1, customerId: r.2, orderIds: r.3, channel: r.4, state: r.5, lastError: r.6,
-                     dueAt: r.7, sentAt: r.8, delivery: r.9, deliveredAt: r.10, variant: r.11.map(Int.init))
+                     dueAt: r.7, sentAt: r.8, delivery: r.9, deliveredAt: r.10, variant: r.11.map(Int.init), tier: r.12)
         }
         func date(_ v: Int64?) -> Date? { v.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
         let orders = try await db.client.query("""

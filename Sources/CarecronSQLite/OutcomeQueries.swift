@@ -9,12 +9,12 @@ extension Store: OutcomeSource {
         try await db.read { db in
             var data = OutcomeData()
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT id, job, customer_id, order_ids, channel, state, last_error, due_at, sent_at, delivery, delivered_at, variant
-                FROM outbox WHERE due_at >= ? AND due_at < ?
+                SELECT o.id, o.job, o.customer_id, o.order_ids, o.channel, o.state, o.last_error, o.due_at, o.sent_at, o.delivery, o.delivered_at, o.variant, c.tier
+                FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.due_at >= ? AND o.due_at < ?
                 """, arguments: [Int64(from.timeIntervalSince1970), Int64(to.timeIntervalSince1970)])
             while let r = try rows.next() {
                 data.add(id: r[0], job: r[1], customerId: r[2], orderIds: r[3], channel: r[4], state: r[5], lastError: r[6],
-                         dueAt: r[7], sentAt: r[8], delivery: r[9], deliveredAt: r[10], variant: r[11])
+                         dueAt: r[7], sentAt: r[8], delivery: r[9], deliveredAt: r[10], variant: r[11], tier: r[12])
             }
             func date(_ v: Int64?) -> Date? { v.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
             let orders = try Row.fetchCursor(db, sql: """

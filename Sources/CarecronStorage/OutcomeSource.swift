@@ -26,12 +26,12 @@ public protocol OutcomeSource: Sendable {
 extension OutcomeData {
     /// One outbox row as the report reads it; nil for a row without a customer.
     public mutating func add(id: Int64, job: String, customerId: String?, orderIds: String, channel: String, state: String,
-                             lastError: String?, dueAt: Int64, sentAt: Int64?, delivery: String?, deliveredAt: Int64?, variant: Int? = nil) {
+                             lastError: String?, dueAt: Int64, sentAt: Int64?, delivery: String?, deliveredAt: Int64?, variant: Int? = nil, tier: String? = nil) {
         let heldOut = state == OutboxState.cancelled.rawValue && (lastError?.hasPrefix(Holdout.recordPrefix) ?? false)
         let sent = state == OutboxState.sent.rawValue
         let delivered = delivery == DeliveryReceipt.Status.delivered.rawValue
         funnel.append(FunnelRow(id: id, job: job, channel: channel, dueAt: Date(timeIntervalSince1970: TimeInterval(dueAt)), sent: sent,
-                                delivered: delivered, heldOut: heldOut, variant: variant))
+                                delivered: delivered, heldOut: heldOut, variant: variant, tier: tier))
         guard let customerId, sent || heldOut else { return }
         // When it reached the customer: its delivery where the channel reports one, else its sending;
         // the control group's, when it would have gone.

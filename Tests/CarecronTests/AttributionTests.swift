@@ -101,7 +101,10 @@ struct ReportCommandTests {
         let clock = TestSupport.saigon
         let created = TestSupport.instant("2026-11-30T00:00:00+07:00")
         for c in Set(ex.messages.map(\.customerId)).sorted() {
-            _ = try store.upsert(.customers, ["id": c, "full_name": "Khách \(c)", "phone": "091200000\(c.dropFirst())"], clock: clock, holdFor: .hours(24), now: created)
+            // C1 and C4 have tiers (the report's "by tier"); the rest none.
+            let tier = ["C1": "Vàng", "C4": "Bạc"][c] ?? ""
+            _ = try store.upsert(.customers, ["id": c, "full_name": "Khách \(c)", "phone": "091200000\(c.dropFirst())", "tier": tier], clock: clock, holdFor: .hours(24),
+                                 now: created)
         }
         for o in ex.orders {
             var row = ["id": o.id, "customer_id": o.customerId, "placed_at": InstantFormat.format(o.placedAt, clock: clock), "amount": "\(o.amount)",
@@ -165,6 +168,10 @@ struct ReportCommandTests {
         let variants = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--by", "variant"], in: dir).stdout
         #expect(variants.contains("payment-reminder variant 1: planned 2, sent 1, delivered 1, converted 1 (100.0%) [95%: 20.7% to 100.0%], revenue 450.000₫; control group 1, converted 1")
                 && variants.contains("payment-reminder variant 2: planned 2, sent 2, delivered 2, converted 0 (0.0%) [95%: 0.0% to 65.8%]"), "\(variants)")
+        let tiers = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--by", "tier"], in: dir).stdout
+        #expect(tiers.contains("payment-reminder Vàng: planned 2, sent 2, delivered 2, converted 1 (50.0%)")
+                && tiers.contains("payment-reminder no tier: planned 2, sent 1, delivered 1, converted 0 (0.0%)")
+                && tiers.contains("birthday Bạc: planned 1, sent 1, delivered 1, converted 1"), "\(tiers)")
         let weeks = try TestSupport.carecron(["report", "--from", "2026-12-01", "--to", "2026-12-03", "--by", "week"], in: dir).stdout
         #expect(weeks.contains("birthday 2026-11-30: planned 2"), "1 December 2026 is a Tuesday: its week's Monday is 30 November. \(weeks)")
     }

@@ -77,9 +77,12 @@ public struct FunnelRow: Sendable, Equatable {
     public let heldOut: Bool
     /// The template variant that wrote it (0-based), where the outbox recorded one.
     public let variant: Int?
+    /// The customer's tier as the store holds it now (the report's "by tier").
+    public let tier: String?
 
-    public init(id: Int64, job: String, channel: String, dueAt: Date, sent: Bool, delivered: Bool, heldOut: Bool, variant: Int? = nil) {
+    public init(id: Int64, job: String, channel: String, dueAt: Date, sent: Bool, delivered: Bool, heldOut: Bool, variant: Int? = nil, tier: String? = nil) {
         self.variant = variant
+        self.tier = tier
         self.id = id
         self.job = job
         self.channel = channel
@@ -102,6 +105,8 @@ public enum OutcomeGrouping: String, Sendable, CaseIterable {
     case slot
     /// A row per template variant ("variant 2"): which wording worked.
     case variant
+    /// A row per customer tier, as the customers' tiers are now ("no tier" for those without).
+    case tier
 
     /// The group a row falls in; nil for `job`.
     public func group(_ row: FunnelRow, clock: ShopClock) -> String? {
@@ -112,8 +117,11 @@ public enum OutcomeGrouping: String, Sendable, CaseIterable {
         case .week: clock.localDate(of: row.dueAt).mondayOfWeek.description
         case .slot: clock.timeOfDay(of: row.dueAt).description
         case .variant: row.variant.map(Self.variantName) ?? "variant ?"
+        case .tier: row.tier.flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTier
         }
     }
+
+    public static let noTier = "no tier"
 
     /// How a report names a variant: "variant 1" for the first.
     public static func variantName(_ index: Int) -> String { "variant \(index + 1)" }

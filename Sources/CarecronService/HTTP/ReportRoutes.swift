@@ -3,7 +3,7 @@ import CarecronStorage
 import Foundation
 import Hummingbird
 
-/// `GET /v1/report?from=YYYY-MM-DD&to=YYYY-MM-DD[&by=channel|day|week|slot]` (bearer token): what each job achieved, the
+/// `GET /v1/report?from=YYYY-MM-DD&to=YYYY-MM-DD[&by=channel|day|week|slot|variant|tier]` (bearer token): what each job achieved, the
 /// same figures as `carecron report --format jsonl`, as `{"from", "to", "jobs": [...]}`.
 struct ReportRoutes {
     let api: APIShared
