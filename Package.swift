@@ -32,7 +32,8 @@ let package = Package(
         // The shop's rules: time windows, schedules, names, phones, wording. Pure: no I/O.
         .target(
             name: "CarecronDomain",
-            dependencies: [.product(name: "Mustache", package: "swift-mustache")]
+            // Crypto: a survey link's signature is computed with the plan, a pure function of its secret.
+            dependencies: [.product(name: "Mustache", package: "swift-mustache"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         // config.json and jobs/*.json: loading, typed model, validation with JSON paths.
         .target(name: "CarecronConfig", dependencies: ["CarecronDomain"]),

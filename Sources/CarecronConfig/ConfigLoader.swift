@@ -29,7 +29,13 @@ public enum ConfigLoader {
         guard let root = readJSON(file, sink: sink) else {
             return LoadedConfiguration(config: nil, jobs: [], diagnostics: sink.items)
         }
-        let config = parseConfig(root, file: file, sink: sink, senders: senders)
+        var config = parseConfig(root, file: file, sink: sink, senders: senders)
+        // Resolved once: every plan signs its survey links with it. `validate` warns when it cannot be.
+        if let surveys = config?.surveys, let folder = config?.folder {
+            let secret = try? surveys.secret.resolve(relativeTo: folder, environment: environment)
+            config?.surveySecret = secret
+            config?.surveyLinks = secret.map { SurveyLinks(base: surveys.linkBase, secret: $0) }
+        }
         var diagnostics = sink.items
         var jobs: [JobDefinition] = []
         if let config {
@@ -92,6 +98,7 @@ public enum ConfigLoader {
         let prices = o.optional("prices").map(parsePrices) ?? [:]
         let keepFor = o.optional("outbox").map(parseOutbox) ?? ShopConfig.defaultOutboxKeepFor
         let replies = o.optional("replies").map(parseReplies)
+        let surveys = o.optional("surveys").flatMap(parseSurveys)
         o.finish()
         if let q = quiet, q.length > 16 * 60 {
             sink.warning("quietHours", "quiet hours of \(q.length / 60) h leave little of the day for messages")
@@ -109,6 +116,7 @@ public enum ConfigLoader {
         config.currency = currency
         config.console = console ?? ConsoleSettings()
         config.prices = prices
+        config.surveys = surveys
         if let replies {
             config.optOutKeywords = replies.keywords
             config.optOutConfirmation = replies.confirmation
@@ -138,6 +146,19 @@ public enum ConfigLoader {
         }
         r.finish()
         return (keywords, confirmation)
+    }
+
+    /// `surveys`: `{"linkBase": "https://cskh.shop.vn", "secret": {"env": "…"}, "followUpWebhook": "https://…"}`.
+    static func parseSurveys(_ f: Field) -> SurveySettings? {
+        guard let o = f.object else { return nil }
+        let base = o.required("linkBase")?.nonEmptyString
+        if let base, URL(string: base)?.scheme.map({ ["http", "https"].contains($0) }) != true { o.required("linkBase")?.report("\"\(base)\" is not an http(s) address") }
+        let secret = o.required("secret").flatMap(parseSecret)
+        let hook = o.optional("followUpWebhook")?.nonEmptyString
+        if let hook, URL(string: hook)?.host == nil { o.optional("followUpWebhook")?.report("\"\(hook)\" is not an address") }
+        o.finish()
+        guard let base, let secret else { return nil }
+        return SurveySettings(linkBase: base, secret: secret, followUpWebhook: hook.flatMap { URL(string: $0) })
     }
 
     static func parseShop(_ f: Field) -> ShopFacts? {

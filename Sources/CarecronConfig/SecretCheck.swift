@@ -15,6 +15,7 @@ public enum SecretCheck {
             refs.append(("http.token", http.token))
             if let w = http.webhookSecret { refs.append(("http.webhookSecret", w)) }
         }
+        if let surveys = config.surveys { refs.append(("surveys.secret", surveys.secret)) }
         return refs.compactMap { path, ref in
             do { _ = try ref.resolve(relativeTo: config.folder, environment: environment); return nil } catch {
                 return Diagnostic(file: config.file.lastPathComponent, path: path, message: "\(error)", severity: .warning)

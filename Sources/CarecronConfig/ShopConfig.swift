@@ -106,6 +106,12 @@ public struct ShopConfig: Sendable {
     /// Customers' replies: the opt-out keywords and what is said back (`replies`).
     public var optOutKeywords = OptOutKeywords()
     public var optOutConfirmation = OptOutConfirmation()
+    /// Surveys' links and follow-ups (`surveys`); nil: answers come by reply only.
+    public var surveys: SurveySettings?
+    /// The links' signer, its secret resolved when config.json was loaded; nil without one.
+    public var surveyLinks: SurveyLinks?
+    /// That secret, which signs the follow-up hook's calls too.
+    public var surveySecret: String?
 
     public var folder: URL { file.deletingLastPathComponent() }
 
@@ -114,8 +120,25 @@ public struct ShopConfig: Sendable {
     }
 
     public var policy: CarePolicy {
-        CarePolicy(clock: clock, quietHours: quietHours, marketingHours: marketingHours, marketingDailyCap: marketingDailyCap,
-                   context: messageContext, tiers: tiers, holdFor: holdFor)
+        var p = CarePolicy(clock: clock, quietHours: quietHours, marketingHours: marketingHours, marketingDailyCap: marketingDailyCap,
+                           context: messageContext, tiers: tiers, holdFor: holdFor)
+        p.surveyLinks = surveyLinks
+        return p
+    }
+}
+
+/// config.json's `surveys`: where customers' phones reach carecron's one-question pages, the
+/// secret that signs their links, and who hears of a low score.
+public struct SurveySettings: Sendable {
+    public var linkBase: String
+    public var secret: SecretRef
+    /// Told of every low score (a signed JSON POST), besides the API and the console.
+    public var followUpWebhook: URL?
+
+    public init(linkBase: String, secret: SecretRef, followUpWebhook: URL? = nil) {
+        self.linkBase = linkBase
+        self.secret = secret
+        self.followUpWebhook = followUpWebhook
     }
 }
 

@@ -154,7 +154,8 @@ public final class Dispatcher: Sendable {
         var report = DispatchReport()
         let job = jobs[m.job]
         do {
-            let facts = try await store.sendingFacts(customerId: m.customerId, orderIds: m.orderIds)
+            let sameJob = job?.rules.minimumGapBetweenSends.map { (job: m.job, since: now().addingTimeInterval(-$0.interval)) }
+            let facts = try await store.sendingFacts(customerId: m.customerId, orderIds: m.orderIds, sameJob: sameJob)
             if let reason = StillWanted.reasonToCancel(customerId: m.customerId, orderIds: m.orderIds, facts: facts,
                                                        rules: job?.rules, purpose: job?.purpose, expiresAt: m.expiresAt, now: now()) {
                 try await outcomes.record([.cancelled(m.id, reason: reason, now: now())], while: keepGoing)

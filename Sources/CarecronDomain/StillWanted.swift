@@ -6,10 +6,13 @@ public struct SendingFacts: Sendable {
     public var optOut: OptOut?
     /// The message's orders that still exist, as they are now.
     public var orders: [OrderAtSending]
+    /// When the customer was last sent a message of the same job, where the job keeps a gap.
+    public var lastSentOfJob: Date?
 
-    public init(optOut: OptOut?, orders: [OrderAtSending]) {
+    public init(optOut: OptOut?, orders: [OrderAtSending], lastSentOfJob: Date? = nil) {
         self.optOut = optOut
         self.orders = orders
+        self.lastSentOfJob = lastSentOfJob
     }
 }
 
@@ -28,6 +31,9 @@ public enum StillWanted {
             guard let optOut = facts.optOut else { return Sentence("cancel.customer_gone", ["customer": .text(customerId)]).description }
             if optOut == .all { return Sentence("cancel.opted_out_all").description }
             if optOut == .marketing, purpose == .marketing { return Sentence("cancel.opted_out_marketing").description }
+        }
+        if let last = facts.lastSentOfJob, let gap = rules?.minimumGapBetweenSends, now.timeIntervalSince(last) < gap.interval {
+            return Sentence("cancel.sent_recently", ["gap": .text(gap.description)]).description
         }
         guard let rules, !orderIds.isEmpty else { return nil }
         if facts.orders.isEmpty { return Sentence("cancel.order_gone").description }

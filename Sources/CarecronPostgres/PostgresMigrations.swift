@@ -189,6 +189,18 @@ public enum PostgresMigrations {
             "CREATE INDEX replies_received ON replies (received_at)",
             "CREATE INDEX customers_zalo ON customers (zalo_user_id) WHERE zalo_user_id IS NOT NULL",
         ]),
+        // Surveys' answers, as in SQLite's v15.
+        ("v9-surveys", [
+            """
+            CREATE TABLE survey_answers (
+                id BIGSERIAL PRIMARY KEY, job TEXT NOT NULL, customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                order_id TEXT NOT NULL DEFAULT '', measure TEXT NOT NULL CHECK (measure IN ('csat', 'ces', 'nps')), score INTEGER NOT NULL,
+                source TEXT NOT NULL CHECK (source IN ('reply', 'page')), answered_at BIGINT NOT NULL, low INTEGER NOT NULL,
+                UNIQUE (job, customer_id, order_id))
+            """,
+            "CREATE INDEX survey_answers_at ON survey_answers (answered_at)",
+            "CREATE INDEX survey_answers_low ON survey_answers (answered_at) WHERE low = 1",
+        ]),
     ]
 
     /// Every version's name, in order.

@@ -145,12 +145,17 @@ extension PostgresStore: CustomerOrderStore {
     }
 
     /// The customer and orders of a message as they are now, read in one transaction.
-    public func sendingFacts(customerId: String?, orderIds: [String]) async throws -> SendingFacts {
+    public func sendingFacts(customerId: String?, orderIds: [String], sameJob: (job: String, since: Date)?) async throws -> SendingFacts {
         try await db.transaction { conn in
-            var optOut: OptOut?
+            var optOut: OptOut?, lastSent: Date?
             if let customerId {
                 for try await v in try await conn.query("SELECT opt_out FROM customers WHERE id = \(customerId)", logger: self.logger)
                     .decode(String.self) { optOut = OptOut(rawValue: v) ?? OptOut.none }
+                if let sameJob {
+                    for try await v in try await conn.query("""
+                        SELECT MAX(sent_at) FROM outbox WHERE customer_id = \(customerId) AND sent_at >= \(Self.seconds(sameJob.since)) AND job = \(sameJob.job)
+                        """, logger: self.logger).decode(Int64?.self) { lastSent = Self.date(v) }
+                }
             }
             var orders: [OrderAtSending] = []
             if !orderIds.isEmpty {
@@ -162,7 +167,7 @@ extension PostgresStore: CustomerOrderStore {
                                                  expiredAt: Self.date(expired), deliveredAt: Self.date(delivered)))
                 }
             }
-            return SendingFacts(optOut: optOut, orders: orders)
+            return SendingFacts(optOut: optOut, orders: orders, lastSentOfJob: lastSent)
         }
     }
 

@@ -15,7 +15,9 @@ public enum StoreMigration {
                     "items", "agent", "expired_at", "paid_after_expiry", "created_at", "updated_at", "source_updated_at"]),
         ("outbox", ["id", "idempotency_key", "job", "customer_id", "order_ids", "reminder", "channel", "sender", "recipient", "subject",
                     "body", "payload", "state", "attempts", "due_at", "next_attempt_at", "last_error", "provider_message_id",
-                    "created_at", "updated_at", "sent_at", "fallbacks", "priority", "campaign", "expires_at"]),
+                    "created_at", "updated_at", "sent_at", "fallbacks", "priority", "campaign", "expires_at",
+                    // after sending (issue 27)
+                    "delivery", "delivered_at", "delivery_reason", "receipt_due_at", "fallback_note", "variant"]),
         ("outbox_keys", ["key", "outbox_id", "planned_at"]),
         ("outbox_purged", ["job", "state", "messages", "last_planned_at"]),
         ("campaign_purged", ["campaign", "state", "messages"]),
@@ -26,10 +28,13 @@ public enum StoreMigration {
         ("webhook_events", ["id", "topic", "received_at"]),
         ("audit", ["id", "at", "user", "action", "subject", "detail"]),
         ("service_state", ["key", "value"]),
+        ("delivery_counts", ["channel", "status", "messages"]),
+        ("replies", ["id", "sender", "channel", "provider_message_id", "from_address", "customer_id", "text", "received_at", "opt_out", "cancelled"]),
+        ("survey_answers", ["id", "job", "customer_id", "order_id", "measure", "score", "source", "answered_at", "low"]),
     ]
 
     /// Tables whose ids come from a sequence: it continues after the copied ids.
-    static let serials = ["outbox", "job_runs", "audit"]
+    static let serials = ["outbox", "job_runs", "audit", "replies", "survey_answers"]
 
     public struct NotEmpty: Error, CustomStringConvertible {
         public let description: String

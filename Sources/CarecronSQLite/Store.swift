@@ -340,6 +340,8 @@ public enum Schema {
             try db.execute(sql: OutboxReceipts.fallbackMigration)
             try db.execute(sql: ReplyRecords.migration)
         }
+        // Surveys' answers (issue 28).
+        m.registerMigration("v15-surveys") { db in try db.execute(sql: SurveyAnswerRecords.migration) }
         return m
     }
 }

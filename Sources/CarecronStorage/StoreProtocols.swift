@@ -20,8 +20,16 @@ public protocol CustomerOrderStore: Sendable {
     func customerCount() async throws -> Int
     /// One customer with all their orders, newest first; nil if there is no such customer.
     func customerWithOrders(id: String) async throws -> (customer: CustomerSnapshot, orders: [OrderSnapshot])?
-    /// A message's customer and orders as they are now, read at one moment (the re-check at sending).
-    func sendingFacts(customerId: String?, orderIds: [String]) async throws -> SendingFacts
+    /// A message's customer and orders as they are now, read at one moment (the re-check at
+    /// sending); with `sameJob`, also when the customer was last sent a message of that job
+    /// since then (a survey's "at most every N days").
+    func sendingFacts(customerId: String?, orderIds: [String], sameJob: (job: String, since: Date)?) async throws -> SendingFacts
+}
+
+extension CareStore {
+    public func sendingFacts(customerId: String?, orderIds: [String]) async throws -> SendingFacts {
+        try await sendingFacts(customerId: customerId, orderIds: orderIds, sameJob: nil)
+    }
 }
 
 /// Customers or orders from a file (`carecron import`, `demo`): upserted by id in one
@@ -139,7 +147,7 @@ public struct AuditEntry: Sendable, Equatable {
 }
 
 /// Everything the service, the CLI and the HTTP API use: one store, named for the shop's data.
-public protocol CareStore: CustomerOrderStore, CustomerSearchStore, FileImportStore, PlanningSource, ServiceStateStore, AuditStore, CampaignStore, OutboxRetentionStore, ReplyStore, OutcomeSource {
+public protocol CareStore: CustomerOrderStore, CustomerSearchStore, FileImportStore, PlanningSource, ServiceStateStore, AuditStore, CampaignStore, OutboxRetentionStore, ReplyStore, OutcomeSource, SurveyStore {
     var outbox: any OutboxStore { get }
     /// The platforms' orders, read with the shop's clock and hold time.
     func platformOrders(clock: ShopClock, holdFor: TimeSpan) -> any PlatformOrderStore

@@ -58,6 +58,13 @@ public protocol JobRules: Sendable {
     /// Variables only this type's messages have (added to the shared ones before rendering).
     func addVariables(_ vars: inout [String: Any], at: Date, clock: ShopClock)
 
+    /// Variables of one customer's message about these orders (a survey's signed link).
+    func addVariables(_ vars: inout [String: Any], job: JobDefinition, customerId: String, orders: [OrderSnapshot], policy: CarePolicy)
+
+    /// The least time between two of the job's messages to one customer, checked against the
+    /// record at sending (a survey's "at most every N days"); nil: none.
+    var minimumGapBetweenSends: TimeSpan? { get }
+
     /// An advertising message over the daily cap waits until the cap allows (true), or is
     /// dropped (a greeting belongs to its day).
     var waitsForMarketingCap: Bool { get }
@@ -92,6 +99,8 @@ extension JobRules {
     }
     public func reasonToCancel(_ order: OrderAtSending, now: Date) -> Sentence? { nil }
     public func addVariables(_ vars: inout [String: Any], at: Date, clock: ShopClock) {}
+    public func addVariables(_ vars: inout [String: Any], job: JobDefinition, customerId: String, orders: [OrderSnapshot], policy: CarePolicy) {}
+    public var minimumGapBetweenSends: TimeSpan? { nil }
     public var waitsForMarketingCap: Bool { true }
     public var concernsOwnOrder: Bool { false }
     public var remindsInTurns: Bool { false }

@@ -8,6 +8,7 @@ public enum JobTypeRegistry {
         PostSaleCheckinRules.self,
         TierUpgradeRules.self,
         CampaignRules.self,
+        SurveyRules.self,
     ]
 
     public static func rules(for type: JobType) -> (any JobRules.Type)? {

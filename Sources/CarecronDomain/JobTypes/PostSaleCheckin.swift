@@ -20,36 +20,12 @@ public struct PostSaleCheckinRules: JobRules {
     public var orderHistoryDays: Int? { afterDays }
 
     public func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent] {
-        let clock = span.policy.clock
-        // The day each order's check-in is due: N days after delivery, or after payment where
-        // delivery is not tracked.
-        var dueOn: [LocalDate: [OrderSnapshot]] = [:]
-        for order in span.input.orders where !order.isWithdrawn {
-            guard let basis = order.deliveredAt ?? (order.isCashOnDelivery ? nil : order.paidAt) else { continue }
-            dueOn[clock.localDate(of: basis).adding(days: afterDays), default: []].append(order)
+        // One message per customer per day, naming every order that qualifies.
+        AfterDelivery(afterDays: afterDays).groups(job, span).compactMap { g in
+            guard span.reaches(span.input.customers[g.customerId], job, customerId: g.customerId, orders: g.orders, at: g.at),
+                  let customer = span.input.customers[g.customerId] else { return nil }
+            return span.planner.event(job, customer: customer, orders: g.orders, at: g.at, variant: 0, keys: g.orders.map { "\(job.name):\($0.id)" })
         }
-        var events: [PlannedEvent] = []
-        var pending: [OrderSnapshot] = []
-        var lastDay = clock.localDate(of: span.start)
-        for (day, at) in span.planner.sameDayRuns(job, from: span.start, to: span.to, span.downtime) {
-            // Orders due on days without a run (an outage) are taken by the next run.
-            while lastDay <= day {
-                pending += dueOn[lastDay] ?? []
-                lastDay = lastDay.adding(days: 1)
-            }
-            let isReady = { (o: OrderSnapshot) in (o.deliveredAt ?? o.paidAt ?? at) <= at }
-            let ready = pending.filter(isReady)
-            pending.removeAll(where: isReady)
-            // One message per customer per day, naming every order that qualifies.
-            for (customerId, orders) in Dictionary(grouping: ready, by: \.customerId).sorted(by: { $0.key < $1.key }) {
-                let sorted = orders.sorted { $0.placedAt > $1.placedAt }
-                guard span.reaches(span.input.customers[customerId], job, customerId: customerId, orders: sorted, at: at),
-                      let customer = span.input.customers[customerId] else { continue }
-                events.append(span.planner.event(job, customer: customer, orders: sorted, at: at, variant: 0,
-                                                 keys: sorted.map { "\(job.name):\($0.id)" }))
-            }
-        }
-        return events
     }
 }
 

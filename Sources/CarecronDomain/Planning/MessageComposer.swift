@@ -34,6 +34,7 @@ public struct MessageComposer: Sendable {
         var vars = policy.context.variables(customer: customer.facts, orders: orders.map(\.facts), tier: tier,
                                             reminder: reminder, now: at)
         job.rules.addVariables(&vars, at: at, clock: policy.clock)
+        job.rules.addVariables(&vars, job: job, customerId: customer.id, orders: orders, policy: policy)
         let v = job.templates[min(variant, job.templates.count - 1)]
         var subject: String?, text: String, html: String?
         switch channel {

@@ -73,6 +73,7 @@ public enum Catalogue {
         "order_status.expired": .init(vi: "hết hạn", en: "expired"),
 
         // Why the outbox cancelled a message at the moment of sending.
+        "cancel.sent_recently": .init(vi: "Khách đã nhận một tin của công việc này trong vòng {gap}", en: "the customer had a message of this job within {gap}"),
         "cancel.too_late": .init(vi: "Quá muộn: thời gian gửi đã hết lúc {at}", en: "too late: its time to send ended at {at}"),
         "cancel.customer_gone": .init(vi: "Khách hàng {customer} không còn trong dữ liệu", en: "customer {customer} no longer exists"),
         "cancel.opted_out_all": .init(vi: "Khách đã từ chối nhận mọi tin nhắn", en: "customer opted out of all messages"),

@@ -48,6 +48,9 @@ public struct HTTPAPI: Sendable {
         router.addRoutes(CampaignRoutes(api: shared, token: token).routes, atPath: "/v1")
         router.addRoutes(ReportRoutes(api: shared, token: token).routes, atPath: "/v1")
         router.addRoutes(ReceiptRoutes(api: shared).routes, atPath: "/webhooks")
+        let surveys = SurveyRoutes(api: shared, token: token)
+        router.addRoutes(surveys.api_, atPath: "/v1")
+        router.addRoutes(surveys.page)
         if let webhookSecret {
             router.addRoutes(PlatformWebhookRoutes(api: shared, secret: webhookSecret).routes, atPath: "/webhooks")
         }

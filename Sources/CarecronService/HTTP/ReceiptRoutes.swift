@@ -34,6 +34,7 @@ struct ReceiptRoutes {
         var replies = 0
         var optOuts = 0
         var cancelled = 0
+        var surveyAnswers = 0
         /// What to say back to a customer who opted out, for a receiver that relays it.
         var confirmation: String?
         var reason: String?
@@ -125,6 +126,11 @@ struct ReceiptRoutes {
             answer.replies += 1
             let kind = stored.customerId == nil ? "unmatched" : stored.optOut != nil ? "opt_out" : "reply"
             Counter(label: "carecron_replies_total", dimensions: [("sender", name), ("kind", kind)]).increment()
+            // A score answering the customer's open survey ("5 sao"): stored, a low one passed on for a call back.
+            if case .stored(let a)? = try await SurveyReplies.answer(stored, jobs: runtime.jobs, store: api.store) {
+                answer.surveyAnswers += 1
+                if a.isLow { await SurveyFollowUpsFor(api).raise(a) }
+            }
             if let opted = stored.optOut {
                 answer.optOuts += 1
                 answer.cancelled += stored.cancelled

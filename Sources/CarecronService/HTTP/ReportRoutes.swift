@@ -20,7 +20,7 @@ struct ReportRoutes {
             case .failure(let problem): throw APIError(.badRequest, field: problem.field, problem.description)
             }
             guard let grouping = OutcomeGrouping(rawValue: q["by"].map(String.init) ?? "job") else {
-                throw APIError(.badRequest, field: "by", "by is job, channel, day, week, slot or variant")
+                throw APIError(.badRequest, field: "by", "by is job, channel, day, week, slot, variant or tier")
             }
             let rows = try await OutcomeQuery.byJob(api.store, jobs: rt.jobs, holdFor: rt.config.holdFor, from: span.from, to: span.to,
                                                     by: grouping, clock: clock)

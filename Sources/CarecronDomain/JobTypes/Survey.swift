@@ -1,0 +1,82 @@
+import Foundation
+
+/// Asks one question some days after an order reached the customer (DOMAIN.md §9, the
+/// handbook's 002 §V): CSAT ("chấm 1–5 sao"), CES (1–7) or NPS (0–10). The answer comes back as
+/// a reply ("5", "5 sao", "năm") or through the signed link `{{survey_link}}`. A customer is
+/// asked at most once every `atMostEveryDays` (NPS: a few months), whatever they buy.
+public struct SurveyRules: JobRules {
+    public static let type = JobType(rawValue: "survey")
+
+    public var measure: SurveyMeasure
+    public var afterDays: Int
+    /// 0: every delivered order is asked about.
+    public var atMostEveryDays: Int
+
+    public init(measure: SurveyMeasure = .csat, afterDays: Int = 2, atMostEveryDays: Int? = nil) {
+        self.measure = measure
+        self.afterDays = afterDays
+        self.atMostEveryDays = atMostEveryDays ?? (measure == .nps ? 90 : 30)
+    }
+
+    public static func parse(_ r: ObjectField?, job: ObjectField, shop: CarePolicy) -> Self? {
+        let measure = r?.optional("measure")?.oneOf(SurveyMeasure.self) ?? .csat
+        return Self(measure: measure, afterDays: r?.optional("afterDays")?.int(0...365) ?? 2,
+                    atMostEveryDays: r?.optional("atMostEveryDays")?.int(0...730))
+    }
+
+    public func check(_ job: JobDefinition, shop: CarePolicy, sink: DiagnosticSink) {
+        for p in shop.firingTimeProblems(job) { sink.error(p.path, p.message) }
+    }
+
+    public var orderHistoryDays: Int? { afterDays + atMostEveryDays + 1 }
+
+    public func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent] {
+        let groups = AfterDelivery(afterDays: afterDays).groups(job, span)
+        return groups.compactMap { g in
+            guard asks(g, among: groups, job: job.name),
+                  span.reaches(span.input.customers[g.customerId], job, customerId: g.customerId, orders: g.orders, at: g.at),
+                  let customer = span.input.customers[g.customerId], let newest = g.orders.first else { return nil }
+            // About the newest order: the link and the answer are that order's.
+            return span.planner.event(job, customer: customer, orders: [newest], at: g.at, variant: 0, keys: ["\(job.name):\(newest.id)"])
+        }
+    }
+
+    /// Whether this group is asked: the first of the customer's in their own period of
+    /// `atMostEveryDays` days (each customer's periods start on a day of their own, so a shop's
+    /// surveys spread over the calendar). The dispatcher checks the record again at sending:
+    /// no survey of the job within `atMostEveryDays` of the last one sent.
+    func asks(_ g: (at: Date, day: LocalDate, customerId: String, orders: [OrderSnapshot]), among all: [(at: Date, day: LocalDate, customerId: String, orders: [OrderSnapshot])],
+              job: String) -> Bool {
+        guard atMostEveryDays > 0 else { return true }
+        let period = self.period(g.day, customerId: g.customerId, job: job)
+        return !all.contains { $0.customerId == g.customerId && $0.day < g.day && self.period($0.day, customerId: g.customerId, job: job) == period }
+    }
+
+    func period(_ day: LocalDate, customerId: String, job: String) -> Int {
+        let offset = Int(Holdout.position(customerId, job: job + "\u{1}survey") * Double(atMostEveryDays))
+        return (day.daysSinceEpoch + offset) / atMostEveryDays
+    }
+
+    public var minimumGapBetweenSends: TimeSpan? { atMostEveryDays > 0 ? .days(atMostEveryDays) : nil }
+
+    public func addVariables(_ vars: inout [String: Any], job: JobDefinition, customerId: String, orders: [OrderSnapshot], policy: CarePolicy) {
+        let subject = SurveyLinks.Subject(job: job.name, customerId: customerId, orderId: orders.first?.id ?? "")
+        vars["survey_link"] = policy.surveyLinks?.link(subject) ?? ""
+        vars["survey_scale"] = "\(measure.scale.lowerBound)–\(measure.scale.upperBound)"
+    }
+
+    public static var fields: [JobField] {
+        [
+            JobField("rules.measure", .choice(SurveyMeasure.allCases.map(\.rawValue)), Said("Đo gì", "Measure"),
+                     help: Said("csat: hài lòng 1–5 sao; ces: dễ dàng 1–7; nps: giới thiệu cho người khác 0–10.",
+                                "csat: satisfaction 1–5 stars; ces: ease 1–7; nps: would recommend 0–10."), fallback: "csat"),
+            JobField("rules.afterDays", .number(0...365), Said("Hỏi sau khi giao", "Ask after delivery"), unit: Said("ngày", "days"), fallback: "2"),
+            JobField("rules.atMostEveryDays", .number(0...730), Said("Mỗi khách được hỏi nhiều nhất một lần trong", "Ask a customer at most once in"),
+                     help: Said("0: hỏi sau mỗi đơn.", "0: after every order."), unit: Said("ngày", "days"), fallback: "30 (nps: 90)"),
+        ]
+    }
+}
+
+extension JobType {
+    public static let survey = SurveyRules.type
+}
