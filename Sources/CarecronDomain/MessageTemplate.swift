@@ -31,6 +31,8 @@ public indirect enum TemplateVariable: Sendable {
         "reminder": .object(["number": .value, "of": .value]),
         "optOut": .value,
         "today": .value,
+        // A survey's signed page and its scale ("1–5"); the link only where config.json has `surveys`.
+        "survey": .object(["link": .value, "scale": .value]),
     ]
 
     /// What a variable picker offers, sorted: each value as `{{customer.salutation}}`, each

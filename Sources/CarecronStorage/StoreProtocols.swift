@@ -26,12 +26,6 @@ public protocol CustomerOrderStore: Sendable {
     func sendingFacts(customerId: String?, orderIds: [String], sameJob: (job: String, since: Date)?) async throws -> SendingFacts
 }
 
-extension CareStore {
-    public func sendingFacts(customerId: String?, orderIds: [String]) async throws -> SendingFacts {
-        try await sendingFacts(customerId: customerId, orderIds: orderIds, sameJob: nil)
-    }
-}
-
 /// Customers or orders from a file (`carecron import`, `demo`): upserted by id in one
 /// transaction, each bad row reported as FILE:LINE and skipped; with `strict`, nothing written
 /// unless every row is good.

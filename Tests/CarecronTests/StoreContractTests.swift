@@ -255,10 +255,10 @@ struct StoreContractTests {
         }
         #expect(try await s.customers.expire(orderIds: ["O1", "O2"], at: now, now: now) == 1, "a paid order does not expire")
         #expect(try await s.customers.expire(orderIds: ["O1"], at: now, now: now) == 0, "once")
-        #expect(try await s.customers.sendingFacts(customerId: nil, orderIds: ["O1"]).orders.first?.expiredAt == now)
+        #expect(try await s.customers.sendingFacts(customerId: nil, orderIds: ["O1"], sameJob: nil).orders.first?.expiredAt == now)
         // A payment after expiry is kept (and flagged), never lost.
         #expect(try await s.customers.apply(.payment, orderId: "O1", at: now, holdFor: .hours(24), now: now) == .updated)
-        #expect(try await s.customers.sendingFacts(customerId: nil, orderIds: ["O1"]).orders.first?.status == .paid)
+        #expect(try await s.customers.sendingFacts(customerId: nil, orderIds: ["O1"], sameJob: nil).orders.first?.status == .paid)
         await #expect(throws: OrderEvents.Failure.self) {
             try await s.customers.apply(.delivery, orderId: "NOPE", at: now, holdFor: .hours(24), now: now)
         }
@@ -332,7 +332,7 @@ struct StoreContractTests {
         let profile = try #require(try await s.customers.customerWithOrders(id: "C1"))
         #expect(profile.customer.facts.name.full == "Trần Thị Lan" && Set(profile.orders.map(\.id)) == ["P1", "P2"])
         #expect(try await s.customers.customerWithOrders(id: "NOBODY") == nil)
-        let facts = try await s.customers.sendingFacts(customerId: "C1", orderIds: ["P1", "P2", "GONE"])
+        let facts = try await s.customers.sendingFacts(customerId: "C1", orderIds: ["P1", "P2", "GONE"], sameJob: nil)
         #expect(facts.optOut == OptOut.none)
         #expect(facts.orders.sorted { $0.id < $1.id }.map { "\($0.id) \($0.status?.rawValue ?? "?")" } == ["P1 pending", "P2 paid"])
         #expect(try await s.customers.apply(.cancel, orderId: "P1", at: now, holdFor: .hours(24), now: now) == .updated)
@@ -340,12 +340,12 @@ struct StoreContractTests {
         await #expect(throws: OrderEvents.Failure.self) {
             try await s.customers.apply(.payment, orderId: "P1", at: now, holdFor: .hours(24), now: now)
         }
-        let cancelled = try await s.customers.sendingFacts(customerId: "C1", orderIds: ["P1"])
+        let cancelled = try await s.customers.sendingFacts(customerId: "C1", orderIds: ["P1"], sameJob: nil)
         #expect(cancelled.orders.first?.status == .cancelled)
         _ = try await s.customers.upsert(.customers, ["id": "C1", "full_name": "Trần Thị Lan", "phone": "0912345678", "opt_out": "marketing"],
                                      clock: clock, holdFor: .hours(24), now: now)
-        #expect(try await s.customers.sendingFacts(customerId: "C1", orderIds: []).optOut == .marketing)
-        #expect(try await s.customers.sendingFacts(customerId: "NOBODY", orderIds: []).optOut == nil, "a missing customer has no opt-out")
+        #expect(try await s.customers.sendingFacts(customerId: "C1", orderIds: [], sameJob: nil).optOut == .marketing)
+        #expect(try await s.customers.sendingFacts(customerId: "NOBODY", orderIds: [], sameJob: nil).optOut == nil, "a missing customer has no opt-out")
     }
 
     @Test(arguments: StoreUnderTest.implementations)
@@ -375,7 +375,7 @@ struct StoreContractTests {
         #expect(stale == .stale(storedUpdatedAt: TestSupport.instant("2026-12-01T09:00:00+07:00")))
         #expect(try await s.platform.apply(update(.pending, updated: "2026-12-01T09:30:00+07:00"), now: now) == .updated,
                 "a newer statement is recorded (its time), but cannot take a paid order back to pending")
-        let facts = try await s.customers.sendingFacts(customerId: "S-C1", orderIds: ["S-1"])
+        let facts = try await s.customers.sendingFacts(customerId: "S-C1", orderIds: ["S-1"], sameJob: nil)
         #expect(facts.orders.first?.status == .paid && facts.orders.first?.paidAt == TestSupport.instant("2026-12-01T09:00:00+07:00"))
         try await s.platform.noteUpdated(orderId: "S-1", at: TestSupport.instant("2026-12-01T10:00:00+07:00"))
         #expect(try await s.platform.storedUpdatedAt(orderId: "S-1") == TestSupport.instant("2026-12-01T10:00:00+07:00"))

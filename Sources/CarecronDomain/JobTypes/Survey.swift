@@ -2,7 +2,7 @@ import Foundation
 
 /// Asks one question some days after an order reached the customer (DOMAIN.md §9, the
 /// handbook's 002 §V): CSAT ("chấm 1–5 sao"), CES (1–7) or NPS (0–10). The answer comes back as
-/// a reply ("5", "5 sao", "năm") or through the signed link `{{survey_link}}`. A customer is
+/// a reply ("5", "5 sao", "năm") or through the signed link `{{survey.link}}`. A customer is
 /// asked at most once every `atMostEveryDays` (NPS: a few months), whatever they buy.
 public struct SurveyRules: JobRules {
     public static let type = JobType(rawValue: "survey")
@@ -61,8 +61,10 @@ public struct SurveyRules: JobRules {
 
     public func addVariables(_ vars: inout [String: Any], job: JobDefinition, customerId: String, orders: [OrderSnapshot], policy: CarePolicy) {
         let subject = SurveyLinks.Subject(job: job.name, customerId: customerId, orderId: orders.first?.id ?? "")
-        vars["survey_link"] = policy.surveyLinks?.link(subject) ?? ""
-        vars["survey_scale"] = "\(measure.scale.lowerBound)–\(measure.scale.upperBound)"
+        var survey = ["scale": "\(measure.scale.lowerBound)–\(measure.scale.upperBound)"]
+        // Left out, not "", without links: a template's {{#survey.link}}…{{/survey.link}} then says nothing.
+        if let links = policy.surveyLinks { survey["link"] = links.link(subject) }
+        vars["survey"] = survey
     }
 
     public static var fields: [JobField] {

@@ -131,7 +131,7 @@ public struct CarePolicy: Sendable {
     public var context: MessageContext
     public var tiers: [Tier]
     public var holdFor: TimeSpan
-    /// Signs survey links (`{{survey_link}}`); nil where config.json has no `surveys`.
+    /// Signs survey links (`{{survey.link}}`); nil where config.json has no `surveys`.
     public var surveyLinks: SurveyLinks?
 
     public init(clock: ShopClock, quietHours: DailySpan, marketingHours: DailySpan, marketingDailyCap: Int,

@@ -5,7 +5,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Surveys over HTTP (issue 28, item 4): the one-question page a survey's `{{survey_link}}`
+/// Surveys over HTTP (issue 28, item 4): the one-question page a survey's `{{survey.link}}`
 /// opens (`/s/TOKEN`, public: the signed token is the customer's key, single use), and for the
 /// care team's tools the low scores to call back (`GET /v1/surveys/follow-ups`, bearer token)
 /// and the answers of a span (`GET /v1/surveys/answers?from=&to=`).
