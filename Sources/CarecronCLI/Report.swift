@@ -15,6 +15,9 @@ struct Report: AsyncParsableCommand {
     @Option(help: "last day, included (default: yesterday)") var to: String?
     @Option(help: "job, channel, day, week, slot (the time of day the messages were due), variant (the template variant) or tier (the customer's tier now)") var by: OutcomeGrouping = .job
     @Option(help: "table, csv or jsonl") var format: ReportFormat = .table
+    @Flag(help: "the handbook's measures instead: CSAT, CES and NPS by survey job and week (by day with --by day), retention, CLTV by tier")
+    var measures = false
+    @Option(help: "with --measures: a buyer who buys again within this long is retained (e.g. 90d)") var retentionWithin: TimeSpan = HandbookMeasures.defaultRetentionWindow
     @OptionGroup var options: ConfigOption
 
     enum ReportFormat: String, ExpressibleByArgument, CaseIterable { case table, csv, jsonl }
@@ -28,6 +31,10 @@ struct Report: AsyncParsableCommand {
         case .failure(let problem): throw ValidationError("--\(problem.field): \(problem)")
         }
         let store = try await options.openExistingStore(config)
+        if measures {
+            let rows = try await OutcomeQuery.measures(store, jobs: jobs, from: start, to: end, byDay: by == .day, retentionWithin: retentionWithin, clock: clock)
+            return ReportPrinter(format: format).print(measures: rows)
+        }
         let rows = try await OutcomeQuery.byJob(store, jobs: jobs, holdFor: config.holdFor, from: start, to: end, by: by, clock: clock)
         ReportPrinter(format: format).print(rows)
     }
@@ -47,6 +54,29 @@ struct ReportPrinter {
         case .table:
             if rows.isEmpty { Swift.print("(no messages in these days)") }
             for r in rows { Swift.print(Self.line(r)) }
+        }
+    }
+
+    func print(measures rows: [MeasureRow]) {
+        switch format {
+        case .jsonl:
+            for r in rows { Swift.print(JSONValue.ordered(r.fields).encoded) }
+        case .csv:
+            Swift.print(MeasureRow.columns.joined(separator: ","))
+            for r in rows { Swift.print(r.fields.map { Self.csv($0.1) }.joined(separator: ",")) }
+        case .table:
+            for r in rows { Swift.print(Self.line(r)) }
+        }
+    }
+
+    static func line(_ r: MeasureRow) -> String {
+        switch r.measure {
+        case .csat: "CSAT \(r.job ?? "") \(r.period ?? ""): \(percent(r.value)) satisfied (4–5 of 5) of \(r.count) answers, \(r.low ?? 0) low"
+        case .ces: "CES \(r.job ?? "") \(r.period ?? ""): \(r.value.map { String(format: "%.2f", $0) } ?? "-") of 7 (7 easiest) over \(r.count) answers, \(r.low ?? 0) low"
+        case .nps: "NPS \(r.job ?? "") \(r.period ?? ""): \(r.value.map { String(format: "%+.0f", $0) } ?? "-") over \(r.count) answers, \(r.low ?? 0) detractors"
+        case .retention: "retention \(r.period ?? ""): \(r.low ?? 0) of \(r.count) buyers bought again (\(percent(r.value)))"
+        case .cltv: "CLTV \(r.tier ?? ""): \(r.value.map { VietnameseFormat.money(Int($0.rounded())) } ?? "-") a buyer over \(r.count) buyers (\(VietnameseFormat.money(r.revenue ?? 0)) in all)"
+        case .responseTime: "reply response time: - (replies are not answered through carecron yet)"
         }
     }
 
@@ -80,3 +110,8 @@ struct ReportPrinter {
 }
 
 extension OutcomeGrouping: ExpressibleByArgument {}
+
+/// "90d", "12h", as job files write a length of time.
+extension TimeSpan: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}

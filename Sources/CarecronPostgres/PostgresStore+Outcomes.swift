@@ -28,3 +28,25 @@ extension PostgresStore: OutcomeSource {
         return data
     }
 }
+
+extension PostgresStore: MeasureSource {
+    public func retention(from: Date, to: Date, within: TimeSpan) async throws -> RetentionCount {
+        var query = PostgresQuery(unsafeSQL: MeasureSQL.retention("$1", "$2", "$3"))
+        query.binds.append(Self.seconds(from))
+        query.binds.append(Self.seconds(to))
+        query.binds.append(Int64(within.seconds))
+        for try await (buyers, returned) in try await db.client.query(query, logger: logger).decode((Int64, Int64).self) {
+            return RetentionCount(buyers: Int(buyers), returned: Int(returned))
+        }
+        return RetentionCount(buyers: 0, returned: 0)
+    }
+
+    public func spendByTier() async throws -> [TierSpend] {
+        var out: [TierSpend] = []
+        for try await (tier, buyers, revenue) in try await db.client.query(PostgresQuery(unsafeSQL: MeasureSQL.spendByTier), logger: logger)
+            .decode((String?, Int64, Int64).self) {
+            out.append(TierSpend(tier: tier, buyers: Int(buyers), revenue: Int(revenue)))
+        }
+        return out
+    }
+}

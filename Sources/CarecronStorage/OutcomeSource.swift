@@ -86,3 +86,30 @@ public enum OutcomeQuery {
         }.max() ?? 0
     }
 }
+
+/// The shop-wide measures' counts (README, "The handbook's measures"), aggregated by the store.
+public protocol MeasureSource: Sendable {
+    /// Customers with a purchase (paid, not returned) placed in [from, to), and those of them who
+    /// made another within `within` of their first in the span.
+    func retention(from: Date, to: Date, within: TimeSpan) async throws -> RetentionCount
+    /// Every buyer's purchases over their life so far, by their tier now.
+    func spendByTier() async throws -> [TierSpend]
+}
+
+extension OutcomeQuery {
+    /// The handbook's measures over [from, to): the surveys' per job and period (a week's Monday
+    /// unless `byDay`), retention over the span (bought again within `retentionWithin`), CLTV by
+    /// tier (over buyers' whole life, whatever the span), and the reply response time.
+    public static func measures(_ store: some SurveyStore & MeasureSource, jobs: [JobDefinition], from: Date, to: Date, byDay: Bool = false,
+                                retentionWithin: TimeSpan = HandbookMeasures.defaultRetentionWindow, clock: ShopClock) async throws -> [MeasureRow] {
+        let answers = try await store.surveyAnswers(from: from, to: to)
+        var rows = HandbookMeasures.surveys(answers.map { ($0.job, SurveyScore(measure: $0.measure, score: $0.score, at: $0.answeredAt)) }, byWeek: !byDay, clock: clock)
+        let last = clock.localDate(of: to.addingTimeInterval(-1))
+        rows.append(HandbookMeasures.retention(try await store.retention(from: from, to: to, within: retentionWithin),
+                                               period: "\(clock.localDate(of: from))..\(last)"))
+        rows += HandbookMeasures.lifetimeValue(try await store.spendByTier())
+        // Replies are not answered through carecron yet (the care team's inbox): no response time to give.
+        rows.append(MeasureRow(measure: .responseTime, count: 0, value: nil))
+        return rows
+    }
+}

@@ -37,12 +37,7 @@ struct SurveyRoutes {
         }
         routes.get("/surveys/answers") { request, _ in
             let rt = await api.runtime.current
-            let clock = rt.config.clock, q = request.uri.queryParameters
-            let span: (from: Date, to: Date)
-            switch OutcomeQuery.span(from: q["from"].map(String.init), to: q["to"].map(String.init), today: clock.localDate(of: api.clock.now()), clock: clock) {
-            case .success(let s): span = s
-            case .failure(let problem): throw APIError(.badRequest, field: problem.field, problem.description)
-            }
+            let span = try ReportRoutes.span(request.uri.queryParameters, clock: rt.config.clock, today: api.clock.now())
             let answers = try await api.store.surveyAnswers(from: span.from, to: span.to)
             return CampaignRoutes.Body(value: .ordered([("answers", .array(answers.map(\.json)))]))
         }
