@@ -17,7 +17,36 @@ struct RepliesModel: PageModel {
         let replyOptOut: String?
     }
 
+    /// Low survey scores, newest first: customers the care team should call back.
+    struct FollowUp: Encodable {
+        let at: String
+        let customerId: String
+        let customerName: String?
+        let score: String
+        let orderId: String?
+    }
+
     let replies: [Reply]
+    let followUps: [FollowUp]
+    /// Stored, not computed: the templates read the model's stored properties.
+    let hasFollowUps: Bool
+
+    init(replies: [Reply], followUps: [FollowUp] = []) {
+        self.replies = replies
+        self.followUps = followUps
+        hasFollowUps = !followUps.isEmpty
+    }
+}
+
+extension RepliesModel.FollowUp {
+    init(_ a: SurveyAnswer, words: ScheduleWords, clock: ShopClock) {
+        at = words.instant(a.answeredAt, clock: clock)
+        customerId = a.customerId
+        customerName = a.customerName
+        score = words.say(Sentence("survey.low_score", ["measure": .text(a.measure.rawValue.uppercased()), "score": .number(a.score),
+                                                        "top": .number(a.measure.scale.upperBound)]))
+        orderId = a.orderId.isEmpty ? nil : a.orderId
+    }
 }
 
 extension RepliesModel.Reply {

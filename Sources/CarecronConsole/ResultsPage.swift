@@ -38,10 +38,57 @@ struct ResultsModel: PageModel {
         let rate: String
     }
 
+    /// An experiment's arms side by side: each arm's rate with its 95% interval, its chance of
+    /// beating the strongest other, and what may be concluded.
+    struct Experiment: Encodable {
+        let job: String
+        let chart: String
+        let arms: [Arm]
+    }
+
+    struct Arm: Encodable {
+        let variant: String
+        let sent: Int
+        let converted: Int
+        let rate: String
+        let interval: String
+        let beats: String
+        let verdict: String
+    }
+
+    /// A survey job's measure by period (CSAT, CES, NPS over time).
+    struct Survey: Encodable {
+        let job: String
+        let measure: String
+        let chart: String
+        let rows: [SurveyRow]
+    }
+
+    struct SurveyRow: Encodable {
+        let period: String
+        let count: Int
+        let value: String
+        let low: Int
+    }
+
+    struct Tier: Encodable {
+        let tier: String
+        let buyers: Int
+        let value: String
+        let revenue: String
+    }
+
     let from: String
     let to: String
     let jobs: [Job]
     var slots: [Slots] = []
+    var experiments: [Experiment] = []
+    var surveys: [Survey] = []
+    /// "12 trong 40 khách đã mua lại trong 90 ngày (30,0%)".
+    var retention: String?
+    var retentionBuyers = 0
+    var retentionReturned = 0
+    var tiers: [Tier] = []
 }
 
 extension ResultsModel.Job {
@@ -75,15 +122,73 @@ extension ResultsModel {
 
     /// A job's rate by slot: one bar a slot, as long as its rate (the whole width 100%).
     static func slots(_ job: String, _ rows: [JobOutcome], vi: Bool) -> Slots {
+        let chart = bars(rows.map { ($0.group ?? "", $0.rate ?? 0, percent($0.rate, vi: vi)) })
+        return Slots(job: job, chart: chart, rows: rows.map { Slot(slot: $0.group ?? "", sent: $0.sent, converted: $0.converted, rate: percent($0.rate, vi: vi)) })
+    }
+
+    /// One labelled bar a row, as long as its fraction of the width, its value written after it.
+    static func bars(_ rows: [(label: String, fraction: Double, text: String)], labelWidth: Int = 44) -> String {
         let width = 220.0, row = 18
-        var svg = "<svg class=\"funnel slots\" role=\"img\" width=\"360\" height=\"\(rows.count * row)\" viewBox=\"0 0 360 \(rows.count * row)\" xmlns=\"http://www.w3.org/2000/svg\">"
+        var svg = "<svg class=\"funnel slots\" role=\"img\" width=\"\(labelWidth + 316)\" height=\"\(rows.count * row)\" viewBox=\"0 0 \(labelWidth + 316) \(rows.count * row)\" xmlns=\"http://www.w3.org/2000/svg\">"
         for (i, r) in rows.enumerated() {
-            let w = Int(((r.rate ?? 0) * width).rounded()), y = i * row
-            svg += "<text x=\"0\" y=\"\(y + row - 5)\">\((r.group ?? "").markupEscaped)</text>"
-            svg += "<rect x=\"44\" y=\"\(y + 2)\" width=\"\(w)\" height=\"\(row - 4)\" rx=\"2\" class=\"bar bar-3\"></rect>"
-            svg += "<text x=\"\(50 + w)\" y=\"\(y + row - 5)\">\(percent(r.rate, vi: vi))</text>"
+            let w = Int((min(1, max(0, r.fraction)) * width).rounded()), y = i * row
+            svg += "<text x=\"0\" y=\"\(y + row - 5)\">\(r.label.markupEscaped)</text>"
+            svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 2)\" width=\"\(w)\" height=\"\(row - 4)\" rx=\"2\" class=\"bar bar-3\"></rect>"
+            svg += "<text x=\"\(labelWidth + 6 + w)\" y=\"\(y + row - 5)\">\(r.text.markupEscaped)</text>"
         }
-        return Slots(job: job, chart: svg + "</svg>", rows: rows.map { Slot(slot: $0.group ?? "", sent: $0.sent, converted: $0.converted, rate: percent($0.rate, vi: vi)) })
+        return svg + "</svg>"
+    }
+
+    /// Each arm's rate as a dot on its 95% interval, on one scale (up to the highest interval's end).
+    static func intervals(_ arms: [JobOutcome]) -> String {
+        let top = max(0.01, arms.compactMap { $0.rateInterval?.high }.max() ?? 0.01), width = 260.0, row = 22, left = 70
+        func x(_ v: Double) -> Int { left + Int((v / top * width).rounded()) }
+        var svg = "<svg class=\"funnel intervals\" role=\"img\" width=\"360\" height=\"\(arms.count * row)\" viewBox=\"0 0 360 \(arms.count * row)\" xmlns=\"http://www.w3.org/2000/svg\">"
+        for (i, a) in arms.enumerated() {
+            let y = i * row + row / 2
+            svg += "<text x=\"0\" y=\"\(y + 4)\">\((a.group ?? "").markupEscaped)</text>"
+            if let ci = a.rateInterval, let rate = a.rate {
+                svg += "<line x1=\"\(x(ci.low))\" y1=\"\(y)\" x2=\"\(x(ci.high))\" y2=\"\(y)\" class=\"whisker\" stroke=\"currentColor\" stroke-width=\"2\"></line>"
+                svg += "<circle cx=\"\(x(rate))\" cy=\"\(y)\" r=\"4\" class=\"bar bar-3\"></circle>"
+            }
+        }
+        return svg + "</svg>"
+    }
+
+    /// A job's experiment, from its rows by variant.
+    static func experiment(_ job: String, _ arms: [JobOutcome], words: ScheduleWords) -> Experiment {
+        let vi = words.language == .vi
+        return Experiment(job: job, chart: intervals(arms), arms: arms.map { a in
+            Arm(variant: a.group ?? "", sent: a.sent, converted: a.converted, rate: percent(a.rate, vi: vi),
+                interval: a.rateInterval.map { "\(percent($0.low, vi: vi)) – \(percent($0.high, vi: vi))" } ?? "–",
+                beats: a.comparison.map { percent($0.probabilityBeats, vi: vi) } ?? "–",
+                verdict: a.comparison.map { words.say($0.verdict.sentence(minimum: a.minimumPerArm ?? 0)) } ?? "")
+        })
+    }
+
+    /// A survey job's measure over the periods, as bars on the measure's own scale.
+    static func survey(_ rows: [MeasureRow], words: ScheduleWords) -> Survey {
+        let vi = words.language == .vi
+        let measure = rows.first?.measure ?? .csat
+        func text(_ v: Double?) -> String {
+            guard let v else { return "–" }
+            switch measure {
+            case .csat: return percent(v, vi: vi)
+            case .nps: return decimal(String(format: "%+.0f", v), vi)
+            default: return decimal(String(format: "%.2f", v), vi)
+            }
+        }
+        func fraction(_ v: Double?) -> Double {
+            guard let v else { return 0 }
+            switch measure {
+            case .nps: return (v + 100) / 200
+            case .ces: return (v - 1) / 6
+            default: return v
+            }
+        }
+        return Survey(job: rows.first?.job ?? "", measure: measure.rawValue.uppercased(),
+                      chart: bars(rows.map { ($0.period ?? "", fraction($0.value), text($0.value)) }, labelWidth: 84),
+                      rows: rows.map { SurveyRow(period: $0.period ?? "", count: $0.count, value: text($0.value), low: $0.low ?? 0) })
     }
 
     /// Horizontal bars, each as long as its count against the first, labelled with its name and count.

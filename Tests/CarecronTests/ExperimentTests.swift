@@ -1,7 +1,10 @@
 import CarecronConfig
 import CarecronDomain
 import CarecronSQLite
+import CarecronStorage
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import Testing
 
 /// A/B arms (issue 28, item 3, the assignment): each customer keeps one arm of a job's
@@ -64,5 +67,41 @@ struct ExperimentTests {
         let ended = CarePlanner(policy: shop.config.policy, jobs: [job])
         #expect(ended.plan(try await shop.store.planningInput(for: ended, from: day, to: next), from: day, to: next)
             .filter { $0.kind == .message }.allSatisfy { $0.variant == 0 }, "ended: the chosen arm for everyone")
+    }
+
+    /// Kết quả shows each arm's rate with its interval and says "not enough data yet" below the minimum.
+    @Test func theResultsPageShowsTheArms() async throws {
+        var folder: URL?
+        let router = try ConsoleRouteTests.router(edit: { dir in
+            folder = dir
+            let file = dir.appendingPathComponent("jobs/birthday.json")
+            var json = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as! [String: Any]
+            var templates = json["templates"] as! [[String: Any]]
+            templates.append(templates[0])
+            json["templates"] = templates
+            json["experiment"] = ["split": [50, 50], "minimumPerArm": 500]
+            try JSONSerialization.data(withJSONObject: json).write(to: file)
+        })
+        let dir = try #require(folder)
+        let store = try Store(url: dir.appendingPathComponent("var/carecron.sqlite"))
+        let outbox = Outbox(store: store)
+        let at = TestSupport.instant("2026-12-01T09:00:00+07:00")
+        for (i, customer) in ["C001", "C002", "C003"].enumerated() {
+            var entry = OutboxEntry(keys: ["birthday:\(customer):x"], job: "birthday", customerId: customer, orderIds: [], reminder: nil,
+                                    renderings: [Rendering(channel: "sms", to: "+84912000000", subject: nil, text: "tin", params: [:], templateId: nil)], dueAt: at)
+            entry.variant = i % 2
+            _ = try outbox.enqueue([entry], now: at)
+        }
+        for claimed in try outbox.claimDue(now: at, limit: 10) {
+            try outbox.record([.sender(claimed.id, name: "gw"), .sent(claimed.id, providerId: "p\(claimed.id)", at: at)])
+        }
+        try await Application(router: router).test(.router) { client in
+            let user = try await ConsoleRouteTests.logIn(client, "lan", "mat-khau-lan")
+            let page = try await client.execute(uri: "/console/results?from=2026-12-01&to=2026-12-01", method: .get, headers: user) { ConsoleRouteTests.text($0.body) }
+            #expect(page.contains("<h2>Thử nghiệm A/B: birthday</h2>") && page.contains("<svg class=\"funnel intervals\""), "\(page)")
+            // The scenario's customers order after their greeting: each arm converts (the birthday's goal, a new order within 14 days).
+            #expect(page.contains("<tr data-variant=\"variant 1\" data-sent=\"2\" data-converted=\"1\">") && page.contains("<tr data-variant=\"variant 2\" data-sent=\"1\" data-converted=\"1\">"), "\(page)")
+            #expect(page.components(separatedBy: "chưa đủ dữ liệu (cần ít nhất 500 tin mỗi nhánh)").count == 3 && page.contains("<td class=\"nowrap\">9,5% – 90,5%</td>"))
+        }
     }
 }

@@ -99,4 +99,37 @@ struct MeasuresTests {
             }
         }
     }
+
+    /// The Kết quả page's measures are the CLI's; the replies page lists the low scores to call back.
+    @Test func theConsoleShowsTheMeasuresAndTheCallBacks() async throws {
+        var folder: URL?
+        let router = try ConsoleRouteTests.router(edit: { folder = $0 })
+        let dir = try #require(folder)
+        let store = try Store(url: dir.appendingPathComponent("var/carecron.sqlite"))
+        try await Self.seed(store, store)
+        let stdout = try TestSupport.carecron(["report", "--measures", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "jsonl"], in: dir).stdout
+        @Sendable func rows() -> [[String: Any]] { stdout.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] } }
+        try await Application(router: router).test(.router) { client in
+            let user = try await ConsoleRouteTests.logIn(client, "lan", "mat-khau-lan")
+            let page = try await client.execute(uri: "/console/results?from=2026-11-01&to=2026-11-30", method: .get, headers: user) { ConsoleRouteTests.text($0.body) }
+            #expect(page.contains("<h2>Chỉ số chăm sóc khách hàng</h2>") && page.contains("<h3>CSAT: survey-csat</h3>") && page.contains("<h3>NPS: nps</h3>"))
+            let printed = rows()
+            for row in printed where ["csat", "nps"].contains(row["measure"] as? String) {
+                #expect(page.contains("<tr data-period=\"\(row["period"]!)\" data-count=\"\(row["count"]!)\" data-low=\"\(row["low"]!)\">"), "\(row)")
+            }
+            #expect(page.contains("<td>2026-11-02</td><td>2</td><td>50,0%</td>") && page.contains("<td>+33</td>"), "CSAT and NPS as Vietnamese writes them")
+            let retention = try #require(printed.first { $0["measure"] as? String == "retention" })
+            #expect(page.contains("data-buyers=\"\(retention["count"]!)\" data-returned=\"\(retention["low"]!)\"")
+                    && page.contains("1 trong 3 khách mua trong những ngày này đã mua lại trong vòng 90 ngày (33,3%)"))
+            for row in printed where row["measure"] as? String == "cltv" {
+                let tier = row["tier"] as! String == "no tier" ? "chưa có hạng" : row["tier"] as! String
+                #expect(page.contains("<tr data-tier=\"\(tier)\" data-buyers=\"\(row["count"]!)\">"), "\(row)")
+            }
+            #expect(page.contains("<td class=\"nowrap\">900.000₫</td>"))
+            let replies = try await client.execute(uri: "/console/replies", method: .get, headers: user) { ConsoleRouteTests.text($0.body) }
+            #expect(replies.contains("<h2>Khách chấm điểm thấp: cần gọi lại</h2>"))
+            #expect(replies.components(separatedBy: "<tr class=\"followup\"").count - 1 == 2 && replies.contains("<strong>NPS 6/10</strong>")
+                    && replies.contains("<strong>CSAT 2/5</strong><br><small>Đơn O3</small>"), "\(replies)")
+        }
+    }
 }

@@ -2,7 +2,8 @@ import CarecronDomain
 import Foundation
 import Hummingbird
 
-/// *Tin khách trả lời*: customers' replies, newest first.
+/// *Tin khách trả lời*: customers' replies, newest first, and above them the low survey scores
+/// to call back about.
 struct ReplyRoutes<Parent: RequestContext> {
     let console: Console
 
@@ -15,7 +16,8 @@ struct ReplyRoutes<Parent: RequestContext> {
             let words = views.scheduleWords(language)
             let replies = try await environment.store.replies(customerId: nil, limit: 500)
                 .map { RepliesModel.Reply($0, words: words, clock: config.clock) }
-            return views.page("replies", RepliesModel(replies: replies), language: language, session: try context.signedIn)
+            let followUps = try await environment.store.lowScores(limit: 50).map { RepliesModel.FollowUp($0, words: words, clock: config.clock) }
+            return views.page("replies", RepliesModel(replies: replies, followUps: followUps), language: language, session: try context.signedIn)
         }
         return routes
     }

@@ -27,6 +27,29 @@ struct ResultsRoutes<Parent: RequestContext> {
                                                       from: span.from, to: span.to, by: .slot, clock: clock)
             model.slots = Dictionary(grouping: bySlot.filter { inTurns.contains($0.job) }, by: \.job).sorted { $0.key < $1.key }
                 .map { ResultsModel.slots($0.key, $0.value, vi: language == .vi) }
+            // Experiments: each arm's rate and interval, and what may be concluded yet.
+            let experimenting = jobs.filter { $0.experiment != nil }
+            if !experimenting.isEmpty {
+                let arms = try await OutcomeQuery.byJob(environment.store, jobs: experimenting, holdFor: config.holdFor, from: span.from, to: span.to, by: .variant, clock: clock)
+                model.experiments = Dictionary(grouping: arms.filter { $0.comparison != nil }, by: \.job).sorted { $0.key < $1.key }
+                    .map { ResultsModel.experiment($0.key, $0.value, words: words) }
+            }
+            // The handbook's measures.
+            let measures = try await OutcomeQuery.measures(environment.store, jobs: jobs, from: span.from, to: span.to, clock: clock)
+            let surveyRows = measures.filter { [.csat, .ces, .nps].contains($0.measure) }
+            model.surveys = Dictionary(grouping: surveyRows) { "\($0.job ?? "") \($0.measure.rawValue)" }.sorted { $0.key < $1.key }
+                .map { ResultsModel.survey($0.value, words: words) }
+            if let r = measures.first(where: { $0.measure == .retention }), r.count > 0 {
+                model.retentionBuyers = r.count
+                model.retentionReturned = r.low ?? 0
+                model.retention = words.say(Sentence("results.retention", ["returned": .number(r.low ?? 0), "buyers": .number(r.count),
+                                                                           "days": .number(HandbookMeasures.defaultRetentionWindow.seconds / 86_400),
+                                                                           "rate": .text(ResultsModel.percent(r.value, vi: language == .vi))]))
+            }
+            model.tiers = measures.filter { $0.measure == .cltv }.map { t in
+                ResultsModel.Tier(tier: t.tier == OutcomeGrouping.noTier ? words.word("results_no_tier") : t.tier ?? "", buyers: t.count,
+                                  value: VietnameseFormat.money(Int((t.value ?? 0).rounded())), revenue: VietnameseFormat.money(t.revenue ?? 0))
+            }
             return views.page("results", model, language: language, session: try context.signedIn)
         }
         return routes
