@@ -195,7 +195,7 @@ public enum PostgresMigrations {
             CREATE TABLE survey_answers (
                 id BIGSERIAL PRIMARY KEY, job TEXT NOT NULL, customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
                 order_id TEXT NOT NULL DEFAULT '', measure TEXT NOT NULL CHECK (measure IN ('csat', 'ces', 'nps')), score INTEGER NOT NULL,
-                source TEXT NOT NULL CHECK (source IN ('reply', 'page')), answered_at BIGINT NOT NULL, low INTEGER NOT NULL,
+                source TEXT NOT NULL CHECK (source IN ('reply', 'page', 'rating')), answered_at BIGINT NOT NULL, low INTEGER NOT NULL,
                 UNIQUE (job, customer_id, order_id))
             """,
             "CREATE INDEX survey_answers_at ON survey_answers (answered_at)",

@@ -61,6 +61,14 @@ extension PostgresStore: SurveyStore {
             """)
     }
 
+    public func ratedMessage(sender: String, providerId: String) async throws -> SurveyLinks.Subject? {
+        let rows = try await db.client.query("SELECT job, customer_id, order_ids FROM outbox WHERE sender = \(sender) AND provider_message_id = \(providerId)", logger: logger)
+        for try await (job, customer, orderIds) in rows.decode((String, String?, String).self) {
+            return SurveyLinks.Subject(job: job, customerId: customer ?? "", orderId: orderIds.split(separator: ",").first.map(String.init) ?? "")
+        }
+        return nil
+    }
+
     public func lowScores(limit: Int) async throws -> [SurveyAnswer] {
         try await answers("""
             SELECT \(unescaped: Self.answerColumns) FROM survey_answers a LEFT JOIN customers c ON c.id = a.customer_id

@@ -14,7 +14,7 @@ enum SurveyAnswerRecords {
             order_id TEXT NOT NULL DEFAULT '',
             measure TEXT NOT NULL CHECK (measure IN ('csat', 'ces', 'nps')),
             score INTEGER NOT NULL,
-            source TEXT NOT NULL CHECK (source IN ('reply', 'page')),
+            source TEXT NOT NULL CHECK (source IN ('reply', 'page', 'rating')),
             answered_at INTEGER NOT NULL,
             low INTEGER NOT NULL,
             -- a survey is answered once: a link is single use, a second reply changes nothing
@@ -74,6 +74,14 @@ extension Store: SurveyStore {
                 SELECT \(SurveyAnswerRecords.columns) FROM survey_answers a LEFT JOIN customers c ON c.id = a.customer_id
                 WHERE a.answered_at >= ? AND a.answered_at < ? ORDER BY a.answered_at, a.id
                 """, arguments: [Int64(from.timeIntervalSince1970), Int64(to.timeIntervalSince1970)]).compactMap(SurveyAnswerRecords.answer)
+        }
+    }
+
+    public func ratedMessage(sender: String, providerId: String) async throws -> SurveyLinks.Subject? {
+        try await db.read { db in
+            try Row.fetchOne(db, sql: "SELECT job, customer_id, order_ids FROM outbox WHERE sender = ? AND provider_message_id = ?", arguments: [sender, providerId]).map { r in
+                SurveyLinks.Subject(job: r[0], customerId: r[1] ?? "", orderId: (r[2] as String).split(separator: ",").first.map(String.init) ?? "")
+            }
         }
     }
 

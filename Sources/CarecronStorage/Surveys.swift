@@ -8,6 +8,8 @@ public struct SurveyAnswer: Sendable, Equatable {
         case reply
         /// The signed one-question page (`/s/TOKEN`).
         case page
+        /// A provider's rating of the message (Zalo's rating template).
+        case rating
     }
 
     public var id: Int64
@@ -79,6 +81,36 @@ public protocol SurveyStore: Sendable {
     func surveyAnswers(from: Date, to: Date) async throws -> [SurveyAnswer]
     /// The latest low scores, newest first, with the customer's name and phone: the care team's call-backs.
     func lowScores(limit: Int) async throws -> [SurveyAnswer]
+    /// The job, customer and first order of the message the sender knows by this id (a rated message).
+    func ratedMessage(sender: String, providerId: String) async throws -> SurveyLinks.Subject?
+}
+
+/// A customer's rating of a message, as the provider reports it: the message by the provider's id.
+public struct ProviderRating: Sendable, Equatable {
+    public let sender: String
+    public let providerId: String
+    /// 1–5 stars.
+    public let score: Int
+    public let note: String?
+    public let at: Date
+
+    public init(sender: String, providerId: String, score: Int, note: String?, at: Date) {
+        self.sender = sender
+        self.providerId = providerId
+        self.score = score
+        self.note = note
+        self.at = at
+    }
+}
+
+/// A provider's star rating of a message (Zalo's rating template) as a CSAT answer of the
+/// message's job: for a survey job, its own; for any other, the job whose message was rated.
+public enum ProviderRatings {
+    public static func answer(_ rating: ProviderRating, store: any SurveyStore) async throws -> SurveyAnswerOutcome? {
+        guard let subject = try await store.ratedMessage(sender: rating.sender, providerId: rating.providerId), !subject.customerId.isEmpty else { return nil }
+        return try await store.recordSurveyAnswer(SurveyAnswer(job: subject.job, customerId: subject.customerId, orderId: subject.orderId, measure: .csat,
+                                                               score: rating.score, source: .rating, answeredAt: rating.at))
+    }
 }
 
 /// How long after a survey was sent a reply may still answer it.

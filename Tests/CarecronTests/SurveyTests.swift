@@ -4,6 +4,7 @@ import CarecronDomain
 import CarecronService
 import CarecronSQLite
 import CarecronStorage
+import Crypto
 import Foundation
 import Hummingbird
 import HTTPTypes
@@ -59,6 +60,7 @@ struct SurveyTests {
             c["surveys"] = surveys
             var senders = c["senders"] as? [String: Any] ?? [:]
             senders["hook"] = ["type": "webhook", "url": "http://127.0.0.1:9/hook", "secret": ["env": "HOOK_SECRET"]]
+            senders["zalo"] = ["type": "zalo-zns", "accessToken": ["env": "ZALO_TOKEN"], "appId": ReplyRouteTests.appId, "oaSecretKey": ["env": "ZALO_OA_SECRET"]]
             c["senders"] = senders
         }
         let file = dir.appendingPathComponent("jobs/survey-csat.json")
@@ -66,7 +68,7 @@ struct SurveyTests {
         job["enabled"] = true
         job["rules"] = ["measure": "csat", "afterDays": 5, "atMostEveryDays": atMostEveryDays]
         try JSONSerialization.data(withJSONObject: job).write(to: file)
-        let environment = ["SURVEY_SECRET": "s3cret", "HOOK_SECRET": "h00k"]
+        let environment = ["SURVEY_SECRET": "s3cret", "HOOK_SECRET": "h00k", "ZALO_TOKEN": "zt", "ZALO_OA_SECRET": "oas3cret"]
         let loaded = ConfigLoader.load(dir.appendingPathComponent("config.json"), environment: environment)
         let config = try #require(loaded.config, "\(loaded.errors)")
         #expect(loaded.isValid, "\(loaded.diagnostics)")
@@ -188,5 +190,43 @@ struct SurveyTests {
         #expect(call["path"] as? String == "/followups" && body.contains("\"event\":\"survey.low_score\"") && body.contains("\"score\":2"), "\(call)")
         let signature = (call["headers"] as? [String: Any])?.first { $0.key.lowercased() == "x-carecron-signature" }?.value as? String
         #expect(signature == WebhookSender.signature(Data(body.utf8), secret: "s3cret"), "signed with the survey secret")
+    }
+
+    /// Zalo's rating template: `user_feedback` names the rated message by its msg_id (no user):
+    /// the stars are a CSAT answer of that message's job, for its customer and order; once.
+    @Test func aZaloRatingIsACSATAnswerOfTheRatedMessage() async throws {
+        let shop = try await shop()
+        let sent = Self.now.addingTimeInterval(-3600)
+        try order(shop, "DH7", customer: "C1", deliveredOn: "2026-12-01")
+        _ = try await shop.store.outbox.enqueue([OutboxEntry(keys: ["cod-confirmation:DH7"], job: "cod-confirmation", customerId: "C1", orderIds: ["DH7"], reminder: nil,
+                                                             renderings: [Rendering(channel: "zalo", to: "+84912345678", subject: nil, text: "xác nhận", params: [:], templateId: "2412")],
+                                                             dueAt: sent)], now: sent)
+        let claimed = try #require(try await shop.store.outbox.claimDue(now: sent, limit: 1).first)
+        try await shop.store.outbox.record([.sender(claimed.id, name: "zalo"), .sent(claimed.id, providerId: "7e4c33cfc20b05575c18", at: sent)])
+        @Sendable func event(_ msgId: String, rate: String) -> (HTTPFields, ByteBuffer) {
+            let json = #"{"app_id":"\#(ReplyRouteTests.appId)","oa_id":"579745863508352884","event_name":"user_feedback","message":{"note":"Giao hơi chậm","rate":\#(rate),"submit_time":"1796612700000","msg_id":"\#(msgId)","feedbacks":["Giao hàng chậm"],"tracking_id":"1956"},"timestamp":"1796612700000"}"#
+            let mac = SHA256.hash(data: Data((ReplyRouteTests.appId + json + "1796612700000" + "oas3cret").utf8)).map { String(format: "%02x", $0) }.joined()
+            return ([HTTPField.Name("X-ZEvent-Signature")!: "mac=\(mac)"], ByteBuffer(string: json))
+        }
+        try await Application(router: shop.api.router()).test(.router) { client in
+            let rated = event("7e4c33cfc20b05575c18", rate: "2")
+            try await client.execute(uri: "/webhooks/receipts/zalo", method: .post, headers: rated.0, body: rated.1) { r in
+                #expect(r.status == .ok && ReplyRouteTests.answer(r.body)["surveyAnswers"] as? Int == 1, "\(String(buffer: r.body))")
+            }
+            try await client.execute(uri: "/webhooks/receipts/zalo", method: .post, headers: rated.0, body: rated.1) { r in
+                #expect(r.status == .ok && ReplyRouteTests.answer(r.body)["unchanged"] as? Int == 1, "Zalo's retry: once")
+            }
+            let unknown = event("nobody-knows", rate: "5")
+            try await client.execute(uri: "/webhooks/receipts/zalo", method: .post, headers: unknown.0, body: unknown.1) { r in
+                #expect(r.status == .ok && ReplyRouteTests.answer(r.body)["unknown"] as? Int == 1)
+            }
+            let bad = event("7e4c33cfc20b05575c18", rate: "9")
+            try await client.execute(uri: "/webhooks/receipts/zalo", method: .post, headers: bad.0, body: bad.1) { r in
+                #expect(r.status == .badRequest && String(buffer: r.body).contains("message.rate"))
+            }
+        }
+        let answer = try #require(try await shop.store.surveyAnswer(job: "cod-confirmation", customerId: "C1", orderId: "DH7"))
+        #expect(answer.score == 2 && answer.measure == .csat && answer.source == .rating && answer.isLow
+                && answer.answeredAt == Date(timeIntervalSince1970: 1_796_612_700))
     }
 }

@@ -25,6 +25,8 @@ public enum CallbackVerdict: Sendable, Equatable {
     /// What the provider reported: receipts to record (several messages at once, maybe) and
     /// customers' replies to store. Zalo sends both kinds of event to the one URL an app has.
     case heard(receipts: [DeliveryReceipt], replies: [InboundReply])
+    /// Customers' star ratings of messages (Zalo's rating template, `user_feedback`): CSAT answers.
+    case rated([ProviderRating])
     /// Authentic, but nothing to record (a status on the way, another event): answered 200.
     case nothing(String)
     /// Not from the provider (a wrong token or signature): answered 401, nothing recorded.

@@ -10,6 +10,9 @@ import Foundation
 /// Zalo expects 200 within 2 s and retries otherwise. An app has one webhook URL for every
 /// event: `user_send_text` (a follower wrote to the OA: `sender.id`, `message.text`,
 /// `message.msg_id`, `timestamp` in ms) is a reply, whichever of the two endpoints it reaches.
+/// `user_feedback` is a customer's rating through a ZNS rating template: `message.rate` (1–5
+/// stars), `message.note`, `message.msg_id` (the rated message; the event names no user),
+/// `message.submit_time` (ms); a CSAT answer.
 enum ZaloEvents {
     static func signature(appId: String, body: Data, timestamp: String, secret: String) -> String {
         var bytes = Data(appId.utf8)
@@ -37,6 +40,13 @@ enum ZaloEvents {
             guard let words = text("message", "text") else { return .malformed("message.text is missing") }
             return .replies([InboundReply(sender: sender, channel: ChannelKind.zalo.rawValue, providerId: text("message", "msg_id"),
                                           from: .zaloUser(from), text: words, at: milliseconds("timestamp") ?? now)])
+        case "user_feedback":
+            guard let id = text("message", "msg_id"), !id.isEmpty else { return .malformed("message.msg_id is missing") }
+            guard let rate = text("message", "rate").flatMap(Int.init), SurveyMeasure.csat.scale.contains(rate) else {
+                return .malformed("message.rate is not 1 to 5")
+            }
+            return .rated([ProviderRating(sender: sender, providerId: id, score: rate, note: text("message", "note"),
+                                          at: milliseconds("message", "submit_time") ?? now)])
         case let other:
             return .nothing("event \(other ?? "?") is neither a receipt nor a reply")
         }

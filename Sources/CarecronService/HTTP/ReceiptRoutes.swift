@@ -80,6 +80,20 @@ struct ReceiptRoutes {
             throw APIError(.badRequest, field: "body", why)
         case .nothing(let why):
             return try Answer(outcome: "ignored", reason: why).response(from: request, context: context)
+        case .rated(let ratings):
+            var answer = Answer(outcome: "recorded")
+            for rating in ratings {
+                switch try await ProviderRatings.answer(rating, store: api.store) {
+                case .stored(let a)?:
+                    answer.surveyAnswers += 1
+                    if a.isLow { await SurveyFollowUpsFor(api).raise(a) }
+                case .alreadyAnswered?: answer.unchanged += 1
+                case nil:
+                    answer.unknown += 1
+                    log.notice("a rating of a message this outbox does not know", metadata: ["sender": "\(name)", "provider_id": "\(rating.providerId)"])
+                }
+            }
+            return try answer.response(from: request, context: context)
         case .heard(let receipts, let heard):
             var answer = Answer(outcome: "recorded")
             try await record(receipts, sender: name, into: &answer)
