@@ -66,6 +66,8 @@ struct ResultsModel: PageModel {
 
     struct SurveyRow: Encodable {
         let period: String
+        /// "26/10/2026", as Vietnamese writes a day.
+        let periodText: String
         let count: Int
         let value: String
         let low: Int
@@ -140,8 +142,8 @@ extension ResultsModel {
     }
 
     /// Each arm's rate as a dot on its 95% interval, on one scale (up to the highest interval's end).
-    static func intervals(_ arms: [JobOutcome]) -> String {
-        let top = max(0.01, arms.compactMap { $0.rateInterval?.high }.max() ?? 0.01), width = 260.0, row = 22, left = 70
+    static func intervals(_ arms: [JobOutcome], vi: Bool) -> String {
+        let top = max(0.01, arms.compactMap { $0.rateInterval?.high }.max() ?? 0.01), width = 220.0, row = 22, left = 70
         func x(_ v: Double) -> Int { left + Int((v / top * width).rounded()) }
         var svg = "<svg class=\"funnel intervals\" role=\"img\" width=\"360\" height=\"\(arms.count * row)\" viewBox=\"0 0 360 \(arms.count * row)\" xmlns=\"http://www.w3.org/2000/svg\">"
         for (i, a) in arms.enumerated() {
@@ -150,6 +152,7 @@ extension ResultsModel {
             if let ci = a.rateInterval, let rate = a.rate {
                 svg += "<line x1=\"\(x(ci.low))\" y1=\"\(y)\" x2=\"\(x(ci.high))\" y2=\"\(y)\" class=\"whisker\" stroke=\"currentColor\" stroke-width=\"2\"></line>"
                 svg += "<circle cx=\"\(x(rate))\" cy=\"\(y)\" r=\"4\" class=\"bar bar-3\"></circle>"
+                svg += "<text x=\"\(x(ci.high) + 6)\" y=\"\(y + 4)\">\(percent(rate, vi: vi))</text>"
             }
         }
         return svg + "</svg>"
@@ -158,7 +161,7 @@ extension ResultsModel {
     /// A job's experiment, from its rows by variant.
     static func experiment(_ job: String, _ arms: [JobOutcome], words: ScheduleWords) -> Experiment {
         let vi = words.language == .vi
-        return Experiment(job: job, chart: intervals(arms), arms: arms.map { a in
+        return Experiment(job: job, chart: intervals(arms, vi: vi), arms: arms.map { a in
             Arm(variant: a.group ?? "", sent: a.sent, converted: a.converted, rate: percent(a.rate, vi: vi),
                 interval: a.rateInterval.map { "\(percent($0.low, vi: vi)) – \(percent($0.high, vi: vi))" } ?? "–",
                 beats: a.comparison.map { percent($0.probabilityBeats, vi: vi) } ?? "–",
@@ -186,9 +189,10 @@ extension ResultsModel {
             default: return v
             }
         }
+        func day(_ period: String?) -> String { period.flatMap(LocalDate.init(iso:)).map(VietnameseFormat.date) ?? period ?? "" }
         return Survey(job: rows.first?.job ?? "", measure: measure.rawValue.uppercased(),
-                      chart: bars(rows.map { ($0.period ?? "", fraction($0.value), text($0.value)) }, labelWidth: 84),
-                      rows: rows.map { SurveyRow(period: $0.period ?? "", count: $0.count, value: text($0.value), low: $0.low ?? 0) })
+                      chart: bars(rows.map { (day($0.period), fraction($0.value), text($0.value)) }, labelWidth: 84),
+                      rows: rows.map { SurveyRow(period: $0.period ?? "", periodText: day($0.period), count: $0.count, value: text($0.value), low: $0.low ?? 0) })
     }
 
     /// Horizontal bars, each as long as its count against the first, labelled with its name and count.

@@ -117,7 +117,7 @@ struct MeasuresTests {
             for row in printed where ["csat", "nps"].contains(row["measure"] as? String) {
                 #expect(page.contains("<tr data-period=\"\(row["period"]!)\" data-count=\"\(row["count"]!)\" data-low=\"\(row["low"]!)\">"), "\(row)")
             }
-            #expect(page.contains("<td>2026-11-02</td><td>2</td><td>50,0%</td>") && page.contains("<td>+33</td>"), "CSAT and NPS as Vietnamese writes them")
+            #expect(page.contains("<td>02/11/2026</td><td>2</td><td>50,0%</td>") && page.contains("<td>+33</td>"), "CSAT and NPS as Vietnamese writes them")
             let retention = try #require(printed.first { $0["measure"] as? String == "retention" })
             #expect(page.contains("data-buyers=\"\(retention["count"]!)\" data-returned=\"\(retention["low"]!)\"")
                     && page.contains("1 trong 3 khách mua trong những ngày này đã mua lại trong vòng 90 ngày (33,3%)"))
