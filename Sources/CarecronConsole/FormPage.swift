@@ -20,9 +20,13 @@ struct FormPage {
         var placeholder: String?
         var line: Bool?
         var paragraph: Bool?
+        /// Lines `name = value`: a small textarea, one pair a line.
+        var pairs: Bool?
         var number: Bool?
         var min: Int?
         var max: Int?
+        /// "any" where a fraction is allowed (a percentage such as 2.5).
+        var step: String?
         var choices: [Choice]? { didSet { hasChoices = choices.map { !$0.isEmpty } } }
         var hasChoices: Bool?
         var sms: Bool?
@@ -183,10 +187,13 @@ struct FormPage {
         case .paragraph:
             i.paragraph = true
             if f.path.contains("sms") { i.sms = true }
-        case .number(let range):
+        case .number(let range), .percent(let range):
             i.number = true
             i.min = range.lowerBound
             i.max = range.upperBound
+            if case .percent = f.kind { i.step = "any" }
+        case .pairs:
+            i.pairs = true
         case .toggle:
             let value = i.value.isEmpty ? (f.fallback ?? "false") : i.value
             i.choices = [("true", "yes"), ("false", "no")].map { Choice(value: $0.0, label: words.word($0.1), selected: value == $0.0) }

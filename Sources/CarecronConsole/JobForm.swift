@@ -31,13 +31,17 @@ struct JobForm {
     func current(_ f: JobField) -> JSONValue? {
         if let v = json.value(at: path(f)) { return v }
         if f.path.last == "text", case .string(let s)? = json.value(at: Array(path(f).dropLast())) { return .string(s) }
+        if f.shortForm, let parent = json.value(at: Array(path(f).dropLast())), !Self.isObject(parent) { return parent }
         return nil
     }
+
+    static func isObject(_ v: JSONValue) -> Bool { if case .object = v { true } else { false } }
 
     /// The field's value as its input shows it.
     func display(_ f: JobField) -> String {
         guard let v = current(f) else { return "" }
         switch (f.kind, v) {
+        case (.percent, .number(let share)): return Self.percentText(share * 100)
         case (.pairs, .object(let pairs)): return pairs.map { "\($0.key) = \($0.value.fieldText ?? $0.value.encoded)" }.joined(separator: "\n")
         case (_, .array(let items)): return items.map { $0.fieldText ?? $0.encoded }.joined(separator: ", ")
         case (_, .object): return v.encoded
@@ -113,8 +117,13 @@ struct JobForm {
             // A key the file leaves out, posted as what applies without it (a select always sends
             // one of its options): still left out.
             if current == nil, raw.trimmingCharacters(in: .whitespaces) == (f.fallback ?? (f.kind == .toggle ? "false" : "")) { continue }
-            // An SMS written as a plain string ("sms": "…") keeps that form.
+            // An SMS written as a plain string ("sms": "…") keeps that form, and so does a share
+            // written alone ("holdout": 0.05).
             if f.path.last == "text", case .string? = json.value(at: Array(path(f).dropLast())) {
+                out = out.setting(Array(path(f).dropLast()), to: new)
+                continue
+            }
+            if f.shortForm, let parent = json.value(at: Array(path(f).dropLast())), !Self.isObject(parent) {
                 out = out.setting(Array(path(f).dropLast()), to: new)
                 continue
             }
@@ -159,6 +168,13 @@ struct JobForm {
         case .paragraph: return text.isEmpty ? nil : .string(text)
         case _ where trimmed.isEmpty: return nil
         case .number: return Int(trimmed).map { .number(Double($0)) } ?? .string(trimmed)
+        case .percent:
+            // "5", "5%", "2,5": the file holds the fraction.
+            let number = trimmed.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: ",", with: ".").trimmingCharacters(in: .whitespaces)
+            return Double(number).map { .number(($0 * 1000).rounded() / 100_000) } ?? .string(trimmed)
+        case .numbers:
+            return .array(trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                .map { Int($0).map { .number(Double($0)) } ?? .string($0) })
         case .money: return (try? Money.parse(trimmed).get()).map { .number(Double($0)) } ?? .string(trimmed)
         case .toggle: return trimmed == "true" ? .bool(true) : trimmed == "false" ? .bool(false) : .string(trimmed)
         case .ordered(let allowed):
@@ -178,6 +194,11 @@ struct JobForm {
             return .ordered(pairs)
         default: return .string(trimmed)
         }
+    }
+
+    /// "5", "2.5": a percentage without trailing zeros.
+    static func percentText(_ p: Double) -> String {
+        p == p.rounded() ? String(Int(p)) : String(format: "%g", p)
     }
 
     /// Equal as the job reads them: objects whatever their keys' order.

@@ -437,4 +437,31 @@ struct CampaignPanelTests {
         posted["f:fallbackAfter"] = "10m"
         #expect(form.applying(posted).value(at: ["fallbackAfter"]) == .string("10m"), "the short form kept")
     }
+
+    /// The measurement fields (issue 28): a control group as a percentage (the short form kept),
+    /// an experiment's split as numbers, a goal's window; checked as the loader reads them.
+    @Test func theFormHoldsTheControlGroupTheExperimentAndTheGoal() throws {
+        let text = try String(contentsOf: JobFormTests.jobsFolder.appendingPathComponent("birthday.json"), encoding: .utf8)
+        var json = try JSONReader.parse(Data(text.utf8))
+        if case .array(let items)? = json["templates"] { json = json.setting(["templates"], to: .array(items + items)) }
+        let form = JobForm(json: json)
+        var posted = JobFormTests.shown(form)
+        #expect(posted["f:holdout.share"] == "" && posted["f:experiment.split"] == "" && posted["f:goal.within"] == "")
+        posted["f:holdout.share"] = "2,5"
+        posted["f:experiment.split"] = "70, 30"
+        posted["f:goal.within"] = "10d"
+        let edited = form.applying(posted)
+        #expect(edited.value(at: ["holdout"]) == .ordered([("share", .number(0.025))]) && edited.value(at: ["experiment"]) == .ordered([("split", .array([.number(70), .number(30)]))]))
+        let config = try #require(ConfigLoader.load(TestSupport.packageRoot.appendingPathComponent("config.json")).config)
+        let job = try #require(JobLoader.check(text: edited.pretty, name: "birthday", config: config).job)
+        #expect(job.holdout?.share == 0.025 && job.experiment?.split == [70, 30] && job.goalWithin == .days(10))
+
+        // A file writing the share alone shows it as a percentage and keeps that form.
+        let short = JobForm(json: json.setting(["holdout"], to: .number(0.05)))
+        var again = JobFormTests.shown(short)
+        #expect(again["f:holdout.share"] == "5")
+        #expect(short.applying(again) == short.json, "shown as is, saved as is")
+        again["f:holdout.share"] = "10"
+        #expect(short.applying(again).value(at: ["holdout"]) == .number(0.1))
+    }
 }

@@ -22,6 +22,10 @@ public struct JobField: Sendable {
         case ordered([String])
         /// Any values, comma-separated (tier names, dates).
         case list
+        /// Whole numbers, comma-separated (an experiment's split).
+        case numbers
+        /// A share written as a percentage within the range (the file holds the fraction: 5 → 0.05).
+        case percent(ClosedRange<Int>)
         /// Lines `name = value` (a Zalo template's parameters).
         case pairs
         /// A list of objects as a table, one row each, with these columns (a payment reminder's
@@ -51,14 +55,17 @@ public struct JobField: Sendable {
     public let unit: Said?
     /// What applies when the file leaves it out.
     public let fallback: String?
+    /// The file may write the parent as this value alone (`"holdout": 0.05` for `holdout.share`).
+    public let shortForm: Bool
 
-    public init(_ path: String, _ kind: Kind, _ label: Said, help: Said? = nil, unit: Said? = nil, fallback: String? = nil) {
+    public init(_ path: String, _ kind: Kind, _ label: Said, help: Said? = nil, unit: Said? = nil, fallback: String? = nil, shortForm: Bool = false) {
         self.path = path.split(separator: ".").map(String.init)
         self.kind = kind
         self.label = label
         self.help = help
         self.unit = unit
         self.fallback = fallback
+        self.shortForm = shortForm
     }
 
     /// The name of its form input ("rules.maxReminders").
@@ -106,8 +113,33 @@ public enum JobFields {
                      help: Said("Mỗi dòng một kênh: zalo = 10m. Nếu sau thời gian này nhà cung cấp chưa báo tin đã đến khách (hoặc báo không đến), kênh tiếp theo gửi thay. Để trống: không chờ.",
                                 "One channel a line: zalo = 10m. If the provider has not reported the message delivered by then (or reports it undelivered), the next channel sends it. Empty: no wait.")),
         ]
-        return fields
+        return fields + measurement
     }
+
+    /// How the job's effect is measured (issue 28): its goal's window, its control group, its A/B experiment.
+    static let measurement = [
+        JobField("goal.within", .span, Said("Tính là đạt nếu khách đặt đơn mới trong vòng", "Counts as converted if the customer orders within"),
+                 help: Said("Cho lời chúc, hỏi thăm, chiến dịch, chúc mừng lên hạng; để trống: mặc định của loại công việc (ví dụ 14d cho sinh nhật).",
+                            "For greetings, check-ins, campaigns and tier congratulations; empty: the type's default (e.g. 14d for a birthday).")),
+        JobField("holdout.share", .percent(0...50), Said("Nhóm đối chứng", "Control group"),
+                 help: Said("Phần khách đủ điều kiện không nhận tin, để đo tin có tác dụng không. Cùng một khách luôn ở cùng nhóm. Để trống: không có.",
+                            "The share of eligible customers not messaged, to measure whether the messages work. A customer stays in or out. Empty: none."),
+                 unit: Said("%", "%"), shortForm: true),
+        JobField("holdout.fromReminder", .number(1...5), Said("Nhóm đối chứng bỏ từ lần nhắc", "The group misses reminders from"),
+                 help: Said("Chỉ cho nhắc thanh toán: 2 là vẫn gửi lần nhắc đầu theo quy định, chỉ bỏ các lần sau.",
+                            "Payment reminders only: 2 still sends the first reminder the handbook requires, and holds back the rest."), fallback: "1"),
+        JobField("holdout.includesRequired", .toggle, Said("Cho phép bỏ cả tin bắt buộc", "May hold back a required message"),
+                 help: Said("Lần nhắc thanh toán đầu tiên là việc cửa hàng phải làm; chỉ bật nếu chủ shop đồng ý.",
+                            "The first payment reminder is a duty of the handbook; only on with the shop owner's consent."), fallback: "false"),
+        JobField("experiment.split", .numbers, Said("Thử nghiệm A/B: tỉ lệ chia cho từng nội dung", "A/B experiment: each variant's share"),
+                 help: Said("Phần trăm cho nội dung 1, 2…, cộng lại bằng 100, ví dụ 50, 50. Mỗi khách luôn nhận cùng một nội dung. Để trống: không thử nghiệm.",
+                            "Percent for variant 1, 2…, adding up to 100, e.g. 50, 50. A customer always gets the same one. Empty: no experiment.")),
+        JobField("experiment.minimumPerArm", .number(10...1_000_000), Said("Chưa kết luận khi mỗi nhánh dưới", "No verdict while an arm has fewer than"),
+                 unit: Said("tin", "messages"), fallback: "500"),
+        JobField("experiment.winner", .number(1...20), Said("Kết thúc: chọn nội dung số", "End it: choose variant"),
+                 help: Said("Điền khi đã có kết quả: từ lần lập lịch sau mọi khách nhận nội dung này; số liệu thử nghiệm vẫn được giữ.",
+                            "Once the results are in: from the next plan every customer gets this one; the experiment's figures stay.")),
+    ]
 
     /// A template variant's fields, by the channel whose tab shows them ("" for the shared text
     /// and the variant's conditions), under `templates.N.`.
