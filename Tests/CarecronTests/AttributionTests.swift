@@ -295,6 +295,8 @@ struct ProportionsTests {
         #expect(early[0].comparison!.probabilityBeats > 0.99, "the probability is still given")
         let later = OutcomeReport.compareArms([arm("variant 1", 600, 90), arm("variant 2", 600, 50)], experiments: ["birthday": Experiment(split: [50, 50])])
         #expect(later.map(\.comparison?.verdict) == [.leads, .trails])
+        // The README's example: 90 of 600 against 50 of 600.
+        #expect(abs(later[0].comparison!.pValue! - 0.000322) < 1e-6 && later[0].comparison!.probabilityBeats > 0.9998)
         let even = OutcomeReport.compareArms([arm("variant 1", 600, 50), arm("variant 2", 600, 52)], experiments: ["birthday": Experiment(split: [50, 50])])
         #expect(even.map(\.comparison?.verdict) == [.noClearDifference, .noClearDifference])
         let ended = OutcomeReport.compareArms([arm("variant 1", 100, 30), arm("variant 2", 100, 5)], experiments: ["birthday": Experiment(split: [50, 50], winner: 1)])
