@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
             """,
         subcommands: [BenchAll.self, BenchGenerate.self, BenchImport.self, BenchPlan.self, BenchDispatch.self, BenchService.self, BenchCatchUp.self,
                       BenchChaos.self, BenchFuzz.self, BenchReceiver.self, BenchConsole.self, BenchCampaign.self, BenchOutbox.self,
-                      BenchMultinode.self, BenchReceipts.self])
+                      BenchMultinode.self, BenchReceipts.self, BenchReport.self])
 }
 
 /// A deterministic synthetic shop: the same seed writes the same files, byte for byte.
@@ -295,6 +295,21 @@ struct BenchOutbox: ParsableCommand {
     func run() throws {
         let figures = bench.figures
         try Performance(figures: figures, source: bench.source).outboxGrowth(customers: customers, rows: rows, idleSeconds: idleSeconds)
+        try figures.write()
+    }
+}
+
+struct BenchReport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Issue 28's figures: `carecron report` over 90 days of --customers customers and --rows outbox rows (time, peak memory), and what control groups and A/B arms cost planning a day.")
+    @Option var customers = 1_000_000
+    @Option var rows = 10_000_000
+    @OptionGroup var bench: BenchOptions
+
+    func run() throws {
+        let figures = bench.figures
+        try Performance(figures: figures, source: bench.source).reportFigures(customers: customers, rows: rows)
         try figures.write()
     }
 }

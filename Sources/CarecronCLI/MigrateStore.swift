@@ -67,7 +67,7 @@ struct MigrateStore: AsyncParsableCommand {
             await db.shutdown()
         } catch {
             await db.shutdown()
-            Console.error("\(error)")
+            Console.error(PostgresErrors.sentence(error))
             throw ExitCode(1)
         }
     }

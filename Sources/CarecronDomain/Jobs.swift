@@ -116,10 +116,13 @@ public struct Tier: Sendable, Hashable {
 }
 
 extension Array where Element == JobDefinition {
-    /// How far back the planner's queries look for delivered and paid orders: the longest any
-    /// job needs (a post-sale check-in's delay), 3 days without one.
-    public var orderHistoryDays: Int {
-        compactMap(\.rules.orderHistoryDays).max() ?? 3
+    /// How far back the planner's queries look for delivered and paid orders: from the shortest
+    /// to the longest delay any job counts from a delivery (a check-in's, a survey's), 3 days
+    /// without one.
+    public var orderHistoryDays: ClosedRange<Int> {
+        let days = compactMap(\.rules.orderHistoryDays)
+        guard let low = days.min(), let high = days.max() else { return 3...3 }
+        return low...high
     }
 
     /// Whether any of them reads unpaid orders from before every replay (`JobRules.readsOverdueOrders`).

@@ -8,7 +8,7 @@ import PostgresNIO
 // stores give the planner the same input.
 
 extension PostgresStore: PlanningSource {
-    public func planningInput(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int, clock: ShopClock,
+    public func planningInput(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: ClosedRange<Int>, clock: ShopClock,
                               ordersFromPlacement: Bool, overdueOrders: Bool) async throws -> PlanningInput {
         let sql = PlanningSQL.statements(from: from, to: to, lookback: lookback, holdFor: holdFor, checkinDays: checkinDays, clock: clock,
                                              overdueOrders: overdueOrders)

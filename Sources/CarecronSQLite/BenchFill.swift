@@ -49,3 +49,61 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// For `carecron bench report` (issue 28, item 8): 90 days of a shop's orders and messages, as
+    /// its outcomes report reads them. `orders` orders over the 90 days before `end` (`H<i>`, of
+    /// customers `C<j>` as `bench generate` names them): 60% paid within hours, 20% delivered,
+    /// 15% left unpaid, 5% cancelled. `rows` outbox rows over the same days: 40% payment
+    /// reminders of those orders (three hours after the order), 20% birthday greetings in two
+    /// variants, 20% check-ins, 10% COD confirmations, 10% a campaign; one in twenty held out as
+    /// a control group, one in twenty cancelled, the rest sent, 70% with a delivery receipt.
+    @_spi(Bench) public func fillWithOutcomeHistory(customers: Int, orders: Int, rows: Int, endingAt end: Date) throws {
+        let last = Int(end.timeIntervalSince1970), span = 90 * 86_400
+        try db.write { db in
+            try db.execute(sql: """
+                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+                INSERT INTO orders (id, customer_id, placed_at, amount, payment_method, status, paid_at, delivered_at, items, created_at, updated_at)
+                SELECT 'H' || i, 'C' || ((i * 7) % ?), t, 100000 + (i % 40) * 50000, CASE WHEN i % 10 < 3 THEN 'cod' ELSE 'bank_transfer' END,
+                       CASE WHEN i % 20 < 12 THEN 'paid' WHEN i % 20 < 16 THEN 'delivered' WHEN i % 20 < 19 THEN 'pending' ELSE 'cancelled' END,
+                       CASE WHEN i % 20 < 16 THEN t + 600 + (i % 36) * 1200 END,
+                       CASE WHEN i % 20 BETWEEN 12 AND 15 THEN t + 86400 * (1 + i % 4) END,
+                       'Son môi', t, t
+                FROM (SELECT i, ? - (i * 7919) % ? AS t FROM n)
+                """, arguments: [orders - 1, customers, last, span])
+        }
+        var first = 0
+        while first < rows {
+            let upTo = min(rows, first + 1_000_000)
+            try db.write { db in
+                try db.execute(sql: """
+                    WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?),
+                    m AS (
+                        SELECT i, CASE WHEN i % 10 < 4 THEN 'payment-reminder' WHEN i % 10 < 6 THEN 'birthday' WHEN i % 10 < 8 THEN 'post-sale-checkin'
+                                       WHEN i % 10 = 8 THEN 'cod-confirmation' ELSE 'win-back' END AS job,
+                               i % ? AS k, ? - (i * 7919) % ? AS t FROM n)
+                    INSERT INTO outbox (idempotency_key, job, customer_id, order_ids, reminder, channel, recipient, body, state, attempts, due_at,
+                                        next_attempt_at, last_error, created_at, updated_at, sent_at, priority, sender, variant, delivery, delivered_at)
+                    SELECT 'hist:' || i, job,
+                           CASE WHEN job IN ('payment-reminder', 'cod-confirmation') THEN 'C' || ((k * 7) % ?) ELSE 'C' || (i % ?) END,
+                           CASE WHEN job IN ('payment-reminder', 'cod-confirmation') THEN 'H' || k ELSE '' END,
+                           CASE WHEN job = 'payment-reminder' THEN 1 + i % 2 END,
+                           CASE WHEN i % 3 = 0 THEN 'zalo' ELSE 'sms' END, '+84912000000', 'Tin nhắn', 
+                           CASE WHEN i % 20 < 2 THEN 'cancelled' ELSE 'sent' END, 1, due, due,
+                           CASE i % 20 WHEN 0 THEN 'control group (holdout 5%: planned, not sent, to measure the job)' WHEN 1 THEN 'the order was paid' END,
+                           due, due, CASE WHEN i % 20 >= 2 THEN due END, 1, 'gw', CASE WHEN job = 'birthday' THEN i % 2 END,
+                           CASE WHEN i % 20 >= 2 AND i % 10 < 7 THEN 'delivered' END, CASE WHEN i % 20 >= 2 AND i % 10 < 7 THEN due + 30 END
+                    FROM (SELECT i, job, k, CASE WHEN job IN ('payment-reminder', 'cod-confirmation') THEN ? - (k * 7919) % ? + 10800 ELSE t END AS due FROM m)
+                    """, arguments: [first, upTo - 1, orders, last, span, customers, customers, last, span])
+            }
+            first = upTo
+        }
+        try db.write { db in
+            try db.execute(sql: """
+                DELETE FROM outbox_counts;
+                INSERT INTO outbox_counts (job, state, messages, last_planned_at) SELECT job, state, COUNT(*), MAX(created_at) FROM outbox GROUP BY job, state;
+                INSERT OR IGNORE INTO outbox_keys (key, outbox_id, planned_at) SELECT idempotency_key, id, created_at FROM outbox WHERE idempotency_key LIKE 'hist:%';
+                """)
+        }
+    }
+}

@@ -14,7 +14,7 @@ public struct PlanningQueries {
     /// Customers and orders that can have events in [from, to), replaying `lookback` before it.
     /// With `ordersFromPlacement`, orders exist from `placed_at` (simulate); otherwise from when
     /// carecron learnt of them (the running service).
-    public func input(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int, clock: ShopClock,
+    public func input(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: ClosedRange<Int>, clock: ShopClock,
                       ordersFromPlacement: Bool = true, overdueOrders: Bool = true) throws -> PlanningInput {
         let sql = PlanningSQL.statements(from: from, to: to, lookback: lookback, holdFor: holdFor, checkinDays: checkinDays, clock: clock,
                                   overdueOrders: overdueOrders)
@@ -52,7 +52,7 @@ public struct PlanningQueries {
 
     /// Every query the planner runs for a span as plain SQL, the customers fetched by id as one
     /// subquery: what the bench times bare in the `sqlite3` shell beside `carecron simulate`.
-    public static func shellStatements(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int,
+    public static func shellStatements(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: ClosedRange<Int>,
                                        clock: ShopClock) -> [String] {
         let sql = PlanningSQL.statements(from: from, to: to, lookback: lookback, holdFor: holdFor, checkinDays: checkinDays, clock: clock)
         let customersOfOrders = "SELECT * FROM customers WHERE id IN (SELECT customer_id FROM (\(sql.orders.joined(separator: " UNION "))))"

@@ -19,7 +19,7 @@ extension Store: CareStore {
     public func explain(_ error: any Error) -> String { StoreFile.explain(error, url) }
     public func isDamage(_ error: any Error) -> Bool { StoreFile.isDamage(error) }
 
-    public func planningInput(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int, clock: ShopClock,
+    public func planningInput(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: ClosedRange<Int>, clock: ShopClock,
                               ordersFromPlacement: Bool, overdueOrders: Bool) throws -> PlanningInput {
         try PlanningQueries(store: self).input(from: from, to: to, lookback: lookback, holdFor: holdFor, checkinDays: checkinDays, clock: clock,
                                                ordersFromPlacement: ordersFromPlacement, overdueOrders: overdueOrders)

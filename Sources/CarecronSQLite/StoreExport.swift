@@ -25,14 +25,17 @@ extension Store: TableExporting {
         try db.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \"\(table)\"") ?? 0 }
     }
 
-    /// What a table is read in order of: its rowid, or the key of a WITHOUT ROWID table.
+    /// What a table is read in order of: its rowid, or the key of a WITHOUT ROWID table (two
+    /// columns joined by the unit separator: a NUL would cut the cursor short when read back, and
+    /// the next batch would read the last row again).
     static func exportCursor(_ table: String) -> String {
         switch table {
         case "customers", "orders", "campaign_runs", "webhook_events": return "id"
         case "erasures": return "day"
         case "service_state": return "key"
-        case "outbox_purged": return "job || char(0) || state"
-        case "campaign_purged": return "campaign || char(0) || state"
+        case "outbox_purged": return "job || char(31) || state"
+        case "campaign_purged": return "campaign || char(31) || state"
+        case "delivery_counts": return "channel || char(31) || status"
         default: return "rowid"
         }
     }

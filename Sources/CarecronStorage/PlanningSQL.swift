@@ -7,16 +7,18 @@ public enum PlanningSQL {
     /// The planner's queries for a span: the orders it may act on (placed in the replay or a hold
     /// before it, delivered or paid in a check-in's reach, every order of a customer who paid in
     /// it), their customers (fetched by id), and the customers whose birthday falls in the span.
-    public static func statements(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int,
+    public static func statements(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: ClosedRange<Int>,
                            clock: ShopClock, overdueOrders: Bool = true) -> (orders: [String], birthdays: String, remindersSent: String) {
         let start = from.addingTimeInterval(-lookback)
         let s = Int(start.timeIntervalSince1970), e = Int(to.timeIntervalSince1970)
         // An order placed a hold before the replay has expired by its start: no reminder, expiry
         // or confirmation of it is left to replay.
         let placedFrom = s - Int(holdFor.rounded(.up))
-        // A check-in is due on the local day N days after delivery (or payment): the replay's
-        // first day, less N days and one for the day's start, is as far back as one can be due.
-        let checkinStart = s - (checkinDays + 1) * 86_400, checkinEnd = e - checkinDays * 86_400 + 86_400
+        // A check-in (a survey) is due on the local day N days after delivery (or payment), N
+        // within `checkinDays` over the jobs: the replay's first day, less the longest N and one
+        // for the day's start, is as far back as one can be due; the span's end less the
+        // shortest N, as late as one can have been delivered.
+        let checkinStart = s - (checkinDays.upperBound + 1) * 86_400, checkinEnd = e - checkinDays.lowerBound * 86_400 + 86_400
         var orders = [
             "SELECT \(orderColumns) FROM orders WHERE placed_at >= \(placedFrom) AND placed_at < \(e)",
             "SELECT \(orderColumns) FROM orders WHERE delivered_at IS NOT NULL AND delivered_at >= \(checkinStart) AND delivered_at < \(checkinEnd)",

@@ -98,8 +98,8 @@ public protocol OutboxStore: DeliveryReceiptStore {
 public protocol PlanningSource: Sendable {
     /// Customers and orders that can have events in [from, to), replaying `lookback` before it:
     /// orders placed up to `holdFor` before the replay (their reminders and expiry reach into
-    /// it), delivered or paid `checkinDays` before it, every order of a customer who paid in it.
-    func planningInput(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: Int, clock: ShopClock,
+    /// it), delivered or paid within `checkinDays` before it, every order of a customer who paid in it.
+    func planningInput(from: Date, to: Date, lookback: TimeInterval, holdFor: TimeInterval, checkinDays: ClosedRange<Int>, clock: ShopClock,
                        ordersFromPlacement: Bool, overdueOrders: Bool) async throws -> PlanningInput
     /// Changes whenever another process commits (SQLite: `PRAGMA data_version`).
     func dataVersion() async throws -> Int

@@ -26,9 +26,16 @@ struct MigrateStoreTests {
                                      dueAt: now, now: now)
         }
         let claimed = try await outbox.claimDue(now: now, limit: 2).sorted { $0.id < $1.id }
+        try await outbox.record([.sender(claimed[0].id, name: "gw")])
         try await outbox.markSent(claimed[0].id, providerId: "p-1", at: now)
         // claimed[1] stays `sending`: the service was stopped mid-send.
         try sqlite.record(AuditEntry(at: now, user: "lan", action: "save", subject: "jobs/birthday.json"))
+        // After sending (issues 27, 28): a receipt, a reply, a survey's answer come along too.
+        _ = try await outbox.record(DeliveryReceipt(sender: "gw", reference: .providerId("p-1"), status: .delivered, at: now), now: now)
+        let reply = InboundReply(sender: "esms", channel: "sms", providerId: "mo-1", from: .phone("+84912345678"), text: "5 sao", at: now)
+        _ = try await sqlite.record(reply, optOut: nil, now: now)
+        _ = try await sqlite.recordSurveyAnswer(SurveyAnswer(job: "survey-csat", customerId: "C001", orderId: "D01", measure: .csat, score: 5, source: .reply,
+                                                             answeredAt: now))
         let customers = try sqlite.customerCount()
 
         let settings = try await TestPostgres.freshDatabase()
@@ -36,7 +43,8 @@ struct MigrateStoreTests {
         let run = try TestSupport.carecron(["migrate-store", "--to", url], in: folder)
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         #expect(run.stdout.contains("customers: \(customers)\n") && run.stdout.contains("outbox: 4\n") && run.stdout.contains("outbox_keys: 4\n")
-                && run.stdout.contains("audit: 1\n"), "\(run.stdout)")
+                && run.stdout.contains("audit: 1\n") && run.stdout.contains("replies: 1\n") && run.stdout.contains("survey_answers: 1\n")
+                && run.stdout.contains("delivery_counts: 1\n"), "\(run.stdout)")
         #expect(run.stdout.contains("every table counted on both sides"))
 
         let pg = PostgresStore(try await TestPostgres.open(settings))
@@ -53,6 +61,9 @@ struct MigrateStoreTests {
         #expect(try await pg.outbox.enqueue(keys: ["job:NEW:1"], job: "job", customerId: nil, orderIds: [], reminder: 1,
                                             renderings: rendering, dueAt: now, now: now), "new messages get new ids")
         #expect(try await pg.recent(limit: 5).map(\.user) == ["lan"])
+        #expect(messages.first { $0.id == claimed[0].id }?.delivery == .delivered, "the receipt came along")
+        #expect(try await pg.replies(customerId: nil, limit: 5).map(\.text) == ["5 sao"])
+        #expect(try await pg.surveyAnswer(job: "survey-csat", customerId: "C001", orderId: "D01")?.score == 5)
 
         let again = try TestSupport.carecron(["migrate-store", "--to", url], in: folder)
         #expect(again.status == 1 && again.stderr.contains("already holds"), "an empty database only: \(again.stderr)")

@@ -222,14 +222,14 @@ struct StoreContractTests {
         try await seed(s)
         #expect(try await s.customers.upsert(.orders, ["id": "O1", "customer_id": "C1", "placed_at": "2026-12-01T08:15:00+07:00",
                                                        "amount": "450000"], clock: clock, holdFor: .hours(24), now: now) == .inserted)
-        let input = try await s.planning.planningInput(from: now, to: now.addingTimeInterval(3600), lookback: 86_400, holdFor: 86_400, checkinDays: 3,
+        let input = try await s.planning.planningInput(from: now, to: now.addingTimeInterval(3600), lookback: 86_400, holdFor: 86_400, checkinDays: 3...3,
                                                        clock: clock, ordersFromPlacement: true, overdueOrders: false)
         #expect(input.orders.map(\.id) == ["O1"] && input.customers["C1"] != nil)
         // An unpaid order from long before every replay is read only for a job that expires it (issue 24).
         _ = try await s.customers.upsert(.orders, ["id": "O0", "customer_id": "C1", "placed_at": "2026-10-01T08:15:00+07:00", "amount": "1"],
                                          clock: clock, holdFor: .hours(24), now: now)
         let overdue = try await s.planning.planningInput(from: now, to: now.addingTimeInterval(3600), lookback: 86_400, holdFor: 86_400,
-                                                         checkinDays: 3, clock: clock, ordersFromPlacement: true, overdueOrders: true)
+                                                         checkinDays: 3...3, clock: clock, ordersFromPlacement: true, overdueOrders: true)
         #expect(overdue.orders.map(\.id) == ["O0", "O1"])
         let before = try await s.planning.dataVersion()
         try s.writeElsewhere()

@@ -48,6 +48,8 @@ struct SurveyTests {
         let store: Store
         let config: ShopConfig
         let job: JobDefinition
+        let dispatcher: Dispatcher
+        let jobs: [JobDefinition]
     }
 
     static let now = TestSupport.instant("2026-12-07T10:00:00+07:00")
@@ -80,7 +82,7 @@ struct SurveyTests {
         let dispatcher = DeliveryAssembly.dispatcher(config, loaded.jobs, store: store, built: built, log: Logger(label: "test"))
         let api = HTTPAPI(store: store, runtime: RuntimeBox(Runtime(config: config, jobs: loaded.jobs, dispatcher: dispatcher)), wakeup: Wakeup(),
                           token: "t0k3n", maxBody: 64 * 1024, clock: WallClock { Self.now })
-        return Shop(api: api, store: store, config: config, job: try #require(loaded.jobs.first { $0.name == "survey-csat" }))
+        return Shop(api: api, store: store, config: config, job: try #require(loaded.jobs.first { $0.name == "survey-csat" }), dispatcher: dispatcher, jobs: loaded.jobs)
     }
 
     func order(_ shop: Shop, _ id: String, customer: String, deliveredOn day: String) throws {
@@ -95,24 +97,48 @@ struct SurveyTests {
         return planner.plan(try await shop.store.planningInput(for: planner, from: a, to: b), from: a, to: b).filter { $0.kind == .message }
     }
 
-    @Test func aCustomerIsAskedAtMostOnceInTheirPeriodAndTheLinkIsInTheMessage() async throws {
+    @Test func eachDeliveredOrderIsAskedAboutWithItsOwnLink() async throws {
         let shop = try await shop()
         try order(shop, "DH1", customer: "C1", deliveredOn: "2026-11-01")
         try order(shop, "DH2", customer: "C1", deliveredOn: "2026-11-03")
         try order(shop, "DH3", customer: "C2", deliveredOn: "2026-11-02")
         let events = try await plan(shop, from: "2026-11-01T00:00:00+07:00", to: "2026-11-20T00:00:00+07:00")
-        #expect(events.map(\.customerId).sorted() == ["C1", "C2"], "two days apart: one survey for C1 within 30 days, whatever the period: \(events.map(\.keys))")
-        let lan = try #require(events.first { $0.customerId == "C1" })
+        #expect(events.map(\.keys) == [["survey-csat:DH1"], ["survey-csat:DH3"], ["survey-csat:DH2"]], "five days after each, at the 10:00 run")
+        let lan = try #require(events.first)
+        #expect(lan.at == TestSupport.instant("2026-11-06T10:00:00+07:00"))
         let link = try #require(lan.text?.split(separator: " ").first { $0.hasPrefix("https://cskh.hoasen.vn/s/") })
         let token = link.split(separator: "/").last!.trimmingCharacters(in: .punctuationCharacters.subtracting(["-", "_"]))
-        let subject = try #require(shop.config.surveyLinks?.subject(of: Substring(token)))
-        #expect(subject.customerId == "C1" && ["DH1", "DH2"].contains(subject.orderId) && lan.keys == ["survey-csat:\(subject.orderId)"])
-        #expect(lan.at == TestSupport.instant(subject.orderId == "DH1" ? "2026-11-06T10:00:00+07:00" : "2026-11-08T10:00:00+07:00"), "five days after, at the 10:00 run")
+        #expect(shop.config.surveyLinks?.subject(of: Substring(token)) == SurveyLinks.Subject(job: "survey-csat", customerId: "C1", orderId: "DH1"))
+        // Replayed from further back, the same plan.
+        var wide = CarePlanner(policy: shop.config.policy, jobs: [shop.job])
+        wide.lookbackAtLeast = 5 * 86_400
+        let (a, b) = (TestSupport.instant("2026-11-08T10:00:00+07:00"), TestSupport.instant("2026-11-08T10:01:00+07:00"))
+        #expect(wide.plan(try await shop.store.planningInput(for: wide, from: a, to: b), from: a, to: b).filter { $0.kind == .message }.map(\.keys)
+            == [["survey-csat:DH2"]])
+        // Beside the check-in, three days after delivery: the planner reads the orders both delays need.
+        let both = CarePlanner(policy: shop.config.policy, jobs: shop.jobs.filter { ["post-sale-checkin", "survey-csat"].contains($0.name) })
+        let (c, d) = (TestSupport.instant("2026-11-06T10:00:00+07:00"), TestSupport.instant("2026-11-06T10:01:00+07:00"))
+        #expect(both.plan(try await shop.store.planningInput(for: both, from: c, to: d), from: c, to: d).filter { $0.kind == .message }.map(\.keys).sorted { $0[0] < $1[0] }
+            == [["post-sale-checkin:DH2"], ["survey-csat:DH1"]], "DH2's check-in and DH1's survey, the same morning")
+    }
 
-        let every = try await self.shop(atMostEveryDays: 0)
-        try order(every, "DH1", customer: "C1", deliveredOn: "2026-11-01")
-        try order(every, "DH2", customer: "C1", deliveredOn: "2026-11-03")
-        #expect(try await plan(every, from: "2026-11-01T00:00:00+07:00", to: "2026-11-20T00:00:00+07:00").count == 2, "0: after every order")
+    /// "At most once in 30 days" is the record's: Lan's survey about DH1 went out two days ago, so
+    /// the one about DH2 is cancelled at sending, whatever the plan said.
+    @Test func aSecondSurveyWithinTheGapIsCancelledAtSending() async throws {
+        let shop = try await shop()
+        let now = Date(), sent = now.addingTimeInterval(-2 * 86_400)
+        for (key, orderId, due) in [("survey-csat:DH1", "DH1", sent), ("survey-csat:DH2", "DH2", now.addingTimeInterval(-60))] {
+            _ = try await shop.store.outbox.enqueue([OutboxEntry(keys: [key], job: "survey-csat", customerId: "C1", orderIds: [orderId], reminder: nil,
+                                                                 renderings: [Rendering(channel: "webhook", to: "C1", subject: nil, text: "chấm giúp shop", params: [:], templateId: nil)],
+                                                                 dueAt: due)], now: sent)
+        }
+        let first = try #require(try await shop.store.outbox.claimDue(now: sent, limit: 1).first)
+        try await shop.store.outbox.record([.sender(first.id, name: "hook"), .sent(first.id, providerId: "p1", at: sent)])
+        let report = try await shop.dispatcher.drain()
+        #expect(report.cancelled == 1 && report.sent == 0)
+        let second = try #require(try await shop.store.outbox.planned(keys: ["survey-csat:DH2"])["survey-csat:DH2"])
+        #expect(second.state == .cancelled)
+        #expect(try await shop.store.outbox.message(second.id)?.lastError == "the customer had a message of this job within 30d")
     }
 
     @Test func theRecordIsCheckedAgainAtSending() {

@@ -3,7 +3,8 @@ import Foundation
 /// Asks one question some days after an order reached the customer (DOMAIN.md §9, the
 /// handbook's 002 §V): CSAT ("chấm 1–5 sao"), CES (1–7) or NPS (0–10). The answer comes back as
 /// a reply ("5", "5 sao", "năm") or through the signed link `{{survey.link}}`. A customer is
-/// asked at most once every `atMostEveryDays` (NPS: a few months), whatever they buy.
+/// asked at most once every `atMostEveryDays` (NPS: a few months), whatever they buy: a survey
+/// due within that span of the last one sent is cancelled at sending.
 public struct SurveyRules: JobRules {
     public static let type = JobType(rawValue: "survey")
 
@@ -28,33 +29,18 @@ public struct SurveyRules: JobRules {
         for p in shop.firingTimeProblems(job) { sink.error(p.path, p.message) }
     }
 
-    public var orderHistoryDays: Int? { afterDays + atMostEveryDays + 1 }
+    public var orderHistoryDays: Int? { afterDays }
 
+    /// Every delivered order's customer, as a check-in; "at most once in `atMostEveryDays`" is
+    /// the record's to say at sending (`minimumGapBetweenSends`): a plan reads only the orders
+    /// of its span, and every plan, however far back it replays, plans the same.
     public func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent] {
-        let groups = AfterDelivery(afterDays: afterDays).groups(job, span)
-        return groups.compactMap { g in
-            guard asks(g, among: groups, job: job.name),
-                  span.reaches(span.input.customers[g.customerId], job, customerId: g.customerId, orders: g.orders, at: g.at),
+        AfterDelivery(afterDays: afterDays).groups(job, span).compactMap { g in
+            guard span.reaches(span.input.customers[g.customerId], job, customerId: g.customerId, orders: g.orders, at: g.at),
                   let customer = span.input.customers[g.customerId], let newest = g.orders.first else { return nil }
             // About the newest order: the link and the answer are that order's.
             return span.planner.event(job, customer: customer, orders: [newest], at: g.at, variant: 0, keys: ["\(job.name):\(newest.id)"])
         }
-    }
-
-    /// Whether this group is asked: the first of the customer's in their own period of
-    /// `atMostEveryDays` days (each customer's periods start on a day of their own, so a shop's
-    /// surveys spread over the calendar). The dispatcher checks the record again at sending:
-    /// no survey of the job within `atMostEveryDays` of the last one sent.
-    func asks(_ g: (at: Date, day: LocalDate, customerId: String, orders: [OrderSnapshot]), among all: [(at: Date, day: LocalDate, customerId: String, orders: [OrderSnapshot])],
-              job: String) -> Bool {
-        guard atMostEveryDays > 0 else { return true }
-        let period = self.period(g.day, customerId: g.customerId, job: job)
-        return !all.contains { $0.customerId == g.customerId && $0.day < g.day && self.period($0.day, customerId: g.customerId, job: job) == period }
-    }
-
-    func period(_ day: LocalDate, customerId: String, job: String) -> Int {
-        let offset = Int(Holdout.position(customerId, job: job + "\u{1}survey") * Double(atMostEveryDays))
-        return (day.daysSinceEpoch + offset) / atMostEveryDays
     }
 
     public var minimumGapBetweenSends: TimeSpan? { atMostEveryDays > 0 ? .days(atMostEveryDays) : nil }
