@@ -45,27 +45,23 @@ struct ReportPrinter {
     let format: Report.ReportFormat
 
     func print(_ rows: [JobOutcome]) {
-        switch format {
-        case .jsonl:
-            for r in rows { Swift.print(JSONValue.ordered(r.fields).encoded) }
-        case .csv:
-            Swift.print(JobOutcome.columns.joined(separator: ","))
-            for r in rows { Swift.print(r.fields.map { Self.csv($0.1) }.joined(separator: ",")) }
-        case .table:
-            if rows.isEmpty { Swift.print("(no messages in these days)") }
-            for r in rows { Swift.print(Self.line(r)) }
-        }
+        print(rows, columns: JobOutcome.columns, fields: \.fields, line: Self.line, empty: "(no messages in these days)")
     }
 
     func print(measures rows: [MeasureRow]) {
+        print(rows, columns: MeasureRow.columns, fields: \.fields, line: Self.line, empty: nil)
+    }
+
+    func print<Row>(_ rows: [Row], columns: [String], fields: (Row) -> [(String, JSONValue)], line: (Row) -> String, empty: String?) {
         switch format {
         case .jsonl:
-            for r in rows { Swift.print(JSONValue.ordered(r.fields).encoded) }
+            for r in rows { Swift.print(JSONValue.ordered(fields(r)).encoded) }
         case .csv:
-            Swift.print(MeasureRow.columns.joined(separator: ","))
-            for r in rows { Swift.print(r.fields.map { Self.csv($0.1) }.joined(separator: ",")) }
+            Swift.print(columns.joined(separator: ","))
+            for r in rows { Swift.print(fields(r).map { Self.csv($0.1) }.joined(separator: ",")) }
         case .table:
-            for r in rows { Swift.print(Self.line(r)) }
+            if rows.isEmpty, let empty { Swift.print(empty) }
+            for r in rows { Swift.print(line(r)) }
         }
     }
 

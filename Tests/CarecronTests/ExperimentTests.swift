@@ -20,6 +20,9 @@ struct ExperimentTests {
         let held = (0..<20_000).filter { Holdout(share: 0.2).holds("C\($0)", job: "birthday") }
         #expect(abs(Double(held.filter { arms[$0] == 1 }.count) / Double(held.count) - 0.3) < 0.04)
         #expect((0..<100).allSatisfy { Experiment(split: [50, 50], winner: 1).arm(for: "C\($0)", job: "birthday") == 1 }, "the winner for all")
+        // Fixed across versions: C001…C004 fall at 0.030, 0.216, 0.738, 0.128 (FNV-1a of
+        // "birthday\u{1}arm\0C00n" with splitmix's finaliser, as a reference in Python computes it).
+        #expect(["C001", "C002", "C003", "C004"].map { Experiment(split: [20, 80]).arm(for: $0, job: "birthday") } == [0, 1, 1, 0])
     }
 
     /// The shop's birthday greeting with a second wording.

@@ -39,4 +39,15 @@ struct AfterDelivery {
     static func basis(_ order: OrderSnapshot) -> Date? {
         order.deliveredAt ?? (order.isCashOnDelivery ? nil : order.paidAt)
     }
+
+    /// Each group as one message to the customer, if they take the job's messages, about the
+    /// orders `about` picks of theirs (newest first), one occurrence key an order.
+    func events(_ job: JobDefinition, _ span: PlanningSpan, about: ([OrderSnapshot]) -> [OrderSnapshot] = { $0 }) -> [PlannedEvent] {
+        groups(job, span).compactMap { g in
+            guard span.reaches(span.input.customers[g.customerId], job, customerId: g.customerId, orders: g.orders, at: g.at),
+                  let customer = span.input.customers[g.customerId] else { return nil }
+            let orders = about(g.orders)
+            return span.planner.event(job, customer: customer, orders: orders, at: g.at, variant: 0, keys: orders.map { "\(job.name):\($0.id)" })
+        }
+    }
 }

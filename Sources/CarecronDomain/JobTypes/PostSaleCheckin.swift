@@ -21,11 +21,7 @@ public struct PostSaleCheckinRules: JobRules {
 
     public func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent] {
         // One message per customer per day, naming every order that qualifies.
-        AfterDelivery(afterDays: afterDays).groups(job, span).compactMap { g in
-            guard span.reaches(span.input.customers[g.customerId], job, customerId: g.customerId, orders: g.orders, at: g.at),
-                  let customer = span.input.customers[g.customerId] else { return nil }
-            return span.planner.event(job, customer: customer, orders: g.orders, at: g.at, variant: 0, keys: g.orders.map { "\(job.name):\($0.id)" })
-        }
+        AfterDelivery(afterDays: afterDays).events(job, span)
     }
 }
 

@@ -35,12 +35,8 @@ public struct SurveyRules: JobRules {
     /// the record's to say at sending (`minimumGapBetweenSends`): a plan reads only the orders
     /// of its span, and every plan, however far back it replays, plans the same.
     public func plan(_ job: JobDefinition, _ span: PlanningSpan) -> [PlannedEvent] {
-        AfterDelivery(afterDays: afterDays).groups(job, span).compactMap { g in
-            guard span.reaches(span.input.customers[g.customerId], job, customerId: g.customerId, orders: g.orders, at: g.at),
-                  let customer = span.input.customers[g.customerId], let newest = g.orders.first else { return nil }
-            // About the newest order: the link and the answer are that order's.
-            return span.planner.event(job, customer: customer, orders: [newest], at: g.at, variant: 0, keys: ["\(job.name):\(newest.id)"])
-        }
+        // About the newest order: the link and the answer are that order's.
+        AfterDelivery(afterDays: afterDays).events(job, span) { Array($0.prefix(1)) }
     }
 
     public var minimumGapBetweenSends: TimeSpan? { atMostEveryDays > 0 ? .days(atMostEveryDays) : nil }

@@ -25,7 +25,7 @@ public struct Experiment: Sendable, Equatable {
     public func arm(for customerId: String, job: String) -> Int {
         if let winner { return winner }
         // Its own salt: who is in an arm does not follow who is in the control group.
-        let at = Holdout.position(customerId, job: job + "\u{1}arm") * 100
+        let at = Holdout.position(customerId, job: job, salt: "\u{1}arm") * 100
         var upTo = 0.0
         for (i, share) in split.enumerated() {
             upTo += Double(share)

@@ -53,13 +53,16 @@ public struct CarePlanner: Sendable {
         let isInSpan = { (e: PlannedEvent) in e.at >= from && e.at < to }
         for job in jobs where job.enabled {
             var planned = job.rules.plan(job, span)
+            if !marketing.contains(job.name) { planned = planned.filter(isInSpan) }
             if let holdout = job.holdout {
+                // Advertising keeps its replay (the cap counts it), so the group is marked there too.
+                let reason = holdout.reason
                 for i in planned.indices where planned[i].kind == .message && holdout.withholds(reminder: planned[i].reminder)
                     && holdout.holds(planned[i].customerId, job: job.name) {
-                    planned[i] = explain ? planned[i].skipped(holdout.reason) : planned[i].heldBack(holdout.reason)
+                    planned[i] = explain ? planned[i].skipped(reason) : planned[i].heldBack(reason)
                 }
             }
-            if marketing.contains(job.name) { events += planned } else { events += planned.filter(isInSpan) }
+            events += planned
         }
         if let decisions {
             // A disabled job's candidates, each with that reason.

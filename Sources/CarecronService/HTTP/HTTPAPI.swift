@@ -49,7 +49,7 @@ public struct HTTPAPI: Sendable {
         router.addRoutes(ReportRoutes(api: shared, token: token).routes, atPath: "/v1")
         router.addRoutes(ReceiptRoutes(api: shared).routes, atPath: "/webhooks")
         let surveys = SurveyRoutes(api: shared, token: token)
-        router.addRoutes(surveys.api_, atPath: "/v1")
+        router.addRoutes(surveys.tools, atPath: "/v1")
         router.addRoutes(surveys.page)
         if let webhookSecret {
             router.addRoutes(PlatformWebhookRoutes(api: shared, secret: webhookSecret).routes, atPath: "/webhooks")

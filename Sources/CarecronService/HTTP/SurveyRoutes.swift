@@ -28,7 +28,7 @@ struct SurveyRoutes {
         return routes
     }
 
-    var api_: RouteCollection<APIRequestContext> {
+    var tools: RouteCollection<APIRequestContext> {
         let routes = RouteCollection(context: APIRequestContext.self).add(middleware: BearerAuth(token: token))
         routes.get("/surveys/follow-ups") { request, _ in
             let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) }.map { min(max($0, 1), 1000) } ?? 100
