@@ -116,6 +116,20 @@ struct BenchTests {
         #expect(out.figures["multinode_chaos_lost"] == 0 && out.figures["multinode_chaos_sent_after_takeover"] == 0)
     }
 
+    /// Issue 28's figures at a small size: the report over 90 days of a filled shop, and planning
+    /// with and without control groups and arms (the same events but the group's).
+    @Test func theReportAndTheArmsCostAreMeasured() throws {
+        let out = try bench(["report", "--customers", "2000", "--rows", "20000"])
+        #expect(out.run.status == 0, "\(out.run.stdout)\n\(out.run.stderr)")
+        let f = out.figures
+        for name in ["report_90d_20k_by_job_seconds", "report_90d_20k_by_job_peak_memory", "report_90d_20k_by_slot_seconds", "plan_day_2k_seconds_plain",
+                     "plan_day_2k_seconds_with_holdouts_and_arms", "plan_day_2k_holdouts_and_arms_cost"] {
+            #expect(f[name] != nil && out.json[name] != nil, "\(name) measured and written")
+        }
+        let plain = f["plan_day_2k_events_plain"] ?? 0, measured = f["plan_day_2k_events_with_holdouts_and_arms"] ?? 0
+        #expect(plain > 100 && measured < plain && measured > plain * 0.9, "about 5% held out of the jobs that may be: \(plain) against \(measured)")
+    }
+
     @Test func generatorIsDeterministic() throws {
         var a = SplitMix(seed: 5), b = SplitMix(seed: 5)
         let folder = TestSupport.temporaryFolder("gen")
