@@ -19,6 +19,7 @@ extension PostgresStore: OutcomeSource {
         let orders = try await db.client.query("""
             SELECT id, customer_id, placed_at, amount, status, paid_at, delivered_at FROM orders
             WHERE placed_at >= \(Self.seconds(from) - 86_400) AND placed_at < \(Self.seconds(ordersUntil))
+                AND customer_id IN (\(unescaped: OutcomeData.messagedCustomers(String(Self.seconds(from)), String(Self.seconds(to)))))
             """, logger: logger)
         for try await o in orders.decode((String, String, Int64, Int64, String, Int64?, Int64?).self) {
             guard let status = OrderStatus(rawValue: o.4) else { continue }

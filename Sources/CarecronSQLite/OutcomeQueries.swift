@@ -19,7 +19,9 @@ extension Store: OutcomeSource {
             func date(_ v: Int64?) -> Date? { v.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
             let orders = try Row.fetchCursor(db, sql: """
                 SELECT id, customer_id, placed_at, amount, status, paid_at, delivered_at FROM orders WHERE placed_at >= ? AND placed_at < ?
-                """, arguments: [Int64(from.timeIntervalSince1970) - 86_400, Int64(ordersUntil.timeIntervalSince1970)])
+                    AND customer_id IN (\(OutcomeData.messagedCustomers("?", "?")))
+                """, arguments: [Int64(from.timeIntervalSince1970) - 86_400, Int64(ordersUntil.timeIntervalSince1970),
+                                 Int64(from.timeIntervalSince1970), Int64(to.timeIntervalSince1970)])
             while let o = try orders.next() {
                 guard let status = OrderStatus(rawValue: o[4]) else { continue }
                 data.orders.append(OrderRecord(id: o[0], customerId: o[1], placedAt: date(o[2])!, amount: o[3], status: status,

@@ -24,6 +24,12 @@ public protocol OutcomeSource: Sendable {
 }
 
 extension OutcomeData {
+    /// The customers with a row due in [from, to): only their orders can be credited to anything,
+    /// so the report reads no other (a big shop's window holds far more orders than messages).
+    public static func messagedCustomers(_ from: String, _ to: String) -> String {
+        "SELECT customer_id FROM outbox WHERE due_at >= \(from) AND due_at < \(to) AND customer_id IS NOT NULL"
+    }
+
     /// One outbox row as the report reads it; nil for a row without a customer.
     public mutating func add(id: Int64, job: String, customerId: String?, orderIds: String, channel: String, state: String,
                              lastError: String?, dueAt: Int64, sentAt: Int64?, delivery: String?, deliveredAt: Int64?, variant: Int? = nil, tier: String? = nil) {
