@@ -48,6 +48,8 @@ struct ResultsModel: PageModel {
 
     struct Arm: Encodable {
         let variant: String
+        /// "Nội dung 2" on a Vietnamese page ("variant 2" in the figures and in English).
+        let label: String
         let sent: Int
         let converted: Int
         let rate: String
@@ -142,13 +144,13 @@ extension ResultsModel {
     }
 
     /// Each arm's rate as a dot on its 95% interval, on one scale (up to the highest interval's end).
-    static func intervals(_ arms: [JobOutcome], vi: Bool) -> String {
+    static func intervals(_ arms: [JobOutcome], labels: [String], vi: Bool) -> String {
         let top = max(0.01, arms.compactMap { $0.rateInterval?.high }.max() ?? 0.01), width = 220.0, row = 22, left = 70
         func x(_ v: Double) -> Int { left + Int((v / top * width).rounded()) }
         var svg = "<svg class=\"funnel intervals\" role=\"img\" width=\"360\" height=\"\(arms.count * row)\" viewBox=\"0 0 360 \(arms.count * row)\" xmlns=\"http://www.w3.org/2000/svg\">"
         for (i, a) in arms.enumerated() {
             let y = i * row + row / 2
-            svg += "<text x=\"0\" y=\"\(y + 4)\">\((a.group ?? "").markupEscaped)</text>"
+            svg += "<text x=\"0\" y=\"\(y + 4)\">\(labels[i].markupEscaped)</text>"
             if let ci = a.rateInterval, let rate = a.rate {
                 svg += "<line x1=\"\(x(ci.low))\" y1=\"\(y)\" x2=\"\(x(ci.high))\" y2=\"\(y)\" class=\"whisker\" stroke=\"currentColor\" stroke-width=\"2\"></line>"
                 svg += "<circle cx=\"\(x(rate))\" cy=\"\(y)\" r=\"4\" class=\"bar bar-3\"></circle>"
@@ -161,8 +163,9 @@ extension ResultsModel {
     /// A job's experiment, from its rows by variant.
     static func experiment(_ job: String, _ arms: [JobOutcome], words: ScheduleWords) -> Experiment {
         let vi = words.language == .vi
-        return Experiment(job: job, chart: intervals(arms, vi: vi), arms: arms.map { a in
-            Arm(variant: a.group ?? "", sent: a.sent, converted: a.converted, rate: percent(a.rate, vi: vi),
+        let labels = arms.map { a in vi ? (a.group ?? "").replacingOccurrences(of: "variant ", with: "Nội dung ") : a.group ?? "" }
+        return Experiment(job: job, chart: intervals(arms, labels: labels, vi: vi), arms: zip(arms, labels).map { a, label in
+            Arm(variant: a.group ?? "", label: label, sent: a.sent, converted: a.converted, rate: percent(a.rate, vi: vi),
                 interval: a.rateInterval.map { "\(percent($0.low, vi: vi)) – \(percent($0.high, vi: vi))" } ?? "–",
                 beats: a.comparison.map { percent($0.probabilityBeats, vi: vi) } ?? "–",
                 verdict: a.comparison.map { words.say($0.verdict.sentence(minimum: a.minimumPerArm ?? 0)) } ?? "")

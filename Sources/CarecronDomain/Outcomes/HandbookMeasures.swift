@@ -102,10 +102,9 @@ public enum HandbookMeasures {
             merged[name, default: (0, 0)].buyers += t.buyers
             merged[name, default: (0, 0)].revenue += t.revenue
         }
-        let named = merged.map { (name: $0.key, spend: TierSpend(tier: $0.key, buyers: $0.value.buyers, revenue: $0.value.revenue)) }
-        return named.sorted { ($0.name == nil ? 1 : 0, $0.name ?? "") < ($1.name == nil ? 1 : 0, $1.name ?? "") }.map { t in
-            MeasureRow(measure: .cltv, tier: t.name ?? OutcomeGrouping.noTier, count: t.spend.buyers,
-                       value: t.spend.buyers == 0 ? nil : Double(t.spend.revenue) / Double(t.spend.buyers), revenue: t.spend.revenue)
+        return merged.sorted { ($0.key == nil ? 1 : 0, $0.key ?? "") < ($1.key == nil ? 1 : 0, $1.key ?? "") }.map { name, spend in
+            MeasureRow(measure: .cltv, tier: name ?? OutcomeGrouping.noTier, count: spend.buyers,
+                       value: spend.buyers == 0 ? nil : Double(spend.revenue) / Double(spend.buyers), revenue: spend.revenue)
         }
     }
 }

@@ -86,7 +86,7 @@ struct ReceiptRoutes {
                 switch try await ProviderRatings.answer(rating, store: api.store) {
                 case .stored(let a)?:
                     answer.surveyAnswers += 1
-                    if a.isLow { await SurveyFollowUpsFor(api).raise(a) }
+                    await SurveyFollowUpsFor(api).take(a)
                 case .alreadyAnswered?: answer.unchanged += 1
                 case nil:
                     answer.unknown += 1
@@ -143,7 +143,7 @@ struct ReceiptRoutes {
             // A score answering the customer's open survey ("5 sao"): stored, a low one passed on for a call back.
             if case .stored(let a)? = try await SurveyReplies.answer(stored, jobs: runtime.jobs, store: api.store) {
                 answer.surveyAnswers += 1
-                if a.isLow { await SurveyFollowUpsFor(api).raise(a) }
+                await SurveyFollowUpsFor(api).take(a)
             }
             if let opted = stored.optOut {
                 answer.optOuts += 1

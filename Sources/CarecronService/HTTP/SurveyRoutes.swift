@@ -15,7 +15,7 @@ struct SurveyRoutes {
 
     var page: RouteCollection<APIRequestContext> {
         let routes = RouteCollection(context: APIRequestContext.self)
-        routes.get("/s/:token") { _, context in try await show(context.parameters.require("token"), answered: nil) }
+        routes.get("/s/:token") { _, context in try await show(context.parameters.require("token")) }
         routes.post("/s/:token") { request, context in
             let token = try context.parameters.require("token")
             let form = String(buffer: try await request.body.collect(upTo: 4096))
@@ -52,22 +52,26 @@ struct SurveyRoutes {
         return (subject, rules, rt.config.shop.name)
     }
 
-    func show(_ token: String, answered: SurveyAnswer?, problem: Bool = false) async throws -> Response {
+    /// The question, or the answer given before (the link is single use).
+    func show(_ token: String, problem: Bool = false) async throws -> Response {
         guard let (subject, rules, shop) = await survey(token) else { return SurveyPage.notFound() }
         if let first = try await api.store.surveyAnswer(job: subject.job, customerId: subject.customerId, orderId: subject.orderId) {
-            return SurveyPage.thanks(shop: shop, answer: first, justNow: answered != nil)
+            return SurveyPage.thanks(shop: shop, answer: first, justNow: false)
         }
         return SurveyPage.question(shop: shop, measure: rules.measure, orderId: subject.orderId, token: token, problem: problem)
     }
 
     func answer(_ token: String, score: Int?) async throws -> Response {
-        guard let (subject, rules, _) = await survey(token) else { return SurveyPage.notFound() }
-        guard let score, rules.measure.scale.contains(score) else { return try await show(token, answered: nil, problem: true) }
-        let outcome = try await api.store.recordSurveyAnswer(SurveyAnswer(job: subject.job, customerId: subject.customerId, orderId: subject.orderId,
-                                                                          measure: rules.measure, score: score, source: .page, answeredAt: api.clock.now()))
-        if case .stored(let stored) = outcome, stored.isLow { await SurveyFollowUpsFor(api).raise(stored) }
-        if case .stored(let stored) = outcome { return try await show(token, answered: stored) }
-        return try await show(token, answered: nil)
+        guard let (subject, rules, shop) = await survey(token) else { return SurveyPage.notFound() }
+        guard let score, rules.measure.scale.contains(score) else { return try await show(token, problem: true) }
+        switch try await api.store.recordSurveyAnswer(SurveyAnswer(job: subject.job, customerId: subject.customerId, orderId: subject.orderId,
+                                                                   measure: rules.measure, score: score, source: .page, answeredAt: api.clock.now())) {
+        case .stored(let stored):
+            await SurveyFollowUpsFor(api).take(stored)
+            return SurveyPage.thanks(shop: shop, answer: stored, justNow: true)
+        case .alreadyAnswered(let first):
+            return SurveyPage.thanks(shop: shop, answer: first, justNow: false)
+        }
     }
 }
 
@@ -77,7 +81,9 @@ struct SurveyFollowUpsFor {
 
     init(_ api: APIShared) { self.api = api }
 
-    func raise(_ answer: SurveyAnswer) async {
+    /// A newly stored answer: raised when it is low.
+    func take(_ answer: SurveyAnswer) async {
+        guard answer.isLow else { return }
         let config = await api.runtime.current.config
         let followUps = SurveyFollowUps(url: config.surveys?.followUpWebhook, secret: config.surveySecret)
         Task { await followUps.raise(answer) }
