@@ -30,13 +30,13 @@ struct ServiceTests {
             c["channels"] = ["sms": "audit", "email": "audit", "zalo": "audit"]
             c["http"] = ["listen": "127.0.0.1:\(port)", "token": ["env": "API_TOKEN"], "maxBodyBytes": 4096,
                          "webhookSecret": ["env": "SHOP_WEBHOOK_SECRET"]]
-            // Quiet hours for one minute half a day away: never in the way of the test.
+            // Quiet hours for one minute hours away from now and from every shipped job's time and
+            // spread (a campaign's 09:00 + 2h): never in the way of the test, at any hour it runs.
             let q = DateFormatter()
             q.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")
-            q.dateFormat = "HH:mm"
-            var quiet = Date().addingTimeInterval(12 * 3600)
-            if q.string(from: quiet).hasSuffix(":00") { quiet.addTimeInterval(120) }  // not on a job's hour
-            c["quietHours"] = ["from": q.string(from: quiet), "to": q.string(from: quiet.addingTimeInterval(60))]
+            q.dateFormat = "HH"
+            let quiet = (1..<6).contains(Int(q.string(from: Date()))!) ? "14:17" : "02:17"
+            c["quietHours"] = ["from": quiet, "to": quiet.replacingOccurrences(of: ":17", with: ":18")]
             c["marketing"] = ["hours": ["from": "07:00", "to": "22:00"]]
             try JSONSerialization.data(withJSONObject: c).write(to: url)
             // A short test schedule: the reminder slot was five minutes ago, so an order placed
