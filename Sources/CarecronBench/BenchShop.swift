@@ -52,14 +52,18 @@ public struct BenchShop {
 
     public func edit(_ change: (inout [String: Any]) -> Void) throws { try copyConfig(to: config, change) }
 
-    /// Quiet hours of one minute half a day from `now`, off the quarter hours the shipped jobs fire
-    /// at: a live run at whatever hour (CI's at 4 a.m. in Saigon) is never held back by them.
+    /// Quiet hours of one minute hours away from `now` and from every shipped job's time and
+    /// spread (a campaign's 09:00 + 2h): a live run at whatever hour (CI's at 4 a.m. in Saigon) is
+    /// never held back by them, and the configuration is always valid.
     public func quietHoursAway(from now: Date = Date()) throws {
         let clock = ConfigLoader.load(config).config?.clock ?? ShopClock(zoneIdentifier: "Asia/Ho_Chi_Minh")!
-        var start = clock.timeOfDay(of: now.addingTimeInterval(12 * 3600)).minutes
-        if start % 15 == 0 { start += 2 }
-        try edit { $0["quietHours"] = ["from": TimeOfDay(minutes: start % 1440).description,
-                                      "to": TimeOfDay(minutes: (start + 1) % 1440).description] }
+        let start = Self.quietMinuteAway(from: now, clock: clock)
+        try edit { $0["quietHours"] = ["from": start.description, "to": TimeOfDay(minutes: start.minutes + 1).description] }
+    }
+
+    /// 02:17, or 14:17 when `now` is between 01:00 and 06:00: no shipped job sends at either.
+    public static func quietMinuteAway(from now: Date, clock: ShopClock) -> TimeOfDay {
+        (1..<6).contains(clock.timeOfDay(of: now).hour) ? TimeOfDay(hour: 14, minute: 17) : TimeOfDay(hour: 2, minute: 17)
     }
 
     /// Writes the shop's config.json, changed, to `file` (another node's configuration, say).

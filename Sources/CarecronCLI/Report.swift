@@ -30,7 +30,8 @@ struct Report: AsyncParsableCommand {
         case .success(let span): (start, end) = span
         case .failure(let problem): throw ValidationError("--\(problem.field): \(problem)")
         }
-        let store = try await options.openExistingStore(config)
+        // Writes: the report brings the outcomes' conversions up to date first.
+        let store = try await options.openStore(config)
         if measures {
             let rows = try await OutcomeQuery.measures(store, jobs: jobs, from: start, to: end, byDay: by == .day, retentionWithin: retentionWithin, clock: clock)
             return ReportPrinter(format: format).print(measures: rows)

@@ -201,6 +201,8 @@ public enum PostgresMigrations {
             "CREATE INDEX survey_answers_at ON survey_answers (answered_at)",
             "CREATE INDEX survey_answers_low ON survey_answers (answered_at) WHERE low = 1",
         ]),
+        // The outcomes' sums, as in SQLite's v16 (`PostgresOutcomeLedger`).
+        ("v10-outcome-ledger", PostgresOutcomeLedger.migration),
     ]
 
     /// Every version's name, in order.

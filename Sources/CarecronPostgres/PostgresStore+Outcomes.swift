@@ -1,32 +1,207 @@
 import CarecronDomain
 import CarecronStorage
 import Foundation
+import Logging
 import PostgresNIO
 
-/// The outcomes report's reads on the shared database, as on SQLite.
-extension PostgresStore: OutcomeSource {
-    public func outcomeData(from: Date, to: Date, ordersUntil: Date) async throws -> OutcomeData {
+/// The outcomes' sums on the shared database, as on SQLite (`OutcomeSource` says what each table
+/// is). The outbox's and the orders' statement triggers keep them, reading the statement's rows
+/// (transition tables), so a page of a campaign is one sum, not a trigger a row; the sums are
+/// written in key order, as the receipts' counts are, so that two nodes never wait on each other in a circle.
+enum PostgresOutcomeLedger {
+    static func credited(_ r: String) -> String { "COALESCE(\(OutcomeLedgerSQL.credited(r)), false)" }
+    static func flag(_ sql: String) -> String { "COALESCE(\(sql), false)::int" }
+
+    /// A statement's rows (`rows`) as signed counts per bucket.
+    static func counts(_ rows: String, sign: String) -> String {
+        """
+        SELECT r.job, r.due_at / 60 AS minute, r.channel, COALESCE(r.variant, -1) AS variant, \(sign) AS planned,
+               \(sign) * \(flag(OutcomeLedgerSQL.sent("r"))) AS sent, \(sign) * \(flag(OutcomeLedgerSQL.delivered("r"))) AS delivered,
+               \(sign) * \(flag(OutcomeLedgerSQL.heldOut("r"))) AS held_out
+        FROM \(rows) r
+        """
+    }
+
+    static func addCounts(_ rows: String) -> String {
+        """
+        INSERT INTO outcome_funnel (job, minute, channel, variant, planned, sent, delivered, held_out)
+        SELECT job, minute, channel, variant, SUM(planned), SUM(sent), SUM(delivered), SUM(held_out) FROM (\(rows)) x
+        GROUP BY job, minute, channel, variant
+        HAVING SUM(planned) <> 0 OR SUM(sent) <> 0 OR SUM(delivered) <> 0 OR SUM(held_out) <> 0
+        ORDER BY job, minute, channel, variant
+        ON CONFLICT (job, minute, channel, variant) DO UPDATE SET planned = outcome_funnel.planned + excluded.planned,
+            sent = outcome_funnel.sent + excluded.sent, delivered = outcome_funnel.delivered + excluded.delivered,
+            held_out = outcome_funnel.held_out + excluded.held_out;
+        """
+    }
+
+    static func markChanged(_ select: String) -> String {
+        "INSERT INTO outcome_changed (customer_id) SELECT DISTINCT customer_id FROM (\(select)) x WHERE customer_id IS NOT NULL ORDER BY 1 ON CONFLICT DO NOTHING;"
+    }
+
+    static let migration: [String] = [
+        """
+        CREATE TABLE outcome_funnel (
+            job TEXT NOT NULL, minute BIGINT NOT NULL, channel TEXT NOT NULL, variant INTEGER NOT NULL,
+            planned BIGINT NOT NULL, sent BIGINT NOT NULL, delivered BIGINT NOT NULL, held_out BIGINT NOT NULL,
+            PRIMARY KEY (job, minute, channel, variant))
+        """,
+        addCounts(counts("outbox", sign: "1")).replacingOccurrences(of: ";", with: ""),
+        """
+        CREATE TABLE outcome_conversions (
+            job TEXT NOT NULL, order_id TEXT NOT NULL, customer_id TEXT NOT NULL, message_id BIGINT NOT NULL, reached_at BIGINT NOT NULL,
+            revenue BIGINT NOT NULL, held_out BOOLEAN NOT NULL, first_of_message BOOLEAN NOT NULL, due_at BIGINT NOT NULL,
+            channel TEXT NOT NULL, variant INTEGER NOT NULL, PRIMARY KEY (job, order_id))
+        """,
+        "CREATE INDEX outcome_conversions_customer ON outcome_conversions (customer_id)",
+        "CREATE INDEX outcome_conversions_report ON outcome_conversions (due_at) INCLUDE (job, channel, variant, held_out, first_of_message, revenue)",
+        "CREATE TABLE outcome_changed (customer_id TEXT PRIMARY KEY)",
+        markChanged("SELECT customer_id FROM outbox r WHERE \(credited("r"))").replacingOccurrences(of: ";", with: ""),
+        """
+        CREATE FUNCTION carecron_outcome_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                \(addCounts(counts("new_rows", sign: "1")))
+                \(markChanged("SELECT customer_id FROM new_rows r WHERE \(credited("r"))"))
+            ELSIF TG_OP = 'DELETE' THEN
+                \(addCounts(counts("old_rows", sign: "-1")))
+                \(markChanged("SELECT customer_id FROM old_rows r WHERE \(credited("r"))"))
+            ELSE
+                \(addCounts(counts("new_rows", sign: "1") + " UNION ALL " + counts("old_rows", sign: "-1")))
+                \(markChanged("""
+                    SELECT n.customer_id FROM new_rows n JOIN old_rows o ON o.id = n.id
+                    WHERE (\(credited("n")) OR \(credited("o")))
+                      AND (n.state, n.delivery, n.delivered_at, n.sent_at, n.due_at, n.last_error, n.customer_id)
+                          IS DISTINCT FROM (o.state, o.delivery, o.delivered_at, o.sent_at, o.due_at, o.last_error, o.customer_id)
+                    """))
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        "CREATE TRIGGER outcome_outbox_insert AFTER INSERT ON outbox REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION carecron_outcome_outbox()",
+        """
+        CREATE TRIGGER outcome_outbox_update AFTER UPDATE ON outbox REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION carecron_outcome_outbox()
+        """,
+        "CREATE TRIGGER outcome_outbox_delete AFTER DELETE ON outbox REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION carecron_outcome_outbox()",
+        """
+        CREATE FUNCTION carecron_outcome_orders() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                \(markChanged("SELECT customer_id FROM new_rows"))
+            ELSIF TG_OP = 'DELETE' THEN
+                \(markChanged("SELECT customer_id FROM old_rows"))
+            ELSE
+                \(markChanged("""
+                    SELECT c.customer_id FROM new_rows n JOIN old_rows o ON o.id = n.id,
+                        LATERAL (VALUES (n.customer_id), (o.customer_id)) AS c(customer_id)
+                    WHERE (n.status, n.paid_at, n.delivered_at, n.placed_at, n.amount, n.customer_id)
+                          IS DISTINCT FROM (o.status, o.paid_at, o.delivered_at, o.placed_at, o.amount, o.customer_id)
+                    """))
+            END IF;
+            RETURN NULL;
+        END $$
+        """,
+        "CREATE TRIGGER outcome_orders_insert AFTER INSERT ON orders REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION carecron_outcome_orders()",
+        """
+        CREATE TRIGGER outcome_orders_update AFTER UPDATE ON orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION carecron_outcome_orders()
+        """,
+        "CREATE TRIGGER outcome_orders_delete AFTER DELETE ON orders REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION carecron_outcome_orders()",
+    ]
+
+    static func date(_ v: Int64?) -> Date? { v.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
+
+    static func attributionData(_ conn: PostgresConnection, customers: [String], logger: Logger) async throws -> OutcomeData {
         var data = OutcomeData()
-        let rows = try await db.client.query("""
-            SELECT o.id, o.job, o.customer_id, o.order_ids, o.channel, o.state, o.last_error, o.due_at, o.sent_at, o.delivery, o.delivered_at, o.variant, c.tier
-            FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.due_at >= \(Self.seconds(from)) AND o.due_at < \(Self.seconds(to))
+        let rows = try await conn.query("""
+            SELECT id, job, customer_id, order_ids, channel, state, last_error, due_at, sent_at, delivery, delivered_at, variant FROM outbox r
+            WHERE customer_id = ANY(\(customers)) AND \(unescaped: credited("r"))
             """, logger: logger)
-        for try await r in rows.decode((Int64, String, String?, String, String, String, String?, Int64, Int64?, String?, Int64?, Int32?, String?).self) {
+        for try await r in rows.decode((Int64, String, String, String, String, String, String?, Int64, Int64?, String?, Int64?, Int32?).self) {
             data.add(id: r.0, job: r.1, customerId: r.2, orderIds: r.3, channel: r.4, state: r.5, lastError: r.6,
-                     dueAt: r.7, sentAt: r.8, delivery: r.9, deliveredAt: r.10, variant: r.11.map(Int.init), tier: r.12)
+                     dueAt: r.7, sentAt: r.8, delivery: r.9, deliveredAt: r.10, variant: r.11.map(Int.init))
         }
-        func date(_ v: Int64?) -> Date? { v.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
-        let orders = try await db.client.query("""
-            SELECT id, customer_id, placed_at, amount, status, paid_at, delivered_at FROM orders
-            WHERE placed_at >= \(Self.seconds(from) - 86_400) AND placed_at < \(Self.seconds(ordersUntil))
-                AND customer_id IN (\(unescaped: OutcomeData.messagedCustomers(String(Self.seconds(from)), String(Self.seconds(to)))))
+        let orders = try await conn.query("""
+            SELECT id, customer_id, placed_at, amount, status, paid_at, delivered_at FROM orders WHERE customer_id = ANY(\(customers))
             """, logger: logger)
         for try await o in orders.decode((String, String, Int64, Int64, String, Int64?, Int64?).self) {
             guard let status = OrderStatus(rawValue: o.4) else { continue }
-            data.orders.append(OrderRecord(id: o.0, customerId: o.1, placedAt: date(o.2)!, amount: Int(o.3), status: status,
-                                           paidAt: date(o.5), deliveredAt: date(o.6)))
+            data.orders.append(OrderRecord(id: o.0, customerId: o.1, placedAt: date(o.2)!, amount: Int(o.3), status: status, paidAt: date(o.5), deliveredAt: date(o.6)))
         }
         return data
+    }
+}
+
+extension PostgresStore: OutcomeSource {
+    public func refreshConversions(goals: OutcomeGoals, limit: Int) async throws -> (done: Int, left: Int) {
+        let logger = self.logger
+        return try await db.transaction { conn in
+            // The goals' row locked: two nodes never recompute the whole ledger at once.
+            var stored: String?
+            for try await v in try await conn.query("SELECT value FROM service_state WHERE key = \(OutcomeGoals.stateKey) FOR UPDATE", logger: logger).decode(String.self) {
+                stored = v
+            }
+            if stored != goals.fingerprint {
+                try await conn.query("DELETE FROM outcome_conversions", logger: logger)
+                try await conn.query(PostgresQuery(unsafeSQL: PostgresOutcomeLedger.markChanged(
+                    "SELECT customer_id FROM outbox r WHERE \(PostgresOutcomeLedger.credited("r"))").replacingOccurrences(of: ";", with: "")), logger: logger)
+                try await conn.query("""
+                    INSERT INTO service_state (key, value) VALUES (\(OutcomeGoals.stateKey), \(goals.fingerprint))
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                    """, logger: logger)
+            }
+            var customers: [String] = []
+            for try await c in try await conn.query("""
+                DELETE FROM outcome_changed WHERE customer_id IN (
+                    SELECT customer_id FROM outcome_changed ORDER BY customer_id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING customer_id
+                """, logger: logger).decode(String.self) { customers.append(c) }
+            guard !customers.isEmpty else { return (0, 0) }
+            let rows = try await PostgresOutcomeLedger.attributionData(conn, customers: customers, logger: logger).conversions(goals)
+            try await conn.query("DELETE FROM outcome_conversions WHERE customer_id = ANY(\(customers))", logger: logger)
+            for first in stride(from: 0, to: rows.count, by: 2_000) {
+                let json = String(decoding: try JSONSerialization.data(withJSONObject: rows[first..<min(rows.count, first + 2_000)].map { r -> [String: Any] in
+                    ["job": r.job, "order_id": r.orderId, "customer_id": r.customerId, "message_id": r.messageId, "reached_at": r.reachedAt,
+                     "revenue": r.revenue, "held_out": r.heldOut, "first_of_message": r.firstOfMessage, "due_at": r.minute * 60,
+                     "channel": r.channel, "variant": r.variant ?? -1]
+                }), as: UTF8.self)
+                try await conn.query("""
+                    INSERT INTO outcome_conversions (job, order_id, customer_id, message_id, reached_at, revenue, held_out, first_of_message, due_at, channel, variant)
+                    SELECT job, order_id, customer_id, message_id, reached_at, revenue, held_out, first_of_message, due_at, channel, variant
+                    FROM jsonb_to_recordset(\(json)::jsonb) AS r(job text, order_id text, customer_id text, message_id bigint, reached_at bigint,
+                        revenue bigint, held_out boolean, first_of_message boolean, due_at bigint, channel text, variant integer)
+                    """, logger: logger)
+            }
+            var left = false
+            for try await e in try await conn.query("SELECT EXISTS (SELECT 1 FROM outcome_changed)", logger: logger).decode(Bool.self) { left = e }
+            return (customers.count, left ? 1 : 0)
+        }
+    }
+
+    public func outcomeBuckets(from: Date, to: Date, time: BucketTime, byTier: Bool) async throws -> [OutcomeBucket] {
+        var query = PostgresQuery(unsafeSQL: byTier ? OutcomeLedgerSQL.bucketsByTier(from: "$1", to: "$2", .postgres)
+                                                    : OutcomeLedgerSQL.buckets(time: time, from: "$1", to: "$2", .postgres))
+        query.binds.append(Self.seconds(from))
+        query.binds.append(Self.seconds(to))
+        var out: [OutcomeBucket] = []
+        if byTier {
+            for try await r in try await db.client.query(query, logger: logger).decode((String, String, Int32, String, Int64, Int64?, Int64?, Int64?, Int64?, Int64?, Int64?, Int64?).self) {
+                out.append(OutcomeBucket(job: r.0, channel: r.1, variant: Int(r.2), key: 0, tier: r.3,
+                                         sums: [r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11].map { Int($0 ?? 0) }))
+            }
+        } else {
+            for try await r in try await db.client.query(query, logger: logger).decode((String, String, Int32, Int64, Int64?, Int64?, Int64?, Int64?, Int64?, Int64?, Int64?, Int64?).self) {
+                out.append(OutcomeBucket(job: r.0, channel: r.1, variant: Int(r.2), key: r.3,
+                                         sums: [r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11].map { Int($0 ?? 0) }))
+            }
+        }
+        return out
+    }
+
+    public func attributionData(customers: [String]) async throws -> OutcomeData {
+        let logger = self.logger
+        return try await db.transaction { conn in try await PostgresOutcomeLedger.attributionData(conn, customers: customers, logger: logger) }
     }
 }
 

@@ -31,6 +31,11 @@ extension Store {
                         last_planned_at = MAX(last_planned_at, excluded.last_planned_at)
                     """, arguments: [firstId])
                 try db.execute(sql: """
+                    INSERT INTO outcome_funnel (job, minute, channel, variant, planned, sent, delivered, held_out)
+                    SELECT job, due_at / 60, channel, -1, COUNT(*), COUNT(*), 0, 0 FROM outbox WHERE id > ? GROUP BY job, due_at / 60, channel
+                    ON CONFLICT (job, minute, channel, variant) DO UPDATE SET planned = planned + excluded.planned, sent = sent + excluded.sent
+                    """, arguments: [firstId])
+                try db.execute(sql: """
                     INSERT INTO outbox_keys (key, outbox_id, planned_at)
                     SELECT idempotency_key, id, created_at FROM outbox WHERE id > (SELECT COALESCE(MAX(outbox_id), 0) FROM outbox_keys)
                     """)
@@ -103,7 +108,21 @@ extension Store {
                 DELETE FROM outbox_counts;
                 INSERT INTO outbox_counts (job, state, messages, last_planned_at) SELECT job, state, COUNT(*), MAX(created_at) FROM outbox GROUP BY job, state;
                 INSERT OR IGNORE INTO outbox_keys (key, outbox_id, planned_at) SELECT idempotency_key, id, created_at FROM outbox WHERE idempotency_key LIKE 'hist:%';
+                DELETE FROM outcome_funnel;
+                \(OutcomeLedger.fillFunnel)
+                \(OutcomeLedger.markAllChanged)
                 """)
+        }
+    }
+}
+
+extension Store {
+    /// For `carecron bench report`: a day's changes as the report meets them, one order in `every`
+    /// paid a second later (its customer's conversions to be recomputed); how many customers that marked.
+    @_spi(Bench) public func touchOrders(every: Int) throws -> Int {
+        try db.write { db in
+            try db.execute(sql: "UPDATE orders SET paid_at = paid_at + 1 WHERE paid_at IS NOT NULL AND CAST(substr(id, 2) AS INTEGER) % ? = 0", arguments: [every])
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outcome_changed") ?? 0
         }
     }
 }

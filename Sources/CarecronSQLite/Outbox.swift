@@ -45,6 +45,7 @@ public struct Outbox: Sendable {
         var added: [Bool] = []
         added.reserveCapacity(entries.count)
         var counted: [String: [String: (n: Int, last: Int)]] = [:]
+        var outcomes = OutcomeLedger.Inserted()
         for e in entries {
             guard let first = e.renderings.first, !e.keys.isEmpty,
                   try e.keys.allSatisfy({ try Bool.fetchOne(known, arguments: [$0]) == nil }) else {
@@ -63,9 +64,11 @@ public struct Outbox: Sendable {
             for k in e.keys { try key.execute(arguments: [k, id, n]) }
             let counts = counted[state]?[e.job]?.n ?? 0
             counted[state, default: [:]][e.job] = (counts + 1, n)
+            outcomes.add(e, channel: first.channel)
             added.append(true)
         }
         try OutboxRetention.add(counted, to: "outbox_counts", in: db)
+        try outcomes.write(db)
         return added
     }
 

@@ -342,6 +342,8 @@ public enum Schema {
         }
         // Surveys' answers (issue 28).
         m.registerMigration("v15-surveys") { db in try db.execute(sql: SurveyAnswerRecords.migration) }
+        // The outcomes' sums (issue 28, item 8): the funnel by bucket, the conversions by message.
+        m.registerMigration("v16-outcome-ledger") { db in try db.execute(sql: OutcomeLedger.migration) }
         return m
     }
 }

@@ -1,63 +1,183 @@
 import CarecronDomain
 import Foundation
 
-/// What the outcomes report reads (issue 28): the outbox's rows of a span and the orders that may
-/// answer them.
+/// What the outcomes report reads (issue 28), kept as the outbox changes so that a report of a
+/// big shop sums a few thousand rows instead of reading ten million (README, "How the report
+/// stays fast"):
+/// - `outcome_funnel`: the outbox's rows per job, minute due, channel and variant (planned,
+///   sent, delivered, the control group's), kept by the outbox's own writes;
+/// - `outcome_conversions`: each goal reached, credited to its message (job and order unique),
+///   recomputed for the customers marked in `outcome_changed` whenever their messages or orders
+///   change. Attribution depends only on one customer's messages and orders, so recomputing a
+///   customer gives the same credit as recomputing the whole shop.
+public protocol OutcomeSource: Sendable {
+    /// Recomputes the conversions of up to `limit` customers whose messages or orders changed
+    /// (all of them first, if the goals differ from those the ledger was made with); how many
+    /// customers were done and how many are left.
+    func refreshConversions(goals: OutcomeGoals, limit: Int) async throws -> (done: Int, left: Int)
+    /// The sums of the rows due in [from, to) by job, channel, variant and `time`; by the customers'
+    /// tiers now, if `byTier` (read from the outbox itself: a tier is the customer's now, not the message's).
+    func outcomeBuckets(from: Date, to: Date, time: BucketTime, byTier: Bool) async throws -> [OutcomeBucket]
+    /// The rows and orders attribution reads for some customers: their sent and control-group messages, their orders.
+    func attributionData(customers: [String]) async throws -> OutcomeData
+}
+
+/// The goals the ledger's conversions were computed with; a report with other goals recomputes them all.
+public struct OutcomeGoals: Sendable, Equatable {
+    public let goals: [String: Goal]
+    public let holdFor: TimeSpan
+
+    public init(jobs: [JobDefinition], holdFor: TimeSpan) {
+        goals = Dictionary(jobs.compactMap { job in Goal.of(job).map { (job.name, $0) } }, uniquingKeysWith: { a, _ in a })
+        self.holdFor = holdFor
+    }
+
+    /// Stored beside the ledger: the goals in job order, and the hold.
+    public var fingerprint: String {
+        let each = goals.sorted { $0.key < $1.key }.map { job, goal -> String in
+            switch goal {
+            case .orderPaid: "\(job)=paid"
+            case .orderDelivered: "\(job)=delivered"
+            case .newOrder(let within): "\(job)=order<\(within.seconds)"
+            }
+        }
+        return (each + ["hold=\(holdFor.seconds)"]).joined(separator: ";")
+    }
+
+    public static let stateKey = "outcome_goals"
+}
+
+/// The rows attribution reads for a few customers, and each message's bucket.
 public struct OutcomeData: Sendable {
-    /// Every row of the span, for the funnel.
-    public var funnel: [FunnelRow] = []
-    /// The sent messages and the control group's, for the attribution.
     public var messages: [MessageRecord] = []
     public var orders: [OrderRecord] = []
+    /// Each message's minute due, channel and variant: where its conversions are summed.
+    public var buckets: [Int64: (customerId: String, minute: Int64, channel: String, variant: Int?)] = [:]
 
-    public init(funnel: [FunnelRow] = [], messages: [MessageRecord] = [], orders: [OrderRecord] = []) {
-        self.funnel = funnel
-        self.messages = messages
-        self.orders = orders
-    }
-}
+    public init() {}
 
-public protocol OutcomeSource: Sendable {
-    /// The rows due in [from, to) and the orders placed from a day before `from` until `ordersUntil`
-    /// (the longest goal's window after `to`).
-    func outcomeData(from: Date, to: Date, ordersUntil: Date) async throws -> OutcomeData
-}
-
-extension OutcomeData {
-    /// The customers with a row due in [from, to): only their orders can be credited to anything,
-    /// so the report reads no other (a big shop's window holds far more orders than messages).
-    public static func messagedCustomers(_ from: String, _ to: String) -> String {
-        "SELECT customer_id FROM outbox WHERE due_at >= \(from) AND due_at < \(to) AND customer_id IS NOT NULL"
-    }
-
-    /// One outbox row as the report reads it; nil for a row without a customer.
-    public mutating func add(id: Int64, job: String, customerId: String?, orderIds: String, channel: String, state: String,
-                             lastError: String?, dueAt: Int64, sentAt: Int64?, delivery: String?, deliveredAt: Int64?, variant: Int? = nil, tier: String? = nil) {
+    /// One outbox row as attribution reads it; ignored unless sent or the control group's.
+    public mutating func add(id: Int64, job: String, customerId: String, orderIds: String, channel: String, state: String,
+                             lastError: String?, dueAt: Int64, sentAt: Int64?, delivery: String?, deliveredAt: Int64?, variant: Int?) {
         let heldOut = state == OutboxState.cancelled.rawValue && (lastError?.hasPrefix(Holdout.recordPrefix) ?? false)
-        let sent = state == OutboxState.sent.rawValue
         let delivered = delivery == DeliveryReceipt.Status.delivered.rawValue
-        funnel.append(FunnelRow(id: id, job: job, channel: channel, dueAt: Date(timeIntervalSince1970: TimeInterval(dueAt)), sent: sent,
-                                delivered: delivered, heldOut: heldOut, variant: variant, tier: tier))
-        guard let customerId, sent || heldOut else { return }
+        guard state == OutboxState.sent.rawValue || heldOut else { return }
         // When it reached the customer: its delivery where the channel reports one, else its sending;
         // the control group's, when it would have gone.
         let at = heldOut ? dueAt : (delivered ? deliveredAt : nil) ?? sentAt ?? dueAt
         messages.append(MessageRecord(id: id, job: job, customerId: customerId, orderIds: orderIds.isEmpty ? [] : orderIds.split(separator: ",").map(String.init),
                                       channel: channel, at: Date(timeIntervalSince1970: TimeInterval(at)), delivered: delivered, heldOut: heldOut))
+        buckets[id] = (customerId, dueAt / 60, channel, variant)
+    }
+
+    /// The ledger's rows for these customers: each conversion with its message's bucket, the
+    /// first of each message's marked (a message converted counts once, however many orders).
+    public func conversions(_ goals: OutcomeGoals) -> [LedgerRow] {
+        var seen = Set<Int64>()
+        return Attribution.conversions(messages: messages, orders: orders, goals: goals.goals, holdFor: goals.holdFor).compactMap { c in
+            guard let bucket = buckets[c.messageId] else { return nil }
+            return LedgerRow(job: c.job, orderId: c.orderId, customerId: bucket.customerId, messageId: c.messageId, reachedAt: Int64(c.at.timeIntervalSince1970),
+                             revenue: c.revenue, heldOut: c.heldOut, firstOfMessage: seen.insert(c.messageId).inserted,
+                             minute: bucket.minute, channel: bucket.channel, variant: bucket.variant)
+        }
+    }
+}
+
+/// One row of `outcome_conversions`.
+public struct LedgerRow: Sendable, Equatable {
+    public let job: String, orderId: String, customerId: String
+    public let messageId: Int64, reachedAt: Int64
+    public let revenue: Int
+    public let heldOut: Bool, firstOfMessage: Bool
+    public let minute: Int64
+    public let channel: String
+    public let variant: Int?
+}
+
+/// The outcome tables' SQL both stores share (integers for booleans, as SQLite keeps them).
+public enum OutcomeLedgerSQL {
+    /// Whether an outbox row (`r.` columns) was held out as the control group.
+    public static func heldOut(_ r: String) -> String { "(\(r).state = 'cancelled' AND \(r).last_error LIKE '\(Holdout.recordPrefix)%')" }
+    public static func sent(_ r: String) -> String { "(\(r).state = 'sent')" }
+    public static func delivered(_ r: String) -> String { "(\(r).delivery = 'delivered')" }
+    /// Whether attribution reads the row: sent, or the control group's.
+    public static func credited(_ r: String) -> String { "(\(sent(r)) OR \(heldOut(r)))" }
+
+    /// What differs between the two stores' SQL here.
+    public enum Dialect: Sendable {
+        case sqlite, postgres
+
+        /// A boolean as 0 or 1 (SQLite's already are).
+        func int(_ sql: String) -> String { self == .sqlite ? sql : "(\(sql))::int" }
+        /// A sum as a 64-bit integer (PostgreSQL's sum of a bigint is a numeric).
+        func sum(_ sql: String) -> String { self == .sqlite ? "SUM(\(sql))" : "SUM(\(sql))::bigint" }
+    }
+
+    /// The sums of `outcome_funnel` and of `outcome_conversions` over [from, to) (bound as $1/$2 or ?),
+    /// by job, channel, variant and the time key.
+    public static func buckets(time: BucketTime, from: String, to: String, _ d: Dialect) -> String {
+        let key = "CAST(\(time.sql(minutes: "minute")) AS BIGINT)", conversionKey = "CAST(\(time.sql(minutes: "(due_at / 60)")) AS BIGINT)"
+        return """
+            SELECT job, channel, variant, \(key) AS k, \(d.sum("planned")), \(d.sum("sent")), \(d.sum("delivered")), \(d.sum("held_out")), 0, 0, 0, 0
+            FROM outcome_funnel WHERE minute >= \(from) / 60 AND minute < \(to) / 60 GROUP BY job, channel, variant, k
+            UNION ALL
+            SELECT job, channel, variant, \(conversionKey) AS k, 0, 0, 0, 0,
+                   \(d.sum(d.int("first_of_message AND NOT held_out"))), \(d.sum(d.int("first_of_message AND held_out"))),
+                   \(d.sum(d.int("NOT held_out"))), \(d.sum("CASE WHEN held_out THEN 0 ELSE revenue END"))
+            FROM outcome_conversions WHERE due_at >= \(from) AND due_at < \(to) GROUP BY job, channel, variant, k
+            """
+    }
+
+    /// The same by the customers' tiers now: the outbox read itself, joined to the customers.
+    public static func bucketsByTier(from: String, to: String, _ d: Dialect) -> String {
+        """
+        SELECT o.job, o.channel, COALESCE(o.variant, -1), COALESCE(c.tier, ''), COUNT(*), \(d.sum(d.int(sent("o")))), \(d.sum(d.int(delivered("o")))),
+               \(d.sum(d.int(heldOut("o")))), 0, 0, 0, 0
+        FROM outbox o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.due_at >= \(from) AND o.due_at < \(to)
+        GROUP BY o.job, o.channel, COALESCE(o.variant, -1), COALESCE(c.tier, '')
+        UNION ALL
+        SELECT v.job, v.channel, v.variant, COALESCE(c.tier, ''), 0, 0, 0, 0,
+               \(d.sum(d.int("v.first_of_message AND NOT v.held_out"))), \(d.sum(d.int("v.first_of_message AND v.held_out"))),
+               \(d.sum(d.int("NOT v.held_out"))), \(d.sum("CASE WHEN v.held_out THEN 0 ELSE v.revenue END"))
+        FROM outcome_conversions v LEFT JOIN customers c ON c.id = v.customer_id WHERE v.due_at >= \(from) AND v.due_at < \(to)
+        GROUP BY v.job, v.channel, v.variant, COALESCE(c.tier, '')
+        """
+    }
+}
+
+extension OutcomeBucket {
+    /// A row of `OutcomeLedgerSQL.buckets`: job, channel, variant (−1 for none), key, then the eight sums.
+    public init(job: String, channel: String, variant: Int, key: Int64, tier: String? = nil, sums: [Int]) {
+        self.init(job: job, channel: channel, variant: variant < 0 ? nil : variant, key: key)
+        self.tier = tier
+        (planned, sent, delivered, heldOut) = (sums[0], sums[1], sums[2], sums[3])
+        (converted, controlConverted, conversions, revenue) = (sums[4], sums[5], sums[6], sums[7])
     }
 }
 
 /// What each job achieved over [from, to): the figures `carecron report`, the API and the
 /// console print alike.
 public enum OutcomeQuery {
+    /// `jobs`: the shop's jobs (their goals are the ledger's); `only`: the jobs whose rows to give, all by default.
     public static func byJob(_ source: any OutcomeSource, jobs: [JobDefinition], holdFor: TimeSpan, from: Date, to: Date,
-                             by grouping: OutcomeGrouping = .job, clock: ShopClock) async throws -> [JobOutcome] {
-        let goals = Dictionary(jobs.compactMap { job in Goal.of(job).map { (job.name, $0) } }, uniquingKeysWith: { a, _ in a })
-        let data = try await source.outcomeData(from: from, to: to, ordersUntil: to.addingTimeInterval(longestWindow(goals.values, holdFor: holdFor)))
-        let conversions = Attribution.conversions(messages: data.messages, orders: data.orders, goals: goals, holdFor: holdFor)
-        let rows = OutcomeReport.grouped(funnel: data.funnel, conversions: conversions, by: grouping, clock: clock)
+                             by grouping: OutcomeGrouping = .job, only: Set<String>? = nil, clock: ShopClock) async throws -> [JobOutcome] {
+        try await refresh(source, goals: OutcomeGoals(jobs: jobs, holdFor: holdFor))
+        let time = BucketTime.of(grouping, from: from, to: to, clock: clock)
+        let buckets = try await source.outcomeBuckets(from: from, to: to, time: time, byTier: grouping == .tier)
+        let rows = OutcomeReport.grouped(buckets: buckets.filter { only?.contains($0.job) ?? true }, time: time, by: grouping, clock: clock)
         guard grouping == .variant else { return rows }
         return OutcomeReport.compareArms(rows, experiments: Dictionary(jobs.compactMap { job in job.experiment.map { (job.name, $0) } }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    /// Brings the ledger up to date, a batch of customers at a time; the customers recomputed.
+    @discardableResult
+    public static func refresh(_ source: any OutcomeSource, goals: OutcomeGoals, batch: Int = 2_000) async throws -> Int {
+        var done = 0
+        while true {
+            let step = try await source.refreshConversions(goals: goals, limit: batch)
+            done += step.done
+            if step.left == 0 || step.done == 0 { return done }
+        }
     }
 
     /// The days a report covers, from `from` to `to` included (YYYY-MM-DD in the shop's zone;
@@ -79,17 +199,6 @@ public enum OutcomeQuery {
     public struct SpanProblem: Error, CustomStringConvertible {
         public let field: String
         public let description: String
-    }
-
-    /// How long after a span its conversions may still come.
-    static func longestWindow(_ goals: some Sequence<Goal>, holdFor: TimeSpan) -> TimeInterval {
-        goals.map { goal -> TimeInterval in
-            switch goal {
-            case .orderPaid: holdFor.interval
-            case .orderDelivered: TimeSpan.days(30).interval
-            case .newOrder(let within): within.interval
-            }
-        }.max() ?? 0
     }
 }
 

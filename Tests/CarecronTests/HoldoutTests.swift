@@ -81,7 +81,7 @@ struct HoldoutTests {
             #expect(m.state == .cancelled && m.lastError == "control group (holdout 50%: planned, not sent, to measure the job)")
         }
         #expect(try shop.outbox.list(state: .planned).allSatisfy { !held.map(\.customerId).contains($0.customerId ?? "") })
-        let recorded = try await shop.store.outcomeData(from: day, to: next, ordersUntil: next).funnel.filter { $0.job == "birthday" }
+        let recorded = try await shop.store.outcomeBuckets(from: day, to: next, time: .none, byTier: false).filter { $0.job == "birthday" }
         #expect(!recorded.isEmpty && recorded.allSatisfy { $0.variant != nil }, "every message records the variant that wrote it")
         let report = try await shop.dispatcher().drain()
         let sent = try shop.outbox.list(state: .sent)

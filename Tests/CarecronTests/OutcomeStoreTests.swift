@@ -1,3 +1,4 @@
+import CarecronConfig
 import CarecronDomain
 import CarecronStorage
 import Foundation
@@ -26,9 +27,10 @@ struct OutcomeStoreTests {
                                    renderings: [sms], dueAt: now.addingTimeInterval(120))
         #expect(try await s.outbox.enqueue([greeting, held, reminder], now: now) == [true, true, true])
 
-        let data = try await store.outcomeData(from: now, to: now.addingTimeInterval(86_400), ordersUntil: now.addingTimeInterval(86_400))
-        #expect(data.funnel.count == 3 && data.funnel.first { $0.job == "birthday" }?.variant == 1)
-        #expect(data.funnel.filter(\.heldOut).map(\.job) == ["win-back"] && data.messages.map(\.job) == ["win-back"], "only the group's row is a message yet")
+        let buckets = try await store.outcomeBuckets(from: now, to: now.addingTimeInterval(86_400), time: .none, byTier: false)
+        #expect(buckets.reduce(0) { $0 + $1.planned } == 3 && buckets.first { $0.job == "birthday" }?.variant == 1)
+        #expect(buckets.filter { $0.heldOut > 0 }.map(\.job) == ["win-back"])
+        #expect(try await store.attributionData(customers: ["C1"]).messages.map(\.job) == ["win-back"], "only the group's row is a message yet")
 
         let change = try await store.setOptOut(customerId: "C1", to: OptOutScope(.marketing, advertisingJobs: ["birthday"]), user: "lan", now: now)
         #expect(change == OptOutChange(previous: .none, cancelled: 1))
@@ -77,4 +79,67 @@ struct OutcomeStoreTests {
         #expect(try await store.surveyAnswers(from: now, to: now.addingTimeInterval(121)).map(\.score) == [2, 9, 3])
         #expect(try await store.surveyAnswer(job: "nps", customerId: "C2", orderId: "")?.score == 9)
     }
+    /// Issue 28, item 8: the sums both stores keep as messages and orders change give the worked
+    /// example's figures by hand, follow an order refunded and a message's receipt, and are what
+    /// a recomputation of the whole shop gives.
+    @Test(arguments: StoreUnderTest.implementations)
+    func theKeptSumsAreTheHandsAndARecomputationsFigures(_ name: String) async throws {
+        let s = try await StoreUnderTest.make(name)
+        let store = try #require(s.full)
+        let ex = try AttributionTests.example()
+        let clock = TestSupport.saigon, created = TestSupport.instant("2026-11-30T00:00:00+07:00")
+        for c in Set(ex.messages.map(\.customerId)).sorted() {
+            _ = try await s.customers.upsert(.customers, ["id": c, "full_name": "Khách \(c)", "phone": "091200000\(c.dropFirst())"], clock: clock,
+                                             holdFor: .hours(24), now: created)
+        }
+        func order(_ o: OrderRecord, status: OrderStatus? = nil) async throws {
+            var row = ["id": o.id, "customer_id": o.customerId, "placed_at": InstantFormat.format(o.placedAt, clock: clock), "amount": "\(o.amount)",
+                       "status": (status ?? o.status).rawValue]
+            if let p = o.paidAt { row["paid_at"] = InstantFormat.format(p, clock: clock) }
+            _ = try await s.customers.upsert(.orders, row, clock: clock, holdFor: .hours(24), now: created)
+        }
+        for o in ex.orders { try await order(o) }
+        for m in ex.messages {
+            var entry = OutboxEntry(keys: ["ex:\(m.id)"], job: m.job, customerId: m.customerId, orderIds: m.orderIds, reminder: nil,
+                                    renderings: [Rendering(channel: m.channel, to: "+84912000000", subject: nil, text: "tin", params: [:], templateId: nil)],
+                                    dueAt: m.at)
+            if m.heldOut { entry.heldOut = Holdout(share: 0.05).reason.description }
+            _ = try await s.outbox.enqueue([entry], now: created)
+            guard !m.heldOut, let claimed = try await s.outbox.claimDue(now: m.at, limit: 10).first else { continue }
+            try await s.outbox.record([.sender(claimed.id, name: "gw"), .sent(claimed.id, providerId: "p\(m.id)", at: m.at)])
+            if m.delivered {
+                _ = try await s.outbox.record(DeliveryReceipt(sender: "gw", reference: .providerId("p\(m.id)"), status: .delivered, at: m.at), now: m.at)
+            }
+        }
+        let config = try #require(ConfigLoader.load(TestSupport.packageRoot.appendingPathComponent("config.json")).config)
+        let jobs = JobLoader.loadAll(config: config).jobs
+        let (from, to) = (TestSupport.instant("2026-12-01T00:00:00+07:00"), TestSupport.instant("2026-12-04T00:00:00+07:00"))
+        func report(_ by: OutcomeGrouping = .job) async throws -> [String: JobOutcome] {
+            let rows = try await OutcomeQuery.byJob(store, jobs: jobs, holdFor: ex.holdFor, from: from, to: to, by: by, clock: clock)
+            return Dictionary(rows.map { ("\($0.job) \($0.group ?? "")", $0) }, uniquingKeysWith: { a, _ in a })
+        }
+        var kept = try await report()
+        let reminder = try #require(kept["payment-reminder "])
+        #expect((reminder.planned, reminder.sent, reminder.delivered, reminder.heldOut) == (4, 3, 3, 1))
+        #expect((reminder.converted, reminder.revenue, reminder.controlConverted) == (1, 450_000, 1), "O1 by the second reminder, O2 late, C3 paid anyway")
+        #expect((kept["birthday "]?.converted, kept["birthday "]?.revenue) == (1, 1_250_000))
+        #expect((kept["win-back "]?.converted, kept["win-back "]?.revenue) == (1, 1_250_000), "O4 counts for both jobs")
+        #expect(try await report(.slot)["payment-reminder 16:00"]?.converted == 1)
+
+        // O1 returned (no longer paid within its hold): the reminder's conversion goes.
+        let o1 = try #require(ex.orders.first { $0.id == "O1" })
+        try await order(o1, status: .cancelled)
+        kept = try await report()
+        #expect((kept["payment-reminder "]?.converted, kept["payment-reminder "]?.revenue) == (0, 0), "\(String(describing: kept["payment-reminder "]))")
+
+        // The same sums from nothing: other goals recompute every customer, then the shop's again.
+        var incremental: [OutcomeGrouping: [String: JobOutcome]] = [:]
+        for by in OutcomeGrouping.allCases { incremental[by] = try await report(by) }
+        _ = try await store.refreshConversions(goals: OutcomeGoals(jobs: [], holdFor: .hours(1)), limit: 1_000)
+        for by in OutcomeGrouping.allCases {
+            let scratch = try await report(by)
+            #expect(scratch == incremental[by] && !scratch.isEmpty, "\(by)")
+        }
+    }
 }
+

@@ -3,6 +3,7 @@ import CarecronService
 import CarecronStorage
 import CarecronDomain
 import Crypto
+import CarecronBench
 import Foundation
 import GRDB
 #if canImport(FoundationNetworking)
@@ -32,11 +33,8 @@ struct ServiceTests {
                          "webhookSecret": ["env": "SHOP_WEBHOOK_SECRET"]]
             // Quiet hours for one minute hours away from now and from every shipped job's time and
             // spread (a campaign's 09:00 + 2h): never in the way of the test, at any hour it runs.
-            let q = DateFormatter()
-            q.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")
-            q.dateFormat = "HH"
-            let quiet = (1..<6).contains(Int(q.string(from: Date()))!) ? "14:17" : "02:17"
-            c["quietHours"] = ["from": quiet, "to": quiet.replacingOccurrences(of: ":17", with: ":18")]
+            let quiet = BenchShop.quietMinuteAway(from: Date(), clock: TestSupport.saigon)
+            c["quietHours"] = ["from": quiet.description, "to": TimeOfDay(minutes: quiet.minutes + 1).description]
             c["marketing"] = ["hours": ["from": "07:00", "to": "22:00"]]
             try JSONSerialization.data(withJSONObject: c).write(to: url)
             // A short test schedule: the reminder slot was five minutes ago, so an order placed

@@ -23,14 +23,15 @@ struct ResultsRoutes<Parent: RequestContext> {
                                      jobs: rows.map { ResultsModel.Job($0, words: words) })
             // The reminders' windows side by side: which time of day gets orders paid.
             let inTurns = Set(jobs.filter(\.rules.remindsInTurns).map(\.name))
-            let bySlot = try await OutcomeQuery.byJob(environment.store, jobs: jobs.filter { inTurns.contains($0.name) }, holdFor: config.holdFor,
-                                                      from: span.from, to: span.to, by: .slot, clock: clock)
-            model.slots = Dictionary(grouping: bySlot.filter { inTurns.contains($0.job) }, by: \.job).sorted { $0.key < $1.key }
+            let bySlot = try await OutcomeQuery.byJob(environment.store, jobs: jobs, holdFor: config.holdFor, from: span.from, to: span.to,
+                                                      by: .slot, only: inTurns, clock: clock)
+            model.slots = Dictionary(grouping: bySlot, by: \.job).sorted { $0.key < $1.key }
                 .map { ResultsModel.slots($0.key, $0.value, vi: language == .vi) }
             // Experiments: each arm's rate and interval, and what may be concluded yet.
-            let experimenting = jobs.filter { $0.experiment != nil }
+            let experimenting = Set(jobs.filter { $0.experiment != nil }.map(\.name))
             if !experimenting.isEmpty {
-                let arms = try await OutcomeQuery.byJob(environment.store, jobs: experimenting, holdFor: config.holdFor, from: span.from, to: span.to, by: .variant, clock: clock)
+                let arms = try await OutcomeQuery.byJob(environment.store, jobs: jobs, holdFor: config.holdFor, from: span.from, to: span.to, by: .variant,
+                                                        only: experimenting, clock: clock)
                 model.experiments = Dictionary(grouping: arms.filter { $0.comparison != nil }, by: \.job).sorted { $0.key < $1.key }
                     .map { ResultsModel.experiment($0.key, $0.value, words: words) }
             }
