@@ -31,12 +31,18 @@ enum PostgresOutcomeLedger {
         ORDER BY job, minute, channel, variant
         ON CONFLICT (job, minute, channel, variant) DO UPDATE SET planned = outcome_funnel.planned + excluded.planned,
             sent = outcome_funnel.sent + excluded.sent, delivered = outcome_funnel.delivered + excluded.delivered,
-            held_out = outcome_funnel.held_out + excluded.held_out;
+            held_out = outcome_funnel.held_out + excluded.held_out
         """
     }
 
+    /// Marks customers to recompute. A mark already there is updated, not left alone: the update
+    /// locks it until this transaction ends, so a recomputation running meanwhile skips the
+    /// customer (it could not see this change yet) and the next one takes it.
     static func markChanged(_ select: String) -> String {
-        "INSERT INTO outcome_changed (customer_id) SELECT DISTINCT customer_id FROM (\(select)) x WHERE customer_id IS NOT NULL ORDER BY 1 ON CONFLICT DO NOTHING;"
+        """
+        INSERT INTO outcome_changed (customer_id) SELECT DISTINCT customer_id FROM (\(select)) x WHERE customer_id IS NOT NULL ORDER BY 1
+        ON CONFLICT (customer_id) DO UPDATE SET marks = outcome_changed.marks + 1
+        """
     }
 
     static let migration: [String] = [
@@ -46,7 +52,7 @@ enum PostgresOutcomeLedger {
             planned BIGINT NOT NULL, sent BIGINT NOT NULL, delivered BIGINT NOT NULL, held_out BIGINT NOT NULL,
             PRIMARY KEY (job, minute, channel, variant))
         """,
-        addCounts(counts("outbox", sign: "1")).replacingOccurrences(of: ";", with: ""),
+        addCounts(counts("outbox", sign: "1")),
         """
         CREATE TABLE outcome_conversions (
             job TEXT NOT NULL, order_id TEXT NOT NULL, customer_id TEXT NOT NULL, message_id BIGINT NOT NULL, reached_at BIGINT NOT NULL,
@@ -55,25 +61,25 @@ enum PostgresOutcomeLedger {
         """,
         "CREATE INDEX outcome_conversions_customer ON outcome_conversions (customer_id)",
         "CREATE INDEX outcome_conversions_report ON outcome_conversions (due_at) INCLUDE (job, channel, variant, held_out, first_of_message, revenue)",
-        "CREATE TABLE outcome_changed (customer_id TEXT PRIMARY KEY)",
-        markChanged("SELECT customer_id FROM outbox r WHERE \(credited("r"))").replacingOccurrences(of: ";", with: ""),
+        "CREATE TABLE outcome_changed (customer_id TEXT PRIMARY KEY, marks BIGINT NOT NULL DEFAULT 1)",
+        markChanged("SELECT customer_id FROM outbox r WHERE \(credited("r"))"),
         """
         CREATE FUNCTION carecron_outcome_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF TG_OP = 'INSERT' THEN
-                \(addCounts(counts("new_rows", sign: "1")))
-                \(markChanged("SELECT customer_id FROM new_rows r WHERE \(credited("r"))"))
+                \(addCounts(counts("new_rows", sign: "1")));
+                \(markChanged("SELECT customer_id FROM new_rows r WHERE \(credited("r"))"));
             ELSIF TG_OP = 'DELETE' THEN
-                \(addCounts(counts("old_rows", sign: "-1")))
-                \(markChanged("SELECT customer_id FROM old_rows r WHERE \(credited("r"))"))
+                \(addCounts(counts("old_rows", sign: "-1")));
+                \(markChanged("SELECT customer_id FROM old_rows r WHERE \(credited("r"))"));
             ELSE
-                \(addCounts(counts("new_rows", sign: "1") + " UNION ALL " + counts("old_rows", sign: "-1")))
+                \(addCounts(counts("new_rows", sign: "1") + " UNION ALL " + counts("old_rows", sign: "-1")));
                 \(markChanged("""
                     SELECT n.customer_id FROM new_rows n JOIN old_rows o ON o.id = n.id
                     WHERE (\(credited("n")) OR \(credited("o")))
                       AND (n.state, n.delivery, n.delivered_at, n.sent_at, n.due_at, n.last_error, n.customer_id)
                           IS DISTINCT FROM (o.state, o.delivery, o.delivered_at, o.sent_at, o.due_at, o.last_error, o.customer_id)
-                    """))
+                    """));
             END IF;
             RETURN NULL;
         END $$
@@ -88,16 +94,16 @@ enum PostgresOutcomeLedger {
         CREATE FUNCTION carecron_outcome_orders() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF TG_OP = 'INSERT' THEN
-                \(markChanged("SELECT customer_id FROM new_rows"))
+                \(markChanged("SELECT customer_id FROM new_rows"));
             ELSIF TG_OP = 'DELETE' THEN
-                \(markChanged("SELECT customer_id FROM old_rows"))
+                \(markChanged("SELECT customer_id FROM old_rows"));
             ELSE
                 \(markChanged("""
                     SELECT c.customer_id FROM new_rows n JOIN old_rows o ON o.id = n.id,
                         LATERAL (VALUES (n.customer_id), (o.customer_id)) AS c(customer_id)
                     WHERE (n.status, n.paid_at, n.delivered_at, n.placed_at, n.amount, n.customer_id)
                           IS DISTINCT FROM (o.status, o.paid_at, o.delivered_at, o.placed_at, o.amount, o.customer_id)
-                    """))
+                    """));
             END IF;
             RETURN NULL;
         END $$
@@ -145,7 +151,7 @@ extension PostgresStore: OutcomeSource {
             if stored != goals.fingerprint {
                 try await conn.query("DELETE FROM outcome_conversions", logger: logger)
                 try await conn.query(PostgresQuery(unsafeSQL: PostgresOutcomeLedger.markChanged(
-                    "SELECT customer_id FROM outbox r WHERE \(PostgresOutcomeLedger.credited("r"))").replacingOccurrences(of: ";", with: "")), logger: logger)
+                    "SELECT customer_id FROM outbox r WHERE \(PostgresOutcomeLedger.credited("r"))")), logger: logger)
                 try await conn.query("""
                     INSERT INTO service_state (key, value) VALUES (\(OutcomeGoals.stateKey), \(goals.fingerprint))
                     ON CONFLICT (key) DO UPDATE SET value = excluded.value

@@ -3,6 +3,7 @@ import CarecronDomain
 import CarecronSQLite
 import CarecronStorage
 import Foundation
+import GRDB
 import HTTPTypes
 import HummingbirdTesting
 import Hummingbird
@@ -303,5 +304,44 @@ struct ProportionsTests {
         #expect(ended.map(\.comparison?.verdict) == [.notChosen, .chosen])
         #expect(JobOutcome.columns.suffix(5) == ["rate_low", "rate_high", "beats_other", "p_value", "verdict"])
         #expect(early[0].fields.last?.1 == .string("not enough data yet (at least 500 sends per arm needed)"))
+    }
+}
+
+/// How the stores' sums are keyed (issue 28, item 8): the local day and time of day computed in
+/// SQL for a zone with one offset over the span, minute by minute in Swift for one that changes.
+@Suite("The report's sums")
+struct BucketTimeTests {
+    @Test func theSQLKeysAreTheShopsDayAndTimeOfDay() throws {
+        let db = try DatabaseQueue()
+        for zone in ["Asia/Ho_Chi_Minh", "America/Bogota", "Asia/Kathmandu"] {
+            let clock = try #require(ShopClock(zoneIdentifier: zone))
+            let from = TestSupport.instant("2026-12-01T00:00:00Z"), to = from.addingTimeInterval(10 * 86_400)
+            guard case .localDay = BucketTime.of(.day, from: from, to: to, clock: clock), case .localMinute = BucketTime.of(.slot, from: from, to: to, clock: clock)
+            else { Issue.record("\(zone) has one offset in December"); continue }
+            for minute in stride(from: Int64(from.timeIntervalSince1970) / 60, to: Int64(to.timeIntervalSince1970) / 60, by: 97) {
+                let at = Date(timeIntervalSince1970: TimeInterval(minute) * 60)
+                func key(_ by: OutcomeGrouping) throws -> Int {
+                    try db.read { try Int.fetchOne($0, sql: "SELECT \(BucketTime.of(by, from: from, to: to, clock: clock).sql(minutes: "?"))", arguments: [minute])! }
+                }
+                let (day, time) = (try key(.day), try key(.slot))
+                #expect(LocalDate(daysSinceEpoch: day) == clock.localDate(of: at) && TimeOfDay(minutes: time) == clock.timeOfDay(of: at), "\(zone) \(at)")
+            }
+        }
+    }
+
+    @Test func aZoneWhoseOffsetChangesIsKeyedByTheMinute() throws {
+        let berlin = try #require(ShopClock(zoneIdentifier: "Europe/Berlin"))
+        let from = TestSupport.instant("2026-10-20T00:00:00+02:00"), to = TestSupport.instant("2026-11-03T00:00:00+01:00")
+        #expect(BucketTime.of(.day, from: from, to: to, clock: berlin) == .minute)
+        #expect(BucketTime.of(.job, from: from, to: to, clock: berlin) == BucketTime.none)
+        // 09:00 in Berlin on either side of the change: the same slot, each on its own day.
+        var before = OutcomeBucket(job: "birthday", channel: "sms", variant: nil, key: Int64(TestSupport.instant("2026-10-24T09:00:00+02:00").timeIntervalSince1970) / 60)
+        var after = OutcomeBucket(job: "birthday", channel: "sms", variant: nil, key: Int64(TestSupport.instant("2026-10-26T09:00:00+01:00").timeIntervalSince1970) / 60)
+        before.sent = 3
+        after.sent = 2
+        let slots = OutcomeReport.grouped(buckets: [before, after], time: .minute, by: .slot, clock: berlin)
+        #expect(slots.map(\.group) == ["09:00"] && slots.first?.sent == 5)
+        let days = OutcomeReport.grouped(buckets: [before, after], time: .minute, by: .day, clock: berlin)
+        #expect(days.map(\.group) == ["2026-10-24", "2026-10-26"])
     }
 }

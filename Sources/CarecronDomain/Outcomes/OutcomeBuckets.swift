@@ -41,20 +41,22 @@ public enum BucketTime: Sendable, Equatable {
         }
     }
 
-    /// The group a bucket's key falls in, as `OutcomeGrouping.group` names it.
+    /// The group a bucket's key falls in; nil by job.
     func group(_ grouping: OutcomeGrouping, key: Int64, channel: String, variant: Int?, tier: String?, clock: ShopClock) -> String? {
-        switch (grouping, self) {
-        case (.job, _): return nil
-        case (.tier, _): return tier.flatMap { $0.isEmpty ? nil : $0 } ?? OutcomeGrouping.noTier
-        case (.channel, _): return channel
-        case (.variant, _): return variant.map(OutcomeGrouping.variantName) ?? "variant ?"
-        case (.day, .localDay): return LocalDate(daysSinceEpoch: Int(key)).description
-        case (.week, .localDay): return LocalDate(daysSinceEpoch: Int(key)).mondayOfWeek.description
-        case (.slot, .localMinute): return TimeOfDay(minutes: Int(key)).description
-        default:
-            let row = FunnelRow(id: 0, job: "", channel: channel, dueAt: Date(timeIntervalSince1970: TimeInterval(key) * 60), sent: false,
-                                delivered: false, heldOut: false, variant: variant)
-            return grouping.group(row, clock: clock)
+        func day() -> LocalDate {
+            if case .localDay = self { return LocalDate(daysSinceEpoch: Int(key)) }
+            return clock.localDate(of: Date(timeIntervalSince1970: TimeInterval(key) * 60))
+        }
+        switch grouping {
+        case .job: return nil
+        case .tier: return tier.flatMap { $0.isEmpty ? nil : $0 } ?? OutcomeGrouping.noTier
+        case .channel: return channel
+        case .variant: return variant.map(OutcomeGrouping.variantName) ?? "variant ?"
+        case .day: return day().description
+        case .week: return day().mondayOfWeek.description
+        case .slot:
+            if case .localMinute = self { return TimeOfDay(minutes: Int(key)).description }
+            return clock.timeOfDay(of: Date(timeIntervalSince1970: TimeInterval(key) * 60)).description
         }
     }
 }
@@ -82,7 +84,7 @@ public struct OutcomeBucket: Sendable, Equatable {
 }
 
 extension OutcomeReport {
-    /// Per job (and group), in name order, from the store's sums: the figures `grouped(funnel:…)` gives from the rows.
+    /// Per job (and group), in name order, from the store's sums. A conversion falls in its message's group.
     public static func grouped(buckets: [OutcomeBucket], time: BucketTime, by grouping: OutcomeGrouping, clock: ShopClock) -> [JobOutcome] {
         var out: [Key: JobOutcome] = [:]
         for b in buckets {

@@ -65,34 +65,6 @@ public enum Proportions {
     }
 }
 
-/// The outbox's row as the report counts it.
-public struct FunnelRow: Sendable, Equatable {
-    public let id: Int64
-    public let job: String
-    public let channel: String
-    /// When it was due (the day, week and slot a row falls in).
-    public let dueAt: Date
-    public let sent: Bool
-    public let delivered: Bool
-    public let heldOut: Bool
-    /// The template variant that wrote it (0-based), where the outbox recorded one.
-    public let variant: Int?
-    /// The customer's tier as the store holds it now (the report's "by tier").
-    public let tier: String?
-
-    public init(id: Int64, job: String, channel: String, dueAt: Date, sent: Bool, delivered: Bool, heldOut: Bool, variant: Int? = nil, tier: String? = nil) {
-        self.variant = variant
-        self.tier = tier
-        self.id = id
-        self.job = job
-        self.channel = channel
-        self.dueAt = dueAt
-        self.sent = sent
-        self.delivered = delivered
-        self.heldOut = heldOut
-    }
-}
-
 /// How a report splits each job's figures.
 public enum OutcomeGrouping: String, Sendable, CaseIterable {
     /// One row a job.
@@ -107,19 +79,6 @@ public enum OutcomeGrouping: String, Sendable, CaseIterable {
     case variant
     /// A row per customer tier, as the customers' tiers are now ("no tier" for those without).
     case tier
-
-    /// The group a row falls in; nil for `job`.
-    public func group(_ row: FunnelRow, clock: ShopClock) -> String? {
-        switch self {
-        case .job: nil
-        case .channel: row.channel
-        case .day: clock.localDate(of: row.dueAt).description
-        case .week: clock.localDate(of: row.dueAt).mondayOfWeek.description
-        case .slot: clock.timeOfDay(of: row.dueAt).description
-        case .variant: row.variant.map(Self.variantName) ?? "variant ?"
-        case .tier: row.tier.flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTier
-        }
-    }
 
     public static let noTier = "no tier"
 
@@ -149,32 +108,4 @@ extension JobOutcome {
 
 public enum OutcomeReport {
     struct Key: Hashable { let job: String; let group: String? }
-
-    /// Per job (and group), in name order. A conversion falls in its message's group.
-    public static func grouped(funnel: [FunnelRow], conversions: [Conversion], by grouping: OutcomeGrouping = .job,
-                               clock: ShopClock) -> [JobOutcome] {
-        var out: [Key: JobOutcome] = [:]
-        var keyOf: [Int64: Key] = [:]
-        for r in funnel {
-            let key = Key(job: r.job, group: grouping.group(r, clock: clock))
-            keyOf[r.id] = key
-            var o = out[key] ?? JobOutcome(job: key.job, group: key.group)
-            o.planned += 1
-            if r.sent { o.sent += 1 }
-            if r.delivered { o.delivered += 1 }
-            if r.heldOut { o.heldOut += 1 }
-            out[key] = o
-        }
-        let byKey = Dictionary(grouping: conversions) { keyOf[$0.messageId] ?? Key(job: $0.job, group: nil) }
-        for (key, list) in byKey {
-            var o = out[key] ?? JobOutcome(job: key.job, group: key.group)
-            let sent = list.filter { !$0.heldOut }, control = list.filter(\.heldOut)
-            o.converted = Set(sent.map(\.messageId)).count
-            o.controlConverted = Set(control.map(\.messageId)).count
-            o.revenue = sent.reduce(0) { $0 + $1.revenue }
-            o.conversions = sent.count
-            out[key] = o
-        }
-        return out.values.sorted { ($0.job, $0.group ?? "") < ($1.job, $1.group ?? "") }
-    }
 }
