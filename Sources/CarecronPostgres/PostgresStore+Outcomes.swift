@@ -50,7 +50,8 @@ enum PostgresOutcomeLedger {
         CREATE TABLE outcome_funnel (
             job TEXT NOT NULL, minute BIGINT NOT NULL, channel TEXT NOT NULL, variant INTEGER NOT NULL,
             planned BIGINT NOT NULL, sent BIGINT NOT NULL, delivered BIGINT NOT NULL, held_out BIGINT NOT NULL,
-            PRIMARY KEY (job, minute, channel, variant))
+            converted BIGINT NOT NULL DEFAULT 0, control_converted BIGINT NOT NULL DEFAULT 0, conversions BIGINT NOT NULL DEFAULT 0,
+            revenue BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (job, channel, variant, minute))
         """,
         addCounts(counts("outbox", sign: "1")),
         """
@@ -60,7 +61,7 @@ enum PostgresOutcomeLedger {
             channel TEXT NOT NULL, variant INTEGER NOT NULL, PRIMARY KEY (job, order_id))
         """,
         "CREATE INDEX outcome_conversions_customer ON outcome_conversions (customer_id)",
-        "CREATE INDEX outcome_conversions_report ON outcome_conversions (due_at) INCLUDE (job, channel, variant, held_out, first_of_message, revenue)",
+        "CREATE INDEX outcome_conversions_due ON outcome_conversions (due_at)",
         "CREATE TABLE outcome_changed (customer_id TEXT PRIMARY KEY, marks BIGINT NOT NULL DEFAULT 1)",
         markChanged("SELECT customer_id FROM outbox r WHERE \(credited("r"))"),
         """
@@ -77,8 +78,8 @@ enum PostgresOutcomeLedger {
                 \(markChanged("""
                     SELECT n.customer_id FROM new_rows n JOIN old_rows o ON o.id = n.id
                     WHERE (\(credited("n")) OR \(credited("o")))
-                      AND (n.state, n.delivery, n.delivered_at, n.sent_at, n.due_at, n.last_error, n.customer_id)
-                          IS DISTINCT FROM (o.state, o.delivery, o.delivered_at, o.sent_at, o.due_at, o.last_error, o.customer_id)
+                      AND (n.state, n.delivery, n.delivered_at, n.sent_at, n.due_at, n.last_error, n.customer_id, n.channel, n.variant)
+                          IS DISTINCT FROM (o.state, o.delivery, o.delivered_at, o.sent_at, o.due_at, o.last_error, o.customer_id, o.channel, o.variant)
                     """));
             END IF;
             RETURN NULL;
@@ -150,6 +151,10 @@ extension PostgresStore: OutcomeSource {
             }
             if stored != goals.fingerprint {
                 try await conn.query("DELETE FROM outcome_conversions", logger: logger)
+                try await conn.query("""
+                    UPDATE outcome_funnel SET converted = 0, control_converted = 0, conversions = 0, revenue = 0
+                    WHERE converted <> 0 OR control_converted <> 0 OR conversions <> 0 OR revenue <> 0
+                    """, logger: logger)
                 try await conn.query(PostgresQuery(unsafeSQL: PostgresOutcomeLedger.markChanged(
                     "SELECT customer_id FROM outbox r WHERE \(PostgresOutcomeLedger.credited("r"))")), logger: logger)
                 try await conn.query("""
@@ -165,6 +170,12 @@ extension PostgresStore: OutcomeSource {
                 """, logger: logger).decode(String.self) { customers.append(c) }
             guard !customers.isEmpty else { return (0, 0) }
             let rows = try await PostgresOutcomeLedger.attributionData(conn, customers: customers, logger: logger).conversions(goals)
+            func theirConversions(sign: Int) async throws {
+                var query = PostgresQuery(unsafeSQL: OutcomeLedgerSQL.addConversions("customer_id = ANY($1)", sign: sign, .postgres))
+                query.binds.append(customers)
+                try await conn.query(query, logger: logger)
+            }
+            try await theirConversions(sign: -1)
             try await conn.query("DELETE FROM outcome_conversions WHERE customer_id = ANY(\(customers))", logger: logger)
             for first in stride(from: 0, to: rows.count, by: 2_000) {
                 let json = String(decoding: try JSONSerialization.data(withJSONObject: rows[first..<min(rows.count, first + 2_000)].map { r -> [String: Any] in
@@ -179,6 +190,7 @@ extension PostgresStore: OutcomeSource {
                         revenue bigint, held_out boolean, first_of_message boolean, due_at bigint, channel text, variant integer)
                     """, logger: logger)
             }
+            try await theirConversions(sign: 1)
             var left = false
             for try await e in try await conn.query("SELECT EXISTS (SELECT 1 FROM outcome_changed)", logger: logger).decode(Bool.self) { left = e }
             return (customers.count, left ? 1 : 0)

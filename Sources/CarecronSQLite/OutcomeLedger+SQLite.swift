@@ -17,7 +17,12 @@ enum OutcomeLedger {
             sent INTEGER NOT NULL,
             delivered INTEGER NOT NULL,
             held_out INTEGER NOT NULL,
-            PRIMARY KEY (job, minute, channel, variant)
+            converted INTEGER NOT NULL DEFAULT 0,
+            control_converted INTEGER NOT NULL DEFAULT 0,
+            conversions INTEGER NOT NULL DEFAULT 0,
+            revenue INTEGER NOT NULL DEFAULT 0,
+            -- in this order: a report by job, channel or variant sums in the key's order, without sorting
+            PRIMARY KEY (job, channel, variant, minute)
         ) WITHOUT ROWID;
         \(fillFunnel)
         CREATE TRIGGER outcome_funnel_update AFTER UPDATE OF state, delivery, last_error, due_at, channel, variant, job ON outbox
@@ -36,7 +41,8 @@ enum OutcomeLedger {
             \(subtract("OLD"))
         END;
 
-        -- each goal reached, credited to one message of the job (README, "What each message achieved")
+        -- each goal reached, credited to one message of the job (README, "What each message achieved");
+        -- their sums are in the funnel's buckets
         CREATE TABLE outcome_conversions (
             job TEXT NOT NULL,
             order_id TEXT NOT NULL,
@@ -55,13 +61,13 @@ enum OutcomeLedger {
         ) WITHOUT ROWID;
         -- a customer's rows, replaced when recomputed
         CREATE INDEX outcome_conversions_customer ON outcome_conversions(customer_id);
-        -- the report's span, covering what it sums (it never reads the table itself)
-        CREATE INDEX outcome_conversions_report ON outcome_conversions(due_at, job, channel, variant, held_out, first_of_message, revenue);
+        -- the span of a report by tier (the others read the funnel's sums)
+        CREATE INDEX outcome_conversions_due ON outcome_conversions(due_at);
         -- customers whose messages or orders changed since their conversions were computed
         CREATE TABLE outcome_changed (customer_id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
         \(markAllChanged)
         -- a message sent, delivered, held out or purged; the control group's rows are marked by Outbox.insert
-        CREATE TRIGGER outcome_changed_outbox AFTER UPDATE OF state, delivery, delivered_at, sent_at, due_at, last_error, customer_id ON outbox
+        CREATE TRIGGER outcome_changed_outbox AFTER UPDATE OF state, delivery, delivered_at, sent_at, due_at, last_error, customer_id, channel, variant ON outbox
         WHEN NEW.customer_id IS NOT NULL AND (\(OutcomeLedgerSQL.credited("OLD")) OR \(OutcomeLedgerSQL.credited("NEW"))) BEGIN
             INSERT OR IGNORE INTO outcome_changed (customer_id) VALUES (NEW.customer_id);
         END;
@@ -131,13 +137,15 @@ enum OutcomeLedger {
         }
     }
 
-    /// The rows attribution reads for some customers.
+    /// The rows attribution reads for some customers (`OutcomeData.add` keeps the sent and the
+    /// control group's). By the customer's index, named: with the states in the query, SQLite
+    /// chose the state index and read every sent message of the shop for each batch.
     static func attributionData(_ db: Database, customers: [String]) throws -> OutcomeData {
         var data = OutcomeData()
         let list = try String(data: JSONEncoder().encode(customers), encoding: .utf8)!
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT id, job, customer_id, order_ids, channel, state, last_error, due_at, sent_at, delivery, delivered_at, variant FROM outbox
-            WHERE customer_id IN (SELECT value FROM json_each(?)) AND \(OutcomeLedgerSQL.credited("outbox"))
+            SELECT id, job, customer_id, order_ids, channel, state, last_error, due_at, sent_at, delivery, delivered_at, variant
+            FROM outbox INDEXED BY outbox_customer_sent WHERE customer_id IN (SELECT value FROM json_each(?))
             """, arguments: [list])
         while let r = try rows.next() {
             data.add(id: r[0], job: r[1], customerId: r[2], orderIds: r[3], channel: r[4], state: r[5], lastError: r[6],
@@ -161,6 +169,8 @@ extension Store: OutcomeSource {
             if try String.fetchOne(db, sql: "SELECT value FROM service_state WHERE key = ?", arguments: [OutcomeGoals.stateKey]) != goals.fingerprint {
                 try db.execute(sql: """
                     DELETE FROM outcome_conversions;
+                    UPDATE outcome_funnel SET converted = 0, control_converted = 0, conversions = 0, revenue = 0
+                        WHERE converted <> 0 OR control_converted <> 0 OR conversions <> 0 OR revenue <> 0;
                     \(OutcomeLedger.markAllChanged)
                     INSERT INTO service_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value;
                     """, arguments: [OutcomeGoals.stateKey, goals.fingerprint])
@@ -168,8 +178,9 @@ extension Store: OutcomeSource {
             let customers = try String.fetchAll(db, sql: "SELECT customer_id FROM outcome_changed LIMIT ?", arguments: [limit])
             guard !customers.isEmpty else { return (0, 0) }
             let rows = try OutcomeLedger.attributionData(db, customers: customers).conversions(goals)
-            let list = try String(data: JSONEncoder().encode(customers), encoding: .utf8)!
-            try db.execute(sql: "DELETE FROM outcome_conversions WHERE customer_id IN (SELECT value FROM json_each(?))", arguments: [list])
+            let list = try String(data: JSONEncoder().encode(customers), encoding: .utf8)!, theirs = "customer_id IN (SELECT value FROM json_each(?))"
+            try db.execute(sql: OutcomeLedgerSQL.addConversions(theirs, sign: -1, .sqlite), arguments: [list])
+            try db.execute(sql: "DELETE FROM outcome_conversions WHERE \(theirs)", arguments: [list])
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO outcome_conversions (job, order_id, customer_id, message_id, reached_at, revenue, held_out, first_of_message, due_at, channel, variant)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -178,7 +189,8 @@ extension Store: OutcomeSource {
                 try insert.execute(arguments: [r.job, r.orderId, r.customerId, r.messageId, r.reachedAt, r.revenue, r.heldOut, r.firstOfMessage,
                                                r.minute * 60, r.channel, r.variant ?? -1])
             }
-            try db.execute(sql: "DELETE FROM outcome_changed WHERE customer_id IN (SELECT value FROM json_each(?))", arguments: [list])
+            try db.execute(sql: OutcomeLedgerSQL.addConversions(theirs, sign: 1, .sqlite), arguments: [list])
+            try db.execute(sql: "DELETE FROM outcome_changed WHERE \(theirs)", arguments: [list])
             let left = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outcome_changed)") ?? false
             return (customers.count, left ? 1 : 0)
         }
@@ -188,7 +200,7 @@ extension Store: OutcomeSource {
         let sql = byTier ? OutcomeLedgerSQL.bucketsByTier(from: "?", to: "?", .sqlite) : OutcomeLedgerSQL.buckets(time: time, from: "?", to: "?", .sqlite)
         let (a, b) = (Int64(from.timeIntervalSince1970), Int64(to.timeIntervalSince1970))
         return try await db.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: [a, b, a, b]).map { r in
+            try Row.fetchAll(db, sql: sql, arguments: byTier ? [a, b, a, b] : [a, b]).map { r in
                 OutcomeBucket(job: r[0], channel: r[1], variant: r[2], key: byTier ? 0 : r[3], tier: byTier ? r[3] : nil,
                               sums: (4..<12).map { (r[$0] as Int?) ?? 0 })
             }

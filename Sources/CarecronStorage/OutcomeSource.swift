@@ -4,8 +4,10 @@ import Foundation
 /// What the outcomes report reads (issue 28), kept as the outbox changes so that a report of a
 /// big shop sums a few thousand rows instead of reading ten million (README, "How the report
 /// stays fast"):
-/// - `outcome_funnel`: the outbox's rows per job, minute due, channel and variant (planned,
-///   sent, delivered, the control group's), kept by the outbox's own writes;
+/// - `outcome_funnel`: the outbox's rows per job, channel, variant and minute due (planned,
+///   sent, delivered, the control group's), kept by the outbox's own writes, and the
+///   conversions credited to them (converted messages, the control group's, conversions, đồng),
+///   kept as customers are recomputed;
 /// - `outcome_conversions`: each goal reached, credited to its message (job and order unique),
 ///   recomputed for the customers marked in `outcome_changed` whenever their messages or orders
 ///   change. Attribution depends only on one customer's messages and orders, so recomputing a
@@ -113,18 +115,26 @@ public enum OutcomeLedgerSQL {
         func sum(_ sql: String) -> String { self == .sqlite ? "SUM(\(sql))" : "SUM(\(sql))::bigint" }
     }
 
-    /// The sums of `outcome_funnel` and of `outcome_conversions` over [from, to) (bound as $1/$2 or ?),
-    /// by job, channel, variant and the time key.
+    /// The sums of `outcome_funnel` over [from, to) (bound as $1/$2 or ?), by job, channel,
+    /// variant and the time key: a scan in the table's key order, no message read.
     public static func buckets(time: BucketTime, from: String, to: String, _ d: Dialect) -> String {
-        let key = "CAST(\(time.sql(minutes: "minute")) AS BIGINT)", conversionKey = "CAST(\(time.sql(minutes: "(due_at / 60)")) AS BIGINT)"
+        """
+        SELECT job, channel, variant, CAST(\(time.sql(minutes: "minute")) AS BIGINT) AS k,
+               \(["planned", "sent", "delivered", "held_out", "converted", "control_converted", "conversions", "revenue"].map(d.sum).joined(separator: ", "))
+        FROM outcome_funnel WHERE minute >= \(from) / 60 AND minute < \(to) / 60 GROUP BY job, channel, variant, k
+        """
+    }
+
+    /// Some customers' conversions (`customers`: a condition on `customer_id`) added to their
+    /// messages' buckets (`sign` 1), or taken from them (−1) before they are computed again.
+    public static func addConversions(_ customers: String, sign: Int, _ d: Dialect) -> String {
+        let sums = [("converted", "first_of_message AND NOT held_out"), ("control_converted", "first_of_message AND held_out"),
+                    ("conversions", "NOT held_out"), ("revenue", "CASE WHEN held_out THEN 0 ELSE revenue END")]
         return """
-            SELECT job, channel, variant, \(key) AS k, \(d.sum("planned")), \(d.sum("sent")), \(d.sum("delivered")), \(d.sum("held_out")), 0, 0, 0, 0
-            FROM outcome_funnel WHERE minute >= \(from) / 60 AND minute < \(to) / 60 GROUP BY job, channel, variant, k
-            UNION ALL
-            SELECT job, channel, variant, \(conversionKey) AS k, 0, 0, 0, 0,
-                   \(d.sum(d.int("first_of_message AND NOT held_out"))), \(d.sum(d.int("first_of_message AND held_out"))),
-                   \(d.sum(d.int("NOT held_out"))), \(d.sum("CASE WHEN held_out THEN 0 ELSE revenue END"))
-            FROM outcome_conversions WHERE due_at >= \(from) AND due_at < \(to) GROUP BY job, channel, variant, k
+            INSERT INTO outcome_funnel (job, minute, channel, variant, planned, sent, delivered, held_out, \(sums.map(\.0).joined(separator: ", ")))
+            SELECT job, due_at / 60, channel, variant, 0, 0, 0, 0, \(sums.map { "\(sign) * \(d.sum(d.int($0.1)))" }.joined(separator: ", "))
+            FROM outcome_conversions WHERE \(customers) GROUP BY job, due_at / 60, channel, variant ORDER BY 1, 2, 3, 4
+            ON CONFLICT (job, minute, channel, variant) DO UPDATE SET \(sums.map { "\($0.0) = outcome_funnel.\($0.0) + excluded.\($0.0)" }.joined(separator: ", "))
             """
     }
 
@@ -146,7 +156,7 @@ public enum OutcomeLedgerSQL {
 }
 
 extension OutcomeBucket {
-    /// A row of `OutcomeLedgerSQL.buckets`: job, channel, variant (−1 for none), key, then the eight sums.
+    /// A row of `OutcomeLedgerSQL.buckets` or `bucketsByTier`: job, channel, variant (−1 for none), key, then the eight sums.
     public init(job: String, channel: String, variant: Int, key: Int64, tier: String? = nil, sums: [Int]) {
         self.init(job: job, channel: channel, variant: variant < 0 ? nil : variant, key: key)
         self.tier = tier

@@ -53,13 +53,30 @@ struct SchedulerStepTests {
         let state = SchedulerState(lastSeen: nil, upSince: now, catchingUp: false)
         // More old sent messages than one pass takes (20 batches of 500): the next pass is a second away.
         try store.fillWithSentMessages(10_500, endingAt: now.addingTimeInterval(-200 * 86_400))
-        let step = PurgeStep(store: store, startingAt: now, log: Logger(label: "test"))
+        let step = LeaderChore.purge(store, startingAt: now, log: Logger(label: "test"))
         #expect(try await step.run(pass(runtime, at: now, leads: false), state) == nil, "only the planner purges")
         #expect(try await step.run(pass(runtime, at: now), state) == now.addingTimeInterval(1), "a backlog left: again in a second")
         #expect(try await step.run(pass(runtime, at: now.addingTimeInterval(0.5)), state) == nil, "not before that second")
         #expect(try await step.run(pass(runtime, at: now.addingTimeInterval(1)), state) == nil, "the rest purged: hourly again")
         #expect(try Outbox(store: store).counts()[.sent] == 10_500, "purged messages are still counted")
         #expect(try await step.run(pass(runtime, at: now.addingTimeInterval(1800)), state) == nil)
+    }
+
+    /// The outcomes' conversions: a batch of customers a pass while more are marked, then every minute.
+    @Test func theOutcomesAreKeptABatchAPassThenEveryMinute() async throws {
+        let (store, runtime) = try setUp()
+        let state = SchedulerState(lastSeen: nil, upSince: now, catchingUp: false)
+        for i in 0..<150 {
+            _ = try store.upsert(.customers, ["id": "C\(i)", "full_name": "Khách \(i)", "phone": "0912\(100_000 + i)"], clock: runtime.config.clock,
+                                 holdFor: .hours(24), now: now)
+        }
+        try store.fillWithOutcomeHistory(customers: 150, orders: 150, rows: 600, endingAt: now)
+        let step = LeaderChore.outcomes(store, startingAt: now, batch: 100, log: Logger(label: "test"))
+        #expect(try await step.run(pass(runtime, at: now, leads: false), state) == nil, "only the planner recomputes")
+        #expect(try await step.run(pass(runtime, at: now), state) == now.addingTimeInterval(1), "customers left: again in a second")
+        #expect(try await step.run(pass(runtime, at: now.addingTimeInterval(1)), state) == nil, "the rest done: every minute again")
+        let goals = OutcomeGoals(jobs: runtime.jobs, holdFor: runtime.config.holdFor)
+        #expect(try await store.refreshConversions(goals: goals, limit: 10) == (0, 0), "nothing left for a report to do")
     }
 
     @Test func takingOverPlanningStartsFromTheLastPlannersHeartbeat() async throws {
