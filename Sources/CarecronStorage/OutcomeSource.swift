@@ -116,12 +116,13 @@ public enum OutcomeLedgerSQL {
     }
 
     /// The sums of `outcome_funnel` over [from, to) (bound as $1/$2 or ?), by job, channel,
-    /// variant and the time key: a scan in the table's key order, no message read.
+    /// variant and the time key: no message read, and without a time key no sorting either (the
+    /// rows come in the key's order; a constant key in the GROUP BY made SQLite sort them all).
     public static func buckets(time: BucketTime, from: String, to: String, _ d: Dialect) -> String {
         """
         SELECT job, channel, variant, CAST(\(time.sql(minutes: "minute")) AS BIGINT) AS k,
                \(["planned", "sent", "delivered", "held_out", "converted", "control_converted", "conversions", "revenue"].map(d.sum).joined(separator: ", "))
-        FROM outcome_funnel WHERE minute >= \(from) / 60 AND minute < \(to) / 60 GROUP BY job, channel, variant, k
+        FROM outcome_funnel WHERE minute >= \(from) / 60 AND minute < \(to) / 60 GROUP BY job, channel, variant\(time == .none ? "" : ", k")
         """
     }
 
