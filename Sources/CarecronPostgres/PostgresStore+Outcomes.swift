@@ -141,7 +141,7 @@ enum PostgresOutcomeLedger {
 }
 
 extension PostgresStore: OutcomeSource {
-    public func refreshConversions(goals: OutcomeGoals, limit: Int) async throws -> (done: Int, left: Int) {
+    public func refreshConversions(goals: OutcomeGoals, limit: Int) async throws -> (done: Int, more: Bool) {
         let logger = self.logger
         return try await db.transaction { conn in
             // The goals' row locked: two nodes never recompute the whole ledger at once.
@@ -168,7 +168,7 @@ extension PostgresStore: OutcomeSource {
                     SELECT customer_id FROM outcome_changed ORDER BY customer_id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
                 RETURNING customer_id
                 """, logger: logger).decode(String.self) { customers.append(c) }
-            guard !customers.isEmpty else { return (0, 0) }
+            guard !customers.isEmpty else { return (0, false) }
             let rows = try await PostgresOutcomeLedger.attributionData(conn, customers: customers, logger: logger).conversions(goals)
             func theirConversions(sign: Int) async throws {
                 var query = PostgresQuery(unsafeSQL: OutcomeLedgerSQL.addConversions("customer_id = ANY($1)", sign: sign, .postgres))
@@ -193,7 +193,7 @@ extension PostgresStore: OutcomeSource {
             try await theirConversions(sign: 1)
             var left = false
             for try await e in try await conn.query("SELECT EXISTS (SELECT 1 FROM outcome_changed)", logger: logger).decode(Bool.self) { left = e }
-            return (customers.count, left ? 1 : 0)
+            return (customers.count, left)
         }
     }
 

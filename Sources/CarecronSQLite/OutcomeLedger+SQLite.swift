@@ -164,7 +164,7 @@ enum OutcomeLedger {
 }
 
 extension Store: OutcomeSource {
-    public func refreshConversions(goals: OutcomeGoals, limit: Int) async throws -> (done: Int, left: Int) {
+    public func refreshConversions(goals: OutcomeGoals, limit: Int) async throws -> (done: Int, more: Bool) {
         try await db.write { db in
             if try String.fetchOne(db, sql: "SELECT value FROM service_state WHERE key = ?", arguments: [OutcomeGoals.stateKey]) != goals.fingerprint {
                 try db.execute(sql: """
@@ -176,7 +176,7 @@ extension Store: OutcomeSource {
                     """, arguments: [OutcomeGoals.stateKey, goals.fingerprint])
             }
             let customers = try String.fetchAll(db, sql: "SELECT customer_id FROM outcome_changed LIMIT ?", arguments: [limit])
-            guard !customers.isEmpty else { return (0, 0) }
+            guard !customers.isEmpty else { return (0, false) }
             let rows = try OutcomeLedger.attributionData(db, customers: customers).conversions(goals)
             let list = try String(data: JSONEncoder().encode(customers), encoding: .utf8)!, theirs = "customer_id IN (SELECT value FROM json_each(?))"
             try db.execute(sql: OutcomeLedgerSQL.addConversions(theirs, sign: -1, .sqlite), arguments: [list])
@@ -192,7 +192,7 @@ extension Store: OutcomeSource {
             try db.execute(sql: OutcomeLedgerSQL.addConversions(theirs, sign: 1, .sqlite), arguments: [list])
             try db.execute(sql: "DELETE FROM outcome_changed WHERE \(theirs)", arguments: [list])
             let left = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outcome_changed)") ?? false
-            return (customers.count, left ? 1 : 0)
+            return (customers.count, left)
         }
     }
 

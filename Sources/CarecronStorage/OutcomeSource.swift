@@ -15,8 +15,8 @@ import Foundation
 public protocol OutcomeSource: Sendable {
     /// Recomputes the conversions of up to `limit` customers whose messages or orders changed
     /// (all of them first, if the goals differ from those the ledger was made with); how many
-    /// customers were done and how many are left.
-    func refreshConversions(goals: OutcomeGoals, limit: Int) async throws -> (done: Int, left: Int)
+    /// customers were done, and whether some are still marked.
+    func refreshConversions(goals: OutcomeGoals, limit: Int) async throws -> (done: Int, more: Bool)
     /// The sums of the rows due in [from, to) by job, channel, variant and `time`; by the customers'
     /// tiers now, if `byTier` (read from the outbox itself: a tier is the customer's now, not the message's).
     func outcomeBuckets(from: Date, to: Date, time: BucketTime, byTier: Bool) async throws -> [OutcomeBucket]
@@ -187,7 +187,7 @@ public enum OutcomeQuery {
         while true {
             let step = try await source.refreshConversions(goals: goals, limit: batch)
             done += step.done
-            if step.left == 0 || step.done == 0 { return done }
+            if !step.more || step.done == 0 { return done }
         }
     }
 

@@ -249,8 +249,8 @@ struct HostileTesterTests {
         try FileManager.default.createDirectory(at: small, withIntermediateDirectories: true)
         let mount = Process()
         mount.executableURL = URL(fileURLWithPath: "/bin/mount")
-        // 576k: the schema (v8 rebuilds the outbox, v9 its keys, v12 the search indexes) and 13 customers fit, 20,000 do not.
-        mount.arguments = ["-t", "tmpfs", "-o", "size=576k", "tmpfs", small.path]
+        // 768k: the schema (v8 rebuilds the outbox, v9 its keys, v12 the search indexes, v16 the outcomes' tables) and 13 customers fit, 20,000 do not.
+        mount.arguments = ["-t", "tmpfs", "-o", "size=768k", "tmpfs", small.path]
         try mount.run()
         mount.waitUntilExit()
         try #require(mount.terminationStatus == 0, "this machine cannot mount a tmpfs: the full-disk case is not checked here")

@@ -76,7 +76,7 @@ struct SchedulerStepTests {
         #expect(try await step.run(pass(runtime, at: now), state) == now.addingTimeInterval(1), "customers left: again in a second")
         #expect(try await step.run(pass(runtime, at: now.addingTimeInterval(1)), state) == nil, "the rest done: every minute again")
         let goals = OutcomeGoals(jobs: runtime.jobs, holdFor: runtime.config.holdFor)
-        #expect(try await store.refreshConversions(goals: goals, limit: 10) == (0, 0), "nothing left for a report to do")
+        #expect(try await store.refreshConversions(goals: goals, limit: 10) == (0, false), "nothing left for a report to do")
     }
 
     @Test func takingOverPlanningStartsFromTheLastPlannersHeartbeat() async throws {

@@ -10,8 +10,8 @@ extension LeaderChore {
         LeaderChore(every: 60, startingAt: startingAt) { pass in
             let goals = OutcomeGoals(jobs: pass.runtime.jobs, holdFor: pass.runtime.config.holdFor)
             let step = try await store.refreshConversions(goals: goals, limit: batch)
-            if step.left > 0 { log.debug("outcomes recomputed", metadata: ["customers": "\(step.done)"]) }
-            return step.left > 0
+            if step.more { log.debug("outcomes recomputed", metadata: ["customers": "\(step.done)"]) }
+            return step.more
         }
     }
 }
