@@ -5,12 +5,17 @@ import Logging
 import PostgresNIO
 
 /// The outcomes' sums on the shared database, as on SQLite (`OutcomeSource` says what each table
-/// is). The outbox's and the orders' statement triggers keep them, reading the statement's rows
-/// (transition tables), so a page of a campaign is one sum, not a trigger a row; the sums are
-/// written in key order, as the receipts' counts are, so that two nodes never wait on each other in a circle.
+/// is), with one difference: the outbox's and the orders' statement triggers only append (a
+/// statement's counts to `outcome_funnel_delta`, its customers to `outcome_marks`, neither with a
+/// key), so the nodes' senders, planners and imports never wait on each other for a shared sum or
+/// mark, in whatever order their statements come. The refresh, one at a time under an advisory
+/// lock, folds the counts into `outcome_funnel` and recomputes the marked customers. A row a
+/// transaction appends is invisible to a refresh until it commits, so none is ever lost.
 enum PostgresOutcomeLedger {
     static func credited(_ r: String) -> String { "COALESCE(\(OutcomeLedgerSQL.credited(r)), false)" }
     static func flag(_ sql: String) -> String { "COALESCE(\(sql), false)::int" }
+    /// The refreshes' advisory lock (ASCII "outcomes").
+    static let lockKey: Int64 = 0x6F7574636F6D6573
 
     /// A statement's rows (`rows`) as signed counts per bucket.
     static func counts(_ rows: String, sign: String) -> String {
@@ -22,28 +27,29 @@ enum PostgresOutcomeLedger {
         """
     }
 
-    static func addCounts(_ rows: String) -> String {
-        """
-        INSERT INTO outcome_funnel (job, minute, channel, variant, planned, sent, delivered, held_out)
-        SELECT job, minute, channel, variant, SUM(planned), SUM(sent), SUM(delivered), SUM(held_out) FROM (\(rows)) x
-        GROUP BY job, minute, channel, variant
-        HAVING SUM(planned) <> 0 OR SUM(sent) <> 0 OR SUM(delivered) <> 0 OR SUM(held_out) <> 0
-        ORDER BY job, minute, channel, variant
+    static let countsColumns = "job, minute, channel, variant, planned, sent, delivered, held_out"
+    static let sumsByBucket = "SUM(planned), SUM(sent), SUM(delivered), SUM(held_out)"
+    static let nonZero = "HAVING SUM(planned) <> 0 OR SUM(sent) <> 0 OR SUM(delivered) <> 0 OR SUM(held_out) <> 0"
+
+    /// A statement's counts appended, those that changed anything.
+    static func appendCounts(_ rows: String) -> String {
+        "INSERT INTO outcome_funnel_delta (\(countsColumns)) SELECT job, minute, channel, variant, \(sumsByBucket) FROM (\(rows)) x GROUP BY job, minute, channel, variant \(nonZero)"
+    }
+
+    /// Customers to recompute, appended.
+    static func markChanged(_ select: String) -> String {
+        "INSERT INTO outcome_marks (customer_id) SELECT DISTINCT customer_id FROM (\(select)) x WHERE customer_id IS NOT NULL"
+    }
+
+    /// The counts appended since the last fold (committed ones: a row appended meanwhile waits for the next), into the sums.
+    static let fold = """
+        WITH d AS (DELETE FROM outcome_funnel_delta RETURNING \(countsColumns))
+        INSERT INTO outcome_funnel (\(countsColumns)) SELECT job, minute, channel, variant, \(sumsByBucket) FROM d
+        GROUP BY job, minute, channel, variant \(nonZero)
         ON CONFLICT (job, minute, channel, variant) DO UPDATE SET planned = outcome_funnel.planned + excluded.planned,
             sent = outcome_funnel.sent + excluded.sent, delivered = outcome_funnel.delivered + excluded.delivered,
             held_out = outcome_funnel.held_out + excluded.held_out
         """
-    }
-
-    /// Marks customers to recompute. A mark already there is updated, not left alone: the update
-    /// locks it until this transaction ends, so a recomputation running meanwhile skips the
-    /// customer (it could not see this change yet) and the next one takes it.
-    static func markChanged(_ select: String) -> String {
-        """
-        INSERT INTO outcome_changed (customer_id) SELECT DISTINCT customer_id FROM (\(select)) x WHERE customer_id IS NOT NULL ORDER BY 1
-        ON CONFLICT (customer_id) DO UPDATE SET marks = outcome_changed.marks + 1
-        """
-    }
 
     static let migration: [String] = [
         """
@@ -53,38 +59,39 @@ enum PostgresOutcomeLedger {
             converted BIGINT NOT NULL DEFAULT 0, control_converted BIGINT NOT NULL DEFAULT 0, conversions BIGINT NOT NULL DEFAULT 0,
             revenue BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (job, channel, variant, minute))
         """,
-        addCounts(counts("outbox", sign: "1")),
+        "CREATE TABLE outcome_funnel_delta (job TEXT NOT NULL, minute BIGINT NOT NULL, channel TEXT NOT NULL, variant INTEGER NOT NULL, planned BIGINT NOT NULL, sent BIGINT NOT NULL, delivered BIGINT NOT NULL, held_out BIGINT NOT NULL)",
         """
         CREATE TABLE outcome_conversions (
             job TEXT NOT NULL, order_id TEXT NOT NULL, customer_id TEXT NOT NULL, message_id BIGINT NOT NULL, reached_at BIGINT NOT NULL,
             revenue BIGINT NOT NULL, held_out BOOLEAN NOT NULL, first_of_message BOOLEAN NOT NULL, due_at BIGINT NOT NULL,
-            channel TEXT NOT NULL, variant INTEGER NOT NULL, PRIMARY KEY (job, order_id))
+            channel TEXT NOT NULL, variant INTEGER NOT NULL, PRIMARY KEY (customer_id, job, order_id))
         """,
-        "CREATE INDEX outcome_conversions_customer ON outcome_conversions (customer_id)",
         "CREATE INDEX outcome_conversions_due ON outcome_conversions (due_at)",
-        "CREATE TABLE outcome_changed (customer_id TEXT PRIMARY KEY, marks BIGINT NOT NULL DEFAULT 1)",
-        markChanged("SELECT customer_id FROM outbox r WHERE \(credited("r"))"),
+        "CREATE TABLE outcome_marks (customer_id TEXT NOT NULL)",
         """
         CREATE FUNCTION carecron_outcome_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF TG_OP = 'INSERT' THEN
-                \(addCounts(counts("new_rows", sign: "1")));
+                \(appendCounts(counts("new_rows", sign: "1")));
                 \(markChanged("SELECT customer_id FROM new_rows r WHERE \(credited("r"))"));
             ELSIF TG_OP = 'DELETE' THEN
-                \(addCounts(counts("old_rows", sign: "-1")));
+                \(appendCounts(counts("old_rows", sign: "-1")));
                 \(markChanged("SELECT customer_id FROM old_rows r WHERE \(credited("r"))"));
             ELSE
-                \(addCounts(counts("new_rows", sign: "1") + " UNION ALL " + counts("old_rows", sign: "-1")));
+                \(appendCounts(counts("new_rows", sign: "1") + " UNION ALL " + counts("old_rows", sign: "-1")));
                 \(markChanged("""
-                    SELECT n.customer_id FROM new_rows n JOIN old_rows o ON o.id = n.id
+                    SELECT c.customer_id FROM new_rows n JOIN old_rows o ON o.id = n.id,
+                        LATERAL (VALUES (n.customer_id), (o.customer_id)) AS c(customer_id)
                     WHERE (\(credited("n")) OR \(credited("o")))
-                      AND (n.state, n.delivery, n.delivered_at, n.sent_at, n.due_at, n.last_error, n.customer_id, n.channel, n.variant)
-                          IS DISTINCT FROM (o.state, o.delivery, o.delivered_at, o.sent_at, o.due_at, o.last_error, o.customer_id, o.channel, o.variant)
+                      AND (n.state, n.delivery, n.delivered_at, n.sent_at, n.due_at, n.last_error, n.customer_id, n.channel, n.variant, n.order_ids, n.job)
+                          IS DISTINCT FROM (o.state, o.delivery, o.delivered_at, o.sent_at, o.due_at, o.last_error, o.customer_id, o.channel, o.variant, o.order_ids, o.job)
                     """));
             END IF;
             RETURN NULL;
         END $$
         """,
+        // Created before the sums are filled: the triggers' lock on the outbox holds until the
+        // migration commits, so no other node's write falls between the fill and the triggers.
         "CREATE TRIGGER outcome_outbox_insert AFTER INSERT ON outbox REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION carecron_outcome_outbox()",
         """
         CREATE TRIGGER outcome_outbox_update AFTER UPDATE ON outbox REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
@@ -115,6 +122,8 @@ enum PostgresOutcomeLedger {
         FOR EACH STATEMENT EXECUTE FUNCTION carecron_outcome_orders()
         """,
         "CREATE TRIGGER outcome_orders_delete AFTER DELETE ON orders REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION carecron_outcome_orders()",
+        "INSERT INTO outcome_funnel (\(countsColumns)) SELECT job, minute, channel, variant, \(sumsByBucket) FROM (\(counts("outbox", sign: "1"))) x GROUP BY job, minute, channel, variant",
+        markChanged("SELECT customer_id FROM outbox r WHERE \(credited("r"))"),
     ]
 
     static func date(_ v: Int64?) -> Date? { v.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
@@ -144,9 +153,11 @@ extension PostgresStore: OutcomeSource {
     public func refreshConversions(goals: OutcomeGoals, limit: Int) async throws -> (done: Int, more: Bool) {
         let logger = self.logger
         return try await db.transaction { conn in
-            // The goals' row locked: two nodes never recompute the whole ledger at once.
+            // One refresh at a time: a fold and a recomputation never meet another's.
+            try await conn.query("SELECT pg_advisory_xact_lock(\(PostgresOutcomeLedger.lockKey))", logger: logger)
+            try await conn.query(PostgresQuery(unsafeSQL: PostgresOutcomeLedger.fold), logger: logger)
             var stored: String?
-            for try await v in try await conn.query("SELECT value FROM service_state WHERE key = \(OutcomeGoals.stateKey) FOR UPDATE", logger: logger).decode(String.self) {
+            for try await v in try await conn.query("SELECT value FROM service_state WHERE key = \(OutcomeGoals.stateKey)", logger: logger).decode(String.self) {
                 stored = v
             }
             if stored != goals.fingerprint {
@@ -162,12 +173,13 @@ extension PostgresStore: OutcomeSource {
                     ON CONFLICT (key) DO UPDATE SET value = excluded.value
                     """, logger: logger)
             }
+            // The marks of `limit` customers (a customer marked twice is taken whole).
             var customers: [String] = []
             for try await c in try await conn.query("""
-                DELETE FROM outcome_changed WHERE customer_id IN (
-                    SELECT customer_id FROM outcome_changed ORDER BY customer_id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-                RETURNING customer_id
+                WITH chosen AS (SELECT DISTINCT customer_id FROM outcome_marks ORDER BY customer_id LIMIT \(limit))
+                DELETE FROM outcome_marks m USING chosen WHERE m.customer_id = chosen.customer_id RETURNING m.customer_id
                 """, logger: logger).decode(String.self) { customers.append(c) }
+            customers = Array(Set(customers)).sorted()
             guard !customers.isEmpty else { return (0, false) }
             let rows = try await PostgresOutcomeLedger.attributionData(conn, customers: customers, logger: logger).conversions(goals)
             func theirConversions(sign: Int) async throws {
@@ -192,7 +204,7 @@ extension PostgresStore: OutcomeSource {
             }
             try await theirConversions(sign: 1)
             var left = false
-            for try await e in try await conn.query("SELECT EXISTS (SELECT 1 FROM outcome_changed)", logger: logger).decode(Bool.self) { left = e }
+            for try await e in try await conn.query("SELECT EXISTS (SELECT 1 FROM outcome_marks)", logger: logger).decode(Bool.self) { left = e }
             return (customers.count, left)
         }
     }

@@ -109,6 +109,7 @@ extension Store {
                 INSERT INTO outbox_counts (job, state, messages, last_planned_at) SELECT job, state, COUNT(*), MAX(created_at) FROM outbox GROUP BY job, state;
                 INSERT OR IGNORE INTO outbox_keys (key, outbox_id, planned_at) SELECT idempotency_key, id, created_at FROM outbox WHERE idempotency_key LIKE 'hist:%';
                 DELETE FROM outcome_funnel;
+                DELETE FROM outcome_conversions;
                 \(OutcomeLedger.fillFunnel)
                 \(OutcomeLedger.markAllChanged)
                 """)

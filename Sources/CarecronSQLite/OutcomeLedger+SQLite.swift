@@ -57,19 +57,21 @@ enum OutcomeLedger {
             due_at INTEGER NOT NULL,
             channel TEXT NOT NULL,
             variant INTEGER NOT NULL,
-            PRIMARY KEY (job, order_id)
+            -- an order counts once for a job; by customer first, as they are recomputed (an order
+            -- moved to another customer is theirs once both are)
+            PRIMARY KEY (customer_id, job, order_id)
         ) WITHOUT ROWID;
-        -- a customer's rows, replaced when recomputed
-        CREATE INDEX outcome_conversions_customer ON outcome_conversions(customer_id);
         -- the span of a report by tier (the others read the funnel's sums)
         CREATE INDEX outcome_conversions_due ON outcome_conversions(due_at);
         -- customers whose messages or orders changed since their conversions were computed
         CREATE TABLE outcome_changed (customer_id TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
         \(markAllChanged)
         -- a message sent, delivered, held out or purged; the control group's rows are marked by Outbox.insert
-        CREATE TRIGGER outcome_changed_outbox AFTER UPDATE OF state, delivery, delivered_at, sent_at, due_at, last_error, customer_id, channel, variant ON outbox
-        WHEN NEW.customer_id IS NOT NULL AND (\(OutcomeLedgerSQL.credited("OLD")) OR \(OutcomeLedgerSQL.credited("NEW"))) BEGIN
-            INSERT OR IGNORE INTO outcome_changed (customer_id) VALUES (NEW.customer_id);
+        CREATE TRIGGER outcome_changed_outbox
+        AFTER UPDATE OF state, delivery, delivered_at, sent_at, due_at, last_error, customer_id, channel, variant, order_ids, job ON outbox
+        WHEN \(OutcomeLedgerSQL.credited("OLD")) OR \(OutcomeLedgerSQL.credited("NEW")) BEGIN
+            INSERT OR IGNORE INTO outcome_changed (customer_id) SELECT NEW.customer_id WHERE NEW.customer_id IS NOT NULL;
+            INSERT OR IGNORE INTO outcome_changed (customer_id) SELECT OLD.customer_id WHERE OLD.customer_id IS NOT NULL;
         END;
         CREATE TRIGGER outcome_changed_outbox_delete AFTER DELETE ON outbox
         WHEN OLD.customer_id IS NOT NULL AND \(OutcomeLedgerSQL.credited("OLD")) BEGIN

@@ -9,16 +9,18 @@ import Foundation
 ///   conversions credited to them (converted messages, the control group's, conversions, đồng),
 ///   kept as customers are recomputed;
 /// - `outcome_conversions`: each goal reached, credited to its message (job and order unique),
-///   recomputed for the customers marked in `outcome_changed` whenever their messages or orders
-///   change. Attribution depends only on one customer's messages and orders, so recomputing a
-///   customer gives the same credit as recomputing the whole shop.
+///   recomputed for the customers marked (SQLite `outcome_changed`, PostgreSQL `outcome_marks`)
+///   whenever their messages or orders change. Attribution reads one customer's messages and
+///   orders only (an order's message counts for it while the order is that customer's), so
+///   recomputing a customer gives the same credit as recomputing the whole shop.
 public protocol OutcomeSource: Sendable {
     /// Recomputes the conversions of up to `limit` customers whose messages or orders changed
     /// (all of them first, if the goals differ from those the ledger was made with); how many
     /// customers were done, and whether some are still marked.
     func refreshConversions(goals: OutcomeGoals, limit: Int) async throws -> (done: Int, more: Bool)
-    /// The sums of the rows due in [from, to) by job, channel, variant and `time`; by the customers'
-    /// tiers now, if `byTier` (read from the outbox itself: a tier is the customer's now, not the message's).
+    /// The sums of the rows due in [from, to) by job, channel, variant and `time`, as the last
+    /// refresh left them (PostgreSQL folds the outbox's counts in then); by the customers' tiers
+    /// now, if `byTier` (read from the outbox itself: a tier is the customer's now, not the message's).
     func outcomeBuckets(from: Date, to: Date, time: BucketTime, byTier: Bool) async throws -> [OutcomeBucket]
     /// The rows and orders attribution reads for some customers: their sent and control-group messages, their orders.
     func attributionData(customers: [String]) async throws -> OutcomeData

@@ -27,6 +27,7 @@ struct OutcomeStoreTests {
                                    renderings: [sms], dueAt: now.addingTimeInterval(120))
         #expect(try await s.outbox.enqueue([greeting, held, reminder], now: now) == [true, true, true])
 
+        _ = try await store.refreshConversions(goals: OutcomeGoals(jobs: [], holdFor: .hours(24)), limit: 100)
         let buckets = try await store.outcomeBuckets(from: now, to: now.addingTimeInterval(86_400), time: .none, byTier: false)
         #expect(buckets.reduce(0) { $0 + $1.planned } == 3 && buckets.first { $0.job == "birthday" }?.variant == 1)
         #expect(buckets.filter { $0.heldOut > 0 }.map(\.job) == ["win-back"])
@@ -132,6 +133,20 @@ struct OutcomeStoreTests {
         kept = try await report()
         #expect((kept["payment-reminder "]?.converted, kept["payment-reminder "]?.revenue) == (0, 0), "\(String(describing: kept["payment-reminder "]))")
 
+        // O4 moved to another customer (a platform's merge), recomputed a customer at a time: its
+        // credit follows its customer, with no order counted twice for a job.
+        let o4 = try #require(ex.orders.first { $0.id == "O4" })
+        let other = o4.customerId == "C1" ? "C2" : "C1"
+        try await order(OrderRecord(id: o4.id, customerId: other, placedAt: o4.placedAt, amount: o4.amount, status: o4.status, paidAt: o4.paidAt))
+        try await OutcomeQuery.refresh(store, goals: OutcomeGoals(jobs: jobs, holdFor: ex.holdFor), batch: 1)
+        // The funnel's counts are the outbox's, row by row.
+        let rows = try await s.outbox.list(state: nil, limit: 100).filter { $0.dueAt >= from && $0.dueAt < to }
+        for (job, outcome) in try await report() {
+            let mine = rows.filter { "\($0.job) " == job }
+            #expect(outcome.planned == mine.count && outcome.sent == mine.filter { $0.state == .sent }.count
+                    && outcome.delivered == mine.filter { $0.delivery == .delivered }.count
+                    && outcome.heldOut == mine.filter { $0.state == .cancelled && ($0.lastError ?? "").hasPrefix(Holdout.recordPrefix) }.count, "\(job)")
+        }
         // The same sums from nothing: other goals recompute every customer, then the shop's again.
         var incremental: [OutcomeGrouping: [String: JobOutcome]] = [:]
         for by in OutcomeGrouping.allCases { incremental[by] = try await report(by) }

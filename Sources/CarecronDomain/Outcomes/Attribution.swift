@@ -87,7 +87,9 @@ public enum Attribution {
         return out
     }
 
-    /// The message's own order reached the goal: paid before its hold ended, or delivered.
+    /// The message's own order reached the goal: paid before its hold ended, or delivered. Only
+    /// the order's customer's messages count (an order moved to another customer is no longer
+    /// the first one's), so that each customer's credit depends on their own rows alone.
     static func orderGoal(_ job: String, _ goal: Goal, _ sent: [MessageRecord], _ orders: [OrderRecord], holdFor: TimeSpan) -> [Conversion] {
         let orderById = Dictionary(orders.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var messagesByOrder: [String: [MessageRecord]] = [:]
@@ -95,7 +97,7 @@ public enum Attribution {
         var out: [Conversion] = []
         for (orderId, messages) in messagesByOrder.sorted(by: { $0.key < $1.key }) {
             guard let order = orderById[orderId], let reached = reachedAt(order, goal, holdFor: holdFor) else { continue }
-            guard let last = messages.filter({ $0.at <= reached }).max(by: { ($0.at, $0.id) < ($1.at, $1.id) }) else { continue }
+            guard let last = messages.filter({ $0.at <= reached && $0.customerId == order.customerId }).max(by: { ($0.at, $0.id) < ($1.at, $1.id) }) else { continue }
             out.append(Conversion(job: job, messageId: last.id, orderId: orderId, at: reached, revenue: order.amount, heldOut: last.heldOut))
         }
         return out

@@ -9,9 +9,15 @@ extension LeaderChore {
     static func outcomes(_ store: any CareStore, startingAt: Date, batch: Int = 2_000, log: Logger) -> LeaderChore {
         LeaderChore(every: 60, startingAt: startingAt) { pass in
             let goals = OutcomeGoals(jobs: pass.runtime.jobs, holdFor: pass.runtime.config.holdFor)
-            let step = try await store.refreshConversions(goals: goals, limit: batch)
-            if step.more { log.debug("outcomes recomputed", metadata: ["customers": "\(step.done)"]) }
-            return step.more
+            // Upkeep never stops the pass (the heartbeat, the plan): a failure waits for the next minute.
+            do {
+                let step = try await store.refreshConversions(goals: goals, limit: batch)
+                if step.more { log.debug("outcomes recomputed", metadata: ["customers": "\(step.done)"]) }
+                return step.more
+            } catch {
+                log.warning("outcomes not recomputed", metadata: ["error": "\(error)"])
+                return false
+            }
         }
     }
 }
