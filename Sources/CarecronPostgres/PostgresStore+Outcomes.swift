@@ -90,14 +90,7 @@ enum PostgresOutcomeLedger {
             RETURN NULL;
         END $$
         """,
-        // Created before the sums are filled: the triggers' lock on the outbox holds until the
-        // migration commits, so no other node's write falls between the fill and the triggers.
-        "CREATE TRIGGER outcome_outbox_insert AFTER INSERT ON outbox REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION carecron_outcome_outbox()",
-        """
-        CREATE TRIGGER outcome_outbox_update AFTER UPDATE ON outbox REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-        FOR EACH STATEMENT EXECUTE FUNCTION carecron_outcome_outbox()
-        """,
-        "CREATE TRIGGER outcome_outbox_delete AFTER DELETE ON outbox REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION carecron_outcome_outbox()",
+    ] + statementTriggers(on: "outbox", "carecron_outcome_outbox") + [
         """
         CREATE FUNCTION carecron_outcome_orders() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -116,15 +109,20 @@ enum PostgresOutcomeLedger {
             RETURN NULL;
         END $$
         """,
-        "CREATE TRIGGER outcome_orders_insert AFTER INSERT ON orders REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION carecron_outcome_orders()",
-        """
-        CREATE TRIGGER outcome_orders_update AFTER UPDATE ON orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-        FOR EACH STATEMENT EXECUTE FUNCTION carecron_outcome_orders()
-        """,
-        "CREATE TRIGGER outcome_orders_delete AFTER DELETE ON orders REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION carecron_outcome_orders()",
+    ] + statementTriggers(on: "orders", "carecron_outcome_orders") + [
         "INSERT INTO outcome_funnel (\(countsColumns)) SELECT job, minute, channel, variant, \(sumsByBucket) FROM (\(counts("outbox", sign: "1"))) x GROUP BY job, minute, channel, variant",
         markChanged("SELECT customer_id FROM outbox r WHERE \(credited("r"))"),
     ]
+
+    /// A function run after each insert, update and delete statement on `table`, with the statement's rows.
+    /// Created before the sums are filled: their lock on the table holds until the migration
+    /// commits, so no other node's write falls between the fill and the triggers.
+    static func statementTriggers(on table: String, _ function: String) -> [String] {
+        [("insert", "INSERT", "NEW TABLE AS new_rows"), ("update", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+         ("delete", "DELETE", "OLD TABLE AS old_rows")].map { name, event, rows in
+            "CREATE TRIGGER outcome_\(table)_\(name) AFTER \(event) ON \(table) REFERENCING \(rows) FOR EACH STATEMENT EXECUTE FUNCTION \(function)()"
+        }
+    }
 
     static func date(_ v: Int64?) -> Date? { v.map { Date(timeIntervalSince1970: TimeInterval($0)) } }
 
