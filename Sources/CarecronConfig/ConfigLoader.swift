@@ -98,6 +98,7 @@ public enum ConfigLoader {
         let prices = o.optional("prices").map(parsePrices) ?? [:]
         let keepFor = o.optional("outbox").map(parseOutbox) ?? ShopConfig.defaultOutboxKeepFor
         let replies = o.optional("replies").map(parseReplies)
+        let calls = o.optional("calls").map(parseCalls) ?? CallPolicy()
         let surveys = o.optional("surveys").flatMap(parseSurveys)
         o.finish()
         if let q = quiet, q.length > 16 * 60 {
@@ -117,11 +118,24 @@ public enum ConfigLoader {
         config.console = console ?? ConsoleSettings()
         config.prices = prices
         config.surveys = surveys
+        config.calls = calls
         if let replies {
             config.optOutKeywords = replies.keywords
             config.optOutConfirmation = replies.confirmation
         }
         return config
+    }
+
+    /// `calls`: `{"tries": 3, "retryAfter": "2h"}`: calls without an answer before the next channel, and the wait between them.
+    static func parseCalls(_ f: Field) -> CallPolicy {
+        var calls = CallPolicy()
+        guard let o = f.object else { return calls }
+        if let t = o.optional("tries") { calls.tries = t.int(1...10) ?? calls.tries }
+        if let r = o.optional("retryAfter"), let span = r.timeSpan {
+            if (TimeSpan.minutes(5)...TimeSpan.days(2)).contains(span) { calls.retryAfter = span } else { r.report("must be 5m to 2d") }
+        }
+        o.finish()
+        return calls
     }
 
     /// `replies`: `{"optOutKeywords": {"all": […], "marketing": […]}, "confirmation": {"all": "…", "marketing": "…"}}`.

@@ -9,6 +9,9 @@ public struct ConsoleSettings: Sendable {
         case viewer
         /// Also edits jobs, sends tests, retries and drops outbox messages.
         case editor
+        /// Of the care team: calls customers and answers their replies (*Cuộc gọi hôm nay*,
+        /// *Tin khách trả lời*), looks customers up; changes no job.
+        case agent
     }
 
     public struct User: Sendable {
@@ -17,13 +20,32 @@ public struct ConsoleSettings: Sendable {
         /// A bcrypt hash (`carecron console passwd USER` prints one), written as is or kept
         /// outside config.json like any secret.
         public var passwordHash: PasswordHash
+        /// An agent's name as orders and pages show it, working hours and days (agents only).
+        public var displayName: String?
+        public var hours: DailySpan?
+        public var days: Set<Int>?
 
         public init(name: String, role: Role, passwordHash: PasswordHash) {
             self.name = name
             self.role = role
             self.passwordHash = passwordHash
         }
+
+        /// The person as the care team's rules see them; nil unless an agent.
+        public var agent: Agent? {
+            guard role == .agent else { return nil }
+            return Agent(login: name, displayName: displayName, hours: hours ?? ConsoleSettings.usualHours, days: days ?? Agent.usualDays)
+        }
     }
+
+    /// An agent's hours when config.json does not say.
+    public static let usualHours = DailySpan(from: TimeOfDay(hour: 8), to: TimeOfDay(hour: 17))
+
+    /// The week's days as config.json names them ("mon" … "sun"), 0 = Sunday.
+    public static let dayNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+
+    /// The care team: every user with the role `agent`.
+    public var roster: AgentRoster { AgentRoster(users.compactMap(\.agent)) }
 
     public enum PasswordHash: Sendable, Equatable {
         case literal(String)
@@ -58,8 +80,20 @@ public struct ConsoleSettings: Sendable {
                 guard let entry = u.optional(name)?.object else { continue }
                 let role = entry.required("role")?.oneOf(Role.self)
                 let hash = entry.required("passwordHash").flatMap(parsePasswordHash)
+                let displayName = entry.optional("displayName")?.nonEmptyString
+                let hours = entry.optional("hours")?.dailySpan
+                let days = entry.optional("days").flatMap(parseDays)
+                if role != .agent {
+                    for key in ["displayName", "hours", "days"] { entry.optional(key)?.report(Sentence("check.agent_only", ["key": .text(key)])) }
+                }
                 entry.finish()
-                if let role, let hash { settings.users.append(User(name: name, role: role, passwordHash: hash)) }
+                if let role, let hash {
+                    var user = User(name: name, role: role, passwordHash: hash)
+                    user.displayName = displayName
+                    user.hours = hours
+                    user.days = days
+                    settings.users.append(user)
+                }
             }
         }
         if let list = o.optional("testRecipients")?.array {
@@ -88,6 +122,22 @@ public struct ConsoleSettings: Sendable {
         }
         o.finish()
         return settings
+    }
+
+    /// `"days": ["mon", "tue", …]`: an agent's working days.
+    static func parseDays(_ f: Field) -> Set<Int>? {
+        guard let list = f.array else { return nil }
+        var days: Set<Int> = []
+        for item in list {
+            guard let name = item.nonEmptyString else { continue }
+            guard let day = dayNames.firstIndex(of: name.lowercased()) else {
+                item.report(Sentence("check.agent_day", ["value": .text(name)]))
+                continue
+            }
+            days.insert(day)
+        }
+        guard !days.isEmpty else { return f.fail(Sentence("check.agent_no_day")) }
+        return days
     }
 
     /// A bcrypt hash as text ("$2b$12$…"), or a reference to one kept outside the file.

@@ -83,7 +83,7 @@ public enum JobLoader {
         if let list = o.required("channels")?.array {
             let kinds = list.compactMap { $0.oneOf(ChannelKind.self) }
             if list.isEmpty { o.field.child("channels", .null).report(Sentence("check.no_channel")) }
-            for (kind, f) in zip(kinds, list) where config.channels[kind] == nil {
+            for (kind, f) in zip(kinds, list) where kind.needsSender && config.channels[kind] == nil {
                 f.report(Sentence("check.channel_no_sender", ["channel": .text(kind.rawValue)]))
             }
             if Set(kinds).count != kinds.count { o.field.child("channels", .null).report(Sentence("check.channel_twice")) }
@@ -103,6 +103,7 @@ public enum JobLoader {
         let goalWithin = o.optional("goal").flatMap { parseGoal($0, type: type) }
         let experiment = o.optional("experiment").flatMap { parseExperiment($0, variants: templates ?? [], remindsInTurns: rules?.remindsInTurns ?? false) }
         let holdout = o.optional("holdout").flatMap { parseHoldout($0, purpose: purpose, remindsInTurns: rules?.remindsInTurns ?? false) }
+        let call = o.optional("call").flatMap { parseCall($0, channels: channels ?? []) }
         o.finish()
         guard let enabled, let schedule, let purpose, let channels, let templates, let rules,
               !root.sink.hasErrors else { return nil }
@@ -112,7 +113,24 @@ public enum JobLoader {
         job.holdout = holdout
         job.goalWithin = goalWithin
         job.experiment = experiment
+        job.call = call
         return job
+    }
+
+    /// `"call": {"minAmount": 2000000, "tiers": ["Gold"], "priority": 1, "askRating": true}`:
+    /// which occurrences the care team calls about, only for a job whose channels list `call`.
+    static func parseCall(_ f: Field, channels: [ChannelKind]) -> CallSettings? {
+        guard let o = f.object else { return nil }
+        var call = CallSettings()
+        if let m = o.optional("minAmount") { call.minAmount = m.int(0...Money.maximum) }
+        if let t = o.optional("tiers") {
+            if let list = t.array, !list.isEmpty { call.tiers = list.compactMap(\.nonEmptyString) } else { t.report(Sentence("check.no_tier")) }
+        }
+        if let p = o.optional("priority") { call.priority = p.int(1...9) ?? CallSettings.defaultPriority }
+        if let r = o.optional("askRating") { call.askRating = r.bool ?? false }
+        o.finish()
+        guard channels.contains(.call) else { return f.fail(Sentence("check.call_without_channel")) }
+        return call
     }
 
     /// `"experiment": {"split": [50, 50], "minimumPerArm": 500, "winner": 2}`: the variants as arms,
@@ -282,6 +300,10 @@ public enum JobLoader {
             if let file = z.optional("templateParams") { v.zaloParamLimits = templateParams(file) ?? [:] }
             if let types = z.optional("paramTypes")?.object { v.zaloParamLimits.merge(paramTypes(types, params: v.zaloParams)) { _, declared in declared } }
             z.finish()
+        }
+        if let c = o.optional("call") {
+            v.callScript = template(c)
+            ok = ok && v.callScript != nil
         }
         if let m = o.optional("minAmount") { v.minAmount = m.int(0...Money.maximum) }
         if let t = o.optional("tiers") {

@@ -94,6 +94,8 @@ public struct ShopConfig: Sendable {
     public var http: HTTPSettings?
     /// The marketers' console: users, roles, test recipients.
     public var console = ConsoleSettings()
+    /// How the care team works through calls (`"calls"`).
+    public var calls = CallPolicy()
     public var retryBase: TimeSpan = .seconds(30)
     public var retryMax: TimeSpan = .hours(1)
     /// How long sent, cancelled and dead messages stay in the outbox (`outbox.keepFor`).

@@ -110,6 +110,8 @@ struct TestSend {
         case .sms: return recipient.hasPrefix("+")
         case .zalo: return recipient.hasPrefix("+") || recipient.hasPrefix("zalo:")
         case .webhook: return true
+        // A call is made by a person: nothing to send to a test recipient.
+        case .call: return false
         }
     }
 }

@@ -103,14 +103,20 @@ public final class Dispatcher: Sendable {
     public init(store: any CareStore, senders: [String: any Sender], channels: [ChannelKind: String], jobs: [JobDefinition],
                 unavailable: [String: String] = [:],
                 retry: RetryPolicy = RetryPolicy(), now: @escaping @Sendable () -> Date = WallClock.system.now, log: Logger,
-                journal: OutcomeJournal? = nil) {
+                journal: OutcomeJournal? = nil, callDesk: CallDesk? = nil) {
         self.store = store
         self.outbox = store.outbox
         self.journal = journal
         self.outcomes = GroupCommit(store.outbox, journal: journal, log: log)
         self.unavailable = unavailable
+        // The care team carries the `call` channel, whatever config.json's senders are.
+        var senders = senders, channels = Dictionary(uniqueKeysWithValues: channels.map { ($0.key.rawValue, $0.value) })
+        if let callDesk {
+            senders[callDesk.name] = callDesk
+            channels[ChannelKind.call.rawValue] = callDesk.name
+        }
         self.senders = senders
-        self.channels = Dictionary(uniqueKeysWithValues: channels.map { ($0.key.rawValue, $0.value) })
+        self.channels = channels
         self.gates = senders.mapValues { SenderGate($0.limits) }
         self.retry = retry
         self.now = now

@@ -16,8 +16,12 @@ public enum DeliveryFallback {
     /// not (the job says nothing, or nothing follows `channel`).
     public static func wait(_ job: JobDefinition, on channel: ChannelKind) -> TimeSpan? {
         guard let i = job.channels.firstIndex(of: channel), i < job.channels.count - 1 else { return nil }
-        return job.fallbackAfter[channel]
+        return job.fallbackAfter[channel] ?? (channel == .call ? callWait : nil)
     }
+
+    /// How long a call nobody made waits before the next channel sends the message: a day,
+    /// unless the job says otherwise. Unanswered calls fall back sooner, after their tries.
+    public static let callWait = TimeSpan.days(1)
 
     /// When the next channel's message may go, the wait being over at `now`.
     public static func sendingTime(_ job: JobDefinition, policy: CarePolicy, now: Date) -> Date {

@@ -18,6 +18,12 @@ public enum Purpose: String, Sendable, CaseIterable, Codable {
 /// The kinds of channel a job can prefer; config.json maps each to a configured sender.
 public enum ChannelKind: String, Sendable, CaseIterable, Codable {
     case zalo, sms, email, webhook
+    /// A person of the care team calls the customer, the rendered template as the script
+    /// (Calls/): carried by the care team's lists, not by a sender of config.json.
+    case call
+
+    /// Whether config.json's `channels` must name a sender for it.
+    public var needsSender: Bool { self != .call }
 }
 
 /// What happens to a message that falls due inside quiet hours.
@@ -37,6 +43,8 @@ public struct TemplateVariant: Sendable {
     public var zaloParams: [String: MessageTemplate]
     /// Zalo's length limit of each parameter, by its declared type or the template's `listParams`.
     public var zaloParamLimits: [String: ZaloParamLimit] = [:]
+    /// What the agent says on the phone (`"call"`), when it differs from `text`.
+    public var callScript: MessageTemplate?
     /// Use this variant only for orders of at least this amount (pick by amount, §1.4).
     public var minAmount: Int?
     /// Use this variant only for customers of these tiers, or of this tier and above (campaigns).
@@ -80,6 +88,8 @@ public struct JobDefinition: Sendable {
     public var goalWithin: TimeSpan?
     /// Its variants as an A/B experiment (Outcomes/Experiment.swift).
     public var experiment: Experiment?
+    /// Which occurrences are calls, and where they stand on an agent's list (Calls/CallRules.swift).
+    public var call: CallSettings?
 
     public var type: JobType { rules.type }
 

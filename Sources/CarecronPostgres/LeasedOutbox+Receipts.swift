@@ -9,22 +9,25 @@ extension LeasedOutbox: DeliveryReceiptStore {
     /// The rows are locked in one order (by the provider's reference) and the counts after them,
     /// in one order too: two nodes' groups never wait for each other in a cycle.
     public func record(_ receipts: [DeliveryReceipt], now: Date) async throws -> [ReceiptOutcome] {
-        try await db.transaction { conn in
-            var out = [ReceiptOutcome](repeating: .unknown, count: receipts.count)
-            var counts: [ReceiptCountChange: Int] = [:]
-            for i in receipts.indices.sorted(by: { receipts[$0].reference.column.value < receipts[$1].reference.column.value }) {
-                let (outcome, change) = try await self.record(receipts[i], now: now, on: conn)
-                out[i] = outcome
-                for (key, delta) in change?.deltas ?? [] { counts[key, default: 0] += delta }
-            }
-            for (key, delta) in counts.sorted(by: { ($0.key.channel, $0.key.status) < ($1.key.channel, $1.key.status) }) where delta != 0 {
-                try await conn.query("""
-                    INSERT INTO delivery_counts (channel, status, messages) VALUES (\(key.channel), \(key.status), \(Int64(delta)))
-                    ON CONFLICT (channel, status) DO UPDATE SET messages = delivery_counts.messages + \(Int64(delta))
-                    """, logger: self.logger)
-            }
-            return out
+        try await db.transaction { conn in try await self.record(receipts, now: now, on: conn) }
+    }
+
+    /// Receipts and their counts inside a transaction of the caller's (a call's outcome is one).
+    func record(_ receipts: [DeliveryReceipt], now: Date, on conn: PostgresConnection) async throws -> [ReceiptOutcome] {
+        var out = [ReceiptOutcome](repeating: .unknown, count: receipts.count)
+        var counts: [ReceiptCountChange: Int] = [:]
+        for i in receipts.indices.sorted(by: { receipts[$0].reference.column.value < receipts[$1].reference.column.value }) {
+            let (outcome, change) = try await record(receipts[i], now: now, on: conn)
+            out[i] = outcome
+            for (key, delta) in change?.deltas ?? [] { counts[key, default: 0] += delta }
         }
+        for (key, delta) in counts.sorted(by: { ($0.key.channel, $0.key.status) < ($1.key.channel, $1.key.status) }) where delta != 0 {
+            try await conn.query("""
+                INSERT INTO delivery_counts (channel, status, messages) VALUES (\(key.channel), \(key.status), \(Int64(delta)))
+                ON CONFLICT (channel, status) DO UPDATE SET messages = delivery_counts.messages + \(Int64(delta))
+                """, logger: logger)
+        }
+        return out
     }
 
     private func record(_ receipt: DeliveryReceipt, now: Date, on conn: PostgresConnection) async throws -> (ReceiptOutcome, ReceiptCountChange.Move?) {

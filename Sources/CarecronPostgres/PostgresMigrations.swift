@@ -203,6 +203,8 @@ public enum PostgresMigrations {
         ]),
         // The outcomes' sums, as in SQLite's v16 (`PostgresOutcomeLedger`).
         ("v10-outcome-ledger", PostgresOutcomeLedger.migration),
+        // The care team's calls and agents' days away, as in SQLite's v17.
+        ("v11-calls", PostgresStore.callsMigration),
     ]
 
     /// Every version's name, in order.

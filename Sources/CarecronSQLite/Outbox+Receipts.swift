@@ -37,20 +37,23 @@ enum OutboxReceipts {
 
 extension Outbox: DeliveryReceiptStore {
     public func record(_ receipts: [DeliveryReceipt], now: Date) async throws -> [ReceiptOutcome] {
-        try await store.db.write { db in
-            var counts: [ReceiptCountChange: Int] = [:]
-            let outcomes = try receipts.map { receipt in
-                let (outcome, move) = try Self.record(receipt, now: now, in: db)
-                for (key, delta) in move?.deltas ?? [] { counts[key, default: 0] += delta }
-                return outcome
-            }
-            let add = try db.cachedStatement(sql: """
-                INSERT INTO delivery_counts (channel, status, messages) VALUES (?, ?, ?)
-                ON CONFLICT(channel, status) DO UPDATE SET messages = messages + excluded.messages
-                """)
-            for (key, delta) in counts where delta != 0 { try add.execute(arguments: [key.channel, key.status, delta]) }
-            return outcomes
+        try await store.db.write { db in try Self.record(receipts, now: now, in: db) }
+    }
+
+    /// Receipts and their counts inside a transaction of the caller's (a call's outcome is one).
+    static func record(_ receipts: [DeliveryReceipt], now: Date, in db: Database) throws -> [ReceiptOutcome] {
+        var counts: [ReceiptCountChange: Int] = [:]
+        let outcomes = try receipts.map { receipt in
+            let (outcome, move) = try record(receipt, now: now, in: db)
+            for (key, delta) in move?.deltas ?? [] { counts[key, default: 0] += delta }
+            return outcome
         }
+        let add = try db.cachedStatement(sql: """
+            INSERT INTO delivery_counts (channel, status, messages) VALUES (?, ?, ?)
+            ON CONFLICT(channel, status) DO UPDATE SET messages = messages + excluded.messages
+            """)
+        for (key, delta) in counts where delta != 0 { try add.execute(arguments: [key.channel, key.status, delta]) }
+        return outcomes
     }
 
     private static func record(_ receipt: DeliveryReceipt, now: Date, in db: Database) throws -> (ReceiptOutcome, ReceiptCountChange.Move?) {

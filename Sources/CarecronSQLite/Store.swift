@@ -344,6 +344,8 @@ public enum Schema {
         m.registerMigration("v15-surveys") { db in try db.execute(sql: SurveyAnswerRecords.migration) }
         // The outcomes' sums (issue 28, item 8): the funnel by bucket, the conversions by message.
         m.registerMigration("v16-outcome-ledger") { db in try db.execute(sql: OutcomeLedger.migration) }
+        // The care team's calls and agents' days away (issue 29).
+        m.registerMigration("v17-calls") { db in try db.execute(sql: CallRecords.migration) }
         return m
     }
 }

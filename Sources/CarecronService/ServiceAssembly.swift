@@ -127,7 +127,8 @@ public enum DeliveryAssembly {
         for p in built.problems { log.error("sender unavailable, its messages wait: \(config.file.lastPathComponent): \(p.line)") }
         return Dispatcher(store: store, senders: built.senders, channels: config.channels, jobs: jobs,
                           unavailable: Dictionary(built.problems.map { ($0.sender, $0.reason) }, uniquingKeysWith: { a, _ in a }),
-                          retry: config.retryPolicy, now: clock.now, log: log, journal: outcomeJournal(config, store: store, log: log))
+                          retry: config.retryPolicy, now: clock.now, log: log, journal: outcomeJournal(config, store: store, log: log),
+                          callDesk: CallDesk(store: store, roster: config.console.roster, clock: config.clock, jobs: jobs, now: clock.now))
     }
 
     /// The journal of outcomes the store refused, beside an SQLite database (PostgreSQL's leases

@@ -90,7 +90,7 @@ public struct AudienceSQL: Sendable {
     /// The condition that a customer has an address for `channel`; nil when it needs none.
     static func reaches(_ channel: ChannelKind) -> String? {
         switch channel {
-        case .sms: "c.phone IS NOT NULL"
+        case .sms, .call: "c.phone IS NOT NULL"
         case .zalo: "(c.phone IS NOT NULL OR c.zalo_user_id IS NOT NULL)"
         case .email: "c.email IS NOT NULL"
         case .webhook: nil

@@ -9,7 +9,7 @@ public struct MessageComposer: Sendable {
     /// The contact a channel uses for this customer, if it has one.
     public static func contact(for channel: ChannelKind, _ c: CustomerSnapshot) -> String? {
         switch channel {
-        case .sms: return c.facts.phone
+        case .sms, .call: return c.facts.phone
         case .zalo: return c.facts.phone ?? c.zaloUserId
         case .email: return c.facts.email
         case .webhook: return c.id
@@ -27,10 +27,11 @@ public struct MessageComposer: Sendable {
     public func compose(_ job: JobDefinition, variant: Int, customer: CustomerSnapshot, orders: [OrderSnapshot],
                         reminder: (number: Int, of: Int)? = nil, tier: Tier? = nil, at: Date,
                         skipping: Set<ChannelKind> = []) -> Rendering? {
-        guard let channel = job.channels.first(where: { !skipping.contains($0) && Self.contact(for: $0, customer) != nil }),
-              let to = Self.contact(for: channel, customer) else { return nil }
         // A customer without a tier has the entry tier's benefits (the one from 0₫).
         let tier = tier ?? policy.tier(named: customer.facts.tier) ?? policy.tier(forSpend: 0)
+        let isCall = job.call.map { $0.applies(tier: customer.facts.tier ?? tier?.name, amount: orders.reduce(0) { $0 + $1.amount }) } ?? true
+        guard let channel = job.channels.first(where: { !skipping.contains($0) && ($0 != .call || isCall) && Self.contact(for: $0, customer) != nil }),
+              let to = Self.contact(for: channel, customer) else { return nil }
         var vars = policy.context.variables(customer: customer.facts, orders: orders.map(\.facts), tier: tier,
                                             reminder: reminder, now: at)
         job.rules.addVariables(&vars, at: at, clock: policy.clock)
@@ -47,6 +48,8 @@ public struct MessageComposer: Sendable {
             html = v.emailHTML?.render(vars)
         case .zalo, .webhook:
             text = v.text.render(vars)
+        case .call:
+            text = (v.callScript ?? v.text).render(vars)
         }
         let params = v.zaloParams.mapValues { $0.render(vars) }
         var rendering = Rendering(channel: channel.rawValue, to: to, subject: subject, text: text, params: channel == .zalo ? params : [:],
