@@ -12,7 +12,7 @@ public struct CarecronCommand: AsyncParsableCommand {
         commandName: "carecron",
         abstract: "Customer care on a timetable: payment reminders, expiry, birthdays, check-ins.",
         version: CarecronVersion.description,
-        subcommands: [Validate.self, Import.self, Run.self, Status.self, Simulate.self, Preview.self, Schedule.self, OutboxCommand.self, RepliesCommand.self, Report.self,
+        subcommands: [Validate.self, Import.self, Run.self, Status.self, Simulate.self, Preview.self, Schedule.self, OutboxCommand.self, RepliesCommand.self, CallsCommand.self, Report.self,
                       SendersCommand.self, CampaignCommand.self, Forget.self, Backup.self,
                       ConsoleCommand.self, Demo.self, Bench.self, MigrateStore.self]
     )

@@ -80,7 +80,8 @@ struct ReportPrinter {
     static func csv(_ v: JSONValue) -> String {
         switch v {
         case .null: return ""
-        case .string(let s): return s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        case .string(let s):
+            return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         default: return v.encoded
         }
     }

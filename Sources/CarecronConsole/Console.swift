@@ -49,7 +49,9 @@ public struct Console: Sendable {
             configuration: .init(sessionCookieParameters: .init(name: "carecron_console", path: "/console",
                                                                 secure: environment.secureCookies, sameSite: .strict),
                                  defaultSessionExpiration: .seconds(8 * 3600))))
-        group.get("") { request, _ in Console.redirect(to: "/console/plan", keeping: request) }
+        group.get("") { request, context in
+            Console.redirect(to: context.session?.role == .agent ? "/console/calls" : "/console/plan", keeping: request)
+        }
         // One collection per page; each puts its pages behind `SignedIn` and its forms behind
         // `PostedForm` with the role they need.
         group.addRoutes(LoginRoutes<Parent>(console: self).routes)
@@ -61,6 +63,7 @@ public struct Console: Sendable {
         group.addRoutes(CampaignRoutes<Parent>(console: self).routes)
         group.addRoutes(AuditRoutes<Parent>(console: self).routes)
         group.addRoutes(ReplyRoutes<Parent>(console: self).routes)
+        group.addRoutes(CallRoutes<Parent>(console: self).routes)
         group.addRoutes(ResultsRoutes<Parent>(console: self).routes)
     }
 

@@ -23,6 +23,8 @@ struct PageFrame<Model: PageModel>: MustacheParent {
         case "role": session.map { t["role_\($0.role.rawValue)"] ?? $0.role.rawValue }
         case "csrf": session?.csrf
         case "editor": session.map { $0.role == .editor }
+        // The care team's menu: their calls, the replies and the search, not the marketers' pages.
+        case "agentRole": session.map { $0.role == .agent }
         default: nil
         }
         return framed ?? PageFrameLookup.property(name, of: model)

@@ -8,7 +8,8 @@ import Foundation
 /// so an unanswered call falls back to the job's next channel by the same step.
 public struct CallDesk: ReceivesReceipts {
     public let name = CallRecord.desk
-    public let limits = SenderLimits(concurrency: 4, maxAttempts: 10)
+    /// One call at a time: each assignment reads the loads the one before it left.
+    public let limits = SenderLimits(concurrency: 1, maxAttempts: 10)
     let store: any CallStore
     let roster: AgentRoster
     let clock: ShopClock
@@ -52,5 +53,43 @@ public struct CallDesk: ReceivesReceipts {
 
     public func receipts(_ request: ReceiptRequest, now: Date, clock: ShopClock) -> CallbackVerdict {
         .refused("calls are recorded by the care team in the console, not by a webhook")
+    }
+}
+
+/// An agent away for a day: marked in the store, and their open calls handed to the others by
+/// the same rule (the customer's own agent if present, else the least loaded on shift).
+public struct CallReassignment: Sendable {
+    let store: any CallStore
+    let roster: AgentRoster
+    let clock: ShopClock
+
+    public init(store: any CallStore, roster: AgentRoster, clock: ShopClock) {
+        self.store = store
+        self.roster = roster
+        self.clock = clock
+    }
+
+    /// Marks `agent` away (or back) on `day`; how many of their open calls moved.
+    @discardableResult
+    public func mark(_ agent: String, away: Bool, on day: LocalDate, by user: String, now: Date) async throws -> Int {
+        try await store.setAway(agent, on: day, away: away, by: user, now: now)
+        guard away else { return 0 }
+        let absent = try await store.agentsAway(on: day)
+        var loads = try await store.callLoads()
+        let open = try await store.calls(CallQuery(agent: agent, day: day, clock: clock)).filter { $0.state == .open }
+        var moved = 0
+        // The day's working hours, not the instant of the marking: a morning's absence marked the night before still finds the day shift.
+        let at = max(now, clock.startOfDay(day))
+        for call in open.inListOrder {
+            let facts = try await store.callFacts(customerId: call.assignment.customerId, orderIds: call.orderIds)
+            guard let (next, rule) = roster.assign(orderAgent: facts.orderAgent, customerAgent: facts.customerAgent, loads: loads,
+                                                   away: absent, at: at, clock: clock) else { break }
+            if try await store.reassignCall(call.outboxId, to: next.login, rule: rule, now: now) {
+                loads[next.login, default: 0] += 1
+                loads[agent, default: 0] -= 1
+                moved += 1
+            }
+        }
+        return moved
     }
 }

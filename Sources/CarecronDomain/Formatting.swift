@@ -20,6 +20,13 @@ public enum VietnameseFormat {
 
     /// "01/12/2026".
     public static func date(_ d: LocalDate) -> String { pad2(d.day) + "/" + pad2(d.month) + "/" + String(d.year) }
+
+    /// "+84912345678" → "0912 345 678", as a person dials it; anything else as it is.
+    public static func phone(_ e164: String) -> String {
+        guard e164.hasPrefix("+84"), e164.count == 12, e164.dropFirst().allSatisfy(\.isNumber) else { return e164 }
+        let national = "0" + e164.dropFirst(3)
+        return national.prefix(4) + " " + national.dropFirst(4).prefix(3) + " " + national.suffix(3)
+    }
 }
 
 /// Instants as they appear in files and on the command line.

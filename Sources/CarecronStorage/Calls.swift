@@ -222,3 +222,13 @@ public enum CallSQL {
 
     static func date(_ s: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(s)) }
 }
+
+/// The agents' lists of a day, as the phone page, the paper list and the benchmark read them.
+public enum CallLists {
+    /// Each agent's list for `day` (one agent's when `agent` is given), in list order; agents
+    /// without a call are left out.
+    public static func lists(_ store: any CallStore, agent: String?, day: LocalDate, clock: ShopClock) async throws -> [String: [CallItem]] {
+        let calls = try await store.calls(CallQuery(agent: agent, day: day, clock: clock))
+        return Dictionary(grouping: calls, by: \.assignment.agent).mapValues(\.inListOrder)
+    }
+}

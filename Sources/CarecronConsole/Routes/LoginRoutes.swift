@@ -55,6 +55,7 @@ struct LoginRoutes<Parent: RequestContext> {
             return views.page("login", LoginModel(failed: true, name: user), language: language, session: nil, status: .unauthorized)
         }
         context.sessions.createSession(ConsoleSession(user: user, role: role, csrf: Console.token()))
+        if role == .agent { return Console.redirect(to: "/console/calls", keeping: request) }
         return Console.redirect(to: "/console/plan", keeping: request)
     }
 }
