@@ -41,6 +41,7 @@ struct CallsModel: PageModel {
         let askRating: Bool
         let outcome: String?
         let note: String?
+        let rating: String?
         let rule: String
         let recentOrders: [Line]
         let recentMessages: [Line]
@@ -107,7 +108,8 @@ struct CallsPage {
 
     func call(_ c: CallItem, position: Int, expanded: Bool, job: JobDefinition?, now: Date, day: LocalDate) async throws -> CallsModel.Call {
         let clock = config.clock
-        let due = c.assignment.nextTryAt
+        // An open call shows when to call; a finished one, when it was done.
+        let due = c.state == .done ? (c.doneAt ?? c.assignment.nextTryAt) : c.assignment.nextTryAt
         let time = clock.localDate(of: due) == day ? "\(clock.timeOfDay(of: due))" : words.instant(due, clock: clock)
         var orders: [CallsModel.Line] = [], messages: [CallsModel.Line] = [], replies: [CallsModel.Line] = []
         if let id = c.assignment.customerId {
@@ -133,6 +135,7 @@ struct CallsPage {
             tries: c.tries == 0 ? nil : words.say(Sentence("calls.tries", ["n": .number(c.tries)])),
             script: c.script, isOpen: c.state == .open, expanded: expanded, askRating: job?.call?.askRating ?? false,
             outcome: c.result.map { words.say(Sentence("call.result.\($0.rawValue)")) }, note: c.note,
+            rating: c.rating.map { words.say(Sentence("calls.rated", ["score": .number($0)])) },
             rule: words.say(Sentence("call.rule.\(c.assignment.rule.rawValue)")),
             recentOrders: orders, recentMessages: messages, recentReplies: replies,
             hasOrders: !orders.isEmpty, hasMessages: !messages.isEmpty, hasReplies: !replies.isEmpty)

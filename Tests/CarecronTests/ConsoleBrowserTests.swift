@@ -64,7 +64,8 @@ struct ConsoleBrowserTests {
             let browser = try TestSupport.run(URL(fileURLWithPath: "/usr/bin/env"),
                                               ["python3", TestSupport.packageRoot.appendingPathComponent("Tests/browser/\(script)").path,
                                                "http://127.0.0.1:\(port)", shots.path] + extra,
-                                              in: folder, environment: ["LAN_PASSWORD": "lan-mat-khau-1", "MINH_PASSWORD": "minh-mat-khau-2", "SE_OFFLINE": "true"])
+                                              in: folder, environment: ["LAN_PASSWORD": "lan-mat-khau-1", "MINH_PASSWORD": "minh-mat-khau-2",
+                                                                        "MAI_PASSWORD": "mai-mat-khau-3", "SE_OFFLINE": "true"])
             #expect(browser.status == 0, "browser steps:\n\(browser.stdout)\n\(browser.stderr.suffix(3000))\nservice log:\n\(serviceLog.suffix(3000))")
             #expect(!browser.stdout.contains("FAIL"))
         }
@@ -197,6 +198,59 @@ struct ConsoleBrowserTests {
         }
         try shop.browse("console_replies_e2e.py")
         for page in ["replies", "customer-replies", "customer-replies-phone"] {
+            #expect(FileManager.default.fileExists(atPath: Self.shots.appendingPathComponent("\(page).png").path), "screenshot \(page)")
+        }
+    }
+
+    /// Issue 29: the COD confirmation calls for orders from 1.000.000₫; the running service hands
+    /// D30 to Mai (the order names her) and D31 to Hùng (fewer calls); Mai works hers on a
+    /// phone, Lan marks Hùng away and his call goes to Mai; the outbox and the audit say so.
+    @Test func anAgentWorksHerCallsOnAPhoneInChromium() async throws {
+        guard !BrowserShop.browserMissing else { return }
+        var shop = try BrowserShop()
+        try TestSupport.editConfig(shop.folder) { c in
+            var console = c["console"] as! [String: Any], users = console["users"] as! [String: Any]
+            users["mai"] = ["role": "agent", "passwordHash": Bcrypt.hash("mai-mat-khau-3", cost: 6), "displayName": "Nguyễn Thị Mai"]
+            users["hung"] = ["role": "agent", "passwordHash": Bcrypt.hash("hung-mat-khau-4", cost: 6), "displayName": "Trần Văn Hùng"]
+            console["users"] = users
+            c["console"] = console
+        }
+        let cod = shop.folder.appendingPathComponent("jobs/cod-confirmation.json")
+        var job = try JSONSerialization.jsonObject(with: Data(contentsOf: cod)) as! [String: Any]
+        job["channels"] = ["call", "sms", "email"]
+        job["call"] = ["minAmount": 1_000_000, "priority": 1, "askRating": true]
+        var templates = job["templates"] as! [[String: Any]]
+        templates[0]["call"] = "Dạ em chào {{customer.salutation}}, em gọi từ {{shop.name}} xác nhận đơn {{order.id}}: {{order.items}}, thanh toán {{order.amount}} khi nhận hàng."
+        job["templates"] = templates
+        try JSONSerialization.data(withJSONObject: job, options: [.prettyPrinted]).write(to: cod)
+        let store = try Store(url: shop.folder.appendingPathComponent("var/carecron.sqlite"))
+        for (order, customer, amount, placed, agent) in [("D30", "C001", "2450000", "09:30", "Mai"), ("D31", "C003", "1850000", "09:40", ""),
+                                                         ("D32", "C004", "300000", "09:35", "")] {
+            _ = try store.upsert(.orders, ["id": order, "customer_id": customer, "placed_at": "2026-12-08T\(placed):00+07:00", "amount": amount,
+                                           "payment_method": "cod", "items": "Kem chống nắng x2", "agent": agent],
+                                 clock: TestSupport.saigon, holdFor: .hours(24), now: Date())
+        }
+        try shop.start(clockStart: "2026-12-08T10:00:00+07:00")
+        defer { shop.stop() }
+        let deadline = Date().addingTimeInterval(20)
+        let tuesday = CallQuery(agent: nil, day: LocalDate(year: 2026, month: 12, day: 8), clock: TestSupport.saigon)
+        while Date() < deadline, try await store.calls(tuesday).count < 2 {
+            usleep(200_000)
+        }
+        try shop.browse("console_calls_e2e.py")
+
+        func message(_ customer: String, _ order: String) async throws -> OutboxMessage? {
+            try await store.outbox.messages(customerId: customer, limit: 50).first { $0.orderIds == [order] }
+        }
+        let d30 = try #require(try await message("C001", "D30"))
+        #expect(d30.rendering.channel == "call" && d30.delivery == .delivered, "reached: the call's message is delivered")
+        let d32 = try #require(try await message("C004", "D32"))
+        #expect(d32.rendering.channel == "sms", "a small order gets the SMS")
+        let call = try #require(try await store.calls(tuesday).first { $0.orderIds == ["D30"] })
+        #expect(call.tries == 1 && call.result == .reached && call.rating == 5 && call.note == "Chị Lan xác nhận, giao sau 17h" && call.doneBy == "mai")
+        let audit = try store.recent(limit: 20).map { "\($0.user) \($0.action)" }
+        #expect(audit.contains("mai call no_answer") && audit.contains("mai call reached") && audit.contains("lan agent away"), "\(audit)")
+        for page in ["calls-phone", "calls-phone-done", "calls-desktop"] {
             #expect(FileManager.default.fileExists(atPath: Self.shots.appendingPathComponent("\(page).png").path), "screenshot \(page)")
         }
     }

@@ -18,13 +18,16 @@ def check(ok, what):
         failures.append(what)
 
 
-def browser(base, shots, width=1400, height=1000):
+def browser(base, shots, width=1400, height=1000, phone=False):
+    """With `phone`, Chromium's device emulation: a 390 px wide touch screen, as an agent's phone."""
     _shots["dir"] = shots
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
     for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=%d,%d" % (width, height), "--lang=vi"]:
         opts.add_argument(a)
     opts.add_experimental_option("prefs", {"intl.accept_languages": "vi,vi-VN"})
+    if phone:
+        opts.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1, "touch": True}})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
 
 
@@ -51,7 +54,7 @@ def log_in(d, base, user, password):
     d.find_element(By.NAME, "user").send_keys(user)
     d.find_element(By.NAME, "password").send_keys(password)
     d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    wait_for(lambda: "/console/plan" in d.current_url)
+    wait_for(lambda: "/console/login" not in d.current_url)
 
 
 def rows(d, selector="table.events tr"):

@@ -280,6 +280,7 @@ public enum Catalogue {
         "call.rule.least_loaded": .init(vi: "người đang ít cuộc gọi nhất", en: "the least loaded on shift"),
         "calls.sheet_title": .init(vi: "Cuộc gọi của {agent} — {day} ({count} cuộc, còn {open} chưa xong)", en: "Calls of {agent} — {day} ({count} calls, {open} open)"),
         "calls.sheet_empty": .init(vi: "Không có cuộc gọi nào.", en: "No calls."),
+        "calls.rated": .init(vi: "khách chấm {score}/5", en: "rated {score}/5"),
         "calls.script": .init(vi: "Kịch bản", en: "Script"),
         "calls.tries": .init(vi: "đã gọi {n} lần", en: "called {n} times"),
         "calls.no_agent": .init(vi: "Không có nhân viên nào tên “{agent}”: console.users trong config.json chưa có người dùng vai trò agent tên này", en: "no agent named \"{agent}\": config.json's console.users has no user with the role agent by that name"),
