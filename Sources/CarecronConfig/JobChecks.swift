@@ -8,6 +8,7 @@ enum JobChecks {
         checkRules(job, config: config, sink: sink)
         checkForms(job, config: config, sink: sink)
         checkFallbacks(job, config: config, sink: sink)
+        if job.enabled, job.channels.contains(.call), config.console.roster.isEmpty { sink.warning("channels", Sentence("check.call_no_agent")) }
         checkZaloParams(job, config: config, sink: sink)
         let now = Date(timeIntervalSince1970: 1_764_554_400)  // 2025-12-01 09:00 +07:00, any day will do
         let context = config.messageContext

@@ -30,6 +30,8 @@ public struct CallDesk: ReceivesReceipts {
 
     public func send(_ message: OutgoingMessage) async -> SendOutcome {
         let t = now()
+        // Nobody to call: the job's next channel sends the message instead, now rather than never.
+        guard !roster.isEmpty else { return .rejected("no care agent is configured (console.users with the role agent)") }
         do {
             let facts = try await store.callFacts(customerId: message.customerId, orderIds: message.orderIds)
             let away = try await store.agentsAway(on: clock.localDate(of: t))

@@ -32,7 +32,7 @@ public indirect enum TemplateVariable: Sendable {
         "optOut": .value,
         "today": .value,
         // A survey's signed page and its scale ("1–5"); the link only where config.json has `surveys`.
-        "survey": .object(["link": .value, "scale": .value]),
+        "survey": .object(["link": .value, "scale": .value, "score": .value, "measure": .value]),
     ]
 
     /// What a variable picker offers, sorted: each value as `{{customer.salutation}}`, each

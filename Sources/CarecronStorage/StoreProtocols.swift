@@ -154,6 +154,23 @@ public protocol CareStore: CustomerOrderStore, CustomerSearchStore, FileImportSt
 }
 
 extension CareStore {
+    /// The low scores answered in [from, to), each with its customer (added to the input when the
+    /// span's own orders did not bring them) and the order asked about.
+    func lowScores(from: Date, to: Date, into input: inout PlanningInput) async throws -> [LowScore] {
+        var out: [LowScore] = []
+        for a in try await surveyAnswers(from: from, to: to) where a.isLow {
+            var order = input.orders.first { $0.id == a.orderId }
+            if input.customers[a.customerId] == nil || (order == nil && !a.orderId.isEmpty),
+               let (customer, orders) = try await customerWithOrders(id: a.customerId) {
+                if input.customers[a.customerId] == nil { input.customers[a.customerId] = customer }
+                order = order ?? orders.first { $0.id == a.orderId }
+            }
+            out.append(LowScore(job: a.job, customerId: a.customerId, orderId: a.orderId, order: order, measure: a.measure, score: a.score,
+                                answeredAt: a.answeredAt))
+        }
+        return out
+    }
+
     /// The planner's input for [from, to): what its jobs need, replayed over its lookback, with
     /// orders known as far back as `jobs` (the planner's own by default) need them, and the
     /// audiences of their campaigns.
@@ -164,6 +181,9 @@ extension CareStore {
                                             checkinDays: jobs.orderHistoryDays,
                                             clock: planner.policy.clock, ordersFromPlacement: ordersFromPlacement,
                                             overdueOrders: (planner.jobs + jobs).filter { $0.enabled || planner.explain }.readsOverdueOrders)
+        if (planner.jobs + jobs).contains(where: { ($0.enabled || planner.explain) && $0.rules.readsLowScores }) {
+            input.lowScores = try await lowScores(from: from.addingTimeInterval(-planner.lookback), to: to, into: &input)
+        }
         let end = to.addingTimeInterval(planner.lookahead)
         for job in planner.jobs + jobs where job.enabled || planner.explain {
             for request in job.rules.audienceSending?.audiences(job, from: from, to: end, shop: planner.policy) ?? [] where input.audiences[request.key] == nil {

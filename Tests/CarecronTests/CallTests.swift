@@ -255,3 +255,37 @@ struct CallStoreTests {
         #expect(try TestPostgres.psql(settings, "SELECT count(*) FROM call_attempts").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
     }
 }
+
+/// A low survey score becomes a call-back (issue 29): planned from the stored answer, on the
+/// `call` channel, its script saying the score, the SMS as its fallback.
+@Suite("Survey follow-up calls")
+struct SurveyFollowUpCallTests {
+    @Test func aLowScoreIsPlannedAsACallBackWithTheScoreInTheScript() async throws {
+        let folder = try TestSupport.shopFolder()
+        let file = folder.appendingPathComponent("jobs/survey-follow-up.json")
+        try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "\"enabled\": false", with: "\"enabled\": true")
+            .write(to: file, atomically: true, encoding: .utf8)
+        let loaded = ConfigLoader.load(folder.appendingPathComponent("config.json"))
+        let config = try #require(loaded.config)
+        let job = try #require(JobLoader.loadAll(config: config).jobs.first { $0.name == "survey-follow-up" })
+        let store = try Store(url: folder.appendingPathComponent("var/carecron.sqlite"))
+        let clock = TestSupport.saigon, answered = TestSupport.instant("2026-12-09T20:50:00+07:00")
+        _ = try store.upsert(.customers, ["id": "C1", "full_name": "Trần Thị Lan", "phone": "0912345678"], clock: clock, holdFor: .hours(24), now: answered)
+        _ = try store.upsert(.orders, ["id": "D01", "customer_id": "C1", "placed_at": "2026-12-01T08:15:00+07:00", "amount": "450000", "status": "delivered",
+                                       "delivered_at": "2026-12-03T10:00:00+07:00", "items": "Son dưỡng môi x1"], clock: clock, holdFor: .hours(24), now: answered)
+        for (customer, score) in [("C1", 2), ("C1", 5)] {
+            _ = try await store.recordSurveyAnswer(SurveyAnswer(job: score == 2 ? "survey-csat" : "survey-other", customerId: customer, orderId: "D01",
+                                                                measure: .csat, score: score, source: .reply, answeredAt: answered))
+        }
+        var planner = CarePlanner(policy: config.policy, jobs: [job])
+        planner.renderFallbacks = true
+        let from = TestSupport.instant("2026-12-09T00:00:00+07:00"), to = TestSupport.instant("2026-12-11T00:00:00+07:00")
+        let events = planner.plan(try await store.planningInput(for: planner, from: from, to: to), from: from, to: to).filter { $0.kind == .message }
+        #expect(events.count == 1, "the 5 is not a low score: \(events.map(\.keys))")
+        let call = try #require(events.first)
+        #expect(call.at == TestSupport.instant("2026-12-10T08:00:00+07:00"), "30 minutes after 20:50 is quiet: the next morning")
+        #expect(call.channel == .call && call.orderIds == ["D01"] && call.keys == ["survey-follow-up:survey-csat:C1:D01"])
+        #expect(call.text?.hasPrefix("Khách chấm 2 điểm (CSAT, thang 1–5) cho đơn D01 (Son dưỡng môi x1).") == true, "\(call.text ?? "")")
+        #expect(call.fallbacks.map(\.channel) == ["sms"])
+    }
+}

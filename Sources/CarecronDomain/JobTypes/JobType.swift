@@ -44,6 +44,9 @@ public protocol JobRules: Sendable {
     /// expiry): the planner's queries read those, from any date, only for such a job.
     var readsOverdueOrders: Bool { get }
 
+    /// Whether it plans from low survey scores (`PlanningInput.lowScores`): read only for such a job.
+    var readsLowScores: Bool { get }
+
     /// How long before a span its plan must begin for its events in the span to come out as a
     /// replay from the beginning would make them: an order's reminders run from its placement
     /// to its expiry; a daily job's orders wait for its next run. The planner replays the
@@ -93,6 +96,7 @@ extension JobRules {
     public func messageProblems(_ text: String, customer: CustomerFacts) -> [Sentence] { [] }
     public var orderHistoryDays: Int? { nil }
     public var readsOverdueOrders: Bool { false }
+    public var readsLowScores: Bool { false }
     /// A job run at its schedule's firings: what waits for a run may wait the longest gap between them.
     public func replay(_ job: JobDefinition, shop: CarePolicy) -> TimeInterval {
         takesSchedule ? TimeInterval(job.schedule.longestDayGap) * 86_400 : 0

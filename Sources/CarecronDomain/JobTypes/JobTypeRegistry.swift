@@ -9,6 +9,7 @@ public enum JobTypeRegistry {
         TierUpgradeRules.self,
         CampaignRules.self,
         SurveyRules.self,
+        SurveyFollowUpRules.self,
     ]
 
     public static func rules(for type: JobType) -> (any JobRules.Type)? {

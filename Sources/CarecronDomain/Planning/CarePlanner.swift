@@ -196,9 +196,10 @@ public struct CarePlanner: Sendable {
 
     func event(_ job: JobDefinition, customer: CustomerSnapshot, orders: [OrderSnapshot], at: Date,
                reminder: (Int, Int)? = nil, tier: Tier? = nil, variant: Int, keys: [String],
-               skipping: Set<ChannelKind> = []) -> PlannedEvent {
+               skipping: Set<ChannelKind> = [], extra: [String: [String: String]] = [:]) -> PlannedEvent {
         var e = PlannedEvent(at: at, job: job, kind: .message, customerId: customer.id, orders: orders, reminder: reminder?.0, keys: keys)
-        e.draft = MessageDraft(job: job, customer: customer, orders: orders, reminder: reminder, tier: tier, variant: variant, skipping: skipping)
+        e.draft = MessageDraft(job: job, customer: customer, orders: orders, reminder: reminder, tier: tier, variant: variant, skipping: skipping,
+                               extra: extra)
         return e
     }
 
@@ -211,7 +212,7 @@ public struct CarePlanner: Sendable {
         let variant = d.job.experiment?.arm(for: d.customer.id, job: d.job.name) ?? d.variant
         e.variant = variant
         if let m = composer.compose(d.job, variant: variant, customer: d.customer, orders: d.orders, reminder: d.reminder,
-                                    tier: d.tier, at: e.at, skipping: d.skipping) {
+                                    tier: d.tier, at: e.at, skipping: d.skipping, extra: d.extra) {
             e.channel = m.kind
             e.to = m.to
             e.subject = m.subject
@@ -227,7 +228,7 @@ public struct CarePlanner: Sendable {
             }
             var skipping = d.skipping.union(m.kind.map { [$0] } ?? [])
             while renderFallbacks, let next = composer.compose(d.job, variant: variant, customer: d.customer, orders: d.orders,
-                                                              reminder: d.reminder, tier: d.tier, at: e.at, skipping: skipping) {
+                                                              reminder: d.reminder, tier: d.tier, at: e.at, skipping: skipping, extra: d.extra) {
                 e.fallbacks.append(next)
                 if let kind = next.kind { skipping.insert(kind) }
             }

@@ -26,7 +26,7 @@ public struct MessageComposer: Sendable {
 
     public func compose(_ job: JobDefinition, variant: Int, customer: CustomerSnapshot, orders: [OrderSnapshot],
                         reminder: (number: Int, of: Int)? = nil, tier: Tier? = nil, at: Date,
-                        skipping: Set<ChannelKind> = []) -> Rendering? {
+                        skipping: Set<ChannelKind> = [], extra: [String: [String: String]] = [:]) -> Rendering? {
         // A customer without a tier has the entry tier's benefits (the one from 0₫).
         let tier = tier ?? policy.tier(named: customer.facts.tier) ?? policy.tier(forSpend: 0)
         let isCall = job.call.map { $0.applies(tier: customer.facts.tier ?? tier?.name, amount: orders.reduce(0) { $0 + $1.amount }) } ?? true
@@ -36,6 +36,7 @@ public struct MessageComposer: Sendable {
                                             reminder: reminder, now: at)
         job.rules.addVariables(&vars, at: at, clock: policy.clock)
         job.rules.addVariables(&vars, job: job, customerId: customer.id, orders: orders, policy: policy)
+        for (name, values) in extra { vars[name] = (vars[name] as? [String: String] ?? [:]).merging(values) { _, mine in mine } }
         let v = job.templates[min(variant, job.templates.count - 1)]
         var subject: String?, text: String, html: String?
         switch channel {

@@ -98,6 +98,9 @@ public struct PlanningInput: Sendable {
     /// their messages as going out, whether the pause came from the console, the CLI or the API.
     public var haltedCampaigns: [String: CampaignHalt] = [:]
 
+    /// Low survey scores answered in the replay and the span, for a job that calls them back.
+    public var lowScores: [LowScore] = []
+
     public init(customers: [String: CustomerSnapshot], orders: [OrderSnapshot], reminderSentAt: [String: Date] = [:],
                 audiences: [String: [CustomerSnapshot]] = [:]) {
         self.customers = customers
@@ -274,7 +277,8 @@ public struct PlannedEvent: Sendable {
 /// A class, so that events stay small while they are sorted.
 final class MessageDraft: Sendable {
     init(job: JobDefinition, customer: CustomerSnapshot, orders: [OrderSnapshot], reminder: (Int, Int)?, tier: Tier?,
-         variant: Int, skipping: Set<ChannelKind>) {
+         variant: Int, skipping: Set<ChannelKind>, extra: [String: [String: String]] = [:]) {
+        self.extra = extra
         self.job = job
         self.customer = customer
         self.orders = orders
@@ -291,4 +295,6 @@ final class MessageDraft: Sendable {
     let tier: Tier?
     let variant: Int
     let skipping: Set<ChannelKind>
+    /// Variables of this one occurrence (a low score's `survey.score`), beside the shared ones.
+    let extra: [String: [String: String]]
 }

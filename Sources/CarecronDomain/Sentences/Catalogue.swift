@@ -286,6 +286,8 @@ public enum Catalogue {
         "calls.no_agent": .init(vi: "Không có nhân viên nào tên “{agent}”: console.users trong config.json chưa có người dùng vai trò agent tên này", en: "no agent named \"{agent}\": config.json's console.users has no user with the role agent by that name"),
         "audit.call_note": .init(vi: "Ghi chú: {note}", en: "Note: {note}"),
         "audit.agent_away": .init(vi: "Ngày {day}: {moved} cuộc gọi chuyển cho người khác", en: "{day}: {moved} call(s) handed to others"),
+        "check.follow_up_after": .init(vi: "“after” phải từ 0 phút đến 7 ngày", en: "\"after\" must be 0m to 7d"),
+        "check.call_no_agent": .init(vi: "chưa có nhân viên nào (người dùng vai trò agent trong console.users): cuộc gọi sẽ được gửi bằng kênh tiếp theo", en: "no agent is configured (a console user with the role agent): its calls go on the next channel"),
         "check.agent_only": .init(vi: "“{key}” chỉ dành cho người dùng có vai trò agent (nhân viên chăm sóc)", en: "\"{key}\" applies only to users with the role agent"),
         "check.agent_day": .init(vi: "“{value}” không phải ngày trong tuần: dùng mon, tue, wed, thu, fri, sat, sun", en: "\"{value}\" is not a day of the week: use mon, tue, wed, thu, fri, sat, sun"),
         "check.agent_no_day": .init(vi: "cần ít nhất một ngày làm việc", en: "list at least one working day"),
