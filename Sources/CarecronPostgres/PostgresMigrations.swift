@@ -205,6 +205,8 @@ public enum PostgresMigrations {
         ("v10-outcome-ledger", PostgresOutcomeLedger.migration),
         // The care team's calls and agents' days away, as in SQLite's v17.
         ("v11-calls", PostgresStore.callsMigration),
+        // The care team's conversations, as in SQLite's v18.
+        ("v12-conversations", PostgresStore.conversationsMigration),
     ]
 
     /// Every version's name, in order.

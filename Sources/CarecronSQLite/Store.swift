@@ -346,6 +346,8 @@ public enum Schema {
         m.registerMigration("v16-outcome-ledger") { db in try db.execute(sql: OutcomeLedger.migration) }
         // The care team's calls and agents' days away (issue 29).
         m.registerMigration("v17-calls") { db in try db.execute(sql: CallRecords.migration) }
+        // The care team's conversations: replies, complaints and feedback until resolved (issue 29).
+        m.registerMigration("v18-conversations") { db in try db.execute(sql: ConversationRecords.migration) }
         return m
     }
 }

@@ -10,7 +10,7 @@ struct CLITests {
     @Test func validateShippedConfigurationSucceeds() throws {
         let r = try TestSupport.carecron(["validate"], in: TestSupport.packageRoot)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
-        #expect(r.stdout.hasPrefix("ok: 12 job(s)"))
+        #expect(r.stdout.hasPrefix("ok: 13 job(s)"))
     }
 
     @Test func validatePrintsEveryProblemAndFails() throws {

@@ -36,7 +36,7 @@ struct DeliveryShop {
         try JSONSerialization.data(withJSONObject: c).write(to: url)
         // Jobs list sms and email; the Zalo tests add zalo first.
         let loaded = ConfigLoader.load(url)
-        guard let config = loaded.config, loaded.isValid, loaded.jobs.count == 12 else {
+        guard let config = loaded.config, loaded.isValid, loaded.jobs.count == 13 else {
             throw TestServer.ServerError(message: "\(loaded.diagnostics)")
         }
         self.config = config

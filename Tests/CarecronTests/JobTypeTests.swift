@@ -10,7 +10,7 @@ import Testing
 struct JobTypeTests {
     @Test func theRegistryIsTheListOfTypesAndEachTypeIsFoundByItsName() {
         let names = JobTypeRegistry.all.map { $0.type.rawValue }
-        #expect(names == ["payment-reminder", "order-expiry", "cod-confirmation", "birthday", "post-sale-checkin", "tier-upgrade", "campaign", "survey"])
+        #expect(names == ["payment-reminder", "order-expiry", "cod-confirmation", "birthday", "post-sale-checkin", "tier-upgrade", "campaign", "survey", "survey-follow-up"])
         #expect(Set(names).count == names.count, "no name twice")
         for name in names { #expect(JobTypeRegistry.rules(for: JobType(rawValue: name))?.type.rawValue == name) }
         #expect(JobTypeRegistry.rules(for: JobType(rawValue: "newsletter")) == nil)

@@ -34,7 +34,7 @@ struct PostgresLeaseTests {
         #expect(try TestPostgres.psql(settings, "SELECT version FROM schema_migrations ORDER BY substring(version FROM '^v([0-9]+)')::int").split(separator: "\n").map(String.init) == PostgresMigrations.names)
         let again = try await TestPostgres.open(settings)
         #expect(try await PostgresMigrations.applied(on: again.client) == PostgresMigrations.names)
-        #expect(PostgresMigrations.names == ["v1-store", "v2-data-version", "v3-retention", "v4-leadership-since", "v5-campaign-purged", "v6-customer-search", "v7-receipts", "v8-after-sending", "v9-surveys", "v10-outcome-ledger"])
+        #expect(PostgresMigrations.names == ["v1-store", "v2-data-version", "v3-retention", "v4-leadership-since", "v5-campaign-purged", "v6-customer-search", "v7-receipts", "v8-after-sending", "v9-surveys", "v10-outcome-ledger", "v11-calls", "v12-conversations"])
         for db in dbs + [again] { await db.shutdown() }
     }
 

@@ -36,7 +36,7 @@ struct RouteTests {
                 #expect(r.status == .ok && Self.json(r.body) == ["status": "ok"])
             }
             try await client.execute(uri: "/readyz", method: .get) { r in
-                #expect(r.status == .ok && Self.json(r.body)["status"] == "ready" && Self.json(r.body)["jobs"] == "12")
+                #expect(r.status == .ok && Self.json(r.body)["status"] == "ready" && Self.json(r.body)["jobs"] == "13")
             }
             try await client.execute(uri: "/metrics", method: .get) { r in
                 #expect(r.status == .ok && r.headers[.contentType] == "text/plain; version=0.0.4")

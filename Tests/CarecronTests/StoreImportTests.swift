@@ -40,7 +40,7 @@ struct StoreImportTests {
         #expect(folderMode & 0o077 == 0)
         #expect(try store.db.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
         #expect(try store.db.read { try Int.fetchOne($0, sql: "PRAGMA foreign_keys") } == 1)
-        #expect(try store.db.read { try Schema.migrator.appliedMigrations($0) } == ["v1-core", "v2-outbox-keys", "v3-service", "v4-webhooks", "v5-reminders-sent", "v6-platform-updated", "v7-audit", "v8-campaigns", "v9-outbox-retention", "v10-campaign-purged", "v11-store-id", "v12-customer-search", "v13-receipts", "v14-after-sending", "v15-surveys", "v16-outcome-ledger"])
+        #expect(try store.db.read { try Schema.migrator.appliedMigrations($0) } == ["v1-core", "v2-outbox-keys", "v3-service", "v4-webhooks", "v5-reminders-sent", "v6-platform-updated", "v7-audit", "v8-campaigns", "v9-outbox-retention", "v10-campaign-purged", "v11-store-id", "v12-customer-search", "v13-receipts", "v14-after-sending", "v15-surveys", "v16-outcome-ledger", "v17-calls", "v18-conversations"])
     }
 
     @Test func importsTheScenarioNormalised() throws {
