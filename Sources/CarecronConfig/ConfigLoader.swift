@@ -99,6 +99,7 @@ public enum ConfigLoader {
         let keepFor = o.optional("outbox").map(parseOutbox) ?? ShopConfig.defaultOutboxKeepFor
         let replies = o.optional("replies").map(parseReplies)
         let calls = o.optional("calls").map(parseCalls) ?? CallPolicy()
+        let conversations = o.optional("conversations").map(parseConversations) ?? ConversationPolicy()
         let surveys = o.optional("surveys").flatMap(parseSurveys)
         o.finish()
         if let q = quiet, q.length > 16 * 60 {
@@ -119,6 +120,7 @@ public enum ConfigLoader {
         config.prices = prices
         config.surveys = surveys
         config.calls = calls
+        config.conversations = conversations
         if let replies {
             config.optOutKeywords = replies.keywords
             config.optOutConfirmation = replies.confirmation
@@ -136,6 +138,24 @@ public enum ConfigLoader {
         }
         o.finish()
         return calls
+    }
+
+    /// `conversations`: `{"respondWithin": {"zalo": "15m", "email": "24h"}, "answerWindow": "24h", "reopenWithin": "7d"}`;
+    /// a channel not named keeps the handbook's time.
+    static func parseConversations(_ f: Field) -> ConversationPolicy {
+        var policy = ConversationPolicy()
+        guard let o = f.object else { return policy }
+        if let within = o.optional("respondWithin")?.object {
+            for channel in within.keys {
+                guard let span = within.optional(channel)?.timeSpan else { continue }
+                policy.respondWithin[channel] = span
+            }
+            within.finish()
+        }
+        if let w = o.optional("answerWindow")?.timeSpan { policy.answerWindow = w }
+        if let r = o.optional("reopenWithin")?.timeSpan { policy.reopenWithin = r }
+        o.finish()
+        return policy
     }
 
     /// `replies`: `{"optOutKeywords": {"all": […], "marketing": […]}, "confirmation": {"all": "…", "marketing": "…"}}`.

@@ -96,6 +96,8 @@ public struct ShopConfig: Sendable {
     public var console = ConsoleSettings()
     /// How the care team works through calls (`"calls"`).
     public var calls = CallPolicy()
+    /// The care team's response times and windows (`"conversations"`).
+    public var conversations = ConversationPolicy()
     public var retryBase: TimeSpan = .seconds(30)
     public var retryMax: TimeSpan = .hours(1)
     /// How long sent, cancelled and dead messages stay in the outbox (`outbox.keepFor`).

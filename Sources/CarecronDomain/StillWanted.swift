@@ -8,8 +8,11 @@ public struct SendingFacts: Sendable {
     public var orders: [OrderAtSending]
     /// When the customer was last sent a message of the same job, where the job keeps a gap.
     public var lastSentOfJob: Date?
+    /// The customer has a complaint not resolved: no advertising meanwhile (issue 29).
+    public var complaintOpen = false
 
-    public init(optOut: OptOut?, orders: [OrderAtSending], lastSentOfJob: Date? = nil) {
+    public init(optOut: OptOut?, orders: [OrderAtSending], lastSentOfJob: Date? = nil, complaintOpen: Bool = false) {
+        self.complaintOpen = complaintOpen
         self.optOut = optOut
         self.orders = orders
         self.lastSentOfJob = lastSentOfJob
@@ -31,6 +34,7 @@ public enum StillWanted {
             guard let optOut = facts.optOut else { return Sentence("cancel.customer_gone", ["customer": .text(customerId)]).description }
             if optOut == .all { return Sentence("cancel.opted_out_all").description }
             if optOut == .marketing, purpose == .marketing { return Sentence("cancel.opted_out_marketing").description }
+            if facts.complaintOpen, purpose == .marketing { return Sentence("cancel.complaint_open").description }
         }
         if let last = facts.lastSentOfJob, let gap = rules?.minimumGapBetweenSends, now.timeIntervalSince(last) < gap.interval {
             return Sentence("cancel.sent_recently", ["gap": .text(gap.description)]).description

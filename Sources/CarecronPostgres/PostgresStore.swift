@@ -147,10 +147,15 @@ extension PostgresStore: CustomerOrderStore {
     /// The customer and orders of a message as they are now, read in one transaction.
     public func sendingFacts(customerId: String?, orderIds: [String], sameJob: (job: String, since: Date)?) async throws -> SendingFacts {
         try await db.transaction { conn in
-            var optOut: OptOut?, lastSent: Date?
+            var optOut: OptOut?, lastSent: Date?, complaint = false
             if let customerId {
-                for try await v in try await conn.query("SELECT opt_out FROM customers WHERE id = \(customerId)", logger: self.logger)
-                    .decode(String.self) { optOut = OptOut(rawValue: v) ?? OptOut.none }
+                for try await (v, open) in try await conn.query("""
+                    SELECT opt_out, EXISTS (SELECT 1 FROM conversations v WHERE v.customer_id = c.id AND v.kind = 'complaint' AND v.state <> 'resolved')
+                    FROM customers c WHERE id = \(customerId)
+                    """, logger: self.logger).decode((String, Bool).self) {
+                    optOut = OptOut(rawValue: v) ?? OptOut.none
+                    complaint = open
+                }
                 if let sameJob {
                     for try await v in try await conn.query("""
                         SELECT MAX(sent_at) FROM outbox WHERE customer_id = \(customerId) AND sent_at >= \(Self.seconds(sameJob.since)) AND job = \(sameJob.job)
@@ -167,7 +172,7 @@ extension PostgresStore: CustomerOrderStore {
                                                  expiredAt: Self.date(expired), deliveredAt: Self.date(delivered)))
                 }
             }
-            return SendingFacts(optOut: optOut, orders: orders, lastSentOfJob: lastSent)
+            return SendingFacts(optOut: optOut, orders: orders, lastSentOfJob: lastSent, complaintOpen: complaint)
         }
     }
 

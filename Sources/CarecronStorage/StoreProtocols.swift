@@ -185,9 +185,13 @@ extension CareStore {
             input.lowScores = try await lowScores(from: from.addingTimeInterval(-planner.lookback), to: to, into: &input)
         }
         let end = to.addingTimeInterval(planner.lookahead)
+        // A customer with a complaint not resolved gets no advertising meanwhile, with that reason in the plan.
+        let complaints = try await openComplaints()
+        for id in complaints { input.customers[id] = input.customers[id]?.pausingAdvertising }
         for job in planner.jobs + jobs where job.enabled || planner.explain {
             for request in job.rules.audienceSending?.audiences(job, from: from, to: end, shop: planner.policy) ?? [] where input.audiences[request.key] == nil {
                 input.audiences[request.key] = try await audience(request, after: nil, limit: Int.max)
+                    .map { complaints.contains($0.id) ? $0.pausingAdvertising : $0 }
                 switch try await campaignRun(request.key)?.state {
                 case .paused: input.haltedCampaigns[request.key] = .paused
                 case .cancelled: input.haltedCampaigns[request.key] = .cancelled

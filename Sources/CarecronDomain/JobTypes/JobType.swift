@@ -147,9 +147,8 @@ public struct PlanningSpan {
             skip(job, customerId: customerId, orders: orders(), at: at(), Sentence("skip.customer_unknown", ["customer": .text(customerId)]))
             return false
         }
-        if customer.accepts(job.purpose) { return true }
-        skip(job, customerId: customerId, orders: orders(), at: at(),
-             Sentence(customer.optOut == .all ? "skip.opted_out_all" : "skip.opted_out_marketing"))
+        guard let refusal = customer.refusal(job.purpose) else { return true }
+        skip(job, customerId: customerId, orders: orders(), at: at(), refusal)
         return false
     }
 

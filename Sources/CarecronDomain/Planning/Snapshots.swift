@@ -8,8 +8,12 @@ public final class CustomerSnapshot: Sendable {
     /// "MM-DD" of the birthday, if known.
     public let birthMonthDay: String?
     public let zaloUserId: String?
+    /// A complaint of theirs is not resolved: advertising waits (issue 29).
+    public let advertisingPaused: Bool
 
-    public init(facts: CustomerFacts, optOut: OptOut = .none, birthMonthDay: String? = nil, zaloUserId: String? = nil) {
+    public init(facts: CustomerFacts, optOut: OptOut = .none, birthMonthDay: String? = nil, zaloUserId: String? = nil,
+                advertisingPaused: Bool = false) {
+        self.advertisingPaused = advertisingPaused
         self.facts = facts
         self.optOut = optOut
         self.birthMonthDay = birthMonthDay
@@ -18,8 +22,21 @@ public final class CustomerSnapshot: Sendable {
 
     public var id: String { facts.id }
 
+    /// The same customer with their advertising paused.
+    public var pausingAdvertising: CustomerSnapshot {
+        CustomerSnapshot(facts: facts, optOut: optOut, birthMonthDay: birthMonthDay, zaloUserId: zaloUserId, advertisingPaused: true)
+    }
+
+    /// Why a message of this purpose does not reach them (nil when it does).
+    public func refusal(_ purpose: Purpose) -> Sentence? {
+        guard !accepts(purpose) else { return nil }
+        if optOut == .all { return Sentence("skip.opted_out_all") }
+        return optOut == .marketing ? Sentence("skip.opted_out_marketing") : Sentence("skip.complaint_open")
+    }
+
     /// Whether a message of this purpose may reach the customer at all (DOMAIN.md §6, §7).
     public func accepts(_ purpose: Purpose) -> Bool {
+        if advertisingPaused, purpose == .marketing { return false }
         switch optOut {
         case .none: return true
         case .marketing: return purpose != .marketing

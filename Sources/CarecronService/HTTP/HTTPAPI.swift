@@ -47,6 +47,7 @@ public struct HTTPAPI: Sendable {
         router.addRoutes(IngestRoutes(api: shared, token: token).routes, atPath: "/v1")
         router.addRoutes(CampaignRoutes(api: shared, token: token).routes, atPath: "/v1")
         router.addRoutes(ReportRoutes(api: shared, token: token).routes, atPath: "/v1")
+        router.addRoutes(CareTeamRoutes(api: shared, token: token).routes, atPath: "/v1")
         router.addRoutes(ReceiptRoutes(api: shared).routes, atPath: "/webhooks")
         let surveys = SurveyRoutes(api: shared, token: token)
         router.addRoutes(surveys.tools, atPath: "/v1")

@@ -141,9 +141,19 @@ struct ReceiptRoutes {
             let kind = stored.customerId == nil ? "unmatched" : stored.optOut != nil ? "opt_out" : "reply"
             Counter(label: "carecron_replies_total", dimensions: [("sender", name), ("kind", kind)]).increment()
             // A score answering the customer's open survey ("5 sao"): stored, a low one passed on for a call back.
-            if case .stored(let a)? = try await SurveyReplies.answer(stored, jobs: runtime.jobs, store: api.store) {
+            let score = try await SurveyReplies.answer(stored, jobs: runtime.jobs, store: api.store)
+            if case .stored(let a)? = score {
                 answer.surveyAnswers += 1
                 await SurveyFollowUpsFor(api).take(a)
+            }
+            // Anything else the customer wrote is for the care team: a conversation, due by the handbook's time.
+            if stored.optOut == nil, score == nil {
+                let (outcome, conversation) = try await ConversationDesk(store: api.store, config: runtime.config)
+                    .take(customerId: stored.customerId, from: stored.from, channel: stored.channel, sender: name, kind: .reply,
+                          text: stored.text, at: stored.receivedAt)
+                Counter(label: "carecron_conversations_total", dimensions: [("kind", ConversationKind.reply.rawValue), ("outcome", "\(outcome)")]).increment()
+                log.info("a reply for the care team", metadata: ["conversation": "\(conversation.id)", "agent": "\(conversation.agent ?? "-")",
+                                                                  "outcome": "\(outcome)"])
             }
             if let opted = stored.optOut {
                 answer.optOuts += 1
