@@ -73,7 +73,8 @@ struct ReportPrinter {
         case .nps: "NPS \(r.job ?? "") \(r.period ?? ""): \(r.value.map { String(format: "%+.0f", $0) } ?? "-") over \(r.count) answers, \(r.low ?? 0) detractors"
         case .retention: "retention \(r.period ?? ""): \(r.low ?? 0) of \(r.count) buyers bought again (\(percent(r.value)))"
         case .cltv: "CLTV \(r.tier ?? ""): \(r.value.map { VietnameseFormat.money(Int($0.rounded())) } ?? "-") a buyer over \(r.count) buyers (\(VietnameseFormat.money(r.revenue ?? 0)) in all)"
-        case .responseTime: "reply response time: - (replies are not answered through carecron yet)"
+        case .responseTime: "response time \(r.period ?? ""): \(r.value.map { TimeSpan(seconds: Int($0.rounded())).description } ?? "-") on average over \(r.count) conversations answered"
+        case .firstContactResolution: "first-contact resolution \(r.period ?? ""): \(percent(r.value)) of \(r.count) conversations resolved (\(r.low ?? 0) at the first contact)"
         }
     }
 

@@ -64,6 +64,7 @@ public struct Console: Sendable {
         group.addRoutes(AuditRoutes<Parent>(console: self).routes)
         group.addRoutes(ReplyRoutes<Parent>(console: self).routes)
         group.addRoutes(CallRoutes<Parent>(console: self).routes)
+        group.addRoutes(ConversationRoutes<Parent>(console: self).routes)
         group.addRoutes(ResultsRoutes<Parent>(console: self).routes)
     }
 

@@ -25,6 +25,8 @@ struct PageFrame<Model: PageModel>: MustacheParent {
         case "editor": session.map { $0.role == .editor }
         // The care team's menu: their calls, the replies and the search, not the marketers' pages.
         case "agentRole": session.map { $0.role == .agent }
+        // Records complaints, answers customers: the care team and editors.
+        case "careActs": session.map { $0.role != .viewer }
         default: nil
         }
         return framed ?? PageFrameLookup.property(name, of: model)

@@ -30,6 +30,10 @@ struct RepliesModel: PageModel {
     let followUps: [FollowUp]
     /// Stored, not computed: the templates read the model's stored properties.
     let hasFollowUps: Bool
+    /// Conversations waiting for the care team (issue 29), and whether the list is the user's own.
+    var waiting: [WaitingConversation] = []
+    var onlyMine = false
+    var choosesMine = false
 
     init(replies: [Reply], followUps: [FollowUp] = []) {
         self.replies = replies

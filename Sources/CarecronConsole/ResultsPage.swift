@@ -90,6 +90,8 @@ struct ResultsModel: PageModel {
     var surveys: [Survey] = []
     /// "12 trong 40 khách đã mua lại trong 90 ngày (30,0%)".
     var retention: String?
+    /// The care team's response time and first-contact resolution, in a sentence.
+    var careTeam: String?
     var retentionBuyers = 0
     var retentionReturned = 0
     var tiers: [Tier] = []

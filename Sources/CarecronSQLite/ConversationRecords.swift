@@ -51,7 +51,7 @@ enum ConversationRecords {
 
     static func conversation(_ r: Row) -> Conversation {
         ConversationSQL.conversation((r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15],
-                                      r[16], r[17], r[18], r[19], r[20]))
+                                      r[16], r[17], r[18], r[19], r[20], r[21]))
     }
 
     static func one(_ id: Int64, in db: Database) throws -> Conversation? {

@@ -123,7 +123,8 @@ public final class CareService: Service, Sendable {
     func steps(upSince: Date) -> [any SchedulerStep] {
         [TakeOverStep(store: store, heartbeatInterval: heartbeatInterval, log: log), CatchUpStep(store: store, log: log),
          PlanStep(store: store, preview: preview, upSince: upSince, log: log), CampaignPagesStep(store: store, log: log),
-         FallbackStep(store: store, log: log), DrainStep(store: store), LeaderChore.purge(store, startingAt: upSince, log: log),
+         FallbackStep(store: store, log: log), DrainStep(store: store), CareTeamStep(store: store, log: log),
+         LeaderChore.purge(store, startingAt: upSince, log: log),
          LeaderChore.outcomes(store, startingAt: upSince, log: log), HeartbeatStep(store: store)]
     }
 

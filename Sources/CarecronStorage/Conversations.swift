@@ -28,11 +28,14 @@ public struct Conversation: Sendable, Equatable {
     public var state: ConversationState
     public var contacts: Int
     public var cameBack: Bool
+    /// What the customer last wrote in it.
+    public var lastText: String?
 
     public init(id: Int64, customerId: String?, customerName: String?, from: String, channel: String, sender: String?, kind: ConversationKind,
                 category: FeedbackCategory?, orderId: String?, agent: String?, rule: AssignmentRule?, openedAt: Date, dueAt: Date, lastInAt: Date,
                 firstResponseAt: Date?, resolvedAt: Date?, resolution: String?, resolvedBy: String?, state: ConversationState, contacts: Int,
-                cameBack: Bool) {
+                cameBack: Bool, lastText: String? = nil) {
+        self.lastText = lastText
         self.id = id
         self.customerId = customerId
         self.customerName = customerName
@@ -179,12 +182,13 @@ public protocol ConversationStore: Sendable {
 public enum ConversationSQL {
     public static let columns = """
         v.id, v.customer_id, c.full_name, v.from_address, v.channel, v.sender, v.kind, v.category, v.order_id, v.agent, v.rule,
-        v.opened_at, v.due_at, v.last_in_at, v.first_response_at, v.resolved_at, v.resolution, v.resolved_by, v.state, v.contacts, v.came_back
+        v.opened_at, v.due_at, v.last_in_at, v.first_response_at, v.resolved_at, v.resolution, v.resolved_by, v.state, v.contacts, v.came_back,
+        (SELECT e.text FROM conversation_events e WHERE e.conversation_id = v.id AND e.direction = 'in' ORDER BY e.id DESC LIMIT 1)
         """
     public static let from = "conversations v LEFT JOIN customers c ON c.id = v.customer_id"
 
     public typealias Row = (Int64, String?, String?, String, String, String?, String, String?, String?, String?, String?,
-                            Int64, Int64, Int64, Int64?, Int64?, String?, String?, String, Int, Int)
+                            Int64, Int64, Int64, Int64?, Int64?, String?, String?, String, Int, Int, String?)
 
     public static func conversation(_ r: Row) -> Conversation {
         func date(_ s: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(s)) }
@@ -192,7 +196,7 @@ public enum ConversationSQL {
                             kind: ConversationKind(rawValue: r.6) ?? .reply, category: r.7.flatMap(FeedbackCategory.init), orderId: r.8,
                             agent: r.9, rule: r.10.flatMap(AssignmentRule.init), openedAt: date(r.11), dueAt: date(r.12), lastInAt: date(r.13),
                             firstResponseAt: r.14.map(date), resolvedAt: r.15.map(date), resolution: r.16, resolvedBy: r.17,
-                            state: ConversationState(rawValue: r.18) ?? .open, contacts: r.19, cameBack: r.20 != 0)
+                            state: ConversationState(rawValue: r.18) ?? .open, contacts: r.19, cameBack: r.20 != 0, lastText: r.21)
     }
 
     /// The list's condition (placeholders in order: the states, then the agent, then the customer, as given).

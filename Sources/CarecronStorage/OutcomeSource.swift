@@ -228,7 +228,7 @@ extension OutcomeQuery {
     /// The handbook's measures over [from, to): the surveys' per job and period (a week's Monday
     /// unless `byDay`), retention over the span (bought again within `retentionWithin`), CLTV by
     /// tier (over buyers' whole life, whatever the span), and the reply response time.
-    public static func measures(_ store: some SurveyStore & MeasureSource, jobs: [JobDefinition], from: Date, to: Date, byDay: Bool = false,
+    public static func measures(_ store: some SurveyStore & MeasureSource & ConversationStore, jobs: [JobDefinition], from: Date, to: Date, byDay: Bool = false,
                                 retentionWithin: TimeSpan = HandbookMeasures.defaultRetentionWindow, clock: ShopClock) async throws -> [MeasureRow] {
         let answers = try await store.surveyAnswers(from: from, to: to)
         var rows = HandbookMeasures.surveys(answers.map { ($0.job, SurveyScore(measure: $0.measure, score: $0.score, at: $0.answeredAt)) }, byWeek: !byDay, clock: clock)
@@ -236,8 +236,7 @@ extension OutcomeQuery {
         rows.append(HandbookMeasures.retention(try await store.retention(from: from, to: to, within: retentionWithin),
                                                period: "\(clock.localDate(of: from))..\(last)"))
         rows += HandbookMeasures.lifetimeValue(try await store.spendByTier())
-        // Replies are not answered through carecron yet (the care team's inbox): no response time to give.
-        rows.append(MeasureRow(measure: .responseTime, count: 0, value: nil))
+        rows += HandbookMeasures.responses(try await store.conversationFacts(openedFrom: from, to: to), period: "\(clock.localDate(of: from))..\(last)")
         return rows
     }
 }

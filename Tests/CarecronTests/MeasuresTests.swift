@@ -49,6 +49,7 @@ struct MeasuresTests {
         ["measure": "cltv", "tier": "Vàng", "count": 2, "value": 900_000, "revenue": 1_800_000],
         ["measure": "cltv", "tier": "no tier", "count": 1, "value": 200_000, "revenue": 200_000],
         ["measure": "response_time", "count": 0],
+        ["measure": "fcr", "count": 0],
     ] }
 
     static func check(_ rows: [[String: Any]], _ context: String) {

@@ -58,6 +58,14 @@ struct CallRoutes<Parent: RequestContext> {
             try await console.audit(session, recorded ? "call \(result.rawValue)" : "call refused", "outbox \(id)",
                                     note.map { Sentence("audit.call_note", ["note": .text($0)]) })
             if recorded, case .unreachable = effect { await environment.outboxChanged() }
+            // A complaint on the phone is followed as a conversation until resolved (and pauses advertising meanwhile).
+            if recorded, result == .complaint {
+                _ = try await ConversationDesk(store: environment.store, config: config)
+                    .take(customerId: call.assignment.customerId, from: call.phone, channel: ChannelKind.call.rawValue, sender: nil, kind: .complaint,
+                          category: form["category"].flatMap(FeedbackCategory.init(rawValue:)) ?? .other, orderId: call.orderIds.first,
+                          text: note ?? call.script, at: now, recordedBy: session.user)
+                await environment.outboxChanged()
+            }
             return back(request, agent: call.assignment.agent, done: recorded ? result.rawValue : "refused", name: call.customerName ?? "")
         }
         routes.post("calls/away") { request, context in

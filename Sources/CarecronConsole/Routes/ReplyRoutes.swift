@@ -1,4 +1,5 @@
 import CarecronDomain
+import CarecronStorage
 import Foundation
 import Hummingbird
 
@@ -17,7 +18,15 @@ struct ReplyRoutes<Parent: RequestContext> {
             let replies = try await environment.store.replies(customerId: nil, limit: 500)
                 .map { RepliesModel.Reply($0, words: words, clock: config.clock) }
             let followUps = try await environment.store.lowScores(limit: 50).map { RepliesModel.FollowUp($0, words: words, clock: config.clock) }
-            return views.page("replies", RepliesModel(replies: replies, followUps: followUps), language: language, session: try context.signedIn)
+            let session = try context.signedIn, now = environment.clock.now()
+            // An agent sees their own conversations unless they ask for everyone's.
+            let mine = session.role == .agent && Console.parameters(request)["all"] == nil
+            var model = RepliesModel(replies: replies, followUps: followUps)
+            model.waiting = try await environment.store.conversations(ConversationQuery(agent: mine ? session.user : nil))
+                .map { WaitingConversation($0, roster: config.console.roster, words: words, clock: config.clock, now: now) }
+            model.onlyMine = mine
+            model.choosesMine = session.role == .agent
+            return views.page("replies", model, language: language, session: session)
         }
         return routes
     }

@@ -47,6 +47,12 @@ struct ResultsRoutes<Parent: RequestContext> {
                                                                            "days": .number(HandbookMeasures.defaultRetentionWindow.seconds / 86_400),
                                                                            "rate": .text(ResultsModel.percent(r.value, vi: language == .vi))]))
             }
+            if let r = measures.first(where: { $0.measure == .responseTime }), let f = measures.first(where: { $0.measure == .firstContactResolution }),
+               r.count + f.count > 0 {
+                model.careTeam = words.say(Sentence("results.care_team", [
+                    "response": r.value.map { .span(TimeSpan(seconds: Int($0.rounded()))) } ?? .text("–"),
+                    "answered": .number(r.count), "fcr": .text(ResultsModel.percent(f.value, vi: language == .vi)), "resolved": .number(f.count)]))
+            }
             model.tiers = measures.filter { $0.measure == .cltv }.map { t in
                 ResultsModel.Tier(tier: t.tier == OutcomeGrouping.noTier ? words.word("results_no_tier") : t.tier ?? "", buyers: t.count,
                                   value: VietnameseFormat.money(Int((t.value ?? 0).rounded())), revenue: VietnameseFormat.money(t.revenue ?? 0))

@@ -7,6 +7,8 @@ public struct MeasureRow: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         case csat, ces, nps, retention, cltv
         case responseTime = "response_time"
+        /// First-contact resolution: the share of resolved conversations resolved without the customer coming back.
+        case firstContactResolution = "fcr"
     }
 
     public var measure: Kind
@@ -92,6 +94,17 @@ public enum HandbookMeasures {
 
     public static func retention(_ r: RetentionCount, period: String) -> MeasureRow {
         MeasureRow(measure: .retention, period: period, count: r.buyers, value: r.buyers == 0 ? nil : Double(r.returned) / Double(r.buyers), low: r.returned)
+    }
+
+    /// The care team's measures over a period's conversations (002 §V): the average response
+    /// time (seconds; `count` the conversations answered) and first-contact resolution (the
+    /// share; `count` those resolved, `low` those resolved at the first contact).
+    public static func responses(_ conversations: [ConversationFacts], period: String) -> [MeasureRow] {
+        let (seconds, answered) = ResponseMeasures.averageResponse(conversations)
+        let (share, resolved) = ResponseMeasures.firstContactResolution(conversations)
+        return [MeasureRow(measure: .responseTime, period: period, count: answered, value: seconds),
+                MeasureRow(measure: .firstContactResolution, period: period, count: resolved, value: share,
+                           low: conversations.filter(\.resolvedAtFirstContact).count)]
     }
 
     public static func lifetimeValue(_ tiers: [TierSpend]) -> [MeasureRow] {
