@@ -156,7 +156,7 @@ extension Store: ConversationStore {
     public func conversationCounts(now: Date) async throws -> (open: Int, overdue: Int) {
         try await db.read { db in
             let row = try Row.fetchOne(db, sql: """
-                SELECT COUNT(*), COALESCE(SUM(due_at < ?), 0) FROM conversations INDEXED BY conversations_waiting WHERE state = 'open'
+                SELECT COUNT(*), COALESCE(SUM(due_at < ?), 0) FROM conversations INDEXED BY conversations_waiting WHERE state <> 'resolved' AND state = 'open'
                 """, arguments: [Self.seconds(now)])!
             return (row[0], row[1])
         }
