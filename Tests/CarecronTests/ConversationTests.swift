@@ -121,3 +121,92 @@ struct ConversationStoreTests {
         #expect(all.count == 1 && all[0].contacts == 10, "\(all.map(\.contacts))")
     }
 }
+
+/// Replies and complaints through the API's routes, in process, on a real SQLite file.
+@Suite("Conversations over HTTP, in process")
+struct ConversationRouteTests {
+    let now = TestSupport.instant("2026-12-07T10:00:00+07:00")
+
+    func shop() async throws -> (api: HTTPAPI, store: Store, config: ShopConfig, jobs: [JobDefinition]) {
+        let dir = try TestSupport.shopFolder()
+        try TestSupport.editConfig(dir) { c in
+            var senders = c["senders"] as? [String: Any] ?? [:]
+            senders["esms"] = ["type": "sms-http", "url": "http://127.0.0.1:9/send", "apiKey": ["env": "ESMS_KEY"], "cpid": "CP01",
+                               "moPrivateKey": ["env": "ESMS_MO"], "body": "{\"Phone\": \"{{to}}\", \"Content\": \"{{text}}\"}"]
+            c["senders"] = senders
+            c["channels"] = ["sms": "esms", "email": "console", "zalo": "console"]
+            c["console"] = ["users": ["mai": ["role": "agent", "passwordHash": Bcrypt.hash("x", cost: 4), "displayName": "Nguyễn Thị Mai"],
+                                      "hung": ["role": "agent", "passwordHash": Bcrypt.hash("x", cost: 4), "displayName": "Trần Văn Hùng"]]]
+        }
+        let environment = ["ESMS_KEY": "k", "ESMS_MO": "m0k3y"]
+        let loaded = ConfigLoader.load(dir.appendingPathComponent("config.json"), environment: environment)
+        let config = try #require(loaded.config, "\(loaded.errors)")
+        let store = try Store(url: dir.appendingPathComponent("var/carecron.sqlite"))
+        for (id, name, phone) in [("C1", "Nguyễn Thị Lan", "0912345678"), ("C2", "Trần Văn Minh", "0987654321")] {
+            _ = try store.upsert(.customers, ["id": id, "full_name": name, "phone": phone, "birthday": "1990-12-07"], clock: config.clock, holdFor: .hours(24), now: now)
+        }
+        _ = try store.upsert(.orders, ["id": "D1", "customer_id": "C1", "placed_at": "2026-12-01T09:00:00+07:00", "amount": "450000", "agent": "Hùng"],
+                             clock: config.clock, holdFor: .hours(24), now: now)
+        let built = SenderFactory.build(config, environment: environment)
+        let dispatcher = DeliveryAssembly.dispatcher(config, loaded.jobs, store: store, built: built, log: Logger(label: "test"))
+        let api = HTTPAPI(store: store, runtime: RuntimeBox(Runtime(config: config, jobs: loaded.jobs, dispatcher: dispatcher)), wakeup: Wakeup(),
+                          token: "t0k3n", webhookSecret: nil, maxBody: 64 * 1024, clock: WallClock { [now] in now })
+        return (api, store, config, loaded.jobs)
+    }
+
+    static let auth: HTTPFields = [.authorization: "Bearer t0k3n", .contentType: "application/json"]
+
+    @Test func aReplyOpensAConversationForTheCustomersAgentAndAComplaintPausesAdvertising() async throws {
+        let (api, store, config, jobs) = try await shop()
+        try await Application(router: api.router()).test(.router) { client in
+            for (smsid, text) in [("mo-1", "Shop ơi giao giúp em buổi chiều"), ("mo-2", "TC QC")] {
+                try await client.execute(uri: ReplyRouteTests.mo(text, smsid: smsid), method: .get) { r in #expect(r.status == .ok) }
+            }
+            try await client.execute(uri: "/v1/customers/C2/feedback", method: .post, headers: Self.auth,
+                                     body: ByteBuffer(string: #"{"kind":"complaint","text":"Hàng giao thiếu"}"#)) { r in
+                #expect(r.status == .badRequest && String(buffer: r.body).contains("category"), "\(String(buffer: r.body))")
+            }
+            try await client.execute(uri: "/v1/customers/C2/feedback", method: .post, headers: Self.auth,
+                                     body: ByteBuffer(string: #"{"category":"delivery","text":"Hàng giao thiếu","order_id":"D1"}"#)) { r in
+                #expect(r.status == .badRequest && String(buffer: r.body).contains("order_id"), "D1 is Lan's")
+            }
+            try await client.execute(uri: "/v1/customers/NOBODY/feedback", method: .post, headers: Self.auth,
+                                     body: ByteBuffer(string: #"{"category":"delivery","text":"x"}"#)) { r in #expect(r.status == .notFound) }
+            try await client.execute(uri: "/v1/customers/C2/feedback", method: .post, headers: [.contentType: "application/json"],
+                                     body: ByteBuffer(string: #"{"category":"delivery","text":"x"}"#)) { r in #expect(r.status == .unauthorized) }
+            try await client.execute(uri: "/v1/customers/C2/feedback", method: .post, headers: Self.auth,
+                                     body: ByteBuffer(string: #"{"category":"delivery","text":"Hàng giao thiếu một hộp","by":"tổng đài"}"#)) { r in
+                let a = ReplyRouteTests.answer(r.body)
+                #expect(r.status == .created && a["kind"] as? String == "complaint" && a["agent"] as? String == "mai" && a["outcome"] as? String == "opened",
+                        "nobody named: the least loaded (Hùng has Lan's): \(a)")
+            }
+            try await client.execute(uri: "/v1/conversations", method: .get, headers: Self.auth) { r in
+                let list = ReplyRouteTests.answer(r.body)["conversations"] as? [[String: Any]] ?? []
+                #expect(list.count == 2 && list.contains { $0["customer_id"] as? String == "C1" && $0["agent"] as? String == "hung" && $0["kind"] as? String == "reply" },
+                        "the opt-out opened nothing; Lan's question went to Hùng, her order's agent: \(list)")
+            }
+        }
+        let lan = try #require(try await store.conversations(ConversationQuery(customerId: "C1")).first)
+        #expect(lan.rule == .customer && lan.dueAt == now.addingTimeInterval(5 * 60 + 15 * 60), "received 10:05, an SMS: due 15 minutes later")
+        #expect(try store.sendingFacts(customerId: "C2", orderIds: [], sameJob: nil).complaintOpen)
+
+        // The plan: Minh's birthday greeting (advertising) waits, with the reason; Lan's does not go either (she refused advertising).
+        var planner = CarePlanner(policy: config.policy, jobs: jobs.filter { $0.name == "birthday" })
+        planner.explain = true
+        let from = TestSupport.instant("2026-12-07T00:00:00+07:00"), to = from.addingTimeInterval(86_400)
+        let events = planner.plan(try await store.planningInput(for: planner, from: from, to: to), from: from, to: to)
+        let minh = events.filter { $0.customerId == "C2" }
+        #expect(minh.count == 1 && minh[0].kind == .skip && minh[0].because?.code == "skip.complaint_open", "\(minh.map { $0.reason ?? "-" })")
+        #expect(minh.first?.because?.text(.vi) == "khách đang có khiếu nại chưa giải quyết: tạm dừng tin quảng cáo")
+
+        // Hùng answers Lan's question through the desk: an SMS at once (she wrote minutes ago), the conversation answered.
+        let desk = ConversationDesk(store: store, config: config)
+        let at = now.addingTimeInterval(8 * 60)
+        let outboxId = try #require(try await desk.answer(lan, text: "Dạ shop giao sau 14h chị nhé", by: "hung", token: "f1", now: at))
+        let sms = try #require(try await store.outbox.message(outboxId))
+        #expect(sms.rendering.channel == "sms" && sms.rendering.to == "+84912345678" && sms.dueAt == at && sms.job == "conversation")
+        let measured = try await OutcomeQuery.measures(store, jobs: jobs, from: from, to: to, clock: config.clock)
+        let response = try #require(measured.first { $0.measure == .responseTime })
+        #expect(response.count == 1 && response.value == 3 * 60, "answered 3 minutes after 10:05")
+    }
+}
