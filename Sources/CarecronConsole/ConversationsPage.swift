@@ -98,7 +98,7 @@ struct ConversationPage {
             events: events.map { e in
                 ConversationModel.Event(at: words.instant(e.at, clock: clock),
                                         who: e.direction == .inbound ? (e.by.map { words.say(Sentence("conversation.recorded_by", ["by": .text($0)])) } ?? c.customerName ?? words.word("conv_customer"))
-                                                                     : (e.by ?? ""),
+                                                                     : (e.by.map { roster.agent($0)?.displayName ?? $0 } ?? ""),
                                         text: e.text, inbound: e.direction == .inbound, outbound: e.direction == .outbound)
             },
             canAct: session.role == .editor || (session.role == .agent && (c.agent == nil || c.agent == session.user)),

@@ -254,4 +254,49 @@ struct ConsoleBrowserTests {
             #expect(FileManager.default.fileExists(atPath: Self.shots.appendingPathComponent("\(page).png").path), "screenshot \(page)")
         }
     }
+
+    /// Issue 29: C001 asks by SMS; Mai (the only agent) answers on her phone and resolves it;
+    /// the answer goes through the gateway and the response time counts.
+    @Test func anAgentAnswersAReplyOnAPhoneInChromium() async throws {
+        guard !BrowserShop.browserMissing else { return }
+        var shop = try BrowserShop()
+        try "m0-k3y\n".write(to: shop.folder.appendingPathComponent("esms-mo.key"), atomically: true, encoding: .utf8)
+        try TestSupport.editConfig(shop.folder) { c in
+            var senders = c["senders"] as! [String: Any], esms = senders["esms"] as! [String: Any]
+            esms["cpid"] = "CP01"
+            esms["moPrivateKey"] = ["file": "esms-mo.key"]
+            senders["esms"] = esms
+            c["senders"] = senders
+            var console = c["console"] as! [String: Any], users = console["users"] as! [String: Any]
+            users["mai"] = ["role": "agent", "passwordHash": Bcrypt.hash("mai-mat-khau-3", cost: 6), "displayName": "Nguyễn Thị Mai"]
+            console["users"] = users
+            c["console"] = console
+        }
+        try shop.start(clockStart: "2026-12-08T10:00:00+07:00")
+        defer { shop.stop() }
+        let content = "Dạ shop giao giúp em buổi chiều nhé", smsid = "mo-9", time = "20261208100100"
+        let sign = Data(Insecure.MD5.hash(data: Data(("CP01" + smsid + content + time + "m0-k3y").utf8))).base64EncodedString()
+        var c = URLComponents(string: "http://127.0.0.1:\(shop.port)/webhooks/inbound/esms")!
+        c.queryItems = [("sender", "84912345678"), ("content", content), ("serviceNumber", "8079"), ("keyword", "TC"), ("sign", sign),
+                        ("cpid", "CP01"), ("smsid", smsid), ("receiverTime", time)].map { URLQueryItem(name: $0.0, value: $0.1) }
+        c.percentEncodedQuery = c.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        _ = try String(contentsOf: c.url!, encoding: .utf8)
+        try shop.browse("console_conversation_e2e.py")
+
+        let deadline = Date().addingTimeInterval(15)
+        var sent: [String] = []
+        while Date() < deadline {
+            sent = try shop.gateway.requests().compactMap { $0["body"] as? String }
+            if sent.contains(where: { $0.contains("Da shop giao sau 14h chi nhe") }) { break }
+            usleep(200_000)
+        }
+        // The gateway's sender writes SMS without accents, as brand-name gateways want.
+        #expect(sent.contains { $0.contains("Da shop giao sau 14h chi nhe") && $0.contains("0912345678") }, "the answer went through the gateway: \(sent)")
+        let store = try Store(url: shop.folder.appendingPathComponent("var/carecron.sqlite"))
+        let facts = try await store.conversationFacts(openedFrom: TestSupport.instant("2026-12-08T00:00:00+07:00"), to: TestSupport.instant("2026-12-09T00:00:00+07:00"))
+        #expect(facts.count == 1 && facts[0].firstResponseAt != nil && facts[0].resolvedAtFirstContact)
+        for page in ["conversations-phone", "conversation-phone"] {
+            #expect(FileManager.default.fileExists(atPath: Self.shots.appendingPathComponent("\(page).png").path), "screenshot \(page)")
+        }
+    }
 }

@@ -94,7 +94,7 @@ public enum ResponseMeasures {
     /// Average response time: the mean time from a conversation's opening to its first answer,
     /// over the conversations opened in the period and answered; nil when none was.
     public static func averageResponse(_ all: [ConversationFacts]) -> (seconds: Double?, answered: Int) {
-        let waits = all.compactMap { c in c.firstResponseAt.map { $0.timeIntervalSince(c.openedAt) } }
+        let waits = all.compactMap { c in c.firstResponseAt.map { max(0, $0.timeIntervalSince(c.openedAt)) } }
         return (waits.isEmpty ? nil : waits.reduce(0, +) / Double(waits.count), waits.count)
     }
 

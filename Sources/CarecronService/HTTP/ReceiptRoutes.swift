@@ -146,11 +146,12 @@ struct ReceiptRoutes {
                 answer.surveyAnswers += 1
                 await SurveyFollowUpsFor(api).take(a)
             }
-            // Anything else the customer wrote is for the care team: a conversation, due by the handbook's time.
+            // Anything else the customer wrote is for the care team: a conversation, due by the handbook's time,
+            // from when it came (a provider's clock ahead of ours would make the answer seem to come first).
             if stored.optOut == nil, score == nil {
                 let (outcome, conversation) = try await ConversationDesk(store: api.store, config: runtime.config)
                     .take(customerId: stored.customerId, from: stored.from, channel: stored.channel, sender: name, kind: .reply,
-                          text: stored.text, at: stored.receivedAt)
+                          text: stored.text, at: min(stored.receivedAt, now))
                 Counter(label: "carecron_conversations_total", dimensions: [("kind", ConversationKind.reply.rawValue), ("outcome", "\(outcome)")]).increment()
                 log.info("a reply for the care team", metadata: ["conversation": "\(conversation.id)", "agent": "\(conversation.agent ?? "-")",
                                                                   "outcome": "\(outcome)"])
