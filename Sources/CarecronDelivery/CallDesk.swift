@@ -1,3 +1,4 @@
+import CarecronConfig
 import CarecronDomain
 import CarecronStorage
 import Foundation
@@ -93,5 +94,53 @@ public struct CallReassignment: Sendable {
             }
         }
         return moved
+    }
+}
+
+/// What a person says of a call, from the console's buttons or a call centre's system
+/// (`POST /v1/calls/ID/outcome`): the effect by the rules, recorded once with the row's
+/// receipt; a complaint opens a conversation for it.
+public struct CallOutcomes: Sendable {
+    let store: any CareStore
+    let config: ShopConfig
+    let jobs: [JobDefinition]
+
+    public init(store: any CareStore, config: ShopConfig, jobs: [JobDefinition]) {
+        self.store = store
+        self.config = config
+        self.jobs = jobs
+    }
+
+    public struct Said: Sendable {
+        public var result: CallResult
+        public var note: String?
+        public var rating: Int?
+        public var callBackAt: Date?
+        public var category: FeedbackCategory?
+
+        public init(result: CallResult, note: String?, rating: Int?, callBackAt: Date?, category: FeedbackCategory?) {
+            self.result = result
+            self.note = note.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
+            self.rating = rating.flatMap { (1...5).contains($0) ? $0 : nil }
+            self.callBackAt = callBackAt
+            self.category = category
+        }
+    }
+
+    /// Records it for `call`; the effect, or nil when the call was not open any more.
+    public func record(_ said: Said, for call: CallItem, by user: String, now: Date) async throws -> CallEffect? {
+        let job = jobs.first { $0.name == call.assignment.job }
+        let effect = CallEffect.of(said.result, tries: call.tries, callBackAt: said.callBackAt, now: now,
+                                   agent: config.console.roster.agent(call.assignment.agent), purpose: job?.purpose ?? .transactional,
+                                   calls: config.calls, policy: config.policy)
+        guard try await store.recordCall(CallRecord(outboxId: call.outboxId, result: said.result, effect: effect, note: said.note,
+                                                    rating: said.rating, by: user, at: now)) else { return nil }
+        // A complaint on the phone is followed as a conversation until resolved (and pauses advertising meanwhile).
+        if said.result == .complaint {
+            _ = try await ConversationDesk(store: store, config: config)
+                .take(customerId: call.assignment.customerId, from: call.phone, channel: ChannelKind.call.rawValue, sender: nil, kind: .complaint,
+                      category: said.category ?? .other, orderId: call.orderIds.first, text: said.note ?? call.script, at: now, recordedBy: user)
+        }
+        return effect
     }
 }

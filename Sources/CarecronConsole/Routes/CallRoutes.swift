@@ -44,28 +44,18 @@ struct CallRoutes<Parent: RequestContext> {
                   let result = form["result"].flatMap(CallResult.init(rawValue:)) else {
                 return back(request, agent: nil, done: "refused", name: "")
             }
-            let now = environment.clock.now()
-            let job = jobs.first { $0.name == call.assignment.job }
             let callBackAt = form["callBackAt"].flatMap { InstantFormat.parse($0.replacingOccurrences(of: "T", with: " "), clock: config.clock) }
             if result == .callBack, callBackAt == nil { return back(request, agent: call.assignment.agent, done: "no_time", name: "") }
-            let effect = CallEffect.of(result, tries: call.tries, callBackAt: callBackAt, now: now,
-                                       agent: config.console.roster.agent(call.assignment.agent), purpose: job?.purpose ?? .transactional,
-                                       calls: config.calls, policy: config.policy)
-            let note = form["note"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
-            let rating = form["rating"].flatMap(Int.init).flatMap { (1...5).contains($0) ? $0 : nil }
-            let recorded = try await environment.store.recordCall(CallRecord(outboxId: id, result: result, effect: effect, note: note,
-                                                                              rating: rating, by: session.user, at: now))
+            let said = CallOutcomes.Said(result: result, note: form["note"], rating: form["rating"].flatMap(Int.init), callBackAt: callBackAt,
+                                         category: form["category"].flatMap(FeedbackCategory.init(rawValue:)))
+            let effect = try await CallOutcomes(store: environment.store, config: config, jobs: jobs)
+                .record(said, for: call, by: session.user, now: environment.clock.now())
+            let recorded = effect != nil
             try await console.audit(session, recorded ? "call \(result.rawValue)" : "call refused", "outbox \(id)",
-                                    note.map { Sentence("audit.call_note", ["note": .text($0)]) })
-            if recorded, case .unreachable = effect { await environment.outboxChanged() }
-            // A complaint on the phone is followed as a conversation until resolved (and pauses advertising meanwhile).
-            if recorded, result == .complaint {
-                _ = try await ConversationDesk(store: environment.store, config: config)
-                    .take(customerId: call.assignment.customerId, from: call.phone, channel: ChannelKind.call.rawValue, sender: nil, kind: .complaint,
-                          category: form["category"].flatMap(FeedbackCategory.init(rawValue:)) ?? .other, orderId: call.orderIds.first,
-                          text: note ?? call.script, at: now, recordedBy: session.user)
-                await environment.outboxChanged()
-            }
+                                    said.note.map { Sentence("audit.call_note", ["note": .text($0)]) })
+            // Falling back, or a complaint pausing advertising: the dispatcher and the plan look now.
+            if case .unreachable? = effect { await environment.outboxChanged() }
+            if recorded, result == .complaint { await environment.outboxChanged() }
             return back(request, agent: call.assignment.agent, done: recorded ? result.rawValue : "refused", name: call.customerName ?? "")
         }
         routes.post("calls/away") { request, context in

@@ -18,6 +18,9 @@ struct CareTeamRoutes {
     var routes: RouteCollection<APIRequestContext> {
         let routes = RouteCollection(context: APIRequestContext.self).add(middleware: BearerAuth(token: token))
         routes.post("/customers/:id/feedback") { request, context in try await feedback(request, context) }
+        routes.post("/calls/:id/outcome") { request, context in try await outcome(request, context) }
+        routes.post("/conversations/:id/answer") { request, context in try await answer(request, context) }
+        routes.post("/conversations/:id/resolve") { request, context in try await resolve(request, context) }
         routes.get("/conversations") { request, _ in
             let states = request.uri.queryParameters["state"].map { String($0) }
             let query = ConversationQuery(states: try states.map { s in
@@ -84,6 +87,86 @@ struct CareTeamRoutes {
         if kind == .complaint { await api.wakeup.ring() }
         return WithStatus(status: .created, body: Recorded(id: conversation.id, outcome: "\(outcome)", kind: kind.rawValue, agent: conversation.agent,
                                                            dueAt: InstantFormat.format(conversation.dueAt, clock: rt.config.clock)))
+    }
+
+    /// A call centre's system says what came of a call, as the agent's buttons do.
+    func outcome(_ request: Request, _ context: APIRequestContext) async throws -> CampaignRoutes.Body {
+        let id = try context.pathParameter("id")
+        let f = try await RequestFields.read(request, maxBody: api.maxBody, refusal: "must be a JSON object")
+        let rt = await api.runtime.current
+        guard let outboxId = Int64(id), let call = try await api.store.call(outboxId) else { throw APIError(.notFound, field: "id", "no call \(id)") }
+        guard let r = f["result"], let result = CallResult(rawValue: r) else {
+            throw APIError(.badRequest, field: "result", "must be one of \(CallResult.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var callBackAt: Date?
+        if let text = f["call_back_at"], !text.isEmpty {
+            guard let d = InstantFormat.parse(text, clock: rt.config.clock) else { throw APIError(.badRequest, field: "call_back_at", "\"\(text)\" is not a time") }
+            callBackAt = d
+        }
+        if result == .callBack, callBackAt == nil { throw APIError(.badRequest, field: "call_back_at", "a call back needs its time") }
+        var rating: Int?
+        if let text = f["rating"], !text.isEmpty {
+            guard let n = Int(text), (1...5).contains(n) else { throw APIError(.badRequest, field: "rating", "must be 1 to 5") }
+            rating = n
+        }
+        let category = try f["category"].flatMap { c -> FeedbackCategory? in
+            guard !c.isEmpty else { return nil }
+            guard let category = FeedbackCategory(rawValue: c) else { throw APIError(.badRequest, field: "category", "\"\(c)\" is not a category") }
+            return category
+        }
+        let by = f["by"].flatMap { $0.isEmpty ? nil : $0 } ?? call.assignment.agent
+        let now = api.clock.now()
+        guard let effect = try await CallOutcomes(store: api.store, config: rt.config, jobs: rt.jobs)
+            .record(.init(result: result, note: f["note"], rating: rating, callBackAt: callBackAt, category: category), for: call, by: by, now: now) else {
+            throw APIError(.conflict, field: "id", "call \(id) is not open: done already, or its message went on to the next channel")
+        }
+        try await api.store.record(AuditEntry(at: now, user: by, action: "call \(result.rawValue)", subject: "outbox \(id)", detail: ""))
+        await api.wakeup.ring()
+        let (state, next): (String, Date?) = switch effect {
+        case .reached: ("done", nil)
+        case .unreachable: ("done", nil)
+        case .tryAgain(let at): ("open", at)
+        }
+        return CampaignRoutes.Body(value: .ordered([("id", .number(Double(outboxId))), ("state", .string(state)),
+                                                    ("next_try_at", next.map { .string(InstantFormat.format($0, clock: rt.config.clock)) } ?? .null)]))
+    }
+
+    /// The shop's helpdesk answers a conversation through carecron (the outbox, the customer's channel).
+    func answer(_ request: Request, _ context: APIRequestContext) async throws -> WithStatus<CampaignRoutes.Body> {
+        let (c, f) = try await conversation(request, context)
+        guard let text = f["text"]?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
+            throw APIError(.badRequest, field: "text", "the answer's text is required")
+        }
+        let by = f["by"].flatMap { $0.isEmpty ? nil : $0 } ?? "api"
+        let rt = await api.runtime.current
+        guard let outboxId = try await ConversationDesk(store: api.store, config: rt.config)
+            .answer(c, text: text, by: by, token: f["token"].flatMap { $0.isEmpty ? nil : $0 } ?? UUID().uuidString, now: api.clock.now()) else {
+            throw APIError(.conflict, field: "id", "conversation \(c.id) is resolved, the answer was sent already, or the customer has no address to answer to")
+        }
+        try await api.store.record(AuditEntry(at: api.clock.now(), user: by, action: "answer", subject: "conversation \(c.id)", detail: ""))
+        await api.wakeup.ring()
+        return WithStatus(status: .created, body: CampaignRoutes.Body(value: .ordered([("id", .number(Double(c.id))), ("outbox_id", .number(Double(outboxId)))])))
+    }
+
+    func resolve(_ request: Request, _ context: APIRequestContext) async throws -> CampaignRoutes.Body {
+        let (c, f) = try await conversation(request, context)
+        guard let resolution = f["resolution"]?.trimmingCharacters(in: .whitespacesAndNewlines), !resolution.isEmpty else {
+            throw APIError(.badRequest, field: "resolution", "what was done to resolve it is required")
+        }
+        let by = f["by"].flatMap { $0.isEmpty ? nil : $0 } ?? "api"
+        guard try await api.store.resolve(c.id, resolution: resolution, by: by, at: api.clock.now()) else {
+            throw APIError(.conflict, field: "id", "conversation \(c.id) is resolved already")
+        }
+        try await api.store.record(AuditEntry(at: api.clock.now(), user: by, action: "resolve", subject: "conversation \(c.id)", detail: ""))
+        if c.kind == .complaint { await api.wakeup.ring() }
+        return CampaignRoutes.Body(value: .ordered([("id", .number(Double(c.id))), ("state", .string(ConversationState.resolved.rawValue))]))
+    }
+
+    private func conversation(_ request: Request, _ context: APIRequestContext) async throws -> (Conversation, [String: String]) {
+        let id = try context.pathParameter("id")
+        let f = try await RequestFields.read(request, maxBody: api.maxBody, refusal: "must be a JSON object")
+        guard let n = Int64(id), let (c, _) = try await api.store.conversation(n) else { throw APIError(.notFound, field: "id", "no conversation \(id)") }
+        return (c, f)
     }
 
     static func json(_ c: Conversation, now: Date) -> JSONValue {

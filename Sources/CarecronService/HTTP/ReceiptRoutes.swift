@@ -35,6 +35,8 @@ struct ReceiptRoutes {
         var optOuts = 0
         var cancelled = 0
         var surveyAnswers = 0
+        /// Replies that opened or joined a conversation of the care team.
+        var conversations = 0
         /// What to say back to a customer who opted out, for a receiver that relays it.
         var confirmation: String?
         var reason: String?
@@ -98,7 +100,7 @@ struct ReceiptRoutes {
             var answer = Answer(outcome: "recorded")
             try await record(receipts, sender: name, into: &answer)
             try await store(heard, sender: name, runtime: runtime, now: now, into: &answer)
-            if answer.cancelled > 0 || receipts.contains(where: { $0.status == .undelivered }) {
+            if answer.cancelled > 0 || answer.conversations > 0 || receipts.contains(where: { $0.status == .undelivered }) {
                 // A fallback may be waiting for this, and cancelled messages change the plan: now, not at the next minute.
                 await api.wakeup.ring()
             }
@@ -153,6 +155,7 @@ struct ReceiptRoutes {
                     .take(customerId: stored.customerId, from: stored.from, channel: stored.channel, sender: name, kind: .reply,
                           text: stored.text, at: min(stored.receivedAt, now))
                 Counter(label: "carecron_conversations_total", dimensions: [("kind", ConversationKind.reply.rawValue), ("outcome", "\(outcome)")]).increment()
+                answer.conversations += 1
                 log.info("a reply for the care team", metadata: ["conversation": "\(conversation.id)", "agent": "\(conversation.agent ?? "-")",
                                                                   "outcome": "\(outcome)"])
             }
