@@ -91,11 +91,11 @@ public struct CallItem: Sendable, Equatable {
 }
 
 extension Array where Element == CallItem {
-    /// The list as the agent works through it: open calls in the rule's order, then those done.
+    /// The list as the agent works through it: open calls in the rule's order, then those done, as they were done.
     public var inListOrder: [CallItem] {
         sorted { a, b in
             if a.state != b.state { return a.state == .open }
-            if a.state == .done { return (a.doneAt ?? .distantPast, a.outboxId) > (b.doneAt ?? .distantPast, b.outboxId) }
+            if a.state == .done { return (a.doneAt ?? .distantPast, a.outboxId) < (b.doneAt ?? .distantPast, b.outboxId) }
             return (a.rank, a.outboxId) < (b.rank, b.outboxId)
         }
     }
