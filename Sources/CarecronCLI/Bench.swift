@@ -15,7 +15,7 @@ struct Bench: ParsableCommand {
             Each figure is printed as a line `name: value unit` and merged into the JSON file (--json).
             Build in release mode first: swift build -c release; .build/release/carecron bench all
             """,
-        subcommands: [BenchAll.self, BenchGenerate.self, BenchImport.self, BenchPlan.self, BenchDispatch.self, BenchService.self, BenchCatchUp.self,
+        subcommands: [BenchAll.self, BenchCalls.self, BenchGenerate.self, BenchImport.self, BenchPlan.self, BenchDispatch.self, BenchService.self, BenchCatchUp.self,
                       BenchChaos.self, BenchFuzz.self, BenchReceiver.self, BenchConsole.self, BenchCampaign.self, BenchOutbox.self,
                       BenchMultinode.self, BenchReceipts.self, BenchReport.self])
 }
@@ -383,6 +383,23 @@ struct BenchReceipts: ParsableCommand {
     func run() throws {
         let figures = bench.figures
         try ReceiptsBench(figures: figures, source: bench.source).run(messages: messages, connections: connections, seconds: seconds)
+        try figures.write()
+    }
+}
+
+struct BenchCalls: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calls",
+        abstract: "Issue 29: every agent's list of a day (carecron calls list) and one agent's page, over --customers customers with --calls calls a day among --agents agents and --history-days days of calls before.")
+    @Option var customers = 1_000_000
+    @Option var calls = 5_000
+    @Option var agents = 50
+    @Option var historyDays = 90
+    @OptionGroup var bench: BenchOptions
+
+    func run() throws {
+        let figures = bench.figures
+        try Performance(figures: figures, source: bench.source).calls(customers: customers, calls: calls, agents: agents, historyDays: historyDays)
         try figures.write()
     }
 }

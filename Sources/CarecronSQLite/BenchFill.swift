@@ -127,3 +127,43 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// For `carecron bench calls`: a day of `today` calls handed to `agents` and open, and
+    /// `historyDays` days before it of as many calls each, done. The calls' customers are C0…,
+    /// as `bench generate` names them; each call is an outbox row of the `call` channel, sent
+    /// to the care team's desk.
+    @_spi(Bench) public func fillWithCalls(today: Int, historyDays: Int, agents: Int, dayStart: Date, customers: Int) throws {
+        let start = Int64(dayStart.timeIntervalSince1970)
+        for back in stride(from: historyDays, through: 0, by: -1) {
+            let day = start - Int64(back) * 86_400, open = back == 0
+            try db.write { db in
+                let firstId = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM outbox") ?? 0
+                // Due between 08:00 and 16:00, the day's calls spread over it.
+                try db.execute(sql: """
+                    WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)
+                    INSERT INTO outbox (idempotency_key, job, customer_id, order_ids, channel, recipient, body, state, attempts, due_at, next_attempt_at,
+                                        created_at, updated_at, sent_at, priority, sender, delivery, delivered_at)
+                    SELECT 'bench-call:' || ? || ':' || i, CASE i % 3 WHEN 0 THEN 'post-sale-checkin' ELSE 'cod-confirmation' END,
+                           'C' || ((i * 7919 + ?) % ?), '', 'call', '+849' || printf('%08d', i), 'Chào chị, em gọi từ Hoa Sen xác nhận đơn hàng của chị ạ.',
+                           \(OutboxState.sent.sql), 1, t, t, t, t, t, CASE i % 3 WHEN 0 THEN 1 ELSE 0 END, 'calls',
+                           CASE WHEN ? THEN NULL ELSE 'delivered' END, CASE WHEN ? THEN NULL ELSE t + 600 END
+                    FROM (SELECT i, ? + 28800 + (i * 28800) / ? AS t FROM n)
+                    """, arguments: [today, day, back, customers, open, open, day, today])
+                try db.execute(sql: "UPDATE outbox SET provider_message_id = 'call:' || id WHERE id > ?", arguments: [firstId])
+                try db.execute(sql: """
+                    INSERT INTO calls (outbox_id, customer_id, job, agent, rule, purpose_rank, job_priority, amount, assigned_at, next_try_at, tries,
+                                       state, result, done_at, done_by, updated_at)
+                    SELECT id, customer_id, job, 'a' || printf('%02d', id % ? + 1), 'least_loaded', priority, 5, 500000 + (id * 7919) % 5000000,
+                           due_at, due_at, CASE WHEN ? THEN 0 ELSE 1 END, CASE WHEN ? THEN 'open' ELSE 'done' END,
+                           CASE WHEN ? THEN NULL ELSE 'reached' END, CASE WHEN ? THEN NULL ELSE due_at + 600 END,
+                           CASE WHEN ? THEN NULL ELSE 'a' || printf('%02d', id % ? + 1) END, due_at
+                    FROM outbox WHERE id > ?
+                    """, arguments: [agents, open, open, open, open, open, agents, firstId])
+                try db.execute(sql: """
+                    INSERT INTO outbox_keys (key, outbox_id, planned_at) SELECT idempotency_key, id, created_at FROM outbox WHERE id > ?
+                    """, arguments: [firstId])
+            }
+        }
+    }
+}
