@@ -85,11 +85,13 @@ struct CallsPage {
         let lists = try await CallLists.lists(store, agent: session.role == .agent ? agent?.login : nil, day: day, clock: clock)
         let mine = agent.flatMap { lists[$0.login] } ?? []
         let jobsByName = Dictionary(jobs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let recent = try await store.recent(customerIds: Array(Set(mine.compactMap(\.assignment.customerId))))
         var calls: [CallsModel.Call] = []
         var expanded = false
         for (i, c) in mine.enumerated() {
             let open = c.state == .open
-            calls.append(try await call(c, position: i + 1, expanded: open && !expanded, job: jobsByName[c.assignment.job], now: now, day: day))
+            calls.append(call(c, position: i + 1, expanded: open && !expanded, job: jobsByName[c.assignment.job], now: now, day: day,
+                              recent: c.assignment.customerId.flatMap { recent[$0] } ?? CustomerRecent()))
             if open { expanded = true }
         }
         let local = clock.localDate(of: now.addingTimeInterval(3600)), time = clock.timeOfDay(of: now.addingTimeInterval(3600))
@@ -106,27 +108,19 @@ struct CallsPage {
             callBackDefault: "\(local)T\(time)")
     }
 
-    func call(_ c: CallItem, position: Int, expanded: Bool, job: JobDefinition?, now: Date, day: LocalDate) async throws -> CallsModel.Call {
+    func call(_ c: CallItem, position: Int, expanded: Bool, job: JobDefinition?, now: Date, day: LocalDate, recent: CustomerRecent) -> CallsModel.Call {
         let clock = config.clock
         // An open call shows when to call; a finished one, when it was done.
         let due = c.state == .done ? (c.doneAt ?? c.assignment.nextTryAt) : c.assignment.nextTryAt
         let time = clock.localDate(of: due) == day ? "\(clock.timeOfDay(of: due))" : words.instant(due, clock: clock)
-        var orders: [CallsModel.Line] = [], messages: [CallsModel.Line] = [], replies: [CallsModel.Line] = []
-        if let id = c.assignment.customerId {
-            if let (_, all) = try await store.customerWithOrders(id: id) {
-                orders = all.prefix(3).map { o in
-                    CallsModel.Line(at: words.instant(o.placedAt, clock: clock),
-                                    text: "\(o.id) · \(VietnameseFormat.money(o.amount)) · \(words.word("status_\(o.status.rawValue)")) · \(o.items)")
-                }
-            }
-            messages = try await store.outbox.messages(customerId: id, limit: 4).filter { $0.id != c.outboxId }.prefix(3).map { m in
-                CallsModel.Line(at: words.instant(m.sentAt ?? m.nextAttemptAt, clock: clock),
-                                text: "\(m.job) · \(m.rendering.channel) · \(words.state(m.state))")
-            }
-            replies = try await store.replies(customerId: id, limit: 3).map { r in
-                CallsModel.Line(at: words.instant(r.receivedAt, clock: clock), text: r.text)
-            }
+        let orders = recent.orders.map { o in
+            CallsModel.Line(at: words.instant(o.placedAt, clock: clock),
+                            text: "\(o.id) · \(VietnameseFormat.money(o.amount)) · \(words.word("status_\(o.status)")) · \(o.items)")
         }
+        let messages = recent.messages.filter { $0.id != c.outboxId }.prefix(3).map { m in
+            CallsModel.Line(at: words.instant(m.at, clock: clock), text: "\(m.job) · \(m.channel) · \(words.state(m.state))")
+        }
+        let replies = recent.replies.map { CallsModel.Line(at: words.instant($0.at, clock: clock), text: $0.text) }
         return CallsModel.Call(
             id: String(c.outboxId), position: position, time: time, overdue: c.state == .open && due < now.addingTimeInterval(-CallsModel.lateAfter),
             customerId: c.assignment.customerId ?? "", customerName: c.customerName ?? c.assignment.customerId ?? "",

@@ -149,3 +149,28 @@ extension PostgresStore: CallStore {
         }
     }
 }
+
+extension PostgresStore: CustomerRecentSource {
+    public func recent(customerIds: [String]) async throws -> [String: CustomerRecent] {
+        guard !customerIds.isEmpty else { return [:] }
+        func date(_ s: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(s)) }
+        func query(_ sql: String) -> PostgresQuery {
+            var binds = PostgresBindings()
+            binds.append(customerIds)
+            return PostgresQuery(unsafeSQL: sql, binds: binds)
+        }
+        var out: [String: CustomerRecent] = [:]
+        for try await (c, id, placed, amount, status, items) in try await db.client.query(query(CallSQL.recentOrders("= ANY($1)")), logger: logger)
+            .decode((String, String, Int64, Int, String, String).self) {
+            out[c, default: CustomerRecent()].orders.append(.init(id: id, placedAt: date(placed), amount: amount, status: status, items: items))
+        }
+        for try await (c, id, job, channel, state, at) in try await db.client.query(query(CallSQL.recentMessages("= ANY($1)")), logger: logger)
+            .decode((String, Int64, String, String, String, Int64).self) {
+            out[c, default: CustomerRecent()].messages.append(.init(id: id, job: job, channel: channel, state: OutboxState(rawValue: state) ?? .planned, at: date(at)))
+        }
+        for try await (c, at, text) in try await db.client.query(query(CallSQL.recentReplies("= ANY($1)")), logger: logger).decode((String, Int64, String).self) {
+            out[c, default: CustomerRecent()].replies.append(.init(at: date(at), text: text))
+        }
+        return out
+    }
+}

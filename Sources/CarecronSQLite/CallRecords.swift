@@ -158,3 +158,25 @@ extension Store: CallStore {
 
     static func seconds(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970) }
 }
+
+extension Store: CustomerRecentSource {
+    public func recent(customerIds: [String]) async throws -> [String: CustomerRecent] {
+        guard !customerIds.isEmpty else { return [:] }
+        return try await db.read { db in
+            let ids = "IN (\(customerIds.map { _ in "?" }.joined(separator: ", ")))", arguments = StatementArguments(customerIds)
+            func date(_ s: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(s)) }
+            var out: [String: CustomerRecent] = [:]
+            for r in try Row.fetchAll(db, sql: CallSQL.recentOrders(ids), arguments: arguments) {
+                out[r[0], default: CustomerRecent()].orders.append(.init(id: r[1], placedAt: date(r[2]), amount: r[3], status: r[4], items: r[5]))
+            }
+            for r in try Row.fetchAll(db, sql: CallSQL.recentMessages(ids), arguments: arguments) {
+                out[r[0], default: CustomerRecent()].messages.append(.init(id: r[1], job: r[2], channel: r[3],
+                                                                           state: OutboxState(rawValue: r[4]) ?? .planned, at: date(r[5])))
+            }
+            for r in try Row.fetchAll(db, sql: CallSQL.recentReplies(ids), arguments: arguments) {
+                out[r[0], default: CustomerRecent()].replies.append(.init(at: date(r[1]), text: r[2]))
+            }
+            return out
+        }
+    }
+}

@@ -141,7 +141,7 @@ public struct AuditEntry: Sendable, Equatable {
 }
 
 /// Everything the service, the CLI and the HTTP API use: one store, named for the shop's data.
-public protocol CareStore: CustomerOrderStore, CustomerSearchStore, FileImportStore, PlanningSource, ServiceStateStore, AuditStore, CampaignStore, OutboxRetentionStore, ReplyStore, OutcomeSource, SurveyStore, MeasureSource, CallStore, ConversationStore {
+public protocol CareStore: CustomerOrderStore, CustomerSearchStore, FileImportStore, PlanningSource, ServiceStateStore, AuditStore, CampaignStore, OutboxRetentionStore, ReplyStore, OutcomeSource, SurveyStore, MeasureSource, CallStore, ConversationStore, CustomerRecentSource {
     var outbox: any OutboxStore { get }
     /// The platforms' orders, read with the shop's clock and hold time.
     func platformOrders(clock: ShopClock, holdFor: TimeSpan) -> any PlatformOrderStore

@@ -176,6 +176,10 @@ struct CallStoreTests {
         again.agent = "lan"
         #expect(try await store.assignCall(again).agent == "mai")
         #expect(try await store.callLoads() == ["mai": 1, "hung": 1])
+        // The cards' recent past, of every customer at once.
+        let recent = try await store.recent(customerIds: ["C1", "C2", "NOBODY"])
+        #expect(recent["C1"]?.orders.map(\.id) == ["DH1"] && recent["C1"]?.orders.first?.amount == 2_500_000)
+        #expect(recent["C1"]?.messages.map(\.channel) == ["call"] && recent["C2"]?.messages.map(\.id) == [ids[1]] && recent["NOBODY"] == nil)
 
         let today = CallQuery(agent: "mai", day: LocalDate(year: 2026, month: 12, day: 7), clock: clock)
         let list = try await store.calls(today)
