@@ -2,6 +2,7 @@ import CarecronConfig
 import CarecronDomain
 import CarecronStorage
 import Foundation
+import Mustache
 
 /// *Cuộc gọi hôm nay*: an agent's calls of the day, made for a phone: in the order to make
 /// them, each with the customer, a `tel:` link, the script, what happened lately, and the
@@ -133,5 +134,51 @@ struct CallsPage {
             rule: words.say(Sentence("call.rule.\(c.assignment.rule.rawValue)")),
             recentOrders: orders, recentMessages: messages, recentReplies: replies,
             hasOrders: !orders.isEmpty, hasMessages: !messages.isEmpty, hasReplies: !replies.isEmpty)
+    }
+}
+
+/// A card's names looked up by a switch: an agent's page has a hundred cards, and reading each
+/// name by reflection (the default) took 4 ms a card, two fifths of a second a page.
+extension CallsModel.Call: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "id": id
+        case "position": position
+        case "time": time
+        case "overdue": overdue
+        case "customerId": customerId
+        case "customerName": customerName
+        case "phone": phone
+        case "tel": tel
+        case "job": job
+        case "orders": orders
+        case "amount": amount
+        case "tries": tries
+        case "script": script
+        case "isOpen": isOpen
+        case "expanded": expanded
+        case "askRating": askRating
+        case "outcome": outcome
+        case "note": note
+        case "rating": rating
+        case "rule": rule
+        case "recentOrders": recentOrders
+        case "recentMessages": recentMessages
+        case "recentReplies": recentReplies
+        case "hasOrders": hasOrders
+        case "hasMessages": hasMessages
+        case "hasReplies": hasReplies
+        default: nil
+        }
+    }
+}
+
+extension CallsModel.Line: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "at": at
+        case "text": text
+        default: nil
+        }
     }
 }
