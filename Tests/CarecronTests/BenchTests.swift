@@ -131,6 +131,18 @@ struct BenchTests {
         #expect(plain > 100 && measured < plain && measured > plain * 0.9, "about 5% held out of the jobs that may be: \(plain) against \(measured)")
     }
 
+    /// Issue 29's figures at a small size: every agent's list of the day, and an agent's page
+    /// logged in as the agent, with every call on it.
+    @Test func theCallListsAndAnAgentsPageAreMeasured() throws {
+        let out = try bench(["calls", "--customers", "2000", "--calls", "200", "--agents", "10", "--history-days", "3"])
+        #expect(out.run.status == 0, "\(out.run.stdout)\n\(out.run.stderr)")
+        let f = out.figures
+        for name in ["calls_all_lists_2k_seconds", "calls_all_lists_2k_peak_memory", "calls_agent_page_2k_seconds", "calls_agent_page_2k_size"] {
+            #expect(f[name] != nil && out.json[name] != nil, "\(name) measured and written")
+        }
+        #expect(f["calls_all_lists_2k_calls"] == 200 && f["calls_agent_page_2k_calls"] == 20, "every call listed; an agent's twenty on her page")
+    }
+
     @Test func generatorIsDeterministic() throws {
         var a = SplitMix(seed: 5), b = SplitMix(seed: 5)
         let folder = TestSupport.temporaryFolder("gen")
