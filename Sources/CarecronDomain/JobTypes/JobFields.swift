@@ -113,8 +113,22 @@ public enum JobFields {
                      help: Said("Mỗi dòng một kênh: zalo = 10m. Nếu sau thời gian này nhà cung cấp chưa báo tin đã đến khách (hoặc báo không đến), kênh tiếp theo gửi thay. Để trống: không chờ.",
                                 "One channel a line: zalo = 10m. If the provider has not reported the message delivered by then (or reports it undelivered), the next channel sends it. Empty: no wait.")),
         ]
-        return fields + measurement
+        return fields + calls + measurement
     }
+
+    /// Which of the job's occurrences the care team calls about (issue 29), when `call` is among its channels.
+    static let calls = [
+        JobField("call.minAmount", .money, Said("Gọi điện cho đơn từ", "Call about orders from"),
+                 help: Said("Chỉ khi kênh gửi có “call”: đơn nhỏ hơn được nhắn tin thay. Để trống: gọi mọi đơn.",
+                            "Only with \"call\" among the channels: smaller orders get the message instead. Empty: every order."),
+                 unit: Said("₫", "₫")),
+        JobField("call.tiers", .list, Said("Gọi điện cho khách hạng", "Call customers of tiers"),
+                 help: Said("Tên hạng, cách nhau bằng dấu phẩy; để trống: mọi hạng.", "Tier names, comma-separated; empty: every tier.")),
+        JobField("call.priority", .number(1...9), Said("Thứ tự trong danh sách gọi", "Place on the call lists"),
+                 help: Said("1 gọi trước, 9 gọi sau, trong cùng loại tin (tin giao dịch luôn trước).",
+                            "1 first, 9 last, within a purpose (transactional always first)."), fallback: "5"),
+        JobField("call.askRating", .toggle, Said("Hỏi khách chấm điểm khi gọi", "Ask for a rating on the call"), fallback: "false"),
+    ]
 
     /// How the job's effect is measured (issue 28): its goal's window, its control group, its A/B experiment.
     static let measurement = [
@@ -166,6 +180,8 @@ public enum JobFields {
             ("email", JobField(p + "email.body", .paragraph, Said("Nội dung email (chữ thường)", "Email body (plain text)"))),
             ("email", JobField(p + "email.html", .paragraph, Said("Nội dung email (HTML)", "Email body (HTML)"),
                                help: Said("Không bắt buộc; để trống thì chỉ gửi chữ thường.", "Optional; empty sends plain text only."))),
+            ("call", JobField(p + "call", .paragraph, Said("Kịch bản gọi điện", "Call script"),
+                              help: Said("Nhân viên đọc khi gọi; để trống: dùng nội dung chung.", "What the agent says on the phone; empty: the shared text."))),
             ("", JobField(p + "minAmount", .money, Said("Chỉ dùng cho đơn từ", "Only for orders from"), unit: Said("₫", "₫"))),
             ("", JobField(p + "tiers", .list, Said("Chỉ cho khách hạng", "Only for tiers"),
                           help: Said("Tên hạng, cách nhau bằng dấu phẩy; để trống: mọi hạng.", "Tier names, comma-separated; empty: every tier."))),
