@@ -45,25 +45,10 @@ extension Performance {
         figures.record("calls_all_lists_\(size)_calls", Double(printed), "calls")
 
         // One agent's page, logged in as the agent.
-        guard let curl = which("curl") else { throw BenchError("curl not found: the console figures need it as their client") }
-        let port = freePort()
-        let log = shop.folder.appendingPathComponent("console.log").path
-        let child = try Child(binary, ["console", "--listen", "127.0.0.1:\(port)", "--at", "\(day)T10:00:00+07:00", "--config", shop.config.path],
-                              stdout: log, stderr: log)
-        defer { child.signal(SIGKILL); _ = child.wait() }
-        let base = "http://127.0.0.1:\(port)/console", jar = shop.folder.appendingPathComponent("cookies").path
-        let page = shop.folder.appendingPathComponent("page.html").path
-        func fetch(_ path: String, form: [String] = []) throws -> (status: Int, seconds: Double, bytes: Int) {
-            var args = ["-s", "-o", page, "-c", jar, "-b", jar, "-w", "%{http_code} %{time_total} %{size_download}"]
-            for field in form { args += ["--data-urlencode", field] }
-            if !form.isEmpty { args += ["-H", "Origin: http://127.0.0.1:\(port)"] }
-            let (exit, out, err) = try runToEnd(curl, args + [base + path])
-            guard exit.status == 0 else { throw BenchError("curl \(path): \(err)") }
-            let f = out.split(separator: " ")
-            return (Int(f[0]) ?? 0, Double(f[1]) ?? 0, Int(f[2]) ?? 0)
-        }
-        let deadline = Date().addingTimeInterval(30)
-        while (try? fetch("/login").status) != 200, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        let console = try BenchConsole(binary: binary, shop: shop, at: "\(day)T10:00:00+07:00", readyStatus: 200)
+        defer { console.stop() }
+        let log = console.log
+        func fetch(_ path: String, form: [String] = []) throws -> (status: Int, seconds: Double, bytes: Int) { try console.fetch(path, form: form) }
         let login = try fetch("/login", form: ["user=a07", "password=\(Self.agentPassword)"])
         guard login.status == 303 else { throw BenchError("the agent's login answered \(login.status); see \(log)") }
         var times: [Double] = [], bytes = 0
@@ -73,7 +58,7 @@ extension Performance {
             times.append(r.seconds)
             bytes = r.bytes
         }
-        let html = try String(contentsOfFile: page, encoding: .utf8)
+        let html = try String(contentsOfFile: console.page, encoding: .utf8)
         let cards = html.components(separatedBy: "<li class=\"call").count - 1
         guard cards == calls / agents else { throw BenchError("the agent's page shows \(cards) calls, not \(calls / agents)") }
         times.sort()

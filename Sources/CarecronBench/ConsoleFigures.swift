@@ -15,29 +15,11 @@ extension Performance {
         if outboxRows > 0 { try Store(url: shop.database).fillWithSentMessages(outboxRows, endingAt: Date()) }
         // Someone to look for, as a marketer would type her: her name without accents, her phone with spaces.
         let sought = try Store(url: shop.database).searchCustomers("C\(customers / 2)", limit: 1).first
-        guard let curl = which("curl") else { throw BenchError("curl not found: the console figures need it as their client") }
-        let port = freePort()
-        let log = shop.folder.appendingPathComponent("console.log").path
         // The console as of the synthetic shop's day: its week is the one the orders lead up to.
-        let child = try Child(binary, ["console", "--listen", "127.0.0.1:\(port)", "--at", "\(day)T08:00:00+07:00", "--config", shop.config.path],
-                              stdout: log, stderr: log)
-        defer { child.signal(SIGKILL); _ = child.wait() }
-        let base = "http://127.0.0.1:\(port)/console"
-        let jar = shop.folder.appendingPathComponent("cookies").path
-        let page = shop.folder.appendingPathComponent("page.html").path
-        /// One request: status, seconds, bytes (curl's own timing).
-        func fetch(_ path: String, form: [String] = []) throws -> (status: Int, seconds: Double, bytes: Int) {
-            var args = ["-s", "-o", page, "-c", jar, "-b", jar, "-w", "%{http_code} %{time_total} %{size_download}"]
-            for field in form { args += ["--data-urlencode", field] }
-            // A form is posted from the console's own page, as a browser names it (issue 24).
-            if !form.isEmpty { args += ["-H", "Origin: http://127.0.0.1:\(port)"] }
-            let (exit, out, err) = try runToEnd(curl, args + [base + path])
-            guard exit.status == 0 else { throw BenchError("curl \(path): \(err)") }
-            let f = out.split(separator: " ")
-            return (Int(f[0]) ?? 0, Double(f[1]) ?? 0, Int(f[2]) ?? 0)
-        }
-        let deadline = Date().addingTimeInterval(30)
-        while (try? fetch("/login").status) != 303, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        let console = try BenchConsole(binary: binary, shop: shop, at: "\(day)T08:00:00+07:00", readyStatus: 303)
+        defer { console.stop() }
+        let log = console.log, page = console.page
+        func fetch(_ path: String, form: [String] = []) throws -> (status: Int, seconds: Double, bytes: Int) { try console.fetch(path, form: form) }
         // The week from two days before the shop's day (its last orders) on.
         let from = LocalDate(iso: day)!.adding(days: -2).description
         var times: [Double] = [], bytes = 0
@@ -98,6 +80,46 @@ extension Performance {
             figures.record("console_outbox_job_\(rows)_seconds", try median("/outbox?job=birthday&before=\(outboxRows / 4)"), "s")
             let weekAgo = LocalDate(iso: day)!.adding(days: -7).description
             figures.record("console_outbox_day_\(rows)_seconds", try median("/outbox?from=\(weekAgo)&to=\(weekAgo)"), "s")
+        }
+    }
+
+    /// A real `carecron console` over a bench shop, with curl as the browser (its own timing).
+    struct BenchConsole {
+        let child: Child
+        let port: Int
+        let curl: String
+        let jar: String
+        /// Where the last answer's body is.
+        let page: String
+        let log: String
+
+        /// Started as of `at`, once `/login` answers `readyStatus` (303 without users: the local editor goes in).
+        init(binary: String, shop: BenchShop, at: String, readyStatus: Int) throws {
+            guard let curl = which("curl") else { throw BenchError("curl not found: the console figures need it as their client") }
+            self.curl = curl
+            port = freePort()
+            log = shop.folder.appendingPathComponent("console.log").path
+            jar = shop.folder.appendingPathComponent("cookies").path
+            page = shop.folder.appendingPathComponent("page.html").path
+            child = try Child(binary, ["console", "--listen", "127.0.0.1:\(port)", "--at", at, "--config", shop.config.path], stdout: log, stderr: log)
+            let deadline = Date().addingTimeInterval(30)
+            while (try? fetch("/login").status) != readyStatus, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        }
+
+        /// One request: status, seconds, bytes. A form is posted from the console's own page, as a browser names it (issue 24).
+        func fetch(_ path: String, form: [String] = []) throws -> (status: Int, seconds: Double, bytes: Int) {
+            var args = ["-s", "-o", page, "-c", jar, "-b", jar, "-w", "%{http_code} %{time_total} %{size_download}"]
+            for field in form { args += ["--data-urlencode", field] }
+            if !form.isEmpty { args += ["-H", "Origin: http://127.0.0.1:\(port)"] }
+            let (exit, out, err) = try runToEnd(curl, args + ["http://127.0.0.1:\(port)/console" + path])
+            guard exit.status == 0 else { throw BenchError("curl \(path): \(err)") }
+            let f = out.split(separator: " ")
+            return (Int(f[0]) ?? 0, Double(f[1]) ?? 0, Int(f[2]) ?? 0)
+        }
+
+        func stop() {
+            child.signal(SIGKILL)
+            _ = child.wait()
         }
     }
 

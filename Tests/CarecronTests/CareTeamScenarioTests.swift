@@ -90,13 +90,8 @@ struct CareTeamScenarioTests {
 
         // C7's reply, forwarded by eSMS with its own time (08:30).
         let reply = expected["reply"] as! [String: Any]
-        let content = reply["text"] as! String, time = reply["receiverTime"] as! String
-        let sign = Data(Insecure.MD5.hash(data: Data(("CP01" + "mo-late" + content + time + "m0-k3y").utf8))).base64EncodedString()
-        var mo = URLComponents(string: "http://127.0.0.1:\(port)/webhooks/inbound/esms")!
-        mo.queryItems = [("sender", reply["from"] as! String), ("content", content), ("serviceNumber", "8079"), ("keyword", "TC"), ("sign", sign),
-                         ("cpid", "CP01"), ("smsid", "mo-late"), ("receiverTime", time)].map { URLQueryItem(name: $0.0, value: $0.1) }
-        mo.percentEncodedQuery = mo.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
-        _ = try String(contentsOf: mo.url!, encoding: .utf8)
+        try ESMSInbound.send(port: port, from: reply["from"] as! String, content: reply["text"] as! String, smsid: "mo-late",
+                             time: reply["receiverTime"] as! String, key: "m0-k3y")
 
         // Four calls handed out (S3 at 09:12), each to the agent the rule says.
         let store = try Store(url: dir.appendingPathComponent("var/carecron.sqlite"))

@@ -188,12 +188,7 @@ struct ConsoleBrowserTests {
         try shop.start(clockStart: "2026-12-08T10:00:00+07:00")
         defer { shop.stop() }
         for (smsid, content, time) in [("mo-1", "Dạ shop giao giúp em buổi chiều nhé", "20261208100100"), ("mo-2", "TC QC", "20261208100500")] {
-            let sign = Data(Insecure.MD5.hash(data: Data(("CP01" + smsid + content + time + "m0-k3y").utf8))).base64EncodedString()
-            var c = URLComponents(string: "http://127.0.0.1:\(shop.port)/webhooks/inbound/esms")!
-            c.queryItems = [("sender", "84912345678"), ("content", content), ("serviceNumber", "8079"), ("keyword", "TC"), ("sign", sign),
-                            ("cpid", "CP01"), ("smsid", smsid), ("receiverTime", time)].map { URLQueryItem(name: $0.0, value: $0.1) }
-            c.percentEncodedQuery = c.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
-            let answer = try String(contentsOf: c.url!, encoding: .utf8)
+            let answer = try ESMSInbound.send(port: shop.port, content: content, smsid: smsid, time: time, key: "m0-k3y")
             #expect(answer.hasPrefix("<ClientResponse>"), "\(answer)")
         }
         try shop.browse("console_replies_e2e.py")
@@ -274,13 +269,7 @@ struct ConsoleBrowserTests {
         }
         try shop.start(clockStart: "2026-12-08T10:00:00+07:00")
         defer { shop.stop() }
-        let content = "Dạ shop giao giúp em buổi chiều nhé", smsid = "mo-9", time = "20261208100100"
-        let sign = Data(Insecure.MD5.hash(data: Data(("CP01" + smsid + content + time + "m0-k3y").utf8))).base64EncodedString()
-        var c = URLComponents(string: "http://127.0.0.1:\(shop.port)/webhooks/inbound/esms")!
-        c.queryItems = [("sender", "84912345678"), ("content", content), ("serviceNumber", "8079"), ("keyword", "TC"), ("sign", sign),
-                        ("cpid", "CP01"), ("smsid", smsid), ("receiverTime", time)].map { URLQueryItem(name: $0.0, value: $0.1) }
-        c.percentEncodedQuery = c.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
-        _ = try String(contentsOf: c.url!, encoding: .utf8)
+        try ESMSInbound.send(port: shop.port, content: "Dạ shop giao giúp em buổi chiều nhé", smsid: "mo-9", time: "20261208100100", key: "m0-k3y")
         try shop.browse("console_conversation_e2e.py")
 
         let deadline = Date().addingTimeInterval(15)

@@ -187,7 +187,8 @@ struct ConversationRouteTests {
             }
         }
         let lan = try #require(try await store.conversations(ConversationQuery(customerId: "C1")).first)
-        #expect(lan.rule == .customer && lan.dueAt == now.addingTimeInterval(5 * 60 + 15 * 60), "received 10:05, an SMS: due 15 minutes later")
+        #expect(lan.rule == .customer && lan.openedAt == now && lan.dueAt == now.addingTimeInterval(15 * 60),
+                "eSMS says 10:05, the service's clock 10:00: opened at 10:00, never after now; an SMS, due 15 minutes later")
         #expect(try store.sendingFacts(customerId: "C2", orderIds: [], sameJob: nil).complaintOpen)
 
         // The plan: Minh's birthday greeting (advertising) waits, with the reason; Lan's does not go either (she refused advertising).
@@ -207,6 +208,6 @@ struct ConversationRouteTests {
         #expect(sms.rendering.channel == "sms" && sms.rendering.to == "+84912345678" && sms.dueAt == at && sms.job == "conversation")
         let measured = try await OutcomeQuery.measures(store, jobs: jobs, from: from, to: to, clock: config.clock)
         let response = try #require(measured.first { $0.measure == .responseTime })
-        #expect(response.count == 1 && response.value == 3 * 60, "answered 3 minutes after 10:05")
+        #expect(response.count == 1 && response.value == 8 * 60, "answered 8 minutes after 10:00")
     }
 }

@@ -74,13 +74,7 @@ struct ReplyRouteTests {
 
     /// eSMS's MO call as its documentation writes it, signed base64(MD5(cpid + smsid + content + receiverTime + key)).
     static func mo(_ content: String, smsid: String, from: String = "84912345678", key: String = "m0k3y") -> String {
-        let time = "20261207100500"
-        let sign = Data(Insecure.MD5.hash(data: Data(("CP01" + smsid + content + time + key).utf8))).base64EncodedString()
-        var c = URLComponents()
-        c.queryItems = [("sender", from), ("content", content), ("serviceNumber", "8079"), ("keyword", "TC"), ("sign", sign),
-                        ("cpid", "CP01"), ("smsid", smsid), ("receiverTime", time)].map { URLQueryItem(name: $0.0, value: $0.1) }
-        let query = c.percentEncodedQuery!.replacingOccurrences(of: "+", with: "%2B")
-        return "/webhooks/inbound/esms?" + query
+        "/webhooks/inbound/esms?" + ESMSInbound.query(from: from, content: content, smsid: smsid, time: "20261207100500", key: key)
     }
 
     @Test func anSMSOptOutCancelsTheQueuedAdvertisingAndIsConfirmedInESMSsAnswer() async throws {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// A real server process on 127.0.0.1 (Tests/servers/*.py), started for one test and stopped
@@ -62,4 +63,23 @@ func closedPort() -> Int {
     _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
     close(fd)
     return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// eSMS's short-code MO forward as its documentation writes it: a GET to the receiver, signed
+/// base64(MD5(cpid + smsid + content + receiverTime + key)).
+enum ESMSInbound {
+    static func query(from: String = "84912345678", content: String, smsid: String, time: String, key: String, cpid: String = "CP01") -> String {
+        let sign = Data(Insecure.MD5.hash(data: Data((cpid + smsid + content + time + key).utf8))).base64EncodedString()
+        var c = URLComponents()
+        c.queryItems = [("sender", from), ("content", content), ("serviceNumber", "8079"), ("keyword", "TC"), ("sign", sign),
+                        ("cpid", cpid), ("smsid", smsid), ("receiverTime", time)].map { URLQueryItem(name: $0.0, value: $0.1) }
+        return c.percentEncodedQuery!.replacingOccurrences(of: "+", with: "%2B")
+    }
+
+    /// Sends it to a running service's `/webhooks/inbound/esms`; the service's answer.
+    @discardableResult
+    static func send(port: Int, from: String = "84912345678", content: String, smsid: String, time: String, key: String) throws -> String {
+        try String(contentsOf: URL(string: "http://127.0.0.1:\(port)/webhooks/inbound/esms?" + query(from: from, content: content, smsid: smsid, time: time, key: key))!,
+                   encoding: .utf8)
+    }
 }
