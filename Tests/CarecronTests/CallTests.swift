@@ -213,6 +213,11 @@ struct CallStoreTests {
         let reached = try #require(try await store.outbox.message(ids[1]))
         #expect(reached.delivery == .delivered && reached.state == .sent)
         #expect(try await store.outbox.deliveryCounts()["call"] == [.undelivered: 1, .delivered: 1])
+        // The report counts a reached call as a delivery of the call channel (the unanswered one went on by SMS).
+        let outcomes = try await OutcomeQuery.byJob(store, jobs: [], holdFor: .hours(24), from: monday.addingTimeInterval(-3600),
+                                                    to: monday.addingTimeInterval(86_400), by: .channel, clock: clock)
+        let byCall = try #require(outcomes.first { $0.group == "call" }, "\(outcomes.map { ($0.group ?? "-", $0.sent, $0.delivered) })")
+        #expect(byCall.sent == 1 && byCall.delivered == 1, "\(outcomes.map { ($0.group ?? "-", $0.planned, $0.sent, $0.delivered) })")
         #expect(try await store.call(ids[1])?.note == "Anh Nam xác nhận, giao giờ hành chính")
         #expect(try await store.callLoads().isEmpty, "nothing open")
     }
