@@ -133,14 +133,19 @@ public struct CallOutcomes: Sendable {
         let effect = CallEffect.of(said.result, tries: call.tries, callBackAt: said.callBackAt, now: now,
                                    agent: config.console.roster.agent(call.assignment.agent), purpose: job?.purpose ?? .transactional,
                                    calls: config.calls, policy: config.policy)
-        guard try await store.recordCall(CallRecord(outboxId: call.outboxId, result: said.result, effect: effect, note: said.note,
-                                                    rating: said.rating, by: user, at: now)) else { return nil }
-        // A complaint on the phone is followed as a conversation until resolved (and pauses advertising meanwhile).
-        if said.result == .complaint {
+        var waitUntil: Date?
+        if case .tryAgain(let next) = effect, let job, let wait = DeliveryFallback.wait(job, on: .call) {
+            waitUntil = next.addingTimeInterval(wait.interval)
+        }
+        // A complaint on the phone is followed as a conversation until resolved (and pauses
+        // advertising meanwhile): opened first, so a failure leaves the call open to press again.
+        if said.result == .complaint, call.state == .open {
             _ = try await ConversationDesk(store: store, config: config)
                 .take(customerId: call.assignment.customerId, from: call.phone, channel: ChannelKind.call.rawValue, sender: nil, kind: .complaint,
                       category: said.category ?? .other, orderId: call.orderIds.first, text: said.note ?? call.script, at: now, recordedBy: user)
         }
+        guard try await store.recordCall(CallRecord(outboxId: call.outboxId, result: said.result, effect: effect, note: said.note,
+                                                    rating: said.rating, by: user, at: now, triesBefore: call.tries, waitUntil: waitUntil)) else { return nil }
         return effect
     }
 }

@@ -1,6 +1,7 @@
 import CarecronConfig
 import CarecronDomain
 import CarecronStorage
+import Crypto
 import Foundation
 
 /// The care team's side of a conversation (issue 29): a customer's message or a recorded
@@ -14,6 +15,12 @@ public struct ConversationDesk: Sendable {
     public init(store: any CareStore, config: ShopConfig) {
         self.store = store
         self.config = config
+    }
+
+    /// An answer's key when its caller gives none: the same text to the same conversation is one
+    /// message, however often a helpdesk retries it.
+    public static func token(for text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The job name an answer's outbox row carries.

@@ -96,11 +96,12 @@ extension PostgresStore: CallStore {
     public func recordCall(_ r: CallRecord) async throws -> Bool {
         try await db.transaction { conn in
             var open = false
-            for try await (state, channel, delivery) in try await conn.query("""
-                SELECT k.state, o.channel, o.delivery FROM calls k JOIN outbox o ON o.id = k.outbox_id WHERE k.outbox_id = \(r.outboxId)
-                FOR UPDATE OF k, o
-                """, logger: self.logger).decode((String, String, String?).self) {
-                open = state == "open" && channel == ChannelKind.call.rawValue && delivery == nil
+            for try await (state, channel, delivery, sent, reference, tries) in try await conn.query("""
+                SELECT k.state, o.channel, o.delivery, o.state, o.provider_message_id, k.tries FROM calls k JOIN outbox o ON o.id = k.outbox_id
+                WHERE k.outbox_id = \(r.outboxId) FOR UPDATE OF k, o
+                """, logger: self.logger).decode((String, String, String?, String, String?, Int).self) {
+                open = state == "open" && channel == ChannelKind.call.rawValue && delivery == nil && sent == OutboxState.sent.rawValue
+                    && reference == CallRecord.reference(r.outboxId) && (r.triesBefore.map { $0 == tries } ?? true)
             }
             guard open else { return false }
             let at = Self.seconds(r.at), unanswered = r.result == .noAnswer ? 1 : 0
@@ -113,12 +114,20 @@ extension PostgresStore: CallStore {
                     UPDATE calls SET tries = tries + \(unanswered), next_try_at = \(Self.seconds(next)), result = \(r.result.rawValue),
                         note = COALESCE(\(r.note), note), updated_at = \(at) WHERE outbox_id = \(r.outboxId)
                     """, logger: self.logger)
+                if let until = r.waitUntil {
+                    try await conn.query("""
+                        UPDATE outbox SET receipt_due_at = GREATEST(receipt_due_at, \(Self.seconds(until))) WHERE id = \(r.outboxId) AND receipt_due_at IS NOT NULL
+                        """, logger: self.logger)
+                }
             case .reached, .unreachable:
                 try await conn.query("""
                     UPDATE calls SET state = 'done', tries = tries + \(unanswered), result = \(r.result.rawValue), note = COALESCE(\(r.note), note),
                         rating = \(r.rating), done_at = \(at), done_by = \(r.by), updated_at = \(at) WHERE outbox_id = \(r.outboxId)
                     """, logger: self.logger)
-                if let receipt = r.receipt { _ = try await self.leasedOutbox.record([receipt], now: r.at, on: conn) }
+                // Found by its reference, checked above: recorded, or nothing of the outcome is.
+                if let receipt = r.receipt {
+                    guard case .recorded = try await self.leasedOutbox.record([receipt], now: r.at, on: conn)[0] else { throw CallNotRecorded(outboxId: r.outboxId) }
+                }
             }
             return true
         }

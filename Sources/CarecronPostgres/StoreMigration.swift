@@ -31,10 +31,18 @@ public enum StoreMigration {
         ("delivery_counts", ["channel", "status", "messages"]),
         ("replies", ["id", "sender", "channel", "provider_message_id", "from_address", "customer_id", "text", "received_at", "opt_out", "cancelled"]),
         ("survey_answers", ["id", "job", "customer_id", "order_id", "measure", "score", "source", "answered_at", "low"]),
+        ("calls", ["outbox_id", "customer_id", "job", "agent", "rule", "purpose_rank", "job_priority", "amount", "assigned_at", "next_try_at", "tries",
+                   "state", "result", "note", "rating", "done_at", "done_by", "updated_at"]),
+        ("call_attempts", ["outbox_id", "at", "agent", "result", "note"]),
+        ("agents_away", ["agent", "day", "by_user", "at"]),
+        ("conversations", ["id", "customer_id", "from_address", "channel", "sender", "kind", "category", "order_id", "agent", "rule", "opened_at",
+                           "due_at", "last_in_at", "first_response_at", "resolved_at", "resolution", "resolved_by", "state", "contacts", "came_back",
+                           "updated_at"]),
+        ("conversation_events", ["id", "conversation_id", "at", "direction", "text", "by_user", "outbox_id"]),
     ]
 
     /// Tables whose ids come from a sequence: it continues after the copied ids.
-    static let serials = ["outbox", "job_runs", "audit", "replies", "survey_answers"]
+    static let serials = ["outbox", "job_runs", "audit", "replies", "survey_answers", "conversations", "conversation_events"]
 
     public struct NotEmpty: Error, CustomStringConvertible {
         public let description: String

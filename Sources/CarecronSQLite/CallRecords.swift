@@ -46,7 +46,7 @@ enum CallRecords {
             by_user TEXT NOT NULL,
             at INTEGER NOT NULL,
             PRIMARY KEY (agent, day)
-        ) WITHOUT ROWID;
+        );
         """
 
     static func item(_ r: Row) -> CallItem {
@@ -111,9 +111,12 @@ extension Store: CallStore {
     public func recordCall(_ r: CallRecord) async throws -> Bool {
         try await db.write { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT k.state, o.channel, o.delivery FROM calls k JOIN outbox o ON o.id = k.outbox_id WHERE k.outbox_id = ?
+                SELECT k.state, o.channel, o.delivery, o.state, o.provider_message_id, k.tries FROM calls k JOIN outbox o ON o.id = k.outbox_id
+                WHERE k.outbox_id = ?
                 """, arguments: [r.outboxId]),
-                  row[0] as String == "open", row[1] as String == ChannelKind.call.rawValue, (row[2] as String?) == nil else { return false }
+                  row[0] as String == "open", row[1] as String == ChannelKind.call.rawValue, (row[2] as String?) == nil,
+                  row[3] as String == OutboxState.sent.rawValue, (row[4] as String?) == CallRecord.reference(r.outboxId),
+                  r.triesBefore.map({ $0 == row[5] as Int }) ?? true else { return false }
             let at = Self.seconds(r.at), unanswered = r.result == .noAnswer ? 1 : 0
             try db.execute(sql: "INSERT INTO call_attempts (outbox_id, at, agent, result, note) VALUES (?, ?, ?, ?, ?)",
                            arguments: [r.outboxId, at, r.by, r.result.rawValue, r.note])
@@ -122,12 +125,19 @@ extension Store: CallStore {
                 try db.execute(sql: """
                     UPDATE calls SET tries = tries + ?, next_try_at = ?, result = ?, note = COALESCE(?, note), updated_at = ? WHERE outbox_id = ?
                     """, arguments: [unanswered, Self.seconds(next), r.result.rawValue, r.note, at, r.outboxId])
+                if let until = r.waitUntil {
+                    try db.execute(sql: "UPDATE outbox SET receipt_due_at = MAX(receipt_due_at, ?) WHERE id = ? AND receipt_due_at IS NOT NULL",
+                                   arguments: [Self.seconds(until), r.outboxId])
+                }
             case .reached, .unreachable:
                 try db.execute(sql: """
                     UPDATE calls SET state = 'done', tries = tries + ?, result = ?, note = COALESCE(?, note), rating = ?, done_at = ?, done_by = ?,
                         updated_at = ? WHERE outbox_id = ?
                     """, arguments: [unanswered, r.result.rawValue, r.note, r.rating, at, r.by, at, r.outboxId])
-                if let receipt = r.receipt { _ = try Outbox.record([receipt], now: r.at, in: db) }
+                // Found by its reference, checked above: recorded, or nothing of the outcome is.
+                if let receipt = r.receipt {
+                    guard case .recorded = try Outbox.record([receipt], now: r.at, in: db)[0] else { throw CallNotRecorded(outboxId: r.outboxId) }
+                }
             }
             return true
         }

@@ -129,8 +129,16 @@ public struct CallRecord: Sendable, Equatable {
     public var rating: Int?
     public var by: String
     public var at: Date
+    /// The tries the outcome was decided on: a second press on the same state is refused, not counted twice.
+    public var triesBefore: Int?
+    /// For a call tried again: until when its message waits before the next channel takes it
+    /// (the next try plus the job's wait), so a call-back is not overtaken by the fallback.
+    public var waitUntil: Date?
 
-    public init(outboxId: Int64, result: CallResult, effect: CallEffect, note: String?, rating: Int?, by: String, at: Date) {
+    public init(outboxId: Int64, result: CallResult, effect: CallEffect, note: String?, rating: Int?, by: String, at: Date,
+                triesBefore: Int? = nil, waitUntil: Date? = nil) {
+        self.triesBefore = triesBefore
+        self.waitUntil = waitUntil
         self.outboxId = outboxId
         self.result = result
         self.effect = effect
@@ -171,8 +179,9 @@ public protocol CallStore: Sendable {
     /// The calls of a list (`CallQuery`), in no particular order.
     func calls(_ q: CallQuery) async throws -> [CallItem]
     func call(_ outboxId: Int64) async throws -> CallItem?
-    /// Records an outcome of an open call whose message is still the call; false when it is not
-    /// (done already, or its message went on to the next channel).
+    /// Records an outcome of an open call whose message is still the call, sent to the desk (its
+    /// receipt recorded with it); false when it is not (done already, its message went on to the
+    /// next channel or is not sent yet), or when its tries are not `triesBefore` any more.
     func recordCall(_ r: CallRecord) async throws -> Bool
     /// Hands an open call to another agent (the one it had is away).
     func reassignCall(_ outboxId: Int64, to agent: String, rule: AssignmentRule, now: Date) async throws -> Bool
@@ -193,7 +202,7 @@ public enum CallSQL {
         """
         SELECT \(columns) FROM calls k JOIN outbox o ON o.id = k.outbox_id LEFT JOIN customers c ON c.id = k.customer_id
         WHERE \(agent.map { "k.agent = \($0) AND " } ?? "")
-              ((k.state = 'open' AND k.next_try_at < \(to) AND o.channel = 'call' AND o.delivery IS NULL)
+              ((k.state = 'open' AND k.next_try_at < \(to) AND o.channel = 'call' AND o.delivery IS NULL AND COALESCE(c.opt_out, 'none') <> 'all')
                OR (k.state = 'done' AND k.done_at >= \(from) AND k.done_at < \(to)))
         """
     }
@@ -309,4 +318,12 @@ extension CallSQL {
         WHERE r <= \(CustomerRecent.replies) ORDER BY customer_id, r
         """
     }
+}
+
+/// A call's outcome whose receipt found no row: nothing of it is recorded (a store that lost the
+/// call's reference would otherwise mark it done and let the fallback message go anyway).
+public struct CallNotRecorded: Error, CustomStringConvertible {
+    public let outboxId: Int64
+    public init(outboxId: Int64) { self.outboxId = outboxId }
+    public var description: String { "call \(outboxId): its outbox row does not answer to its reference; nothing recorded" }
 }

@@ -50,6 +50,13 @@ public struct SurveyFollowUpRules: JobRules {
 
     public var readsLowScores: Bool { true }
 
+    /// One call-back per answer: an order's survey is answered once; a survey on a cadence (no
+    /// order) once per time it was answered.
+    static func key(_ job: JobDefinition, _ low: LowScore) -> String {
+        let subject = low.orderId.isEmpty ? "@\(Int(low.answeredAt.timeIntervalSince1970))" : low.orderId
+        return "\(job.name):\(low.job):\(low.customerId):\(subject)"
+    }
+
     /// A score answered before the replay is not planned again by it: the replay reaches back `after`.
     public func replay(_ job: JobDefinition, shop: CarePolicy) -> TimeInterval { after.interval }
 
@@ -64,7 +71,7 @@ public struct SurveyFollowUpRules: JobRules {
             let survey = ["score": String(low.score), "measure": low.measure.rawValue.uppercased(),
                           "scale": "\(low.measure.scale.lowerBound)–\(low.measure.scale.upperBound)"]
             return span.planner.event(job, customer: customer, orders: orders, at: at, variant: 0,
-                                      keys: ["\(job.name):\(low.job):\(low.customerId):\(low.orderId)"], extra: ["survey": survey])
+                                      keys: [Self.key(job, low)], extra: ["survey": survey])
         }
     }
 

@@ -76,9 +76,14 @@ struct CareTeamRoutes {
             throw APIError(.badRequest, field: "order_id", "\(orderId) is not an order of customer \(id)")
         }
         let channel = f["channel"].flatMap { $0.isEmpty ? nil : $0 } ?? "hotline"
+        guard Self.recordedChannels.contains(channel) else {
+            throw APIError(.badRequest, field: "channel", "must be one of \(Self.recordedChannels.joined(separator: ", "))")
+        }
         let now = api.clock.now()
+        // The address the customer is answered at on that channel.
+        let from = (channel == "email" ? customer.facts.email : customer.facts.phone) ?? customer.facts.phone ?? customer.facts.email ?? ""
         let (outcome, conversation) = try await ConversationDesk(store: api.store, config: rt.config)
-            .take(customerId: id, from: customer.facts.phone ?? customer.facts.email ?? "", channel: channel, sender: nil, kind: kind,
+            .take(customerId: id, from: from, channel: channel, sender: nil, kind: kind,
                   category: category, orderId: orderId, text: text, at: now, recordedBy: f["by"].flatMap { $0.isEmpty ? nil : $0 } ?? "api")
         try await api.store.record(AuditEntry(at: now, user: f["by"] ?? "api", action: "\(kind.rawValue) recorded", subject: id,
                                               detail: Sentence("audit.feedback", ["category": .word("feedback.\(category.rawValue)"), "text": .text(text)]).stored))
@@ -140,7 +145,7 @@ struct CareTeamRoutes {
         let by = f["by"].flatMap { $0.isEmpty ? nil : $0 } ?? "api"
         let rt = await api.runtime.current
         guard let outboxId = try await ConversationDesk(store: api.store, config: rt.config)
-            .answer(c, text: text, by: by, token: f["token"].flatMap { $0.isEmpty ? nil : $0 } ?? UUID().uuidString, now: api.clock.now()) else {
+            .answer(c, text: text, by: by, token: f["token"].flatMap { $0.isEmpty ? nil : $0 } ?? ConversationDesk.token(for: text), now: api.clock.now()) else {
             throw APIError(.conflict, field: "id", "conversation \(c.id) is resolved, the answer was sent already, or the customer has no address to answer to")
         }
         try await api.store.record(AuditEntry(at: api.clock.now(), user: by, action: "answer", subject: "conversation \(c.id)", detail: ""))
@@ -168,6 +173,9 @@ struct CareTeamRoutes {
         guard let n = Int64(id), let (c, _) = try await api.store.conversation(n) else { throw APIError(.notFound, field: "id", "no conversation \(id)") }
         return (c, f)
     }
+
+    /// Where a complaint or feedback recorded for a customer came from.
+    static let recordedChannels = ["hotline", "call", "sms", "zalo", "email", "counter"]
 
     static func json(_ c: Conversation, now: Date) -> JSONValue {
         func time(_ d: Date?) -> JSONValue { d.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null }
