@@ -56,6 +56,28 @@ struct ConsoleBrowserTests {
             usleep(300_000)
         }
 
+        /// eSMS forwards the short code's replies here, signed with the MO key (issue 27).
+        func takeShortCodeReplies() throws {
+            try "m0-k3y\n".write(to: folder.appendingPathComponent("esms-mo.key"), atomically: true, encoding: .utf8)
+            try TestSupport.editConfig(folder) { c in
+                var senders = c["senders"] as! [String: Any], esms = senders["esms"] as! [String: Any]
+                esms["cpid"] = "CP01"
+                esms["moPrivateKey"] = ["file": "esms-mo.key"]
+                senders["esms"] = esms
+                c["senders"] = senders
+            }
+        }
+
+        /// A care agent (issue 29), whose password is `LOGIN-mat-khau-3` (Mai's is the scripts' MAI_PASSWORD).
+        func addAgent(_ login: String, _ name: String) throws {
+            try TestSupport.editConfig(folder) { c in
+                var console = c["console"] as! [String: Any], users = console["users"] as! [String: Any]
+                users[login] = ["role": "agent", "passwordHash": Bcrypt.hash("\(login)-mat-khau-3", cost: 6), "displayName": name]
+                console["users"] = users
+                c["console"] = console
+            }
+        }
+
         var serviceLog: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
         /// Runs a browser script; its failed checks fail the test.
@@ -177,14 +199,7 @@ struct ConsoleBrowserTests {
     @Test func aReplyAndAnOptOutShowOnTheCustomersPageInChromium() throws {
         guard !BrowserShop.browserMissing else { return }
         var shop = try BrowserShop()
-        try "m0-k3y\n".write(to: shop.folder.appendingPathComponent("esms-mo.key"), atomically: true, encoding: .utf8)
-        try TestSupport.editConfig(shop.folder) { c in
-            var senders = c["senders"] as! [String: Any], esms = senders["esms"] as! [String: Any]
-            esms["cpid"] = "CP01"
-            esms["moPrivateKey"] = ["file": "esms-mo.key"]
-            senders["esms"] = esms
-            c["senders"] = senders
-        }
+        try shop.takeShortCodeReplies()
         try shop.start(clockStart: "2026-12-08T10:00:00+07:00")
         defer { shop.stop() }
         for (smsid, content, time) in [("mo-1", "Dạ shop giao giúp em buổi chiều nhé", "20261208100100"), ("mo-2", "TC QC", "20261208100500")] {
@@ -203,13 +218,8 @@ struct ConsoleBrowserTests {
     @Test func anAgentWorksHerCallsOnAPhoneInChromium() async throws {
         guard !BrowserShop.browserMissing else { return }
         var shop = try BrowserShop()
-        try TestSupport.editConfig(shop.folder) { c in
-            var console = c["console"] as! [String: Any], users = console["users"] as! [String: Any]
-            users["mai"] = ["role": "agent", "passwordHash": Bcrypt.hash("mai-mat-khau-3", cost: 6), "displayName": "Nguyễn Thị Mai"]
-            users["hung"] = ["role": "agent", "passwordHash": Bcrypt.hash("hung-mat-khau-4", cost: 6), "displayName": "Trần Văn Hùng"]
-            console["users"] = users
-            c["console"] = console
-        }
+        try shop.addAgent("mai", "Nguyễn Thị Mai")
+        try shop.addAgent("hung", "Trần Văn Hùng")
         let cod = shop.folder.appendingPathComponent("jobs/cod-confirmation.json")
         var job = try JSONSerialization.jsonObject(with: Data(contentsOf: cod)) as! [String: Any]
         job["channels"] = ["call", "sms", "email"]
@@ -255,18 +265,8 @@ struct ConsoleBrowserTests {
     @Test func anAgentAnswersAReplyOnAPhoneInChromium() async throws {
         guard !BrowserShop.browserMissing else { return }
         var shop = try BrowserShop()
-        try "m0-k3y\n".write(to: shop.folder.appendingPathComponent("esms-mo.key"), atomically: true, encoding: .utf8)
-        try TestSupport.editConfig(shop.folder) { c in
-            var senders = c["senders"] as! [String: Any], esms = senders["esms"] as! [String: Any]
-            esms["cpid"] = "CP01"
-            esms["moPrivateKey"] = ["file": "esms-mo.key"]
-            senders["esms"] = esms
-            c["senders"] = senders
-            var console = c["console"] as! [String: Any], users = console["users"] as! [String: Any]
-            users["mai"] = ["role": "agent", "passwordHash": Bcrypt.hash("mai-mat-khau-3", cost: 6), "displayName": "Nguyễn Thị Mai"]
-            console["users"] = users
-            c["console"] = console
-        }
+        try shop.takeShortCodeReplies()
+        try shop.addAgent("mai", "Nguyễn Thị Mai")
         try shop.start(clockStart: "2026-12-08T10:00:00+07:00")
         defer { shop.stop() }
         try ESMSInbound.send(port: shop.port, content: "Dạ shop giao giúp em buổi chiều nhé", smsid: "mo-9", time: "20261208100100", key: "m0-k3y")
