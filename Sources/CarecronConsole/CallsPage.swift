@@ -91,7 +91,7 @@ struct CallsPage {
         var expanded = false
         for (i, c) in mine.enumerated() {
             let open = c.state == .open
-            calls.append(call(c, position: i + 1, expanded: open && !expanded, job: jobsByName[c.assignment.job], now: now, day: day,
+            calls.append(call(c, position: i + 1, expanded: open && !expanded, jobs: jobsByName, now: now, day: day,
                               recent: c.assignment.customerId.flatMap { recent[$0] } ?? CustomerRecent()))
             if open { expanded = true }
         }
@@ -109,8 +109,8 @@ struct CallsPage {
             callBackDefault: "\(local)T\(time)")
     }
 
-    func call(_ c: CallItem, position: Int, expanded: Bool, job: JobDefinition?, now: Date, day: LocalDate, recent: CustomerRecent) -> CallsModel.Call {
-        let clock = config.clock
+    func call(_ c: CallItem, position: Int, expanded: Bool, jobs: [String: JobDefinition], now: Date, day: LocalDate, recent: CustomerRecent) -> CallsModel.Call {
+        let clock = config.clock, job = jobs[c.assignment.job]
         // An open call shows when to call; a finished one, when it was done.
         let due = c.state == .done ? (c.doneAt ?? c.assignment.nextTryAt) : c.assignment.nextTryAt
         let time = clock.localDate(of: due) == day ? "\(clock.timeOfDay(of: due))" : words.instant(due, clock: clock)
@@ -119,7 +119,7 @@ struct CallsPage {
                             text: "\(o.id) · \(VietnameseFormat.money(o.amount)) · \(words.word("status_\(o.status)")) · \(o.items)")
         }
         let messages = recent.messages.filter { $0.id != c.outboxId }.prefix(3).map { m in
-            CallsModel.Line(at: words.instant(m.at, clock: clock), text: "\(m.job) · \(m.channel) · \(words.state(m.state))")
+            CallsModel.Line(at: words.instant(m.at, clock: clock), text: "\(jobs[m.job]?.description ?? m.job) · \(words.word("channel_\(m.channel)")) · \(words.state(m.state))")
         }
         let replies = recent.replies.map { CallsModel.Line(at: words.instant($0.at, clock: clock), text: $0.text) }
         return CallsModel.Call(
