@@ -85,8 +85,7 @@ struct CareTeamScenarioTests {
             service.waitUntilExit()
         }
         func serviceLog() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
-        var deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, !serviceLog().contains("listening") && !serviceLog().contains("console served") { usleep(100_000) }
+        try TestSupport.waitUntilServing(port: port, log: log)
 
         // C7's reply, forwarded by eSMS with its own time (08:30).
         let reply = expected["reply"] as! [String: Any]
@@ -96,7 +95,7 @@ struct CareTeamScenarioTests {
         // Four calls handed out (S3 at 09:12), each to the agent the rule says.
         let store = try Store(url: dir.appendingPathComponent("var/carecron.sqlite"))
         let day = CallQuery(agent: nil, day: LocalDate(year: 2026, month: 12, day: 8), clock: TestSupport.saigon)
-        deadline = Date().addingTimeInterval(40)
+        var deadline = Date().addingTimeInterval(90)
         while Date() < deadline, try await store.calls(day).count < 4 { usleep(200_000) }
         let calls = try await store.calls(day)
         let assigned = Set(calls.map { "\($0.orderIds.joined(separator: ",")) \($0.assignment.agent) \($0.assignment.rule.rawValue)" })
@@ -116,7 +115,7 @@ struct CareTeamScenarioTests {
         }
 
         // The reply waits past its time: counted overdue in /metrics.
-        deadline = Date().addingTimeInterval(20)
+        deadline = Date().addingTimeInterval(60)
         var metrics = ""
         while Date() < deadline, !metrics.contains("carecron_conversations_overdue 1") {
             metrics = (try? RawHTTP.send(port: port, "GET", "/metrics").body) ?? ""
@@ -143,7 +142,7 @@ struct CareTeamScenarioTests {
 
         // S2's SMS goes instead, once.
         let sms = expected["fallbackSMS"] as! [String: String]
-        deadline = Date().addingTimeInterval(20)
+        deadline = Date().addingTimeInterval(60)
         var sent: [String] = []
         while Date() < deadline, !sent.contains(where: { $0.contains(sms["contains"]!) }) {
             sent = try gateway.requests().compactMap { $0["body"] as? String }

@@ -69,7 +69,7 @@ struct ServiceTests {
         func start(environment extra: [String: String] = [:]) throws {
             process = try TestSupport.start(["run"], in: folder, environment: ["API_TOKEN": "t0k3n", "SHOP_WEBHOOK_SECRET": "whs3cret"]
                                                 .merging(extra) { _, new in new }, log: log)
-            try waitFor("the API to answer") { (try? self.call("GET", "/healthz").status) == 200 }
+            try TestSupport.waitUntilServing(port: port, log: log)
         }
 
         func waitFor(_ what: String, _ check: () throws -> Bool) throws {
@@ -451,7 +451,7 @@ struct ServiceModeTests {
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         s.process = p
-        try s.waitFor("the API") { (try? s.call("GET", "/healthz").status) == 200 }
+        try TestSupport.waitUntilServing(port: s.port, log: s.log)
         let order = "{\"customer_id\": \"C001\", \"placed_at\": \"\(ServiceTests.placed(minutesAgo: 30))\", \"amount\": 450000}"
         #expect(try s.call("PUT", "/v1/orders/DRY1", order).status == 201)
         let preview = s.folder.appendingPathComponent("var/dry-run.jsonl")

@@ -122,6 +122,17 @@ enum TestSupport {
         return p
     }
 
+    /// Waits until a started service answers `/healthz`; a busy CI machine may take far longer
+    /// than a quiet one to migrate and bind, so the wait is long and its failure names the log.
+    static func waitUntilServing(port: Int, log: URL, within seconds: Double = 90) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if (try? RawHTTP.send(port: port, "GET", "/healthz", timeout: 5).status) == 200 { return }
+            usleep(100_000)
+        }
+        throw TestServer.ServerError(message: "the service on port \(port) did not answer /healthz within \(Int(seconds)) s; log:\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+    }
+
     /// Changes the config.json of a test's own shop folder.
     static func editConfig(_ folder: URL, _ change: (inout [String: Any]) -> Void) throws {
         let url = folder.appendingPathComponent("config.json")
