@@ -17,6 +17,8 @@ public final class Store: Sendable {
         try db.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA data_version") ?? 0 }
     }
     public let url: URL
+    /// The seal of the last clean stop, if it still describes the file, and the last full check.
+    let chain: IntegrityChain
 
     public struct OpenError: CodedError, CustomStringConvertible {
         public var code: ErrorCode { .storeUnavailable }
@@ -28,6 +30,8 @@ public final class Store: Sendable {
     public init(url: URL, readOnly: Bool = false) throws {
         self.url = url
         if readOnly { try StoreFile.checkReadable(url) } else { try Self.createIfMissing(url) }
+        // Before SQLite opens it: a migration below would change the file the seal describes.
+        chain = IntegrityChain(sealAtOpening: readOnly ? nil : CleanStopSeal.holding(for: url))
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.readonly = readOnly

@@ -75,14 +75,6 @@ public final class CareService: Service, Sendable {
             await wakeup.ring()
         }
         defer { integrity.cancel() }
-        // A small store's verdict is in before the first step (none is planned from a damaged
-        // file); a large one's arrives while the service runs. READY was sent already.
-        await withTaskGroup(of: Void.self) { race in
-            race.addTask { await integrity.value }
-            race.addTask { try? await Task.sleep(nanoseconds: 500_000_000) }
-            await race.next()
-            race.cancelAll()
-        }
         let stopping = StopFlag()
         // The loop ends after its pass in flight (sends finish). A pass held by a database call
         // that never returns (PostgresNIO once left one waiting after the server ended its
@@ -135,6 +127,11 @@ public final class CareService: Service, Sendable {
         let watchdog = SystemdNotifier.watchdogInterval()
         defer { if watchdog != nil { notifier.notify("WATCHDOG=1") } }
         var nextWake = now.addingTimeInterval(min(heartbeatInterval, watchdog.map { $0 / 2 } ?? heartbeatInterval))
+        if await health.integrityPending {
+            // Nothing is planned or sent before the start-up check's verdict; it rings when done.
+            notifier.notify("STATUS=checking the database before sending")
+            return nextWake
+        }
         if await health.databaseDamage != nil {
             // Nothing is planned or sent from a damaged store; /readyz and status say why.
             notifier.notify("STATUS=database damaged: restore the last backup")

@@ -7,10 +7,16 @@ import Logging
 /// integrity check, senders a reload could not build. `/readyz` and the scheduler read it.
 public actor ServiceHealth {
     public private(set) var databaseDamage: String?
+    /// The start-up integrity check has not given its verdict yet: nothing is planned or sent.
+    public private(set) var integrityPending = true
+    /// A background whole check is reading the file: a stop now leaves the file unsealed.
+    private(set) var wholeCheckRunning = false
 
     public init() {}
 
     func damaged(_ what: String) { databaseDamage = what }
+    func integrityChecked() { integrityPending = false }
+    func wholeCheck(running: Bool) { wholeCheckRunning = running }
 
     /// Every reason not to be ready, each a sentence; empty when ready.
     public func problems(store: any CareStore, runtime: RuntimeBox) async -> [String] {
@@ -27,18 +33,46 @@ public actor ServiceHealth {
     }
 }
 
-/// The integrity check at start-up: in the background, so that READY is not delayed (a
-/// million-customer store takes seconds), with its verdict kept in the store for `status`.
+/// The integrity check at start-up (issue 30, item 5). Nothing is planned or sent until its
+/// verdict: the scheduler's passes wait on `ServiceHealth.integrityPending`. What it reads scales
+/// with what changed since the last clean stop: a file as the clean stop sealed it needs only its
+/// header and schema read; any other (a crash, a copy, an import while stopped) is read whole.
+/// Its verdict is kept in the store for `status`.
 enum IntegrityCheck {
+    /// A sealed file is read whole again in the background once its last whole check is this old,
+    /// so that a node restarted every day still has its pages read now and then.
+    static let wholeEvery: TimeInterval = 7 * 86_400
+
     static func run(store: any CareStore, health: ServiceHealth, log: Logger, clock: WallClock) async {
         let started = ContinuousClock.now
-        let problems: [String]
-        do { problems = try await store.integrityProblems(limit: 10) } catch {
-            problems = [store.explain(error)]
+        let verdict: StartupIntegrity
+        do { verdict = try await store.startupIntegrity(limit: 10, at: clock.now()) } catch {
+            verdict = StartupIntegrity(scope: .whole, problems: [store.explain(error)])
         }
+        await conclude(verdict.problems, scope: verdict.scope, seconds: (ContinuousClock.now - started).seconds,
+                       store: store, health: health, log: log, clock: clock)
+        await health.integrityChecked()
+        guard verdict.problems.isEmpty, case .unchangedSinceCleanStop(_, let last) = verdict.scope,
+              clock.now().timeIntervalSince(last) > wholeEvery else { return }
+        log.info("the whole database was last checked \(Int((clock.now().timeIntervalSince(last) / 86_400).rounded())) days ago: checking it again in the background")
+        await health.wholeCheck(running: true)
+        let again = ContinuousClock.now
+        let problems: [String]
+        do { problems = try await store.periodicIntegrityProblems(limit: 10, at: clock.now()) } catch { problems = [store.explain(error)] }
+        await conclude(problems, scope: .whole, seconds: (ContinuousClock.now - again).seconds, store: store, health: health, log: log, clock: clock)
+        await health.wholeCheck(running: false)
+    }
+
+    static func conclude(_ problems: [String], scope: StartupIntegrity.Scope, seconds: Double, store: any CareStore, health: ServiceHealth,
+                         log: Logger, clock: WallClock) async {
         try? await store.recordIntegrity(problems, at: clock.now())
         if problems.isEmpty {
-            log.info("database integrity check passed", metadata: ["seconds": "\(String(format: "%.2f", (ContinuousClock.now - started).seconds))"])
+            var metadata: Logger.Metadata = ["seconds": "\(String(format: "%.2f", seconds))", "read": "\(scope == .whole ? "the whole file" : "header and schema")"]
+            if case .unchangedSinceCleanStop(let stopped, let last) = scope {
+                metadata["unchanged_since_clean_stop"] = "\(stopped)"
+                metadata["whole_file_last_checked"] = "\(last)"
+            }
+            log.info("database integrity check passed", metadata: metadata)
             return
         }
         let summary = problems.prefix(3).joined(separator: "; ")

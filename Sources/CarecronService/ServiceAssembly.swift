@@ -98,7 +98,30 @@ public final class AssembledService: Sendable {
                                                gracefulShutdownSignals: [.sigterm, .sigint], logger: log)
         config.maximumGracefulShutdownDuration = .seconds(20)
         try await ServiceGroup(configuration: config).run()
+        await sealAfterStop()
         withExtendedLifetime(lock) {}
+    }
+
+    /// After the last write of a clean stop, before the instance lock is let go: the seal that
+    /// lets the next start skip reading the whole file (never over a damaged one, nor while a
+    /// whole check is still reading it).
+    func sealAfterStop() async {
+        if let damage = await health.databaseDamage {
+            log.notice("the database is not sealed at this stop: it is damaged (\(damage)); the next start checks the whole file")
+            return
+        }
+        let checking = await health.wholeCheckRunning, pending = await health.integrityPending
+        if checking || pending {
+            log.notice("the database is not sealed at this stop: its integrity check had not finished; the next start checks the whole file")
+            return
+        }
+        do {
+            if let seal = try await store.sealCleanStop(at: Date()) {
+                log.info("database sealed at a clean stop: the next start reads only its header", metadata: ["seal": "\(seal.path)"])
+            }
+        } catch {
+            log.warning("the database could not be sealed at this stop (\(store.explain(error))); the next start checks the whole file")
+        }
     }
 
     /// The API's token and webhook secret; a missing one stops the start with the line

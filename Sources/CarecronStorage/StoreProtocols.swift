@@ -115,6 +115,42 @@ public protocol ServiceStateStore: Sendable {
     func isReachable() async throws -> Bool
     /// What an integrity check finds wrong with the stored data (empty when sound).
     func integrityProblems(limit: Int) async throws -> [String]
+    /// The start-up check: what it reads scales with what changed since the last clean stop.
+    func startupIntegrity(limit: Int, at: Date) async throws -> StartupIntegrity
+    /// The whole check again, in the background, when the last one is old.
+    func periodicIntegrityProblems(limit: Int, at: Date) async throws -> [String]
+    /// After the service's last write: what lets the next start skip the whole check; where it
+    /// was written, or nil.
+    func sealCleanStop(at: Date) async throws -> URL?
+}
+
+/// What the start-up check read and found.
+public struct StartupIntegrity: Sendable {
+    public enum Scope: Sendable, Equatable {
+        case whole
+        /// Nothing has written to the store since a clean stop whose chain began with a whole check.
+        case unchangedSinceCleanStop(stoppedAt: Date, lastFullCheck: Date)
+    }
+
+    public let scope: Scope
+    public let problems: [String]
+
+    public init(scope: Scope, problems: [String]) {
+        self.scope = scope
+        self.problems = problems
+    }
+}
+
+/// A store with nothing to seal (PostgreSQL keeps its own pages) checks the whole of what it
+/// checks each time.
+extension ServiceStateStore {
+    public func startupIntegrity(limit: Int, at: Date) async throws -> StartupIntegrity {
+        StartupIntegrity(scope: .whole, problems: try await integrityProblems(limit: limit))
+    }
+
+    public func periodicIntegrityProblems(limit: Int, at: Date) async throws -> [String] { try await integrityProblems(limit: limit) }
+
+    public func sealCleanStop(at: Date) async throws -> URL? { nil }
 }
 
 /// What people did through the console (saves, reverts, test sends, retries, drops).

@@ -66,8 +66,10 @@ struct ServiceTests {
             try JSONSerialization.data(withJSONObject: j).write(to: url)
         }
 
-        func start(environment extra: [String: String] = [:]) throws {
-            process = try TestSupport.start(["run"], in: folder, environment: ["API_TOKEN": "t0k3n", "SHOP_WEBHOOK_SECRET": "whs3cret"]
+        var database: URL { folder.appendingPathComponent("var/carecron.sqlite") }
+
+        func start(arguments: [String] = ["run"], environment extra: [String: String] = [:]) throws {
+            process = try TestSupport.start(arguments, in: folder, environment: ["API_TOKEN": "t0k3n", "SHOP_WEBHOOK_SECRET": "whs3cret"]
                                                 .merging(extra) { _, new in new }, log: log)
             try TestSupport.waitUntilServing(port: port, log: log)
         }
