@@ -68,6 +68,7 @@ public final class CareService: Service, Sendable {
             let clock = await runtime.current.config.clock
             log.notice("catching up after an outage", metadata: ["down_since": "\(InstantFormat.format(lastSeen, clock: clock))"])
         }
+        await health.integrityCheckStarted()
         notifier.notify("READY=1\nSTATUS=scheduling")
         log.info("carecron started", metadata: ["dry_run": "\(dryRun)", "database": "\(store.location)"])
         let integrity = Task.detached { [store, health, log, wakeup, clock] in

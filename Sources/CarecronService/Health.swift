@@ -8,13 +8,14 @@ import Logging
 public actor ServiceHealth {
     public private(set) var databaseDamage: String?
     /// The start-up integrity check has not given its verdict yet: nothing is planned or sent.
-    public private(set) var integrityPending = true
+    public private(set) var integrityPending = false
     /// A background whole check is reading the file: a stop now leaves the file unsealed.
     private(set) var wholeCheckRunning = false
 
     public init() {}
 
     func damaged(_ what: String) { databaseDamage = what }
+    func integrityCheckStarted() { integrityPending = true }
     func integrityChecked() { integrityPending = false }
     func wholeCheck(running: Bool) { wholeCheckRunning = running }
 
@@ -24,6 +25,7 @@ public actor ServiceHealth {
         do { _ = try await store.isReachable() } catch {
             out.append("database: \(store.explain(error))")
         }
+        if integrityPending { out.append("checking the database before sending") }
         if let databaseDamage { out.append("database damaged: \(databaseDamage)") }
         let rt = await runtime.current
         for (sender, why) in (rt.dispatcher?.unavailable ?? [:]).sorted(by: { $0.key < $1.key }) {
