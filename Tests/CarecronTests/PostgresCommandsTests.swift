@@ -2,6 +2,7 @@ import CarecronBench
 import CarecronConfig
 import CarecronPostgres
 import Foundation
+import GRDB
 import Testing
 
 /// Every command on PostgreSQL (issue 15), through the real binary: the demo shop imported into a
@@ -85,9 +86,46 @@ struct PostgresCommandsTests {
         #expect(lines.count == 2 && lines[0].hasPrefix("orders.csv:3: customer_id: unknown customer \"C999\"")
                 && lines[1].hasPrefix("orders.csv:4: placed_at:"), "in file order: \(run.stderr)")
         #expect(try TestSupport.psql(settings, "SELECT id, amount, payment_method FROM orders ORDER BY id") == "N1|250000|bank_transfer\nN4|120000|cod\n")
+        // An update and an unchanged row beside new ones, through the same staging table.
+        let more = try write("""
+            id,customer_id,placed_at,amount,payment_method
+            N1,C001,2026-12-01T09:00:00+07:00,260000,bank_transfer
+            N4,C002,2026-12-01T10:00:00+07:00,120000,cod
+            N5,C003,2026-12-01T11:00:00+07:00,90000,cod
+            """, "more.csv", in: folder)
+        let again = try TestSupport.carecron(["import", "orders", more], in: folder)
+        #expect(again.status == 0 && again.stdout == "orders: 1 inserted, 1 updated, 1 unchanged, 0 skipped\n", "\(again.stdout)\(again.stderr)")
         let broken = try write("id,full_nam\nC1,Lan\n", "broken.csv", in: folder)
         let header = try TestSupport.carecron(["import", "customers", broken], in: folder)
         #expect(header.status == 1 && header.stderr.contains("broken.csv:1: full_nam: unknown column (did you mean full_name?)"), "\(header.stderr)")
+    }
+}
+
+extension PostgresCommandsTests {
+    /// The import streams rows in COPY's text format: a value holding its escapes (a backslash,
+    /// `\N`, `\t`) arrives as written, the same as on SQLite.
+    @Test func valuesCOPYMustEscapeArriveAsWrittenAsOnSQLite() async throws {
+        let (pg, settings) = try await Self.shop()
+        let sqlite = try TestSupport.shopFolder()
+        // Control characters are refused by the import itself; backslashes are not, and COPY
+        // would read an unescaped `\N` as no value and `\t` as a tab.
+        let customers = "id,full_name,phone,tier\nK1,Lê \\N Thị \\t Lan,0912345678,a\\b\nK2,Trần Văn Hùng,0987654321,\\N\n"
+        let orders = "id,customer_id,placed_at,amount,payment_method,items\nQ1,K1,2026-12-01T09:00:00+07:00,250000,cod,áo \\n dài \\\\\n"
+        for folder in [pg, sqlite] {
+            for (kind, text) in [("customers", customers), ("orders", orders)] {
+                let r = try TestSupport.carecron(["import", kind, try write(text, "\(kind).csv", in: folder)], in: folder)
+                #expect(r.status == 0, "\(kind): \(r.stdout)\(r.stderr)")
+            }
+        }
+        let onSQLite = try await GRDB.DatabaseQueue(path: sqlite.appendingPathComponent("var/carecron.sqlite").path).read { db in
+            try String.fetchAll(db, sql: "SELECT full_name || '|' || coalesce(tier, '-') FROM customers ORDER BY id")
+                + String.fetchAll(db, sql: "SELECT items FROM orders")
+        }
+        let onPG = try TestPostgres.values(settings, "SELECT full_name || '|' || coalesce(tier, '-') FROM customers ORDER BY id")
+            + TestPostgres.values(settings, "SELECT items FROM orders")
+        #expect(onPG == onSQLite && onPG.count == 3 && onPG[0] == #"Lê \N Thị \t Lan|a\b"# && onPG[1].hasSuffix("|\\N") && onPG[2] == #"áo \n dài \\"#, "\(onPG) against \(onSQLite)")
+        let repeated = try TestSupport.carecron(["import", "customers", "customers.csv"], in: pg)
+        #expect(repeated.stdout == "customers: 0 inserted, 0 updated, 2 unchanged, 0 skipped\n", "\(repeated.stdout)")
     }
 }
 

@@ -36,6 +36,19 @@ enum TestPostgres {
         return try await PostgresDatabase(settings, password: nil, logger: log)
     }
 
+    /// One text column of a query, each value exactly (tabs and line breaks too): carried out
+    /// of `psql` as hexadecimal.
+    static func values(_ settings: PostgresSettings, _ sql: String) throws -> [String] {
+        try psql(settings, "SELECT encode(convert_to(v, 'UTF8'), 'hex') FROM (\(sql)) AS q(v)").split(separator: "\n").map { hex in
+            var bytes: [UInt8] = [], digits = Array(hex.utf8)
+            while digits.count >= 2 {
+                bytes.append(UInt8(String(decoding: digits.prefix(2), as: UTF8.self), radix: 16)!)
+                digits.removeFirst(2)
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
     /// SQL through `psql`, as another client would run it; its output.
     @discardableResult
     static func psql(_ settings: PostgresSettings, _ sql: String) throws -> String {
