@@ -10,11 +10,9 @@ struct DeferredIndexes {
     private let definitions: [String]
 
     init(_ table: String, expectedRows: Int, db: Database) throws {
-        guard expectedRows >= Importer.bulkRows else { definitions = []; return }
-        // Only when the file brings more rows than the table holds: rebuilding a big table's
-        // indexes for a small file would cost more than it saves.
+        guard expectedRows >= ImportFile.bulkRows else { definitions = []; return }
         let present = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (SELECT 1 FROM \(table) LIMIT ?)", arguments: [expectedRows]) ?? 0
-        guard present < expectedRows else { definitions = []; return }
+        guard ImportFile.rebuildsIndexes(expectedRows: expectedRows, present: present) else { definitions = []; return }
         let indexes = try Row.fetchAll(db, sql: """
             SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL
             """, arguments: [table])

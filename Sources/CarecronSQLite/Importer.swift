@@ -45,7 +45,7 @@ public struct Importer {
         let expectedRows = source.expectedRows
         // A big file of orders checks each order's customer against the ids read once, and
         // SQLite's own foreign-key lookup (the same check, a disk read an order) is off for it.
-        let customersInMemory = kind == .orders && expectedRows >= Self.bulkRows
+        let customersInMemory = kind == .orders && expectedRows >= ImportFile.bulkRows
         do {
             try store.db.writeWithoutTransaction { db in
                 // The CHECK constraints (gender, opt_out, amount ≥ 0) hold for every row the
@@ -98,7 +98,5 @@ public struct Importer {
         return report
     }
 
-    /// From this many rows on, a file is imported as a bulk load (see `DeferredIndexes`).
-    static let bulkRows = 20_000
 }
 

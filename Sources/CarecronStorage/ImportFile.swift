@@ -50,6 +50,16 @@ public struct ImportFile {
         }
     }
 
+    /// From this many rows on, a file is imported as a bulk load: its table's secondary indexes
+    /// are built once at the end.
+    public static let bulkRows = 20_000
+
+    /// Whether a bulk load rebuilds the indexes: only when the file brings more rows than the
+    /// table holds, since rebuilding a big table's indexes for a small file costs more than it saves.
+    public static func rebuildsIndexes(expectedRows: Int, present: Int) -> Bool {
+        expectedRows >= bulkRows && present < expectedRows
+    }
+
     /// About how many rows a file holds (a row of either kind is some 80 to 120 bytes).
     static func expectedRows(_ file: URL) -> Int {
         ((try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0) / 100

@@ -82,7 +82,7 @@ struct BulkImportTests {
         try store.db.read { try String.fetchAll($0, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name") }
     }
 
-    /// `n` customers (well over `Importer.bulkRows` lines), with a quoted name, a CRLF line, a
+    /// `n` customers (well over `ImportFile.bulkRows` lines), with a quoted name, a CRLF line, a
     /// repeated id, a bad phone and a name with spaces to tidy spread over several batches.
     func customersFile(_ n: Int, in dir: URL) throws -> URL {
         var lines = ["id,full_name,gender,phone,email,birthday,zalo_user_id,tier,opt_out"]
@@ -105,7 +105,7 @@ struct BulkImportTests {
         let (store, dir) = try freshStore()
         let before = try indexes(store)
         let file = try customersFile(30_000, in: dir)
-        #expect(ImportFile.expectedRows(file) >= Importer.bulkRows, "the file is loaded in bulk")
+        #expect(ImportFile.expectedRows(file) >= ImportFile.bulkRows, "the file is loaded in bulk")
         let report = try Importer(store: store, clock: clock).run(.customers, file: file, displayName: "customers.csv")
         #expect(report.inserted == 29_998)
         #expect(report.skipped == 2)

@@ -129,6 +129,30 @@ extension PostgresCommandsTests {
     }
 }
 
+extension PostgresCommandsTests {
+    /// A first load (more rows than the table holds, from 20,000 on) builds the secondary
+    /// indexes once at the end; a strict import that fails leaves them, and the rows, as they were.
+    @Test func aBulkLoadRebuildsTheIndexesAndAFailedOneLeavesThemAsTheyWere() async throws {
+        let (folder, settings) = try await Self.shop()
+        #expect(try TestSupport.carecron(["import", "customers", "demo/customers.csv"], in: folder).status == 0)
+        let indexes = "SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE tablename = 'customers' ORDER BY indexname"
+        let before = try TestPostgres.values(settings, indexes)
+        #expect(before.count >= 7, "\(before)")
+        let header = "id,full_name,phone\n"
+        let rows = (1...25_000).map { "K\($0),Nguyễn Thị Lan \($0),09\(String(format: "%08d", $0))" }
+        _ = try write(header + rows.joined(separator: "\n") + "\nK0,,0900000000\n", "bad.csv", in: folder)
+        let strict = try TestSupport.carecron(["import", "customers", "bad.csv", "--strict"], in: folder)
+        #expect(strict.status == 1 && strict.stdout.contains("nothing imported (--strict)"), "\(strict.stdout)\(strict.stderr)")
+        #expect(try TestSupport.psql(settings, "SELECT count(*) FROM customers") == "13\n")
+        #expect(try TestPostgres.values(settings, indexes) == before, "the rolled-back load leaves the indexes")
+        _ = try write(header + rows.joined(separator: "\n") + "\n", "good.csv", in: folder)
+        let load = try TestSupport.carecron(["import", "customers", "good.csv"], in: folder)
+        #expect(load.status == 0 && load.stdout == "customers: 25000 inserted, 0 updated, 0 unchanged, 0 skipped\n", "\(load.stdout)\(load.stderr)")
+        #expect(try TestPostgres.values(settings, indexes) == before, "the same indexes, rebuilt")
+        #expect(try TestSupport.psql(settings, "SELECT id FROM customers WHERE phone = '+84900012345'") == "K12345\n")
+    }
+}
+
 extension TestSupport {
     /// SQL on a test database, as another client would run it.
     static func psql(_ settings: PostgresSettings, _ sql: String) throws -> String { try TestPostgres.psql(settings, sql) }
