@@ -150,6 +150,19 @@ extension PostgresCommandsTests {
         #expect(load.status == 0 && load.stdout == "customers: 25000 inserted, 0 updated, 0 unchanged, 0 skipped\n", "\(load.stdout)\(load.stderr)")
         #expect(try TestPostgres.values(settings, indexes) == before, "the same indexes, rebuilt")
         #expect(try TestSupport.psql(settings, "SELECT id FROM customers WHERE phone = '+84900012345'") == "K12345\n")
+        // Orders the same way: their foreign key checked once at the end, and there after it.
+        let constraints = "SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'orders'::regclass ORDER BY conname"
+        let keys = try TestPostgres.values(settings, constraints)
+        #expect(keys.contains { $0.contains("FOREIGN KEY (customer_id) REFERENCES customers(id) ON DELETE CASCADE") }, "\(keys)")
+        let orders = (1...25_000).map { "Q\($0),K\($0),2026-12-01T09:00:00+07:00,250000,cod" }
+        _ = try write("id,customer_id,placed_at,amount,payment_method\n" + orders.joined(separator: "\n") + "\nQ0,NOBODY,2026-12-01T09:00:00+07:00,1,cod\n",
+                      "orders.csv", in: folder)
+        let placed = try TestSupport.carecron(["import", "orders", "orders.csv"], in: folder)
+        #expect(placed.status == 1 && placed.stdout == "orders: 25000 inserted, 0 updated, 0 unchanged, 1 skipped\n"
+                && placed.stderr.contains("orders.csv:25002: customer_id: unknown customer \"NOBODY\""), "\(placed.stdout)\(placed.stderr)")
+        #expect(try TestPostgres.values(settings, constraints) == keys)
+        #expect(try TestSupport.carecron(["forget", "K7"], in: folder).status == 0)
+        #expect(try TestSupport.psql(settings, "SELECT count(*) FROM orders") == "24999\n", "the cascade still holds")
     }
 }
 
