@@ -37,7 +37,9 @@ extension PostgresStore: FileImportStore {
                 }
                 problems += try await stage.refused(on: conn, logger: self.logger)
                 let deferred = try await PostgresBulkLoad(file.kind.rawValue, expectedRows: file.expectedRows, on: conn, logger: self.logger)
-                let report = try await stage.upsert(now: Self.seconds(now), on: conn, logger: self.logger)
+                let report = deferred.locksTable
+                    ? try await stage.insertAndUpdate(now: Self.seconds(now), on: conn, logger: self.logger)
+                    : try await stage.upsert(now: Self.seconds(now), on: conn, logger: self.logger)
                 try await deferred.restore(on: conn, logger: self.logger)
                 if strict, !problems.isEmpty { throw StrictRollback(report: report) }
                 return report
@@ -94,11 +96,14 @@ struct StagingTable {
         return out
     }
 
+    /// The staged rows whose order has its customer stored (all, for customers).
+    var source: String {
+        kind == .customers ? "\(name) r" : "\(name) r WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = r.customer_id)"
+    }
+
     /// The staged rows into the real table in one statement; the counts as `RETURNING` says
     /// (a row it does not return was unchanged).
     func upsert(now: Int64, on conn: PostgresConnection, logger: Logger) async throws -> ImportReport {
-        let source = kind == .customers ? "\(name) r"
-            : "\(name) r WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = r.customer_id)"
         let upsert = kind == .customers ? RowUpserts.customersUpsert(from: source, now: now) : RowUpserts.ordersUpsert(from: source, now: now)
         let rows = try await conn.query(PostgresQuery(unsafeSQL: """
             WITH written AS (\(upsert))
@@ -111,6 +116,51 @@ struct StagingTable {
             report.unchanged = staged - inserted - updated
         }
         return report
+    }
+}
+
+extension StagingTable {
+    /// The columns an update may change, and those whose difference makes it one (a customer's
+    /// search columns follow from the name).
+    var changing: [String] { Array((kind == .customers ? RowUpserts.customerColumns : RowUpserts.orderColumns).dropFirst()) }
+    var compared: [String] { changing.filter { !$0.hasPrefix("search_") } }
+    var table: String { kind.rawValue }
+
+    /// A bulk load into a table it holds locked: the known ids by one `UPDATE ... FROM`, the new
+    /// ones by a plain insert. `ON CONFLICT` placed each row speculatively first (2.6 s for
+    /// 200,000 orders against 0.8 s), which only a table others may write to needs.
+    func insertAndUpdate(now: Int64, on conn: PostgresConnection, logger: Logger) async throws -> ImportReport {
+        let known = kind == .customers ? "" : " AND EXISTS (SELECT 1 FROM customers c WHERE c.id = r.customer_id)"
+        let updated = try await count(on: conn, logger: logger, """
+            WITH changed AS (
+                UPDATE \(table) AS t SET \(changing.map { "\($0) = r.\($0)" }.joined(separator: ", ")), updated_at = \(now)
+                FROM \(name) r WHERE t.id = r.id\(known)
+                  AND (\(compared.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(compared.map { "r.\($0)" }.joined(separator: ", ")))
+                RETURNING 1)
+            SELECT count(*) FROM changed
+            """)
+        let existing = try await count(on: conn, logger: logger, """
+            SELECT count(*) FROM \(name) r WHERE EXISTS (SELECT 1 FROM \(table) t WHERE t.id = r.id)\(known)
+            """)
+        let inserted = try await count(on: conn, logger: logger, """
+            WITH added AS (
+                INSERT INTO \(table) (id, \(changing.joined(separator: ", ")), created_at, updated_at)
+                SELECT r.id, \(changing.map { "r.\($0)" }.joined(separator: ", ")), \(now), \(now)
+                FROM \(name) r WHERE NOT EXISTS (SELECT 1 FROM \(table) t WHERE t.id = r.id)\(known)
+                RETURNING 1)
+            SELECT count(*) FROM added
+            """)
+        var report = ImportReport()
+        report.inserted = inserted
+        report.updated = updated
+        report.unchanged = existing - updated
+        return report
+    }
+
+    private func count(on conn: PostgresConnection, logger: Logger, _ sql: String) async throws -> Int {
+        var n = 0
+        for try await c in try await conn.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(Int.self) { n = c }
+        return n
     }
 }
 
@@ -144,6 +194,8 @@ enum CopyText {
 /// brings more rows than the table holds (a first load).
 struct PostgresBulkLoad {
     private let restoring: [String]
+    /// Whether the load holds the table locked (an index dropped): no one else writes to it.
+    var locksTable: Bool { restoring.contains { $0.hasPrefix("CREATE") } }
 
     init(_ table: String, expectedRows: Int, on conn: PostgresConnection, logger: Logger) async throws {
         guard expectedRows >= ImportFile.bulkRows else { restoring = []; return }

@@ -150,6 +150,14 @@ extension PostgresCommandsTests {
         #expect(load.status == 0 && load.stdout == "customers: 25000 inserted, 0 updated, 0 unchanged, 0 skipped\n", "\(load.stdout)\(load.stderr)")
         #expect(try TestPostgres.values(settings, indexes) == before, "the same indexes, rebuilt")
         #expect(try TestSupport.psql(settings, "SELECT id FROM customers WHERE phone = '+84900012345'") == "K12345\n")
+        // A bulk load over stored rows: the known ids updated only where a value differs.
+        var bigger = rows + (25_001...30_000).map { "K\($0),Nguyễn Thị Lan \($0),09\(String(format: "%08d", $0))" }
+        bigger[0] = "K1,Trần Thị Mai,0900000001"
+        _ = try write(header + bigger.joined(separator: "\n") + "\n", "bigger.csv", in: folder)
+        let over = try TestSupport.carecron(["import", "customers", "bigger.csv"], in: folder)
+        #expect(over.stdout == "customers: 5000 inserted, 1 updated, 24999 unchanged, 0 skipped\n", "\(over.stdout)\(over.stderr)")
+        let k1 = try TestSupport.psql(settings, "SELECT full_name, search_name, search_given FROM customers WHERE id = 'K1'")
+        #expect(k1 == "Trần Thị Mai|tran thi mai|mai thi tran\n", "\(k1)")
         // Orders the same way: their foreign key checked once at the end, and there after it.
         let constraints = "SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'orders'::regclass ORDER BY conname"
         let keys = try TestPostgres.values(settings, constraints)
@@ -163,6 +171,7 @@ extension PostgresCommandsTests {
         #expect(try TestPostgres.values(settings, constraints) == keys)
         #expect(try TestSupport.carecron(["forget", "K7"], in: folder).status == 0)
         #expect(try TestSupport.psql(settings, "SELECT count(*) FROM orders") == "24999\n", "the cascade still holds")
+        #expect(try TestSupport.psql(settings, "SELECT count(*) FROM customers") == "30012\n")
     }
 }
 
