@@ -64,6 +64,8 @@ public struct TemplateProblem: CodedError, Equatable, Sendable, CustomStringConv
 public struct MessageTemplate: Sendable {
     public let source: String
     private let template: MustacheTemplate
+    /// The same template compiled into text and variables, when it is only that (most are).
+    private let plain: PlainTemplate?
 
     /// Parses `source`; plain text output (no HTML escaping) unless `html` is set.
     public init(_ source: String, html: Bool = false) throws(TemplateProblem) {
@@ -76,6 +78,7 @@ public struct MessageTemplate: Sendable {
         } catch {
             throw TemplateProblem(sentence: Sentence("template.unreadable"))
         }
+        plain = html ? nil : PlainTemplate(source)
         let unknown = Self.unknownVariables(in: source)
         if !unknown.isEmpty {
             let names = Sentence.Value.text(unknown.map { "{{\($0)}}" }.joined(separator: ", "))
@@ -87,7 +90,13 @@ public struct MessageTemplate: Sendable {
         }
     }
 
-    public func render(_ context: [String: Any]) -> String { template.render(context) }
+    public func render(_ context: [String: Any]) -> String { plain?.render(context) ?? template.render(context) }
+
+    /// Mustache's own rendering, which `render` matches.
+    func renderWithMustache(_ context: [String: Any]) -> String { template.render(context) }
+
+    /// Whether the template renders without Mustache.
+    var isPlain: Bool { plain != nil }
 
     /// Names used in tags that no known variable answers, in the order they appear.
     static func unknownVariables(in source: String, known: [String: TemplateVariable] = TemplateVariable.all) -> [String] {
