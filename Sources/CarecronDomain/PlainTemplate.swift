@@ -72,8 +72,10 @@ struct PlainTemplate: Sendable {
     /// Mustache's dotted-name rule at the top of the context: each part within the last; a part
     /// not found renders nothing.
     static func lookUp(_ path: [String], in context: [String: Any]) -> Found {
-        var node: Any = context
-        for part in path {
+        // The first part straight from the context: casting the whole context to a dictionary
+        // of strings would check every one of its values first.
+        guard let head = path.first, var node = context[head] else { return .missing }
+        for part in path.dropFirst() {
             if let map = node as? [String: String] {
                 guard let value = map[part] else { return .missing }
                 node = value
