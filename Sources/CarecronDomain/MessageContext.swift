@@ -78,13 +78,13 @@ public struct MessageContext: Sendable {
     public func variables(customer: CustomerFacts, orders: [OrderFacts] = [], tier: Tier? = nil,
                           voucher: [String: String]? = nil, reminder: (number: Int, of: Int)? = nil,
                           now: Date) -> [String: Any] {
-        let salutation = customer.name.salutation(gender: customer.gender, unknownHonorific: unknownHonorific)
+        let name = customer.name.salutationParts(gender: customer.gender, unknownHonorific: unknownHonorific)
         let shopVars = ["name": shop.name, "hotline": shop.hotline, "website": shop.website]
         var v: [String: Any] = [
             "customer": [
-                "id": customer.id, "fullName": customer.name.full, "givenName": customer.name.given,
-                "salutation": salutation,
-                "honorific": salutation.dropLast(customer.name.given.count).trimmedSpaces,
+                "id": customer.id, "fullName": customer.name.full, "givenName": name.given,
+                "salutation": name.salutation,
+                "honorific": name.honorific,
                 "tier": customer.tier ?? "", "phone": customer.phone ?? "", "email": customer.email ?? "",
             ],
             "shop": shopVars,

@@ -50,6 +50,19 @@ struct NameTests {
         #expect(CustomerName("Lê Minh Anh").salutation(gender: .unknown, unknownHonorific: "Quý khách") == "Quý khách Anh")
     }
 
+    /// The given name cut at the last space byte, and the honorific taken as chosen, say what
+    /// splitting by characters and cutting the salutation said, for every shape of name.
+    @Test(arguments: ["Trần Thị Lan", "Hà", "Công Tôn Nữ Thị Thanh Hương Giang", "Nguyễn  Văn", "Lê\u{0301} Anh", "Ông Đức Ðạt", "Ʃ ǅ",
+                      "Nguyễn Văn Tí \u{0300}", "ﬁ Lan", "Trần-Lê Ý", "A  "])
+    func givenNameAndHonorificByBytesAsByCharacters(_ raw: String) {
+        let name = CustomerName(raw)
+        #expect(name.given == (name.full.split(separator: " ").last.map(String.init) ?? name.full))
+        for (gender, unknown) in [(Gender.female, "Bạn"), (.male, "Bạn"), (.unknown, "Quý khách"), (.unknown, ""), (.unknown, " Bạn ")] {
+            let parts = name.salutationParts(gender: gender, unknownHonorific: unknown)
+            #expect(parts.honorific == parts.salutation.dropLast(name.given.count).trimmedSpaces, "\(raw) \(gender) \(unknown)")
+        }
+    }
+
     @Test func namesAreTrimmedAndComposed() {
         let decomposed = "Tra\u{0302}\u{0300}n  Thi\u{0323}  Lan "
         let name = CustomerName("  " + decomposed)
