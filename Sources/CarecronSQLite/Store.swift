@@ -45,6 +45,11 @@ public final class Store: Sendable {
         }
         try db.read { try Schema.refuseNewer($0, url) }
         if !readOnly {
+            // GRDB opens a WAL database at `synchronous = NORMAL`: a commit then survives the
+            // process's crash but not a power cut before the next checkpoint. The outbox's word
+            // (an outcome is durable before its slot is freed, a claim before its send) needs
+            // FULL: the log synced at every commit. Only the writer's connection commits.
+            try db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
             do { try Schema.migrator.migrate(db) } catch {
                 throw OpenError(description: "cannot bring the database \(url.path) to this carecron's schema: \(StoreFile.explain(error, url))")
             }
