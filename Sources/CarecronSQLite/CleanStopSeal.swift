@@ -86,6 +86,9 @@ extension Store {
     /// The start-up check: the whole file unless a clean stop's seal still describes it, then
     /// only its first page (the header SQLite needs to read anything) and the schema.
     public func startupIntegrity(limit: Int = 10, at now: Date) throws -> StartupIntegrity {
+        // Used once: only the next clean stop writes another, so a run that ends any other way
+        // (damage found, a crash, a stop during a check) leaves the next start a whole check.
+        CleanStopSeal.remove(beside: url)
         guard let seal = chain.sealAtOpening else {
             let problems = try integrityProblems(limit: limit)
             if problems.isEmpty { chain.fullCheckPassed(at: now) }

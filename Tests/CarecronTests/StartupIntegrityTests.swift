@@ -62,6 +62,7 @@ struct StartupIntegrityTests {
         let s = try Self.sealedShopWithADueReminder()
         try s.start()
         try s.waitFor("the reminder") { !Self.reminders(s).isEmpty }
+        #expect(!FileManager.default.fileExists(atPath: s.database.path + ".clean-stop"), "a running service holds no seal")
         #expect(s.stop(SIGKILL) != 0)
         let log = s.logText
         try s.start()
