@@ -16,6 +16,9 @@ struct PlainTemplate: Sendable {
     /// nil when the template holds anything but text and plain variables whose every name part
     /// is a known variable's value.
     init?(_ source: String) {
+        // Mustache's template starts with the content-type tag, standalone on its line: a
+        // first line of blanks after it is dropped. Such a template is left to Mustache.
+        if let firstBreak = source.firstIndex(where: \.isNewline), source[..<firstBreak].allSatisfy({ $0 == " " || $0 == "\t" }) { return nil }
         var pieces: [Piece] = []
         var rest = Substring(source)
         while let open = rest.range(of: "{{") {

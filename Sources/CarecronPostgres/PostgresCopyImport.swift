@@ -189,9 +189,10 @@ enum CopyText {
 /// in seven indexes at random (14 s), the rows alone and seven sorted builds take half that; an
 /// order's foreign key locked its customer's row one by one (200,000 orders: 3.1 s with it, 1.2 s
 /// with one check of them all). Dropped and re-created inside the import's transaction, so a
-/// failure or `--strict` leaves them as they were. Dropping them locks the table until the
-/// import commits: other nodes' reads of it wait, which is why this is only done when the file
-/// brings more rows than the table holds (a first load).
+/// failure or `--strict` leaves them as they were. Dropping them locks the table (and, for
+/// orders, customers, which their key refers to) until the import commits: other nodes' reads
+/// of them wait, which is why this is only done when the file brings more rows than the table
+/// holds (a first load).
 struct PostgresBulkLoad {
     private let restoring: [String]
     /// Whether the load holds the table locked (an index dropped): no one else writes to it.
@@ -212,12 +213,19 @@ struct PostgresBulkLoad {
             drop.append("DROP INDEX \"\(name)\"")
             restore.append(sql)
         }
-        for try await (name, definition) in try await conn.query(PostgresQuery(unsafeSQL: """
-            SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = '\(table)'::regclass AND contype = 'f' ORDER BY conname
-            """), logger: logger).decode((String, String).self) {
+        var locked: Set<String> = [table]
+        for try await (name, definition, referenced) in try await conn.query(PostgresQuery(unsafeSQL: """
+            SELECT conname::text, pg_get_constraintdef(oid), confrelid::regclass::text FROM pg_constraint
+            WHERE conrelid = '\(table)'::regclass AND contype = 'f' ORDER BY conname
+            """), logger: logger).decode((String, String, String).self) {
             drop.append("ALTER TABLE \(table) DROP CONSTRAINT \"\(name)\"")
             restore.append("ALTER TABLE \(table) ADD CONSTRAINT \"\(name)\" \(definition)")
+            locked.insert(referenced)
         }
+        // Dropping a foreign key locks the table it refers to as well (orders: customers). Both
+        // locks taken at once, in one order, so that a webhook writing a customer then its
+        // order waits for the load rather than deadlocking with it.
+        try await conn.query(PostgresQuery(unsafeSQL: "LOCK TABLE \(locked.sorted().joined(separator: ", ")) IN ACCESS EXCLUSIVE MODE"), logger: logger)
         for sql in drop { try await conn.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
         restoring = restore
     }

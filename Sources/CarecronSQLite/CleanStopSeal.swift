@@ -59,9 +59,14 @@ struct FileStamp: Codable, Equatable {
     static func of(_ path: String) -> FileStamp? {
         var s = stat()
         guard stat(path, &s) == 0 else { return nil }
+        #if canImport(Darwin)
+        let (modified, changed) = (s.st_mtimespec, s.st_ctimespec)
+        #else
+        let (modified, changed) = (s.st_mtim, s.st_ctim)
+        #endif
         return FileStamp(device: UInt64(s.st_dev), inode: UInt64(s.st_ino), size: Int64(s.st_size),
-                         modifiedNs: Int64(s.st_mtim.tv_sec) * 1_000_000_000 + Int64(s.st_mtim.tv_nsec),
-                         changedNs: Int64(s.st_ctim.tv_sec) * 1_000_000_000 + Int64(s.st_ctim.tv_nsec))
+                         modifiedNs: Int64(modified.tv_sec) * 1_000_000_000 + Int64(modified.tv_nsec),
+                         changedNs: Int64(changed.tv_sec) * 1_000_000_000 + Int64(changed.tv_nsec))
     }
 }
 
@@ -83,6 +88,8 @@ final class IntegrityChain: @unchecked Sendable {
 }
 
 extension Store {
+    public var startupCheckDeadline: Duration? { nil }
+
     /// The start-up check: the whole file unless a clean stop's seal still describes it, then
     /// only its first page (the header SQLite needs to read anything) and the schema.
     public func startupIntegrity(limit: Int = 10, at now: Date) throws -> StartupIntegrity {
@@ -129,7 +136,9 @@ extension Store {
     /// written, unless this process never saw the whole file sound (then the next start checks it
     /// all). Returns where the seal is, or nil when none was written.
     public func sealCleanStop(at now: Date) throws -> URL? {
-        guard let lastFullCheck = chain.lastFullCheck else {
+        // Damage met by any connection of this process (the API, the console, a refused commit),
+        // not only by the scheduler, keeps the next start's whole check.
+        guard !SQLiteDamage.seen, let lastFullCheck = chain.lastFullCheck else {
             CleanStopSeal.remove(beside: url)
             return nil
         }
@@ -142,4 +151,21 @@ extension Store {
         try CleanStopSeal(stamp: stamp, stoppedAt: now.timeIntervalSince1970, lastFullCheck: lastFullCheck.timeIntervalSince1970).write(beside: url)
         return CleanStopSeal.file(beside: url)
     }
+}
+
+/// Whether SQLite has reported a damaged or unreadable file to any connection of this process:
+/// GRDB's error log sees every such error, whoever met it.
+enum SQLiteDamage {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var flag = false
+    static var seen: Bool { lock.withLock { flag } }
+
+    /// Installed once, before the first pool opens.
+    static let listening: Void = {
+        let previous = Database.logError
+        Database.logError = { code, message in
+            if [ResultCode.SQLITE_CORRUPT, .SQLITE_NOTADB, .SQLITE_IOERR].contains(code.primaryResultCode) { lock.withLock { flag = true } }
+            previous?(code, message)
+        }
+    }()
 }

@@ -32,6 +32,7 @@ public final class Store: Sendable {
         if readOnly { try StoreFile.checkReadable(url) } else { try Self.createIfMissing(url) }
         // Before SQLite opens it: a migration below would change the file the seal describes.
         chain = IntegrityChain(sealAtOpening: readOnly ? nil : CleanStopSeal.holding(for: url))
+        SQLiteDamage.listening
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.readonly = readOnly

@@ -72,8 +72,7 @@ public final class CareService: Service, Sendable {
         notifier.notify("READY=1\nSTATUS=scheduling")
         log.info("carecron started", metadata: ["dry_run": "\(dryRun)", "database": "\(store.location)"])
         let integrity = Task.detached { [store, health, log, wakeup, clock] in
-            await IntegrityCheck.run(store: store, health: health, log: log, clock: clock)
-            await wakeup.ring()
+            await IntegrityCheck.run(store: store, health: health, log: log, clock: clock, wakeup: wakeup)
         }
         defer { integrity.cancel() }
         let stopping = StopFlag()
@@ -95,6 +94,7 @@ public final class CareService: Service, Sendable {
             }
         }
         guard let ended else {
+            await health.abandonedPass()
             if Task.isCancelled { return }
             log.warning("the scheduler's pass did not finish within \(Self.stopGrace.components.seconds) s of the stop (a database call that never answered); stopping without it")
             return

@@ -110,9 +110,8 @@ public final class AssembledService: Sendable {
             log.notice("the database is not sealed at this stop: it is damaged (\(damage)); the next start checks the whole file")
             return
         }
-        let checking = await health.wholeCheckRunning, pending = await health.integrityPending
-        if checking || pending {
-            log.notice("the database is not sealed at this stop: its integrity check had not finished; the next start checks the whole file")
+        guard await health.beginSeal() else {
+            log.notice("the database is not sealed at this stop: its integrity check or the scheduler's last pass had not finished; the next start checks the whole file")
             return
         }
         do {

@@ -122,6 +122,10 @@ public protocol ServiceStateStore: Sendable {
     /// After the service's last write: what lets the next start skip the whole check; where it
     /// was written, or nil.
     func sealCleanStop(at: Date) async throws -> URL?
+    /// How long the start-up check may take before sending goes on without its verdict: nil for
+    /// a file read whole (minutes at its largest, and nothing may be sent from it unread); a
+    /// bound for a server's schema query, which a stuck connection could hold for ever.
+    var startupCheckDeadline: Duration? { get }
 }
 
 /// What the start-up check read and found.
@@ -151,6 +155,8 @@ extension ServiceStateStore {
     public func periodicIntegrityProblems(limit: Int, at: Date) async throws -> [String] { try await integrityProblems(limit: limit) }
 
     public func sealCleanStop(at: Date) async throws -> URL? { nil }
+
+    public var startupCheckDeadline: Duration? { .seconds(30) }
 }
 
 /// What people did through the console (saves, reverts, test sends, retries, drops).

@@ -57,9 +57,12 @@ struct PlainTemplateTests {
 
     @Test(arguments: [
         "{{#orders}}{{id}}{{^last()}}, {{/last()}}{{/orders}}", "{{^voucher}}x{{/voucher}}", "{{! a comment }}x", "{{uppercase(customer.fullName)}}",
-        "{{customer}}", "{{orders}}", "{{=<% %>=}}<% shop.name %>",
+        "{{customer}}", "{{orders}}", "{{=<% %>=}}<% shop.name %>", "\nChào {{customer.givenName}}", "  \t\r\nChào {{customer.givenName}}",
     ])
     func anythingElseIsLeftToMustache(_ source: String) throws {
-        #expect(try !MessageTemplate(source).isPlain)
+        let template = try MessageTemplate(source)
+        #expect(!template.isPlain)
+        let context: [String: Any] = ["customer": ["givenName": "Lan", "fullName": "Trần Thị Lan"], "shop": ["name": "Shop"], "orders": [["id": "1"]]]
+        #expect(template.render(context) == template.renderWithMustache(context))
     }
 }
