@@ -97,16 +97,15 @@ extension Store {
         // (damage found, a crash, a stop during a check) leaves the next start a whole check.
         CleanStopSeal.remove(beside: url)
         guard let seal = chain.sealAtOpening else {
-            let problems = try integrityProblems(limit: limit)
-            if problems.isEmpty { chain.fullCheckPassed(at: now) }
-            return StartupIntegrity(scope: .whole, problems: problems)
+            return StartupIntegrity(scope: .whole, problems: try periodicIntegrityProblems(limit: limit, at: now))
         }
         return StartupIntegrity(scope: .unchangedSinceCleanStop(stoppedAt: Date(timeIntervalSince1970: seal.stoppedAt),
                                                                 lastFullCheck: Date(timeIntervalSince1970: seal.lastFullCheck)),
                                 problems: try headerProblems())
     }
 
-    /// A full check of a sealed file, run in the background once its last one is old.
+    /// The whole file read (at start without a seal, or in the background once the last whole
+    /// check is old); a sound verdict becomes the chain's last whole check.
     public func periodicIntegrityProblems(limit: Int = 10, at now: Date) throws -> [String] {
         let problems = try integrityProblems(limit: limit)
         if problems.isEmpty { chain.fullCheckPassed(at: now) }
